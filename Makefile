@@ -1,0 +1,44 @@
+# volcard — see README.md. Every target installs missing system packages itself when run as root
+# (scripts/deps.sh) and prints the exact apt-get command when not.
+GO        ?= go
+PKGS      ?= ./...
+TESTFLAGS ?= -count=1 -timeout 20m
+BENCHTIME ?= 2s
+
+.PHONY: all build run test bench fuzz vet fmt clean
+
+all: build
+
+build:
+	@scripts/deps.sh run
+	$(GO) build -o bin/volcard ./cmd/volcard
+
+## run: start the service on its embedded defaults (SQLite in ./data, in-process bank simulator, software card)
+run:
+	@scripts/deps.sh run
+	$(GO) run ./cmd/volcard serve --seed-demo
+
+## test: vet, then every test against a throwaway PostgreSQL and the real pcscd + vpcd
+test:
+	@scripts/deps.sh test
+	$(GO) vet $(PKGS)
+	scripts/with-postgres.sh $(GO) test $(TESTFLAGS) $(PKGS)
+
+## bench: the benchmarks named in docs/benchmarks.md, in one run (output also in bench.out)
+bench:
+	@scripts/deps.sh bench
+	scripts/with-postgres.sh $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m $(PKGS) 2>&1 | tee bench.out
+
+## fuzz: run every fuzz target for FUZZTIME each (seeds alone run in `make test`)
+FUZZTIME ?= 20s
+fuzz:
+	@scripts/fuzz.sh $(FUZZTIME)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin bench.out
