@@ -1,0 +1,17 @@
+// Package cardsim is a software PBOC 3.0 debit card and an in-process
+// reader for it.
+//
+// A Card is built from a JSON card image (testdata/cards/*.json): PPSE and
+// PSE directories, applications with their FCI and PDOL, GPO response (format
+// 1 or 2), records, GET DATA objects, PIN and try counter, and the ICC
+// private key for DDA. It answers SELECT, GET PROCESSING OPTIONS, READ
+// RECORD, GET DATA, VERIFY, GET CHALLENGE, INTERNAL AUTHENTICATE and GET
+// RESPONSE with the status words a real card uses, emulates T=0 (61xx when
+// Le is absent, 6Cxx when Le is wrong), and supports fault injection (card
+// removed after N APDUs, per-APDU delay, a chosen status word for a chosen
+// command).
+//
+// Readers implements cardio.Readers with one reader named "sim"; the vpcd
+// client (cardio/vpcd) drives a Card through ATR, Reset and Process so the
+// real pcscd sees it.
+package cardsim
