@@ -1,0 +1,260 @@
+package bankgw_test
+
+import (
+	"encoding/hex"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/volcard/volcard/bankgw"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+const (
+	tid = "VOLCARD1"
+	iid = "GDVOLCARD000001"
+	pan = "6216600000000000018"
+)
+
+func hdr(mti, stan string) bankgw.Header {
+	return bankgw.Header{MTI: mti, TransmissionDateTime: "1123173001", STAN: stan, TerminalID: tid, InstitutionID: iid}
+}
+
+func pd(t *testing.T, p bankgw.PrivateData) string {
+	t.Helper()
+	s, err := p.Encode()
+	require.NoError(t, err)
+	return s
+}
+
+// goldenMessages returns one example of every message type.
+func goldenMessages(t *testing.T) []struct {
+	name string
+	msg  any
+} {
+	applicant := bankgw.PrivateData{
+		bankgw.TagApplicationNumber: "GD2026112300001", bankgw.TagName: "张三", bankgw.TagEmbossName: "ZHANG SAN",
+		bankgw.TagIDType: "01", bankgw.TagIDNumber: "44140219900307001X", bankgw.TagPhone: "13800138000",
+		bankgw.TagProduct: "BOCVOL01", bankgw.TagBranch: "MZ0001", bankgw.TagClothingSize: "L",
+	}
+	issued := bankgw.PrivateData{bankgw.TagApplicationNumber: "GD2026112300001", bankgw.TagCardReference: "CR0000000001", bankgw.TagStatus: "I"}
+	an := bankgw.PrivateData{bankgw.TagApplicationNumber: "GD2026112300001"}
+	orig := bankgw.OriginalData("0300", "000002", "1123173001")
+	return []struct {
+		name string
+		msg  any
+	}{
+		{"0800_signon", &bankgw.NetworkMessage{Header: hdr("0800", "000001"), NetworkCode: "001"}},
+		{"0800_signoff", &bankgw.NetworkMessage{Header: hdr("0800", "000009"), NetworkCode: "002"}},
+		{"0800_echo", &bankgw.NetworkMessage{Header: hdr("0800", "000003"), NetworkCode: "301"}},
+		{"0810_signon", &bankgw.NetworkMessage{Header: hdr("0810", "000001"), ResponseCode: "00", NetworkCode: "001"}},
+		{"0300_add", &bankgw.FileUpdateMessage{Header: hdr("0300", "000002"), RRN: "632117000002", PrivateData: pd(t, applicant), FileUpdateCode: "1", FileName: bankgw.FileName}},
+		{"0301_add_repeat", &bankgw.FileUpdateMessage{Header: hdr("0301", "000002"), RRN: "632117000002", PrivateData: pd(t, applicant), FileUpdateCode: "1", FileName: bankgw.FileName}},
+		{"0310_approved", &bankgw.FileUpdateMessage{Header: hdr("0310", "000002"), PAN: pan, Expiry: "3111", PSN: "001", RRN: "632117000002", ResponseCode: "00", PrivateData: pd(t, issued), FileUpdateCode: "1", FileName: bankgw.FileName}},
+		{"0310_declined", &bankgw.FileUpdateMessage{Header: hdr("0310", "000002"), RRN: "632117000002", ResponseCode: "V1", PrivateData: pd(t, an), FileUpdateCode: "1", FileName: bankgw.FileName}},
+		{"0300_inquiry", &bankgw.FileUpdateMessage{Header: hdr("0300", "000004"), RRN: "632117000004", PrivateData: pd(t, an), FileUpdateCode: "5", FileName: bankgw.FileName}},
+		{"0300_status_block", &bankgw.FileUpdateMessage{Header: hdr("0300", "000005"), PAN: pan, RRN: "632117000005", PrivateData: pd(t, bankgw.PrivateData{bankgw.TagApplicationNumber: "GD2026112300001", bankgw.TagStatus: "B"}), FileUpdateCode: "2", FileName: bankgw.FileName}},
+		{"0300_status_replace", &bankgw.FileUpdateMessage{Header: hdr("0300", "000006"), RRN: "632117000006", PrivateData: pd(t, bankgw.PrivateData{bankgw.TagApplicationNumber: "GD2026112300001", bankgw.TagStatus: "R", bankgw.TagReplaceSeq: "1"}), FileUpdateCode: "2", FileName: bankgw.FileName}},
+		{"0220_activation", &bankgw.AdviceMessage{Header: hdr("0220", "000101"), PAN: pan, ProcessingCode: "900000", LocalTime: "013001", LocalDate: "1124", RRN: "S32117000101", PrivateData: pd(t, issued)}},
+		{"0220_spending", &bankgw.AdviceMessage{Header: hdr("0220", "000102"), PAN: pan, ProcessingCode: "000000", Amount: "000000012345", LocalTime: "013001", LocalDate: "1124", MCC: "5411", RRN: "S32117000102", AuthCode: "A1B2C3", AcceptorName: "爱心商户 梅州", PrivateData: pd(t, issued), Currency: "156"}},
+		{"0221_spending_repeat", &bankgw.AdviceMessage{Header: hdr("0221", "000102"), PAN: pan, ProcessingCode: "000000", Amount: "000000012345", LocalTime: "013001", LocalDate: "1124", MCC: "5411", RRN: "S32117000102", AcceptorName: "爱心商户 梅州", Currency: "156"}},
+		{"0230_spending", &bankgw.AdviceMessage{Header: hdr("0230", "000102"), ProcessingCode: "000000", Amount: "000000012345", RRN: "S32117000102", ResponseCode: "00", Currency: "156"}},
+		{"0420_timeout", &bankgw.ReversalMessage{Header: hdr("0420", "000007"), RRN: "632117000002", ResponseCode: "68", PrivateData: pd(t, an), OriginalData: orig, FileUpdateCode: "1", FileName: bankgw.FileName}},
+		{"0421_timeout_repeat", &bankgw.ReversalMessage{Header: hdr("0421", "000007"), RRN: "632117000002", ResponseCode: "68", PrivateData: pd(t, an), OriginalData: orig, FileUpdateCode: "1", FileName: bankgw.FileName}},
+		{"0430", &bankgw.ReversalMessage{Header: hdr("0430", "000007"), RRN: "632117000002", ResponseCode: "00", OriginalData: orig}},
+	}
+}
+
+func TestGolden(t *testing.T) {
+	for _, tc := range goldenMessages(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			packed, err := bankgw.Pack(tc.msg)
+			require.NoError(t, err)
+			path := filepath.Join("testdata", tc.name+".hex")
+			if *update {
+				require.NoError(t, os.WriteFile(path, []byte(hex.EncodeToString(packed)+"\n"), 0o644))
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, strings.TrimSpace(string(want)), hex.EncodeToString(packed), "packed bytes differ from %s", path)
+
+			raw, err := hex.DecodeString(strings.TrimSpace(string(want)))
+			require.NoError(t, err)
+			msg, err := bankgw.Unpack(raw)
+			require.NoError(t, err)
+			got := reflect.New(reflect.TypeOf(tc.msg).Elem()).Interface()
+			require.NoError(t, bankgw.Decode(msg, got))
+			if diff := cmp.Diff(tc.msg, got); diff != "" {
+				t.Fatalf("unpacked differs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestBitmapLayout(t *testing.T) {
+	tests := []struct {
+		name      string
+		msg       any
+		secondary bool
+	}{
+		{"0300 has secondary bitmap (91, 101)", &bankgw.FileUpdateMessage{Header: hdr("0300", "000002"), RRN: "632117000002", FileUpdateCode: "5", FileName: bankgw.FileName}, true},
+		{"0230 has only primary bitmap", &bankgw.AdviceMessage{Header: hdr("0230", "000102"), ProcessingCode: "900000", RRN: "S32117000101", ResponseCode: "00"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := bankgw.Pack(tc.msg)
+			require.NoError(t, err)
+			require.Equal(t, tc.secondary, b[4]&0x80 != 0, "bit 1")
+			if !tc.secondary {
+				// field 3 follows the 8-byte primary bitmap directly
+				require.Equal(t, "900000", string(b[12:18]))
+			}
+		})
+	}
+}
+
+func TestUnpackRejects(t *testing.T) {
+	good, err := bankgw.Pack(&bankgw.NetworkMessage{Header: hdr("0800", "000001"), NetworkCode: "001"})
+	require.NoError(t, err)
+	tests := []struct {
+		name  string
+		frame func() []byte
+	}{
+		{"garbage", func() []byte { return []byte{0xFF, 0xFE, 'G', 'A', 'R', 'B', 'A', 'G'} }},
+		{"unknown MTI", func() []byte { b := append([]byte(nil), good...); copy(b, "0900"); return b }},
+		{"truncated", func() []byte { return good[:len(good)-2] }},
+		{"tertiary bitmap (bit 65)", func() []byte {
+			b := append([]byte(nil), good[:20]...)
+			b[12] |= 0x80
+			b = append(b, make([]byte, 8)...)
+			return append(b, good[20:]...)
+		}},
+		{"letter in STAN", func() []byte {
+			b := append([]byte(nil), good...)
+			i := strings.Index(string(b), "000001")
+			b[i] = 'X'
+			return b
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := bankgw.Unpack(tc.frame())
+			require.ErrorIs(t, err, bankgw.ErrBadFrame)
+			var fe *bankgw.FrameError
+			require.ErrorAs(t, err, &fe)
+		})
+	}
+}
+
+func TestDescribeMasks(t *testing.T) {
+	for _, tc := range goldenMessages(t) {
+		t.Run(tc.name, func(t *testing.T) {
+			msg, err := bankgw.NewMessage(tc.msg)
+			require.NoError(t, err)
+			require.NoError(t, msg.BinaryField(bankgw.FieldMAC, []byte{1, 2, 3, 4, 5, 6, 7, 8}))
+			out := bankgw.Describe(msg)
+			for _, secret := range []string{pan, "44140219900307001X", "13800138000", "张三", "0102030405060708"} {
+				require.NotContains(t, out, secret)
+			}
+			require.Contains(t, out, "MTI")
+		})
+	}
+}
+
+func TestPrivateData(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    bankgw.PrivateData
+		wantErr bool
+	}{
+		{"empty", "", bankgw.PrivateData{}, false},
+		{"utf8 byte length", "AN003A01NM006张三", bankgw.PrivateData{"AN": "A01", "NM": "张三"}, false},
+		{"unknown tag kept", "ZZ001x", bankgw.PrivateData{"ZZ": "x"}, false},
+		{"truncated header", "AN00", nil, true},
+		{"truncated value", "AN005abc", nil, true},
+		{"bad length", "AN0x1a", nil, true},
+		{"repeated tag", "AN001aAN001b", nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := bankgw.ParsePrivateData(tc.in)
+			if tc.wantErr {
+				require.ErrorIs(t, err, bankgw.ErrFormat)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tc.want, got)
+			enc, err := got.Encode()
+			require.NoError(t, err)
+			back, err := bankgw.ParsePrivateData(enc)
+			require.NoError(t, err)
+			require.Equal(t, got, back)
+		})
+	}
+}
+
+func seedFrames(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.hex"))
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		raw, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(raw)
+	}
+}
+
+func FuzzUnpack(f *testing.F) {
+	seedFrames(f)
+	f.Fuzz(func(t *testing.T, frame []byte) {
+		msg, err := bankgw.Unpack(frame)
+		if err != nil {
+			return
+		}
+		_ = bankgw.Describe(msg)
+		_, _ = bankgw.MatchKey(msg)
+		var fu bankgw.FileUpdateMessage
+		_ = bankgw.Decode(msg, &fu)
+		_, _ = bankgw.ParsePrivateData(fu.PrivateData)
+	})
+}
+
+func FuzzParsePrivateData(f *testing.F) {
+	f.Add("AN003A01NM006张三")
+	f.Add("AN00")
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := bankgw.ParsePrivateData(s)
+		if err != nil {
+			return
+		}
+		enc, err := p.Encode()
+		if err != nil {
+			return
+		}
+		back, err := bankgw.ParsePrivateData(enc)
+		if err != nil {
+			t.Fatalf("re-parse of encoded data failed: %v", err)
+		}
+		want := bankgw.PrivateData{}
+		for k, v := range p {
+			if v != "" {
+				want[k] = v
+			}
+		}
+		if !reflect.DeepEqual(want, back) {
+			t.Fatalf("round trip differs")
+		}
+	})
+}
