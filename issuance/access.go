@@ -1,0 +1,75 @@
+package issuance
+
+import (
+	"context"
+	"fmt"
+)
+
+// CanSeePII reports whether responses for this role may show ID numbers and
+// phones unmasked: province admins, bank staff (identity checks at the
+// branch) and the platform integration. Everyone else sees masked values.
+func CanSeePII(r Role) bool {
+	switch r {
+	case RoleProvinceAdmin, RoleBankStaff, RolePlatform, RoleSystem:
+		return true
+	}
+	return false
+}
+
+func requireRole(a Actor, roles ...Role) error {
+	for _, r := range roles {
+		if a.Role == r {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: role %q", ErrForbidden, a.Role)
+}
+
+// scope returns the query restriction for an actor.
+func (s *Service) scope(ctx context.Context, a Actor) (Scope, error) {
+	switch a.Role {
+	case RoleProvinceAdmin, RolePlatform, RoleSystem:
+		return Scope{}, nil
+	case RoleOrgAdmin:
+		p, err := s.scopePath(ctx, a)
+		if err != nil {
+			return Scope{}, err
+		}
+		if p == "" {
+			return Scope{}, fmt.Errorf("%w: org admin without org", ErrForbidden)
+		}
+		return Scope{PathPrefix: p}, nil
+	case RoleBankStaff:
+		if a.BankCode == "" {
+			return Scope{}, fmt.Errorf("%w: bank staff without bank", ErrForbidden)
+		}
+		p := a.ScopePath
+		if p == "" && a.BranchID != 0 {
+			br, err := s.store.GetBranch(ctx, a.BranchID)
+			if err != nil {
+				return Scope{}, fmt.Errorf("%w: branch of token", ErrForbidden)
+			}
+			p = br.OrgPath
+		}
+		return Scope{PathPrefix: p, BankCode: a.BankCode}, nil
+	case RoleTerminal:
+		p, err := s.scopePath(ctx, a)
+		if err != nil {
+			return Scope{}, err
+		}
+		return Scope{PathPrefix: p}, nil
+	default:
+		return Scope{}, fmt.Errorf("%w: unknown role", ErrForbidden)
+	}
+}
+
+func (s *Service) scopePath(ctx context.Context, a Actor) (string, error) {
+	if a.ScopePath != "" || a.OrgID == 0 {
+		return a.ScopePath, nil
+	}
+	o, err := s.store.GetOrg(ctx, a.OrgID, Scope{})
+	if err != nil {
+		return "", fmt.Errorf("%w: org of token", ErrForbidden)
+	}
+	return o.Path, nil
+}

@@ -1,0 +1,359 @@
+package issuance
+
+import (
+	"context"
+	"crypto/hmac"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/volcard/volcard/issuance/pii"
+)
+
+// Limits of ListApplications.
+const (
+	DefaultPageSize = 50
+	MaxPageSize     = 200
+)
+
+const numberAttempts = 4
+
+// product returns a product, cached; products change only via PutProduct.
+func (s *Service) product(ctx context.Context, code string) (Product, error) {
+	if p, ok := s.products.Load(code); ok {
+		return p.(Product), nil
+	}
+	p, err := s.store.GetProduct(ctx, code)
+	if err != nil {
+		return Product{}, err
+	}
+	s.products.Store(code, p)
+	return p, nil
+}
+
+// Apply creates a submitted application of a volunteer (inside the actor's
+// scope) for a product, with its creation event, in one transaction. The
+// volunteer must belong to the product's organisation subtree (the Meizhou
+// card is for Meizhou volunteers) and be at least the minimum age. A second
+// live application for the same volunteer and product is a *ConflictError
+// ("live_application"). Roles: province_admin, org_admin, bank_staff (own
+// bank's products), platform.
+func (s *Service) Apply(ctx context.Context, a Actor, volunteerID int64, productCode string, ch Channel) (Application, error) {
+	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RolePlatform, RoleSystem); err != nil {
+		return Application{}, err
+	}
+	if !ch.ValidSource() {
+		return Application{}, invalid("channel", "must be platform, online, branch or on_site")
+	}
+	if volunteerID <= 0 {
+		return Application{}, invalid("volunteer_id", "required")
+	}
+	p, err := s.product(ctx, strings.TrimSpace(productCode))
+	if err != nil {
+		if isNotFound(err) {
+			return Application{}, invalid("product", "no such product")
+		}
+		return Application{}, fmt.Errorf("apply: %w", err)
+	}
+	sc, err := s.scope(ctx, a)
+	if err != nil {
+		return Application{}, err
+	}
+	if sc.BankCode != "" && sc.BankCode != p.BankCode {
+		return Application{}, invalid("product", "not a product of your bank")
+	}
+	sc.BankCode = ""
+	now := s.clock.Now()
+	var app Application
+	for attempt := 1; ; attempt++ {
+		number, err := s.numbers.ApplicationNumber(now)
+		if err != nil {
+			return Application{}, err
+		}
+		err = s.store.InTx(ctx, func(ctx context.Context) error {
+			v, err := s.store.GetVolunteer(ctx, volunteerID, sc)
+			if err != nil {
+				if isNotFound(err) {
+					return invalid("volunteer_id", "no such volunteer")
+				}
+				return err
+			}
+			if p.OrgPath != "" && !strings.HasPrefix(v.OrgPath, p.OrgPath) {
+				return invalid("product", "product not offered in the volunteer's organisation")
+			}
+			if age := v.Age(now); age >= 0 && age < s.minAge {
+				return invalid("volunteer_id", fmt.Sprintf("applicant must be at least %d", s.minAge))
+			}
+			app = Application{
+				Number: number, VolunteerID: v.ID, OrgID: v.OrgID, OrgPath: v.OrgPath,
+				ProductCode: p.Code, BankCode: p.BankCode, Channel: ch, Status: StatusSubmitted,
+				Version: 1, CreatedAt: now, UpdatedAt: now,
+			}
+			if err := s.store.CreateApplication(ctx, &app); err != nil {
+				return err
+			}
+			e := Event{ApplicationID: app.ID, To: StatusSubmitted, ActorTokenID: a.TokenID,
+				ActorRole: a.Role, Channel: ch, At: now}
+			if err := s.store.AppendEvent(ctx, &e); err != nil {
+				return err
+			}
+			return s.runHooks(ctx, app, e)
+		})
+		var ce *ConflictError
+		if err != nil && errors.As(err, &ce) && ce.What == "application_number" && attempt < numberAttempts {
+			continue
+		}
+		if err != nil {
+			return Application{}, fmt.Errorf("apply: %w", err)
+		}
+		return app, nil
+	}
+}
+
+func (s *Service) runHooks(ctx context.Context, a Application, e Event) error {
+	for _, h := range s.hooks {
+		if err := h.OnTransition(ctx, a, e); err != nil {
+			return fmt.Errorf("transition hook: %w", err)
+		}
+	}
+	return nil
+}
+
+// GetApplication returns an application inside the actor's scope, else
+// ErrNotFound.
+func (s *Service) GetApplication(ctx context.Context, a Actor, id int64) (Application, error) {
+	sc, err := s.scope(ctx, a)
+	if err != nil {
+		return Application{}, err
+	}
+	app, err := s.store.GetApplication(ctx, id, sc)
+	if err != nil {
+		return Application{}, fmt.Errorf("get application %d: %w", id, err)
+	}
+	return app, nil
+}
+
+// encodeCursor returns the opaque cursor that continues after application id.
+func encodeCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("a1:" + strconv.FormatInt(id, 10)))
+}
+
+func decodeCursor(c string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || !strings.HasPrefix(string(b), "a1:") {
+		return 0, invalid("cursor", "malformed")
+	}
+	id, err := strconv.ParseInt(string(b[3:]), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, invalid("cursor", "malformed")
+	}
+	return id, nil
+}
+
+// ListApplications returns the applications inside the actor's scope that
+// match f, newest first, one page at a time: pass the returned NextCursor
+// back in f.Cursor for the next page.
+func (s *Service) ListApplications(ctx context.Context, a Actor, f ApplicationFilter) (ApplicationPage, error) {
+	sc, err := s.scope(ctx, a)
+	if err != nil {
+		return ApplicationPage{}, err
+	}
+	q := ApplicationQuery{Scope: sc, Status: f.Status, ProductCode: f.ProductCode, Channel: f.Channel, Limit: f.Limit}
+	if q.Status != "" && !q.Status.Valid() {
+		return ApplicationPage{}, invalid("status", "unknown status")
+	}
+	if q.Channel != "" && !q.Channel.ValidSource() {
+		return ApplicationPage{}, invalid("channel", "unknown channel")
+	}
+	switch {
+	case q.Limit < 0 || q.Limit > MaxPageSize:
+		return ApplicationPage{}, invalid("limit", fmt.Sprintf("must be 1–%d", MaxPageSize))
+	case q.Limit == 0:
+		q.Limit = DefaultPageSize
+	}
+	if f.Cursor != "" {
+		if q.BeforeID, err = decodeCursor(f.Cursor); err != nil {
+			return ApplicationPage{}, err
+		}
+	}
+	if f.OrgID != 0 {
+		o, err := s.store.GetOrg(ctx, f.OrgID, Scope{PathPrefix: sc.PathPrefix})
+		if err != nil {
+			return ApplicationPage{}, fmt.Errorf("list applications: org filter: %w", err)
+		}
+		q.OrgPath = o.Path
+	}
+	want := q.Limit
+	q.Limit++
+	items, err := s.store.ListApplications(ctx, q)
+	if err != nil {
+		return ApplicationPage{}, fmt.Errorf("list applications: %w", err)
+	}
+	page := ApplicationPage{Items: items}
+	if len(items) > want {
+		page.Items = items[:want]
+		page.NextCursor = encodeCursor(page.Items[want-1].ID)
+	}
+	return page, nil
+}
+
+// Approve moves a submitted application to approved (staff review). Roles:
+// province_admin, org_admin.
+func (s *Service) Approve(ctx context.Context, a Actor, id int64) (Application, error) {
+	return s.Transition(ctx, a, id, StatusApproved, "")
+}
+
+// Reject moves a submitted application to rejected with a reason (required).
+// Roles: province_admin, org_admin.
+func (s *Service) Reject(ctx context.Context, a Actor, id int64, reason string) (Application, error) {
+	if strings.TrimSpace(reason) == "" {
+		return Application{}, invalid("reason", "required")
+	}
+	return s.Transition(ctx, a, id, StatusRejected, reason)
+}
+
+// Cancel cancels an application before it reaches the bank (from submitted
+// or approved). Roles: province_admin, org_admin, bank_staff, platform.
+func (s *Service) Cancel(ctx context.Context, a Actor, id int64, reason string) (Application, error) {
+	return s.Transition(ctx, a, id, StatusCancelled, reason)
+}
+
+// transitionRoles says which roles may move an application into a status.
+var transitionRoles = map[Status][]Role{
+	StatusApproved:     {RoleProvinceAdmin, RoleOrgAdmin, RoleSystem},
+	StatusRejected:     {RoleProvinceAdmin, RoleOrgAdmin, RoleSystem},
+	StatusCancelled:    {RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RolePlatform, RoleSystem},
+	StatusBankPending:  {RoleProvinceAdmin, RoleBankStaff, RoleSystem},
+	StatusBankApproved: {RoleBankStaff, RoleSystem},
+	StatusBankDeclined: {RoleBankStaff, RoleSystem},
+	StatusPersonalized: {RoleBankStaff, RoleSystem},
+	StatusIssued:       {RoleBankStaff, RoleSystem},
+	StatusActivated:    {RoleBankStaff, RoleSystem},
+}
+
+// Transition moves an application inside the actor's scope to status to,
+// writing the event (actor, role, channel, reason, time) and running the
+// transition hooks in the same transaction. An illegal move is a
+// *TransitionError (errors.Is ErrIllegalTransition); a concurrent change is
+// ErrConflict. The bank gateway and personalization call it with
+// SystemActor or a bank_staff actor.
+func (s *Service) Transition(ctx context.Context, a Actor, id int64, to Status, reason string) (Application, error) {
+	if !to.Valid() {
+		return Application{}, invalid("status", "unknown status")
+	}
+	if to == StatusSubmitted {
+		return Application{}, &TransitionError{From: "", To: to}
+	}
+	if err := requireRole(a, transitionRoles[to]...); err != nil {
+		return Application{}, err
+	}
+	reason = strings.TrimSpace(reason)
+	if utf8.RuneCountInString(reason) > 500 || !utf8.ValidString(reason) {
+		return Application{}, invalid("reason", "at most 500 characters")
+	}
+	sc, err := s.scope(ctx, a)
+	if err != nil {
+		return Application{}, err
+	}
+	now := s.clock.Now()
+	var app Application
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if app, err = s.store.GetApplication(ctx, id, sc); err != nil {
+			return err
+		}
+		from := app.Status
+		if err := CheckTransition(from, to); err != nil {
+			return err
+		}
+		app.Status, app.UpdatedAt = to, now
+		if reason != "" {
+			app.Reason = reason
+		}
+		if err := s.store.UpdateApplicationStatus(ctx, &app, from); err != nil {
+			return err
+		}
+		e := Event{ApplicationID: app.ID, From: from, To: to, ActorTokenID: a.TokenID,
+			ActorRole: a.Role, Channel: a.Role.Channel(), Reason: reason, At: now}
+		if err := s.store.AppendEvent(ctx, &e); err != nil {
+			return err
+		}
+		return s.runHooks(ctx, app, e)
+	})
+	if err != nil {
+		return Application{}, fmt.Errorf("application %d → %s: %w", id, to, err)
+	}
+	return app, nil
+}
+
+// Events returns the events of an application inside the actor's scope, in
+// the order they happened.
+func (s *Service) Events(ctx context.Context, a Actor, id int64) ([]Event, error) {
+	if _, err := s.GetApplication(ctx, a, id); err != nil {
+		return nil, err
+	}
+	ev, err := s.store.ListEvents(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("events of application %d: %w", id, err)
+	}
+	return ev, nil
+}
+
+// Progress is the public lookup: given an application number and the
+// applicant's ID number it returns the masked name, status and steps. Any
+// mismatch (unknown number, wrong ID number, malformed input) is the same
+// ErrNotFound, so the lookup cannot be used as an oracle. The caller must
+// rate-limit it.
+func (s *Service) Progress(ctx context.Context, applicationNumber, idNumber string) (Progress, error) {
+	notFound := fmt.Errorf("progress: %w", ErrNotFound)
+	number := strings.ToUpper(strings.TrimSpace(applicationNumber))
+	num := NormalizeIDNumber(idNumber)
+	if number == "" || len(number) > 40 || num == "" || len(num) > 40 {
+		return Progress{}, notFound
+	}
+	app, err := s.store.GetApplicationByNumber(ctx, number)
+	if err != nil {
+		if isNotFound(err) {
+			return Progress{}, notFound
+		}
+		return Progress{}, fmt.Errorf("progress: %w", err)
+	}
+	v, err := s.store.GetVolunteer(ctx, app.VolunteerID, Scope{})
+	if err != nil {
+		if isNotFound(err) {
+			return Progress{}, notFound
+		}
+		return Progress{}, fmt.Errorf("progress: %w", err)
+	}
+	if !hmac.Equal(v.IDNumberIndex, s.idIndex(num)) {
+		return Progress{}, notFound
+	}
+	events, err := s.store.ListEvents(ctx, app.ID)
+	if err != nil {
+		return Progress{}, fmt.Errorf("progress: %w", err)
+	}
+	p := Progress{
+		ApplicationNumber: app.Number, MaskedName: pii.MaskName(v.Name), ProductCode: app.ProductCode,
+		Status: app.Status, UpdatedAt: app.UpdatedAt,
+	}
+	reached := map[Status]Event{}
+	for _, e := range events {
+		reached[e.To] = e
+	}
+	for _, st := range ProgressSteps {
+		e, ok := reached[st]
+		p.Steps = append(p.Steps, ProgressStep{Status: st, Done: ok, At: e.At})
+	}
+	if !app.Status.Final() {
+		for _, st := range ProgressSteps {
+			if _, ok := reached[st]; !ok {
+				p.Next = st
+				break
+			}
+		}
+	}
+	return p, nil
+}

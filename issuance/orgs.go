@@ -1,0 +1,190 @@
+package issuance
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/volcard/volcard/issuance/pii"
+)
+
+// Purposes bound to sealed values (pii AAD) and blind indexes.
+const (
+	purposeIDNumber       = "volunteer.id_number"
+	purposeVolunteerPhone = "volunteer.phone"
+	purposeResponsible    = "org.responsible.phone"
+	purposeLiaison        = "org.liaison.phone"
+	purposeBranchContact  = "branch.contact.phone"
+	indexIDNumber         = "id_number"
+)
+
+func validRegionCode(c string) bool {
+	if len(c) != 6 || !provinceCodes[c[:2]] {
+		return false
+	}
+	for i := 0; i < 6; i++ {
+		if c[i] < '0' || c[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validContactPhone accepts mobile numbers and landlines such as 0753-2188888.
+func validContactPhone(p string) bool {
+	if len(p) < 7 || len(p) > 20 {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; (c < '0' || c > '9') && c != '-' && c != '+' && c != ' ' {
+			return false
+		}
+	}
+	return true
+}
+
+func validName(field, name string, max int) error {
+	if strings.TrimSpace(name) == "" {
+		return invalid(field, "required")
+	}
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > max {
+		return invalid(field, fmt.Sprintf("must be valid UTF-8 of at most %d characters", max))
+	}
+	return nil
+}
+
+func (s *Service) sealContact(field, purpose string, c *Contact) error {
+	c.Name = strings.TrimSpace(c.Name)
+	if utf8.RuneCountInString(c.Name) > 50 || !utf8.ValidString(c.Name) {
+		return invalid(field+".name", "at most 50 characters")
+	}
+	p := strings.TrimSpace(c.Phone.Reveal())
+	if p != "" && !validContactPhone(p) {
+		return invalid(field+".phone", "not a phone number")
+	}
+	c.Phone = pii.Phone(p)
+	sealed, err := s.keys.Seal(purpose, p)
+	if err != nil {
+		return fmt.Errorf("seal %s phone: %w", field, err)
+	}
+	c.PhoneSealed = sealed
+	return nil
+}
+
+func (s *Service) openContact(purpose string, c *Contact) error {
+	p, err := s.keys.Open(purpose, c.PhoneSealed)
+	if err != nil {
+		return err
+	}
+	c.Phone = pii.Phone(p)
+	return nil
+}
+
+func (s *Service) openOrg(o *Org) error {
+	if err := s.openContact(purposeResponsible, &o.Responsible); err != nil {
+		return fmt.Errorf("org %d: %w", o.ID, err)
+	}
+	if err := s.openContact(purposeLiaison, &o.Liaison); err != nil {
+		return fmt.Errorf("org %d: %w", o.ID, err)
+	}
+	return nil
+}
+
+// CreateOrg creates an organisation under in.ParentID. Province admins (and
+// the system actor) may create anywhere, including the root province; org
+// admins only inside their subtree. Duplicate names under one parent are a
+// *ConflictError.
+func (s *Service) CreateOrg(ctx context.Context, a Actor, in NewOrg) (Org, error) {
+	if err := requireRole(a, RoleProvinceAdmin, RoleSystem, RoleOrgAdmin); err != nil {
+		return Org{}, err
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	if err := validName("name", in.Name, 100); err != nil {
+		return Org{}, err
+	}
+	if !in.Kind.Valid() {
+		return Org{}, invalid("kind", "must be province, city, county, university or unit")
+	}
+	if in.RegionCode != "" && !validRegionCode(in.RegionCode) {
+		return Org{}, invalid("region_code", "must be a six-digit GB/T 2260 code")
+	}
+	if in.ResidentPopulation < 0 || in.LeagueMembers < 0 {
+		return Org{}, invalid("resident_population", "must not be negative")
+	}
+	if (in.ParentID == 0) != (in.Kind == OrgProvince) {
+		return Org{}, invalid("parent_id", "the province is the only root and has no parent")
+	}
+	if in.ParentID < 0 {
+		return Org{}, invalid("parent_id", "must be positive")
+	}
+	o := Org{
+		ParentID: in.ParentID, Kind: in.Kind, Name: in.Name, RegionCode: in.RegionCode,
+		ResidentPopulation: in.ResidentPopulation, PopulationYear: in.PopulationYear,
+		LeagueMembers: in.LeagueMembers, Responsible: in.Responsible, Liaison: in.Liaison,
+		CreatedAt: s.clock.Now(),
+	}
+	if err := s.sealContact("responsible", purposeResponsible, &o.Responsible); err != nil {
+		return Org{}, err
+	}
+	if err := s.sealContact("liaison", purposeLiaison, &o.Liaison); err != nil {
+		return Org{}, err
+	}
+	sc, err := s.scope(ctx, a)
+	if err != nil {
+		return Org{}, err
+	}
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		if in.ParentID == 0 {
+			if a.Role == RoleOrgAdmin {
+				return fmt.Errorf("%w: org admins cannot create roots", ErrForbidden)
+			}
+		} else if _, err := s.store.GetOrg(ctx, in.ParentID, sc); err != nil {
+			if isNotFound(err) {
+				return invalid("parent_id", "no such organisation")
+			}
+			return err
+		}
+		return s.store.CreateOrg(ctx, &o)
+	})
+	if err != nil {
+		return Org{}, fmt.Errorf("create org: %w", err)
+	}
+	return o, nil
+}
+
+// GetOrg returns an organisation inside the actor's scope, else ErrNotFound.
+func (s *Service) GetOrg(ctx context.Context, a Actor, id int64) (Org, error) {
+	sc, err := s.scope(ctx, a)
+	if err != nil {
+		return Org{}, err
+	}
+	o, err := s.store.GetOrg(ctx, id, sc)
+	if err != nil {
+		return Org{}, fmt.Errorf("get org %d: %w", id, err)
+	}
+	if err := s.openOrg(&o); err != nil {
+		return Org{}, err
+	}
+	return o, nil
+}
+
+// FindOrg returns the organisation named name directly under parentID (0:
+// the root) if it is inside the actor's scope.
+func (s *Service) FindOrg(ctx context.Context, a Actor, parentID int64, name string) (Org, error) {
+	sc, err := s.scope(ctx, a)
+	if err != nil {
+		return Org{}, err
+	}
+	o, err := s.store.FindOrg(ctx, parentID, strings.TrimSpace(name))
+	if err != nil {
+		return Org{}, fmt.Errorf("find org: %w", err)
+	}
+	if !sc.Contains(o.Path, "") {
+		return Org{}, fmt.Errorf("find org: %w", ErrNotFound)
+	}
+	if err := s.openOrg(&o); err != nil {
+		return Org{}, err
+	}
+	return o, nil
+}

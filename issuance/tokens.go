@@ -1,0 +1,153 @@
+package issuance
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// TokenPrefix starts every API token.
+const TokenPrefix = "vc_"
+
+// tokenBytes is the amount of randomness in a token.
+const tokenBytes = 32
+
+// HashToken returns the SHA-256 hash under which a token's plaintext is stored.
+func HashToken(plaintext string) []byte {
+	h := sha256.Sum256([]byte(plaintext))
+	return h[:]
+}
+
+// CreateToken makes an API token for role and returns its plaintext (shown
+// once, never stored) and the stored record. org_admin needs OrgID; terminal
+// may have one; bank_staff needs BankCode and may have BranchID (then it is
+// confined to the branch's city). Only province admins and the system actor
+// (the command line) may create tokens.
+func (s *Service) CreateToken(ctx context.Context, a Actor, in NewToken) (string, Token, error) {
+	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+		return "", Token{}, err
+	}
+	if !in.Role.Valid() {
+		return "", Token{}, invalid("role", "must be province_admin, org_admin, bank_staff, terminal or platform")
+	}
+	in.Name = strings.TrimSpace(in.Name)
+	if utf8.RuneCountInString(in.Name) > 100 || !utf8.ValidString(in.Name) {
+		return "", Token{}, invalid("name", "at most 100 characters")
+	}
+	t := Token{Name: in.Name, Role: in.Role, CreatedAt: s.clock.Now()}
+	switch in.Role {
+	case RoleOrgAdmin, RoleTerminal:
+		if in.OrgID == 0 {
+			if in.Role == RoleOrgAdmin {
+				return "", Token{}, invalid("org_id", "required for org_admin")
+			}
+			break
+		}
+		o, err := s.store.GetOrg(ctx, in.OrgID, Scope{})
+		if err != nil {
+			if isNotFound(err) {
+				return "", Token{}, invalid("org_id", "no such organisation")
+			}
+			return "", Token{}, fmt.Errorf("create token: %w", err)
+		}
+		t.OrgID, t.ScopePath = o.ID, o.Path
+	case RoleBankStaff:
+		if in.BankCode == "" {
+			return "", Token{}, invalid("bank", "required for bank_staff")
+		}
+		if _, err := s.store.GetBank(ctx, in.BankCode); err != nil {
+			if isNotFound(err) {
+				return "", Token{}, invalid("bank", "no such bank")
+			}
+			return "", Token{}, fmt.Errorf("create token: %w", err)
+		}
+		t.BankCode = in.BankCode
+		if in.BranchID != 0 {
+			br, err := s.store.GetBranch(ctx, in.BranchID)
+			if err != nil || br.BankCode != in.BankCode {
+				return "", Token{}, invalid("branch_id", "no such branch of this bank")
+			}
+			t.BranchID, t.OrgID, t.ScopePath = br.ID, br.OrgID, br.OrgPath
+		}
+	default:
+		if in.OrgID != 0 || in.BankCode != "" || in.BranchID != 0 {
+			return "", Token{}, invalid("role", "province_admin and platform tokens are not scoped")
+		}
+	}
+	raw := make([]byte, tokenBytes)
+	if _, err := io.ReadFull(s.rand, raw); err != nil {
+		return "", Token{}, fmt.Errorf("create token: random: %w", err)
+	}
+	plain := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	t.Hash = HashToken(plain)
+	t.Hint = plain[:len(TokenPrefix)+4]
+	if err := s.store.CreateToken(ctx, &t); err != nil {
+		return "", Token{}, fmt.Errorf("create token: %w", err)
+	}
+	return plain, t, nil
+}
+
+// Authenticate resolves a bearer token's plaintext to its Actor. Unknown,
+// malformed and revoked tokens are ErrUnauthenticated.
+func (s *Service) Authenticate(ctx context.Context, plaintext string) (Actor, error) {
+	if !strings.HasPrefix(plaintext, TokenPrefix) || len(plaintext) != len(TokenPrefix)+43 {
+		return Actor{}, ErrUnauthenticated
+	}
+	hash := HashToken(plaintext)
+	if s.tokenTTL > 0 {
+		if c, ok := s.tokens.Load(string(hash)); ok {
+			if ca := c.(cachedActor); s.clock.Now().Before(ca.expires) {
+				return ca.actor, nil
+			}
+			s.tokens.Delete(string(hash))
+		}
+	}
+	t, err := s.store.GetTokenByHash(ctx, hash)
+	if err != nil {
+		if isNotFound(err) {
+			return Actor{}, ErrUnauthenticated
+		}
+		return Actor{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if !t.RevokedAt.IsZero() {
+		return Actor{}, ErrUnauthenticated
+	}
+	a := Actor{TokenID: t.ID, Role: t.Role, OrgID: t.OrgID, BankCode: t.BankCode,
+		BranchID: t.BranchID, ScopePath: t.ScopePath}
+	if s.tokenTTL > 0 {
+		s.tokens.Store(string(hash), cachedActor{actor: a, expires: s.clock.Now().Add(s.tokenTTL)})
+	}
+	return a, nil
+}
+
+// CountTokens returns how many tokens exist (revoked included); serve uses
+// it to create the first admin token on an empty database.
+func (s *Service) CountTokens(ctx context.Context) (int64, error) {
+	n, err := s.store.CountTokens(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("count tokens: %w", err)
+	}
+	return n, nil
+}
+
+// RevokeToken revokes a token by id. Province admins and the system actor
+// only. Revoking twice is not an error.
+func (s *Service) RevokeToken(ctx context.Context, a Actor, id int64) error {
+	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+		return err
+	}
+	if err := s.store.RevokeToken(ctx, id, s.clock.Now()); err != nil {
+		return fmt.Errorf("revoke token %d: %w", id, err)
+	}
+	s.tokens.Range(func(k, v any) bool {
+		if v.(cachedActor).actor.TokenID == id {
+			s.tokens.Delete(k)
+		}
+		return true
+	})
+	return nil
+}

@@ -1,0 +1,214 @@
+package issuance
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/volcard/volcard/issuance/pii"
+)
+
+// ValidMobile reports whether p is a mainland mobile number: 11 digits
+// starting 1[3-9].
+func ValidMobile(p string) bool {
+	if len(p) != 11 || p[0] != '1' || p[1] < '3' || p[1] > '9' {
+		return false
+	}
+	for i := 2; i < 11; i++ {
+		if p[i] < '0' || p[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// NormalizeIDNumber trims and upper-cases an ID number, the form that is
+// indexed and stored.
+func NormalizeIDNumber(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
+
+// validOtherID accepts passport and permit numbers: 5–20 letters and digits.
+func validOtherID(s string) bool {
+	if len(s) < 5 || len(s) > 20 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'A' || c > 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// idIndex is the blind index of a normalised ID number.
+func (s *Service) idIndex(normalized string) []byte {
+	return s.keys.Index(indexIDNumber, normalized)
+}
+
+// validateVolunteer checks and normalises in and returns the volunteer to store.
+func (s *Service) validateVolunteer(in NewVolunteer, now time.Time) (Volunteer, error) {
+	v := Volunteer{
+		OrgID: in.OrgID, Name: strings.TrimSpace(in.Name), IDType: in.IDType,
+		LeagueMember: in.LeagueMember, PartyMember: in.PartyMember,
+		ClothingSize: ClothingSize(strings.ToUpper(strings.TrimSpace(string(in.ClothingSize)))),
+		Source:       in.Source, VolunteerNumber: strings.TrimSpace(in.VolunteerNumber),
+		CreatedAt: now,
+	}
+	if v.OrgID <= 0 {
+		return v, invalid("org_id", "required")
+	}
+	if err := validName("name", v.Name, 50); err != nil {
+		return v, err
+	}
+	if v.IDType == "" {
+		v.IDType = IDResident
+	}
+	if !v.IDType.Valid() {
+		return v, invalid("id_type", "unknown ID type")
+	}
+	num := NormalizeIDNumber(in.IDNumber)
+	if v.IDType == IDResident {
+		rid, err := ParseResidentID(num, now)
+		if err != nil {
+			return v, err
+		}
+		num, v.BirthDate, v.Gender = rid.Number, rid.BirthDate, rid.Gender
+	} else if !validOtherID(num) {
+		return v, invalid("id_number", "must be 5–20 letters and digits")
+	}
+	v.IDNumber = pii.IDNumber(num)
+	phone := strings.TrimSpace(in.Phone)
+	if !ValidMobile(phone) {
+		return v, invalid("phone", "must be an 11-digit mobile number")
+	}
+	v.Phone = pii.Phone(phone)
+	if v.ClothingSize == "" {
+		v.ClothingSize = SizeM
+	}
+	if !v.ClothingSize.Valid() {
+		return v, invalid("clothing_size", "must be one of XS, S, M, L, XL, XXL, XXXL")
+	}
+	if v.Source == "" {
+		v.Source = ChannelPlatform
+	}
+	if !v.Source.ValidSource() {
+		return v, invalid("source", "must be platform, online, branch or on_site")
+	}
+	if len(v.VolunteerNumber) > 32 {
+		return v, invalid("volunteer_number", "at most 32 characters")
+	}
+	if e := strings.ToUpper(strings.TrimSpace(in.EmbossName)); e != "" {
+		if !ValidEmbossName(e) {
+			return v, invalid("emboss_name", "must be 1–26 characters A–Z and single spaces")
+		}
+		v.EmbossName = e
+	} else if v.EmbossName = EmbossName(v.Name); v.EmbossName == "" {
+		return v, invalid("emboss_name", "cannot be derived from the name; give one")
+	}
+	return v, nil
+}
+
+func (s *Service) sealVolunteer(v *Volunteer) error {
+	var err error
+	num := v.IDNumber.Reveal()
+	if v.IDNumberSealed, err = s.keys.Seal(purposeIDNumber, num); err != nil {
+		return fmt.Errorf("seal id number: %w", err)
+	}
+	v.IDNumberIndex = s.idIndex(num)
+	if v.PhoneSealed, err = s.keys.Seal(purposeVolunteerPhone, v.Phone.Reveal()); err != nil {
+		return fmt.Errorf("seal phone: %w", err)
+	}
+	return nil
+}
+
+func (s *Service) openVolunteer(v *Volunteer) error {
+	num, err := s.keys.Open(purposeIDNumber, v.IDNumberSealed)
+	if err != nil {
+		return fmt.Errorf("volunteer %d: %w", v.ID, err)
+	}
+	phone, err := s.keys.Open(purposeVolunteerPhone, v.PhoneSealed)
+	if err != nil {
+		return fmt.Errorf("volunteer %d: %w", v.ID, err)
+	}
+	v.IDNumber, v.Phone = pii.IDNumber(num), pii.Phone(phone)
+	return nil
+}
+
+// RegisterVolunteer validates and registers a volunteer in an org inside the
+// actor's scope. The ID number is validated (GB 11643-1999 for resident
+// IDs), the emboss name derived when absent, ID number and phone encrypted.
+// A second volunteer with the same ID number is a *ConflictError
+// ("id_number"). Roles: province_admin, org_admin, bank_staff, platform.
+func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in NewVolunteer) (Volunteer, error) {
+	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RolePlatform, RoleSystem); err != nil {
+		return Volunteer{}, err
+	}
+	v, err := s.validateVolunteer(in, s.clock.Now())
+	if err != nil {
+		return Volunteer{}, err
+	}
+	if err := s.sealVolunteer(&v); err != nil {
+		return Volunteer{}, err
+	}
+	sc, err := s.scope(ctx, a)
+	if err != nil {
+		return Volunteer{}, err
+	}
+	sc.BankCode = ""
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		o, err := s.store.GetOrg(ctx, v.OrgID, sc)
+		if err != nil {
+			if isNotFound(err) {
+				return invalid("org_id", "no such organisation")
+			}
+			return err
+		}
+		v.OrgPath = o.Path
+		return s.store.CreateVolunteer(ctx, &v)
+	})
+	if err != nil {
+		return Volunteer{}, fmt.Errorf("register volunteer: %w", err)
+	}
+	return v, nil
+}
+
+// GetVolunteer returns a volunteer inside the actor's scope, else ErrNotFound.
+func (s *Service) GetVolunteer(ctx context.Context, a Actor, id int64) (Volunteer, error) {
+	sc, err := s.scope(ctx, a)
+	if err != nil {
+		return Volunteer{}, err
+	}
+	sc.BankCode = ""
+	v, err := s.store.GetVolunteer(ctx, id, sc)
+	if err != nil {
+		return Volunteer{}, fmt.Errorf("get volunteer %d: %w", id, err)
+	}
+	if err := s.openVolunteer(&v); err != nil {
+		return Volunteer{}, err
+	}
+	return v, nil
+}
+
+// FindVolunteerByIDNumber looks a volunteer up by ID number through the
+// blind index (exact match after trimming and upper-casing), inside the
+// actor's scope.
+func (s *Service) FindVolunteerByIDNumber(ctx context.Context, a Actor, idNumber string) (Volunteer, error) {
+	sc, err := s.scope(ctx, a)
+	if err != nil {
+		return Volunteer{}, err
+	}
+	sc.BankCode = ""
+	num := NormalizeIDNumber(idNumber)
+	if num == "" {
+		return Volunteer{}, invalid("id_number", "required")
+	}
+	v, err := s.store.FindVolunteerByIndex(ctx, s.idIndex(num), sc)
+	if err != nil {
+		return Volunteer{}, fmt.Errorf("find volunteer: %w", err)
+	}
+	if err := s.openVolunteer(&v); err != nil {
+		return Volunteer{}, err
+	}
+	return v, nil
+}
