@@ -36,6 +36,7 @@ const (
 	selPSE
 	selApp
 	selOther
+	selISD // the GlobalPlatform security domain of a blank card (blank.go)
 )
 
 // app is an Application compiled for fast answers.
@@ -84,11 +85,20 @@ type Card struct {
 	delay     time.Duration
 	fails     []failRule
 	onRemoved func()
+	// img is the image the card was built from (or committed by
+	// personalization), exported with live counters by Image.
+	img Image
+	// isd is the GlobalPlatform security domain (blank.go); nil on cards
+	// built from an image without a "gp" section.
+	isd *isd
 }
 
 // New builds a card from an image, validating it.
 func New(img Image) (*Card, error) {
-	c := &Card{atr: img.ATR, pin: img.PIN, tryLimit: img.PINTryLimit, atc: img.ATC, pseSFI: 1}
+	if err := checkKind(img); err != nil {
+		return nil, err
+	}
+	c := &Card{atr: img.ATR, pin: img.PIN, tryLimit: img.PINTryLimit, atc: img.ATC, pseSFI: 1, img: img}
 	if len(c.atr) == 0 {
 		c.atr = DefaultATR
 	}
@@ -152,6 +162,11 @@ func New(img Image) (*Card, error) {
 				return nil, fmt.Errorf("cardsim: PSE record: %v: %w", err, ErrInvalidImage)
 			}
 			c.pseRecs = append(c.pseRecs, rec)
+		}
+	}
+	if img.GP != nil {
+		if c.isd, err = newISD(*img.GP); err != nil {
+			return nil, err
 		}
 	}
 	return c, nil
@@ -269,6 +284,9 @@ func (c *Card) Reset() {
 
 func (c *Card) resetLocked() {
 	c.sel, c.cur, c.gpoDone, c.verified, c.pending = selNone, nil, false, false, nil
+	if c.isd != nil {
+		c.isd.reset()
+	}
 }
 
 // RemoveAfter makes the card answer n more APDUs and then behave as pulled
@@ -397,6 +415,11 @@ func (c *Card) handle(raw []byte) []byte {
 	}
 	if cmd.INS != cardio.INSGetResponse {
 		c.pending = nil
+	}
+	if c.isd != nil {
+		if out, ok := c.handleISD(cmd); ok {
+			return out
+		}
 	}
 	type handler struct {
 		cla byte

@@ -11,6 +11,12 @@
 // removed after N APDUs, per-APDU delay, a chosen status word for a chosen
 // command).
 //
+// A blank card (image kind "blank", blank.go) adds a GlobalPlatform issuer
+// security domain: SCP02 (cardio/gp), INSTALL [for personalization] and
+// STORE DATA with DGIs collected in a staging area and committed atomically
+// on the last block, after which the card behaves as an image-loaded
+// personalized card. GET DATA 9F7F returns its CPLC (chip serial).
+//
 // Readers implements cardio.Readers with one reader named "sim"; the vpcd
 // client (cardio/vpcd) drives a Card through ATR, Reset and Process so the
 // real pcscd sees it.

@@ -43,6 +43,13 @@ type Image struct {
 	Applications []Application `json:"applications"`
 	// OtherAIDs are non-payment applications that answer SELECT with a bare FCI.
 	OtherAIDs []cardio.Hex `json:"otherAIDs,omitempty"`
+	// Kind is "" for a personalized card (the fields above say everything)
+	// or KindBlank for a blank card: no application data yet, a security
+	// domain (GP) that accepts personalization (see blank.go).
+	Kind string `json:"kind,omitempty"`
+	// GP is the GlobalPlatform security domain; required for a blank card,
+	// kept (with its live sequence counter) on a card personalized from one.
+	GP *GPImage `json:"gp,omitempty"`
 }
 
 // Application is one payment application of an image.
