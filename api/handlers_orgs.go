@@ -1,0 +1,89 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/pii"
+)
+
+// pathID parses the :id path parameter.
+func pathID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, invalidField("id", "must be a positive integer")
+	}
+	return id, nil
+}
+
+// queryID parses an optional positive integer query parameter (0 if absent).
+func queryID(c echo.Context, name string) (int64, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, invalidField(name, "must be a positive integer")
+	}
+	return id, nil
+}
+
+func (s *Server) createOrg(c echo.Context) error {
+	var req newOrgRequest
+	if err := s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{
+		{"name", req.Name, 100}, {"kind", req.Kind, 20}, {"region_code", req.RegionCode, 6},
+		{"responsible.name", req.Responsible.Name, 50}, {"responsible.phone", req.Responsible.Phone, 20},
+		{"liaison.name", req.Liaison.Name, 50}, {"liaison.phone", req.Liaison.Phone, 20},
+	} {
+		if err := checkText(f.name, f.v, f.max, false); err != nil {
+			return err
+		}
+	}
+	actor, _ := actorFrom(c)
+	o, err := s.svc.CreateOrg(c.Request().Context(), actor, issuance.NewOrg{
+		ParentID: req.ParentID, Kind: issuance.OrgKind(req.Kind), Name: req.Name, RegionCode: req.RegionCode,
+		ResidentPopulation: req.ResidentPopulation, PopulationYear: req.PopulationYear, LeagueMembers: req.LeagueMembers,
+		Responsible: issuance.Contact{Name: req.Responsible.Name, Phone: pii.Phone(req.Responsible.Phone)},
+		Liaison:     issuance.Contact{Name: req.Liaison.Name, Phone: pii.Phone(req.Liaison.Phone)},
+	})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/orgs/"+strconv.FormatInt(o.ID, 10))
+	return c.JSON(http.StatusCreated, toOrg(o))
+}
+
+func (s *Server) getOrg(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	o, err := s.svc.GetOrg(c.Request().Context(), actor, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toOrg(o))
+}
+
+func (s *Server) listProducts(c echo.Context) error {
+	ps, err := s.svc.ListProducts(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := listResponse[productResponse]{Items: make([]productResponse, 0, len(ps))}
+	for _, p := range ps {
+		out.Items = append(out.Items, toProduct(p))
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,78 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/volcard/volcard/issuance"
+)
+
+func (s *Server) createVolunteer(c echo.Context) error {
+	var req newVolunteerRequest
+	if err := s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{
+		{"name", req.Name, 50}, {"id_type", req.IDType, 20}, {"id_number", req.IDNumber, 32},
+		{"phone", req.Phone, 20}, {"clothing_size", req.ClothingSize, 8}, {"emboss_name", req.EmbossName, 26},
+		{"source", req.Source, 20}, {"volunteer_number", req.VolunteerNumber, 40},
+	} {
+		if err := checkText(f.name, f.v, f.max, false); err != nil {
+			return err
+		}
+	}
+	actor, _ := actorFrom(c)
+	source := issuance.Channel(req.Source)
+	if source == "" && actor.Role.Channel().ValidSource() {
+		source = actor.Role.Channel()
+	}
+	if source != "" && !source.ValidSource() {
+		return invalidField("source", "must be platform, online, branch or on_site")
+	}
+	v, err := s.svc.RegisterVolunteer(c.Request().Context(), actor, issuance.NewVolunteer{
+		OrgID: req.OrgID, Name: req.Name, EmbossName: req.EmbossName, IDType: issuance.IDType(req.IDType),
+		IDNumber: req.IDNumber, Phone: req.Phone, LeagueMember: req.LeagueMember, PartyMember: req.PartyMember,
+		ClothingSize: issuance.ClothingSize(req.ClothingSize), Source: source, VolunteerNumber: req.VolunteerNumber,
+	})
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/volunteers/"+strconv.FormatInt(v.ID, 10))
+	return c.JSON(http.StatusCreated, toVolunteer(actor, v))
+}
+
+func (s *Server) getVolunteer(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	v, err := s.svc.GetVolunteer(c.Request().Context(), actor, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toVolunteer(actor, v))
+}
+
+// findVolunteer looks a volunteer up by ID number. The number travels in the
+// query string, which the access log never records.
+func (s *Server) findVolunteer(c echo.Context) error {
+	num := c.QueryParam("id_number")
+	if num == "" {
+		return invalidField("id_number", "is required")
+	}
+	if err := checkText("id_number", num, 32, true); err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	v, err := s.svc.FindVolunteerByIDNumber(c.Request().Context(), actor, num)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toVolunteer(actor, v))
+}

@@ -1,0 +1,77 @@
+package api
+
+import (
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+)
+
+// ipLimiter keeps one token bucket per client IP. Buckets idle for longer
+// than idle are dropped by a sweep that runs on access.
+type ipLimiter struct {
+	limit rate.Limit
+	burst int
+	idle  time.Duration
+	now   func() time.Time
+
+	mu        sync.Mutex
+	buckets   map[string]*ipBucket
+	lastSweep time.Time
+}
+
+type ipBucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newIPLimiter(limit rate.Limit, burst int, now func() time.Time) *ipLimiter {
+	return &ipLimiter{limit: limit, burst: burst, idle: 10 * time.Minute, now: now,
+		buckets: make(map[string]*ipBucket), lastSweep: now()}
+}
+
+// allow reports whether ip may make a request now, and if not how long it
+// should wait.
+func (l *ipLimiter) allow(ip string) (bool, time.Duration) {
+	now := l.now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.lastSweep) > l.idle {
+		for k, b := range l.buckets {
+			if now.Sub(b.seen) > l.idle {
+				delete(l.buckets, k)
+			}
+		}
+		l.lastSweep = now
+	}
+	b, ok := l.buckets[ip]
+	if !ok {
+		b = &ipBucket{lim: rate.NewLimiter(l.limit, l.burst)}
+		l.buckets[ip] = b
+	}
+	b.seen = now
+	r := b.lim.ReserveN(now, 1)
+	if !r.OK() {
+		return false, time.Second
+	}
+	if d := r.DelayFrom(now); d > 0 {
+		r.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// rateLimit refuses requests over the per-IP limit with 429 and Retry-After.
+// The client IP comes from Echo's IPExtractor (the direct peer unless
+// trusted proxies are configured).
+func (l *ipLimiter) middleware() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if ok, wait := l.allow(c.RealIP()); !ok {
+				return &Error{Kind: KindRateLimited, Detail: "too many lookups from your address; retry after the time in Retry-After", RetryAfter: wait}
+			}
+			return next(c)
+		}
+	}
+}

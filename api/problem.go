@@ -1,0 +1,176 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/volcard/volcard/issuance"
+)
+
+// ProblemContentType is the media type of error responses (RFC 9457).
+const ProblemContentType = "application/problem+json"
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type      string       `json:"type"`
+	Title     string       `json:"title"`
+	Status    int          `json:"status"`
+	Detail    string       `json:"detail,omitempty"`
+	Instance  string       `json:"instance,omitempty"`
+	RequestID string       `json:"request_id,omitempty"`
+	Errors    []FieldError `json:"errors,omitempty"`
+}
+
+// toAPIError maps any error to an *Error. Typed domain errors are matched
+// with errors.Is/As; anything unknown is internal.
+func toAPIError(err error) *Error {
+	var ae *Error
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return fromHTTPError(he)
+	}
+	var ve *issuance.ValidationError
+	var te *issuance.TransitionError
+	var ce *issuance.ConflictError
+	switch {
+	case errors.As(err, &ve):
+		return &Error{Kind: KindValidation, Detail: ve.Field + ": " + ve.Reason,
+			Fields: []FieldError{{Field: ve.Field, Message: ve.Reason}}}
+	case errors.As(err, &te):
+		return &Error{Kind: KindIllegalTransition,
+			Detail: "an application in status " + string(te.From) + " cannot become " + string(te.To)}
+	case errors.As(err, &ce):
+		return &Error{Kind: KindConflict, Detail: conflictDetail(ce.What)}
+	case errors.Is(err, issuance.ErrInvalid):
+		return &Error{Kind: KindValidation, Detail: "the request is invalid"}
+	case errors.Is(err, issuance.ErrIllegalTransition):
+		return &Error{Kind: KindIllegalTransition, Detail: "the application cannot take this step in its current status"}
+	case errors.Is(err, issuance.ErrNotFound):
+		return &Error{Kind: KindNotFound, Detail: "no such resource, or it lies outside your scope"}
+	case errors.Is(err, issuance.ErrConflict):
+		return &Error{Kind: KindConflict, Detail: "the request conflicts with existing data (a duplicate, or a live application for the same volunteer and product)"}
+	case errors.Is(err, issuance.ErrForbidden):
+		return &Error{Kind: KindForbidden, Detail: "your role may not do this"}
+	case errors.Is(err, issuance.ErrUnauthenticated):
+		return &Error{Kind: KindUnauthorized, Detail: "the bearer token is missing, unknown or revoked"}
+	case errors.Is(err, issuance.ErrIdempotencyKeyMismatch):
+		return &Error{Kind: KindIdempotencyMismatch, Detail: "this Idempotency-Key was first used with a different request body; use a new key"}
+	case errors.Is(err, issuance.ErrIdempotencyKeyInFlight):
+		return &Error{Kind: KindIdempotencyInFlight, Detail: "the first request with this Idempotency-Key has not finished; retry later"}
+	case errors.Is(err, context.Canceled):
+		return &Error{Kind: KindUnavailable, Detail: "the request was cancelled", Internal: err}
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Kind: KindUnavailable, Detail: "the request timed out", Internal: err}
+	}
+	return &Error{Kind: KindInternal, Detail: "an internal error occurred; quote the request_id when reporting it", Internal: err}
+}
+
+func fromHTTPError(he *echo.HTTPError) *Error {
+	e := &Error{Internal: he.Internal}
+	switch he.Code {
+	case http.StatusNotFound:
+		e.Kind, e.Detail = KindNotFound, "no such route"
+	case http.StatusMethodNotAllowed:
+		e.Kind, e.Detail = KindMethodNotAllowed, "this route does not accept this method"
+	case http.StatusRequestEntityTooLarge:
+		e.Kind, e.Detail = KindPayloadTooLarge, "the request body exceeds the size limit"
+	case http.StatusUnsupportedMediaType:
+		e.Kind, e.Detail = KindUnsupportedMedia, "send application/json"
+	case http.StatusUnauthorized:
+		e.Kind, e.Detail = KindUnauthorized, "the bearer token is missing, unknown or revoked"
+	case http.StatusForbidden:
+		e.Kind, e.Detail = KindForbidden, "your role may not do this"
+	case http.StatusTooManyRequests:
+		e.Kind, e.Detail = KindRateLimited, "slow down"
+	case http.StatusServiceUnavailable:
+		e.Kind, e.Detail = KindUnavailable, "the service is unavailable"
+	default:
+		if he.Code >= 400 && he.Code < 500 {
+			e.Kind, e.Detail = KindValidation, http.StatusText(he.Code)
+		} else {
+			e.Kind, e.Detail = KindInternal, "an internal error occurred; quote the request_id when reporting it"
+			if e.Internal == nil {
+				e.Internal = he
+			}
+		}
+	}
+	return e
+}
+
+// errorHandler is the Echo HTTPErrorHandler: it renders every error as a
+// problem document and logs internal causes (scrubbed of personal data).
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	ae := toAPIError(err)
+	status := ae.Kind.Status()
+	p := Problem{
+		Type:      ae.Kind.TypeURI(),
+		Title:     ae.Kind.Title(),
+		Status:    status,
+		Detail:    ae.Detail,
+		Instance:  c.Request().URL.Path,
+		RequestID: c.Response().Header().Get(echo.HeaderXRequestID),
+		Errors:    ae.Fields,
+	}
+	if status >= 500 {
+		cause := err
+		if ae.Internal != nil {
+			cause = ae.Internal
+		}
+		s.log.LogAttrs(c.Request().Context(), slog.LevelError, "request failed",
+			slog.String("request_id", p.RequestID),
+			slog.String("route", c.Path()),
+			slog.String("kind", string(ae.Kind)),
+			slog.String("cause", scrub(cause.Error())))
+	} else if ae.Internal != nil {
+		s.log.LogAttrs(c.Request().Context(), slog.LevelDebug, "request refused",
+			slog.String("request_id", p.RequestID),
+			slog.String("kind", string(ae.Kind)),
+			slog.String("cause", scrub(ae.Internal.Error())))
+	}
+	if ae.RetryAfter > 0 {
+		secs := int((ae.RetryAfter + 999_999_999) / 1_000_000_000)
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	}
+	if ae.Kind == KindUnauthorized {
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="volcard"`)
+	}
+	writeProblem(c, p)
+}
+
+func writeProblem(c echo.Context, p Problem) {
+	b, err := json.Marshal(p)
+	if err != nil { // cannot happen: Problem holds only strings and ints
+		b = []byte(`{"type":"` + KindInternal.TypeURI() + `","title":"Internal server error","status":500}`)
+		p.Status = http.StatusInternalServerError
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(p.Status)
+		return
+	}
+	_ = c.Blob(p.Status, ProblemContentType, b)
+}
+
+func conflictDetail(what string) string {
+	switch what {
+	case "id_number":
+		return "a volunteer with this ID number is already registered"
+	case "live_application":
+		return "the volunteer already has a live application for this product"
+	case "":
+		return "the request conflicts with existing data"
+	default:
+		return "duplicate " + what
+	}
+}
