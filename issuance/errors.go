@@ -23,6 +23,10 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrUnauthenticated means a token is unknown, malformed or revoked.
 	ErrUnauthenticated = errors.New("unauthenticated")
+	// ErrLeaseLost means a bank outbox row is no longer leased to the
+	// worker (its lease expired and another worker claimed it, or a late
+	// response resolved it).
+	ErrLeaseLost = errors.New("bank request lease lost")
 )
 
 // TransitionError reports a refused status change.

@@ -25,6 +25,7 @@ type Service struct {
 	numbers NumberGenerator
 	rand    io.Reader
 	hooks   []TransitionHook
+	outbox  BankOutbox // nil: no bank connection (see WithBankOutbox)
 	minAge  int
 	log     *slog.Logger
 

@@ -21,6 +21,9 @@ var uniqueWhat = []struct{ pgIndex, sqliteText, what string }{
 	{"orgs_parent_name", "orgs_parent_name", "org_name"},
 	{"api_tokens_hash", "api_tokens.hash", "token"},
 	{"branches_bank_org_name", "branches.bank_code", "branch"},
+	{"bank_requests_apply_once", "bank_requests.application_id", "bank_request"},
+	{"cards_application", "cards.application_id", "card"},
+	{"cards_pan_token", "cards.pan_token", "card_pan"},
 }
 
 // mapErr turns driver errors into issuance errors: no rows → ErrNotFound,
@@ -55,3 +58,6 @@ func mapErr(err error) error {
 	}
 	return err
 }
+
+// ErrSTANExhausted means a sender used all 999999 STANs of a UTC day.
+var ErrSTANExhausted = errors.New("store: STANs of the day exhausted")

@@ -1,0 +1,17 @@
+// Package outbox drains the durable bank outbox of issuance: it moves
+// approved applications to bank_pending (each with its outbox row, in one
+// transaction), claims due rows with a lease (FOR UPDATE SKIP LOCKED on
+// PostgreSQL), sends them through the bankgw.Client with the trace stored
+// before sending, and applies the bank's answer to the application in the
+// same transaction that resolves the row.
+//
+// Recovery follows docs/bank-interface.md section 9: an add without an
+// answer is repeated as 0301 with the same trace; after Config.Repeats
+// repeats it is reversed (0420, reason 68; 0421 until a 0430 arrives) and,
+// once the reversal is acknowledged, applied afresh with a new STAN (the
+// bank reinstates the same card). Temporary declines (91, 96) and an
+// unreachable bank are retried with exponential back-off and jitter. Late
+// and duplicate 0310/0430 are applied idempotently by application number
+// and trace (Handlers.LateResponse); 0220 advices are stored idempotently
+// (Handlers.Advice).
+package outbox

@@ -1,0 +1,132 @@
+package outbox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/volcard/volcard/bankgw"
+	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/pii"
+)
+
+// Handlers plugs the outbox into bankgw.Config: Advice is its
+// AdviceHandler, LateResponse its LateResponseHandler. Build it before the
+// Client (the worker needs the Client, the Client needs these).
+type Handlers struct {
+	svc *issuance.Service
+	box issuance.BankOutbox
+	log *slog.Logger
+}
+
+// NewHandlers returns the handlers over the Service and the outbox.
+func NewHandlers(svc *issuance.Service, box issuance.BankOutbox, log *slog.Logger) (*Handlers, error) {
+	if svc == nil || box == nil {
+		return nil, fmt.Errorf("service and outbox required: %w", ErrInvalidConfig)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Handlers{svc: svc, box: box, log: log}, nil
+}
+
+// Advice stores a 0220/0221 idempotently before the 0230 goes out:
+// activation → the card active and its application activated (a repeat
+// finds them so and changes nothing); spending → one card_spending row per
+// RRN and kind. An error makes the client answer 96, so the bank repeats.
+func (h *Handlers) Advice(ctx context.Context, a bankgw.Advice) error {
+	ref := issuance.CardRef{PAN: pii.NewSecret(pii.KindOther, a.PAN), ApplicationNumber: a.ApplicationNumber}
+	switch a.Kind {
+	case bankgw.AdviceActivation:
+		if err := h.svc.RecordCardActivation(ctx, ref); err != nil {
+			return fmt.Errorf("activation advice rrn %s: %w", a.RRN, err)
+		}
+		h.log.Info("outbox: card activated by the holder", slog.String("rrn", a.RRN), slog.String("pan", bankgw.MaskPAN(a.PAN)))
+		return nil
+	case bankgw.AdviceSpending:
+		n, err := h.svc.RecordCardSpending(ctx, ref, issuance.Spending{RRN: a.RRN, Kind: string(a.Kind), Amount: a.Amount,
+			Currency: a.Currency, MCC: a.MCC, MerchantName: a.MerchantName, LocalDate: a.LocalDate, LocalTime: a.LocalTime})
+		if err != nil {
+			return fmt.Errorf("spending advice rrn %s: %w", a.RRN, err)
+		}
+		h.log.Info("outbox: spending advice", slog.String("rrn", a.RRN), slog.Bool("new", n), slog.Int64("amount", a.Amount))
+		return nil
+	}
+	return fmt.Errorf("advice kind %q: %w", a.Kind, ErrInvalidConfig)
+}
+
+// LateResponse applies a 0310 or 0430 that arrived after its request timed
+// out (or a duplicate). It is applied only when it answers the current
+// trace of a still unresolved row — an answer to a request that has since
+// been reversed is ignored — and then in one transaction with the
+// application change, so a duplicate finds the row done and does nothing.
+func (h *Handlers) LateResponse(ctx context.Context, lr bankgw.LateResponse) {
+	if err := h.late(ctx, lr); err != nil && !errors.Is(err, issuance.ErrLeaseLost) {
+		h.log.Warn("outbox: late response not applied", slog.Any("resp", lr), slog.String("err", err.Error()))
+	}
+}
+
+func (h *Handlers) late(ctx context.Context, lr bankgw.LateResponse) error {
+	switch lr.MTI {
+	case bankgw.MTIFileUpdateResponse:
+		if lr.Result == nil || lr.Result.ApplicationNumber == "" {
+			return nil
+		}
+		r, err := h.box.OpenBankRequest(ctx, lr.Result.ApplicationNumber, issuance.BankApply)
+		if err != nil {
+			if errors.Is(err, issuance.ErrNotFound) {
+				return nil // resolved already: a duplicate
+			}
+			return err
+		}
+		if r.State == issuance.BankWaiting || r.Trace.RRN != lr.RRN || r.Trace.STAN != lr.STAN {
+			return nil // answers a request we reversed or replaced
+		}
+		switch code := lr.ResponseCode; {
+		case code == bankgw.CodeApproved && lr.Result.Card != nil:
+			c := lr.Result.Card
+			card := issuance.IssuedCard{PAN: pii.NewSecret(pii.KindOther, c.PAN), Expiry: c.Expiry, PSN: c.PSN, Reference: c.Reference}
+			return resolveRow(ctx, h.svc, h.box, &r, "", code, func(ctx context.Context) error {
+				_, err := h.svc.RecordBankApproval(ctx, r.ApplicationID, card)
+				return err
+			})
+		case code == bankgw.CodeApproved, code == bankgw.CodeIssuerUnavailable, code == bankgw.CodeSystemMalfunction,
+			code == bankgw.CodeFormatError:
+			return nil // the worker repeats the request
+		default:
+			return resolveRow(ctx, h.svc, h.box, &r, "", code, func(ctx context.Context) error {
+				_, err := h.svc.RecordBankDecline(ctx, r.ApplicationID, code, bankgw.CodeReason(code))
+				return err
+			})
+		}
+	case bankgw.MTIReversalResponse:
+		if lr.ResponseCode != bankgw.CodeApproved {
+			return nil
+		}
+		r, err := h.lateReversal(ctx, lr)
+		if err != nil || r.ID == 0 {
+			return err
+		}
+		return resolveRow(ctx, h.svc, h.box, &r, "", lr.ResponseCode, func(ctx context.Context) error {
+			return reopen(ctx, h.box, r)
+		})
+	}
+	return nil
+}
+
+// lateReversal finds the open reversal a 0430 answers: its RRN is the
+// original's, which is the parked apply's trace.
+func (h *Handlers) lateReversal(ctx context.Context, lr bankgw.LateResponse) (issuance.BankRequest, error) {
+	r, err := h.box.OpenBankRequestByRRN(ctx, lr.RRN, issuance.BankReversal)
+	if errors.Is(err, issuance.ErrNotFound) {
+		return issuance.BankRequest{}, nil
+	}
+	if err != nil {
+		return issuance.BankRequest{}, err
+	}
+	if r.Trace.STAN != lr.STAN {
+		return issuance.BankRequest{}, nil
+	}
+	return r, nil
+}

@@ -1,0 +1,564 @@
+package outbox
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/volcard/volcard/bankgw"
+	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/pii"
+)
+
+// Gateway is what the worker needs from bankgw.Client.
+type Gateway interface {
+	NewTrace(ctx context.Context, mti string) (bankgw.Trace, error)
+	Apply(ctx context.Context, r bankgw.ApplicationRequest) (bankgw.ApplicationResult, error)
+	Reverse(ctx context.Context, r bankgw.ReversalRequest) error
+}
+
+var _ Gateway = (*bankgw.Client)(nil)
+
+// Point names a step of processing a row, for Config.Hook.
+type Point string
+
+// Points at which Config.Hook is called.
+const (
+	PointClaimed    Point = "claimed"     // row leased, nothing done yet
+	PointTraceSaved Point = "trace_saved" // trace stored, request not sent
+	PointSent       Point = "sent"        // answer (or error) received, not applied
+)
+
+// Config configures a Worker. Zero values take the defaults given.
+type Config struct {
+	// Gateway sends to the bank (a *bankgw.Client). Required.
+	Gateway Gateway
+	// Service applies the results to applications. Required; it must have
+	// been built WithBankOutbox(Outbox).
+	Service *issuance.Service
+	// Outbox stores the rows (an *issuance/store.Store). Required.
+	Outbox issuance.BankOutbox
+	// Owner names this worker in leases. Default host-pid-random.
+	Owner string
+	// Workers is the number of claim loops. Default 2.
+	Workers int
+	// Batch is the number of rows claimed (and sent concurrently) at once.
+	// Default 16.
+	Batch int
+	// PollInterval is the wait when nothing is due. Default 500 ms.
+	PollInterval time.Duration
+	// Lease is how long a claimed row stays ours; it must exceed the
+	// gateway's request timeout. Default 60 s.
+	Lease time.Duration
+	// RetryBase and RetryMax bound the exponential back-off (with jitter)
+	// after temporary declines and an unreachable bank. Defaults 1 s, 5 min.
+	RetryBase time.Duration
+	RetryMax  time.Duration
+	// Repeats is how many 0301 repeats follow an unanswered add before it
+	// is reversed. 0 means 2; negative means reverse at once.
+	Repeats int
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Hook, when set, is called at each Point; ErrCrash stops the worker
+	// there as if the process had died (for tests).
+	Hook func(ctx context.Context, p Point, r issuance.BankRequest) error
+}
+
+// Worker drains the bank outbox. Run it in one goroutine; Notify wakes it.
+type Worker struct {
+	cfg  Config
+	log  *slog.Logger
+	wake chan struct{}
+}
+
+// New validates cfg and returns a Worker.
+func New(cfg Config) (*Worker, error) {
+	if cfg.Gateway == nil || cfg.Service == nil || cfg.Outbox == nil {
+		return nil, fmt.Errorf("gateway, service and outbox required: %w", ErrInvalidConfig)
+	}
+	if cfg.Owner == "" {
+		host, _ := os.Hostname()
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		cfg.Owner = fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b))
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 2
+	}
+	if cfg.Batch == 0 {
+		cfg.Batch = 16
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 500 * time.Millisecond
+	}
+	if cfg.Lease == 0 {
+		cfg.Lease = time.Minute
+	}
+	if cfg.RetryBase == 0 {
+		cfg.RetryBase = time.Second
+	}
+	if cfg.RetryMax == 0 {
+		cfg.RetryMax = 5 * time.Minute
+	}
+	if cfg.Repeats == 0 {
+		cfg.Repeats = 2
+	}
+	if cfg.Repeats < 0 {
+		cfg.Repeats = 0
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Workers < 0 || cfg.Batch < 0 || cfg.PollInterval < 0 || cfg.Lease < 0 || cfg.RetryBase < 0 || cfg.RetryMax < cfg.RetryBase {
+		return nil, fmt.Errorf("negative size or duration: %w", ErrInvalidConfig)
+	}
+	return &Worker{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}, nil
+}
+
+// Owner returns the name this worker leases rows under.
+func (w *Worker) Owner() string { return w.cfg.Owner }
+
+// Notify wakes the worker (for example after an approval) instead of
+// waiting for the next poll.
+func (w *Worker) Notify() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run drains the outbox until ctx is done, then hands the rows it still
+// holds back (claimable at once by others) and returns nil. After a Hook
+// returned ErrCrash it returns ErrCrash and releases nothing.
+func (w *Worker) Run(ctx context.Context) error {
+	var (
+		wg      sync.WaitGroup
+		crashMu sync.Mutex
+		crashed error
+	)
+	loopCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	for i := range w.cfg.Workers {
+		wg.Go(func() {
+			if err := w.loop(loopCtx, w.loopOwner(i), i == 0); errors.Is(err, ErrCrash) {
+				crashMu.Lock()
+				crashed = err
+				crashMu.Unlock()
+				stop()
+			}
+		})
+	}
+	wg.Wait()
+	if crashed != nil {
+		return crashed
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	var n int64
+	for i := range w.cfg.Workers {
+		k, err := w.cfg.Outbox.ReleaseBankRequests(rctx, w.loopOwner(i))
+		if err != nil {
+			return fmt.Errorf("outbox: release leases: %w", err)
+		}
+		n += k
+	}
+	if n > 0 {
+		w.log.Info("outbox: released leased bank requests", slog.Int64("rows", n))
+	}
+	return nil
+}
+
+// loopOwner is the lease owner of claim loop i: each loop leases under its
+// own name, so that a row whose lease expired while one loop still works on
+// it cannot be taken over by a sibling loop unnoticed.
+func (w *Worker) loopOwner(i int) string { return fmt.Sprintf("%s/%d", w.cfg.Owner, i) }
+
+func (w *Worker) loop(ctx context.Context, owner string, dispatch bool) error {
+	for ctx.Err() == nil {
+		busy := false
+		if dispatch {
+			n, err := w.cfg.Service.SubmitApprovedToBank(ctx, w.cfg.Batch)
+			if err != nil && ctx.Err() == nil {
+				w.log.Warn("outbox: submit approved applications", slog.String("err", err.Error()))
+			}
+			busy = n > 0
+		}
+		rows, err := w.cfg.Outbox.ClaimBankRequests(ctx, issuance.BankClaim{
+			Owner: owner, Now: w.cfg.Now(), Lease: w.cfg.Lease, Limit: w.cfg.Batch})
+		if err != nil && ctx.Err() == nil {
+			w.log.Warn("outbox: claim", slog.String("err", err.Error()))
+		}
+		if len(rows) > 0 {
+			busy = true
+			var (
+				wg    sync.WaitGroup
+				mu    sync.Mutex
+				crash error
+			)
+			for _, r := range rows {
+				wg.Go(func() {
+					if err := w.process(ctx, r); errors.Is(err, ErrCrash) {
+						mu.Lock()
+						crash = err
+						mu.Unlock()
+					}
+				})
+			}
+			wg.Wait()
+			if crash != nil {
+				return crash
+			}
+		}
+		if busy {
+			continue
+		}
+		t := time.NewTimer(w.cfg.PollInterval)
+		select {
+		case <-ctx.Done():
+		case <-w.wake:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	return nil
+}
+
+func (w *Worker) hook(ctx context.Context, p Point, r issuance.BankRequest) error {
+	if w.cfg.Hook == nil {
+		return nil
+	}
+	return w.cfg.Hook(ctx, p, r)
+}
+
+func (w *Worker) process(ctx context.Context, r issuance.BankRequest) error {
+	if err := w.hook(ctx, PointClaimed, r); err != nil {
+		return err
+	}
+	var err error
+	switch r.Kind {
+	case issuance.BankApply:
+		err = w.apply(ctx, r)
+	case issuance.BankReversal:
+		err = w.reverse(ctx, r)
+	default:
+		r.State, r.LastError = issuance.BankFailed, "unsupported kind "+string(r.Kind)
+		err = w.save(ctx, &r)
+	}
+	switch {
+	case err == nil, errors.Is(err, ErrCrash):
+	case ctx.Err() != nil:
+		// shutting down: Run releases the lease
+	case errors.Is(err, issuance.ErrLeaseLost):
+		w.log.Debug("outbox: row resolved or taken over elsewhere", slog.Int64("row", r.ID))
+		err = nil
+	default:
+		w.log.Warn("outbox: process bank request", slog.Int64("row", r.ID),
+			slog.String("application", r.ApplicationNumber), slog.String("err", err.Error()))
+	}
+	return err
+}
+
+func toTrace(t issuance.BankTrace) bankgw.Trace {
+	return bankgw.Trace{MTI: t.MTI, STAN: t.STAN, TransmittedAt: t.TransmittedAt, RRN: t.RRN}
+}
+
+func fromTrace(t bankgw.Trace) issuance.BankTrace {
+	return issuance.BankTrace{MTI: t.MTI, STAN: t.STAN, TransmittedAt: t.TransmittedAt, RRN: t.RRN}
+}
+
+// prepare allocates (or reuses) the row's trace and stores it with
+// MaybeSent before anything is sent; it returns the trace and whether the
+// send is a repeat.
+// A reversal's trace keeps the original's RRN (field 37 of a 0420).
+func (w *Worker) prepare(ctx context.Context, r *issuance.BankRequest, mti, rrn string) (bankgw.Trace, bool, error) {
+	repeat := r.MaybeSent
+	if r.Trace.IsZero() {
+		tr, err := w.cfg.Gateway.NewTrace(ctx, mti)
+		if err != nil {
+			return bankgw.Trace{}, false, err
+		}
+		if rrn != "" {
+			tr.RRN = rrn
+		}
+		r.Trace = fromTrace(tr)
+		repeat = false
+	}
+	r.MaybeSent = true
+	if err := w.cfg.Outbox.SaveBankRequest(ctx, r, r.LeaseOwner); err != nil {
+		return bankgw.Trace{}, false, err
+	}
+	if err := w.hook(ctx, PointTraceSaved, *r); err != nil {
+		return bankgw.Trace{}, false, err
+	}
+	return toTrace(r.Trace), repeat, nil
+}
+
+func (w *Worker) apply(ctx context.Context, r issuance.BankRequest) error {
+	tr, repeat, err := w.prepare(ctx, &r, bankgw.MTIFileUpdateRequest, "")
+	if err != nil {
+		if errors.Is(err, ErrCrash) || errors.Is(err, issuance.ErrLeaseLost) || ctx.Err() != nil {
+			return err
+		}
+		return w.retry(ctx, &r, err, false)
+	}
+	a, err := w.cfg.Service.BankApplicant(ctx, r.ApplicationID)
+	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		r.MaybeSent = repeat
+		return w.retry(ctx, &r, err, false)
+	}
+	res, err := w.cfg.Gateway.Apply(ctx, bankgw.ApplicationRequest{
+		ApplicationNumber: r.ApplicationNumber, Applicant: applicant(a), Trace: tr, Repeat: repeat})
+	if ctx.Err() != nil {
+		return ctx.Err() // the row stays sent; Run releases it
+	}
+	if err := w.hook(ctx, PointSent, r); err != nil {
+		return err
+	}
+	var de *bankgw.DeclinedError
+	switch {
+	case err == nil:
+		if res.Card == nil {
+			r.State, r.ResultCode, r.LastError = issuance.BankFailed, bankgw.CodeApproved, "approved without a card"
+			return w.save(ctx, &r)
+		}
+		card := issuance.IssuedCard{PAN: pii.NewSecret(pii.KindOther, res.Card.PAN), Expiry: res.Card.Expiry,
+			PSN: res.Card.PSN, Reference: res.Card.Reference}
+		return w.resolve(ctx, &r, r.LeaseOwner, bankgw.CodeApproved, func(ctx context.Context) error {
+			_, err := w.cfg.Service.RecordBankApproval(ctx, r.ApplicationID, card)
+			return err
+		})
+	case errors.As(err, &de) && de.Temporary():
+		return w.retry(ctx, &r, err, false)
+	case errors.As(err, &de) && de.Code == bankgw.CodeFormatError:
+		r.State, r.ResultCode, r.LastError = issuance.BankFailed, de.Code, errText(err)
+		w.log.Error("outbox: bank refused our request as malformed; needs an operator",
+			slog.Int64("row", r.ID), slog.String("application", r.ApplicationNumber))
+		return w.save(ctx, &r)
+	case errors.As(err, &de):
+		return w.resolve(ctx, &r, r.LeaseOwner, de.Code, func(ctx context.Context) error {
+			_, err := w.cfg.Service.RecordBankDecline(ctx, r.ApplicationID, de.Code, de.Reason)
+			return err
+		})
+	case errors.Is(err, bankgw.ErrUnavailable):
+		r.MaybeSent = repeat // not sent this time
+		return w.retry(ctx, &r, err, false)
+	case errors.Is(err, bankgw.ErrTimeout), errors.Is(err, bankgw.ErrConnectionLost):
+		r.Repeats++
+		if r.Repeats > w.cfg.Repeats {
+			return w.startReversal(ctx, &r, err)
+		}
+		return w.retry(ctx, &r, err, true)
+	default:
+		return w.retry(ctx, &r, err, false)
+	}
+}
+
+// reversalPayload is the payload of a reversal row.
+type reversalPayload struct {
+	Original     issuance.BankTrace `json:"original"`
+	OriginalCode string             `json:"original_code"`
+	Reason       string             `json:"reason"`
+}
+
+// startReversal parks the apply row (waiting) and enqueues the reversal of
+// its last trace, in one transaction.
+func (w *Worker) startReversal(ctx context.Context, r *issuance.BankRequest, cause error) error {
+	p, err := json.Marshal(reversalPayload{Original: r.Trace, OriginalCode: string(bankgw.FileAdd), Reason: bankgw.ReasonTimeout})
+	if err != nil {
+		return err
+	}
+	now := w.cfg.Now()
+	rev := issuance.BankRequest{ApplicationID: r.ApplicationID, ApplicationNumber: r.ApplicationNumber, ParentID: r.ID,
+		Kind: issuance.BankReversal, Payload: p, State: issuance.BankPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+	r.State, r.LastError = issuance.BankWaiting, errText(cause)
+	err = w.cfg.Service.InTx(ctx, func(ctx context.Context) error {
+		if err := w.cfg.Outbox.SaveBankRequest(ctx, r, r.LeaseOwner); err != nil {
+			return err
+		}
+		return w.cfg.Outbox.EnqueueBankRequest(ctx, &rev)
+	})
+	if err != nil {
+		return fmt.Errorf("start reversal: %w", err)
+	}
+	w.log.Warn("outbox: no answer from the bank, reversing", slog.Int64("row", r.ID),
+		slog.String("application", r.ApplicationNumber), slog.String("stan", r.Trace.STAN), slog.Int("repeats", r.Repeats))
+	w.Notify()
+	return nil
+}
+
+func (w *Worker) reverse(ctx context.Context, r issuance.BankRequest) error {
+	var p reversalPayload
+	if err := json.Unmarshal(r.Payload, &p); err != nil || p.Original.IsZero() {
+		r.State, r.LastError = issuance.BankFailed, "reversal payload unreadable"
+		return w.save(ctx, &r)
+	}
+	tr, repeat, err := w.prepare(ctx, &r, bankgw.MTIReversalRequest, p.Original.RRN)
+	if err != nil {
+		if errors.Is(err, ErrCrash) || errors.Is(err, issuance.ErrLeaseLost) || ctx.Err() != nil {
+			return err
+		}
+		return w.retry(ctx, &r, err, false)
+	}
+	err = w.cfg.Gateway.Reverse(ctx, bankgw.ReversalRequest{Original: toTrace(p.Original),
+		OriginalCode: bankgw.FileUpdateCode(p.OriginalCode), ApplicationNumber: r.ApplicationNumber,
+		Reason: p.Reason, Trace: tr, Repeat: repeat})
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err := w.hook(ctx, PointSent, r); err != nil {
+		return err
+	}
+	var de *bankgw.DeclinedError
+	switch {
+	case err == nil:
+		defer w.Notify()
+		return w.resolve(ctx, &r, r.LeaseOwner, bankgw.CodeApproved, func(ctx context.Context) error {
+			return reopen(ctx, w.cfg.Outbox, r)
+		})
+	case errors.As(err, &de) && !de.Temporary():
+		r.State, r.ResultCode, r.LastError = issuance.BankFailed, de.Code, errText(err)
+		w.log.Error("outbox: reversal refused; needs an operator", slog.Int64("row", r.ID),
+			slog.String("application", r.ApplicationNumber), slog.String("rc", de.Code))
+		return w.save(ctx, &r)
+	case errors.Is(err, bankgw.ErrUnavailable):
+		r.MaybeSent = repeat
+		return w.retry(ctx, &r, err, false)
+	default:
+		// no answer, temporary decline: repeat as 0421 until acknowledged
+		return w.retry(ctx, &r, err, errors.Is(err, bankgw.ErrTimeout) || errors.Is(err, bankgw.ErrConnectionLost))
+	}
+}
+
+// reopen makes the apply parked behind an acknowledged reversal due again
+// with a fresh trace (a new 0300: the bank reinstates the same card).
+func reopen(ctx context.Context, box issuance.BankOutbox, rev issuance.BankRequest) error {
+	if rev.ParentID == 0 {
+		return nil
+	}
+	parent, err := box.GetBankRequest(ctx, rev.ParentID)
+	if err != nil {
+		return err
+	}
+	if parent.State != issuance.BankWaiting {
+		return nil
+	}
+	parent.State, parent.Trace, parent.MaybeSent, parent.Repeats = issuance.BankPending, issuance.BankTrace{}, false, 0
+	parent.NextAttemptAt = time.Now()
+	return box.SaveBankRequest(ctx, &parent, "")
+}
+
+// resolve applies a final answer and marks the row done in one
+// transaction. A concurrent resolution (late response, another worker)
+// wins quietly.
+func resolveRow(ctx context.Context, svc *issuance.Service, box issuance.BankOutbox, r *issuance.BankRequest, owner, code string, apply func(ctx context.Context) error) error {
+	r.State, r.ResultCode, r.LastError = issuance.BankDone, code, ""
+	var err error
+	for range 2 {
+		err = svc.InTx(ctx, func(ctx context.Context) error {
+			if err := apply(ctx); err != nil {
+				return err
+			}
+			return box.SaveBankRequest(ctx, r, owner)
+		})
+		if !errors.Is(err, issuance.ErrConflict) {
+			break
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	if cur, gerr := box.GetBankRequest(ctx, r.ID); gerr == nil && cur.State == issuance.BankDone {
+		return issuance.ErrLeaseLost // resolved by someone else
+	}
+	return err
+}
+
+func (w *Worker) resolve(ctx context.Context, r *issuance.BankRequest, owner, code string, apply func(ctx context.Context) error) error {
+	err := resolveRow(ctx, w.cfg.Service, w.cfg.Outbox, r, owner, code, apply)
+	if err != nil && !errors.Is(err, issuance.ErrLeaseLost) && ctx.Err() == nil {
+		// keep the row: the next attempt repeats the request and gets the
+		// same answer from the bank
+		return w.retry(ctx, r, err, false)
+	}
+	return err
+}
+
+// retry schedules the row again: soon (RetryBase) after an unanswered
+// request that will be repeated, with exponential back-off and jitter
+// otherwise.
+func (w *Worker) retry(ctx context.Context, r *issuance.BankRequest, cause error, soon bool) error {
+	delay := w.cfg.RetryBase
+	if !soon {
+		delay = w.backoff(r.Attempts)
+	}
+	r.State = issuance.BankPending
+	if r.MaybeSent {
+		r.State = issuance.BankSent
+	}
+	r.NextAttemptAt, r.LastError = w.cfg.Now().Add(delay), errText(cause)
+	w.log.Info("outbox: bank request rescheduled", slog.Int64("row", r.ID), slog.String("application", r.ApplicationNumber),
+		slog.String("kind", string(r.Kind)), slog.Duration("in", delay), slog.String("err", errText(cause)))
+	return w.save(ctx, r)
+}
+
+// backoff is RetryBase·2^(attempts-1), capped at RetryMax, scaled by a
+// random factor in [0.5, 1).
+func (w *Worker) backoff(attempts int) time.Duration {
+	d := w.cfg.RetryBase
+	for i := 1; i < attempts && d < w.cfg.RetryMax; i++ {
+		d *= 2
+	}
+	d = min(d, w.cfg.RetryMax)
+	return time.Duration(float64(d) * (0.5 + mrand.Float64()/2))
+}
+
+// save writes r while it is leased to the loop that claimed it (the store
+// drops the lease when r leaves in_flight).
+func (w *Worker) save(ctx context.Context, r *issuance.BankRequest) error {
+	return w.cfg.Outbox.SaveBankRequest(ctx, r, r.LeaseOwner)
+}
+
+// errText is the stored form of an error: bankgw and issuance errors hold
+// no card or personal data; it is cut to 300 bytes.
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	s := err.Error()
+	if len(s) > 300 {
+		s = s[:300]
+	}
+	return s
+}
+
+var idTypes = map[issuance.IDType]string{
+	issuance.IDResident: "01", issuance.IDPassport: "02", issuance.IDHKMacau: "03", issuance.IDTaiwan: "04",
+}
+
+// applicant maps the domain's applicant to field 48's subfields.
+func applicant(a issuance.BankApplicant) bankgw.Applicant {
+	out := bankgw.Applicant{
+		Name: a.Name.Reveal(), EmbossName: a.EmbossName, IDType: idTypes[a.IDType], IDNumber: a.IDNumber.Reveal(),
+		Phone: a.Phone.Reveal(), Product: a.BankProduct, Branch: a.BranchCode, ClothingSize: string(a.ClothingSize),
+	}
+	if out.IDType != "01" && !a.BirthDate.IsZero() {
+		out.BirthDate = a.BirthDate.Format("20060102")
+	}
+	return out
+}

@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/volcard/volcard/bankgw"
+	"github.com/volcard/volcard/bankgw/banksim"
+	"github.com/volcard/volcard/bankgw/outbox"
+	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/store"
+)
+
+// Environment variables of the partner-bank connection. README.md
+// documents them.
+const (
+	envBankAddr          = "VOLCARD_BANK_ADDR"           // host:port[,host:port…]; empty → embedded bank simulator
+	envBankTerminalID    = "VOLCARD_BANK_TERMINAL_ID"    // field 41, 8 characters, default VOLCARD1
+	envBankInstitutionID = "VOLCARD_BANK_INSTITUTION_ID" // field 42, 15 characters, default VOLCARD00000001
+	envBankMACKey        = "VOLCARD_BANK_MAC_KEY"        // 64 hex digits; empty → no MAC (field 128)
+	envBankWorkers       = "VOLCARD_BANK_WORKERS"        // outbox claim loops, default 2
+	envBankPoll          = "VOLCARD_BANK_POLL_INTERVAL"  // outbox poll when idle, default 500ms
+	envBankTimeout       = "VOLCARD_BANK_TIMEOUT"        // request timeout, default 10s
+)
+
+// bankConfig is the partner-bank part of the configuration.
+type bankConfig struct {
+	Addrs         []string
+	TerminalID    string
+	InstitutionID string
+	MACKey        []byte
+	Workers       int
+	Poll          time.Duration
+	Timeout       time.Duration
+}
+
+// bankConfigFromEnv reads the VOLCARD_BANK_* variables through getenv.
+func bankConfigFromEnv(getenv func(string) string) (bankConfig, error) {
+	c := bankConfig{TerminalID: "VOLCARD1", InstitutionID: "VOLCARD00000001", Workers: 2,
+		Poll: 500 * time.Millisecond, Timeout: 10 * time.Second}
+	for _, a := range strings.Split(getenv(envBankAddr), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			c.Addrs = append(c.Addrs, a)
+		}
+	}
+	if v := getenv(envBankTerminalID); v != "" {
+		c.TerminalID = v
+	}
+	if len(c.TerminalID) != 8 {
+		return c, fmt.Errorf("%s=%q: want exactly 8 characters", envBankTerminalID, c.TerminalID)
+	}
+	if v := getenv(envBankInstitutionID); v != "" {
+		c.InstitutionID = v
+	}
+	if len(c.InstitutionID) != 15 {
+		return c, fmt.Errorf("%s=%q: want exactly 15 characters", envBankInstitutionID, c.InstitutionID)
+	}
+	if v := strings.TrimSpace(getenv(envBankMACKey)); v != "" {
+		k, err := hex.DecodeString(v)
+		if err != nil || len(k) != bankgw.MACKeySize {
+			return c, fmt.Errorf("%s: want %d hex digits", envBankMACKey, 2*bankgw.MACKeySize)
+		}
+		c.MACKey = k
+	}
+	if v := getenv(envBankWorkers); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			return c, fmt.Errorf("%s=%q: want an integer from 1 to 64", envBankWorkers, v)
+		}
+		c.Workers = n
+	}
+	for _, d := range []struct {
+		env string
+		dst *time.Duration
+	}{{envBankPoll, &c.Poll}, {envBankTimeout, &c.Timeout}} {
+		if v := getenv(d.env); v != "" {
+			x, err := time.ParseDuration(v)
+			if err != nil || x <= 0 || x > 10*time.Minute {
+				return c, fmt.Errorf("%s=%q: want a duration such as 500ms", d.env, v)
+			}
+			*d.dst = x
+		}
+	}
+	return c, nil
+}
+
+// bank is the running partner-bank side of serve: the embedded simulator
+// (when no address is configured), the gateway client and the outbox
+// worker.
+type bank struct {
+	sim    *banksim.Sim
+	client *bankgw.Client
+	worker *outbox.Worker
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// startBank connects to the bank (or embeds the simulator on loopback) and
+// runs the outbox worker until stop. svc must have been built with
+// issuance.WithBankOutbox(st).
+func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *store.Store, log *slog.Logger) (*bank, error) {
+	b := &bank{done: make(chan error, 1)}
+	addrs := c.Addrs
+	if len(addrs) == 0 {
+		sim, err := banksim.New(banksim.Config{MACKey: c.MACKey, Logger: log})
+		if err != nil {
+			return nil, err
+		}
+		if err := sim.Start("127.0.0.1:0"); err != nil {
+			return nil, withExit(exitFailure, err)
+		}
+		b.sim, addrs = sim, []string{sim.Addr()}
+		log.Warn("no "+envBankAddr+": using the embedded bank simulator (cards are not real)", slog.String("addr", sim.Addr()))
+	}
+	stan, err := st.STAN(c.TerminalID)
+	if err != nil {
+		b.closeSim()
+		return nil, withExit(exitUsage, err)
+	}
+	h, err := outbox.NewHandlers(svc, st, log)
+	if err != nil {
+		b.closeSim()
+		return nil, err
+	}
+	cfg := bankgw.DefaultConfig(addrs, c.TerminalID, c.InstitutionID)
+	cfg.STAN, cfg.MACKey, cfg.Logger, cfg.RequestTimeout = stan, c.MACKey, log, c.Timeout
+	cfg.AdviceHandler, cfg.LateResponseHandler = h.Advice, h.LateResponse
+	if b.client, err = bankgw.NewClient(cfg); err != nil {
+		b.closeSim()
+		return nil, withExit(exitUsage, err)
+	}
+	if err := b.client.Connect(ctx); err != nil { // never fails for a bank that is down (MinConnections 0)
+		b.closeSim()
+		return nil, withExit(exitNoDevice, err)
+	}
+	b.worker, err = outbox.New(outbox.Config{Gateway: b.client, Service: svc, Outbox: st, Workers: c.Workers,
+		PollInterval: c.Poll, Lease: max(time.Minute, 3*c.Timeout), Logger: log})
+	if err != nil {
+		_ = b.client.Close(ctx)
+		b.closeSim()
+		return nil, err
+	}
+	// The worker outlives ctx (the signal context) so that stop can end
+	// it after the HTTP server.
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	b.cancel = cancel
+	go func() { b.done <- b.worker.Run(wctx) }()
+	go pruneSTANs(wctx, st, log)
+	log.Info("bank outbox running", slog.Int("workers", c.Workers), slog.String("owner", b.worker.Owner()),
+		slog.Int("addresses", len(addrs)))
+	return b, nil
+}
+
+func (b *bank) closeSim() {
+	if b.sim != nil {
+		b.sim.Close()
+	}
+}
+
+// stop ends the worker (its leased rows are handed back, claimable by other
+// processes at once), signs off and closes the embedded simulator.
+func (b *bank) stop(ctx context.Context) error {
+	b.cancel()
+	err := <-b.done
+	err = errors.Join(err, b.client.Close(ctx))
+	b.closeSim()
+	return err
+}
+
+// pruneSTANs deletes the STAN counters of past days every six hours (the
+// current and the previous UTC day are kept).
+func pruneSTANs(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(6 * time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := st.PruneSTANs(ctx, time.Now().AddDate(0, 0, -1)); err != nil && ctx.Err() == nil {
+				log.Warn("prune STAN counters", slog.String("err", err.Error()))
+			}
+		}
+	}
+}

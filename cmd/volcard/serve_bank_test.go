@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/volcard/volcard/issuance"
+)
+
+// TestServeBankOutbox runs serve with nothing configured (SQLite, embedded
+// bank simulator): an application approved over HTTP reaches bank_approved
+// through the outbox worker, and serve stops cleanly.
+func TestServeBankOutbox(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	cfg, err := configFromEnv(func(string) string { return "" })
+	require.NoError(t, err)
+	cfg.DataDir, cfg.Listen = dir, freeAddr(t)
+	cfg.Bank.Poll = 20 * time.Millisecond
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr lockedBuffer
+	done := make(chan error, 1)
+	go func() { done <- runServe(ctx, cfg, true, &stdout, &stderr) }()
+	defer func() {
+		cancel()
+		require.NoError(t, <-done)
+	}()
+
+	base := "http://" + cfg.Listen
+	require.Eventually(t, func() bool {
+		res, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}, 20*time.Second, 50*time.Millisecond)
+	b, err := os.ReadFile(filepath.Join(dir, adminTokenFile))
+	require.NoError(t, err)
+	token := strings.TrimSpace(string(b))
+
+	call := func(method, path string, body any, out any) int {
+		t.Helper()
+		var rd *bytes.Reader
+		if body != nil {
+			j, _ := json.Marshal(body)
+			rd = bytes.NewReader(j)
+		} else {
+			rd = bytes.NewReader(nil)
+		}
+		req, _ := http.NewRequest(method, base+path, rd)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		if out != nil {
+			require.NoError(t, json.NewDecoder(res.Body).Decode(out))
+		}
+		return res.StatusCode
+	}
+	body := "44010219900307123"
+	var vol struct{ ID int64 }
+	require.Equal(t, http.StatusCreated, call("POST", "/v1/volunteers", map[string]any{
+		"name": "张三", "id_number": body + string(issuance.ResidentIDCheckChar(body)), "phone": "13812345678",
+		"org_id": 2, "clothing_size": "M"}, &vol))
+	var app struct {
+		ID     int64
+		Status string
+	}
+	require.Equal(t, http.StatusCreated, call("POST", "/v1/applications",
+		map[string]any{"volunteer_id": vol.ID, "product": "GD-RV-BOC", "channel": "online"}, &app))
+	require.Equal(t, http.StatusOK, call("POST", fmt.Sprintf("/v1/applications/%d/approve", app.ID), nil, &app))
+	require.Equal(t, "approved", app.Status)
+	require.Eventually(t, func() bool {
+		call("GET", fmt.Sprintf("/v1/applications/%d", app.ID), nil, &app)
+		return app.Status == "bank_approved"
+	}, 30*time.Second, 20*time.Millisecond)
+	require.Contains(t, stderr.String(), "embedded bank simulator")
+}

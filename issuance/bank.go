@@ -1,0 +1,551 @@
+package issuance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/volcard/volcard/issuance/pii"
+)
+
+// purposePAN seals the PAN (issuance/pii); its token is PANToken.
+const purposePAN = "card.pan"
+
+// BankRequestKind is what an outbox row asks of the partner bank.
+type BankRequestKind string
+
+// Bank request kinds. A repeat (0301/0421) is not a kind of its own: it is
+// the same row sent again with its stored trace (BankRequest.MaybeSent).
+const (
+	BankApply        BankRequestKind = "apply"
+	BankInquiry      BankRequestKind = "inquiry"
+	BankStatusChange BankRequestKind = "status_change"
+	BankReversal     BankRequestKind = "reversal"
+)
+
+// BankRequestState is where an outbox row stands.
+type BankRequestState string
+
+// Bank request states.
+//
+//	pending   due at NextAttemptAt; never sent with its current trace
+//	in_flight claimed by a worker until LeaseUntil
+//	sent      sent at least once, outcome unknown: the next send repeats it
+//	waiting   an apply parked until its reversal is acknowledged
+//	done      the result is applied (approved, declined, reversal acked)
+//	failed    given up; needs an operator (for example a format error)
+const (
+	BankPending  BankRequestState = "pending"
+	BankInFlight BankRequestState = "in_flight"
+	BankSent     BankRequestState = "sent"
+	BankWaiting  BankRequestState = "waiting"
+	BankDone     BankRequestState = "done"
+	BankFailed   BankRequestState = "failed"
+)
+
+// BankTrace identifies one request on the wire (MTI, STAN, field 7, RRN).
+// It is stored before the request is sent so that a repeat after a crash
+// reuses it.
+type BankTrace struct {
+	MTI           string
+	STAN          string
+	TransmittedAt time.Time
+	RRN           string
+}
+
+// IsZero reports whether no trace was allocated yet.
+func (t BankTrace) IsZero() bool { return t.STAN == "" }
+
+// BankRequest is one row of the bank outbox. It holds no personal data:
+// the worker loads and decrypts the applicant when it sends (see
+// Service.BankApplicant).
+type BankRequest struct {
+	ID                int64
+	ApplicationID     int64
+	ApplicationNumber string
+	// ParentID links a reversal to the apply it reverses.
+	ParentID int64
+	Kind     BankRequestKind
+	// Payload is kind-specific JSON without personal data (for a reversal:
+	// the original trace and file update code).
+	Payload []byte
+	State   BankRequestState
+	// Attempts counts claims; Repeats the sends without an answer in a row.
+	Attempts      int
+	Repeats       int
+	NextAttemptAt time.Time
+	Trace         BankTrace
+	// MaybeSent is set (and stored) just before the request goes on the
+	// wire: from then on the next send is a repeat with the same trace.
+	MaybeSent  bool
+	ResultCode string
+	// LastError is masked: bank gateway errors carry no card or personal data.
+	LastError  string
+	LeaseOwner string
+	LeaseUntil time.Time
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// BankClaim asks the outbox for due rows.
+type BankClaim struct {
+	Owner string
+	Now   time.Time
+	Lease time.Duration
+	Limit int
+}
+
+// BankOutbox stores bank requests. issuance/store implements it: claims use
+// FOR UPDATE SKIP LOCKED on PostgreSQL and a conditional UPDATE on SQLite,
+// so that several workers (and processes) never hold the same row.
+type BankOutbox interface {
+	// EnqueueBankRequest inserts r (state pending) and sets r.ID. A second
+	// apply for one application is a *ConflictError ("bank_request").
+	EnqueueBankRequest(ctx context.Context, r *BankRequest) error
+	// LockApprovedApplications returns up to limit ids of approved
+	// applications, locked for the caller's transaction (others skip them).
+	LockApprovedApplications(ctx context.Context, limit int) ([]int64, error)
+	// ClaimBankRequests leases up to c.Limit due rows (pending or sent with
+	// NextAttemptAt ≤ now, or in_flight with an expired lease) to c.Owner.
+	ClaimBankRequests(ctx context.Context, c BankClaim) ([]BankRequest, error)
+	// SaveBankRequest writes the mutable fields of r (state, attempts,
+	// repeats, next attempt, trace, MaybeSent, result, error, lease; the
+	// lease is dropped unless r stays in_flight) if r is still leased to
+	// owner and unresolved; else ErrLeaseLost. An empty owner writes any
+	// unresolved row (late responses).
+	SaveBankRequest(ctx context.Context, r *BankRequest, owner string) error
+	// GetBankRequest returns one row.
+	GetBankRequest(ctx context.Context, id int64) (BankRequest, error)
+	// OpenBankRequest returns the unresolved request of a kind for an
+	// application number, or ErrNotFound.
+	OpenBankRequest(ctx context.Context, applicationNumber string, kind BankRequestKind) (BankRequest, error)
+	// OpenBankRequestByRRN is OpenBankRequest by the RRN of the row's trace
+	// (a 0430 carries no application number).
+	OpenBankRequestByRRN(ctx context.Context, rrn string, kind BankRequestKind) (BankRequest, error)
+	// ReleaseBankRequests hands the rows leased to owner back (state
+	// pending, or sent when MaybeSent) for others to claim at once.
+	ReleaseBankRequests(ctx context.Context, owner string) (int64, error)
+}
+
+// BankCardState is the state of a bank-issued card on our side.
+type BankCardState string
+
+// Bank card states.
+const (
+	BankCardIssued    BankCardState = "issued" // issued by the bank, not yet activated
+	BankCardActive    BankCardState = "active"
+	BankCardBlocked   BankCardState = "blocked"
+	BankCardCancelled BankCardState = "cancelled"
+)
+
+// Card is a card the bank issued for an application. The clear PAN is
+// never stored: PANToken is Service.PANToken(PAN), an HMAC-SHA256 blind
+// index — the same PAN always gives the same token, so advices carrying the
+// PAN and check-in taps find the card —
+// and PANSealed is the AES-GCM sealed PAN for personalization, opened only
+// in memory.
+type Card struct {
+	ID            int64
+	ApplicationID int64
+	PANToken      []byte `json:"-"`
+	PANSealed     []byte `json:"-"`
+	LastFour      string
+	Expiry        string // YYMM
+	PSN           string
+	BankReference string
+	State         BankCardState
+	CreatedAt     time.Time
+	ActivatedAt   time.Time
+}
+
+// Spending is a card spending advice, kept for the donation-rebate report.
+type Spending struct {
+	ID            int64
+	RRN           string
+	Kind          string // the advice kind ("spending")
+	CardID        int64  // 0 when the card is not ours
+	ApplicationID int64
+	OrgPath       string // the application's organisation, for reports
+	Amount        int64  // fen
+	Currency      string
+	MCC           string
+	MerchantName  string
+	LocalDate     string // MMDD Beijing
+	LocalTime     string // hhmmss Beijing
+	ReceivedAt    time.Time
+}
+
+// IssuedCardRepo stores bank-issued cards and their spending.
+// issuance/store implements it; the Service finds it on its Store by type
+// assertion.
+type IssuedCardRepo interface {
+	// CreateCard inserts c and sets c.ID; a second card for an application
+	// is a *ConflictError ("card").
+	CreateCard(ctx context.Context, c *Card) error
+	// GetCardByApplication returns the application's card or ErrNotFound.
+	GetCardByApplication(ctx context.Context, applicationID int64) (Card, error)
+	// GetCardByToken returns the card with this PAN token or ErrNotFound.
+	GetCardByToken(ctx context.Context, token []byte) (Card, error)
+	// ActivateCard sets the card active (idempotent).
+	ActivateCard(ctx context.Context, id int64, at time.Time) error
+	// RecordSpending inserts sp unless one with its RRN and kind exists;
+	// it reports whether it inserted.
+	RecordSpending(ctx context.Context, sp *Spending) (bool, error)
+}
+
+// WithBankOutbox connects the Service to the partner bank through a
+// durable outbox: every transition into bank_pending writes an apply
+// request to o in the same transaction, and an application that becomes
+// issued while its card is already active (the activation advice came
+// early) moves on to activated. SubmitApprovedToBank makes the approved →
+// bank_pending step.
+func WithBankOutbox(o BankOutbox) Option {
+	return func(s *Service) error {
+		if o == nil {
+			return errors.New("issuance: nil bank outbox")
+		}
+		s.outbox = o
+		s.hooks = append(s.hooks, TransitionHookFunc(s.bankHook))
+		return nil
+	}
+}
+
+func (s *Service) bankHook(ctx context.Context, a Application, e Event) error {
+	switch e.To {
+	case StatusBankPending:
+		now := s.clock.Now()
+		r := BankRequest{ApplicationID: a.ID, ApplicationNumber: a.Number, Kind: BankApply,
+			Payload: []byte("{}"), State: BankPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+		if err := s.outbox.EnqueueBankRequest(ctx, &r); err != nil {
+			return fmt.Errorf("enqueue bank request: %w", err)
+		}
+	case StatusIssued:
+		cards, err := s.cardRepo()
+		if err != nil {
+			return nil // no card storage: nothing to chain
+		}
+		c, err := cards.GetCardByApplication(ctx, a.ID)
+		if err != nil || c.State != BankCardActive {
+			return nil // no active card yet
+		}
+		_, err = s.Transition(ctx, SystemActor(), a.ID, StatusActivated, "card activated before issue")
+		return err
+	}
+	return nil
+}
+
+func (s *Service) cardRepo() (IssuedCardRepo, error) {
+	c, ok := s.store.(IssuedCardRepo)
+	if !ok {
+		return nil, errors.New("issuance: the store keeps no cards")
+	}
+	return c, nil
+}
+
+// SubmitApprovedToBank moves up to limit approved applications to
+// bank_pending, each with its outbox request, in one transaction, and
+// returns how many it moved. Applications locked by another process are
+// skipped. It needs WithBankOutbox.
+func (s *Service) SubmitApprovedToBank(ctx context.Context, limit int) (int, error) {
+	if s.outbox == nil {
+		return 0, errors.New("issuance: no bank outbox configured")
+	}
+	if limit <= 0 {
+		limit = 50
+	}
+	n := 0
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		n = 0
+		ids, err := s.outbox.LockApprovedApplications(ctx, limit)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := s.Transition(ctx, SystemActor(), id, StatusBankPending, ""); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("submit approved applications to the bank: %w", err)
+	}
+	return n, nil
+}
+
+// BankApplicant is an applicant's data as the bank needs it, decrypted for
+// sending. It is built at send time and never stored.
+type BankApplicant struct {
+	ApplicationNumber string
+	Name              pii.Secret
+	EmbossName        string
+	IDType            IDType
+	IDNumber          pii.Secret
+	BirthDate         time.Time
+	Phone             pii.Secret
+	// BankProduct is the product code agreed with the bank (letters and
+	// digits of our product code, at most 8).
+	BankProduct  string
+	BranchCode   string
+	ClothingSize ClothingSize
+}
+
+// BankApplicant loads an application's volunteer, decrypts what the bank
+// needs and picks the branch: the application's bank's branch in the
+// nearest organisation of the volunteer's path (city first), else the bank's
+// head office code "<BANK>0000".
+func (s *Service) BankApplicant(ctx context.Context, applicationID int64) (BankApplicant, error) {
+	app, err := s.store.GetApplication(ctx, applicationID, Scope{})
+	if err != nil {
+		return BankApplicant{}, fmt.Errorf("bank applicant %d: %w", applicationID, err)
+	}
+	v, err := s.store.GetVolunteer(ctx, app.VolunteerID, Scope{})
+	if err != nil {
+		return BankApplicant{}, fmt.Errorf("bank applicant %d: %w", applicationID, err)
+	}
+	if err := s.openVolunteer(&v); err != nil {
+		return BankApplicant{}, err
+	}
+	b := BankApplicant{
+		ApplicationNumber: app.Number, Name: pii.Name(v.Name), EmbossName: v.EmbossName, IDType: v.IDType,
+		IDNumber: v.IDNumber, BirthDate: v.BirthDate, Phone: v.Phone, ClothingSize: v.ClothingSize,
+		BankProduct: bankProductCode(app.ProductCode), BranchCode: app.BankCode + "0000",
+	}
+	ids := strings.Split(strings.Trim(app.OrgPath, "/"), "/")
+	for i := len(ids) - 1; i >= 0; i-- {
+		org, err := strconv.ParseInt(ids[i], 10, 64)
+		if err != nil {
+			continue
+		}
+		brs, err := s.store.ListBranches(ctx, app.BankCode, org)
+		if err != nil {
+			return BankApplicant{}, fmt.Errorf("bank applicant %d: branches: %w", applicationID, err)
+		}
+		if len(brs) > 0 {
+			b.BranchCode = fmt.Sprintf("%s%04d", app.BankCode, brs[0].ID)
+			break
+		}
+	}
+	return b, nil
+}
+
+func bankProductCode(code string) string {
+	var b strings.Builder
+	for _, c := range strings.ToUpper(code) {
+		if (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') {
+			b.WriteRune(c)
+		}
+	}
+	s := b.String()
+	if len(s) > 8 {
+		s = s[:8]
+	}
+	return s
+}
+
+// IssuedCard is the bank's approval: the card it issued. PAN is the clear
+// PAN, held in memory only.
+type IssuedCard struct {
+	PAN       pii.Secret
+	Expiry    string
+	PSN       string
+	Reference string
+}
+
+// RecordBankApproval stores the card the bank issued (PAN token, sealed PAN,
+// last four, expiry, PSN, reference) and moves the application from
+// bank_pending to bank_approved, in one transaction (joining the caller's).
+// Applying the same card again is a no-op; a different card for an
+// application that already has one is ErrConflict.
+func (s *Service) RecordBankApproval(ctx context.Context, applicationID int64, c IssuedCard) (Application, error) {
+	cards, err := s.cardRepo()
+	if err != nil {
+		return Application{}, err
+	}
+	pan := c.PAN.Reveal()
+	if len(pan) < 12 || strings.Trim(pan, "0123456789") != "" {
+		return Application{}, invalid("pan", "must be 12–19 digits")
+	}
+	token := s.PANToken(pan)
+	var app Application
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if app, err = s.store.GetApplication(ctx, applicationID, Scope{}); err != nil {
+			return err
+		}
+		if app.Status != StatusBankPending {
+			old, err := cards.GetCardByApplication(ctx, applicationID)
+			if err == nil && string(old.PANToken) == string(token) {
+				return nil // already applied
+			}
+			return &TransitionError{From: app.Status, To: StatusBankApproved}
+		}
+		sealed, err := s.keys.Seal(purposePAN, pan)
+		if err != nil {
+			return fmt.Errorf("seal PAN: %w", err)
+		}
+		card := Card{ApplicationID: applicationID, PANToken: token, PANSealed: sealed, LastFour: pan[len(pan)-4:],
+			Expiry: c.Expiry, PSN: c.PSN, BankReference: c.Reference, State: BankCardIssued, CreatedAt: s.clock.Now()}
+		if err := cards.CreateCard(ctx, &card); err != nil {
+			return err
+		}
+		app, err = s.Transition(ctx, SystemActor(), applicationID, StatusBankApproved, "card ending "+card.LastFour)
+		return err
+	})
+	if err != nil {
+		return Application{}, fmt.Errorf("record bank approval of application %d: %w", applicationID, err)
+	}
+	return app, nil
+}
+
+// RecordBankDecline moves the application from bank_pending to
+// bank_declined with the bank's code and reason. Declining an already
+// declined application is a no-op.
+func (s *Service) RecordBankDecline(ctx context.Context, applicationID int64, code, reason string) (Application, error) {
+	var app Application
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if app, err = s.store.GetApplication(ctx, applicationID, Scope{}); err != nil {
+			return err
+		}
+		if app.Status == StatusBankDeclined {
+			return nil
+		}
+		app, err = s.Transition(ctx, SystemActor(), applicationID, StatusBankDeclined,
+			truncateRunes(fmt.Sprintf("bank declined %s: %s", code, reason), 500))
+		return err
+	})
+	if err != nil {
+		return Application{}, fmt.Errorf("record bank decline of application %d: %w", applicationID, err)
+	}
+	return app, nil
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+// CardRef identifies a card in an advice: by PAN (through its token), else
+// by our application number.
+type CardRef struct {
+	PAN               pii.Secret
+	ApplicationNumber string
+}
+
+func (s *Service) findCard(ctx context.Context, cards IssuedCardRepo, ref CardRef) (Card, error) {
+	if pan := ref.PAN.Reveal(); pan != "" {
+		c, err := cards.GetCardByToken(ctx, s.PANToken(pan))
+		if err == nil || !isNotFound(err) {
+			return c, err
+		}
+	}
+	if ref.ApplicationNumber != "" {
+		app, err := s.store.GetApplicationByNumber(ctx, ref.ApplicationNumber)
+		if err != nil {
+			return Card{}, err
+		}
+		return cards.GetCardByApplication(ctx, app.ID)
+	}
+	return Card{}, ErrNotFound
+}
+
+// RecordCardActivation applies an activation advice: the card becomes
+// active and its application, when issued, activated. An application not
+// issued yet moves on when it becomes issued. Repeats are no-ops. An
+// unknown card is ErrNotFound.
+func (s *Service) RecordCardActivation(ctx context.Context, ref CardRef) error {
+	cards, err := s.cardRepo()
+	if err != nil {
+		return err
+	}
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		c, err := s.findCard(ctx, cards, ref)
+		if err != nil {
+			return err
+		}
+		if err := cards.ActivateCard(ctx, c.ID, s.clock.Now()); err != nil {
+			return err
+		}
+		app, err := s.store.GetApplication(ctx, c.ApplicationID, Scope{})
+		if err != nil {
+			return err
+		}
+		if app.Status == StatusIssued {
+			_, err = s.Transition(ctx, SystemActor(), app.ID, StatusActivated, "activated by the holder")
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record card activation: %w", err)
+	}
+	return nil
+}
+
+// RecordCardSpending stores a spending advice once per RRN and kind and
+// reports whether it was new. A card that is not ours is stored without a
+// card, so that the advice is still acknowledged once.
+func (s *Service) RecordCardSpending(ctx context.Context, ref CardRef, sp Spending) (bool, error) {
+	cards, err := s.cardRepo()
+	if err != nil {
+		return false, err
+	}
+	if sp.RRN == "" || sp.Amount < 0 {
+		return false, invalid("rrn", "required, with a non-negative amount")
+	}
+	if sp.Kind == "" {
+		sp.Kind = "spending"
+	}
+	var inserted bool
+	err = s.store.InTx(ctx, func(ctx context.Context) error {
+		c, err := s.findCard(ctx, cards, ref)
+		switch {
+		case err == nil:
+			sp.CardID, sp.ApplicationID = c.ID, c.ApplicationID
+			app, err := s.store.GetApplication(ctx, c.ApplicationID, Scope{})
+			if err != nil {
+				return err
+			}
+			sp.OrgPath = app.OrgPath
+		case !isNotFound(err):
+			return err
+		}
+		sp.ReceivedAt = s.clock.Now()
+		inserted, err = cards.RecordSpending(ctx, &sp)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("record card spending: %w", err)
+	}
+	return inserted, nil
+}
+
+// CardOf returns the card of an application, or ErrNotFound.
+func (s *Service) CardOf(ctx context.Context, applicationID int64) (Card, error) {
+	cards, err := s.cardRepo()
+	if err != nil {
+		return Card{}, err
+	}
+	c, err := cards.GetCardByApplication(ctx, applicationID)
+	if err != nil {
+		return Card{}, fmt.Errorf("card of application %d: %w", applicationID, err)
+	}
+	return c, nil
+}
+
+// OpenPAN decrypts a card's PAN for personalization. The result must stay
+// in memory.
+func (s *Service) OpenPAN(c Card) (pii.Secret, error) {
+	pan, err := s.keys.Open(purposePAN, c.PANSealed)
+	if err != nil {
+		return pii.Secret{}, fmt.Errorf("card %d: %w", c.ID, err)
+	}
+	return pii.NewSecret(pii.KindOther, pan), nil
+}

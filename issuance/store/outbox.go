@@ -1,0 +1,405 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/volcard/volcard/issuance"
+)
+
+var (
+	_ issuance.BankOutbox     = (*Store)(nil)
+	_ issuance.IssuedCardRepo = (*Store)(nil)
+	_ issuance.CardDirectory  = (*Store)(nil)
+)
+
+// bankRequestRow is a row of bank_requests.
+type bankRequestRow struct {
+	ID                int64 `gorm:"primaryKey"`
+	ApplicationID     int64
+	ApplicationNumber string
+	ParentID          *int64
+	Kind              string
+	Payload           string
+	State             string
+	Attempts          int
+	Repeats           int
+	NextAttemptMS     int64  `gorm:"column:next_attempt_ms"`
+	TraceMTI          string `gorm:"column:trace_mti"`
+	STAN              string `gorm:"column:stan"`
+	TransmittedUnix   int64
+	RRN               string `gorm:"column:rrn"`
+	MaybeSent         bool
+	ResultCode        string
+	LastError         string
+	LeaseOwner        string
+	LeaseUntilMS      int64 `gorm:"column:lease_until_ms"`
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+func (bankRequestRow) TableName() string { return "bank_requests" }
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+func bankRequestToRow(r *issuance.BankRequest) bankRequestRow {
+	row := bankRequestRow{
+		ID: r.ID, ApplicationID: r.ApplicationID, ApplicationNumber: r.ApplicationNumber, Kind: string(r.Kind),
+		Payload: string(r.Payload), State: string(r.State), Attempts: r.Attempts, Repeats: r.Repeats,
+		NextAttemptMS: ms(r.NextAttemptAt), TraceMTI: r.Trace.MTI, STAN: r.Trace.STAN, RRN: r.Trace.RRN,
+		MaybeSent: r.MaybeSent, ResultCode: r.ResultCode, LastError: r.LastError, LeaseOwner: r.LeaseOwner,
+		LeaseUntilMS: ms(r.LeaseUntil), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if !r.Trace.TransmittedAt.IsZero() {
+		row.TransmittedUnix = r.Trace.TransmittedAt.Unix()
+	}
+	if r.ParentID != 0 {
+		p := r.ParentID
+		row.ParentID = &p
+	}
+	if row.Payload == "" {
+		row.Payload = "{}"
+	}
+	return row
+}
+
+func (r bankRequestRow) domain() issuance.BankRequest {
+	out := issuance.BankRequest{
+		ID: r.ID, ApplicationID: r.ApplicationID, ApplicationNumber: r.ApplicationNumber,
+		Kind: issuance.BankRequestKind(r.Kind), Payload: []byte(r.Payload), State: issuance.BankRequestState(r.State),
+		Attempts: r.Attempts, Repeats: r.Repeats, NextAttemptAt: fromMS(r.NextAttemptMS),
+		Trace:     issuance.BankTrace{MTI: r.TraceMTI, STAN: r.STAN, RRN: r.RRN},
+		MaybeSent: r.MaybeSent, ResultCode: r.ResultCode, LastError: r.LastError, LeaseOwner: r.LeaseOwner,
+		LeaseUntil: fromMS(r.LeaseUntilMS), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+	if r.TransmittedUnix != 0 {
+		out.Trace.TransmittedAt = time.Unix(r.TransmittedUnix, 0).UTC()
+	}
+	if r.ParentID != nil {
+		out.ParentID = *r.ParentID
+	}
+	return out
+}
+
+// EnqueueBankRequest implements issuance.BankOutbox.
+func (s *Store) EnqueueBankRequest(ctx context.Context, r *issuance.BankRequest) error {
+	row := bankRequestToRow(r)
+	row.ID = 0
+	if err := s.DB(ctx).Create(&row).Error; err != nil {
+		return mapErr(err)
+	}
+	r.ID = row.ID
+	return nil
+}
+
+// LockApprovedApplications implements issuance.BankOutbox: SELECT … FOR
+// UPDATE SKIP LOCKED on PostgreSQL; on SQLite the write transaction
+// (BEGIN IMMEDIATE) already excludes other writers.
+func (s *Store) LockApprovedApplications(ctx context.Context, limit int) ([]int64, error) {
+	q := s.DB(ctx).Model(&applicationRow{}).Where("status = ?", string(issuance.StatusApproved)).Order("id").Limit(limit)
+	if s.dialect == Postgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE", Options: "SKIP LOCKED"})
+	}
+	var ids []int64
+	if err := q.Pluck("id", &ids).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	return ids, nil
+}
+
+// ClaimBankRequests implements issuance.BankOutbox with one UPDATE …
+// RETURNING: on PostgreSQL its subquery locks with FOR UPDATE SKIP LOCKED so
+// concurrent claimers take disjoint rows; on SQLite the single statement
+// runs under the database's write lock.
+func (s *Store) ClaimBankRequests(ctx context.Context, c issuance.BankClaim) ([]issuance.BankRequest, error) {
+	if c.Owner == "" || c.Limit <= 0 || c.Lease <= 0 {
+		return nil, fmt.Errorf("claim bank requests: owner, limit and lease required")
+	}
+	now := c.Now.UnixMilli()
+	lock := ""
+	if s.dialect == Postgres {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	sql := `UPDATE bank_requests
+		SET state = 'in_flight', lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1, updated_at = ?
+		WHERE id IN (
+			SELECT id FROM bank_requests
+			WHERE (state IN ('pending', 'sent') AND next_attempt_ms <= ?)
+			   OR (state = 'in_flight' AND lease_until_ms < ?)
+			ORDER BY next_attempt_ms, id
+			LIMIT ?` + lock + `)
+		RETURNING *`
+	var rows []bankRequestRow
+	err := s.DB(ctx).Raw(sql, c.Owner, now+c.Lease.Milliseconds(), c.Now.UTC(), now, now, c.Limit).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("claim bank requests: %w", mapErr(err))
+	}
+	out := make([]issuance.BankRequest, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// SaveBankRequest implements issuance.BankOutbox.
+func (s *Store) SaveBankRequest(ctx context.Context, r *issuance.BankRequest, owner string) error {
+	row := bankRequestToRow(r)
+	if r.State != issuance.BankInFlight {
+		row.LeaseOwner, row.LeaseUntilMS = "", 0
+	}
+	q := s.DB(ctx).Model(&bankRequestRow{}).Where("id = ? AND state NOT IN ('done', 'failed')", r.ID)
+	if owner != "" {
+		q = q.Where("state = 'in_flight' AND lease_owner = ?", owner)
+	}
+	res := q.Updates(map[string]any{
+		"state": row.State, "attempts": row.Attempts, "repeats": row.Repeats, "next_attempt_ms": row.NextAttemptMS,
+		"trace_mti": row.TraceMTI, "stan": row.STAN, "transmitted_unix": row.TransmittedUnix, "rrn": row.RRN,
+		"maybe_sent": row.MaybeSent, "result_code": row.ResultCode, "last_error": row.LastError,
+		"lease_owner": row.LeaseOwner, "lease_until_ms": row.LeaseUntilMS, "updated_at": time.Now().UTC(),
+	})
+	if res.Error != nil {
+		return fmt.Errorf("save bank request %d: %w", r.ID, mapErr(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("save bank request %d: %w", r.ID, issuance.ErrLeaseLost)
+	}
+	return nil
+}
+
+// GetBankRequest implements issuance.BankOutbox.
+func (s *Store) GetBankRequest(ctx context.Context, id int64) (issuance.BankRequest, error) {
+	var row bankRequestRow
+	if err := s.DB(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
+		return issuance.BankRequest{}, mapErr(err)
+	}
+	return row.domain(), nil
+}
+
+// OpenBankRequest implements issuance.BankOutbox.
+func (s *Store) OpenBankRequest(ctx context.Context, number string, kind issuance.BankRequestKind) (issuance.BankRequest, error) {
+	var row bankRequestRow
+	err := s.DB(ctx).Where("application_number = ? AND kind = ? AND state NOT IN ('done', 'failed')", number, string(kind)).
+		Order("id DESC").Take(&row).Error
+	if err != nil {
+		return issuance.BankRequest{}, mapErr(err)
+	}
+	return row.domain(), nil
+}
+
+// OpenBankRequestByRRN implements issuance.BankOutbox.
+func (s *Store) OpenBankRequestByRRN(ctx context.Context, rrn string, kind issuance.BankRequestKind) (issuance.BankRequest, error) {
+	var row bankRequestRow
+	err := s.DB(ctx).Where("rrn = ? AND kind = ? AND state NOT IN ('done', 'failed')", rrn, string(kind)).
+		Order("id DESC").Take(&row).Error
+	if err != nil {
+		return issuance.BankRequest{}, mapErr(err)
+	}
+	return row.domain(), nil
+}
+
+// ReleaseBankRequests implements issuance.BankOutbox.
+func (s *Store) ReleaseBankRequests(ctx context.Context, owner string) (int64, error) {
+	res := s.DB(ctx).Model(&bankRequestRow{}).Where("state = 'in_flight' AND lease_owner = ?", owner).
+		Updates(map[string]any{
+			"state":          gorm.Expr("CASE WHEN maybe_sent THEN 'sent' ELSE 'pending' END"),
+			"lease_owner":    "",
+			"lease_until_ms": 0,
+			"updated_at":     time.Now().UTC(),
+		})
+	if res.Error != nil {
+		return 0, fmt.Errorf("release bank requests: %w", mapErr(res.Error))
+	}
+	return res.RowsAffected, nil
+}
+
+// BankRequests returns every outbox row of an application, oldest first
+// (for tests and operators).
+func (s *Store) BankRequests(ctx context.Context, applicationID int64) ([]issuance.BankRequest, error) {
+	var rows []bankRequestRow
+	if err := s.DB(ctx).Where("application_id = ?", applicationID).Order("id").Find(&rows).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]issuance.BankRequest, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// CountBankRequests returns how many outbox rows are in each state.
+func (s *Store) CountBankRequests(ctx context.Context) (map[issuance.BankRequestState]int64, error) {
+	var rows []struct {
+		State string
+		N     int64
+	}
+	if err := s.DB(ctx).Model(&bankRequestRow{}).Select("state, COUNT(*) AS n").Group("state").Scan(&rows).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	out := map[issuance.BankRequestState]int64{}
+	for _, r := range rows {
+		out[issuance.BankRequestState(r.State)] = r.N
+	}
+	return out, nil
+}
+
+// cardRow is a row of cards.
+type cardRow struct {
+	ID            int64 `gorm:"primaryKey"`
+	ApplicationID int64
+	PANToken      []byte `gorm:"column:pan_token"`
+	PANEnc        []byte `gorm:"column:pan_enc"`
+	LastFour      string
+	Expiry        string
+	PSN           string `gorm:"column:psn"`
+	BankReference string
+	State         string
+	CreatedAt     time.Time
+	ActivatedAt   *time.Time
+}
+
+func (cardRow) TableName() string { return "cards" }
+
+func (r cardRow) domain() issuance.Card {
+	c := issuance.Card{ID: r.ID, ApplicationID: r.ApplicationID, PANToken: r.PANToken, PANSealed: r.PANEnc,
+		LastFour: r.LastFour, Expiry: r.Expiry, PSN: r.PSN, BankReference: r.BankReference,
+		State: issuance.BankCardState(r.State), CreatedAt: r.CreatedAt.UTC()}
+	if r.ActivatedAt != nil {
+		c.ActivatedAt = r.ActivatedAt.UTC()
+	}
+	return c
+}
+
+// CreateCard implements issuance.IssuedCardRepo.
+func (s *Store) CreateCard(ctx context.Context, c *issuance.Card) error {
+	r := cardRow{ApplicationID: c.ApplicationID, PANToken: c.PANToken, PANEnc: c.PANSealed, LastFour: c.LastFour,
+		Expiry: c.Expiry, PSN: c.PSN, BankReference: c.BankReference, State: string(c.State), CreatedAt: c.CreatedAt.UTC()}
+	if err := s.DB(ctx).Create(&r).Error; err != nil {
+		return mapErr(err)
+	}
+	c.ID = r.ID
+	return nil
+}
+
+// GetCardByApplication implements issuance.IssuedCardRepo.
+func (s *Store) GetCardByApplication(ctx context.Context, applicationID int64) (issuance.Card, error) {
+	var r cardRow
+	if err := s.DB(ctx).Where("application_id = ?", applicationID).Take(&r).Error; err != nil {
+		return issuance.Card{}, mapErr(err)
+	}
+	return r.domain(), nil
+}
+
+// GetCardByToken implements issuance.IssuedCardRepo.
+func (s *Store) GetCardByToken(ctx context.Context, token []byte) (issuance.Card, error) {
+	var r cardRow
+	if err := s.DB(ctx).Where("pan_token = ?", token).Take(&r).Error; err != nil {
+		return issuance.Card{}, mapErr(err)
+	}
+	return r.domain(), nil
+}
+
+// ActivateCard implements issuance.IssuedCardRepo.
+func (s *Store) ActivateCard(ctx context.Context, id int64, at time.Time) error {
+	err := s.DB(ctx).Model(&cardRow{}).Where("id = ? AND state <> ?", id, string(issuance.BankCardActive)).
+		Updates(map[string]any{"state": string(issuance.BankCardActive), "activated_at": at.UTC()}).Error
+	return mapErr(err)
+}
+
+// spendingRow is a row of card_spending.
+type spendingRow struct {
+	ID            int64  `gorm:"primaryKey"`
+	RRN           string `gorm:"column:rrn"`
+	Kind          string
+	CardID        *int64
+	ApplicationID *int64
+	OrgPath       string
+	Amount        int64
+	Currency      string
+	MCC           string `gorm:"column:mcc"`
+	MerchantName  string
+	LocalDate     string
+	LocalTime     string
+	ReceivedAt    time.Time
+}
+
+func (spendingRow) TableName() string { return "card_spending" }
+
+// RecordSpending implements issuance.IssuedCardRepo with INSERT … ON CONFLICT
+// (rrn, kind) DO NOTHING.
+func (s *Store) RecordSpending(ctx context.Context, sp *issuance.Spending) (bool, error) {
+	r := spendingRow{RRN: sp.RRN, Kind: sp.Kind, OrgPath: sp.OrgPath, Amount: sp.Amount, Currency: sp.Currency,
+		MCC: sp.MCC, MerchantName: sp.MerchantName, LocalDate: sp.LocalDate, LocalTime: sp.LocalTime,
+		ReceivedAt: sp.ReceivedAt.UTC()}
+	if sp.CardID != 0 {
+		id, app := sp.CardID, sp.ApplicationID
+		r.CardID, r.ApplicationID = &id, &app
+	}
+	res := s.DB(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "rrn"}, {Name: "kind"}},
+		DoNothing: true,
+	}).Create(&r)
+	if res.Error != nil {
+		return false, mapErr(res.Error)
+	}
+	sp.ID = r.ID
+	return res.RowsAffected == 1, nil
+}
+
+// Spending returns the recorded spending of a card, oldest first.
+func (s *Store) Spending(ctx context.Context, cardID int64) ([]issuance.Spending, error) {
+	var rows []spendingRow
+	if err := s.DB(ctx).Where("card_id = ?", cardID).Order("id").Find(&rows).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]issuance.Spending, len(rows))
+	for i, r := range rows {
+		out[i] = issuance.Spending{ID: r.ID, RRN: r.RRN, Kind: r.Kind, OrgPath: r.OrgPath, Amount: r.Amount,
+			Currency: r.Currency, MCC: r.MCC, MerchantName: r.MerchantName, LocalDate: r.LocalDate,
+			LocalTime: r.LocalTime, ReceivedAt: r.ReceivedAt.UTC()}
+		if r.CardID != nil {
+			out[i].CardID = *r.CardID
+		}
+		if r.ApplicationID != nil {
+			out[i].ApplicationID = *r.ApplicationID
+		}
+	}
+	return out, nil
+}
+
+// CardByPANToken implements issuance.CardDirectory (check-in) over the
+// bank-issued cards: the holder is the application's volunteer; a blocked
+// or cancelled card is reported blocked.
+func (s *Store) CardByPANToken(ctx context.Context, panToken []byte) (issuance.CardBinding, error) {
+	var r struct {
+		cardRow
+		VolunteerID int64
+	}
+	err := s.DB(ctx).Table("cards").Select("cards.*, applications.volunteer_id").
+		Joins("JOIN applications ON applications.id = cards.application_id").
+		Where("cards.pan_token = ?", panToken).Take(&r).Error
+	if err != nil {
+		return issuance.CardBinding{}, mapErr(err)
+	}
+	b := issuance.CardBinding{PANToken: r.PANToken, VolunteerID: r.VolunteerID, PANLast4: r.LastFour,
+		Status: issuance.CardActive, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.CreatedAt.UTC()}
+	if st := issuance.BankCardState(r.State); st == issuance.BankCardBlocked || st == issuance.BankCardCancelled {
+		b.Status, b.Reason = issuance.CardBlocked, "card "+r.State+" at the bank"
+	}
+	return b, nil
+}
