@@ -1,0 +1,233 @@
+package enroll
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/volcard/volcard/api/client"
+)
+
+// API is what the commands need from the server; *client.Client
+// implements it.
+type API interface {
+	RequestOnsiteSession(ctx context.Context, in client.NewOnsiteSession) (client.OnsiteSession, error)
+	OnsiteSession(ctx context.Context, id int64) (client.OnsiteSession, error)
+	UploadRoster(ctx context.Context, id int64, body io.Reader, size int64, contentType string) (client.RosterReport, error)
+	RejectedCSV(ctx context.Context, id int64, encoding string, w io.Writer) error
+	ApproveOnsiteSession(ctx context.Context, id int64) (client.OnsiteApproval, error)
+	OnsiteReport(ctx context.Context, id int64) (client.OnsiteReport, error)
+}
+
+var _ API = (*client.Client)(nil)
+
+// Runner runs the enroll commands against an API and prints to Out
+// (results) and Err (progress). JSON selects machine-readable output.
+type Runner struct {
+	API      API
+	Out      io.Writer
+	Err      io.Writer
+	JSON     bool
+	Progress bool // draw a progress bar on Err during uploads
+}
+
+// MaxRosterFile is the largest file Upload sends (the server's limit).
+const MaxRosterFile = 8 << 20
+
+// ErrInput means a bad argument (a file that cannot be read, a bad date).
+var ErrInput = errors.New("enroll: bad input")
+
+// Explain turns an error into one readable line: the server's problem
+// detail, or what to check when the server cannot be reached.
+func Explain(err error) string {
+	var pe *client.ProblemError
+	switch {
+	case errors.As(err, &pe):
+		msg := fmt.Sprintf("the server refused the request (%d %s)", pe.Status, pe.Type)
+		if pe.Detail != "" {
+			msg += ": " + pe.Detail
+		}
+		if pe.RequestID != "" {
+			msg += " [request " + pe.RequestID + "]"
+		}
+		return msg
+	case errors.Is(err, client.ErrUnreachable):
+		return "cannot reach the server; check --server and that `volcard serve` is running (" + err.Error() + ")"
+	}
+	return err.Error()
+}
+
+func (r *Runner) emit(v any, text func(w io.Writer)) error {
+	if r.JSON {
+		enc := json.NewEncoder(r.Out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	text(r.Out)
+	return nil
+}
+
+// Request asks for a session. date is YYYY-MM-DD.
+func (r *Runner) Request(ctx context.Context, in client.NewOnsiteSession) error {
+	if _, err := time.Parse(time.DateOnly, in.Date); err != nil {
+		return fmt.Errorf("%w: --date must be YYYY-MM-DD", ErrInput)
+	}
+	s, err := r.API.RequestOnsiteSession(ctx, in)
+	if err != nil {
+		return err
+	}
+	return r.emit(s, func(w io.Writer) { printSession(w, s) })
+}
+
+func printSession(w io.Writer, s client.OnsiteSession) {
+	fmt.Fprintf(w, "On-site session %d: %s\n", s.ID, s.Status)
+	fmt.Fprintf(w, "  site:     %s on %s, %d people expected\n", s.Site, s.Date, s.ExpectedCount)
+	fmt.Fprintf(w, "  product:  %s (%s)\n", s.Product, s.Bank)
+	fmt.Fprintf(w, "  branch:   %s, contact %s %s\n", s.Branch.Name, s.Branch.ContactName, s.Branch.ContactPhone)
+	if s.Reason != "" {
+		fmt.Fprintf(w, "  reason:   %s\n", s.Reason)
+	}
+}
+
+// Status shows a session.
+func (r *Runner) Status(ctx context.Context, id int64) error {
+	s, err := r.API.OnsiteSession(ctx, id)
+	if err != nil {
+		return err
+	}
+	return r.emit(s, func(w io.Writer) { printSession(w, s) })
+}
+
+// ContentType returns the media type of a roster file from its content.
+func ContentType(data []byte) string {
+	if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	}
+	return "text/csv"
+}
+
+// Upload sends a roster file and prints the row report. With rejectedOut
+// set and rows rejected, the rejected rows are saved there as CSV
+// (encoding "" for UTF-8 with BOM, or "gb18030").
+func (r *Runner) Upload(ctx context.Context, id int64, path, rejectedOut, encoding string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInput, err)
+	}
+	if fi.Size() > MaxRosterFile {
+		return fmt.Errorf("%w: %s is %d bytes; the limit is %d (split the roster)", ErrInput, filepath.Base(path), fi.Size(), MaxRosterFile)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInput, err)
+	}
+	var body io.Reader = bytes.NewReader(data)
+	var bar *progressbar.ProgressBar
+	if r.Progress && !r.JSON {
+		bar = progressbar.NewOptions64(int64(len(data)),
+			progressbar.OptionSetWriter(r.Err),
+			progressbar.OptionSetDescription("uploading "+filepath.Base(path)),
+			progressbar.OptionShowBytes(true),
+			progressbar.OptionSetWidth(30),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(r.Err, "\nchecking rows…") }),
+		)
+		pr := progressbar.NewReader(body, bar)
+		body = &pr
+	}
+	rep, err := r.API.UploadRoster(ctx, id, body, int64(len(data)), ContentType(data))
+	if bar != nil {
+		_ = bar.Close()
+	}
+	if err != nil {
+		return err
+	}
+	if rejectedOut != "" && rep.Rejected > 0 {
+		var buf bytes.Buffer
+		if err := r.API.RejectedCSV(ctx, id, encoding, &buf); err != nil {
+			return fmt.Errorf("download rejected rows: %w", err)
+		}
+		if err := os.WriteFile(rejectedOut, buf.Bytes(), 0o600); err != nil {
+			return fmt.Errorf("%w: %v", ErrInput, err)
+		}
+	}
+	return r.emit(rep, func(w io.Writer) { printReport(w, rep, rejectedOut) })
+}
+
+func printReport(w io.Writer, rep client.RosterReport, rejectedOut string) {
+	fmt.Fprintf(w, "Roster for session %d (%s, %s): %d rows\n", rep.SessionID, rep.Format, rep.Encoding, rep.Rows)
+	fmt.Fprintf(w, "  accepted: %d (%d stored now, %d already stored)\n", rep.Accepted, rep.Stored, rep.AlreadyStored)
+	fmt.Fprintf(w, "  rejected: %d\n", rep.Rejected)
+	if rep.Repeated {
+		fmt.Fprintln(w, "  this file was uploaded before; nothing changed")
+	}
+	if rep.Rejected == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	// The name goes last: tabwriter counts runes, and Chinese names are
+	// two columns wide on a terminal.
+	fmt.Fprintln(tw, "  LINE\tREASONS\tNAME")
+	for _, it := range rep.Items {
+		if it.Status != "rejected" {
+			continue
+		}
+		var why []string
+		for _, rr := range it.Reasons {
+			why = append(why, rr.Message)
+		}
+		name := it.Name
+		if name == "" {
+			name = "(empty)"
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%s\n", it.Line, strings.Join(why, "; "), name)
+	}
+	_ = tw.Flush()
+	if rejectedOut != "" {
+		fmt.Fprintf(w, "Rejected rows saved to %s; correct them and upload that file again.\n", rejectedOut)
+	}
+}
+
+// Approve approves every accepted row of the session.
+func (r *Runner) Approve(ctx context.Context, id int64) error {
+	a, err := r.API.ApproveOnsiteSession(ctx, id)
+	if err != nil {
+		return err
+	}
+	return r.emit(a, func(w io.Writer) {
+		fmt.Fprintf(w, "Session %d: %d applications approved, %d sent to the bank\n", a.SessionID, a.Approved, a.Sent)
+	})
+}
+
+// Report prints the session's counts.
+func (r *Runner) Report(ctx context.Context, id int64) error {
+	rep, err := r.API.OnsiteReport(ctx, id)
+	if err != nil {
+		return err
+	}
+	return r.emit(rep, func(w io.Writer) {
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintf(w, "Session %d (%s)\n", rep.SessionID, rep.Status)
+		for _, row := range []struct {
+			label string
+			n     int
+		}{
+			{"requested", rep.Requested}, {"accepted", rep.Accepted}, {"rejected", rep.Rejected},
+			{"awaiting approval", rep.Submitted}, {"approved, not sent", rep.Approved}, {"sent to bank", rep.Sent},
+			{"approved by bank", rep.BankApproved}, {"declined by bank", rep.BankDeclined},
+			{"personalized", rep.Personalized}, {"failed", rep.Failed}, {"cancelled", rep.Cancelled},
+		} {
+			fmt.Fprintf(tw, "  %s:\t%d\t\n", row.label, row.n)
+		}
+		_ = tw.Flush()
+	})
+}

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/api/enroll"
+)
+
+func init() { rootCmd.AddCommand(newEnrollCmd()) }
+
+// enrollFlags are the connection flags shared by the enroll subcommands.
+type enrollFlags struct {
+	server string
+	token  string
+	json   bool
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func newEnrollCmd() *cobra.Command {
+	f := &enrollFlags{}
+	cmd := &cobra.Command{
+		Use:   "enroll",
+		Short: "On-site batch enrollment: request a session, upload its roster, follow it",
+		Long: `enroll talks to a running volcard server. A group of 30 or more asks for an
+on-site session; the roster (CSV in UTF-8 or GB18030, or XLSX) is uploaded and
+checked row by row; the organisation's admin approves all accepted rows at once.
+
+The server and token come from --server/--token or VOLCARD_SERVER/VOLCARD_TOKEN.`,
+	}
+	pf := cmd.PersistentFlags()
+	pf.StringVar(&f.server, "server", envOr("VOLCARD_SERVER", "http://127.0.0.1:8080"), "server URL (VOLCARD_SERVER)")
+	pf.StringVar(&f.token, "token", os.Getenv("VOLCARD_TOKEN"), "API token (VOLCARD_TOKEN)")
+	pf.BoolVar(&f.json, "json", false, "print JSON instead of text")
+	cmd.AddCommand(newEnrollRequestCmd(f), newEnrollUploadCmd(f), newEnrollStatusCmd(f),
+		newEnrollReportCmd(f), newEnrollApproveCmd(f))
+	return cmd
+}
+
+func (f *enrollFlags) runner(cmd *cobra.Command, timeout time.Duration) (*enroll.Runner, error) {
+	c, err := client.New(f.server, f.token, client.WithHTTPClient(&http.Client{Timeout: timeout}))
+	if err != nil {
+		return nil, withExit(exitUsage, err)
+	}
+	progress := false
+	if fh, ok := cmd.ErrOrStderr().(*os.File); ok {
+		progress = term.IsTerminal(int(fh.Fd()))
+	}
+	return &enroll.Runner{API: c, Out: cmd.OutOrStdout(), Err: cmd.ErrOrStderr(), JSON: f.json, Progress: progress}, nil
+}
+
+// enrollErr makes an error readable and picks the exit code.
+func enrollErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	code := exitFailure
+	switch {
+	case errors.Is(err, enroll.ErrInput):
+		code = exitUsage
+	case errors.Is(err, client.ErrUnreachable):
+		code = exitNoDevice
+	}
+	return withExit(code, errors.New(enroll.Explain(err)))
+}
+
+func sessionArg(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, withExit(exitUsage, errors.New("the session id must be a positive integer"))
+	}
+	return id, nil
+}
+
+func newEnrollRequestCmd(f *enrollFlags) *cobra.Command {
+	var in client.NewOnsiteSession
+	cmd := &cobra.Command{
+		Use:   "request",
+		Short: "Ask the bank to enroll a group of 30 or more on site",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := f.runner(cmd, 30*time.Second)
+			if err != nil {
+				return err
+			}
+			return enrollErr(r.Request(cmd.Context(), in))
+		},
+	}
+	fl := cmd.Flags()
+	fl.Int64Var(&in.OrgID, "org", 0, "requesting organisation id")
+	fl.StringVar(&in.Site, "site", "", "where the enrollment takes place")
+	fl.StringVar(&in.Date, "date", "", "day of the visit, YYYY-MM-DD")
+	fl.IntVar(&in.ExpectedCount, "count", 0, "expected head count (at least 30)")
+	fl.StringVar(&in.Product, "product", "", "card product code, e.g. GD-RV-BOC")
+	for _, n := range []string{"org", "site", "date", "count", "product"} {
+		_ = cmd.MarkFlagRequired(n)
+	}
+	return cmd
+}
+
+func newEnrollUploadCmd(f *enrollFlags) *cobra.Command {
+	var rejectedOut, encoding string
+	cmd := &cobra.Command{
+		Use:   "upload SESSION FILE",
+		Short: "Upload a roster (CSV or XLSX) and print the row report",
+		Long: `upload sends the roster and prints every rejected row with its reasons.
+Uploading the same file again changes nothing, so a failed or interrupted
+upload can simply be repeated. --rejected-out saves the rejected rows as CSV
+(UTF-8 with BOM, or --encoding gb18030) to correct and upload again.`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := sessionArg(args[0])
+			if err != nil {
+				return err
+			}
+			r, err := f.runner(cmd, 5*time.Minute)
+			if err != nil {
+				return err
+			}
+			return enrollErr(r.Upload(cmd.Context(), id, args[1], rejectedOut, encoding))
+		},
+	}
+	cmd.Flags().StringVar(&rejectedOut, "rejected-out", "", "save the rejected rows to this CSV file")
+	cmd.Flags().StringVar(&encoding, "encoding", "", "encoding of --rejected-out: utf-8 (default) or gb18030")
+	return cmd
+}
+
+func newEnrollStatusCmd(f *enrollFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status SESSION",
+		Short: "Show a session, its state and its bank contact",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := sessionArg(args[0])
+			if err != nil {
+				return err
+			}
+			r, err := f.runner(cmd, 30*time.Second)
+			if err != nil {
+				return err
+			}
+			return enrollErr(r.Status(cmd.Context(), id))
+		},
+	}
+}
+
+func newEnrollReportCmd(f *enrollFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "report SESSION",
+		Short: "Show a session's counts: requested, accepted, rejected, sent, approved, personalized, failed",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := sessionArg(args[0])
+			if err != nil {
+				return err
+			}
+			r, err := f.runner(cmd, 30*time.Second)
+			if err != nil {
+				return err
+			}
+			return enrollErr(r.Report(cmd.Context(), id))
+		},
+	}
+}
+
+func newEnrollApproveCmd(f *enrollFlags) *cobra.Command {
+	return &cobra.Command{
+		Use:   "approve SESSION",
+		Short: "Approve every accepted row of a session (organisation admin)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := sessionArg(args[0])
+			if err != nil {
+				return err
+			}
+			r, err := f.runner(cmd, 5*time.Minute)
+			if err != nil {
+				return err
+			}
+			return enrollErr(r.Approve(cmd.Context(), id))
+		},
+	}
+}

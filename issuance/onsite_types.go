@@ -1,0 +1,250 @@
+package issuance
+
+import (
+	"context"
+	"time"
+
+	"github.com/volcard/volcard/issuance/pii"
+)
+
+// MinOnsiteHeadCount is the smallest group that may ask for on-site
+// enrollment; smaller groups apply at a bank branch or online.
+const MinOnsiteHeadCount = 30
+
+// MaxOnsiteHeadCount bounds the expected head count of one session.
+const MaxOnsiteHeadCount = 20_000
+
+// SessionStatus is the state of an on-site enrollment session.
+type SessionStatus string
+
+// Session statuses: requested → scheduled → in_progress → completed, or
+// cancelled from any of the first three.
+const (
+	SessionRequested  SessionStatus = "requested"
+	SessionScheduled  SessionStatus = "scheduled"
+	SessionInProgress SessionStatus = "in_progress"
+	SessionCompleted  SessionStatus = "completed"
+	SessionCancelled  SessionStatus = "cancelled"
+)
+
+var sessionTransitions = map[SessionStatus][]SessionStatus{
+	SessionRequested:  {SessionScheduled, SessionCancelled},
+	SessionScheduled:  {SessionInProgress, SessionCancelled},
+	SessionInProgress: {SessionCompleted, SessionCancelled},
+}
+
+// CanTransition reports whether a session may move from s to to.
+func (s SessionStatus) CanTransition(to SessionStatus) bool {
+	for _, x := range sessionTransitions[s] {
+		if x == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Open reports whether rosters may still be uploaded and approved: the
+// session is neither completed nor cancelled.
+func (s SessionStatus) Open() bool {
+	return s == SessionRequested || s == SessionScheduled || s == SessionInProgress
+}
+
+// OnsiteSession is a request by an organisation for the issuing bank's
+// branch to enroll a group on site.
+type OnsiteSession struct {
+	ID            int64
+	OrgID         int64  // the requesting organisation (university, unit, ...)
+	OrgPath       string // its Path, for scoped queries
+	CityID        int64  // the organisation's city, whose branch serves it
+	ProductCode   string
+	BankCode      string
+	BranchID      int64  // the assigned branch
+	Branch        Branch // filled by GetOnsiteSession (contact decrypted)
+	Site          string // where, e.g. "嘉应学院体育馆"
+	Date          time.Time
+	ExpectedCount int
+	Status        SessionStatus
+	Reason        string // reason of a cancellation
+	Version       int64
+	RequestedBy   int64 // token id of the requester; 0 for internal actors
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// NewOnsiteSession is the input of Service.RequestOnsiteSession.
+type NewOnsiteSession struct {
+	OrgID         int64
+	Site          string
+	Date          time.Time // the day; the time of day is ignored
+	ExpectedCount int
+	ProductCode   string
+}
+
+// SessionEvent is one status change of an on-site session.
+type SessionEvent struct {
+	ID           int64
+	SessionID    int64
+	From         SessionStatus
+	To           SessionStatus
+	ActorTokenID int64
+	ActorRole    Role
+	Reason       string
+	At           time.Time
+}
+
+// RosterUpload is one roster file received for a session. The same file
+// (same SHA-256) uploaded again is the same upload.
+type RosterUpload struct {
+	ID           int64
+	SessionID    int64
+	SHA256       string // hex
+	Filename     string
+	Format       string
+	Encoding     string
+	Rows         int
+	Accepted     int
+	Rejected     int
+	ActorTokenID int64
+	ActorRole    Role
+	CreatedAt    time.Time
+	FinishedAt   time.Time // zero until every row is stored
+}
+
+// OnsiteEntry is an accepted roster row: a volunteer with an on-site
+// application in the session's queue. One per session and ID number.
+type OnsiteEntry struct {
+	ID            int64
+	SessionID     int64
+	UploadID      int64
+	Line          int    // line in the upload; the queue is in (upload, line) order
+	IDNumberIndex []byte // blind index of the ID number
+	VolunteerID   int64
+	ApplicationID int64
+	Name          string
+	NewVolunteer  bool  // registered by this session
+	VerifiedBy    int64 // token id of the staff member who verified the identity
+	VerifiedRole  Role
+	Personalize   PersonalizeState
+	Attempts      int
+	Note          string // last personalization error or skip reason
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// PersonalizeState is where an entry stands in the batch personalization
+// queue.
+type PersonalizeState string
+
+// Personalization states of queue entries.
+const (
+	PersonalizePending PersonalizeState = "pending"
+	PersonalizeDone    PersonalizeState = "personalized"
+	PersonalizeFailed  PersonalizeState = "failed"
+	PersonalizeSkipped PersonalizeState = "skipped"
+)
+
+// Valid reports whether p is a known state.
+func (p PersonalizeState) Valid() bool {
+	switch p {
+	case PersonalizePending, PersonalizeDone, PersonalizeFailed, PersonalizeSkipped:
+		return true
+	}
+	return false
+}
+
+// RosterReject is a rejected roster row, kept (sealed) so that the
+// rejected-rows file can be downloaded later.
+type RosterReject struct {
+	ID        int64
+	UploadID  int64
+	SessionID int64
+	Line      int
+	Name      string
+	IDNumber  pii.Secret
+	Phone     pii.Secret
+	League    string
+	Size      string
+	Emboss    string
+	Reasons   []RowReason
+
+	IDNumberSealed []byte `json:"-"`
+	PhoneSealed    []byte `json:"-"`
+}
+
+// QueueItem is one entry of a session's personalization queue with its
+// application's state.
+type QueueItem struct {
+	Position          int // 1-based, roster order
+	Entry             OnsiteEntry
+	ApplicationNumber string
+	Status            Status // the application's status
+	EmbossName        string
+}
+
+// OnsiteCounts are a session's figures.
+type OnsiteCounts struct {
+	Requested    int // expected head count
+	Accepted     int // roster rows stored (entries)
+	Rejected     int // rejected rows of the latest upload
+	Submitted    int // applications awaiting staff approval
+	Approved     int // approved by staff, not yet sent
+	Sent         int // sent to the bank (bank_pending or later, including declined)
+	BankApproved int // approved by the bank (bank_approved or later)
+	BankDeclined int
+	Personalized int // personalized or later
+	Failed       int // personalization failed and not personalized since
+	Cancelled    int // applications cancelled or rejected
+}
+
+// OnsiteStore is the storage an on-site enrollment needs beyond Store. The
+// Service finds it on its Store by type assertion; issuance/store
+// implements it.
+type OnsiteStore interface {
+	CreateOnsiteSession(ctx context.Context, s *OnsiteSession) error
+	GetOnsiteSession(ctx context.Context, id int64) (OnsiteSession, error)
+	// UpdateOnsiteSessionStatus writes Status, Reason, UpdatedAt and
+	// Version+1 if the row still has status from and version s.Version,
+	// else ErrConflict.
+	UpdateOnsiteSessionStatus(ctx context.Context, s *OnsiteSession, from SessionStatus) error
+	AppendSessionEvent(ctx context.Context, e *SessionEvent) error
+	ListSessionEvents(ctx context.Context, sessionID int64) ([]SessionEvent, error)
+
+	// PutRosterUpload inserts u, or loads the existing upload of the same
+	// session and SHA-256 into u (existing true).
+	PutRosterUpload(ctx context.Context, u *RosterUpload) (existing bool, err error)
+	FinishRosterUpload(ctx context.Context, u *RosterUpload) error
+	LatestRosterUpload(ctx context.Context, sessionID int64) (RosterUpload, error)
+
+	// OnsiteEntriesByIndex returns the session's entries among these blind
+	// indexes, keyed by string(index).
+	OnsiteEntriesByIndex(ctx context.Context, sessionID int64, idx [][]byte) (map[string]OnsiteEntry, error)
+	// VolunteersByIndex returns the volunteers among these blind indexes,
+	// keyed by string(index), unscoped.
+	VolunteersByIndex(ctx context.Context, idx [][]byte) (map[string]Volunteer, error)
+	// LiveApplicationsOf returns, per volunteer, a live application for the
+	// product.
+	LiveApplicationsOf(ctx context.Context, volunteerIDs []int64, productCode string) (map[int64]Application, error)
+	// CreateVolunteers, CreateApplications, AppendEvents and
+	// CreateOnsiteEntries insert many rows at once and set their IDs.
+	CreateVolunteers(ctx context.Context, vs []*Volunteer) error
+	CreateApplications(ctx context.Context, as []*Application) error
+	AppendEvents(ctx context.Context, es []*Event) error
+	CreateOnsiteEntries(ctx context.Context, es []*OnsiteEntry) error
+	// PutRosterRejects inserts rejects, ignoring those already stored for
+	// the same upload and line.
+	PutRosterRejects(ctx context.Context, rs []*RosterReject) error
+	ListRosterRejects(ctx context.Context, uploadID int64) ([]RosterReject, error)
+
+	// OnsiteQueue returns the entries of a session in roster order with
+	// their applications' numbers and statuses and volunteers' emboss names.
+	OnsiteQueue(ctx context.Context, sessionID int64) ([]QueueItem, error)
+	// OnsiteApplicationIDs returns the session's application ids in status
+	// st, in roster order.
+	OnsiteApplicationIDs(ctx context.Context, sessionID int64, st Status) ([]int64, error)
+	// CountOnsite fills the entry and application counts of a session.
+	CountOnsite(ctx context.Context, sessionID int64) (OnsiteCounts, error)
+	// GetOnsiteEntry returns one entry.
+	GetOnsiteEntry(ctx context.Context, id int64) (OnsiteEntry, error)
+	// UpdateOnsiteEntry writes Personalize, Attempts, Note and UpdatedAt.
+	UpdateOnsiteEntry(ctx context.Context, e *OnsiteEntry) error
+}

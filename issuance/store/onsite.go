@@ -1,0 +1,544 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm/clause"
+
+	"github.com/volcard/volcard/issuance"
+)
+
+// On-site enrollment storage: implements issuance.OnsiteStore.
+var _ issuance.OnsiteStore = (*Store)(nil)
+
+// insertBatch bounds multi-row INSERTs (PostgreSQL allows 65,535 bind
+// parameters per statement; the widest row here has 17 columns).
+const insertBatch = 500
+
+type onsiteSessionRow struct {
+	ID            int64 `gorm:"primaryKey"`
+	OrgID         int64
+	OrgPath       string
+	CityID        int64
+	ProductCode   string
+	BankCode      string
+	BranchID      int64
+	Site          string
+	SessionDate   time.Time
+	ExpectedCount int
+	Status        string
+	Reason        string
+	Version       int64
+	RequestedBy   int64
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+func (onsiteSessionRow) TableName() string { return "onsite_sessions" }
+
+func (r onsiteSessionRow) domain() issuance.OnsiteSession {
+	y, m, d := r.SessionDate.Date()
+	return issuance.OnsiteSession{
+		ID: r.ID, OrgID: r.OrgID, OrgPath: r.OrgPath, CityID: r.CityID, ProductCode: r.ProductCode,
+		BankCode: r.BankCode, BranchID: r.BranchID, Site: r.Site, Date: time.Date(y, m, d, 0, 0, 0, 0, time.UTC),
+		ExpectedCount: r.ExpectedCount, Status: issuance.SessionStatus(r.Status), Reason: r.Reason,
+		Version: r.Version, RequestedBy: r.RequestedBy, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+	}
+}
+
+type sessionEventRow struct {
+	ID           int64 `gorm:"primaryKey"`
+	SessionID    int64
+	FromStatus   string
+	ToStatus     string
+	ActorTokenID int64
+	ActorRole    string
+	Reason       string
+	At           time.Time
+}
+
+func (sessionEventRow) TableName() string { return "onsite_session_events" }
+
+type rosterUploadRow struct {
+	ID           int64 `gorm:"primaryKey"`
+	SessionID    int64
+	SHA256       string `gorm:"column:sha256"`
+	Filename     string
+	Format       string
+	Encoding     string
+	RowCount     int
+	Accepted     int
+	Rejected     int
+	ActorTokenID int64
+	ActorRole    string
+	CreatedAt    time.Time
+	LastSeenAt   time.Time
+	FinishedAt   *time.Time
+}
+
+func (rosterUploadRow) TableName() string { return "roster_uploads" }
+
+func (r rosterUploadRow) domain() issuance.RosterUpload {
+	u := issuance.RosterUpload{ID: r.ID, SessionID: r.SessionID, SHA256: r.SHA256, Filename: r.Filename,
+		Format: r.Format, Encoding: r.Encoding, Rows: r.RowCount, Accepted: r.Accepted, Rejected: r.Rejected,
+		ActorTokenID: r.ActorTokenID, ActorRole: issuance.Role(r.ActorRole), CreatedAt: r.CreatedAt.UTC()}
+	if r.FinishedAt != nil {
+		u.FinishedAt = r.FinishedAt.UTC()
+	}
+	return u
+}
+
+type onsiteEntryRow struct {
+	ID            int64 `gorm:"primaryKey"`
+	SessionID     int64
+	UploadID      int64
+	Line          int
+	IDNumberIdx   []byte `gorm:"column:id_number_idx"`
+	VolunteerID   int64
+	ApplicationID int64
+	Name          string
+	NewVolunteer  bool
+	VerifiedBy    int64
+	VerifiedRole  string
+	Personalize   string
+	Attempts      int
+	Note          string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+func (onsiteEntryRow) TableName() string { return "onsite_entries" }
+
+func (r onsiteEntryRow) domain() issuance.OnsiteEntry {
+	return issuance.OnsiteEntry{ID: r.ID, SessionID: r.SessionID, UploadID: r.UploadID, Line: r.Line,
+		IDNumberIndex: r.IDNumberIdx, VolunteerID: r.VolunteerID, ApplicationID: r.ApplicationID, Name: r.Name,
+		NewVolunteer: r.NewVolunteer, VerifiedBy: r.VerifiedBy, VerifiedRole: issuance.Role(r.VerifiedRole),
+		Personalize: issuance.PersonalizeState(r.Personalize), Attempts: r.Attempts, Note: r.Note,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+}
+
+type rosterRejectRow struct {
+	ID          int64 `gorm:"primaryKey"`
+	UploadID    int64
+	SessionID   int64
+	Line        int
+	Name        string
+	IDNumberEnc []byte `gorm:"column:id_number_enc"`
+	PhoneEnc    []byte
+	League      string
+	Size        string
+	Emboss      string
+	Reasons     string
+}
+
+func (rosterRejectRow) TableName() string { return "roster_rejects" }
+
+// CreateOnsiteSession implements issuance.OnsiteStore.
+func (s *Store) CreateOnsiteSession(ctx context.Context, o *issuance.OnsiteSession) error {
+	r := onsiteSessionRow{OrgID: o.OrgID, OrgPath: o.OrgPath, CityID: o.CityID, ProductCode: o.ProductCode,
+		BankCode: o.BankCode, BranchID: o.BranchID, Site: o.Site, SessionDate: o.Date.UTC(),
+		ExpectedCount: o.ExpectedCount, Status: string(o.Status), Reason: o.Reason, Version: o.Version,
+		RequestedBy: o.RequestedBy, CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
+	if err := s.DB(ctx).Create(&r).Error; err != nil {
+		return mapErr(err)
+	}
+	o.ID = r.ID
+	return nil
+}
+
+// GetOnsiteSession implements issuance.OnsiteStore.
+func (s *Store) GetOnsiteSession(ctx context.Context, id int64) (issuance.OnsiteSession, error) {
+	var r onsiteSessionRow
+	if err := s.DB(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
+		return issuance.OnsiteSession{}, mapErr(err)
+	}
+	return r.domain(), nil
+}
+
+// UpdateOnsiteSessionStatus implements issuance.OnsiteStore.
+func (s *Store) UpdateOnsiteSessionStatus(ctx context.Context, o *issuance.OnsiteSession, from issuance.SessionStatus) error {
+	res := s.DB(ctx).Model(&onsiteSessionRow{}).
+		Where("id = ? AND status = ? AND version = ?", o.ID, string(from), o.Version).
+		Updates(map[string]any{"status": string(o.Status), "reason": o.Reason,
+			"updated_at": o.UpdatedAt.UTC(), "version": o.Version + 1})
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return fmt.Errorf("on-site session %d changed concurrently: %w", o.ID, issuance.ErrConflict)
+	}
+	o.Version++
+	return nil
+}
+
+// AppendSessionEvent implements issuance.OnsiteStore.
+func (s *Store) AppendSessionEvent(ctx context.Context, e *issuance.SessionEvent) error {
+	r := sessionEventRow{SessionID: e.SessionID, FromStatus: string(e.From), ToStatus: string(e.To),
+		ActorTokenID: e.ActorTokenID, ActorRole: string(e.ActorRole), Reason: e.Reason, At: e.At.UTC()}
+	if err := s.DB(ctx).Create(&r).Error; err != nil {
+		return mapErr(err)
+	}
+	e.ID = r.ID
+	return nil
+}
+
+// ListSessionEvents implements issuance.OnsiteStore.
+func (s *Store) ListSessionEvents(ctx context.Context, sessionID int64) ([]issuance.SessionEvent, error) {
+	var rows []sessionEventRow
+	if err := s.DB(ctx).Where("session_id = ?", sessionID).Order("id").Find(&rows).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]issuance.SessionEvent, len(rows))
+	for i, r := range rows {
+		out[i] = issuance.SessionEvent{ID: r.ID, SessionID: r.SessionID, From: issuance.SessionStatus(r.FromStatus),
+			To: issuance.SessionStatus(r.ToStatus), ActorTokenID: r.ActorTokenID, ActorRole: issuance.Role(r.ActorRole),
+			Reason: r.Reason, At: r.At.UTC()}
+	}
+	return out, nil
+}
+
+// PutRosterUpload implements issuance.OnsiteStore.
+func (s *Store) PutRosterUpload(ctx context.Context, u *issuance.RosterUpload) (bool, error) {
+	existing := false
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		db := s.DB(ctx)
+		now := u.CreatedAt.UTC()
+		r := rosterUploadRow{SessionID: u.SessionID, SHA256: u.SHA256, Filename: u.Filename, Format: u.Format,
+			Encoding: u.Encoding, RowCount: u.Rows, ActorTokenID: u.ActorTokenID, ActorRole: string(u.ActorRole),
+			CreatedAt: now, LastSeenAt: now}
+		res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&r)
+		if res.Error != nil {
+			return mapErr(res.Error)
+		}
+		if res.RowsAffected == 1 {
+			*u = r.domain()
+			return nil
+		}
+		existing = true
+		var got rosterUploadRow
+		if err := db.Where("session_id = ? AND sha256 = ?", u.SessionID, u.SHA256).Take(&got).Error; err != nil {
+			return mapErr(err)
+		}
+		if err := db.Model(&rosterUploadRow{}).Where("id = ?", got.ID).Update("last_seen_at", now).Error; err != nil {
+			return mapErr(err)
+		}
+		*u = got.domain()
+		return nil
+	})
+	return existing, err
+}
+
+// FinishRosterUpload implements issuance.OnsiteStore.
+func (s *Store) FinishRosterUpload(ctx context.Context, u *issuance.RosterUpload) error {
+	err := s.DB(ctx).Model(&rosterUploadRow{}).Where("id = ?", u.ID).Updates(map[string]any{
+		"row_count": u.Rows, "accepted": u.Accepted, "rejected": u.Rejected, "finished_at": u.FinishedAt.UTC(),
+	}).Error
+	return mapErr(err)
+}
+
+// LatestRosterUpload implements issuance.OnsiteStore: the upload seen
+// last (a file uploaded again counts as seen again).
+func (s *Store) LatestRosterUpload(ctx context.Context, sessionID int64) (issuance.RosterUpload, error) {
+	var r rosterUploadRow
+	err := s.DB(ctx).Where("session_id = ?", sessionID).Order("last_seen_at DESC, id DESC").Take(&r).Error
+	if err != nil {
+		return issuance.RosterUpload{}, mapErr(err)
+	}
+	return r.domain(), nil
+}
+
+// OnsiteEntriesByIndex implements issuance.OnsiteStore.
+func (s *Store) OnsiteEntriesByIndex(ctx context.Context, sessionID int64, idx [][]byte) (map[string]issuance.OnsiteEntry, error) {
+	out := map[string]issuance.OnsiteEntry{}
+	for lo := 0; lo < len(idx); lo += insertBatch {
+		var rows []onsiteEntryRow
+		err := s.DB(ctx).Where("session_id = ? AND id_number_idx IN ?", sessionID, idx[lo:min(lo+insertBatch, len(idx))]).
+			Find(&rows).Error
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		for _, r := range rows {
+			out[string(r.IDNumberIdx)] = r.domain()
+		}
+	}
+	return out, nil
+}
+
+// VolunteersByIndex implements issuance.OnsiteStore.
+func (s *Store) VolunteersByIndex(ctx context.Context, idx [][]byte) (map[string]issuance.Volunteer, error) {
+	out := map[string]issuance.Volunteer{}
+	for lo := 0; lo < len(idx); lo += insertBatch {
+		var rows []volunteerRow
+		if err := s.DB(ctx).Where("id_number_idx IN ?", idx[lo:min(lo+insertBatch, len(idx))]).Find(&rows).Error; err != nil {
+			return nil, mapErr(err)
+		}
+		for _, r := range rows {
+			out[string(r.IDNumberIdx)] = r.domain()
+		}
+	}
+	return out, nil
+}
+
+// LiveApplicationsOf implements issuance.OnsiteStore.
+func (s *Store) LiveApplicationsOf(ctx context.Context, volunteerIDs []int64, productCode string) (map[int64]issuance.Application, error) {
+	out := map[int64]issuance.Application{}
+	for lo := 0; lo < len(volunteerIDs); lo += insertBatch {
+		var rows []applicationRow
+		err := s.DB(ctx).Where("volunteer_id IN ? AND product_code = ? AND status NOT IN ?",
+			volunteerIDs[lo:min(lo+insertBatch, len(volunteerIDs))], productCode,
+			[]string{string(issuance.StatusRejected), string(issuance.StatusBankDeclined), string(issuance.StatusCancelled)}).
+			Find(&rows).Error
+		if err != nil {
+			return nil, mapErr(err)
+		}
+		for _, r := range rows {
+			out[r.VolunteerID] = r.domain()
+		}
+	}
+	return out, nil
+}
+
+// CreateVolunteers implements issuance.OnsiteStore.
+func (s *Store) CreateVolunteers(ctx context.Context, vs []*issuance.Volunteer) error {
+	if len(vs) == 0 {
+		return nil
+	}
+	rows := make([]volunteerRow, len(vs))
+	for i, v := range vs {
+		rows[i] = volunteerToRow(v)
+	}
+	if err := s.DB(ctx).CreateInBatches(&rows, insertBatch).Error; err != nil {
+		return mapErr(err)
+	}
+	for i := range vs {
+		vs[i].ID = rows[i].ID
+	}
+	return nil
+}
+
+// CreateApplications implements issuance.OnsiteStore.
+func (s *Store) CreateApplications(ctx context.Context, as []*issuance.Application) error {
+	if len(as) == 0 {
+		return nil
+	}
+	rows := make([]applicationRow, len(as))
+	for i, a := range as {
+		rows[i] = applicationToRow(a)
+	}
+	if err := s.DB(ctx).CreateInBatches(&rows, insertBatch).Error; err != nil {
+		return mapErr(err)
+	}
+	for i := range as {
+		as[i].ID = rows[i].ID
+	}
+	return nil
+}
+
+// AppendEvents implements issuance.OnsiteStore.
+func (s *Store) AppendEvents(ctx context.Context, es []*issuance.Event) error {
+	if len(es) == 0 {
+		return nil
+	}
+	rows := make([]eventRow, len(es))
+	for i, e := range es {
+		rows[i] = eventRow{ApplicationID: e.ApplicationID, FromStatus: string(e.From), ToStatus: string(e.To),
+			ActorTokenID: e.ActorTokenID, ActorRole: string(e.ActorRole), Channel: string(e.Channel),
+			Reason: e.Reason, At: e.At.UTC()}
+	}
+	if err := s.DB(ctx).CreateInBatches(&rows, insertBatch).Error; err != nil {
+		return mapErr(err)
+	}
+	for i := range es {
+		es[i].ID = rows[i].ID
+	}
+	return nil
+}
+
+// CreateOnsiteEntries implements issuance.OnsiteStore.
+func (s *Store) CreateOnsiteEntries(ctx context.Context, es []*issuance.OnsiteEntry) error {
+	if len(es) == 0 {
+		return nil
+	}
+	rows := make([]onsiteEntryRow, len(es))
+	for i, e := range es {
+		rows[i] = onsiteEntryRow{SessionID: e.SessionID, UploadID: e.UploadID, Line: e.Line, IDNumberIdx: e.IDNumberIndex,
+			VolunteerID: e.VolunteerID, ApplicationID: e.ApplicationID, Name: e.Name, NewVolunteer: e.NewVolunteer,
+			VerifiedBy: e.VerifiedBy, VerifiedRole: string(e.VerifiedRole), Personalize: string(e.Personalize),
+			Attempts: e.Attempts, Note: e.Note, CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC()}
+	}
+	if err := s.DB(ctx).CreateInBatches(&rows, insertBatch).Error; err != nil {
+		return mapErr(err)
+	}
+	for i := range es {
+		es[i].ID = rows[i].ID
+	}
+	return nil
+}
+
+// PutRosterRejects implements issuance.OnsiteStore.
+func (s *Store) PutRosterRejects(ctx context.Context, rs []*issuance.RosterReject) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	rows := make([]rosterRejectRow, len(rs))
+	for i, r := range rs {
+		reasons, err := json.Marshal(r.Reasons)
+		if err != nil {
+			return fmt.Errorf("encode reasons: %w", err)
+		}
+		rows[i] = rosterRejectRow{UploadID: r.UploadID, SessionID: r.SessionID, Line: r.Line, Name: r.Name,
+			IDNumberEnc: r.IDNumberSealed, PhoneEnc: r.PhoneSealed, League: r.League, Size: r.Size,
+			Emboss: r.Emboss, Reasons: string(reasons)}
+	}
+	err := s.DB(ctx).Clauses(clause.OnConflict{DoNothing: true}).CreateInBatches(&rows, insertBatch).Error
+	return mapErr(err)
+}
+
+// ListRosterRejects implements issuance.OnsiteStore.
+func (s *Store) ListRosterRejects(ctx context.Context, uploadID int64) ([]issuance.RosterReject, error) {
+	var rows []rosterRejectRow
+	if err := s.DB(ctx).Where("upload_id = ?", uploadID).Order("line").Find(&rows).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]issuance.RosterReject, len(rows))
+	for i, r := range rows {
+		out[i] = issuance.RosterReject{ID: r.ID, UploadID: r.UploadID, SessionID: r.SessionID, Line: r.Line,
+			Name: r.Name, League: r.League, Size: r.Size, Emboss: r.Emboss,
+			IDNumberSealed: r.IDNumberEnc, PhoneSealed: r.PhoneEnc}
+		if err := json.Unmarshal([]byte(r.Reasons), &out[i].Reasons); err != nil {
+			return nil, fmt.Errorf("rejected row %d: reasons: %w", r.ID, err)
+		}
+	}
+	return out, nil
+}
+
+type queueRow struct {
+	ID            int64
+	SessionID     int64
+	UploadID      int64
+	Line          int
+	IDNumberIdx   []byte `gorm:"column:id_number_idx"`
+	VolunteerID   int64
+	ApplicationID int64
+	Name          string
+	NewVolunteer  bool
+	VerifiedBy    int64
+	VerifiedRole  string
+	Personalize   string
+	Attempts      int
+	Note          string
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+	Number        string
+	Status        string
+	EmbossName    string
+}
+
+// OnsiteQueue implements issuance.OnsiteStore.
+func (s *Store) OnsiteQueue(ctx context.Context, sessionID int64) ([]issuance.QueueItem, error) {
+	var rows []queueRow
+	err := s.DB(ctx).Table("onsite_entries AS e").
+		Select("e.id, e.session_id, e.upload_id, e.line, e.id_number_idx, e.volunteer_id, e.application_id, e.name, "+
+			"e.new_volunteer, e.verified_by, e.verified_role, e.personalize, e.attempts, e.note, e.created_at, e.updated_at, "+
+			"a.number AS number, a.status AS status, v.emboss_name AS emboss_name").
+		Joins("JOIN applications a ON a.id = e.application_id").
+		Joins("JOIN volunteers v ON v.id = e.volunteer_id").
+		Where("e.session_id = ?", sessionID).Order("e.upload_id, e.line").Scan(&rows).Error
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]issuance.QueueItem, len(rows))
+	for i, r := range rows {
+		e := onsiteEntryRow{ID: r.ID, SessionID: r.SessionID, UploadID: r.UploadID, Line: r.Line, IDNumberIdx: r.IDNumberIdx,
+			VolunteerID: r.VolunteerID, ApplicationID: r.ApplicationID, Name: r.Name, NewVolunteer: r.NewVolunteer,
+			VerifiedBy: r.VerifiedBy, VerifiedRole: r.VerifiedRole, Personalize: r.Personalize, Attempts: r.Attempts,
+			Note: r.Note, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		out[i] = issuance.QueueItem{Entry: e.domain(), ApplicationNumber: r.Number,
+			Status: issuance.Status(r.Status), EmbossName: r.EmbossName}
+	}
+	return out, nil
+}
+
+// OnsiteApplicationIDs implements issuance.OnsiteStore.
+func (s *Store) OnsiteApplicationIDs(ctx context.Context, sessionID int64, st issuance.Status) ([]int64, error) {
+	var ids []int64
+	err := s.DB(ctx).Table("onsite_entries AS e").Select("e.application_id").
+		Joins("JOIN applications a ON a.id = e.application_id").
+		Where("e.session_id = ? AND a.status = ?", sessionID, string(st)).
+		Order("e.upload_id, e.line").Pluck("e.application_id", &ids).Error
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	return ids, nil
+}
+
+// CountOnsite implements issuance.OnsiteStore.
+func (s *Store) CountOnsite(ctx context.Context, sessionID int64) (issuance.OnsiteCounts, error) {
+	var rows []struct {
+		Status      string
+		Personalize string
+		N           int
+	}
+	err := s.DB(ctx).Table("onsite_entries AS e").
+		Select("a.status AS status, e.personalize AS personalize, COUNT(*) AS n").
+		Joins("JOIN applications a ON a.id = e.application_id").
+		Where("e.session_id = ?", sessionID).Group("a.status, e.personalize").Scan(&rows).Error
+	if err != nil {
+		return issuance.OnsiteCounts{}, mapErr(err)
+	}
+	var c issuance.OnsiteCounts
+	for _, r := range rows {
+		c.Accepted += r.N
+		st := issuance.Status(r.Status)
+		switch st {
+		case issuance.StatusSubmitted:
+			c.Submitted += r.N
+		case issuance.StatusApproved:
+			c.Approved += r.N
+		case issuance.StatusRejected, issuance.StatusCancelled:
+			c.Cancelled += r.N
+		case issuance.StatusBankDeclined:
+			c.Sent += r.N
+			c.BankDeclined += r.N
+		case issuance.StatusBankPending:
+			c.Sent += r.N
+		case issuance.StatusBankApproved, issuance.StatusPersonalized, issuance.StatusIssued, issuance.StatusActivated:
+			c.Sent += r.N
+			c.BankApproved += r.N
+			if st != issuance.StatusBankApproved {
+				c.Personalized += r.N
+			}
+		}
+		if issuance.PersonalizeState(r.Personalize) == issuance.PersonalizeFailed &&
+			(st == issuance.StatusBankApproved || st == issuance.StatusBankPending) {
+			c.Failed += r.N
+		}
+	}
+	return c, nil
+}
+
+// GetOnsiteEntry implements issuance.OnsiteStore.
+func (s *Store) GetOnsiteEntry(ctx context.Context, id int64) (issuance.OnsiteEntry, error) {
+	var r onsiteEntryRow
+	if err := s.DB(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
+		return issuance.OnsiteEntry{}, mapErr(err)
+	}
+	return r.domain(), nil
+}
+
+// UpdateOnsiteEntry implements issuance.OnsiteStore.
+func (s *Store) UpdateOnsiteEntry(ctx context.Context, e *issuance.OnsiteEntry) error {
+	res := s.DB(ctx).Model(&onsiteEntryRow{}).Where("id = ?", e.ID).Updates(map[string]any{
+		"personalize": string(e.Personalize), "attempts": e.Attempts, "note": e.Note, "updated_at": e.UpdatedAt.UTC(),
+	})
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return issuance.ErrNotFound
+	}
+	return nil
+}
