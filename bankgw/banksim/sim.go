@@ -30,6 +30,11 @@ var (
 type Config struct {
 	// BIN is the product BIN the PANs start with. Default "621660" (BOC).
 	BIN string
+	// ProductBINs maps a bank product code (field 48 product subfield) to
+	// the BIN of that product's PANs; products not listed use BIN. serve's
+	// embedded simulator fills it from the product catalog so that PANs
+	// match the issuer certificates of personalization.
+	ProductBINs map[string]string
 	// PANLength is the PAN length, 16–19. Default 19.
 	PANLength int
 	// DenyIDs are ID numbers declined with 62.
@@ -135,6 +140,11 @@ func New(cfg Config) (*Sim, error) {
 	if len(cfg.BIN) < 6 || cfg.PANLength < 16 || cfg.PANLength > 19 || len(cfg.BIN) >= cfg.PANLength-1 ||
 		strings.Trim(cfg.BIN, "0123456789") != "" || len(cfg.TerminalID) != 8 || len(cfg.InstitutionID) != 15 {
 		return nil, fmt.Errorf("BIN %q, PAN length %d, ids: %w", cfg.BIN, cfg.PANLength, ErrInvalidConfig)
+	}
+	for product, bin := range cfg.ProductBINs {
+		if len(bin) < 6 || len(bin) >= cfg.PANLength-1 || strings.Trim(bin, "0123456789") != "" {
+			return nil, fmt.Errorf("BIN %q of product %q: %w", bin, product, ErrInvalidConfig)
+		}
 	}
 	codec, err := bankgw.NewCodec(cfg.MACKey, cfg.Logger)
 	if err != nil {
@@ -454,7 +464,7 @@ func (s *Sim) add(an string, pd bankgw.PrivateData, key string) (string, *CardRe
 	}
 	var card *CardRecord
 	if app.Code == bankgw.CodeApproved {
-		card = s.issue(an, 0)
+		card = s.issue(an, app.Product, 0)
 		app.PAN = card.PAN
 		s.journal[key] = journalEntry{an: an, code: bankgw.FileAdd, pan: card.PAN, before: bankgw.CardCancelled, changed: true, newCard: card.PAN}
 	}
@@ -463,9 +473,13 @@ func (s *Sim) add(an string, pd bankgw.PrivateData, key string) (string, *CardRe
 }
 
 // issue creates a card; s.mu is held.
-func (s *Sim) issue(an string, replaceSeq int) *CardRecord {
+func (s *Sim) issue(an, product string, replaceSeq int) *CardRecord {
 	s.seq++
-	body := s.cfg.BIN + fmt.Sprintf("%0*d", s.cfg.PANLength-1-len(s.cfg.BIN), s.seq)
+	bin := s.cfg.BIN
+	if b, ok := s.cfg.ProductBINs[product]; ok {
+		bin = b
+	}
+	body := bin + fmt.Sprintf("%0*d", s.cfg.PANLength-1-len(bin), s.seq)
 	pan := body + string(luhnDigit(body))
 	card := &CardRecord{
 		PAN:               pan,
@@ -553,7 +567,7 @@ func (s *Sim) change(an string, pd bankgw.PrivateData, pan, key string) (string,
 			return bankgw.CodeNotPermitted, card
 		}
 		card.State = bankgw.CardReplaced
-		nc := s.issue(an, seq)
+		nc := s.issue(an, app.Product, seq)
 		app.PAN = nc.PAN
 		s.apps[an] = app
 		entry.newCard, entry.prevPAN = nc.PAN, card.PAN

@@ -108,7 +108,13 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 	b := &bank{done: make(chan error, 1)}
 	addrs := c.Addrs
 	if len(addrs) == 0 {
-		sim, err := banksim.New(banksim.Config{MACKey: c.MACKey, Logger: log})
+		// Each product's PANs come from its BIN, as the issuer
+		// certificates of personalization expect (serve_personalization.go).
+		bins, err := bankProductBINs(ctx, svc)
+		if err != nil {
+			return nil, err
+		}
+		sim, err := banksim.New(banksim.Config{MACKey: c.MACKey, Logger: log, ProductBINs: bins})
 		if err != nil {
 			return nil, err
 		}

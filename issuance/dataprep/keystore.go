@@ -66,6 +66,7 @@ type KMC struct {
 // releases the issuer private key, the master keys or the KMC.
 type SoftKeyStore struct {
 	signer  *softSigner
+	byBIN   map[string]*softSigner // product code → signer certified for its BIN
 	masters MasterKeys
 	kmc     KMC
 }
@@ -85,6 +86,11 @@ type SoftKeyStoreConfig struct {
 	CertExpiry time.Time
 	// CertSerial is the issuer certificate serial; 123456 when zero.
 	CertSerial [3]byte
+	// ProductBINs maps a card product code to its BIN: the same test issuer
+	// key is certified once more for each distinct BIN, and IssuerKey
+	// returns the certificate naming the product's BIN (so a PAN issued from
+	// that BIN verifies). Products not listed get the IssuerID certificate.
+	ProductBINs map[string]string
 }
 
 type kmcFile struct {
@@ -193,17 +199,41 @@ func LoadSoftKeyStore(cfg SoftKeyStoreConfig) (*SoftKeyStore, error) {
 		return nil, err
 	}
 	ic := IssuerCertificate{SignedCertificate: cert, CAIndex: index, IssuerID: cfg.IssuerID}
-	return &SoftKeyStore{signer: &softSigner{key: issuer, cert: ic}, masters: ms, kmc: kmc}, nil
+	ks := &SoftKeyStore{signer: &softSigner{key: issuer, cert: ic}, masters: ms, kmc: kmc}
+	certified := map[string]*softSigner{cfg.IssuerID: ks.signer}
+	for product, bin := range cfg.ProductBINs {
+		if len(bin) < 3 || len(bin) > 8 || strings.Trim(bin, "0123456789") != "" {
+			return nil, invalid("product BIN", "must be 3 to 8 digits")
+		}
+		sg, ok := certified[bin]
+		if !ok {
+			c, err := emv.SignIssuerCertificate(ca, emv.IssuerCertTemplate{IssuerID: bin, Expiry: cfg.CertExpiry, Serial: cfg.CertSerial, Key: issuer.Public()})
+			if err != nil {
+				return nil, fmt.Errorf("dataprep: certify issuer key for a product BIN: %w", err)
+			}
+			sg = &softSigner{key: issuer, cert: IssuerCertificate{SignedCertificate: c, CAIndex: index, IssuerID: bin}}
+			certified[bin] = sg
+		}
+		if ks.byBIN == nil {
+			ks.byBIN = map[string]*softSigner{}
+		}
+		ks.byBIN[product] = sg
+	}
+	return ks, nil
 }
 
-// IssuerKey returns the one issuer key of the store, whatever the bank and
-// product (both must be non-empty).
+// IssuerKey returns the store's issuer key (one key whatever the bank and
+// product, both non-empty) with the certificate naming the product's BIN
+// (SoftKeyStoreConfig.ProductBINs), or the default IssuerID certificate.
 func (s *SoftKeyStore) IssuerKey(ctx context.Context, bank, product string) (IssuerSigner, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if bank == "" || product == "" {
 		return nil, fmt.Errorf("dataprep: issuer key for an empty bank or product: %w", ErrKeyNotFound)
+	}
+	if sg, ok := s.byBIN[product]; ok {
+		return sg, nil
 	}
 	return s.signer, nil
 }

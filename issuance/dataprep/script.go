@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/volcard/volcard/cardio"
@@ -22,6 +23,11 @@ type SessionOptions struct {
 	KeyVersion byte
 	// Level is gp.LevelMAC or gp.LevelMACENC (default).
 	Level gp.SecurityLevel
+	// Rand is the source of the host challenge (crypto/rand when nil). A
+	// server that keeps a session across requests stores the 8-byte host
+	// challenge and rebuilds the session by feeding it back here: the
+	// INITIALIZE UPDATE is then the same command.
+	Rand io.Reader
 }
 
 // FirstBatch opens a secure-channel session with the KMC from the key store
@@ -35,7 +41,7 @@ func FirstBatch(ctx context.Context, keys KeyStore, o SessionOptions) (*gp.Sessi
 	if o.Level == 0 {
 		o.Level = gp.LevelMACENC
 	}
-	s, err := gp.NewSession(gp.Options{KMC: kmc.Key, Diversification: kmc.Diversification, KeyVersion: kmc.Version, Level: o.Level})
+	s, err := gp.NewSession(gp.Options{KMC: kmc.Key, Diversification: kmc.Diversification, KeyVersion: kmc.Version, Level: o.Level, Rand: o.Rand})
 	if err != nil {
 		return nil, nil, fmt.Errorf("dataprep: first batch: %w", err)
 	}

@@ -1,0 +1,267 @@
+package api
+
+// Personalization routes (issue 5): a bank_staff client opens a session for
+// a bank_approved application, relays the APDU batches to a blank card and
+// posts the card's responses back. The wire types live in api/client; the
+// work is done by issuance/personalization. EnablePersonalization adds the
+// routes and their OpenAPI entries to a Server. The PIN in the opening body
+// is never logged (the access log records no bodies) and never stored.
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/dataprep"
+	"github.com/volcard/volcard/issuance/personalization"
+)
+
+// Problem kinds of the personalization routes.
+const (
+	KindCardRefused       Kind = client.ProblemCardRefused
+	KindCardCheckFailed   Kind = client.ProblemCardCheckFailed
+	KindCardNotBlank      Kind = client.ProblemCardNotBlank
+	KindSessionExpired    Kind = client.ProblemSessionExpired
+	KindSessionClosed     Kind = client.ProblemSessionClosed
+	KindResponsesMismatch Kind = client.ProblemResponsesMismatch
+)
+
+func init() {
+	kinds[KindCardRefused] = kindInfo{http.StatusUnprocessableEntity, "The card refused a personalization command"}
+	kinds[KindCardCheckFailed] = kindInfo{http.StatusUnprocessableEntity, "The personalized card failed its check"}
+	kinds[KindCardNotBlank] = kindInfo{http.StatusConflict, "The card is not blank"}
+	kinds[KindSessionExpired] = kindInfo{http.StatusGone, "Personalization session expired"}
+	kinds[KindSessionClosed] = kindInfo{http.StatusConflict, "Personalization session closed"}
+	kinds[KindResponsesMismatch] = kindInfo{http.StatusBadRequest, "Responses do not fit the batch"}
+}
+
+// personalizationError maps the personalization errors; others pass
+// through to the central mapping.
+func personalizationError(err error) error {
+	var ce *personalization.CardError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, personalization.ErrNotBlank):
+		return &Error{Kind: KindCardNotBlank, Detail: "the card is already personalized; put a blank card in the reader and open a new session", Internal: err}
+	case errors.As(err, &ce):
+		return &Error{Kind: KindCardRefused, Detail: fmt.Sprintf("%s (command %d) answered %04X; open a new session to retry", ce.Command, ce.Index, ce.SW), Internal: err}
+	case errors.Is(err, personalization.ErrCardRefused):
+		return &Error{Kind: KindCardRefused, Detail: "the card refused the secure channel (wrong card keys?); open a new session with a blank card", Internal: err}
+	case errors.Is(err, personalization.ErrCardCheck):
+		return &Error{Kind: KindCardCheckFailed, Detail: "the card's read-back or offline authentication does not match; the application was not issued", Internal: err}
+	case errors.Is(err, personalization.ErrResponses):
+		return &Error{Kind: KindResponsesMismatch, Detail: "post the responses of the last batch, in order, up to the first one other than 9000", Internal: err}
+	case errors.Is(err, issuance.ErrPersoExpired):
+		return &Error{Kind: KindSessionExpired, Detail: "the personalization session expired; open a new one", Internal: err}
+	case errors.Is(err, issuance.ErrPersoClosed):
+		return &Error{Kind: KindSessionClosed, Detail: "the personalization session is finished, failed or replaced by a newer one; open a new one", Internal: err}
+	case errors.Is(err, dataprep.ErrIssuerMismatch), errors.Is(err, dataprep.ErrKeyNotFound):
+		return &Error{Kind: KindInternal, Detail: "no issuer key covers this card's BIN; the key store must be configured for the product", Internal: err}
+	}
+	return err
+}
+
+type personalizer struct {
+	s *Server
+	p *personalization.Service
+}
+
+// EnablePersonalization registers the personalization routes, served by p,
+// and adds them to the OpenAPI document. Call it once, before serving.
+func (s *Server) EnablePersonalization(p *personalization.Service) error {
+	if p == nil {
+		return errors.New("api: nil personalization service")
+	}
+	h := &personalizer{s: s, p: p}
+	auth := s.authenticate()
+	bs := issuance.RoleBankStaff
+	s.e.POST("/v1/applications/:id/personalizations", h.open, auth, allow(bs))
+	s.e.POST("/v1/personalizations/:sid/responses", h.respond, auth, allow(bs))
+
+	var doc map[string]any
+	if err := json.Unmarshal(s.openapi, &doc); err != nil {
+		return fmt.Errorf("api: openapi document: %w", err)
+	}
+	paths, _ := doc["paths"].(map[string]any)
+	comps, _ := doc["components"].(map[string]any)
+	schemas, _ := comps["schemas"].(map[string]any)
+	if paths == nil || schemas == nil {
+		return errors.New("api: openapi document without paths or schemas")
+	}
+	for k, v := range personalizationPaths() {
+		paths[k] = v
+	}
+	for k, v := range personalizationSchemas() {
+		schemas[k] = v
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("api: openapi document: %w", err)
+	}
+	s.openapi = b
+	return nil
+}
+
+func (h *personalizer) open(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var req client.OpenPersonalization
+	if err := h.s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := checkText("reader", req.Reader, 100, true); err != nil {
+		return err
+	}
+	if err := checkText("branch", req.Branch, 100, false); err != nil {
+		return err
+	}
+	var pin dataprep.PIN
+	switch {
+	case req.PIN != "" && req.PINBlock != "":
+		return invalidField("pin", "send either pin or pin_block, not both")
+	case req.PIN != "":
+		if pin, err = dataprep.NewPIN(req.PIN); err != nil {
+			return invalidField("pin", "must be 4 to 12 digits")
+		}
+	case req.PINBlock != "":
+		b, err := hex.DecodeString(req.PINBlock)
+		if err != nil {
+			return invalidField("pin_block", "must be 16 hex digits (format 2 plaintext block)")
+		}
+		if pin, err = dataprep.PINFromBlock(b); err != nil {
+			return invalidField("pin_block", "must be 16 hex digits (format 2 plaintext block)")
+		}
+	default:
+		return invalidField("pin", "pin or pin_block is required")
+	}
+	actor, _ := actorFrom(c)
+	step, err := h.p.Open(c.Request().Context(), actor, id, personalization.OpenRequest{Reader: req.Reader, Branch: req.Branch, PIN: pin})
+	if err != nil {
+		return personalizationError(err)
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/personalizations/"+step.SessionID)
+	return c.JSON(http.StatusCreated, toStep(step))
+}
+
+func (h *personalizer) respond(c echo.Context) error {
+	sid := c.Param("sid")
+	if len(sid) != 32 || strings.Trim(sid, "0123456789abcdef") != "" {
+		return &Error{Kind: KindNotFound, Detail: "no such personalization session"}
+	}
+	var req client.PersonalizationResponses
+	if err := h.s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if len(req.Responses) == 0 || len(req.Responses) > 256 {
+		return invalidField("responses", "1 to 256 response APDUs")
+	}
+	rs := make([]cardio.Response, len(req.Responses))
+	for i, x := range req.Responses {
+		b, err := hex.DecodeString(x)
+		if err != nil {
+			return invalidField("responses", fmt.Sprintf("response %d is not hex", i))
+		}
+		if rs[i], err = cardio.ParseResponse(b); err != nil {
+			return invalidField("responses", fmt.Sprintf("response %d is not a response APDU", i))
+		}
+	}
+	actor, _ := actorFrom(c)
+	step, err := h.p.Respond(c.Request().Context(), actor, sid, rs)
+	if err != nil {
+		return personalizationError(err)
+	}
+	return c.JSON(http.StatusOK, toStep(step))
+}
+
+func toStep(st personalization.Step) client.PersonalizationStep {
+	out := client.PersonalizationStep{SessionID: st.SessionID, ApplicationID: st.ApplicationID, Phase: string(st.Phase),
+		ExpiresAt: st.ExpiresAt, Commands: make([]string, 0, len(st.Commands))}
+	for _, cmd := range st.Commands {
+		raw, err := cmd.Encode()
+		if err != nil {
+			continue // commands are built by the server and always encode
+		}
+		out.Commands = append(out.Commands, strings.ToUpper(hex.EncodeToString(raw)))
+	}
+	if r := st.Result; r != nil {
+		out.Result = &client.PersonalizationResult{
+			ApplicationID: r.Application.ID, ApplicationNumber: r.Application.Number, Status: string(r.Application.Status),
+			MaskedPAN: r.MaskedPAN, Name: r.Name, EmbossName: r.EmbossName, ChipSerial: r.Record.ChipSerial,
+			PSN: r.Record.PSN, Expiry: r.Record.Expiry, Reader: r.Record.Reader, Branch: r.Record.Branch,
+			Recovered: r.Recovered, PersonalizedAt: r.Record.PersonalizedAt,
+		}
+	}
+	return out
+}
+
+func personalizationPaths() obj {
+	bs := []string{string(issuance.RoleBankStaff)}
+	return obj{
+		"/v1/applications/{id}/personalizations": obj{"post": op("openPersonalization",
+			"Open a personalization session for a bank_approved application; returns batch 1 (SELECT card manager, GET CPLC, INITIALIZE UPDATE). A new session supersedes the application's open ones.",
+			bs, []obj{pathParam("id", "Application ID")}, "OpenPersonalization", obj{
+				"201": jsonResponse("Session opened, batch 1", "PersonalizationStep"),
+				"400": problem("Invalid body or PIN"),
+				"404": problem("No such application in your scope"),
+				"409": problem("The application is not bank_approved"),
+			})},
+		"/v1/personalizations/{sid}/responses": obj{"post": op("postPersonalizationResponses",
+			"Post the card's responses to the last batch: after batch 1 the answer is batch 2 (EXTERNAL AUTHENTICATE, INSTALL, STORE DATA, read-back, INTERNAL AUTHENTICATE); after batch 2 the server checks the read-back and DDA, records the card and moves the application to issued (phase done).",
+			bs, []obj{pathParam("sid", "Session ID")}, "PersonalizationResponses", obj{
+				"200": jsonResponse("Next batch or result", "PersonalizationStep"),
+				"400": problem("Responses do not fit the batch"),
+				"404": problem("No such session in your scope"),
+				"409": problem("Session closed, or card not blank"),
+				"410": problem("Session expired"),
+				"422": problem("The card refused a command or failed its check"),
+			})},
+	}
+}
+
+func personalizationSchemas() obj {
+	return obj{
+		"OpenPersonalization": object([]string{"reader"}, obj{
+			"reader":    str("Reader name (recorded with the card)"),
+			"branch":    str("Branch name or code (recorded with the card)"),
+			"pin":       str("Offline PIN, 4-12 digits (or pin_block); never logged or stored"),
+			"pin_block": str("ISO 9564 format 2 plaintext PIN block, 16 hex digits (or pin)"),
+		}),
+		"PersonalizationResponses": object([]string{"responses"}, obj{
+			"responses": arrayOf(str("Response APDU (data and SW1 SW2), hex")),
+		}),
+		"PersonalizationResult": object(nil, obj{
+			"application_id":     integer("Application ID"),
+			"application_number": str("Application number"),
+			"status":             str("Application status (issued)"),
+			"masked_pan":         str("PAN read back from the card, masked"),
+			"name":               str("Cardholder name read back"),
+			"emboss_name":        str("Extended name (pinyin) read back"),
+			"chip_serial":        str("Chip serial from the CPLC"),
+			"psn":                str("PAN sequence number"),
+			"expiry":             str("Expiry YYMM"),
+			"reader":             str("Reader"),
+			"branch":             str("Branch"),
+			"recovered":          boolean("The card had been written by an earlier session (it carries that session's PIN)"),
+			"personalized_at":    obj{"type": "string", "format": "date-time"},
+		}),
+		"PersonalizationStep": object([]string{"session_id", "phase", "commands"}, obj{
+			"session_id":     str("Session ID"),
+			"application_id": integer("Application ID"),
+			"phase":          enum("Batch kind", "select", "script", "read_back", "done"),
+			"commands":       arrayOf(str("Command APDU, hex; relay in order, stop at the first status other than 9000")),
+			"expires_at":     obj{"type": "string", "format": "date-time"},
+			"result":         ref("PersonalizationResult"),
+		}),
+	}
+}

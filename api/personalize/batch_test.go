@@ -1,0 +1,117 @@
+package personalize_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/api/personalize"
+	"github.com/volcard/volcard/cardio/cardsim"
+	"github.com/volcard/volcard/issuance"
+)
+
+// queueAPI serves a fixed queue (the on-site part is tested by its own
+// package) with each entry's live application status, and the real
+// personalization routes.
+type queueAPI struct {
+	*client.Client
+	w     *world
+	items []client.QueueItem
+}
+
+func (q *queueAPI) OnsiteQueue(_ context.Context, id int64) (client.OnsiteQueue, error) {
+	out := client.OnsiteQueue{SessionID: id}
+	for _, it := range q.items {
+		it.Status = string(q.w.status(it.ApplicationID))
+		out.Items = append(out.Items, it)
+	}
+	return out, nil
+}
+
+// cardFeeder is the person at the reader: it inserts a blank card when
+// asked for the next entry and takes the card out when it is done.
+type cardFeeder struct {
+	personalize.LineOperator
+	w       *world
+	readers *cardsim.Readers
+	serial  uint32
+	pull    map[string]int // name → pull the card after n APDUs on the first try
+}
+
+func (f *cardFeeder) Next(ctx context.Context, pos, total int, item client.QueueItem) (personalize.Action, error) {
+	f.serial++
+	card := f.w.blankCard(f.serial)
+	f.readers.Insert(card) // Insert clears faults: arm the pull after it
+	if n, ok := f.pull[item.Name]; ok {
+		card.RemoveAfter(n)
+		delete(f.pull, item.Name)
+	}
+	return f.LineOperator.Next(ctx, pos, total, item)
+}
+
+func (f *cardFeeder) Failed(ctx context.Context, item client.QueueItem, err error) (personalize.Action, error) {
+	act, aerr := f.LineOperator.Failed(ctx, item, err)
+	f.serial++
+	f.readers.Insert(f.w.blankCard(f.serial)) // a new blank card for the retry
+	return act, aerr
+}
+
+func (f *cardFeeder) Done(item client.QueueItem, res client.PersonalizationResult, st personalize.Stats) {
+	f.LineOperator.Done(item, res, st)
+	f.readers.Remove()
+}
+
+// TestBatchWalk walks a queue in roster order with skip, retry after a
+// pulled card, and a resumed second walk.
+func TestBatchWalk(t *testing.T) {
+	w := newWorld(t)
+	ctx := t.Context()
+	names := []string{"陈一", "陈二", "陈三", "陈四"}
+	var vs []volunteer
+	api := &queueAPI{Client: w.api, w: w}
+	for i, n := range names {
+		v := w.apply(n)
+		vs = append(vs, v)
+		api.items = append(api.items, client.QueueItem{Position: i + 1, ApplicationID: v.AppID, ApplicationNumber: v.AppNumber, Name: n})
+	}
+	w.waitBankApproved(vs...)
+
+	readers := cardsim.NewReaders()
+	var out bytes.Buffer
+	// Interactive answers: 陈一 go; 陈二 skip; 陈三 go, pulled, retry; 陈四 go.
+	feeder := &cardFeeder{w: w, readers: readers, pull: map[string]int{"陈三": 6},
+		LineOperator: personalize.LineOperator{In: strings.NewReader("\ns\n\n\n\n"), Out: &out, Interactive: true,
+			PINFor: func(context.Context, client.QueueItem) (string, error) { return "8642", nil }}}
+	run := &personalize.Runner{API: api, Readers: readers, Reader: cardsim.ReaderName}
+	rep, err := run.Batch(ctx, api, 1, feeder)
+	require.NoError(t, err)
+	require.Equal(t, 4, rep.Total)
+	require.Equal(t, 3, rep.Personalized)
+	require.Equal(t, 1, rep.Skipped)
+	require.Contains(t, out.String(), "1/4 陈一")
+	require.Contains(t, out.String(), "3/4 陈三")
+	require.Contains(t, out.String(), "card removed — put a blank card back in")
+	for i, v := range vs {
+		want := issuance.StatusIssued
+		if i == 1 {
+			want = issuance.StatusBankApproved
+		}
+		require.Equal(t, want, w.status(v.AppID), names[i])
+	}
+
+	// A new walk (after a restart) resumes: only the skipped entry is left.
+	out.Reset()
+	feeder.LineOperator.In, feeder.LineOperator.Interactive = nil, false
+	feeder.LineOperator = personalize.LineOperator{Out: &out, PINFor: feeder.PINFor}
+	rep, err = run.Batch(ctx, api, 1, feeder)
+	require.NoError(t, err)
+	require.Equal(t, 3, rep.Already)
+	require.Equal(t, 1, rep.Personalized)
+	require.Contains(t, out.String(), "2/4 陈二")
+	require.NotContains(t, out.String(), "陈一")
+	require.Equal(t, issuance.StatusIssued, w.status(vs[1].AppID))
+}

@@ -1,0 +1,111 @@
+package personalize
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/cardio"
+)
+
+// LineOperator is an Operator on a line-oriented console: it prints the
+// entry ("12/45 李四 …") and reads the operator's answer (Enter to go,
+// "s" to skip, "q" to quit). With Interactive false it never asks: every
+// entry goes, a failure skips the entry, a pulled card quits the walk.
+type LineOperator struct {
+	In  io.Reader
+	Out io.Writer
+	// Interactive makes it ask before each card and after each failure.
+	Interactive bool
+	// PINFor returns the PIN of an entry (asked twice without echo, or
+	// read from a file); required.
+	PINFor func(ctx context.Context, item client.QueueItem) (string, error)
+	// OnDone, when set, is called for each personalized card.
+	OnDone func(item client.QueueItem, res client.PersonalizationResult, st Stats)
+
+	lines *bufio.Scanner
+}
+
+var _ Operator = (*LineOperator)(nil)
+
+func (o *LineOperator) ask(prompt string) (Action, error) {
+	if !o.Interactive {
+		return Go, nil
+	}
+	if o.lines == nil {
+		o.lines = bufio.NewScanner(o.In)
+	}
+	fmt.Fprint(o.Out, prompt)
+	if !o.lines.Scan() {
+		return Quit, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(o.lines.Text())) {
+	case "s", "skip":
+		return Skip, nil
+	case "q", "quit":
+		return Quit, nil
+	}
+	return Go, nil
+}
+
+// Next prints the entry and asks for a blank card.
+func (o *LineOperator) Next(_ context.Context, pos, total int, item client.QueueItem) (Action, error) {
+	fmt.Fprintf(o.Out, "%d/%d %s %s (%s)\n", pos, total, item.Name, item.EmbossName, item.ApplicationNumber)
+	return o.ask("  put a blank card in the reader and press Enter (s = skip, q = quit): ")
+}
+
+// PIN calls PINFor.
+func (o *LineOperator) PIN(ctx context.Context, item client.QueueItem) (string, error) {
+	if o.PINFor == nil {
+		return "", ErrNoPIN
+	}
+	return o.PINFor(ctx, item)
+}
+
+// Failed explains the failure and asks whether to retry.
+func (o *LineOperator) Failed(_ context.Context, item client.QueueItem, err error) (Action, error) {
+	fmt.Fprintf(o.Out, "  %s: %s\n", item.Name, Explain(err))
+	if !o.Interactive {
+		if errors.Is(err, ErrCardRemoved) {
+			return Quit, nil
+		}
+		return Skip, nil
+	}
+	return o.ask("  press Enter to retry (s = skip, q = quit): ")
+}
+
+// Done prints the result.
+func (o *LineOperator) Done(item client.QueueItem, res client.PersonalizationResult, st Stats) {
+	fmt.Fprintf(o.Out, "  done: %s %s chip %s (%d APDUs); take the card out\n", res.MaskedPAN, res.Name, res.ChipSerial, st.APDUs)
+	if o.OnDone != nil {
+		o.OnDone(item, res, st)
+	}
+}
+
+// Explain turns a personalization error into one line for the operator.
+func Explain(err error) string {
+	var pe *client.ProblemError
+	switch {
+	case errors.Is(err, ErrCardRemoved):
+		return "card removed — put a blank card back in and press Enter / rerun (the application was not issued)"
+	case errors.Is(err, cardio.ErrNoCard):
+		return "no card in the reader"
+	case errors.As(err, &pe):
+		switch pe.Type {
+		case client.ProblemCardNotBlank:
+			return "this card is already personalized — use a blank card"
+		case client.ProblemCardRefused:
+			return "the card refused personalization (not one of our blank cards?): " + pe.Detail
+		case client.ProblemCardCheckFailed:
+			return "the card failed its final check; the application was not issued — retry with a blank card"
+		}
+		if pe.Detail != "" {
+			return pe.Detail
+		}
+	}
+	return err.Error()
+}
