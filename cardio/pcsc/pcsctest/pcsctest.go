@@ -87,12 +87,17 @@ func Start(t testing.TB) *pcsc.Readers {
 	return r
 }
 
+// pcscdRunning reports whether a pcscd process exists. The socket file alone
+// proves nothing: a pcscd that died leaves it behind, and then it is removed
+// (with the pid file) so that a new pcscd can start.
 func pcscdRunning() bool {
-	if _, err := os.Stat(pcscdSocket); err == nil {
+	out, err := exec.Command("pidof", "pcscd").Output()
+	if err == nil && len(out) > 0 {
 		return true
 	}
-	out, err := exec.Command("pidof", "pcscd").Output()
-	return err == nil && len(out) > 0
+	_ = os.Remove(pcscdSocket)
+	_ = os.Remove(filepath.Join(filepath.Dir(pcscdSocket), "pcscd.pid"))
+	return false
 }
 
 // startPCSCD starts the daemon and waits until it shows the vpcd readers.
