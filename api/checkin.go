@@ -1,0 +1,562 @@
+package api
+
+// Check-in routes (issue 6): terminal challenges, activities, taps, service
+// records, benefit checks, and the admin routes around them (corrections,
+// added hours, offers, blocked cards, the member-hours report). The wire
+// types live in api/client. EnableCheckin adds the routes and their OpenAPI
+// entries to a Server.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/cardio/emv"
+	"github.com/volcard/volcard/issuance"
+)
+
+// Problem kinds of the check-in routes.
+const (
+	KindChallengeReplayed Kind = client.ProblemChallengeReplayed
+	KindChallengeInvalid  Kind = client.ProblemChallengeInvalid
+	KindCardNotGenuine    Kind = client.ProblemCardNotGenuine
+	KindCardUnknown       Kind = client.ProblemCardUnknown
+	KindCardBlocked       Kind = client.ProblemCardBlocked
+	KindEvidenceReplayed  Kind = client.ProblemEvidenceReplayed
+	KindSequenceReused    Kind = client.ProblemSequenceReused
+)
+
+func init() {
+	kinds[KindChallengeReplayed] = kindInfo{http.StatusConflict, "Challenge already used"}
+	kinds[KindChallengeInvalid] = kindInfo{http.StatusUnprocessableEntity, "Challenge unknown or expired"}
+	kinds[KindCardNotGenuine] = kindInfo{http.StatusUnprocessableEntity, "Card is not genuine"}
+	kinds[KindCardUnknown] = kindInfo{http.StatusNotFound, "Card unknown"}
+	kinds[KindCardBlocked] = kindInfo{http.StatusForbidden, "Card blocked"}
+	kinds[KindEvidenceReplayed] = kindInfo{http.StatusConflict, "Card evidence already presented"}
+	kinds[KindSequenceReused] = kindInfo{http.StatusConflict, "Sequence number reused"}
+}
+
+// checkinError turns the check-in domain errors into API errors; others
+// pass through to the central mapping.
+func checkinError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, issuance.ErrChallengeReplayed):
+		return &Error{Kind: KindChallengeReplayed, Detail: "this challenge was already used; ask for a new one for every tap", Internal: err}
+	case errors.Is(err, issuance.ErrChallengeUnknown):
+		return &Error{Kind: KindChallengeInvalid, Detail: "no such challenge was issued to this terminal", Internal: err}
+	case errors.Is(err, issuance.ErrChallengeExpired):
+		return &Error{Kind: KindChallengeInvalid, Detail: "the challenge expired; ask for a new one", Internal: err}
+	case errors.Is(err, issuance.ErrCardNotGenuine):
+		return &Error{Kind: KindCardNotGenuine, Detail: "the card failed authentication (certificate chain or signature over the challenge)", Internal: err}
+	case errors.Is(err, issuance.ErrCardUnknown):
+		return &Error{Kind: KindCardUnknown, Detail: "the card is genuine but not linked to any registered volunteer", Internal: err}
+	case errors.Is(err, issuance.ErrCardBlocked):
+		return &Error{Kind: KindCardBlocked, Detail: "the card is blocked", Internal: err}
+	case errors.Is(err, issuance.ErrEvidenceReplayed):
+		return &Error{Kind: KindEvidenceReplayed, Detail: "this card signature was presented before", Internal: err}
+	case errors.Is(err, issuance.ErrTapSequenceReused):
+		return &Error{Kind: KindSequenceReused, Detail: "this terminal already sent another tap with this sequence number", Internal: err}
+	}
+	return err
+}
+
+// checkin holds the handlers of the check-in routes.
+type checkin struct {
+	s  *Server
+	ck *issuance.Checkin
+}
+
+// EnableCheckin registers the check-in routes, served by ck, and adds them
+// to the OpenAPI document. Call it once, before serving.
+func (s *Server) EnableCheckin(ck *issuance.Checkin) error {
+	if ck == nil {
+		return errors.New("api: nil check-in service")
+	}
+	h := &checkin{s: s, ck: ck}
+	const (
+		pa = issuance.RoleProvinceAdmin
+		oa = issuance.RoleOrgAdmin
+		bs = issuance.RoleBankStaff
+		tm = issuance.RoleTerminal
+		pf = issuance.RolePlatform
+	)
+	auth, idem := s.authenticate(), s.idempotency()
+	e := s.e
+	e.POST("/v1/terminals/challenge", h.challenge, auth, allow(tm))
+	e.POST("/v1/activities", h.createActivity, auth, allow(pa, oa), idem)
+	e.GET("/v1/activities/:id", h.getActivity, auth, allow(pa, oa, bs, tm, pf))
+	e.POST("/v1/activities/:id/taps", h.tap, auth, allow(tm))
+	e.GET("/v1/volunteers/:id/service-record", h.serviceRecord, auth, allow(pa, oa, bs, tm, pf))
+	e.POST("/v1/volunteers/:id/service-hours", h.addHours, auth, allow(pa, oa), idem)
+	e.POST("/v1/attendances/:id/correction", h.correct, auth, allow(pa, oa), idem)
+	e.GET("/v1/orgs/:id/member-hours", h.memberHours, auth, allow(pa, oa))
+	e.POST("/v1/offers", h.createOffer, auth, allow(pa, oa), idem)
+	e.POST("/v1/cards/block", h.blockCard, auth, allow(pa, oa, bs))
+	e.POST("/v1/benefits/check", h.benefits, auth, allow(tm, pf, pa, oa))
+
+	var doc map[string]any
+	if err := json.Unmarshal(s.openapi, &doc); err != nil {
+		return fmt.Errorf("api: openapi document: %w", err)
+	}
+	paths, _ := doc["paths"].(map[string]any)
+	comps, _ := doc["components"].(map[string]any)
+	schemas, _ := comps["schemas"].(map[string]any)
+	if paths == nil || schemas == nil {
+		return errors.New("api: openapi document without paths or schemas")
+	}
+	for k, v := range checkinPaths() {
+		paths[k] = v
+	}
+	for k, v := range checkinSchemas() {
+		schemas[k] = v
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return fmt.Errorf("api: openapi document: %w", err)
+	}
+	s.openapi = b
+	return nil
+}
+
+func hours(minutes int64) float64 { return math.Round(float64(minutes)/60*100) / 100 }
+
+// terminalID is the terminal identity used for tap idempotency: the token,
+// so that one terminal cannot use another's sequence numbers.
+func terminalID(a issuance.Actor) string { return "token:" + strconv.FormatInt(a.TokenID, 10) }
+
+func (h *checkin) challenge(c echo.Context) error {
+	actor, _ := actorFrom(c)
+	ch, err := h.ck.IssueChallenge(c.Request().Context(), actor)
+	if err != nil {
+		return checkinError(err)
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSON(http.StatusCreated, client.Challenge{ID: ch.ID, UN: ch.UN, ExpiresAt: ch.ExpiresAt})
+}
+
+func toActivity(a issuance.Activity) client.Activity {
+	return client.Activity{ID: a.ID, OrgID: a.OrgID, Title: a.Title, Site: a.Site, StartsAt: a.StartsAt,
+		EndsAt: a.EndsAt, CreatedAt: a.CreatedAt}
+}
+
+func (h *checkin) createActivity(c echo.Context) error {
+	var req client.NewActivity
+	if err := h.s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := checkText("title", req.Title, 100, true); err != nil {
+		return err
+	}
+	if err := checkText("site", req.Site, 200, false); err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	a, err := h.ck.CreateActivity(c.Request().Context(), actor, issuance.NewActivity{OrgID: req.OrgID,
+		Title: req.Title, Site: req.Site, StartsAt: req.StartsAt, EndsAt: req.EndsAt})
+	if err != nil {
+		return checkinError(err)
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/activities/"+strconv.FormatInt(a.ID, 10))
+	return c.JSON(http.StatusCreated, toActivity(a))
+}
+
+func (h *checkin) getActivity(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	a, err := h.ck.GetActivity(c.Request().Context(), actor, id)
+	if err != nil {
+		return checkinError(err)
+	}
+	return c.JSON(http.StatusOK, toActivity(a))
+}
+
+// evidence converts the wire evidence.
+func evidence(e client.CardEvidence) issuance.CardEvidence {
+	ev := issuance.CardEvidence{AID: e.AID, PAN: e.PAN, AIP: e.AIP, AFL: e.AFL, DDOLData: e.DDOLData, SDAD: e.SDAD}
+	for _, r := range e.Records {
+		ev.Records = append(ev.Records, emv.Record{SFI: r.SFI, Number: r.Number, Raw: r.Raw})
+	}
+	if e.Certificates != nil {
+		ev.Certificates = issuance.Certificates{CAIndex: e.Certificates.CAIndex,
+			IssuerCert: e.Certificates.IssuerCert, IssuerRemainder: e.Certificates.IssuerRemainder,
+			IssuerExponent: e.Certificates.IssuerExponent, ICCCert: e.Certificates.ICCCert,
+			ICCRemainder: e.Certificates.ICCRemainder, ICCExponent: e.Certificates.ICCExponent}
+	}
+	return ev
+}
+
+// tap handles POST /v1/activities/{id}/taps. It does not use the
+// Idempotency-Key middleware: taps are idempotent by (terminal, seq).
+func (h *checkin) tap(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var req client.TapRequest
+	if err := h.s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if len(req.Card.PAN) > 19 {
+		return invalidField("card.pan", "must be 12 to 19 digits")
+	}
+	if err := checkText("challenge_id", req.ChallengeID, 64, false); err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	in := issuance.TapInput{ActivityID: id, TerminalID: terminalID(actor), Seq: req.Seq,
+		ChallengeID: req.ChallengeID, Offline: req.Offline, Evidence: evidence(req.Card)}
+	if req.At != nil {
+		in.At = *req.At
+	}
+	r, err := h.ck.Tap(c.Request().Context(), actor, in)
+	if err != nil {
+		return checkinError(err)
+	}
+	status := http.StatusCreated
+	if r.Replayed {
+		status = http.StatusOK
+	}
+	return c.JSON(status, client.TapResult{TapID: r.TapID, Kind: string(r.Kind), ActivityID: r.ActivityID,
+		ActivityTitle: r.ActivityTitle, VolunteerID: r.VolunteerID, VolunteerName: r.VolunteerName, At: r.At,
+		CheckedInAt: r.CheckedInAt, SessionMinutes: r.SessionMinutes, SessionHours: hours(r.SessionMinutes),
+		YearHours: hours(r.YearMinutes), LifetimeHours: hours(r.LifetimeMinutes), Stars: r.Stars,
+		StarsBefore: r.StarsBefore, Tier: string(r.Tier), OfflineEvidence: r.OfflineEvidence, Replayed: r.Replayed})
+}
+
+func (h *checkin) serviceRecord(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	r, err := h.ck.ServiceRecord(c.Request().Context(), actor, id)
+	if err != nil {
+		return checkinError(err)
+	}
+	out := client.ServiceRecord{VolunteerID: r.VolunteerID, Name: r.Name, Years: []client.YearHours{},
+		LifetimeHours: hours(r.LifetimeMinutes), Stars: r.Stars, Tier: string(r.Tier),
+		MemberExpectationHours: r.MemberExpectation, Activities: []client.AttendanceItem{}}
+	for _, y := range r.Years {
+		out.Years = append(out.Years, client.YearHours{Year: y.Year, Minutes: y.Minutes, Hours: hours(y.Minutes)})
+	}
+	for _, a := range r.Attendances {
+		it := client.AttendanceItem{AttendanceID: a.ID, ActivityID: a.ActivityID, Title: a.Title, Site: a.Site,
+			InAt: a.InAt, Minutes: a.Minutes, Hours: hours(a.Minutes), Corrected: a.Corrected}
+		if !a.OutAt.IsZero() {
+			t := a.OutAt
+			it.OutAt = &t
+		}
+		out.Activities = append(out.Activities, it)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+type addHoursRequest struct {
+	Year   int     `json:"year"`
+	Hours  float64 `json:"hours"`
+	Reason string  `json:"reason"`
+}
+
+func (h *checkin) addHours(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var req addHoursRequest
+	if err := h.s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := checkText("reason", req.Reason, 200, true); err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	ctx := c.Request().Context()
+	if err := h.ck.AddServiceHours(ctx, actor, id, req.Year, req.Hours, req.Reason); err != nil {
+		return checkinError(err)
+	}
+	return h.serviceRecord(c)
+}
+
+type correctionRequest struct {
+	InAt   time.Time `json:"in_at"`
+	OutAt  time.Time `json:"out_at"`
+	Reason string    `json:"reason"`
+}
+
+func (h *checkin) correct(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var req correctionRequest
+	if err := h.s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := checkText("reason", req.Reason, 200, true); err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	a, err := h.ck.CorrectAttendance(c.Request().Context(), actor, id, issuance.Correction{InAt: req.InAt,
+		OutAt: req.OutAt, Reason: req.Reason})
+	if err != nil {
+		return checkinError(err)
+	}
+	out := a.OutAt
+	return c.JSON(http.StatusOK, client.AttendanceItem{AttendanceID: a.ID, ActivityID: a.ActivityID, InAt: a.InAt,
+		OutAt: &out, Minutes: a.Minutes, Hours: hours(a.Minutes), Corrected: a.Corrected})
+}
+
+type memberHoursLine struct {
+	OrgID   int64              `json:"org_id"`
+	Members int                `json:"members"`
+	Met     int                `json:"met"`
+	Below   []memberHoursBelow `json:"below"`
+}
+
+type memberHoursBelow struct {
+	VolunteerID int64   `json:"volunteer_id"`
+	Name        string  `json:"name"`
+	Hours       float64 `json:"hours"`
+}
+
+type memberHoursReport struct {
+	OrgID         int64             `json:"org_id"`
+	Year          int               `json:"year"`
+	ExpectedHours float64           `json:"expected_hours"`
+	Members       int               `json:"members"`
+	Met           int               `json:"met"`
+	Orgs          []memberHoursLine `json:"orgs"`
+}
+
+func (h *checkin) memberHours(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	year := time.Now().Year()
+	if v := c.QueryParam("year"); v != "" {
+		if year, err = strconv.Atoi(v); err != nil {
+			return invalidField("year", "must be a year")
+		}
+	}
+	actor, _ := actorFrom(c)
+	r, err := h.ck.MemberHoursReport(c.Request().Context(), actor, id, year)
+	if err != nil {
+		return checkinError(err)
+	}
+	out := memberHoursReport{OrgID: r.OrgID, Year: r.Year, ExpectedHours: r.ExpectedHours, Members: r.Members,
+		Met: r.Met, Orgs: []memberHoursLine{}}
+	for _, o := range r.Orgs {
+		l := memberHoursLine{OrgID: o.OrgID, Members: o.Members, Met: o.Met, Below: []memberHoursBelow{}}
+		for _, b := range o.Below {
+			l.Below = append(l.Below, memberHoursBelow{VolunteerID: b.VolunteerID, Name: b.MaskedName, Hours: math.Round(b.Hours*100) / 100})
+		}
+		out.Orgs = append(out.Orgs, l)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+type offerRequest struct {
+	OrgID       int64  `json:"org_id"`
+	Tier        string `json:"tier"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+}
+
+func (h *checkin) createOffer(c echo.Context) error {
+	var req offerRequest
+	if err := h.s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := checkText("title", req.Title, 100, true); err != nil {
+		return err
+	}
+	if err := checkText("description", req.Description, 500, false); err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	o, err := h.ck.CreateOffer(c.Request().Context(), actor, issuance.NewOffer{OrgID: req.OrgID,
+		Tier: issuance.BenefitTier(req.Tier), Title: req.Title, Description: req.Description})
+	if err != nil {
+		return checkinError(err)
+	}
+	return c.JSON(http.StatusCreated, client.Offer{ID: o.ID, OrgID: o.OrgID, Tier: string(o.Tier), Title: o.Title,
+		Description: o.Description})
+}
+
+type blockCardRequest struct {
+	PAN    string `json:"pan"`
+	Reason string `json:"reason"`
+}
+
+func (h *checkin) blockCard(c echo.Context) error {
+	var req blockCardRequest
+	if err := h.s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := checkText("reason", req.Reason, 200, true); err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	if err := h.ck.BlockCard(c.Request().Context(), actor, req.PAN, req.Reason); err != nil {
+		return checkinError(err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (h *checkin) benefits(c echo.Context) error {
+	var req client.BenefitsRequest
+	if err := h.s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := checkText("challenge_id", req.ChallengeID, 64, true); err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	b, err := h.ck.CheckBenefits(c.Request().Context(), actor, issuance.BenefitsInput{ChallengeID: req.ChallengeID,
+		Evidence: evidence(req.Card)})
+	if err != nil {
+		return checkinError(err)
+	}
+	out := client.Benefits{Name: b.MaskedName, Stars: b.Stars, Tier: string(b.Tier), Offers: []client.Offer{}}
+	for _, o := range b.Offers {
+		out.Offers = append(out.Offers, client.Offer{ID: o.ID, OrgID: o.OrgID, Tier: string(o.Tier), Title: o.Title,
+			Description: o.Description})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// checkinPaths are the OpenAPI path items of the check-in routes.
+func checkinPaths() obj {
+	idParam := func(what string) obj { return pathParam("id", what+" id") }
+	terminal := []string{"terminal"}
+	admins := []string{"province_admin", "org_admin"}
+	cardProblems := func(r obj) obj {
+		r["404"] = problem("Activity not found or out of the terminal's scope (not-found), or the card is linked to no volunteer (card-unknown).")
+		r["403"] = problem("The caller's role may not use this route (forbidden), or the card is blocked (card-blocked).")
+		r["409"] = problem("Challenge already used (challenge-replayed), the same card signature presented before (evidence-replayed), or the sequence number reused for another tap (sequence-reused).")
+		r["422"] = problem("Challenge unknown or expired (challenge-invalid), or the card failed authentication: certificate chain, PAN in the ICC certificate, or signature over the challenge (card-not-genuine).")
+		return r
+	}
+	tapOp := op("postTap", "Record a tap of a card at an activity: check in, or check out with hours.", terminal,
+		[]obj{idParam("Activity")}, "TapRequest", obj{
+			"201": jsonResponse("The decision (new tap).", "TapResult"),
+			"200": jsonResponse("The first decision for this terminal and seq (replayed: true).", "TapResult"),
+		})
+	tapOp["description"] = "Roles: terminal. Idempotent by (terminal token, seq). The card evidence is verified server-side " +
+		"(CA → issuer → ICC certificates, PAN, signature 9F4B over the DDOL data carrying the challenge). The clear PAN is " +
+		"only used to compute its token; it is never stored."
+	cardProblems(tapOp["responses"].(obj))
+	benefitsOp := op("checkBenefits", "Merchant check: card evidence → tier and offers, masked name only.",
+		[]string{"terminal", "platform", "province_admin", "org_admin"}, nil, "BenefitsRequest", obj{
+			"200": jsonResponse("Tier and offers.", "Benefits"),
+		})
+	cardProblems(benefitsOp["responses"].(obj))
+	return obj{
+		"/v1/terminals/challenge": obj{"post": op("issueChallenge", "A fresh 4-byte challenge for one DDA (single use, short expiry).", terminal, nil, "",
+			obj{"201": jsonResponse("The challenge.", "Challenge")})},
+		"/v1/activities": obj{"post": op("createActivity", "Create an activity of an organisation in the caller's scope.", admins,
+			[]obj{idempotencyHeader}, "NewActivity", obj{
+				"201": jsonResponse("Created.", "Activity"),
+				"409": problem("A request with the same Idempotency-Key in flight (idempotency-in-flight)."),
+				"422": problem("Idempotency-Key reused with a different body (idempotency-mismatch)."),
+			})},
+		"/v1/activities/{id}": obj{"get": op("getActivity", "Get an activity.", allRoles, []obj{idParam("Activity")}, "",
+			obj{"200": jsonResponse("The activity.", "Activity"), "404": problem("Not found or out of scope (not-found).")})},
+		"/v1/activities/{id}/taps": obj{"post": tapOp},
+		"/v1/volunteers/{id}/service-record": obj{"get": op("getServiceRecord", "Hours by year, activities, star level and tier.", allRoles,
+			[]obj{idParam("Volunteer")}, "", obj{"200": jsonResponse("The record.", "ServiceRecord"),
+				"404": problem("Not found or out of scope (not-found).")})},
+		"/v1/volunteers/{id}/service-hours": obj{"post": op("addServiceHours", "Add (or remove, negative) hours outside taps, e.g. imported from the volunteer platform; audited.", admins,
+			[]obj{idParam("Volunteer"), idempotencyHeader}, "AddHours", obj{"200": jsonResponse("The record after the change.", "ServiceRecord"),
+				"404": problem("Not found or out of scope (not-found).")})},
+		"/v1/attendances/{id}/correction": obj{"post": op("correctAttendance", "Correct an attendance's check-in and check-out times; audited.", admins,
+			[]obj{idParam("Attendance"), idempotencyHeader}, "Correction", obj{"200": jsonResponse("The corrected attendance.", "AttendanceItem"),
+				"404": problem("Not found or out of scope (not-found).")})},
+		"/v1/orgs/{id}/member-hours": obj{"get": op("getMemberHours", "League and party members' hours against the yearly expectation (20 h), per organisation of the subtree.", admins,
+			[]obj{idParam("Organisation"), queryParam("year", "Year; default the current year.", obj{"type": "integer"})}, "",
+			obj{"200": jsonResponse("The report.", "MemberHoursReport"), "400": problem("Bad year (validation)."),
+				"404": problem("Not found or out of scope (not-found).")})},
+		"/v1/offers": obj{"post": op("createOffer", "Attach an offer to a benefit tier for an organisation's subtree.", admins,
+			[]obj{idempotencyHeader}, "NewOffer", obj{"201": jsonResponse("Created.", "Offer"),
+				"404": problem("Organisation not found or out of scope (not-found).")})},
+		"/v1/cards/block": obj{"post": op("blockCard", "Block a card (lost, stolen, replaced) by PAN; only its token is stored.",
+			[]string{"province_admin", "org_admin", "bank_staff"}, nil, "BlockCard", obj{"204": obj{"description": "Blocked."}})},
+		"/v1/benefits/check": obj{"post": benefitsOp},
+	}
+}
+
+// checkinSchemas are the OpenAPI schemas of the check-in routes.
+func checkinSchemas() obj {
+	hex := func(desc string) obj {
+		return obj{"type": "string", "pattern": "^([0-9A-Fa-f]{2})*$", "description": desc}
+	}
+	dt := obj{"type": "string", "format": "date-time"}
+	num := func(desc string) obj { return obj{"type": "number", "description": desc} }
+	tier := enum("Benefit tier.", "card_holder", "star", "five_star")
+	evidence := object([]string{"aid", "pan", "aip", "afl", "records", "ddol_data", "sdad"}, obj{
+		"aid": hex("Selected AID."), "pan": str("Clear PAN (TLS only); checked against the signed record and the ICC certificate, then tokenised; never stored."),
+		"aip": hex("AIP (82)."), "afl": hex("AFL (94)."),
+		"records": arrayOf(object([]string{"sfi", "number", "raw"}, obj{"sfi": obj{"type": "integer"}, "number": obj{"type": "integer"}, "raw": hex("Record, 70 template included.")})),
+		"certificates": object(nil, obj{"ca_index": hex("8F."), "issuer_cert": hex("90."), "issuer_remainder": hex("92."),
+			"issuer_exponent": hex("9F32."), "icc_cert": hex("9F46."), "icc_remainder": hex("9F48."), "icc_exponent": hex("9F47.")}),
+		"ddol_data": hex("DDOL data sent in INTERNAL AUTHENTICATE; 9F37 is the challenge."),
+		"sdad":      hex("Signed dynamic application data (9F4B)."),
+	})
+	return obj{
+		"Challenge":    object(nil, obj{"challenge_id": str("Opaque id."), "un": hex("4-byte unpredictable number for 9F37."), "expires_at": dt}),
+		"CardEvidence": evidence,
+		"TapRequest": object([]string{"seq", "card"}, obj{
+			"seq":          integer("Terminal sequence number (persisted); same seq → first result."),
+			"challenge_id": str("Server challenge signed by the card; required unless offline."),
+			"offline":      boolean("Tap made while the server was unreachable (terminal's own UN); marked offline_evidence."),
+			"at":           obj{"type": "string", "format": "date-time", "description": "When an offline tap happened."},
+			"card":         ref("CardEvidence"),
+		}),
+		"TapResult": obj{"type": "object", "properties": obj{
+			"tap_id": integer("Tap."), "kind": enum("check_in or check_out.", "check_in", "check_out"),
+			"activity_id": integer("Activity."), "activity_title": str("Title."), "volunteer_id": integer("Volunteer."),
+			"volunteer_name": str("Name, for the terminal display."), "at": dt, "checked_in_at": dt,
+			"session_minutes": integer("Minutes credited for this session (check-out)."), "session_hours": num("Hours credited."),
+			"year_hours": num("The volunteer's hours this year."), "lifetime_hours": num("Lifetime hours."),
+			"stars": obj{"type": "integer"}, "stars_before": obj{"type": "integer"}, "tier": tier,
+			"offline_evidence": boolean("Evidence over the terminal's own number (offline)."), "replayed": boolean("Stored first result."),
+		}},
+		"NewActivity": object([]string{"org_id", "title", "starts_at", "ends_at"}, obj{
+			"org_id": integer("Organisation."), "title": str("Title."), "site": str("Service site."), "starts_at": dt, "ends_at": dt}),
+		"Activity": obj{"type": "object", "properties": obj{"id": integer("Id."), "org_id": integer("Organisation."),
+			"title": str("Title."), "site": str("Site."), "starts_at": dt, "ends_at": dt, "created_at": dt}},
+		"AttendanceItem": obj{"type": "object", "properties": obj{"attendance_id": integer("Attendance."), "activity_id": integer("Activity."),
+			"title": str("Activity title."), "site": str("Site."), "in_at": dt, "out_at": dt, "minutes": integer("Credited minutes."),
+			"hours": num("Credited hours."), "corrected": boolean("Corrected by an admin.")}},
+		"ServiceRecord": obj{"type": "object", "properties": obj{"volunteer_id": integer("Volunteer."), "name": str("Name."),
+			"years":          arrayOf(object(nil, obj{"year": obj{"type": "integer"}, "minutes": integer("Minutes."), "hours": num("Hours.")})),
+			"lifetime_hours": num("Lifetime hours."), "stars": obj{"type": "integer"}, "tier": tier,
+			"member_expectation_hours": num("Yearly hours expected (league and party members)."),
+			"activities":               arrayOf(ref("AttendanceItem"))}},
+		"AddHours":   object([]string{"year", "hours", "reason"}, obj{"year": obj{"type": "integer"}, "hours": num("Hours, may be negative."), "reason": str("Why.")}),
+		"Correction": object([]string{"in_at", "out_at", "reason"}, obj{"in_at": dt, "out_at": dt, "reason": str("Why.")}),
+		"MemberHoursReport": obj{"type": "object", "properties": obj{"org_id": integer("Organisation."), "year": obj{"type": "integer"},
+			"expected_hours": num("Expected hours."), "members": obj{"type": "integer"}, "met": obj{"type": "integer"},
+			"orgs": arrayOf(object(nil, obj{"org_id": integer("Organisation."), "members": obj{"type": "integer"}, "met": obj{"type": "integer"},
+				"below": arrayOf(object(nil, obj{"volunteer_id": integer("Volunteer."), "name": str("Masked name."), "hours": num("Hours.")}))}))}},
+		"NewOffer":        object([]string{"org_id", "tier", "title"}, obj{"org_id": integer("Organisation."), "tier": tier, "title": str("Title."), "description": str("Details.")}),
+		"Offer":           obj{"type": "object", "properties": obj{"id": integer("Id."), "org_id": integer("Organisation."), "tier": tier, "title": str("Title."), "description": str("Details.")}},
+		"BlockCard":       object([]string{"pan", "reason"}, obj{"pan": str("Clear PAN; only its token is stored."), "reason": str("Why.")}),
+		"BenefitsRequest": object([]string{"challenge_id", "card"}, obj{"challenge_id": str("Server challenge."), "card": ref("CardEvidence")}),
+		"Benefits": obj{"type": "object", "properties": obj{"name": str("Masked name (张*明)."), "stars": obj{"type": "integer"}, "tier": tier,
+			"offers": arrayOf(ref("Offer"))}},
+	}
+}

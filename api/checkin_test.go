@@ -1,0 +1,254 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/api/terminal"
+	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/cardio/cardsim"
+	"github.com/volcard/volcard/cardio/emv"
+	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/store"
+	"github.com/volcard/volcard/issuance/store/storetest"
+)
+
+const checkinCardID = "441402200001011232" // 9F61 of testdata/cards/default.json
+
+// checkinHarness is a harness with check-in enabled, an activity in
+// Meizhou and the default card's holder registered there.
+type checkinHarness struct {
+	*harness
+	ck     *issuance.Checkin
+	act    client.Activity
+	holder issuance.Volunteer
+}
+
+func newCheckinHarness(t testing.TB, st *store.Store) *checkinHarness {
+	t.Helper()
+	h := newHarness(t, st, nil)
+	cas, err := emv.LoadCAKeys(filepath.Join("..", "testdata", "keys", "ca-public.json"))
+	require.NoError(t, err)
+	ck, err := issuance.NewCheckin(h.svc, issuance.CheckinConfig{CAKeys: cas})
+	require.NoError(t, err)
+	require.NoError(t, h.srv.EnableCheckin(ck))
+	ch := &checkinHarness{harness: h, ck: ck}
+	now := time.Now()
+	res := h.do(http.MethodPost, "/v1/activities", "mz", client.NewActivity{OrgID: h.meizhou.ID, Title: "梅州马拉松志愿服务",
+		Site: "梅江区", StartsAt: now.Add(-time.Hour), EndsAt: now.Add(5 * time.Hour)})
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	res.json(t, &ch.act)
+	ch.holder, err = h.svc.RegisterVolunteer(context.Background(), issuance.SystemActor(), issuance.NewVolunteer{
+		OrgID: h.meizhou.ID, Name: "张晓明", IDNumber: checkinCardID, Phone: "13812345678", LeagueMember: true})
+	require.NoError(t, err)
+	return ch
+}
+
+// evidence reads a software card image over un.
+func cardEvidence(t testing.TB, image string, un []byte) client.CardEvidence {
+	t.Helper()
+	card, err := cardsim.Load(filepath.Join("..", "testdata", "cards", image))
+	require.NoError(t, err)
+	conn, err := cardsim.NewReaders(card).Connect(context.Background(), cardsim.ReaderName, cardio.ShareExclusive)
+	require.NoError(t, err)
+	_, ev, err := terminal.ReadCard(context.Background(), conn, un, emv.Options{})
+	require.NoError(t, err)
+	return ev
+}
+
+func (h *checkinHarness) challenge(t testing.TB, token string) client.Challenge {
+	t.Helper()
+	res := h.do(http.MethodPost, "/v1/terminals/challenge", token, "{}")
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	var ch client.Challenge
+	res.json(t, &ch)
+	require.Len(t, ch.UN, 4)
+	return ch
+}
+
+func (h *checkinHarness) tapPath() string {
+	return "/v1/activities/" + strconv.FormatInt(h.act.ID, 10) + "/taps"
+}
+
+func TestCheckinOpenAPICoversRoutes(t *testing.T) {
+	h := newCheckinHarness(t, storetest.SQLite(t))
+	var doc struct {
+		Paths map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	require.NoError(t, json.Unmarshal(h.srv.OpenAPI(), &doc))
+	for _, r := range h.srv.Routes() {
+		if r.Method == "echo_route_not_found" {
+			continue
+		}
+		path := echoParam.ReplaceAllString(r.Path, "{$1}")
+		t.Run(r.Method+" "+r.Path, func(t *testing.T) {
+			_, ok := doc.Paths[path][strings.ToLower(r.Method)]
+			require.True(t, ok, "route %s %s missing from the OpenAPI document", r.Method, path)
+		})
+	}
+	res := h.do(http.MethodGet, "/v1/openapi.json", "", nil)
+	require.Contains(t, string(res.body), "/v1/activities/{id}/taps")
+}
+
+func TestCheckinAPI(t *testing.T) {
+	h := newCheckinHarness(t, storetest.Postgres(t))
+
+	t.Run("get activity", func(t *testing.T) {
+		res := h.do(http.MethodGet, "/v1/activities/"+strconv.FormatInt(h.act.ID, 10), "terminal", nil)
+		require.Equal(t, http.StatusOK, res.status)
+		res = h.do(http.MethodGet, "/v1/activities/"+strconv.FormatInt(h.act.ID, 10), "gz", nil)
+		require.Equal(t, http.StatusNotFound, res.status)
+	})
+	t.Run("only terminals get challenges and tap", func(t *testing.T) {
+		require.Equal(t, http.StatusForbidden, h.do(http.MethodPost, "/v1/terminals/challenge", "mz", "{}").status)
+		require.Equal(t, http.StatusUnauthorized, h.do(http.MethodPost, "/v1/terminals/challenge", "", "{}").status)
+		require.Equal(t, http.StatusForbidden, h.do(http.MethodPost, h.tapPath(), "admin", "{}").status)
+	})
+
+	var in client.TapResult
+	t.Run("tap in, replay, tap out", func(t *testing.T) {
+		ch := h.challenge(t, "terminal")
+		req := client.TapRequest{Seq: 1, ChallengeID: ch.ID, Card: cardEvidence(t, "default.json", ch.UN)}
+		res := h.do(http.MethodPost, h.tapPath(), "terminal", req)
+		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+		res.json(t, &in)
+		require.Equal(t, client.KindCheckIn, in.Kind)
+		require.Equal(t, "张晓明", in.VolunteerName)
+		require.Equal(t, h.holder.ID, in.VolunteerID)
+		require.NotContains(t, string(res.body), "6217850000000012349", "the PAN never comes back")
+
+		// Same terminal, same seq: the first result, marked replayed.
+		res = h.do(http.MethodPost, h.tapPath(), "terminal", req)
+		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+		var again client.TapResult
+		res.json(t, &again)
+		require.True(t, again.Replayed)
+		require.Equal(t, in.TapID, again.TapID)
+
+		ch = h.challenge(t, "terminal")
+		res = h.do(http.MethodPost, h.tapPath(), "terminal", client.TapRequest{Seq: 2, ChallengeID: ch.ID,
+			Card: cardEvidence(t, "default.json", ch.UN)})
+		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+		var out client.TapResult
+		res.json(t, &out)
+		require.Equal(t, client.KindCheckOut, out.Kind)
+	})
+	t.Run("replayed challenge", func(t *testing.T) {
+		ch := h.challenge(t, "terminal")
+		req := client.TapRequest{Seq: 3, ChallengeID: ch.ID, Card: cardEvidence(t, "default.json", ch.UN)}
+		require.Equal(t, http.StatusCreated, h.do(http.MethodPost, h.tapPath(), "terminal", req).status)
+		req.Seq = 4
+		res := h.do(http.MethodPost, h.tapPath(), "terminal", req)
+		require.Equal(t, http.StatusConflict, res.status)
+		require.Equal(t, KindChallengeReplayed.TypeURI(), res.problem(t).Type)
+	})
+	t.Run("forged card", func(t *testing.T) {
+		ch := h.challenge(t, "terminal")
+		res := h.do(http.MethodPost, h.tapPath(), "terminal", client.TapRequest{Seq: 5, ChallengeID: ch.ID,
+			Card: cardEvidence(t, "forged.json", ch.UN)})
+		require.Equal(t, http.StatusUnprocessableEntity, res.status)
+		p := res.problem(t)
+		require.Equal(t, KindCardNotGenuine.TypeURI(), p.Type)
+		require.NotContains(t, string(res.body), "6217850000000012349")
+	})
+	t.Run("unknown card", func(t *testing.T) {
+		ch := h.challenge(t, "terminal")
+		res := h.do(http.MethodPost, h.tapPath(), "terminal", client.TapRequest{Seq: 6, ChallengeID: ch.ID,
+			Card: cardEvidence(t, "pse-only.json", ch.UN)})
+		require.Equal(t, http.StatusNotFound, res.status, "%s", res.body)
+		require.Equal(t, KindCardUnknown.TypeURI(), res.problem(t).Type)
+	})
+	t.Run("sequence reused", func(t *testing.T) {
+		ch := h.challenge(t, "terminal")
+		res := h.do(http.MethodPost, h.tapPath(), "terminal", client.TapRequest{Seq: 1, ChallengeID: ch.ID,
+			Card: cardEvidence(t, "default.json", ch.UN)})
+		require.Equal(t, http.StatusConflict, res.status)
+		require.Equal(t, KindSequenceReused.TypeURI(), res.problem(t).Type)
+	})
+	t.Run("malformed evidence", func(t *testing.T) {
+		for name, body := range map[string]string{
+			"empty":         `{}`,
+			"bad hex":       `{"seq":9,"challenge_id":"x","card":{"aid":"zz"}}`,
+			"unknown field": `{"seq":9,"challenge_id":"x","card":{},"extra":1}`,
+			"no records":    `{"seq":9,"offline":true,"at":"2026-01-01T00:00:00Z","card":{"aid":"A000000333010101","aip":"7C00","afl":"08010101","ddol_data":"00000000","sdad":"00"}}`,
+		} {
+			t.Run(name, func(t *testing.T) {
+				res := h.do(http.MethodPost, h.tapPath(), "terminal", body)
+				require.Equal(t, http.StatusBadRequest, res.status, "%s", res.body)
+				res.problem(t)
+			})
+		}
+	})
+	t.Run("service record", func(t *testing.T) {
+		res := h.do(http.MethodGet, "/v1/volunteers/"+strconv.FormatInt(h.holder.ID, 10)+"/service-record", "mz", nil)
+		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+		var rec client.ServiceRecord
+		res.json(t, &rec)
+		require.Equal(t, "张晓明", rec.Name)
+		require.Len(t, rec.Activities, 2)
+		require.Equal(t, float64(20), rec.MemberExpectationHours)
+		require.Equal(t, http.StatusNotFound, h.do(http.MethodGet, "/v1/volunteers/"+strconv.FormatInt(h.holder.ID, 10)+"/service-record", "gz", nil).status)
+	})
+	t.Run("add hours and correct", func(t *testing.T) {
+		path := "/v1/volunteers/" + strconv.FormatInt(h.holder.ID, 10) + "/service-hours"
+		res := h.do(http.MethodPost, path, "mz", map[string]any{"year": 2025, "hours": 310, "reason": "i志愿 import"})
+		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+		var rec client.ServiceRecord
+		res.json(t, &rec)
+		require.Equal(t, 2, rec.Stars)
+		require.Equal(t, "star", rec.Tier)
+
+		att := rec.Activities[0]
+		now := time.Now().UTC()
+		res = h.do(http.MethodPost, "/v1/attendances/"+strconv.FormatInt(att.AttendanceID, 10)+"/correction", "mz",
+			map[string]any{"in_at": now.Add(-50 * time.Minute), "out_at": now, "reason": "tapped out late"})
+		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+		var item client.AttendanceItem
+		res.json(t, &item)
+		require.True(t, item.Corrected)
+		require.Equal(t, int64(50), item.Minutes)
+		res = h.do(http.MethodPost, "/v1/attendances/"+strconv.FormatInt(att.AttendanceID, 10)+"/correction", "gz",
+			map[string]any{"in_at": now.Add(-50 * time.Minute), "out_at": now, "reason": "x"})
+		require.Equal(t, http.StatusNotFound, res.status)
+	})
+	t.Run("member hours", func(t *testing.T) {
+		res := h.do(http.MethodGet, "/v1/orgs/"+strconv.FormatInt(h.meizhou.ID, 10)+"/member-hours?year=2025", "mz", nil)
+		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+		var rep memberHoursReport
+		res.json(t, &rep)
+		require.Equal(t, 1, rep.Members)
+		require.Equal(t, 1, rep.Met)
+	})
+	t.Run("benefits", func(t *testing.T) {
+		res := h.do(http.MethodPost, "/v1/offers", "mz", map[string]any{"org_id": h.meizhou.ID, "tier": "star", "title": "景区门票半价"})
+		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+		ch := h.challenge(t, "terminal")
+		res = h.do(http.MethodPost, "/v1/benefits/check", "terminal", client.BenefitsRequest{ChallengeID: ch.ID,
+			Card: cardEvidence(t, "default.json", ch.UN)})
+		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+		var b client.Benefits
+		res.json(t, &b)
+		require.Equal(t, "张*明", b.Name)
+		require.Equal(t, "star", b.Tier)
+		require.Len(t, b.Offers, 1)
+		require.NotContains(t, string(res.body), "张晓明")
+	})
+	t.Run("blocked card", func(t *testing.T) {
+		res := h.do(http.MethodPost, "/v1/cards/block", "boc", map[string]any{"pan": "6217850000000012349", "reason": "lost"})
+		require.Equal(t, http.StatusNoContent, res.status, "%s", res.body)
+		ch := h.challenge(t, "terminal")
+		res = h.do(http.MethodPost, h.tapPath(), "terminal", client.TapRequest{Seq: 20, ChallengeID: ch.ID,
+			Card: cardEvidence(t, "default.json", ch.UN)})
+		require.Equal(t, http.StatusForbidden, res.status)
+		require.Equal(t, KindCardBlocked.TypeURI(), res.problem(t).Type)
+	})
+}

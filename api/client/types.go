@@ -1,0 +1,188 @@
+package client
+
+import (
+	"time"
+
+	"github.com/volcard/volcard/cardio"
+)
+
+// Hex is a byte string sent as upper-case hex in JSON.
+type Hex = cardio.Hex
+
+// Challenge is the answer to POST /v1/terminals/challenge: a fresh
+// unpredictable number for one DDA, usable once before ExpiresAt.
+type Challenge struct {
+	ID        string    `json:"challenge_id"`
+	UN        Hex       `json:"un"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Record is one card record read over the AFL: SFI, record number and the
+// raw record (70 template included).
+type Record struct {
+	SFI    byte `json:"sfi"`
+	Number byte `json:"number"`
+	Raw    Hex  `json:"raw"`
+}
+
+// Certificates are the offline-authentication data objects; any left out is
+// taken from the records.
+type Certificates struct {
+	CAIndex         Hex `json:"ca_index,omitempty"`         // 8F
+	IssuerCert      Hex `json:"issuer_cert,omitempty"`      // 90
+	IssuerRemainder Hex `json:"issuer_remainder,omitempty"` // 92
+	IssuerExponent  Hex `json:"issuer_exponent,omitempty"`  // 9F32
+	ICCCert         Hex `json:"icc_cert,omitempty"`         // 9F46
+	ICCRemainder    Hex `json:"icc_remainder,omitempty"`    // 9F48
+	ICCExponent     Hex `json:"icc_exponent,omitempty"`     // 9F47
+}
+
+// CardEvidence proves a card was present: what the terminal read and the
+// card's signature (9F4B) over the DDOL data carrying the challenge. PAN
+// travels in clear over TLS only so that the server can check it and turn
+// it into its token; the server never stores it. Its String method masks
+// the PAN.
+type CardEvidence struct {
+	AID          Hex           `json:"aid"`
+	PAN          string        `json:"pan"`
+	AIP          Hex           `json:"aip"`
+	AFL          Hex           `json:"afl"`
+	Records      []Record      `json:"records"`
+	Certificates *Certificates `json:"certificates,omitempty"`
+	DDOLData     Hex           `json:"ddol_data"`
+	SDAD         Hex           `json:"sdad"`
+}
+
+// String describes the evidence without card data.
+func (e CardEvidence) String() string {
+	return "card evidence (PAN " + cardio.MaskPAN(e.PAN) + ")"
+}
+
+// TapRequest is the body of POST /v1/activities/{id}/taps.
+type TapRequest struct {
+	// Seq is the terminal's persisted sequence number: the same seq from
+	// the same terminal token returns the first result.
+	Seq int64 `json:"seq"`
+	// ChallengeID names the server challenge signed by the card; empty for
+	// an offline tap.
+	ChallengeID string `json:"challenge_id,omitempty"`
+	// Offline marks a tap made while the server was unreachable (the
+	// terminal's own unpredictable number); At is then required.
+	Offline bool         `json:"offline,omitempty"`
+	At      *time.Time   `json:"at,omitempty"`
+	Card    CardEvidence `json:"card"`
+}
+
+// TapResult is the server's decision on a tap.
+type TapResult struct {
+	TapID           int64     `json:"tap_id"`
+	Kind            string    `json:"kind"` // check_in or check_out
+	ActivityID      int64     `json:"activity_id"`
+	ActivityTitle   string    `json:"activity_title"`
+	VolunteerID     int64     `json:"volunteer_id"`
+	VolunteerName   string    `json:"volunteer_name"`
+	At              time.Time `json:"at"`
+	CheckedInAt     time.Time `json:"checked_in_at"`
+	SessionMinutes  int64     `json:"session_minutes"`
+	SessionHours    float64   `json:"session_hours"`
+	YearHours       float64   `json:"year_hours"`
+	LifetimeHours   float64   `json:"lifetime_hours"`
+	Stars           int       `json:"stars"`
+	StarsBefore     int       `json:"stars_before"`
+	Tier            string    `json:"tier"`
+	OfflineEvidence bool      `json:"offline_evidence"`
+	Replayed        bool      `json:"replayed"`
+}
+
+// Tap kinds in TapResult.Kind.
+const (
+	KindCheckIn  = "check_in"
+	KindCheckOut = "check_out"
+)
+
+// NewActivity is the body of POST /v1/activities.
+type NewActivity struct {
+	OrgID    int64     `json:"org_id"`
+	Title    string    `json:"title"`
+	Site     string    `json:"site,omitempty"`
+	StartsAt time.Time `json:"starts_at"`
+	EndsAt   time.Time `json:"ends_at"`
+}
+
+// Activity is a volunteer activity.
+type Activity struct {
+	ID        int64     `json:"id"`
+	OrgID     int64     `json:"org_id"`
+	Title     string    `json:"title"`
+	Site      string    `json:"site,omitempty"`
+	StartsAt  time.Time `json:"starts_at"`
+	EndsAt    time.Time `json:"ends_at"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// YearHours is a volunteer's service in one year.
+type YearHours struct {
+	Year    int     `json:"year"`
+	Minutes int64   `json:"minutes"`
+	Hours   float64 `json:"hours"`
+}
+
+// AttendanceItem is one visit to an activity in a service record.
+type AttendanceItem struct {
+	AttendanceID int64      `json:"attendance_id"`
+	ActivityID   int64      `json:"activity_id"`
+	Title        string     `json:"title"`
+	Site         string     `json:"site,omitempty"`
+	InAt         time.Time  `json:"in_at"`
+	OutAt        *time.Time `json:"out_at,omitempty"`
+	Minutes      int64      `json:"minutes"`
+	Hours        float64    `json:"hours"`
+	Corrected    bool       `json:"corrected"`
+}
+
+// ServiceRecord is the answer to GET /v1/volunteers/{id}/service-record.
+type ServiceRecord struct {
+	VolunteerID            int64            `json:"volunteer_id"`
+	Name                   string           `json:"name"`
+	Years                  []YearHours      `json:"years"`
+	LifetimeHours          float64          `json:"lifetime_hours"`
+	Stars                  int              `json:"stars"`
+	Tier                   string           `json:"tier"`
+	MemberExpectationHours float64          `json:"member_expectation_hours,omitempty"`
+	Activities             []AttendanceItem `json:"activities"`
+}
+
+// BenefitsRequest is the body of POST /v1/benefits/check.
+type BenefitsRequest struct {
+	ChallengeID string       `json:"challenge_id"`
+	Card        CardEvidence `json:"card"`
+}
+
+// Offer is a benefit attached to a tier.
+type Offer struct {
+	ID          int64  `json:"id"`
+	OrgID       int64  `json:"org_id"`
+	Tier        string `json:"tier"`
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+}
+
+// Benefits is the answer to a merchant: masked name, stars, tier, offers.
+type Benefits struct {
+	Name   string  `json:"name"`
+	Stars  int     `json:"stars"`
+	Tier   string  `json:"tier"`
+	Offers []Offer `json:"offers"`
+}
+
+// Problem type names (the last segment of the problem type URI) that the
+// check-in routes return besides the generic ones.
+const (
+	ProblemChallengeReplayed = "challenge-replayed"
+	ProblemChallengeInvalid  = "challenge-invalid"
+	ProblemCardNotGenuine    = "card-not-genuine"
+	ProblemCardUnknown       = "card-unknown"
+	ProblemCardBlocked       = "card-blocked"
+	ProblemEvidenceReplayed  = "evidence-replayed"
+	ProblemSequenceReused    = "sequence-reused"
+)

@@ -1,0 +1,254 @@
+package terminal_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/volcard/volcard/api"
+	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/api/terminal"
+	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/cardio/cardsim"
+	"github.com/volcard/volcard/cardio/emv"
+	"github.com/volcard/volcard/cardio/pcsc/pcsctest"
+	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/store"
+	"github.com/volcard/volcard/issuance/store/storetest"
+)
+
+// cloneCard derives a genuine card from default.json for another holder:
+// new PAN (same issuer BIN 621785), ID number and name in the signed
+// records, and an ICC certificate re-signed by the test issuer key over
+// the new static data (the ICC key stays the same).
+func cloneCard(t testing.TB, n int) (*cardsim.Card, string) {
+	t.Helper()
+	img, err := cardsim.LoadImage(filepath.Join("..", "..", "testdata", "cards", "default.json"))
+	require.NoError(t, err)
+	issuer, err := emv.LoadPrivateKey(filepath.Join("..", "..", "testdata", "keys", "issuer-private.json"))
+	require.NoError(t, err)
+	body := fmt.Sprintf("621785%012d", 100000+n)
+	pan := body + luhn(body)
+	id := fmt.Sprintf("44140219900101%03d", n%1000)
+	id += string(issuance.ResidentIDCheckChar(id))
+	a := &img.Applications[0]
+	set := func(rec int, tag string, v []byte) {
+		for i, f := range a.Records[rec].Fields {
+			if f.Tag == tag {
+				a.Records[rec].Fields[i].Value = v
+				return
+			}
+		}
+		t.Fatalf("tag %s not in record %d", tag, rec)
+	}
+	panHex := pan
+	if len(panHex)%2 == 1 {
+		panHex += "F"
+	}
+	track2 := pan + "D30122200000000000"
+	if len(track2)%2 == 1 {
+		track2 += "F"
+	}
+	set(0, "57", hexBytes(t, track2))
+	set(0, "9F61", []byte(id))
+	set(1, "5A", hexBytes(t, panHex))
+	var records []emv.Record
+	for _, r := range a.Records[:2] {
+		raw, err := cardsim.Encode([]cardsim.Field{{Tag: "70", Fields: r.Fields}})
+		require.NoError(t, err)
+		records = append(records, emv.Record{SFI: byte(r.SFI), Number: byte(r.Number), Raw: raw})
+	}
+	afl, err := cardio.ParseAFL(a.AFL)
+	require.NoError(t, err)
+	sd, err := emv.StaticData(afl, records, []byte{0x82}, a.AIP)
+	require.NoError(t, err)
+	cert, err := emv.SignICCCertificate(issuer, emv.ICCCertTemplate{PAN: pan,
+		Expiry: time.Date(2030, 12, 1, 0, 0, 0, 0, time.UTC), Serial: [3]byte{0, 0, byte(n)}, Key: a.ICCKey.Public(), StaticData: sd})
+	require.NoError(t, err)
+	a.Records[3].Fields = []cardsim.Field{{Tag: "9F46", Value: cert.Certificate}, {Tag: "9F47", Value: cert.Exponent},
+		{Tag: "9F48", Value: cert.Remainder}}
+	c, err := cardsim.New(img)
+	require.NoError(t, err)
+	return c, id
+}
+
+func luhn(s string) string {
+	sum := 0
+	for i := len(s) - 1; i >= 0; i-- {
+		d := int(s[i] - '0')
+		if (len(s)-1-i)%2 == 0 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return string(rune('0' + (10-sum%10)%10))
+}
+
+func hexBytes(t testing.TB, s string) []byte {
+	var h cardio.Hex
+	require.NoError(t, h.UnmarshalText([]byte(s)))
+	return h
+}
+
+// BenchmarkTapPCSC measures one tap through the terminal code path: a
+// challenge from the server (PostgreSQL, real HTTP), the card read and DDA
+// through pcscd + vpcd, the tap posted and decided. It reports the APDUs
+// per tap, the card time and the server time apart, the APDU round trip
+// (a 2-byte command on the same connection, measured between taps), and
+// the ratio card time ÷ (APDUs × round trip).
+func BenchmarkTapPCSC(b *testing.B) {
+	r := pcsctest.Start(b)
+	slot := pcsctest.Slot(b)
+	pcsctest.Insert(b, slot, loadCard(b, "default.json"))
+	s := newServer(b, storetest.Postgres(b))
+	s.clock.set(time.Date(2026, 11, 23, 10, 0, 0, 0, cst))
+	cl, err := client.New(s.ts.URL, s.token)
+	require.NoError(b, err)
+	q, err := terminal.OpenQueue(b.Context(), filepath.Join(b.TempDir(), "queue.db"), []byte(s.token))
+	require.NoError(b, err)
+	defer q.Close()
+	term, err := terminal.New(terminal.Config{API: cl, Queue: q, ActivityID: s.act.ID})
+	require.NoError(b, err)
+	ctx := b.Context()
+	card, err := r.Connect(ctx, slot.Reader, cardio.ShareExclusive)
+	require.NoError(b, err)
+	defer card.Disconnect(context.Background())
+
+	var apdus int
+	var cardT, serverT, rtT time.Duration
+	var rtN int
+	n := 0
+	for b.Loop() {
+		o, err := term.TapCard(ctx, card)
+		if err != nil || o.Status != terminal.StatusOK {
+			b.Fatalf("tap: %v %+v", err, o)
+		}
+		n++
+		apdus, cardT, serverT = o.APDUs, cardT+o.CardTime, serverT+o.ServerTime
+		b.StopTimer()
+		for range apdus {
+			start := time.Now()
+			if _, err := card.Transmit(ctx, []byte{0x00, 0x00}); err != nil {
+				b.Fatal(err)
+			}
+			rtT += time.Since(start)
+			rtN++
+		}
+		b.StartTimer()
+	}
+	rt := float64(rtT.Nanoseconds()) / float64(rtN)
+	cardPer := float64(cardT.Nanoseconds()) / float64(n)
+	b.ReportMetric(float64(apdus), "apdus/tap")
+	b.ReportMetric(cardPer/1e6, "card-ms/tap")
+	b.ReportMetric(float64(serverT.Nanoseconds())/float64(n)/1e6, "server-ms/tap")
+	b.ReportMetric(rt/1e3, "rtt-µs")
+	b.ReportMetric(cardPer/(float64(apdus)*rt), "card/floor")
+}
+
+// BenchmarkTapsHTTP measures the server: taps per second over real HTTP on
+// PostgreSQL, 64 different cards (holders) tapped by 8 and by 32
+// concurrent terminals, each tap with its own challenge. Challenges and card
+// signatures are made before the timer; the timed part is POST
+// /v1/activities/{id}/taps (verification of the certificate chain and the
+// signature, card lookup, attendance, hours, stars, tap record). Reports
+// taps/s and the p50 and p99 latencies.
+func BenchmarkTapsHTTP(b *testing.B) {
+	for _, workers := range []int{8, 32} {
+		b.Run(fmt.Sprintf("terminals=%d", workers), func(b *testing.B) { benchTapsHTTP(b, workers) })
+	}
+}
+
+func benchTapsHTTP(b *testing.B, workers int) {
+	ctx := context.Background()
+	dbURL := storetest.PostgresDatabaseURL(b)
+	st, err := store.Open(ctx, dbURL, store.Options{MaxOpenConns: 32})
+	require.NoError(b, err)
+	defer st.Close()
+	s := newServer(b, st)
+	const cards = 64
+	var sims []*cardsim.Card
+	for i := range cards {
+		c, id := cloneCard(b, i)
+		sims = append(sims, c)
+		_, err := s.svc.RegisterVolunteer(ctx, issuance.SystemActor(), issuance.NewVolunteer{OrgID: s.act.OrgID,
+			Name: "志愿者", EmbossName: "VOLUNTEER", IDNumber: id, Phone: "13812345678"})
+		require.NoError(b, err)
+	}
+	// A server with less logging and a bigger connection pool than the e2e one.
+	srv, err := api.New(api.Options{Service: s.svc, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(b, err)
+	require.NoError(b, srv.EnableCheckin(s.ck))
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	cl, err := client.New(ts.URL, s.token, client.WithHTTPClient(hc))
+	require.NoError(b, err)
+
+	type job struct {
+		card int
+		req  client.TapRequest
+	}
+	conns := make([]cardio.Card, cards)
+	for i, c := range sims {
+		conns[i], err = cardsim.NewReaders(c).Connect(ctx, cardsim.ReaderName, cardio.ShareExclusive)
+		require.NoError(b, err)
+	}
+	seq := int64(0)
+	makeJobs := func(n int) []job {
+		jobs := make([]job, n)
+		for i := range jobs {
+			ch, err := cl.Challenge(ctx)
+			require.NoError(b, err)
+			_, ev, err := terminal.ReadCard(ctx, conns[i%cards], ch.UN, emv.Options{})
+			require.NoError(b, err)
+			seq++
+			jobs[i] = job{card: i % cards, req: client.TapRequest{Seq: seq, ChallengeID: ch.ID, Card: ev}}
+		}
+		return jobs
+	}
+	b.ResetTimer()
+	b.StopTimer()
+	jobs := makeJobs(b.N)
+	lat := make([]time.Duration, b.N)
+	b.StartTimer()
+	start := time.Now()
+	// Worker w taps the cards w, w+workers, ...: one card is never tapped
+	// twice at once (a card is in one reader at a time).
+	var wg sync.WaitGroup
+	var failed sync.Once
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				if jobs[i].card%workers != w {
+					continue
+				}
+				t0 := time.Now()
+				if _, err := cl.Tap(ctx, s.act.ID, jobs[i].req); err != nil {
+					failed.Do(func() { b.Error(err) })
+				}
+				lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "taps/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1e3, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1e3, "p99-ms")
+}

@@ -1,0 +1,14 @@
+// Package terminal is the check-in terminal: it waits for a card in a
+// reader, asks the server for a challenge (or uses its own unpredictable
+// number when the server cannot be reached), reads the card with emv in
+// fast mode and runs DDA over that number (8 APDUs on a standard card),
+// posts the tap, and shows the result (name, check-in time or hours, star
+// level). Taps that cannot be sent go into a durable local queue (a SQLite
+// file, pure Go) with persisted sequence numbers, and are sent in order
+// when the server comes back; the server's idempotency by terminal and
+// sequence number makes each count exactly once.
+//
+// It talks to the server through api/client and to cards through the
+// cardio ports, so it runs the same on pcscd readers and on the in-process
+// simulator.
+package terminal

@@ -1,0 +1,189 @@
+package terminal
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3" (pure Go, no cgo)
+
+	"github.com/volcard/volcard/api/client"
+)
+
+// Queue is the terminal's durable state in a SQLite file: the sequence
+// counter (every tap gets the next number, reserved durably before it is
+// used) and the taps waiting to be sent, in sequence order. The file is
+// created with mode 0600. Queued taps hold card records (PAN, name, ID
+// number), so each is sealed with AES-256-GCM under a key derived from the
+// secret given to OpenQueue (the terminal token): the file alone reveals no
+// card data. The "pan" field is dropped as well (the server takes the PAN
+// from the signed record).
+type Queue struct {
+	db   *sql.DB
+	aead cipher.AEAD
+
+	mu          sync.Mutex
+	next, limit int64 // reserved sequence numbers not yet handed out
+}
+
+// QueuedTap is a tap waiting to be sent.
+type QueuedTap struct {
+	Seq        int64
+	ActivityID int64
+	Request    client.TapRequest
+	QueuedAt   time.Time
+}
+
+// OpenQueue opens (creating when needed) the queue file at path; queued
+// taps are sealed with a key derived from secret (the terminal token: taps
+// queued under one token are only sent with it).
+func OpenQueue(ctx context.Context, path string, secret []byte) (*Queue, error) {
+	if path == "" {
+		return nil, errors.New("terminal: empty queue path")
+	}
+	if len(secret) == 0 {
+		return nil, errors.New("terminal: empty queue secret")
+	}
+	key := sha256.Sum256(append([]byte("volcard terminal queue v1\x00"), secret...))
+	block, err := aes.NewCipher(key[:])
+	if err != nil {
+		return nil, fmt.Errorf("terminal: queue key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("terminal: queue key: %w", err)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("terminal: queue: %w", err)
+		}
+	}
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
+		_ = f.Close()
+	}
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(full)&_txlock=immediate"
+	db, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("terminal: open queue: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	_, err = db.ExecContext(ctx, `
+		CREATE TABLE IF NOT EXISTS counter (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER NOT NULL);
+		INSERT OR IGNORE INTO counter (id, seq) VALUES (1, 0);
+		CREATE TABLE IF NOT EXISTS pending (
+			seq         INTEGER PRIMARY KEY,
+			activity_id INTEGER NOT NULL,
+			request     BLOB NOT NULL,
+			queued_at   INTEGER NOT NULL
+		);`)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("terminal: init queue: %w", err)
+	}
+	return &Queue{db: db, aead: aead}, nil
+}
+
+// Close closes the file.
+func (q *Queue) Close() error { return q.db.Close() }
+
+// seqBlock is how many sequence numbers NextSeq reserves per write: the
+// file records the highest number reserved, so a number is never handed
+// out twice even after a crash (a crash only leaves a gap).
+const seqBlock = 64
+
+// NextSeq returns the next sequence number. Numbers are reserved durably
+// in blocks before they are handed out, so none is ever used twice, even
+// across crashes.
+func (q *Queue) NextSeq(ctx context.Context) (int64, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.next == 0 || q.next > q.limit {
+		var top int64
+		err := q.db.QueryRowContext(ctx, `UPDATE counter SET seq = seq + ? WHERE id = 1 RETURNING seq`, seqBlock).Scan(&top)
+		if err != nil {
+			return 0, fmt.Errorf("terminal: reserve sequence numbers: %w", err)
+		}
+		q.next, q.limit = top-seqBlock+1, top
+	}
+	seq := q.next
+	q.next++
+	return seq, nil
+}
+
+// Push queues a tap (its Seq from NextSeq). The clear PAN is dropped.
+func (q *Queue) Push(ctx context.Context, activityID int64, req client.TapRequest, now time.Time) error {
+	req.Card.PAN = ""
+	b, err := json.Marshal(req)
+	if err != nil {
+		return fmt.Errorf("terminal: queue tap: %w", err)
+	}
+	nonce := make([]byte, q.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return fmt.Errorf("terminal: queue tap: %w", err)
+	}
+	sealed := q.aead.Seal(nonce, nonce, b, []byte(strconv.FormatInt(req.Seq, 10)))
+	_, err = q.db.ExecContext(ctx, `INSERT INTO pending (seq, activity_id, request, queued_at) VALUES (?, ?, ?, ?)`,
+		req.Seq, activityID, sealed, now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("terminal: queue tap %d: %w", req.Seq, err)
+	}
+	return nil
+}
+
+// Peek returns the oldest queued tap, or ok false when the queue is empty.
+func (q *Queue) Peek(ctx context.Context) (QueuedTap, bool, error) {
+	var t QueuedTap
+	var b []byte
+	var at int64
+	err := q.db.QueryRowContext(ctx, `SELECT seq, activity_id, request, queued_at FROM pending ORDER BY seq LIMIT 1`).
+		Scan(&t.Seq, &t.ActivityID, &b, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return QueuedTap{}, false, nil
+	}
+	if err != nil {
+		return QueuedTap{}, false, fmt.Errorf("terminal: read queue: %w", err)
+	}
+	ns := q.aead.NonceSize()
+	if len(b) < ns {
+		return QueuedTap{}, false, fmt.Errorf("terminal: queued tap %d: truncated", t.Seq)
+	}
+	plain, err := q.aead.Open(nil, b[:ns], b[ns:], []byte(strconv.FormatInt(t.Seq, 10)))
+	if err != nil {
+		return QueuedTap{}, false, fmt.Errorf("terminal: queued tap %d: sealed under another token", t.Seq)
+	}
+	if err := json.Unmarshal(plain, &t.Request); err != nil {
+		return QueuedTap{}, false, fmt.Errorf("terminal: queued tap %d: %w", t.Seq, err)
+	}
+	t.QueuedAt = time.UnixMilli(at)
+	return t, true, nil
+}
+
+// Done removes a tap the server has answered.
+func (q *Queue) Done(ctx context.Context, seq int64) error {
+	if _, err := q.db.ExecContext(ctx, `DELETE FROM pending WHERE seq = ?`, seq); err != nil {
+		return fmt.Errorf("terminal: dequeue tap %d: %w", seq, err)
+	}
+	return nil
+}
+
+// Len returns the number of queued taps.
+func (q *Queue) Len(ctx context.Context) (int, error) {
+	var n int
+	if err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pending`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("terminal: queue length: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,80 @@
+package terminal_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/api/terminal"
+)
+
+func TestQueue(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "q", "queue.db")
+	q, err := terminal.OpenQueue(ctx, path, []byte("tok"))
+	require.NoError(t, err)
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+
+	t.Run("sequence numbers increase and survive a restart", func(t *testing.T) {
+		a, err := q.NextSeq(ctx)
+		require.NoError(t, err)
+		b, err := q.NextSeq(ctx)
+		require.NoError(t, err)
+		require.Equal(t, a+1, b)
+		require.NoError(t, q.Close())
+		q, err = terminal.OpenQueue(ctx, path, []byte("tok"))
+		require.NoError(t, err)
+		c, err := q.NextSeq(ctx)
+		require.NoError(t, err)
+		require.Greater(t, c, b, "never handed out twice, even after a restart")
+	})
+	t.Run("taps come out in sequence order, without the PAN", func(t *testing.T) {
+		now := time.Now()
+		for _, seq := range []int64{7, 5, 6} {
+			req := client.TapRequest{Seq: seq, Offline: true, At: &now, Card: client.CardEvidence{PAN: "6217850000000012349",
+				Records: []client.Record{{SFI: 2, Number: 1, Raw: client.Hex{0x70, 0x0C, 0x5A, 0x0A, 0x62, 0x17, 0x85, 0, 0, 0, 0, 0x12, 0x34, 0x9F}}}}}
+			require.NoError(t, q.Push(ctx, 3, req, now))
+		}
+		n, err := q.Len(ctx)
+		require.NoError(t, err)
+		require.Equal(t, 3, n)
+		var got []int64
+		for {
+			qt, ok, err := q.Peek(ctx)
+			require.NoError(t, err)
+			if !ok {
+				break
+			}
+			require.Empty(t, qt.Request.Card.PAN)
+			require.Equal(t, int64(3), qt.ActivityID)
+			got = append(got, qt.Seq)
+			require.NoError(t, q.Done(ctx, qt.Seq))
+		}
+		require.Equal(t, []int64{5, 6, 7}, got)
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		if wal, err := os.ReadFile(path + "-wal"); err == nil {
+			b = append(b, wal...)
+		}
+		require.NotContains(t, string(b), "6217850000000012349")
+		require.NotContains(t, string(b), "\x62\x17\x85\x00\x00\x00\x00\x12\x34", "records are sealed")
+	})
+	t.Run("another token cannot read the queue", func(t *testing.T) {
+		now := time.Now()
+		require.NoError(t, q.Push(ctx, 3, client.TapRequest{Seq: 99}, now))
+		other, err := terminal.OpenQueue(ctx, path, []byte("other"))
+		require.NoError(t, err)
+		defer other.Close()
+		_, _, err = other.Peek(ctx)
+		require.Error(t, err)
+		require.NoError(t, q.Done(ctx, 99))
+	})
+	require.NoError(t, q.Close())
+}

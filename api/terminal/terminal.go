@@ -1,0 +1,398 @@
+package terminal
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/cardio/emv"
+)
+
+// API is what the terminal needs from the server; *client.Client
+// implements it.
+type API interface {
+	Challenge(ctx context.Context) (client.Challenge, error)
+	Tap(ctx context.Context, activityID int64, req client.TapRequest) (client.TapResult, error)
+}
+
+var _ API = (*client.Client)(nil)
+
+// Config configures a Terminal. Zero fields take the defaults named.
+type Config struct {
+	// API is the server. Required.
+	API API
+	// Queue keeps sequence numbers and unsent taps. Required.
+	Queue *Queue
+	// ActivityID is the activity taps are recorded at. Required.
+	ActivityID int64
+	// Readers and Reader are where cards come from (Run only); an empty
+	// Reader takes the first reader listed.
+	Readers cardio.Readers
+	Reader  string
+	// Out receives one line per tap: a human line, or JSON with JSON set.
+	Out  io.Writer
+	JSON bool
+	// Now is the clock (tap times of offline taps); default time.Now.
+	Now func() time.Time
+	// Rand is the source of the terminal's own unpredictable numbers;
+	// default crypto/rand.
+	Rand io.Reader
+	// Location is the display time zone; default China Standard Time.
+	Location *time.Location
+	// SyncInterval is how often Run retries sending queued taps; default 5 s.
+	SyncInterval time.Duration
+	// Logger; default slog.Default(). Card data is never logged.
+	Logger *slog.Logger
+}
+
+// Terminal is a check-in terminal. Build it with New.
+type Terminal struct {
+	cfg  Config
+	mu   sync.Mutex // serialises sending, so that taps reach the server in sequence order
+	opts emv.Options
+}
+
+// New validates cfg and returns a Terminal.
+func New(cfg Config) (*Terminal, error) {
+	switch {
+	case cfg.API == nil:
+		return nil, errors.New("terminal: no server API")
+	case cfg.Queue == nil:
+		return nil, errors.New("terminal: no queue")
+	case cfg.ActivityID <= 0:
+		return nil, errors.New("terminal: activity id must be positive")
+	}
+	if cfg.Out == nil {
+		cfg.Out = io.Discard
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.FixedZone("CST", 8*3600)
+	}
+	if cfg.SyncInterval <= 0 {
+		cfg.SyncInterval = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Terminal{cfg: cfg, opts: emv.Options{Now: cfg.Now, Rand: cfg.Rand}}, nil
+}
+
+// Status is the outcome class of a tap.
+type Status string
+
+// Outcome statuses.
+const (
+	StatusOK      Status = "ok"      // the server recorded the tap
+	StatusQueued  Status = "queued"  // kept locally, sent when the server is back
+	StatusRefused Status = "refused" // the card or the tap was refused
+	StatusError   Status = "error"   // the card could not be read
+)
+
+// Outcome is what happened to one tap.
+type Outcome struct {
+	Status  Status            `json:"status"`
+	Seq     int64             `json:"seq,omitempty"`
+	Name    string            `json:"name,omitempty"`    // cardholder name from the card (offline) or the server
+	Problem string            `json:"problem,omitempty"` // problem type when refused, "not-financial-card", "card-removed", ...
+	Message string            `json:"message"`           // the line shown
+	Result  *client.TapResult `json:"result,omitempty"`
+	APDUs   int               `json:"apdus,omitempty"`
+	// CardTime is the time spent talking to the card, ServerTime the time
+	// waiting for the server (challenge and tap).
+	CardTime   time.Duration `json:"card_ns,omitempty"`
+	ServerTime time.Duration `json:"server_ns,omitempty"`
+}
+
+// TapCard runs one tap on a connected card: challenge (or the terminal's
+// own number when the server is unreachable, or when taps are still
+// queued), read with DDA, post, and the outcome. A tap that cannot be sent
+// is queued. TapCard prints the outcome line to Out.
+func (t *Terminal) TapCard(ctx context.Context, card cardio.Card) (Outcome, error) {
+	o, err := t.tap(ctx, card)
+	t.print(o)
+	return o, err
+}
+
+func (t *Terminal) tap(ctx context.Context, card cardio.Card) (Outcome, error) {
+	online := true
+	if n, err := t.cfg.Queue.Len(ctx); err != nil {
+		return Outcome{Status: StatusError, Message: "✗ 本地队列不可用"}, err
+	} else if n > 0 {
+		// Older taps first: try to drain; if that fails, this one queues too.
+		if _, err := t.Sync(ctx); err != nil || t.pending(ctx) > 0 {
+			online = false
+		}
+	}
+	var o Outcome
+	var ch client.Challenge
+	un := make([]byte, 4)
+	if online {
+		start := time.Now()
+		var err error
+		ch, err = t.cfg.API.Challenge(ctx)
+		o.ServerTime += time.Since(start)
+		switch {
+		case err == nil && len(ch.UN) == 4:
+			copy(un, ch.UN)
+		case err == nil || client.Retryable(err):
+			online = false
+		default:
+			o.Status, o.Problem = StatusRefused, client.ProblemType(err)
+			o.Message = "✗ 服务器拒绝终端请求（" + o.Problem + "）"
+			return o, err
+		}
+	}
+	if !online {
+		if _, err := io.ReadFull(t.cfg.Rand, un); err != nil {
+			o.Status, o.Message = StatusError, "✗ 无法生成随机数"
+			return o, err
+		}
+	}
+	start := time.Now()
+	facts, ev, err := ReadCard(ctx, card, un, t.opts)
+	o.CardTime = time.Since(start)
+	if facts != nil {
+		o.APDUs, o.Name = facts.APDUs, facts.CardholderName
+	}
+	if err != nil {
+		o.Status = StatusError
+		switch {
+		case errors.Is(err, emv.ErrNotFinancialCard):
+			o.Problem, o.Message = "not-financial-card", "✗ 非金融IC卡，请使用志愿者证（not a financial card）"
+		case errors.Is(err, cardio.ErrCardRemoved), errors.Is(err, cardio.ErrNoCard):
+			o.Problem, o.Message = "card-removed", "✗ 卡片移开过快，请重新刷卡（card removed）"
+		default:
+			o.Problem, o.Message = "card-error", "✗ 读卡失败，请重新刷卡（card read failed）"
+		}
+		return o, err
+	}
+	seq, err := t.cfg.Queue.NextSeq(ctx)
+	if err != nil {
+		o.Status, o.Message = StatusError, "✗ 本地队列不可用"
+		return o, err
+	}
+	o.Seq = seq
+	req := client.TapRequest{Seq: seq, Card: ev}
+	if online {
+		req.ChallengeID = ch.ID
+		t.mu.Lock()
+		start := time.Now()
+		res, err := t.cfg.API.Tap(ctx, t.cfg.ActivityID, req)
+		o.ServerTime += time.Since(start)
+		t.mu.Unlock()
+		switch {
+		case err == nil:
+			o.Status, o.Result, o.Name = StatusOK, &res, res.VolunteerName
+			o.Message = resultLine(res, t.cfg.Location)
+			return o, nil
+		case !client.Retryable(err):
+			o.Status, o.Problem = StatusRefused, client.ProblemType(err)
+			o.Message = refusedLine(o.Problem)
+			return o, nil
+		}
+		// Unsent or unanswered: queue it; the same seq and signature make
+		// a retry of an already recorded tap return the first result.
+	}
+	at := t.cfg.Now().UTC()
+	req.Offline, req.At = true, &at
+	if err := t.cfg.Queue.Push(ctx, t.cfg.ActivityID, req, at); err != nil {
+		o.Status, o.Message = StatusError, "✗ 本地队列不可用"
+		return o, err
+	}
+	o.Status = StatusQueued
+	o.Message = fmt.Sprintf("⏳ %s 已离线记录，待上传（#%d）", displayName(o.Name), seq)
+	return o, nil
+}
+
+func (t *Terminal) pending(ctx context.Context) int {
+	n, err := t.cfg.Queue.Len(ctx)
+	if err != nil {
+		return 1
+	}
+	return n
+}
+
+// Sync sends queued taps in sequence order until the queue is empty or the
+// server cannot be reached, and returns how many were answered (recorded or
+// refused). Refusals are printed and dropped: resending cannot change them.
+func (t *Terminal) Sync(ctx context.Context) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for {
+		qt, ok, err := t.cfg.Queue.Peek(ctx)
+		if err != nil || !ok {
+			return n, err
+		}
+		res, err := t.cfg.API.Tap(ctx, qt.ActivityID, qt.Request)
+		if err != nil && client.Retryable(err) {
+			return n, err
+		}
+		if err != nil && ctx.Err() != nil {
+			return n, ctx.Err()
+		}
+		o := Outcome{Seq: qt.Seq}
+		if err != nil {
+			o.Status, o.Problem = StatusRefused, client.ProblemType(err)
+			o.Message = fmt.Sprintf("%s（离线记录 #%d）", refusedLine(o.Problem), qt.Seq)
+		} else {
+			o.Status, o.Result, o.Name = StatusOK, &res, res.VolunteerName
+			o.Message = fmt.Sprintf("%s（离线记录 #%d 已上传）", resultLine(res, t.cfg.Location), qt.Seq)
+		}
+		if err := t.cfg.Queue.Done(ctx, qt.Seq); err != nil {
+			return n, err
+		}
+		n++
+		t.print(o)
+	}
+}
+
+// Run is the terminal loop: wait for a card, tap it, wait for it to leave;
+// queued taps are retried every SyncInterval. It returns when ctx ends.
+func (t *Terminal) Run(ctx context.Context) error {
+	if t.cfg.Readers == nil {
+		return errors.New("terminal: no readers")
+	}
+	reader := t.cfg.Reader
+	if reader == "" {
+		names, err := t.cfg.Readers.List(ctx)
+		if err != nil {
+			return fmt.Errorf("terminal: list readers: %w", err)
+		}
+		if len(names) == 0 {
+			return fmt.Errorf("terminal: %w", cardio.ErrNoReader)
+		}
+		reader = names[0]
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	syncCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(t.cfg.SyncInterval)
+		defer tick.Stop()
+		for {
+			select {
+			case <-syncCtx.Done():
+				return
+			case <-tick.C:
+				if t.pending(syncCtx) > 0 {
+					if _, err := t.Sync(syncCtx); err != nil && syncCtx.Err() == nil {
+						t.cfg.Logger.Debug("queued taps not sent yet", slog.String("err", err.Error()))
+					}
+				}
+			}
+		}
+	}()
+	for {
+		if err := t.cfg.Readers.WaitForCard(ctx, reader); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("terminal: wait for card: %w", err)
+		}
+		if err := t.once(ctx, reader); err != nil && ctx.Err() == nil {
+			t.cfg.Logger.Warn("tap failed", slog.String("err", err.Error()))
+		}
+		if err := t.cfg.Readers.WaitForRemoval(ctx, reader); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("terminal: wait for removal: %w", err)
+		}
+	}
+}
+
+func (t *Terminal) once(ctx context.Context, reader string) error {
+	card, err := t.cfg.Readers.Connect(ctx, reader, cardio.ShareExclusive)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = card.Disconnect(dctx)
+	}()
+	_, err = t.TapCard(ctx, card)
+	return err
+}
+
+func (t *Terminal) print(o Outcome) {
+	if t.cfg.JSON {
+		b, _ := json.Marshal(o)
+		fmt.Fprintln(t.cfg.Out, string(b))
+		return
+	}
+	fmt.Fprintln(t.cfg.Out, o.Message)
+}
+
+func displayName(n string) string {
+	if strings.TrimSpace(n) == "" {
+		return "持卡人"
+	}
+	return n
+}
+
+// Stars renders a star level: ★ per star.
+func Stars(n int) string { return strings.Repeat("★", max(n, 0)) }
+
+func formatHours(h float64) string { return strconv.FormatFloat(h, 'f', -1, 64) }
+
+// resultLine is the line shown for a recorded tap, e.g. "✓ 张三 签到 09:02
+// ★★★" or "✓ 张三 签退 3.5 h ★★★".
+func resultLine(r client.TapResult, loc *time.Location) string {
+	var b strings.Builder
+	b.WriteString("✓ " + displayName(r.VolunteerName))
+	if r.Kind == client.KindCheckOut {
+		b.WriteString(" 签退 " + formatHours(r.SessionHours) + " h")
+	} else {
+		b.WriteString(" 签到 " + r.At.In(loc).Format("15:04"))
+	}
+	if s := Stars(r.Stars); s != "" {
+		b.WriteString(" " + s)
+	}
+	if r.Stars > r.StarsBefore {
+		fmt.Fprintf(&b, " 升至%d星！", r.Stars)
+	}
+	if r.OfflineEvidence {
+		b.WriteString(" [offline]")
+	}
+	return b.String()
+}
+
+// refusedLine is the line shown for a refused tap.
+func refusedLine(problem string) string {
+	switch problem {
+	case client.ProblemCardNotGenuine:
+		return "✗ 卡片验证失败，疑似伪造卡（card not genuine）"
+	case client.ProblemCardUnknown:
+		return "✗ 未登记的卡片，请先注册志愿者（unknown card）"
+	case client.ProblemCardBlocked:
+		return "✗ 卡片已挂失或停用（blocked card）"
+	case client.ProblemChallengeReplayed, client.ProblemChallengeInvalid, client.ProblemEvidenceReplayed:
+		return "✗ 验证数据无效，请重新刷卡（" + problem + "）"
+	case "not-found":
+		return "✗ 活动不存在或不属于本终端（activity not found）"
+	case "unauthorized", "forbidden":
+		return "✗ 终端令牌无效（" + problem + "）"
+	}
+	return "✗ 刷卡未被接受（" + problem + "）"
+}

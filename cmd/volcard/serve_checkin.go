@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/volcard/volcard/api"
+	"github.com/volcard/volcard/cardio/emv"
+	"github.com/volcard/volcard/issuance"
+)
+
+// Check-in configuration (environment of "volcard serve").
+const (
+	// envCAKeys is the JSON list of trusted CA public keys that card
+	// evidence is verified against (shared with "volcard read").
+	envCAKeys = "VOLCARD_CA_KEYS"
+	// envCheckinRounding is the rounding of credited time: "down:15m",
+	// "nearest:30m", "up:1m" (mode optional, default down; default 1m).
+	envCheckinRounding = "VOLCARD_CHECKIN_ROUNDING"
+	// envStarThresholds are the lifetime hours of 1..5 stars, comma
+	// separated (default 100,300,600,1000,1500).
+	envStarThresholds = "VOLCARD_STAR_THRESHOLDS"
+	// envMemberHours is the yearly hours expected of league and party
+	// members (default 20).
+	envMemberHours = "VOLCARD_MEMBER_HOURS"
+	// envChallengeTTL is how long a terminal challenge is valid (default 60s).
+	envChallengeTTL = "VOLCARD_CHALLENGE_TTL"
+)
+
+// checkinConfig reads the check-in configuration from getenv.
+func checkinConfig(getenv func(string) string, log *slog.Logger) (issuance.CheckinConfig, error) {
+	var cfg issuance.CheckinConfig
+	path := getenv(envCAKeys)
+	if path == "" {
+		if _, err := os.Stat(filepath.Join(defaultCardKeys, "ca-public.json")); err == nil {
+			path = filepath.Join(defaultCardKeys, "ca-public.json")
+			log.Warn("check-in trusts the TEST CA (testdata/keys); set " + envCAKeys + " in production")
+		} else {
+			log.Warn("check-in has no CA keys: every card will be refused as not genuine (set " + envCAKeys + ")")
+		}
+	}
+	if path != "" {
+		keys, err := emv.LoadCAKeys(path)
+		if err != nil {
+			return cfg, fmt.Errorf("%s: %w", envCAKeys, err)
+		}
+		cfg.CAKeys = keys
+	}
+	if v := strings.TrimSpace(getenv(envCheckinRounding)); v != "" {
+		mode, unit, ok := strings.Cut(v, ":")
+		if !ok {
+			mode, unit = "down", v
+		}
+		d, err := time.ParseDuration(unit)
+		if err != nil {
+			return cfg, fmt.Errorf("%s: %w", envCheckinRounding, err)
+		}
+		cfg.Rounding = issuance.Rounding{Unit: d, Mode: issuance.RoundingMode(mode)}
+	}
+	if v := strings.TrimSpace(getenv(envStarThresholds)); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			h, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+			if err != nil {
+				return cfg, fmt.Errorf("%s: %w", envStarThresholds, err)
+			}
+			cfg.StarThresholds = append(cfg.StarThresholds, h)
+		}
+	}
+	if v := strings.TrimSpace(getenv(envMemberHours)); v != "" {
+		h, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return cfg, fmt.Errorf("%s: %w", envMemberHours, err)
+		}
+		cfg.MemberExpectation = h
+	}
+	if v := strings.TrimSpace(getenv(envChallengeTTL)); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return cfg, fmt.Errorf("%s: %w", envChallengeTTL, err)
+		}
+		cfg.ChallengeTTL = d
+	}
+	return cfg, nil
+}
+
+// enableCheckin adds the check-in routes (activities, terminal challenges,
+// taps, service records, benefits) to srv.
+func enableCheckin(svc *issuance.Service, srv *api.Server, log *slog.Logger) error {
+	cfg, err := checkinConfig(os.Getenv, log)
+	if err != nil {
+		return withExit(exitUsage, err)
+	}
+	ck, err := issuance.NewCheckin(svc, cfg)
+	if err != nil {
+		return withExit(exitUsage, err)
+	}
+	return srv.EnableCheckin(ck)
+}

@@ -1,0 +1,415 @@
+package issuance
+
+// Check-in at service sites (issue 6): the Checkin sub-service, its
+// configuration, its storage ports and its errors. The commands live in
+// activities.go, taps.go, evidence.go and stars.go.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/volcard/volcard/cardio/emv"
+)
+
+// Check-in errors. Match them with errors.Is; none carries card or personal
+// data.
+var (
+	// ErrChallengeUnknown means a tap names a challenge that was never
+	// issued to this terminal.
+	ErrChallengeUnknown = errors.New("card challenge unknown")
+	// ErrChallengeExpired means the challenge was issued too long ago.
+	ErrChallengeExpired = errors.New("card challenge expired")
+	// ErrChallengeReplayed means the challenge was already used by an
+	// earlier tap: every challenge is good for one tap only.
+	ErrChallengeReplayed = errors.New("card challenge already used")
+	// ErrEvidenceReplayed means the same signed dynamic data was presented
+	// before (a recorded offline tap sent again under another sequence).
+	ErrEvidenceReplayed = errors.New("card evidence already presented")
+	// ErrCardNotGenuine means the card evidence did not verify: the
+	// certificate chain, the PAN in the ICC certificate or the signature
+	// over the challenge failed. The error is a *NotGenuineError.
+	ErrCardNotGenuine = errors.New("card is not genuine")
+	// ErrCardUnknown means the card is genuine but belongs to nobody known:
+	// no card binding and no volunteer with the card's ID number.
+	ErrCardUnknown = errors.New("card unknown")
+	// ErrCardBlocked means the card was blocked (lost, stolen, replaced).
+	ErrCardBlocked = errors.New("card blocked")
+	// ErrTapSequenceReused means a terminal sent another tap under a
+	// sequence number it had already used.
+	ErrTapSequenceReused = errors.New("tap sequence number reused with a different tap")
+	// ErrCheckinUnsupported means the storage adapter does not implement
+	// CheckinStore.
+	ErrCheckinUnsupported = errors.New("storage does not support check-in")
+)
+
+// NotGenuineError is a refused card: Cause is the emv offline
+// authentication failure (an *emv.ODAError: ErrCAKeyUnknown,
+// ErrIssuerCertificate, ErrICCCertificate with ErrPANMismatch, ErrSignature,
+// ...) or a malformed-evidence error. It never contains card data.
+type NotGenuineError struct {
+	Cause error
+}
+
+// Error implements error.
+func (e *NotGenuineError) Error() string {
+	if e.Cause == nil {
+		return ErrCardNotGenuine.Error()
+	}
+	return ErrCardNotGenuine.Error() + ": " + e.Cause.Error()
+}
+
+// Unwrap returns ErrCardNotGenuine and the cause.
+func (e *NotGenuineError) Unwrap() []error {
+	if e.Cause == nil {
+		return []error{ErrCardNotGenuine}
+	}
+	return []error{ErrCardNotGenuine, e.Cause}
+}
+
+// RoundingMode says which way credited time is rounded to the unit.
+type RoundingMode string
+
+// Rounding modes.
+const (
+	RoundDown    RoundingMode = "down"
+	RoundNearest RoundingMode = "nearest"
+	RoundUp      RoundingMode = "up"
+)
+
+// Rounding is the rule that turns a session's clipped duration into
+// credited minutes, e.g. down to a quarter hour: {Unit: 15 * time.Minute,
+// Mode: RoundDown}.
+type Rounding struct {
+	Unit time.Duration // a whole number of minutes, 1 min to 24 h
+	Mode RoundingMode
+}
+
+// DefaultRounding credits whole minutes, rounding down.
+var DefaultRounding = Rounding{Unit: time.Minute, Mode: RoundDown}
+
+// Minutes returns d rounded by r, in whole minutes (0 for d ≤ 0).
+func (r Rounding) Minutes(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	u := r.Unit
+	if u <= 0 {
+		u = time.Minute
+	}
+	n := d / u
+	switch r.Mode {
+	case RoundNearest:
+		if d%u*2 >= u {
+			n++
+		}
+	case RoundUp:
+		if d%u != 0 {
+			n++
+		}
+	}
+	return int64(n * u / time.Minute)
+}
+
+func (r Rounding) validate() error {
+	if r.Unit < time.Minute || r.Unit > 24*time.Hour || r.Unit%time.Minute != 0 {
+		return fmt.Errorf("issuance: rounding unit %s must be whole minutes between 1m and 24h", r.Unit)
+	}
+	switch r.Mode {
+	case RoundDown, RoundNearest, RoundUp:
+		return nil
+	}
+	return fmt.Errorf("issuance: rounding mode %q must be down, nearest or up", r.Mode)
+}
+
+// DefaultStarThresholds are the national star-volunteer thresholds in
+// lifetime service hours: 1 to 5 stars; five-star at 1500 h.
+var DefaultStarThresholds = []float64{100, 300, 600, 1000, 1500}
+
+// DefaultMemberExpectation is the yearly service expected of Youth League
+// and Party members, in hours.
+const DefaultMemberExpectation = 20
+
+// CheckinConfig configures a Checkin. Zero fields take the defaults named
+// on each field.
+type CheckinConfig struct {
+	// CAKeys are the trusted CA public keys against which card evidence is
+	// verified (the same list terminals use; test CA in
+	// testdata/keys/ca-public.json). Required for taps and benefit checks.
+	CAKeys emv.CAKeys
+	// Rounding of credited time per session; default DefaultRounding.
+	Rounding Rounding
+	// StarThresholds are the lifetime hours needed for 1, 2, ... stars, in
+	// increasing order; default DefaultStarThresholds. The last is the
+	// five-star (top) tier.
+	StarThresholds []float64
+	// MemberExpectation is the yearly hours expected of league and party
+	// members; default DefaultMemberExpectation.
+	MemberExpectation float64
+	// ChallengeTTL is how long a terminal challenge stays valid; default 60 s.
+	ChallengeTTL time.Duration
+	// MaxOfflineAge is how old a queued offline tap may be when it reaches
+	// the server; default 30 days. Offline taps dated in the future (beyond
+	// 5 minutes of clock skew) are refused.
+	MaxOfflineAge time.Duration
+	// Location fixes the year boundaries of service hours; default China
+	// Standard Time (UTC+8).
+	Location *time.Location
+	// Cards, when set, is consulted first to map a PAN token to its holder
+	// (the issued-cards table written by personalization and the bank
+	// outbox). Without it, or when it does not know the card, the check-in
+	// card bindings are used, and failing those the ID number on the card
+	// (9F61, covered by the certificate chain) through the volunteer blind
+	// index; the binding found is remembered.
+	Cards CardDirectory
+}
+
+// Checkin runs check-in at service sites: activities, taps (with card
+// presence evidence), service hours, star levels, benefit tiers and the
+// member-hours report. Build it with NewCheckin; it is safe for concurrent
+// use.
+type Checkin struct {
+	svc *Service
+	st  CheckinStore
+	cfg CheckinConfig
+
+	activities sync.Map // id → Activity; activities do not change once created
+}
+
+// NewCheckin returns the check-in service over svc, whose store must
+// implement CheckinStore (issuance/store does).
+func NewCheckin(svc *Service, cfg CheckinConfig) (*Checkin, error) {
+	if svc == nil {
+		return nil, errors.New("issuance: nil service")
+	}
+	st, ok := svc.store.(CheckinStore)
+	if !ok {
+		return nil, ErrCheckinUnsupported
+	}
+	if cfg.Rounding == (Rounding{}) {
+		cfg.Rounding = DefaultRounding
+	}
+	if err := cfg.Rounding.validate(); err != nil {
+		return nil, err
+	}
+	if len(cfg.StarThresholds) == 0 {
+		cfg.StarThresholds = DefaultStarThresholds
+	}
+	for i, h := range cfg.StarThresholds {
+		if h <= 0 || (i > 0 && h <= cfg.StarThresholds[i-1]) {
+			return nil, errors.New("issuance: star thresholds must be positive and increasing")
+		}
+	}
+	cfg.StarThresholds = append([]float64(nil), cfg.StarThresholds...)
+	if cfg.MemberExpectation == 0 {
+		cfg.MemberExpectation = DefaultMemberExpectation
+	}
+	if cfg.MemberExpectation < 0 {
+		return nil, errors.New("issuance: negative member expectation")
+	}
+	if cfg.ChallengeTTL == 0 {
+		cfg.ChallengeTTL = time.Minute
+	}
+	if cfg.ChallengeTTL < time.Second || cfg.ChallengeTTL > time.Hour {
+		return nil, fmt.Errorf("issuance: challenge ttl %s out of range (1s–1h)", cfg.ChallengeTTL)
+	}
+	if cfg.MaxOfflineAge == 0 {
+		cfg.MaxOfflineAge = 30 * 24 * time.Hour
+	}
+	if cfg.MaxOfflineAge < 0 {
+		return nil, errors.New("issuance: negative max offline age")
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.FixedZone("CST", 8*3600)
+	}
+	if cfg.Cards == nil {
+		if repo, ok := svc.store.(IssuedCardRepo); ok {
+			cfg.Cards = issuedCards{svc: svc, repo: repo}
+		}
+	}
+	return &Checkin{svc: svc, st: st, cfg: cfg}, nil
+}
+
+// issuedCards is the CardDirectory over the bank-issued cards table: a
+// card's holder is its application's volunteer; blocked and cancelled
+// cards are blocked.
+type issuedCards struct {
+	svc  *Service
+	repo IssuedCardRepo
+}
+
+// CardByPANToken implements CardDirectory.
+func (d issuedCards) CardByPANToken(ctx context.Context, token []byte) (CardBinding, error) {
+	c, err := d.repo.GetCardByToken(ctx, token)
+	if err != nil {
+		return CardBinding{}, err
+	}
+	app, err := d.svc.store.GetApplication(ctx, c.ApplicationID, Scope{})
+	if err != nil {
+		return CardBinding{}, fmt.Errorf("application of card: %w", err)
+	}
+	b := CardBinding{PANToken: token, VolunteerID: app.VolunteerID, PANLast4: c.LastFour, Status: CardActive,
+		CreatedAt: c.CreatedAt}
+	if c.State == BankCardBlocked || c.State == BankCardCancelled {
+		b.Status = CardBlocked
+	}
+	return b, nil
+}
+
+// Config returns the effective configuration (defaults filled in).
+func (c *Checkin) Config() CheckinConfig { return c.cfg }
+
+// CardDirectory maps a PAN token to the card's holder. The issued-cards
+// table (personalization, bank outbox) implements it.
+type CardDirectory interface {
+	// CardByPANToken returns the card or ErrNotFound.
+	CardByPANToken(ctx context.Context, panToken []byte) (CardBinding, error)
+}
+
+// CardStatus is whether a card may be used at check-in.
+type CardStatus string
+
+// Card statuses.
+const (
+	CardActive  CardStatus = "active"
+	CardBlocked CardStatus = "blocked"
+)
+
+// CardBinding ties a card (by PAN token) to a volunteer.
+type CardBinding struct {
+	PANToken    []byte `json:"-"`
+	VolunteerID int64  // 0 when blocked before it was ever bound
+	PANLast4    string
+	Status      CardStatus
+	Reason      string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// ActivityRepo stores activities.
+type ActivityRepo interface {
+	CreateActivity(ctx context.Context, a *Activity) error
+	// GetActivity returns the activity if its org lies inside sc.
+	GetActivity(ctx context.Context, id int64, sc Scope) (Activity, error)
+}
+
+// ChallengeRepo stores terminal challenges.
+type ChallengeRepo interface {
+	PutChallenge(ctx context.Context, ch Challenge) error
+	// ConsumeChallenge marks challenge id used at now when it was issued to
+	// tokenID, is unused and unexpired, and returns it; otherwise it
+	// returns ErrChallengeUnknown, ErrChallengeReplayed or
+	// ErrChallengeExpired. It also deletes long-expired challenges now and
+	// then.
+	ConsumeChallenge(ctx context.Context, id string, tokenID int64, now time.Time) (Challenge, error)
+}
+
+// TapRepo stores taps and attendances.
+type TapRepo interface {
+	// GetTap returns the tap of terminal with seq, or ErrNotFound.
+	GetTap(ctx context.Context, terminalID string, seq int64) (TapRecord, error)
+	// CreateTap inserts t; a duplicate (terminal, seq) is a *ConflictError
+	// What "tap_sequence", a duplicate evidence hash What "tap_evidence".
+	CreateTap(ctx context.Context, t *TapRecord) error
+	// OpenAttendance returns the attendance of the volunteer at the
+	// activity that has no check-out yet, or ErrNotFound.
+	OpenAttendance(ctx context.Context, activityID, volunteerID int64) (Attendance, error)
+	// CreateAttendance inserts an open attendance; a second open one for
+	// the same activity and volunteer is a *ConflictError What
+	// "open_attendance".
+	CreateAttendance(ctx context.Context, a *Attendance) error
+	// UpdateAttendance writes InAt, OutAt, Minutes, Year and Corrected.
+	UpdateAttendance(ctx context.Context, a Attendance) error
+	// GetAttendance returns an attendance whose activity org lies in sc.
+	GetAttendance(ctx context.Context, id int64, sc Scope) (Attendance, error)
+	// ListAttendances returns a volunteer's attendances, newest first,
+	// with the activity title and site.
+	ListAttendances(ctx context.Context, volunteerID int64, limit int) ([]AttendanceView, error)
+}
+
+// HoursRepo keeps the service-hour totals incrementally.
+type HoursRepo interface {
+	// AddMinutes adds delta to the volunteer's total of year and to the
+	// lifetime total (year 0) and returns the new totals with the star
+	// level stored on the lifetime row.
+	AddMinutes(ctx context.Context, volunteerID int64, year int, delta int64) (HoursTotals, error)
+	// SetStars stores the star level on the lifetime row.
+	SetStars(ctx context.Context, volunteerID int64, stars int) error
+	// HoursByYear returns the volunteer's totals, year 0 (lifetime)
+	// included, in year order.
+	HoursByYear(ctx context.Context, volunteerID int64) ([]YearMinutes, error)
+	// MemberMinutes returns every league or party member whose org path
+	// starts with pathPrefix, with their minutes in year.
+	MemberMinutes(ctx context.Context, pathPrefix string, year int) ([]MemberMinutes, error)
+}
+
+// HoursTotals are a volunteer's totals after AddMinutes.
+type HoursTotals struct {
+	Year     int64 // minutes in the year added to
+	Lifetime int64 // lifetime minutes
+	Stars    int   // star level stored with the lifetime total
+}
+
+// CardRepo stores the check-in card bindings.
+type CardRepo interface {
+	// GetCardBinding returns the binding of a PAN token, or ErrNotFound.
+	GetCardBinding(ctx context.Context, panToken []byte) (CardBinding, error)
+	// PutCardBinding inserts or updates the binding of b.PANToken.
+	PutCardBinding(ctx context.Context, b CardBinding) error
+}
+
+// OfferRepo stores benefit offers.
+type OfferRepo interface {
+	CreateOffer(ctx context.Context, o *Offer) error
+	// ListOffers returns the offers of orgs whose path is one of orgPaths,
+	// for one of tiers, oldest first.
+	ListOffers(ctx context.Context, orgPaths []string, tiers []BenefitTier) ([]Offer, error)
+}
+
+// CheckinEventRepo stores the audit events of check-in (corrections,
+// added hours, blocked cards, star changes).
+type CheckinEventRepo interface {
+	AppendCheckinEvent(ctx context.Context, e *CheckinEvent) error
+	ListCheckinEvents(ctx context.Context, volunteerID int64) ([]CheckinEvent, error)
+}
+
+// CheckinStore is the storage Checkin needs, found on the Service's store
+// by type assertion (an optional capability of the storage adapter).
+type CheckinStore interface {
+	Transactor
+	ActivityRepo
+	ChallengeRepo
+	TapRepo
+	HoursRepo
+	CardRepo
+	OfferRepo
+	CheckinEventRepo
+}
+
+// CheckinEventKind names a check-in audit event.
+type CheckinEventKind string
+
+// Check-in audit event kinds.
+const (
+	EventAttendanceCorrected CheckinEventKind = "attendance_corrected"
+	EventHoursAdded          CheckinEventKind = "hours_added"
+	EventCardBlocked         CheckinEventKind = "card_blocked"
+	EventStarsChanged        CheckinEventKind = "stars_changed"
+)
+
+// CheckinEvent is one audit record of check-in: who did what, when and
+// why. Detail is a short JSON document (before/after values); it never
+// holds card data.
+type CheckinEvent struct {
+	ID           int64
+	Kind         CheckinEventKind
+	VolunteerID  int64
+	AttendanceID int64
+	ActorTokenID int64
+	ActorRole    Role
+	Reason       string
+	Detail       string
+	At           time.Time
+}

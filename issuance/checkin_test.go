@@ -1,0 +1,554 @@
+package issuance_test
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/cardio/cardsim"
+	"github.com/volcard/volcard/cardio/emv"
+	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/store"
+	"github.com/volcard/volcard/issuance/store/storetest"
+)
+
+// cst is China Standard Time, the default year boundary of service hours.
+var cst = time.FixedZone("CST", 8*3600)
+
+// defaultCardID is the ID number (9F61) on testdata/cards/default.json and
+// forged.json; defaultCardPAN its PAN.
+const (
+	defaultCardID  = "441402200001011232"
+	defaultCardPAN = "6217850000000012349"
+)
+
+func cardPath(name string) string { return filepath.Join("..", "testdata", "cards", name) }
+
+func caKeys(t testing.TB) emv.CAKeys {
+	t.Helper()
+	k, err := emv.LoadCAKeys(filepath.Join("..", "testdata", "keys", "ca-public.json"))
+	require.NoError(t, err)
+	return k
+}
+
+// tapEvidence reads a software card as a terminal does (fast read without
+// ODA, then INTERNAL AUTHENTICATE over un) and returns the evidence.
+func tapEvidence(t testing.TB, image string, un []byte) issuance.CardEvidence {
+	t.Helper()
+	ctx := context.Background()
+	card, err := cardsim.Load(cardPath(image))
+	require.NoError(t, err)
+	conn, err := cardsim.NewReaders(card).Connect(ctx, cardsim.ReaderName, cardio.ShareExclusive)
+	require.NoError(t, err)
+	f, err := emv.Read(ctx, conn, emv.Options{Fast: true, SkipODA: true})
+	require.NoError(t, err)
+	ddol := emv.DefaultDDOL
+	if raw, ok := f.Tag("9F49"); ok {
+		ddol, err = cardio.ParseDOL(raw)
+		require.NoError(t, err)
+	}
+	data := ddol.Build(map[string][]byte{"9F37": un})
+	sdad, err := emv.InternalAuthenticate(ctx, conn, data)
+	require.NoError(t, err)
+	return issuance.CardEvidence{AID: f.AID, PAN: f.PAN.Digits(), AIP: f.AIP[:], AFL: cardio.EncodeAFL(f.AFL),
+		Records: f.Records(), DDOLData: data, SDAD: sdad}
+}
+
+// checkinFixture adds check-in to the issuance fixture: an activity in
+// Meizhou from 09:00 to 12:00 CST, a Meizhou terminal and the holder of the
+// default card (张晓明, league member).
+type checkinFixture struct {
+	*fixture
+	ck       *issuance.Checkin
+	terminal issuance.Actor
+	act      issuance.Activity
+	holder   issuance.Volunteer
+	seq      int64
+}
+
+func newCheckinFixture(t *testing.T, st *store.Store, cfg issuance.CheckinConfig) *checkinFixture {
+	t.Helper()
+	ctx := context.Background()
+	f := newFixture(t, st)
+	cfg.CAKeys = caKeys(t)
+	ck, err := issuance.NewCheckin(f.svc, cfg)
+	require.NoError(t, err)
+	cf := &checkinFixture{fixture: f, ck: ck}
+	cf.terminal = f.token(t, issuance.NewToken{Name: "gate 1", Role: issuance.RoleTerminal, OrgID: f.meizhou.ID})
+	cf.act, err = ck.CreateActivity(ctx, f.mzAdmin, issuance.NewActivity{OrgID: f.meizhou.ID, Title: "客天下景区志愿服务",
+		Site: "梅江区客天下", StartsAt: time.Date(2026, 11, 23, 9, 0, 0, 0, cst), EndsAt: time.Date(2026, 11, 23, 12, 0, 0, 0, cst)})
+	require.NoError(t, err)
+	cf.holder, err = f.svc.RegisterVolunteer(ctx, f.sys, issuance.NewVolunteer{OrgID: f.meizhou.ID, Name: "张晓明",
+		IDNumber: defaultCardID, Phone: "13812345678", LeagueMember: true})
+	require.NoError(t, err)
+	return cf
+}
+
+// at sets the clock to hh:mm CST on the activity day.
+func (cf *checkinFixture) at(hh, mm int) { cf.clock.t = time.Date(2026, 11, 23, hh, mm, 0, 0, cst) }
+
+// tap taps image online with a fresh challenge.
+func (cf *checkinFixture) tap(t *testing.T, image string) (issuance.TapResult, error) {
+	t.Helper()
+	ch, err := cf.ck.IssueChallenge(context.Background(), cf.terminal)
+	require.NoError(t, err)
+	cf.seq++
+	return cf.ck.Tap(context.Background(), cf.terminal, issuance.TapInput{ActivityID: cf.act.ID, TerminalID: "T1",
+		Seq: cf.seq, ChallengeID: ch.ID, Evidence: tapEvidence(t, image, ch.UN)})
+}
+
+func TestRounding(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    issuance.Rounding
+		d    time.Duration
+		want int64
+	}{
+		{"minute down", issuance.Rounding{Unit: time.Minute, Mode: issuance.RoundDown}, 158*time.Minute + 59*time.Second, 158},
+		{"quarter down", issuance.Rounding{Unit: 15 * time.Minute, Mode: issuance.RoundDown}, 158 * time.Minute, 150},
+		{"half hour down", issuance.Rounding{Unit: 30 * time.Minute, Mode: issuance.RoundDown}, 89 * time.Minute, 60},
+		{"quarter nearest up", issuance.Rounding{Unit: 15 * time.Minute, Mode: issuance.RoundNearest}, 158 * time.Minute, 165},
+		{"quarter nearest down", issuance.Rounding{Unit: 15 * time.Minute, Mode: issuance.RoundNearest}, 157 * time.Minute, 150},
+		{"quarter up", issuance.Rounding{Unit: 15 * time.Minute, Mode: issuance.RoundUp}, 151 * time.Minute, 165},
+		{"negative", issuance.DefaultRounding, -time.Hour, 0},
+		{"zero", issuance.DefaultRounding, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Equal(t, tc.want, tc.r.Minutes(tc.d))
+		})
+	}
+}
+
+func TestStarsAndTiers(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		hours float64
+		stars int
+		tier  issuance.BenefitTier
+	}{
+		{"none", 0, 0, issuance.TierCardHolder},
+		{"just below one star", 99.99, 0, issuance.TierCardHolder},
+		{"one star", 100, 1, issuance.TierStar},
+		{"three stars", 600, 3, issuance.TierStar},
+		{"four stars", 1499, 4, issuance.TierStar},
+		{"five stars", 1500, 5, issuance.TierFiveStar},
+		{"beyond", 9000, 5, issuance.TierFiveStar},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := issuance.StarsFor(int64(tc.hours*60+0.5), issuance.DefaultStarThresholds)
+			require.Equal(t, tc.stars, s)
+			require.Equal(t, tc.tier, issuance.TierFor(s, 5))
+		})
+	}
+}
+
+func TestNewCheckinValidates(t *testing.T) {
+	f := newFixture(t, storetest.SQLite(t))
+	for _, tc := range []struct {
+		name string
+		cfg  issuance.CheckinConfig
+	}{
+		{"decreasing thresholds", issuance.CheckinConfig{StarThresholds: []float64{100, 50}}},
+		{"seconds unit", issuance.CheckinConfig{Rounding: issuance.Rounding{Unit: 90 * time.Second, Mode: issuance.RoundDown}}},
+		{"bad mode", issuance.CheckinConfig{Rounding: issuance.Rounding{Unit: time.Minute, Mode: "sideways"}}},
+		{"short challenge", issuance.CheckinConfig{ChallengeTTL: time.Millisecond}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := issuance.NewCheckin(f.svc, tc.cfg)
+			require.Error(t, err)
+		})
+	}
+}
+
+func TestTapInOut(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cf := newCheckinFixture(t, st, issuance.CheckinConfig{Rounding: issuance.Rounding{Unit: 15 * time.Minute, Mode: issuance.RoundDown}})
+
+		cf.at(8, 50) // before the activity starts: hours count from 09:00
+		in, err := cf.tap(t, "default.json")
+		require.NoError(t, err)
+		require.Equal(t, issuance.TapIn, in.Kind)
+		require.Equal(t, "张晓明", in.VolunteerName)
+		require.Equal(t, cf.holder.ID, in.VolunteerID)
+		require.False(t, in.OfflineEvidence)
+
+		cf.at(11, 38)
+		out, err := cf.tap(t, "default.json")
+		require.NoError(t, err)
+		require.Equal(t, issuance.TapOut, out.Kind)
+		require.Equal(t, int64(150), out.SessionMinutes, "09:00–11:38 is 158 min, down to the quarter: 150")
+		require.Equal(t, int64(150), out.YearMinutes)
+		require.Equal(t, int64(150), out.LifetimeMinutes)
+		require.Equal(t, 0, out.Stars)
+		require.Equal(t, issuance.TierCardHolder, out.Tier)
+
+		// A third tap checks in again; leaving after the end is clipped.
+		cf.at(11, 50)
+		again, err := cf.tap(t, "default.json")
+		require.NoError(t, err)
+		require.Equal(t, issuance.TapIn, again.Kind)
+		cf.at(13, 0)
+		out2, err := cf.tap(t, "default.json")
+		require.NoError(t, err)
+		require.Equal(t, int64(0), out2.SessionMinutes, "11:50–12:00 is 10 min, down to the quarter: 0")
+
+		rec, err := cf.ck.ServiceRecord(ctx, cf.mzAdmin, cf.holder.ID)
+		require.NoError(t, err)
+		require.Equal(t, []issuance.YearMinutes{{Year: 2026, Minutes: 150}}, rec.Years)
+		require.Len(t, rec.Attendances, 2)
+		require.Equal(t, "客天下景区志愿服务", rec.Attendances[0].Title)
+		require.Equal(t, float64(issuance.DefaultMemberExpectation), rec.MemberExpectation)
+
+		_, err = cf.ck.ServiceRecord(ctx, cf.gzAdmin, cf.holder.ID)
+		require.ErrorIs(t, err, issuance.ErrNotFound, "another city's admin does not see the record")
+	})
+}
+
+func TestTapIdempotentBySequence(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cf := newCheckinFixture(t, st, issuance.CheckinConfig{})
+		cf.at(9, 0)
+		ch, err := cf.ck.IssueChallenge(ctx, cf.terminal)
+		require.NoError(t, err)
+		in := issuance.TapInput{ActivityID: cf.act.ID, TerminalID: "T1", Seq: 7, ChallengeID: ch.ID,
+			Evidence: tapEvidence(t, "default.json", ch.UN)}
+		first, err := cf.ck.Tap(ctx, cf.terminal, in)
+		require.NoError(t, err)
+		again, err := cf.ck.Tap(ctx, cf.terminal, in)
+		require.NoError(t, err)
+		require.True(t, again.Replayed)
+		again.Replayed = false
+		require.Empty(t, cmp.Diff(first, again))
+
+		// Another tap under the same sequence number is refused.
+		ch2, err := cf.ck.IssueChallenge(ctx, cf.terminal)
+		require.NoError(t, err)
+		_, err = cf.ck.Tap(ctx, cf.terminal, issuance.TapInput{ActivityID: cf.act.ID, TerminalID: "T1", Seq: 7,
+			ChallengeID: ch2.ID, Evidence: tapEvidence(t, "default.json", ch2.UN)})
+		require.ErrorIs(t, err, issuance.ErrTapSequenceReused)
+	})
+}
+
+func TestTapRefusals(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cf := newCheckinFixture(t, st, issuance.CheckinConfig{ChallengeTTL: time.Minute})
+		cf.at(9, 0)
+		tapWith := func(seq int64, chID string, ev issuance.CardEvidence) error {
+			_, err := cf.ck.Tap(ctx, cf.terminal, issuance.TapInput{ActivityID: cf.act.ID, TerminalID: "T1", Seq: seq,
+				ChallengeID: chID, Evidence: ev})
+			return err
+		}
+
+		t.Run("replayed challenge", func(t *testing.T) {
+			ch, err := cf.ck.IssueChallenge(ctx, cf.terminal)
+			require.NoError(t, err)
+			ev := tapEvidence(t, "default.json", ch.UN)
+			require.NoError(t, tapWith(100, ch.ID, ev))
+			require.ErrorIs(t, tapWith(101, ch.ID, ev), issuance.ErrChallengeReplayed)
+		})
+		t.Run("expired challenge", func(t *testing.T) {
+			ch, err := cf.ck.IssueChallenge(ctx, cf.terminal)
+			require.NoError(t, err)
+			cf.clock.t = cf.clock.t.Add(2 * time.Minute)
+			require.ErrorIs(t, tapWith(102, ch.ID, tapEvidence(t, "default.json", ch.UN)), issuance.ErrChallengeExpired)
+		})
+		t.Run("unknown challenge", func(t *testing.T) {
+			require.ErrorIs(t, tapWith(103, "nope", tapEvidence(t, "default.json", []byte{1, 2, 3, 4})), issuance.ErrChallengeUnknown)
+		})
+		t.Run("another terminal's challenge", func(t *testing.T) {
+			other := cf.token(t, issuance.NewToken{Role: issuance.RoleTerminal, OrgID: cf.meizhou.ID})
+			ch, err := cf.ck.IssueChallenge(ctx, other)
+			require.NoError(t, err)
+			require.ErrorIs(t, tapWith(104, ch.ID, tapEvidence(t, "default.json", ch.UN)), issuance.ErrChallengeUnknown)
+		})
+		t.Run("signature over another number", func(t *testing.T) {
+			ch, err := cf.ck.IssueChallenge(ctx, cf.terminal)
+			require.NoError(t, err)
+			un := append([]byte(nil), ch.UN...)
+			un[0] ^= 0xFF
+			require.ErrorIs(t, tapWith(105, ch.ID, tapEvidence(t, "default.json", un)), issuance.ErrCardNotGenuine)
+		})
+		t.Run("forged card", func(t *testing.T) {
+			ch, err := cf.ck.IssueChallenge(ctx, cf.terminal)
+			require.NoError(t, err)
+			err = tapWith(106, ch.ID, tapEvidence(t, "forged.json", ch.UN))
+			require.ErrorIs(t, err, issuance.ErrCardNotGenuine)
+			require.ErrorIs(t, err, emv.ErrSignature)
+			var ng *issuance.NotGenuineError
+			require.ErrorAs(t, err, &ng)
+			require.NotContains(t, err.Error(), defaultCardPAN)
+		})
+		t.Run("tampered record", func(t *testing.T) {
+			ch, err := cf.ck.IssueChallenge(ctx, cf.terminal)
+			require.NoError(t, err)
+			ev := tapEvidence(t, "default.json", ch.UN)
+			raw := append([]byte(nil), ev.Records[0].Raw...)
+			raw[len(raw)-1] ^= 0x01 // inside the signed cardholder record
+			ev.Records[0].Raw = raw
+			err = tapWith(107, ch.ID, ev)
+			require.ErrorIs(t, err, issuance.ErrCardNotGenuine)
+			require.ErrorIs(t, err, emv.ErrICCCertificate)
+		})
+		t.Run("PAN not the card's", func(t *testing.T) {
+			ch, err := cf.ck.IssueChallenge(ctx, cf.terminal)
+			require.NoError(t, err)
+			ev := tapEvidence(t, "default.json", ch.UN)
+			ev.PAN = "6217850000000099999"
+			require.ErrorIs(t, tapWith(108, ch.ID, ev), issuance.ErrInvalid)
+		})
+		t.Run("unknown card", func(t *testing.T) {
+			cf2 := newCheckinFixture(t, storetest.SQLite(t), issuance.CheckinConfig{})
+			cf2.at(9, 0)
+			// Nobody with the card's ID number in this database.
+			ctx := context.Background()
+			ch, err := cf2.ck.IssueChallenge(ctx, cf2.terminal)
+			require.NoError(t, err)
+			ev := tapEvidence(t, "pse-only.json", ch.UN)
+			_, err = cf2.ck.Tap(ctx, cf2.terminal, issuance.TapInput{ActivityID: cf2.act.ID, TerminalID: "T1", Seq: 1,
+				ChallengeID: ch.ID, Evidence: ev})
+			require.ErrorIs(t, err, issuance.ErrCardUnknown)
+		})
+		t.Run("blocked card", func(t *testing.T) {
+			require.NoError(t, cf.ck.BlockCard(ctx, cf.mzAdmin, defaultCardPAN, "reported lost"))
+			ch, err := cf.ck.IssueChallenge(ctx, cf.terminal)
+			require.NoError(t, err)
+			require.ErrorIs(t, tapWith(109, ch.ID, tapEvidence(t, "default.json", ch.UN)), issuance.ErrCardBlocked)
+			evs, err := cf.ck.CheckinEvents(ctx, cf.mzAdmin, cf.holder.ID)
+			require.NoError(t, err)
+			require.Equal(t, issuance.EventCardBlocked, evs[len(evs)-1].Kind)
+			require.NotContains(t, evs[len(evs)-1].Detail, defaultCardPAN)
+		})
+		t.Run("activity out of the terminal's scope", func(t *testing.T) {
+			gzTerm := cf.token(t, issuance.NewToken{Role: issuance.RoleTerminal, OrgID: cf.guangzhou.ID})
+			ch, err := cf.ck.IssueChallenge(ctx, gzTerm)
+			require.NoError(t, err)
+			_, err = cf.ck.Tap(ctx, gzTerm, issuance.TapInput{ActivityID: cf.act.ID, TerminalID: "G1", Seq: 1,
+				ChallengeID: ch.ID, Evidence: tapEvidence(t, "default.json", ch.UN)})
+			require.ErrorIs(t, err, issuance.ErrNotFound)
+		})
+		t.Run("wrong role", func(t *testing.T) {
+			_, err := cf.ck.IssueChallenge(ctx, cf.mzAdmin)
+			require.ErrorIs(t, err, issuance.ErrForbidden)
+		})
+	})
+}
+
+func TestOfflineTap(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cf := newCheckinFixture(t, st, issuance.CheckinConfig{})
+		cf.at(14, 0)                                                         // synced in the afternoon
+		ev := tapEvidence(t, "default.json", []byte{0xCA, 0xFE, 0xBA, 0xBE}) // the terminal's own UN
+		in := issuance.TapInput{ActivityID: cf.act.ID, TerminalID: "T1", Seq: 1, Offline: true,
+			At: time.Date(2026, 11, 23, 9, 15, 0, 0, cst), Evidence: ev}
+		res, err := cf.ck.Tap(ctx, cf.terminal, in)
+		require.NoError(t, err)
+		require.True(t, res.OfflineEvidence)
+		require.Equal(t, issuance.TapIn, res.Kind)
+		require.True(t, res.At.Equal(in.At))
+
+		in.Seq = 2 // the same signed data again under another sequence
+		_, err = cf.ck.Tap(ctx, cf.terminal, in)
+		require.ErrorIs(t, err, issuance.ErrEvidenceReplayed)
+
+		in.At = cf.clock.Now().Add(time.Hour)
+		in.Seq = 3
+		_, err = cf.ck.Tap(ctx, cf.terminal, in)
+		require.ErrorIs(t, err, issuance.ErrInvalid, "offline taps from the future are refused")
+	})
+}
+
+func TestStarThresholdCrossing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cf := newCheckinFixture(t, st, issuance.CheckinConfig{})
+		require.NoError(t, cf.ck.AddServiceHours(ctx, cf.mzAdmin, cf.holder.ID, 2025, 99, "hours on i志愿 before the card"))
+		cf.at(9, 0)
+		in, err := cf.tap(t, "default.json")
+		require.NoError(t, err)
+		require.Equal(t, 0, in.Stars)
+		cf.at(10, 30)
+		out, err := cf.tap(t, "default.json")
+		require.NoError(t, err)
+		require.Equal(t, int64(90), out.SessionMinutes)
+		require.Equal(t, int64(99*60+90), out.LifetimeMinutes)
+		require.Equal(t, 1, out.Stars)
+		require.Equal(t, 0, out.StarsBefore)
+		require.Equal(t, issuance.TierStar, out.Tier)
+
+		// Five-star at 1500 h.
+		require.NoError(t, cf.ck.AddServiceHours(ctx, cf.sys, cf.holder.ID, 2024, 1400, "import"))
+		rec, err := cf.ck.ServiceRecord(ctx, cf.sys, cf.holder.ID)
+		require.NoError(t, err)
+		require.Equal(t, 5, rec.Stars)
+		require.Equal(t, issuance.TierFiveStar, rec.Tier)
+		require.Equal(t, []issuance.YearMinutes{{Year: 2024, Minutes: 1400 * 60}, {Year: 2025, Minutes: 99 * 60}, {Year: 2026, Minutes: 90}}, rec.Years)
+
+		evs, err := cf.ck.CheckinEvents(ctx, cf.sys, cf.holder.ID)
+		require.NoError(t, err)
+		var changes []string
+		for _, e := range evs {
+			if e.Kind == issuance.EventStarsChanged {
+				var d struct{ From, To int }
+				require.NoError(t, json.Unmarshal([]byte(e.Detail), &d))
+				changes = append(changes, string(rune('0'+d.From))+"→"+string(rune('0'+d.To)))
+			}
+		}
+		require.Equal(t, []string{"0→1", "1→5"}, changes)
+
+		_, err = cf.ck.ServiceRecord(ctx, cf.sys, cf.holder.ID)
+		require.NoError(t, err)
+		require.Error(t, cf.ck.AddServiceHours(ctx, cf.sys, cf.holder.ID, 2025, -100, "too much"), "a year's total cannot go negative")
+	})
+}
+
+func TestCorrection(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cf := newCheckinFixture(t, st, issuance.CheckinConfig{})
+		cf.at(9, 10)
+		_, err := cf.tap(t, "default.json") // checks in, forgets to check out
+		require.NoError(t, err)
+		rec, err := cf.ck.ServiceRecord(ctx, cf.mzAdmin, cf.holder.ID)
+		require.NoError(t, err)
+		require.Len(t, rec.Attendances, 1)
+		attID := rec.Attendances[0].ID
+		require.True(t, rec.Attendances[0].OutAt.IsZero())
+
+		corr := issuance.Correction{InAt: time.Date(2026, 11, 23, 9, 10, 0, 0, cst),
+			OutAt: time.Date(2026, 11, 23, 12, 30, 0, 0, cst), Reason: "forgot to tap out; confirmed by the team leader"}
+		_, err = cf.ck.CorrectAttendance(ctx, cf.gzAdmin, attID, corr)
+		require.ErrorIs(t, err, issuance.ErrNotFound, "Guangzhou's admin cannot correct a Meizhou activity")
+		_, err = cf.ck.CorrectAttendance(ctx, cf.terminal, attID, corr)
+		require.ErrorIs(t, err, issuance.ErrForbidden)
+
+		att, err := cf.ck.CorrectAttendance(ctx, cf.mzAdmin, attID, corr)
+		require.NoError(t, err)
+		require.Equal(t, int64(170), att.Minutes, "09:10–12:00 (clipped)")
+		require.True(t, att.Corrected)
+
+		// Correct again: the totals move by the difference only.
+		corr.OutAt = time.Date(2026, 11, 23, 10, 10, 0, 0, cst)
+		corr.Reason = "left at 10:10"
+		_, err = cf.ck.CorrectAttendance(ctx, cf.mzAdmin, attID, corr)
+		require.NoError(t, err)
+		rec, err = cf.ck.ServiceRecord(ctx, cf.mzAdmin, cf.holder.ID)
+		require.NoError(t, err)
+		require.Equal(t, int64(60), rec.LifetimeMinutes)
+		require.Equal(t, []issuance.YearMinutes{{Year: 2026, Minutes: 60}}, rec.Years)
+
+		evs, err := cf.ck.CheckinEvents(ctx, cf.mzAdmin, cf.holder.ID)
+		require.NoError(t, err)
+		var corrections []issuance.CheckinEvent
+		for _, e := range evs {
+			if e.Kind == issuance.EventAttendanceCorrected {
+				corrections = append(corrections, e)
+			}
+		}
+		require.Len(t, corrections, 2)
+		require.Equal(t, cf.mzAdmin.TokenID, corrections[0].ActorTokenID)
+		require.Equal(t, issuance.RoleOrgAdmin, corrections[0].ActorRole)
+		require.Equal(t, attID, corrections[1].AttendanceID)
+		require.Contains(t, corrections[1].Detail, `"minutes":170`)
+
+		// After the correction closed it, the next tap checks in anew.
+		cf.at(11, 0)
+		res, err := cf.tap(t, "default.json")
+		require.NoError(t, err)
+		require.Equal(t, issuance.TapIn, res.Kind)
+	})
+}
+
+func TestMemberHoursReport(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cf := newCheckinFixture(t, st, issuance.CheckinConfig{})
+		county, err := cf.svc.CreateOrg(ctx, cf.sys, issuance.NewOrg{ParentID: cf.meizhou.ID, Kind: issuance.OrgCounty,
+			Name: "梅江区", RegionCode: "441402"})
+		require.NoError(t, err)
+		reg := func(org issuance.Org, name, id string, league, party bool) issuance.Volunteer {
+			v, err := cf.svc.RegisterVolunteer(ctx, cf.sys, issuance.NewVolunteer{OrgID: org.ID, Name: name,
+				IDNumber: residentID(id), Phone: "13900000000", LeagueMember: league, PartyMember: party})
+			require.NoError(t, err)
+			return v
+		}
+		party := reg(county, "李大伟", "44140219800101001", false, true)
+		short := reg(county, "王小红", "44140219990101002", true, false)
+		reg(county, "陈非党", "44140219990101003", false, false) // not a member: not counted
+		require.NoError(t, cf.ck.AddServiceHours(ctx, cf.sys, party.ID, 2026, 25, "import"))
+		require.NoError(t, cf.ck.AddServiceHours(ctx, cf.sys, short.ID, 2026, 12.5, "import"))
+		require.NoError(t, cf.ck.AddServiceHours(ctx, cf.sys, short.ID, 2025, 40, "last year does not count"))
+		// The card holder (league member in Meizhou itself) serves 20 h exactly.
+		require.NoError(t, cf.ck.AddServiceHours(ctx, cf.sys, cf.holder.ID, 2026, 20, "import"))
+
+		rep, err := cf.ck.MemberHoursReport(ctx, cf.mzAdmin, cf.meizhou.ID, 2026)
+		require.NoError(t, err)
+		require.Equal(t, 3, rep.Members)
+		require.Equal(t, 2, rep.Met)
+		require.Equal(t, float64(20), rep.ExpectedHours)
+		want := []issuance.OrgMemberHours{
+			{OrgID: cf.meizhou.ID, Members: 1, Met: 1, Below: []issuance.MemberShortfall{}},
+			{OrgID: county.ID, Members: 2, Met: 1, Below: []issuance.MemberShortfall{{VolunteerID: short.ID, MaskedName: "王*红", Hours: 12.5}}},
+		}
+		require.Empty(t, cmp.Diff(want, rep.Orgs))
+
+		_, err = cf.ck.MemberHoursReport(ctx, cf.gzAdmin, cf.meizhou.ID, 2026)
+		require.ErrorIs(t, err, issuance.ErrNotFound)
+	})
+}
+
+func TestBenefits(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cf := newCheckinFixture(t, st, issuance.CheckinConfig{})
+		_, err := cf.ck.CreateOffer(ctx, cf.sys, issuance.NewOffer{OrgID: cf.province.ID, Tier: issuance.TierCardHolder, Title: "公交九折"})
+		require.NoError(t, err)
+		_, err = cf.ck.CreateOffer(ctx, cf.mzAdmin, issuance.NewOffer{OrgID: cf.meizhou.ID, Tier: issuance.TierStar, Title: "景区门票半价"})
+		require.NoError(t, err)
+		_, err = cf.ck.CreateOffer(ctx, cf.mzAdmin, issuance.NewOffer{OrgID: cf.meizhou.ID, Tier: issuance.TierFiveStar, Title: "年度表彰"})
+		require.NoError(t, err)
+		_, err = cf.ck.CreateOffer(ctx, cf.gzAdmin, issuance.NewOffer{OrgID: cf.guangzhou.ID, Tier: issuance.TierCardHolder, Title: "广州专享"})
+		require.NoError(t, err)
+		_, err = cf.ck.CreateOffer(ctx, cf.gzAdmin, issuance.NewOffer{OrgID: cf.meizhou.ID, Tier: issuance.TierStar, Title: "x"})
+		require.ErrorIs(t, err, issuance.ErrNotFound)
+
+		check := func() issuance.Benefits {
+			ch, err := cf.ck.IssueChallenge(ctx, cf.terminal)
+			require.NoError(t, err)
+			b, err := cf.ck.CheckBenefits(ctx, cf.terminal, issuance.BenefitsInput{ChallengeID: ch.ID,
+				Evidence: tapEvidence(t, "default.json", ch.UN)})
+			require.NoError(t, err)
+			return b
+		}
+		titles := func(b issuance.Benefits) []string {
+			var out []string
+			for _, o := range b.Offers {
+				out = append(out, o.Title)
+			}
+			return out
+		}
+		b := check()
+		require.Equal(t, "张*明", b.MaskedName)
+		require.Equal(t, issuance.TierCardHolder, b.Tier)
+		require.Equal(t, []string{"公交九折"}, titles(b))
+
+		require.NoError(t, cf.ck.AddServiceHours(ctx, cf.sys, cf.holder.ID, 2026, 350, "import"))
+		b = check()
+		require.Equal(t, 2, b.Stars)
+		require.Equal(t, []string{"公交九折", "景区门票半价"}, titles(b))
+
+		require.NoError(t, cf.ck.AddServiceHours(ctx, cf.sys, cf.holder.ID, 2026, 1200, "import"))
+		b = check()
+		require.Equal(t, issuance.TierFiveStar, b.Tier)
+		require.Equal(t, []string{"公交九折", "景区门票半价", "年度表彰"}, titles(b))
+	})
+}

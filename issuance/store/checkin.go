@@ -1,0 +1,518 @@
+package store
+
+// Check-in storage (issue 6): activities, attendances, taps, service-hour
+// totals, terminal challenges, card bindings, offers and check-in events.
+// Tables from migrations 00030_checkin.sql.
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/ncruces/go-sqlite3"
+	"gorm.io/gorm"
+
+	"github.com/volcard/volcard/issuance"
+)
+
+var _ issuance.CheckinStore = (*Store)(nil)
+
+// checkinUnique names the check-in unique indexes for
+// issuance.ConflictError.What.
+var checkinUnique = []struct{ pgIndex, sqliteText, what string }{
+	{"taps_terminal_seq", "taps.terminal_id", "tap_sequence"},
+	{"taps_evidence", "taps.evidence_hash", "tap_evidence"},
+	{"attendances_open", "attendances.activity_id", "open_attendance"},
+}
+
+// mapCheckinErr maps the check-in unique violations, then everything else
+// as mapErr does.
+func mapCheckinErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		for _, u := range checkinUnique {
+			if pgErr.ConstraintName == u.pgIndex {
+				return &issuance.ConflictError{What: u.what}
+			}
+		}
+	}
+	var sqErr *sqlite3.Error
+	if errors.As(err, &sqErr) && sqErr.ExtendedCode() == sqlite3.CONSTRAINT_UNIQUE {
+		msg := sqErr.Error()
+		for _, u := range checkinUnique {
+			if strings.Contains(msg, u.sqliteText) {
+				return &issuance.ConflictError{What: u.what}
+			}
+		}
+	}
+	return mapErr(err)
+}
+
+type activityRow struct {
+	ID        int64 `gorm:"primaryKey"`
+	OrgID     int64
+	OrgPath   string
+	Title     string
+	Site      string
+	StartsAt  time.Time
+	EndsAt    time.Time
+	CreatedAt time.Time
+}
+
+func (activityRow) TableName() string { return "activities" }
+
+func (r activityRow) domain() issuance.Activity {
+	return issuance.Activity{ID: r.ID, OrgID: r.OrgID, OrgPath: r.OrgPath, Title: r.Title, Site: r.Site,
+		StartsAt: r.StartsAt.UTC(), EndsAt: r.EndsAt.UTC(), CreatedAt: r.CreatedAt.UTC()}
+}
+
+// CreateActivity implements issuance.ActivityRepo.
+func (s *Store) CreateActivity(ctx context.Context, a *issuance.Activity) error {
+	r := activityRow{OrgID: a.OrgID, OrgPath: a.OrgPath, Title: a.Title, Site: a.Site,
+		StartsAt: a.StartsAt.UTC(), EndsAt: a.EndsAt.UTC(), CreatedAt: a.CreatedAt.UTC()}
+	if err := s.DB(ctx).Create(&r).Error; err != nil {
+		return mapCheckinErr(err)
+	}
+	a.ID = r.ID
+	return nil
+}
+
+// GetActivity implements issuance.ActivityRepo.
+func (s *Store) GetActivity(ctx context.Context, id int64, sc issuance.Scope) (issuance.Activity, error) {
+	var r activityRow
+	if err := scoped(s.DB(ctx).Where("id = ?", id), sc, false).Take(&r).Error; err != nil {
+		return issuance.Activity{}, mapCheckinErr(err)
+	}
+	return r.domain(), nil
+}
+
+type challengeRow struct {
+	ID          string `gorm:"primaryKey"`
+	TokenID     int64
+	UN          []byte `gorm:"column:un"`
+	IssuedAtMs  int64
+	ExpiresAtMs int64
+	UsedAtMs    int64
+}
+
+func (challengeRow) TableName() string { return "terminal_challenges" }
+
+// PutChallenge implements issuance.ChallengeRepo.
+func (s *Store) PutChallenge(ctx context.Context, ch issuance.Challenge) error {
+	r := challengeRow{ID: ch.ID, TokenID: ch.TokenID, UN: ch.UN, IssuedAtMs: ch.IssuedAt.UnixMilli(),
+		ExpiresAtMs: ch.ExpiresAt.UnixMilli()}
+	return mapCheckinErr(s.DB(ctx).Create(&r).Error)
+}
+
+// challengeSweep counts consumptions; every 256th deletes challenges
+// expired for over an hour.
+var challengeSweep atomic.Uint64
+
+// ConsumeChallenge implements issuance.ChallengeRepo.
+func (s *Store) ConsumeChallenge(ctx context.Context, id string, tokenID int64, now time.Time) (issuance.Challenge, error) {
+	db := s.DB(ctx)
+	nowMs := now.UnixMilli()
+	if challengeSweep.Add(1)%256 == 0 {
+		_ = db.Exec(`DELETE FROM terminal_challenges WHERE expires_at_ms < ?`, nowMs-time.Hour.Milliseconds()).Error
+	}
+	var rows []challengeRow
+	err := db.Raw(`UPDATE terminal_challenges SET used_at_ms = ?
+		WHERE id = ? AND token_id = ? AND used_at_ms = 0 AND expires_at_ms > ?
+		RETURNING id, token_id, un, issued_at_ms, expires_at_ms, used_at_ms`,
+		nowMs, id, tokenID, nowMs).Scan(&rows).Error
+	if err != nil {
+		return issuance.Challenge{}, mapCheckinErr(err)
+	}
+	if len(rows) == 1 {
+		return rows[0].domain(), nil
+	}
+	var r challengeRow
+	if err := db.Where("id = ?", id).Take(&r).Error; err != nil {
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return issuance.Challenge{}, issuance.ErrChallengeUnknown
+		}
+		return issuance.Challenge{}, mapCheckinErr(err)
+	}
+	switch {
+	case r.TokenID != tokenID:
+		return issuance.Challenge{}, issuance.ErrChallengeUnknown
+	case r.UsedAtMs != 0:
+		return issuance.Challenge{}, issuance.ErrChallengeReplayed
+	default:
+		return issuance.Challenge{}, issuance.ErrChallengeExpired
+	}
+}
+
+func (r challengeRow) domain() issuance.Challenge {
+	c := issuance.Challenge{ID: r.ID, TokenID: r.TokenID, UN: r.UN,
+		IssuedAt: time.UnixMilli(r.IssuedAtMs).UTC(), ExpiresAt: time.UnixMilli(r.ExpiresAtMs).UTC()}
+	if r.UsedAtMs != 0 {
+		c.UsedAt = time.UnixMilli(r.UsedAtMs).UTC()
+	}
+	return c
+}
+
+type tapRow struct {
+	ID              int64 `gorm:"primaryKey"`
+	TerminalID      string
+	Seq             int64
+	ActivityID      int64
+	VolunteerID     int64
+	AttendanceID    int64
+	Kind            string
+	At              time.Time
+	OfflineEvidence bool
+	PANToken        []byte `gorm:"column:pan_token"`
+	Fingerprint     []byte
+	EvidenceHash    []byte
+	Result          string
+	CreatedAt       time.Time
+}
+
+func (tapRow) TableName() string { return "taps" }
+
+// GetTap implements issuance.TapRepo.
+func (s *Store) GetTap(ctx context.Context, terminalID string, seq int64) (issuance.TapRecord, error) {
+	var r tapRow
+	if err := s.DB(ctx).Where("terminal_id = ? AND seq = ?", terminalID, seq).Take(&r).Error; err != nil {
+		return issuance.TapRecord{}, mapCheckinErr(err)
+	}
+	return issuance.TapRecord{ID: r.ID, TerminalID: r.TerminalID, Seq: r.Seq, ActivityID: r.ActivityID,
+		VolunteerID: r.VolunteerID, AttendanceID: r.AttendanceID, Kind: issuance.TapKind(r.Kind), At: r.At.UTC(),
+		OfflineEvidence: r.OfflineEvidence, PANToken: r.PANToken, Fingerprint: r.Fingerprint,
+		EvidenceHash: r.EvidenceHash, Result: []byte(r.Result), CreatedAt: r.CreatedAt.UTC()}, nil
+}
+
+// CreateTap implements issuance.TapRepo.
+func (s *Store) CreateTap(ctx context.Context, t *issuance.TapRecord) error {
+	r := tapRow{TerminalID: t.TerminalID, Seq: t.Seq, ActivityID: t.ActivityID, VolunteerID: t.VolunteerID,
+		AttendanceID: t.AttendanceID, Kind: string(t.Kind), At: t.At.UTC(), OfflineEvidence: t.OfflineEvidence,
+		PANToken: t.PANToken, Fingerprint: t.Fingerprint, EvidenceHash: t.EvidenceHash, Result: string(t.Result),
+		CreatedAt: t.CreatedAt.UTC()}
+	if err := s.DB(ctx).Create(&r).Error; err != nil {
+		return mapCheckinErr(err)
+	}
+	t.ID = r.ID
+	return nil
+}
+
+type attendanceRow struct {
+	ID          int64 `gorm:"primaryKey"`
+	ActivityID  int64
+	VolunteerID int64
+	OrgPath     string
+	InAt        time.Time
+	OutAt       *time.Time
+	Minutes     int64
+	Year        int
+	Corrected   bool
+}
+
+func (attendanceRow) TableName() string { return "attendances" }
+
+func (r attendanceRow) domain() issuance.Attendance {
+	a := issuance.Attendance{ID: r.ID, ActivityID: r.ActivityID, VolunteerID: r.VolunteerID, OrgPath: r.OrgPath,
+		InAt: r.InAt.UTC(), Minutes: r.Minutes, Year: r.Year, Corrected: r.Corrected}
+	if r.OutAt != nil {
+		a.OutAt = r.OutAt.UTC()
+	}
+	return a
+}
+
+func attendanceToRow(a issuance.Attendance) attendanceRow {
+	r := attendanceRow{ID: a.ID, ActivityID: a.ActivityID, VolunteerID: a.VolunteerID, OrgPath: a.OrgPath,
+		InAt: a.InAt.UTC(), Minutes: a.Minutes, Year: a.Year, Corrected: a.Corrected}
+	if !a.OutAt.IsZero() {
+		t := a.OutAt.UTC()
+		r.OutAt = &t
+	}
+	return r
+}
+
+// OpenAttendance implements issuance.TapRepo.
+func (s *Store) OpenAttendance(ctx context.Context, activityID, volunteerID int64) (issuance.Attendance, error) {
+	var r attendanceRow
+	err := s.DB(ctx).Where("activity_id = ? AND volunteer_id = ? AND out_at IS NULL", activityID, volunteerID).Take(&r).Error
+	if err != nil {
+		return issuance.Attendance{}, mapCheckinErr(err)
+	}
+	return r.domain(), nil
+}
+
+// CreateAttendance implements issuance.TapRepo.
+func (s *Store) CreateAttendance(ctx context.Context, a *issuance.Attendance) error {
+	r := attendanceToRow(*a)
+	r.ID = 0
+	if err := s.DB(ctx).Create(&r).Error; err != nil {
+		return mapCheckinErr(err)
+	}
+	a.ID = r.ID
+	return nil
+}
+
+// UpdateAttendance implements issuance.TapRepo.
+func (s *Store) UpdateAttendance(ctx context.Context, a issuance.Attendance) error {
+	r := attendanceToRow(a)
+	res := s.DB(ctx).Model(&attendanceRow{}).Where("id = ?", a.ID).Updates(map[string]any{
+		"in_at": r.InAt, "out_at": r.OutAt, "minutes": r.Minutes, "year": r.Year, "corrected": r.Corrected})
+	if res.Error != nil {
+		return mapCheckinErr(res.Error)
+	}
+	if res.RowsAffected != 1 {
+		return issuance.ErrNotFound
+	}
+	return nil
+}
+
+// GetAttendance implements issuance.TapRepo.
+func (s *Store) GetAttendance(ctx context.Context, id int64, sc issuance.Scope) (issuance.Attendance, error) {
+	var r attendanceRow
+	if err := scoped(s.DB(ctx).Where("id = ?", id), sc, false).Take(&r).Error; err != nil {
+		return issuance.Attendance{}, mapCheckinErr(err)
+	}
+	return r.domain(), nil
+}
+
+// ListAttendances implements issuance.TapRepo.
+func (s *Store) ListAttendances(ctx context.Context, volunteerID int64, limit int) ([]issuance.AttendanceView, error) {
+	var rows []struct {
+		ID          int64
+		ActivityID  int64
+		VolunteerID int64
+		OrgPath     string
+		InAt        time.Time
+		OutAt       *time.Time
+		Minutes     int64
+		Year        int
+		Corrected   bool
+		Title       string
+		Site        string
+	}
+	err := s.DB(ctx).Table("attendances").
+		Select(`attendances.id, attendances.activity_id, attendances.volunteer_id, attendances.org_path,
+			attendances.in_at, attendances.out_at, attendances.minutes, attendances.year, attendances.corrected,
+			activities.title AS title, activities.site AS site`).
+		Joins("JOIN activities ON activities.id = attendances.activity_id").
+		Where("attendances.volunteer_id = ?", volunteerID).
+		Order("attendances.in_at DESC, attendances.id DESC").Limit(limit).Scan(&rows).Error
+	if err != nil {
+		return nil, mapCheckinErr(err)
+	}
+	out := make([]issuance.AttendanceView, 0, len(rows))
+	for _, r := range rows {
+		a := attendanceRow{ID: r.ID, ActivityID: r.ActivityID, VolunteerID: r.VolunteerID, OrgPath: r.OrgPath,
+			InAt: r.InAt, OutAt: r.OutAt, Minutes: r.Minutes, Year: r.Year, Corrected: r.Corrected}
+		out = append(out, issuance.AttendanceView{Attendance: a.domain(), Title: r.Title, Site: r.Site})
+	}
+	return out, nil
+}
+
+type hoursRow struct {
+	Year    int
+	Minutes int64
+	Stars   int
+}
+
+// AddMinutes implements issuance.HoursRepo: one upsert of the year row and
+// the lifetime row (year 0), returning both.
+func (s *Store) AddMinutes(ctx context.Context, volunteerID int64, year int, delta int64) (issuance.HoursTotals, error) {
+	var rows []hoursRow
+	err := s.DB(ctx).Raw(`INSERT INTO volunteer_hours (volunteer_id, year, minutes, stars) VALUES (?, ?, ?, 0), (?, 0, ?, 0)
+		ON CONFLICT (volunteer_id, year) DO UPDATE SET minutes = volunteer_hours.minutes + excluded.minutes
+		RETURNING year, minutes, stars`, volunteerID, year, delta, volunteerID, delta).Scan(&rows).Error
+	if err != nil {
+		return issuance.HoursTotals{}, mapCheckinErr(err)
+	}
+	var h issuance.HoursTotals
+	found := false
+	for _, r := range rows {
+		if r.Year == 0 {
+			h.Lifetime, h.Stars, found = r.Minutes, r.Stars, true
+		}
+		if r.Year == year {
+			h.Year = r.Minutes
+		}
+	}
+	if !found {
+		return issuance.HoursTotals{}, errors.New("add minutes: lifetime row not returned")
+	}
+	return h, nil
+}
+
+// SetStars implements issuance.HoursRepo.
+func (s *Store) SetStars(ctx context.Context, volunteerID int64, stars int) error {
+	return mapCheckinErr(s.DB(ctx).Exec(`UPDATE volunteer_hours SET stars = ? WHERE volunteer_id = ? AND year = 0`,
+		stars, volunteerID).Error)
+}
+
+// HoursByYear implements issuance.HoursRepo.
+func (s *Store) HoursByYear(ctx context.Context, volunteerID int64) ([]issuance.YearMinutes, error) {
+	var rows []hoursRow
+	err := s.DB(ctx).Raw(`SELECT year, minutes, stars FROM volunteer_hours WHERE volunteer_id = ? ORDER BY year`,
+		volunteerID).Scan(&rows).Error
+	if err != nil {
+		return nil, mapCheckinErr(err)
+	}
+	out := make([]issuance.YearMinutes, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, issuance.YearMinutes{Year: r.Year, Minutes: r.Minutes, Stars: r.Stars})
+	}
+	return out, nil
+}
+
+// MemberMinutes implements issuance.HoursRepo.
+func (s *Store) MemberMinutes(ctx context.Context, pathPrefix string, year int) ([]issuance.MemberMinutes, error) {
+	var rows []struct {
+		VolunteerID  int64
+		OrgID        int64
+		Name         string
+		LeagueMember bool
+		PartyMember  bool
+		Minutes      int64
+	}
+	err := s.DB(ctx).Raw(`SELECT v.id AS volunteer_id, v.org_id, v.name, v.league_member, v.party_member,
+			COALESCE(h.minutes, 0) AS minutes
+		FROM volunteers v LEFT JOIN volunteer_hours h ON h.volunteer_id = v.id AND h.year = ?
+		WHERE (v.league_member OR v.party_member) AND v.org_path LIKE ? ESCAPE '\'
+		ORDER BY v.id`, year, likePrefix(pathPrefix)).Scan(&rows).Error
+	if err != nil {
+		return nil, mapCheckinErr(err)
+	}
+	out := make([]issuance.MemberMinutes, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, issuance.MemberMinutes{VolunteerID: r.VolunteerID, OrgID: r.OrgID, Name: r.Name,
+			LeagueMember: r.LeagueMember, PartyMember: r.PartyMember, Minutes: r.Minutes})
+	}
+	return out, nil
+}
+
+type checkinCardRow struct {
+	PANToken    []byte `gorm:"column:pan_token;primaryKey"`
+	VolunteerID *int64
+	PANLast4    string `gorm:"column:pan_last4"`
+	Status      string
+	Reason      string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+func (checkinCardRow) TableName() string { return "checkin_cards" }
+
+// GetCardBinding implements issuance.CardRepo.
+func (s *Store) GetCardBinding(ctx context.Context, panToken []byte) (issuance.CardBinding, error) {
+	var r checkinCardRow
+	if err := s.DB(ctx).Where("pan_token = ?", panToken).Take(&r).Error; err != nil {
+		return issuance.CardBinding{}, mapCheckinErr(err)
+	}
+	b := issuance.CardBinding{PANToken: r.PANToken, PANLast4: r.PANLast4, Status: issuance.CardStatus(r.Status),
+		Reason: r.Reason, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	if r.VolunteerID != nil {
+		b.VolunteerID = *r.VolunteerID
+	}
+	return b, nil
+}
+
+// PutCardBinding implements issuance.CardRepo.
+func (s *Store) PutCardBinding(ctx context.Context, b issuance.CardBinding) error {
+	var vol *int64
+	if b.VolunteerID != 0 {
+		v := b.VolunteerID
+		vol = &v
+	}
+	// "( ?" with a space: GORM expands a []byte right after "(" as a list.
+	return mapCheckinErr(s.DB(ctx).Exec(`INSERT INTO checkin_cards
+		(pan_token, volunteer_id, pan_last4, status, reason, created_at, updated_at) VALUES ( ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (pan_token) DO UPDATE SET volunteer_id = COALESCE(excluded.volunteer_id, checkin_cards.volunteer_id),
+			status = excluded.status, reason = excluded.reason, updated_at = excluded.updated_at`,
+		b.PANToken, vol, b.PANLast4, string(b.Status), b.Reason, b.CreatedAt.UTC(), b.UpdatedAt.UTC()).Error)
+}
+
+type offerRow struct {
+	ID          int64 `gorm:"primaryKey"`
+	OrgID       int64
+	OrgPath     string
+	Tier        string
+	Title       string
+	Description string
+	CreatedAt   time.Time
+}
+
+func (offerRow) TableName() string { return "benefit_offers" }
+
+// CreateOffer implements issuance.OfferRepo.
+func (s *Store) CreateOffer(ctx context.Context, o *issuance.Offer) error {
+	r := offerRow{OrgID: o.OrgID, OrgPath: o.OrgPath, Tier: string(o.Tier), Title: o.Title,
+		Description: o.Description, CreatedAt: o.CreatedAt.UTC()}
+	if err := s.DB(ctx).Create(&r).Error; err != nil {
+		return mapCheckinErr(err)
+	}
+	o.ID = r.ID
+	return nil
+}
+
+// ListOffers implements issuance.OfferRepo.
+func (s *Store) ListOffers(ctx context.Context, orgPaths []string, tiers []issuance.BenefitTier) ([]issuance.Offer, error) {
+	out := []issuance.Offer{}
+	if len(orgPaths) == 0 || len(tiers) == 0 {
+		return out, nil
+	}
+	ts := make([]string, len(tiers))
+	for i, t := range tiers {
+		ts[i] = string(t)
+	}
+	var rows []offerRow
+	if err := s.DB(ctx).Where("org_path IN ? AND tier IN ?", orgPaths, ts).Order("id").Find(&rows).Error; err != nil {
+		return nil, mapCheckinErr(err)
+	}
+	for _, r := range rows {
+		out = append(out, issuance.Offer{ID: r.ID, OrgID: r.OrgID, OrgPath: r.OrgPath, Tier: issuance.BenefitTier(r.Tier),
+			Title: r.Title, Description: r.Description, CreatedAt: r.CreatedAt.UTC()})
+	}
+	return out, nil
+}
+
+type checkinEventRow struct {
+	ID           int64 `gorm:"primaryKey"`
+	Kind         string
+	VolunteerID  int64
+	AttendanceID int64
+	ActorTokenID int64
+	ActorRole    string
+	Reason       string
+	Detail       string
+	At           time.Time
+}
+
+func (checkinEventRow) TableName() string { return "checkin_events" }
+
+// AppendCheckinEvent implements issuance.CheckinEventRepo.
+func (s *Store) AppendCheckinEvent(ctx context.Context, e *issuance.CheckinEvent) error {
+	r := checkinEventRow{Kind: string(e.Kind), VolunteerID: e.VolunteerID, AttendanceID: e.AttendanceID,
+		ActorTokenID: e.ActorTokenID, ActorRole: string(e.ActorRole), Reason: e.Reason, Detail: e.Detail, At: e.At.UTC()}
+	if err := s.DB(ctx).Create(&r).Error; err != nil {
+		return mapCheckinErr(err)
+	}
+	e.ID = r.ID
+	return nil
+}
+
+// ListCheckinEvents implements issuance.CheckinEventRepo.
+func (s *Store) ListCheckinEvents(ctx context.Context, volunteerID int64) ([]issuance.CheckinEvent, error) {
+	var rows []checkinEventRow
+	if err := s.DB(ctx).Where("volunteer_id = ?", volunteerID).Order("id").Find(&rows).Error; err != nil {
+		return nil, mapCheckinErr(err)
+	}
+	out := make([]issuance.CheckinEvent, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, issuance.CheckinEvent{ID: r.ID, Kind: issuance.CheckinEventKind(r.Kind), VolunteerID: r.VolunteerID,
+			AttendanceID: r.AttendanceID, ActorTokenID: r.ActorTokenID, ActorRole: issuance.Role(r.ActorRole),
+			Reason: r.Reason, Detail: r.Detail, At: r.At.UTC()})
+	}
+	return out, nil
+}

@@ -1,0 +1,471 @@
+package issuance
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/issuance/pii"
+)
+
+// indexPAN is the blind-index purpose of PAN tokens.
+const indexPAN = "pan"
+
+// PANToken returns the token that stands for a PAN in storage: an HMAC
+// blind index (the clear PAN is never stored). Personalization and the bank
+// outbox must use the same function so that their card rows match.
+func (s *Service) PANToken(pan string) []byte {
+	return s.keys.Index(indexPAN, strings.TrimSpace(pan))
+}
+
+// Challenge is a fresh unpredictable number handed to a terminal for one
+// DDA: the card signs it, and the server accepts the signature once.
+type Challenge struct {
+	ID        string // opaque, URL-safe
+	TokenID   int64  // terminal token it was issued to
+	UN        []byte // 4 bytes, the DDA unpredictable number (9F37)
+	IssuedAt  time.Time
+	ExpiresAt time.Time
+	UsedAt    time.Time // zero while unused
+}
+
+// IssueChallenge returns a fresh challenge for a terminal, stored so that
+// it can be used once before it expires. Roles: terminal (and system, for
+// tools).
+func (c *Checkin) IssueChallenge(ctx context.Context, a Actor) (Challenge, error) {
+	if err := requireRole(a, RoleTerminal, RoleSystem); err != nil {
+		return Challenge{}, err
+	}
+	var b [20]byte
+	if _, err := io.ReadFull(c.svc.rand, b[:]); err != nil {
+		return Challenge{}, fmt.Errorf("issue challenge: %w", err)
+	}
+	now := c.svc.clock.Now().UTC()
+	ch := Challenge{ID: base64.RawURLEncoding.EncodeToString(b[:16]), TokenID: a.TokenID,
+		UN: append([]byte(nil), b[16:]...), IssuedAt: now, ExpiresAt: now.Add(c.cfg.ChallengeTTL)}
+	if err := c.st.PutChallenge(ctx, ch); err != nil {
+		return Challenge{}, fmt.Errorf("issue challenge: %w", err)
+	}
+	return ch, nil
+}
+
+// TapKind is check-in or check-out.
+type TapKind string
+
+// Tap kinds.
+const (
+	TapIn  TapKind = "check_in"
+	TapOut TapKind = "check_out"
+)
+
+// TapInput is one tap of a card at a terminal.
+type TapInput struct {
+	ActivityID int64
+	// TerminalID identifies the terminal; the API sets it from the token,
+	// so one terminal cannot use another's sequence numbers.
+	TerminalID string
+	// Seq is the terminal's sequence number, persisted by the terminal:
+	// the same (TerminalID, Seq) returns the first result.
+	Seq int64
+	// ChallengeID names the server challenge used as the DDA unpredictable
+	// number; empty for an offline tap.
+	ChallengeID string
+	// Offline marks a tap made while the server was unreachable: the
+	// terminal used its own unpredictable number (or a challenge that has
+	// since expired), At is when the tap happened, and the result is
+	// marked offline_evidence.
+	Offline bool
+	// At is when an offline tap happened; ignored for online taps (the
+	// server clock counts).
+	At       time.Time
+	Evidence CardEvidence
+}
+
+// TapResult is the decision on a tap.
+type TapResult struct {
+	TapID           int64       `json:"tap_id"`
+	Kind            TapKind     `json:"kind"`
+	ActivityID      int64       `json:"activity_id"`
+	ActivityTitle   string      `json:"activity_title"`
+	VolunteerID     int64       `json:"volunteer_id"`
+	VolunteerName   string      `json:"volunteer_name"`
+	At              time.Time   `json:"at"`
+	CheckedInAt     time.Time   `json:"checked_in_at"`
+	SessionMinutes  int64       `json:"session_minutes"` // credited for this session (check-out)
+	YearMinutes     int64       `json:"year_minutes"`    // the volunteer's total in the session's year
+	LifetimeMinutes int64       `json:"lifetime_minutes"`
+	Stars           int         `json:"stars"`
+	StarsBefore     int         `json:"stars_before"`
+	Tier            BenefitTier `json:"tier"`
+	OfflineEvidence bool        `json:"offline_evidence"`
+	// Replayed is true when this is the stored result of an earlier
+	// request with the same terminal and sequence number.
+	Replayed bool `json:"replayed"`
+}
+
+// TapRecord is a stored tap.
+type TapRecord struct {
+	ID              int64
+	TerminalID      string
+	Seq             int64
+	ActivityID      int64
+	VolunteerID     int64
+	AttendanceID    int64
+	Kind            TapKind
+	At              time.Time
+	OfflineEvidence bool
+	PANToken        []byte
+	Fingerprint     []byte // identifies the request, to tell a retry from a reused sequence
+	EvidenceHash    []byte
+	Result          []byte // TapResult JSON, returned again to retries
+	CreatedAt       time.Time
+}
+
+// Attendance is one visit of a volunteer to an activity: checked in at
+// InAt, checked out at OutAt (zero while open), Minutes credited, Year the
+// year the minutes count for.
+type Attendance struct {
+	ID          int64
+	ActivityID  int64
+	VolunteerID int64
+	OrgPath     string // the activity's org path
+	InAt        time.Time
+	OutAt       time.Time
+	Minutes     int64
+	Year        int
+	Corrected   bool
+}
+
+// AttendanceView is an attendance with its activity's title and site.
+type AttendanceView struct {
+	Attendance
+	Title string
+	Site  string
+}
+
+// fingerprint identifies a tap request independently of transport.
+func tapFingerprint(in TapInput) []byte {
+	h := sha256.New()
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], uint64(in.ActivityID))
+	h.Write(b[:])
+	h.Write([]byte(in.ChallengeID))
+	h.Write([]byte{0})
+	h.Write(in.Evidence.SDAD)
+	return h.Sum(nil)
+}
+
+// Tap records a tap of a card at an activity: it checks the card evidence
+// (certificate chain, PAN, signature over the challenge), maps the card to
+// its volunteer, and checks the volunteer in, or out when checked in
+// already, crediting the session's hours clipped to the activity window and
+// rounded, updating the yearly totals and the star level. The same
+// (TerminalID, Seq) returns the first result with Replayed set. Roles:
+// terminal (activities in its scope), system.
+//
+// Errors: *ValidationError for malformed input; ErrChallengeUnknown,
+// ErrChallengeExpired, ErrChallengeReplayed; *NotGenuineError
+// (ErrCardNotGenuine); ErrCardUnknown; ErrCardBlocked; ErrEvidenceReplayed;
+// ErrTapSequenceReused; ErrNotFound for an activity out of scope.
+func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, error) {
+	if err := requireRole(a, RoleTerminal, RoleSystem); err != nil {
+		return TapResult{}, err
+	}
+	in.TerminalID = strings.TrimSpace(in.TerminalID)
+	switch {
+	case in.TerminalID == "" || len(in.TerminalID) > 64:
+		return TapResult{}, invalid("terminal_id", "required, at most 64 characters")
+	case in.Seq <= 0:
+		return TapResult{}, invalid("seq", "must be a positive sequence number")
+	case in.ActivityID <= 0:
+		return TapResult{}, invalid("activity_id", "required")
+	case !in.Offline && in.ChallengeID == "":
+		return TapResult{}, invalid("challenge_id", "required for an online tap")
+	case len(in.ChallengeID) > 64:
+		return TapResult{}, invalid("challenge_id", "too long")
+	}
+	fp := tapFingerprint(in)
+	if in.Offline {
+		// An offline tap has no challenge to tell a retry: look it up.
+		if prev, err := c.replay(ctx, in, fp); err != nil || prev != nil {
+			if prev != nil {
+				return *prev, nil
+			}
+			return TapResult{}, err
+		}
+	}
+	sc, err := c.svc.scope(ctx, a)
+	if err != nil {
+		return TapResult{}, err
+	}
+	sc.BankCode = ""
+	act, err := c.activity(ctx, in.ActivityID, sc)
+	if err != nil {
+		return TapResult{}, fmt.Errorf("tap: activity %d: %w", in.ActivityID, err)
+	}
+	now := c.svc.clock.Now().UTC()
+	at := now
+	var un []byte
+	if in.Offline {
+		if in.At.IsZero() {
+			return TapResult{}, invalid("at", "required for an offline tap")
+		}
+		at = in.At.UTC()
+		if at.After(now.Add(5*time.Minute)) || at.Before(now.Add(-c.cfg.MaxOfflineAge)) {
+			return TapResult{}, invalid("at", "offline tap time out of range")
+		}
+	} else {
+		ch, err := c.st.ConsumeChallenge(ctx, in.ChallengeID, a.TokenID, now)
+		if errors.Is(err, ErrChallengeReplayed) {
+			// A retry of a recorded tap gets its first result; anything
+			// else with a used challenge is a replay.
+			if prev, rerr := c.replay(ctx, in, fp); prev != nil || rerr != nil {
+				if prev != nil {
+					return *prev, nil
+				}
+				if errors.Is(rerr, ErrTapSequenceReused) {
+					return TapResult{}, fmt.Errorf("tap: %w", err)
+				}
+				return TapResult{}, rerr
+			}
+		}
+		if err != nil {
+			return TapResult{}, fmt.Errorf("tap: %w", err)
+		}
+		un = ch.UN
+	}
+	card, err := verifyEvidence(in.Evidence, c.cfg.CAKeys, un, now)
+	if err != nil {
+		return TapResult{}, fmt.Errorf("tap: %w", err)
+	}
+	token := c.svc.PANToken(card.pan)
+	vol, err := c.cardHolder(ctx, token, card)
+	if err != nil {
+		return TapResult{}, fmt.Errorf("tap: %w", err)
+	}
+
+	var res TapResult
+	err = c.st.InTx(ctx, func(ctx context.Context) error {
+		res = TapResult{ActivityID: act.ID, ActivityTitle: act.Title, VolunteerID: vol.ID,
+			VolunteerName: vol.Name, At: at, OfflineEvidence: in.Offline}
+		open, err := c.st.OpenAttendance(ctx, act.ID, vol.ID)
+		switch {
+		case err == nil:
+			open.OutAt = at
+			if open.OutAt.Before(open.InAt) {
+				open.OutAt = open.InAt
+			}
+			open.Minutes = credit(act, open.InAt, open.OutAt, c.cfg.Rounding)
+			if err := c.st.UpdateAttendance(ctx, open); err != nil {
+				return err
+			}
+			h, err := c.addMinutes(ctx, a, vol.ID, open.Year, open.Minutes)
+			if err != nil {
+				return err
+			}
+			res.Kind, res.CheckedInAt, res.SessionMinutes = TapOut, open.InAt, open.Minutes
+			res.YearMinutes, res.LifetimeMinutes, res.Stars, res.StarsBefore = h.year, h.lifetime, h.stars, h.before
+		case isNotFound(err):
+			open = Attendance{ActivityID: act.ID, VolunteerID: vol.ID, OrgPath: act.OrgPath, InAt: at,
+				Year: at.In(c.cfg.Location).Year()}
+			if err := c.st.CreateAttendance(ctx, &open); err != nil {
+				return err
+			}
+			h, err := c.addMinutes(ctx, a, vol.ID, open.Year, 0)
+			if err != nil {
+				return err
+			}
+			res.Kind, res.CheckedInAt = TapIn, at
+			res.YearMinutes, res.LifetimeMinutes, res.Stars, res.StarsBefore = h.year, h.lifetime, h.stars, h.before
+		default:
+			return err
+		}
+		res.Tier = TierFor(res.Stars, len(c.cfg.StarThresholds))
+		rec := TapRecord{TerminalID: in.TerminalID, Seq: in.Seq, ActivityID: act.ID, VolunteerID: vol.ID,
+			AttendanceID: open.ID, Kind: res.Kind, At: at, OfflineEvidence: in.Offline, PANToken: token,
+			Fingerprint: fp, EvidenceHash: card.hash, CreatedAt: now}
+		// The tap id is known only after the insert; store the result
+		// without it and fill it in when replaying.
+		if rec.Result, err = json.Marshal(res); err != nil {
+			return err
+		}
+		if err := c.st.CreateTap(ctx, &rec); err != nil {
+			return err
+		}
+		res.TapID = rec.ID
+		return nil
+	})
+	if err != nil {
+		var ce *ConflictError
+		if errors.As(err, &ce) {
+			switch ce.What {
+			case "tap_sequence":
+				if prev, rerr := c.replay(ctx, in, fp); rerr != nil || prev != nil {
+					if prev != nil {
+						return *prev, nil
+					}
+					return TapResult{}, rerr
+				}
+			case "tap_evidence":
+				return TapResult{}, fmt.Errorf("tap: %w", ErrEvidenceReplayed)
+			case "open_attendance":
+				return TapResult{}, fmt.Errorf("tap: concurrent taps of one card: %w", ErrConflict)
+			}
+		}
+		return TapResult{}, fmt.Errorf("tap: %w", err)
+	}
+	return res, nil
+}
+
+// activity returns an activity inside sc, from memory when seen before
+// (activities do not change once created).
+func (c *Checkin) activity(ctx context.Context, id int64, sc Scope) (Activity, error) {
+	if v, ok := c.activities.Load(id); ok {
+		act := v.(Activity)
+		if !sc.Contains(act.OrgPath, "") {
+			return Activity{}, ErrNotFound
+		}
+		return act, nil
+	}
+	act, err := c.st.GetActivity(ctx, id, Scope{})
+	if err != nil {
+		return Activity{}, err
+	}
+	c.activities.Store(id, act)
+	if !sc.Contains(act.OrgPath, "") {
+		return Activity{}, ErrNotFound
+	}
+	return act, nil
+}
+
+// replay returns the stored result of an earlier tap with the same
+// terminal and sequence number, nil when there is none, or
+// ErrTapSequenceReused when that tap was a different one.
+func (c *Checkin) replay(ctx context.Context, in TapInput, fp []byte) (*TapResult, error) {
+	prev, err := c.st.GetTap(ctx, in.TerminalID, in.Seq)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tap: %w", err)
+	}
+	if !bytes.Equal(prev.Fingerprint, fp) {
+		return nil, fmt.Errorf("tap: %w", ErrTapSequenceReused)
+	}
+	var res TapResult
+	if err := json.Unmarshal(prev.Result, &res); err != nil {
+		return nil, fmt.Errorf("tap: stored result: %w", err)
+	}
+	res.TapID, res.Replayed = prev.ID, true
+	return &res, nil
+}
+
+// cardHolder maps a verified card to its volunteer: the card directory
+// (issued cards) first, then the check-in bindings, then the ID number on
+// the card through the volunteer blind index, remembering the binding.
+func (c *Checkin) cardHolder(ctx context.Context, token []byte, card verifiedCard) (Volunteer, error) {
+	var b CardBinding
+	var err error
+	found := false
+	if c.cfg.Cards != nil {
+		b, err = c.cfg.Cards.CardByPANToken(ctx, token)
+		if err != nil && !isNotFound(err) {
+			return Volunteer{}, fmt.Errorf("card directory: %w", err)
+		}
+		found = err == nil
+	}
+	if !found || b.Status == CardBlocked {
+		// A block recorded at check-in applies even to directory cards.
+		lb, err := c.st.GetCardBinding(ctx, token)
+		if err != nil && !isNotFound(err) {
+			return Volunteer{}, err
+		}
+		if err == nil && (!found || lb.Status == CardBlocked) {
+			b, found = lb, true
+		}
+	}
+	if found && b.Status == CardBlocked {
+		return Volunteer{}, ErrCardBlocked
+	}
+	if found && b.VolunteerID != 0 {
+		v, err := c.svc.store.GetVolunteer(ctx, b.VolunteerID, Scope{})
+		if err != nil {
+			return Volunteer{}, fmt.Errorf("card holder: %w", err)
+		}
+		return v, nil
+	}
+	if card.idNumber == "" {
+		return Volunteer{}, ErrCardUnknown
+	}
+	v, err := c.svc.store.FindVolunteerByIndex(ctx, c.svc.idIndex(card.idNumber), Scope{})
+	if isNotFound(err) {
+		return Volunteer{}, ErrCardUnknown
+	}
+	if err != nil {
+		return Volunteer{}, fmt.Errorf("card holder: %w", err)
+	}
+	now := c.svc.clock.Now().UTC()
+	last4 := card.pan[len(card.pan)-4:]
+	if err := c.st.PutCardBinding(ctx, CardBinding{PANToken: token, VolunteerID: v.ID, PANLast4: last4,
+		Status: CardActive, CreatedAt: now, UpdatedAt: now}); err != nil {
+		return Volunteer{}, fmt.Errorf("bind card: %w", err)
+	}
+	return v, nil
+}
+
+// BlockCard blocks a card (lost, stolen, replaced) by its PAN, which is
+// turned into its token at once. Later taps and benefit checks with the
+// card are refused with ErrCardBlocked. Roles: province_admin, org_admin,
+// bank_staff, system.
+func (c *Checkin) BlockCard(ctx context.Context, a Actor, pan, reason string) error {
+	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
+		return err
+	}
+	p, err := emvPAN(pan)
+	if err != nil {
+		return err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 200 {
+		return invalid("reason", "required, at most 200 characters")
+	}
+	token := c.svc.PANToken(p)
+	now := c.svc.clock.Now().UTC()
+	return c.st.InTx(ctx, func(ctx context.Context) error {
+		b, err := c.st.GetCardBinding(ctx, token)
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		if isNotFound(err) {
+			b = CardBinding{PANToken: token, PANLast4: p[len(p)-4:], CreatedAt: now}
+		}
+		b.Status, b.Reason, b.UpdatedAt = CardBlocked, reason, now
+		if err := c.st.PutCardBinding(ctx, b); err != nil {
+			return err
+		}
+		detail, _ := json.Marshal(map[string]string{"pan": cardio.MaskPAN(p)})
+		return c.st.AppendCheckinEvent(ctx, &CheckinEvent{Kind: EventCardBlocked, VolunteerID: b.VolunteerID,
+			ActorTokenID: a.TokenID, ActorRole: a.Role, Reason: reason, Detail: string(detail), At: now})
+	})
+}
+
+// emvPAN validates a PAN given in clear: 12–19 digits.
+func emvPAN(pan string) (string, error) {
+	p := strings.TrimSpace(pan)
+	if len(p) < 12 || len(p) > 19 || strings.Trim(p, "0123456789") != "" {
+		return "", invalid("pan", "must be 12 to 19 digits")
+	}
+	return p, nil
+}
+
+// maskedName is the name shown to merchants.
+func maskedName(name string) string { return pii.MaskName(name) }
