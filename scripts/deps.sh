@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # deps.sh MODE — make sure the system packages volcard needs are installed.
 #   MODE=run    what `make run` needs (C toolchain and PC/SC headers to build the binary)
-#   MODE=test   what `make test` / `make bench` need (adds pcscd, the vpcd driver, PostgreSQL)
-#   MODE=browser adds Debian's chromium for the console's browser tests
+#   MODE=test   what `make test` / `make bench` need: adds pcscd, the vpcd driver, PostgreSQL, and
+#               Debian's chromium with CJK fonts for the console's browser tests
 # As root it installs what is missing with apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
 mode=${1:-test}
@@ -10,9 +10,8 @@ mode=${1:-test}
 pkgs=(gcc pkg-config libpcsclite-dev)
 case "$mode" in
   run) ;;
-  test|bench) pkgs+=(pcscd vsmartcard-vpcd postgresql) ;;
-  browser) pkgs+=(pcscd vsmartcard-vpcd postgresql chromium) ;;
-  *) echo "deps.sh: unknown mode '$mode' (run|test|bench|browser)" >&2; exit 2 ;;
+  test|bench) pkgs+=(pcscd vsmartcard-vpcd postgresql chromium fonts-noto-cjk) ;;
+  *) echo "deps.sh: unknown mode '$mode' (run|test|bench)" >&2; exit 2 ;;
 esac
 
 missing=()
