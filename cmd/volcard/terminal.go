@@ -70,7 +70,7 @@ Exit status: 0 stopped with Ctrl-C; 2 bad flags; 3 no reader or pcscd not runnin
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.server, "server", "", "server URL, e.g. https://volcard.example")
+	f.StringVar(&o.server, "server", envOr("VOLCARD_SERVER", "http://127.0.0.1:8080"), "server URL (VOLCARD_SERVER)")
 	f.StringVar(&o.token, "token", "", "terminal token (default $VOLCARD_TOKEN)")
 	f.Int64Var(&o.activity, "activity", 0, "activity id the taps are recorded at")
 	f.StringVar(&o.reader, "reader", "", "reader name (default: the first reader); \"sim\" for the in-process software card")
