@@ -253,6 +253,7 @@ func openAPIDocument() obj {
 		}},
 		"StatusBody": object(nil, obj{"status": str("ok or ready.")}),
 	}
+	onsiteOpenAPI(paths, schemas) // onsite_openapi.go (issue 7)
 	return obj{
 		"openapi": "3.1.0",
 		"info": obj{"title": "volcard API", "version": "1.0.0",
@@ -265,4 +266,6 @@ func openAPIDocument() obj {
 }
 
 // openAPIJSON returns the document, indented.
-func openAPIJSON() ([]byte, error) { return json.MarshalIndent(openAPIDocument(), "", "  ") }
+func openAPIJSON() ([]byte, error) {
+	return json.MarshalIndent(addReportPaths(openAPIDocument()), "", "  ") // + openapi_reports.go
+}

@@ -18,8 +18,9 @@ func init() { rootCmd.AddCommand(newSeedCmd()) }
 func newSeedCmd() *cobra.Command {
 	cfg := loadConfig()
 	var demo bool
+	var volunteers int64
 	cmd := &cobra.Command{
-		Use:   "seed --demo",
+		Use:   "seed --demo [--volunteers N]",
 		Short: "Load demonstration data (Guangdong cities, universities, banks, products, branches)",
 		Long: `seed --demo loads Guangdong's 21 prefecture-level cities (GB/T 2260 codes,
 2016 year-end resident population from the Guangdong Statistical Yearbook
@@ -31,8 +32,8 @@ It migrates first and is idempotent: running it again changes nothing.`,
 			if err := cfg.check(); err != nil {
 				return err
 			}
-			if !demo {
-				return withExit(exitUsage, errors.New("nothing to seed: pass --demo"))
+			if !demo && volunteers <= 0 {
+				return withExit(exitUsage, errors.New("nothing to seed: pass --demo and/or --volunteers N"))
 			}
 			ctx := cmd.Context()
 			svc, st, err := cfg.openService(ctx, cfg.newLogger(cmd.ErrOrStderr()))
@@ -46,18 +47,19 @@ It migrates first and is idempotent: running it again changes nothing.`,
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "seeded: %d organisations, %d banks, %d products, %d branches created\n",
 				res.Orgs, res.Banks, res.Products, res.Branches)
-			return nil
+			return seedReports(ctx, cmd.OutOrStdout(), svc, st, volunteers) // targets, demo figures (reports.go)
 		},
 	}
 	cfg.bindFlags(cmd.Flags(), false)
 	cmd.Flags().BoolVar(&demo, "demo", false, "load the demonstration data set")
+	cmd.Flags().Int64Var(&volunteers, "volunteers", 0, "also bulk-load N generated volunteers (COPY on PostgreSQL)")
 	return cmd
 }
 
 // seedDemoIfEmpty loads the demo data when the database has no province
 // organisation yet (serve --seed-demo, used by make run). st is accepted for
 // symmetry with the other start-up steps.
-func seedDemoIfEmpty(ctx context.Context, svc *issuance.Service, _ *store.Store, log *slog.Logger) error {
+func seedDemoIfEmpty(ctx context.Context, svc *issuance.Service, st *store.Store, log *slog.Logger) error {
 	_, err := svc.FindOrg(ctx, issuance.SystemActor(), 0, seed.ProvinceName)
 	switch {
 	case err == nil:
@@ -71,5 +73,5 @@ func seedDemoIfEmpty(ctx context.Context, svc *issuance.Service, _ *store.Store,
 	}
 	log.Info("loaded demo data", slog.Int("orgs", res.Orgs), slog.Int("products", res.Products),
 		slog.Int("branches", res.Branches))
-	return nil
+	return seedTargetsQuietly(ctx, svc, st, log)
 }

@@ -1,0 +1,577 @@
+package issuance
+
+// Targets (issue 8): the programme's targets kept as data, the per-org,
+// per-year counters that make a province-wide report cheap, and the targets
+// report with its green / amber / red ratings.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Indicator names one measured ratio of the card programme.
+type Indicator string
+
+// Indicators, in the order reports show them.
+const (
+	// IndicatorVolunteerRate is registered volunteers (by the end of the
+	// year) ÷ resident population.
+	IndicatorVolunteerRate Indicator = "volunteer_rate"
+	// IndicatorLeagueRate is Youth League members registered as volunteers
+	// ÷ the organisation's league members.
+	IndicatorLeagueRate Indicator = "league_rate"
+	// IndicatorCardRate is card holders (a card issued or activated) ÷
+	// registered volunteers.
+	IndicatorCardRate Indicator = "card_rate"
+	// IndicatorCityCardRate is holders of a city's own card (the Meizhou
+	// card) ÷ registered volunteers.
+	IndicatorCityCardRate Indicator = "city_card_rate"
+	// IndicatorNewCardRate is the share of the year's newly registered
+	// volunteers who hold a card.
+	IndicatorNewCardRate Indicator = "new_card_rate"
+)
+
+// Indicators lists every indicator in report order.
+var Indicators = []Indicator{
+	IndicatorVolunteerRate, IndicatorLeagueRate, IndicatorCardRate, IndicatorCityCardRate, IndicatorNewCardRate,
+}
+
+// Valid reports whether i is a known indicator.
+func (i Indicator) Valid() bool {
+	for _, x := range Indicators {
+		if x == i {
+			return true
+		}
+	}
+	return false
+}
+
+// Rating is the traffic-light verdict of an indicator against its target.
+type Rating string
+
+// Ratings.
+const (
+	RatingGreen Rating = "green" // value ≥ target
+	RatingAmber Rating = "amber" // value ≥ 80 % of target
+	RatingRed   Rating = "red"   // below 80 % of target
+	RatingNone  Rating = "none"  // no target, or no denominator
+)
+
+// AmberShare is the fraction of a target that still rates amber.
+const AmberShare = 0.8
+
+// Rate rates num ÷ den against a target in basis points, in exact integer
+// arithmetic (8 ÷ 200 against 500 bp is amber, not a rounding accident).
+// No target or no denominator rates RatingNone.
+func Rate(num, den, targetBP int64) Rating {
+	switch {
+	case targetBP <= 0 || den <= 0:
+		return RatingNone
+	case num*10000 >= targetBP*den:
+		return RatingGreen
+	case num*10000*10 >= targetBP*den*int64(AmberShare*10):
+		return RatingAmber
+	default:
+		return RatingRed
+	}
+}
+
+// Target is one rule: for Year, every organisation of OrgKind (empty: any
+// reportable kind) inside the subtree of ScopeOrgID is measured on
+// Indicator against BasisPoints (500 = 5 %). When several rules match an
+// organisation, the one with the deepest scope wins, then the one naming
+// the kind.
+type Target struct {
+	ID          int64
+	Year        int
+	ScopeOrgID  int64
+	ScopePath   string // filled by storage from the scope org
+	OrgKind     OrgKind
+	Indicator   Indicator
+	BasisPoints int64
+	Note        string
+}
+
+// Ratio returns the target as a ratio (0.05 for 500 bp).
+func (t Target) Ratio() float64 { return float64(t.BasisPoints) / 10000 }
+
+// OrgYearCounts are the counters of one organisation (its own volunteers,
+// not its subtree) for one year; see migration 00050 for their meaning.
+type OrgYearCounts struct {
+	OrgID           int64
+	Year            int
+	Volunteers      int64
+	LeagueMembers   int64
+	Holders         int64
+	CityCardHolders int64
+	NewWithCard     int64
+}
+
+func (c *OrgYearCounts) add(o OrgYearCounts) {
+	c.Volunteers += o.Volunteers
+	c.LeagueMembers += o.LeagueMembers
+	c.Holders += o.Holders
+	c.CityCardHolders += o.CityCardHolders
+	c.NewWithCard += o.NewWithCard
+}
+
+// ReportStore is the storage the targets and reports need beyond Store.
+// The Service finds it on its Store by type assertion; issuance/store
+// implements it.
+type ReportStore interface {
+	// ListOrgs returns the organisations whose path starts with
+	// pathPrefix (all when empty), ordered by path.
+	ListOrgs(ctx context.Context, pathPrefix string) ([]Org, error)
+	// UpdateOrgFigures sets an organisation's resident population (with its
+	// year) and league-member count.
+	UpdateOrgFigures(ctx context.Context, orgID, population int64, populationYear int, leagueMembers int64) error
+	// PutTarget inserts or replaces the rule with t's year, scope, kind and
+	// indicator; t.ID is set.
+	PutTarget(ctx context.Context, t *Target) error
+	// ListTargets returns the rules of a year (all years when 0).
+	ListTargets(ctx context.Context, year int) ([]Target, error)
+	// SumCounters returns the counters of every organisation under
+	// pathPrefix for the years up to maxYear, slots summed.
+	SumCounters(ctx context.Context, pathPrefix string, maxYear int) ([]OrgYearCounts, error)
+	// RecountCounters computes the same figures from the base tables
+	// (volunteers, applications, events) by a full scan: slow, for checks
+	// and rebuilds.
+	RecountCounters(ctx context.Context) ([]OrgYearCounts, error)
+	// RebuildCounters replaces the counters with RecountCounters' result in
+	// one transaction, holding writers off meanwhile.
+	RebuildCounters(ctx context.Context) error
+	// ApplicationFunnel counts applications inside sc (and under
+	// orgPath when not empty) by status, channel and bank.
+	ApplicationFunnel(ctx context.Context, sc Scope, orgPath string) ([]FunnelRow, error)
+	// ClothingCounts counts card holders inside sc and under orgPath by
+	// their organisation and clothing size.
+	ClothingCounts(ctx context.Context, sc Scope, orgPath string) ([]ClothingRow, error)
+	// ServiceMinutes sums the credited minutes of attendances of a year by
+	// the volunteer's organisation path, inside sc and under orgPath; ok
+	// is false when the check-in tables do not exist.
+	ServiceMinutes(ctx context.Context, sc Scope, orgPath string, year int) (rows []HoursRow, ok bool, err error)
+	// ActivityCheckins returns an activity inside sc with its latest limit
+	// attendances; ok is false when the check-in tables do not exist, and
+	// an activity outside sc is ErrNotFound.
+	ActivityCheckins(ctx context.Context, sc Scope, activityID int64, limit int) (out ActivityCheckins, ok bool, err error)
+}
+
+func (s *Service) reportStore() (ReportStore, error) {
+	rs, ok := s.store.(ReportStore)
+	if !ok {
+		return nil, errors.New("issuance: store does not implement ReportStore")
+	}
+	return rs, nil
+}
+
+// ReportableKind reports whether organisations of kind k get their own
+// row in a targets report (units are counted in their parents).
+func ReportableKind(k OrgKind) bool {
+	return k == OrgProvince || k == OrgCity || k == OrgCounty || k == OrgUniversity
+}
+
+// IndicatorValue is one indicator of one organisation in a report.
+type IndicatorValue struct {
+	Indicator   Indicator
+	Numerator   int64
+	Denominator int64
+	// Value is Numerator ÷ Denominator; meaningful only when HasValue.
+	Value    float64
+	HasValue bool
+	// Target is the applying rule's ratio, 0 when no rule applies.
+	Target   float64
+	TargetBP int64
+	Rating   Rating
+}
+
+// OrgTargets is one organisation's row of a targets report: its subtree's
+// figures and the indicators.
+type OrgTargets struct {
+	OrgID              int64
+	ParentID           int64
+	Kind               OrgKind
+	Name               string
+	RegionCode         string
+	Depth              int // 0 for the report's root
+	ResidentPopulation int64
+	LeagueMembers      int64
+	Registered         int64 // volunteers registered by the end of the year
+	LeagueRegistered   int64 // of which league members
+	Holders            int64 // volunteers holding a card by the end of the year
+	CityCardHolders    int64 // volunteers holding a city card by the end of the year
+	NewVolunteers      int64 // volunteers registered in the year
+	NewWithCard        int64 // of which holding a card now
+	Indicators         []IndicatorValue
+}
+
+// Indicator returns the value of one indicator.
+func (o OrgTargets) Indicator(i Indicator) IndicatorValue {
+	for _, v := range o.Indicators {
+		if v.Indicator == i {
+			return v
+		}
+	}
+	return IndicatorValue{Indicator: i, Rating: RatingNone}
+}
+
+// TargetsReport is the targets report of one organisation's subtree for
+// one year. Rows are in tree order (by path), the root first.
+type TargetsReport struct {
+	Year        int
+	RootOrgID   int64
+	Rows        []OrgTargets
+	GeneratedAt time.Time
+}
+
+// SetOrgFigures sets an organisation's resident population (and the year
+// it refers to) and its league-member count, the denominators of the
+// targets. Roles: province_admin, system.
+func (s *Service) SetOrgFigures(ctx context.Context, a Actor, orgID, population int64, populationYear int, leagueMembers int64) error {
+	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+		return err
+	}
+	if population < 0 || leagueMembers < 0 {
+		return invalid("resident_population", "must not be negative")
+	}
+	rs, err := s.reportStore()
+	if err != nil {
+		return err
+	}
+	if err := rs.UpdateOrgFigures(ctx, orgID, population, populationYear, leagueMembers); err != nil {
+		return fmt.Errorf("set figures of org %d: %w", orgID, err)
+	}
+	return nil
+}
+
+// PutTarget stores a target rule (replacing the rule with the same year,
+// scope, kind and indicator). Roles: province_admin, system.
+func (s *Service) PutTarget(ctx context.Context, a Actor, t Target) (Target, error) {
+	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+		return Target{}, err
+	}
+	switch {
+	case t.Year < 2000 || t.Year > 2100:
+		return Target{}, invalid("year", "must be 2000–2100")
+	case !t.Indicator.Valid():
+		return Target{}, invalid("indicator", "unknown indicator")
+	case t.OrgKind != "" && !ReportableKind(t.OrgKind):
+		return Target{}, invalid("org_kind", "must be empty, province, city, county or university")
+	case t.BasisPoints <= 0 || t.BasisPoints > 10000:
+		return Target{}, invalid("target", "must be 1–10000 basis points")
+	case t.ScopeOrgID <= 0:
+		return Target{}, invalid("scope_org_id", "required")
+	}
+	rs, err := s.reportStore()
+	if err != nil {
+		return Target{}, err
+	}
+	o, err := s.store.GetOrg(ctx, t.ScopeOrgID, Scope{})
+	if err != nil {
+		if isNotFound(err) {
+			return Target{}, invalid("scope_org_id", "no such organisation")
+		}
+		return Target{}, err
+	}
+	t.ScopePath = o.Path
+	if err := rs.PutTarget(ctx, &t); err != nil {
+		return Target{}, fmt.Errorf("put target: %w", err)
+	}
+	return t, nil
+}
+
+// Targets returns the target rules of a year (every year when 0). Roles:
+// province_admin, org_admin.
+func (s *Service) Targets(ctx context.Context, a Actor, year int) ([]Target, error) {
+	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+		return nil, err
+	}
+	rs, err := s.reportStore()
+	if err != nil {
+		return nil, err
+	}
+	return rs.ListTargets(ctx, year)
+}
+
+// reportRoot resolves the organisation a report is about: orgID inside the
+// actor's scope, or (0) the actor's own organisation, or the province.
+func (s *Service) reportRoot(ctx context.Context, a Actor, orgID int64) (Org, Scope, error) {
+	sc, err := s.scope(ctx, a)
+	if err != nil {
+		return Org{}, Scope{}, err
+	}
+	orgScope := Scope{PathPrefix: sc.PathPrefix}
+	if orgID == 0 {
+		orgID = a.OrgID
+	}
+	if orgID == 0 && sc.PathPrefix != "" {
+		// A branch's bank staff: the city the scope path ends in.
+		if ids := pathIDs(sc.PathPrefix); len(ids) > 0 {
+			orgID = ids[len(ids)-1]
+		}
+	}
+	if orgID == 0 {
+		if sc.PathPrefix != "" {
+			return Org{}, Scope{}, fmt.Errorf("%w: no organisation to report on", ErrForbidden)
+		}
+		rs, err := s.reportStore()
+		if err != nil {
+			return Org{}, Scope{}, err
+		}
+		orgs, err := rs.ListOrgs(ctx, "")
+		if err != nil {
+			return Org{}, Scope{}, err
+		}
+		for _, o := range orgs {
+			if o.ParentID == 0 {
+				return o, sc, nil
+			}
+		}
+		return Org{}, Scope{}, fmt.Errorf("report: no root organisation: %w", ErrNotFound)
+	}
+	o, err := s.store.GetOrg(ctx, orgID, orgScope)
+	if err != nil {
+		return Org{}, Scope{}, fmt.Errorf("report org %d: %w", orgID, err)
+	}
+	return o, sc, nil
+}
+
+// pathIDs returns the ids of a materialised path ("/1/5/12/" → 1, 5, 12).
+func pathIDs(p string) []int64 {
+	var out []int64
+	for _, part := range strings.Split(strings.Trim(p, "/"), "/") {
+		if id, err := strconv.ParseInt(part, 10, 64); err == nil {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// TargetsReport reports the targets of the organisation orgID (0: the
+// actor's organisation, or the province) and every city, county and
+// university under it for year. It reads the counters, never the
+// volunteers: its cost grows with the number of organisations only.
+// Roles: province_admin, org_admin (its subtree).
+func (s *Service) TargetsReport(ctx context.Context, a Actor, year int, orgID int64) (TargetsReport, error) {
+	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+		return TargetsReport{}, err
+	}
+	if year < 2000 || year > 2100 {
+		return TargetsReport{}, invalid("year", "must be 2000–2100")
+	}
+	rs, err := s.reportStore()
+	if err != nil {
+		return TargetsReport{}, err
+	}
+	root, _, err := s.reportRoot(ctx, a, orgID)
+	if err != nil {
+		return TargetsReport{}, err
+	}
+	orgs, err := rs.ListOrgs(ctx, root.Path)
+	if err != nil {
+		return TargetsReport{}, fmt.Errorf("targets report: %w", err)
+	}
+	counts, err := rs.SumCounters(ctx, root.Path, year)
+	if err != nil {
+		return TargetsReport{}, fmt.Errorf("targets report: %w", err)
+	}
+	targets, err := rs.ListTargets(ctx, year)
+	if err != nil {
+		return TargetsReport{}, fmt.Errorf("targets report: %w", err)
+	}
+	return BuildTargetsReport(year, root, orgs, counts, targets, s.clock.Now()), nil
+}
+
+// BuildTargetsReport computes a targets report from the organisations of
+// root's subtree, their counters (years ≤ year) and the year's target
+// rules. It is pure; TargetsReport calls it.
+func BuildTargetsReport(year int, root Org, orgs []Org, counts []OrgYearCounts, targets []Target, now time.Time) TargetsReport {
+	type agg struct{ cum, cur OrgYearCounts }
+	byOrg := make(map[int64]*agg, len(orgs))
+	for _, o := range orgs {
+		byOrg[o.ID] = &agg{}
+	}
+	pathOf := make(map[int64]string, len(orgs))
+	for _, o := range orgs {
+		pathOf[o.ID] = o.Path
+	}
+	for _, c := range counts {
+		p, ok := pathOf[c.OrgID]
+		if !ok || c.Year > year {
+			continue
+		}
+		// Add to the org and every ancestor inside the report.
+		for _, id := range pathIDs(p) {
+			g, ok := byOrg[id]
+			if !ok {
+				continue
+			}
+			g.cum.add(c)
+			if c.Year == year {
+				g.cur.add(c)
+			}
+		}
+	}
+	sorted := append([]Org(nil), orgs...)
+	sortTree(sorted)
+	rootDepth := len(pathIDs(root.Path))
+	rep := TargetsReport{Year: year, RootOrgID: root.ID, GeneratedAt: now}
+	for _, o := range sorted {
+		if !ReportableKind(o.Kind) && o.ID != root.ID {
+			continue
+		}
+		g := byOrg[o.ID]
+		row := OrgTargets{
+			OrgID: o.ID, ParentID: o.ParentID, Kind: o.Kind, Name: o.Name, RegionCode: o.RegionCode,
+			Depth: len(pathIDs(o.Path)) - rootDepth, ResidentPopulation: o.ResidentPopulation,
+			LeagueMembers: o.LeagueMembers, Registered: g.cum.Volunteers, LeagueRegistered: g.cum.LeagueMembers,
+			Holders: g.cum.Holders, CityCardHolders: g.cum.CityCardHolders,
+			NewVolunteers: g.cur.Volunteers, NewWithCard: g.cur.NewWithCard,
+		}
+		for _, ind := range Indicators {
+			var num, den int64
+			switch ind {
+			case IndicatorVolunteerRate:
+				num, den = row.Registered, row.ResidentPopulation
+			case IndicatorLeagueRate:
+				num, den = row.LeagueRegistered, row.LeagueMembers
+			case IndicatorCardRate:
+				num, den = row.Holders, row.Registered
+			case IndicatorCityCardRate:
+				num, den = row.CityCardHolders, row.Registered
+			case IndicatorNewCardRate:
+				num, den = row.NewWithCard, row.NewVolunteers
+			}
+			v := IndicatorValue{Indicator: ind, Numerator: num, Denominator: den, Rating: RatingNone}
+			if den > 0 {
+				v.Value, v.HasValue = float64(num)/float64(den), true
+			}
+			if t, ok := applicableTarget(targets, o, ind); ok {
+				v.Target, v.TargetBP = t.Ratio(), t.BasisPoints
+				v.Rating = Rate(num, den, t.BasisPoints)
+			}
+			row.Indicators = append(row.Indicators, v)
+		}
+		rep.Rows = append(rep.Rows, row)
+	}
+	return rep
+}
+
+// sortTree orders organisations depth-first by numeric path ("/1/2/"
+// before "/1/10/"), parents before children.
+func sortTree(orgs []Org) {
+	sort.SliceStable(orgs, func(i, j int) bool {
+		a, b := pathIDs(orgs[i].Path), pathIDs(orgs[j].Path)
+		for k := 0; k < len(a) && k < len(b); k++ {
+			if a[k] != b[k] {
+				return a[k] < b[k]
+			}
+		}
+		return len(a) < len(b)
+	})
+}
+
+// applicableTarget picks the most specific rule for an organisation.
+func applicableTarget(targets []Target, o Org, ind Indicator) (Target, bool) {
+	var best Target
+	found := false
+	for _, t := range targets {
+		if t.Indicator != ind || !strings.HasPrefix(o.Path, t.ScopePath) || t.ScopePath == "" {
+			continue
+		}
+		if t.OrgKind != "" && t.OrgKind != o.Kind {
+			continue
+		}
+		if !found || len(t.ScopePath) > len(best.ScopePath) ||
+			(len(t.ScopePath) == len(best.ScopePath) && t.OrgKind != "" && best.OrgKind == "") {
+			best, found = t, true
+		}
+	}
+	return best, found
+}
+
+// CheckCounters compares the counters with a full recount and returns the
+// (org, year) pairs that differ; empty means consistent. Roles:
+// province_admin, system.
+func (s *Service) CheckCounters(ctx context.Context, a Actor) ([]CounterDiff, error) {
+	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+		return nil, err
+	}
+	rs, err := s.reportStore()
+	if err != nil {
+		return nil, err
+	}
+	kept, err := rs.SumCounters(ctx, "", 1<<30)
+	if err != nil {
+		return nil, err
+	}
+	recount, err := rs.RecountCounters(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return DiffCounters(kept, recount), nil
+}
+
+// RebuildCounters recomputes the counters from the base tables. Roles:
+// province_admin, system.
+func (s *Service) RebuildCounters(ctx context.Context, a Actor) error {
+	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+		return err
+	}
+	rs, err := s.reportStore()
+	if err != nil {
+		return err
+	}
+	return rs.RebuildCounters(ctx)
+}
+
+// CounterDiff is one (org, year) whose kept counters differ from a recount.
+type CounterDiff struct {
+	OrgID   int64
+	Year    int
+	Kept    OrgYearCounts
+	Recount OrgYearCounts
+}
+
+// DiffCounters compares two sets of counters by (org, year), treating
+// missing rows as zero.
+func DiffCounters(kept, recount []OrgYearCounts) []CounterDiff {
+	type key struct {
+		org  int64
+		year int
+	}
+	m := map[key]*CounterDiff{}
+	get := func(c OrgYearCounts) *CounterDiff {
+		k := key{c.OrgID, c.Year}
+		d, ok := m[k]
+		if !ok {
+			d = &CounterDiff{OrgID: c.OrgID, Year: c.Year}
+			d.Kept.OrgID, d.Kept.Year, d.Recount.OrgID, d.Recount.Year = c.OrgID, c.Year, c.OrgID, c.Year
+			m[k] = d
+		}
+		return d
+	}
+	for _, c := range kept {
+		get(c).Kept.add(c)
+	}
+	for _, c := range recount {
+		get(c).Recount.add(c)
+	}
+	var out []CounterDiff
+	for _, d := range m {
+		if d.Kept != d.Recount {
+			out = append(out, *d)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].OrgID != out[j].OrgID {
+			return out[i].OrgID < out[j].OrgID
+		}
+		return out[i].Year < out[j].Year
+	})
+	return out
+}
