@@ -5,7 +5,7 @@ PKGS      ?= ./...
 TESTFLAGS ?= -count=1 -timeout 20m
 BENCHTIME ?= 2s
 
-.PHONY: all build run test bench fuzz vet fmt clean
+.PHONY: all build run test bench bench-large fuzz vet fmt clean
 
 all: build
 
@@ -28,6 +28,11 @@ test:
 bench:
 	@scripts/deps.sh bench
 	scripts/with-postgres.sh $(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m $(PKGS) 2>&1 | tee bench.out
+
+## bench-large: the province targets report at 8.15 M volunteers (Guangdong's 2017 count); ~15 min, ~4 GB; not in CI
+bench-large:
+	@scripts/deps.sh bench
+	VOLCARD_BENCH_VOLUNTEERS=8150000 scripts/with-postgres.sh $(GO) test -run '^$$' -bench TargetsReport -benchtime 200x -timeout 120m ./issuance/seed/ 2>&1 | tee bench-large.out
 
 ## fuzz: run every fuzz target for FUZZTIME each (seeds alone run in `make test`)
 FUZZTIME ?= 20s
