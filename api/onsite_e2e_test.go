@@ -54,7 +54,10 @@ type onsiteEnv struct {
 	branch     issuance.Branch
 }
 
-func newOnsiteEnv(t *testing.T) *onsiteEnv {
+// newOnsiteEnv builds an onsiteEnv. Each configure function runs on the
+// service and server before the server starts (to enable personalization,
+// say).
+func newOnsiteEnv(t *testing.T, configure ...func(*issuance.Service, *Server)) *onsiteEnv {
 	t.Helper()
 	ctx := context.Background()
 	st := storetest.Postgres(t)
@@ -68,6 +71,9 @@ func newOnsiteEnv(t *testing.T) *onsiteEnv {
 	srv, err := New(Options{Service: svc, Idempotency: idem, Ready: st.Ping, Logger: quiet})
 	require.NoError(t, err)
 	enableOnsite(t, srv)
+	for _, f := range configure {
+		f(svc, srv)
+	}
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	h := &harness{t: t, st: st, svc: svc, srv: srv, ts: ts, client: ts.Client(), tokens: map[string]string{}}

@@ -4,17 +4,31 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/volcard/volcard/api/client"
 )
 
-// QueueAPI is the server side of a batch walk; *client.Client implements it.
+// QueueAPI is the server side of a batch walk: the session's queue and the
+// route that records each entry's outcome; *client.Client implements it.
 type QueueAPI interface {
-	API
 	OnsiteQueue(ctx context.Context, sessionID int64) (client.OnsiteQueue, error)
+	MarkQueueEntry(ctx context.Context, sessionID, entryID int64, m client.QueueMark) (client.QueueItem, error)
 }
 
 var _ QueueAPI = (*client.Client)(nil)
+
+// Queue entry states, as the server records them (client.QueueItem's
+// Personalize and client.QueueMark's State).
+const (
+	EntryPending      = "pending"
+	EntryPersonalized = "personalized"
+	EntryFailed       = "failed"
+	EntrySkipped      = "skipped"
+)
+
+// maxNote is the longest note the queue route accepts, in characters.
+const maxNote = 500
 
 // Action is an operator's choice in a batch walk.
 type Action int
@@ -31,11 +45,14 @@ const (
 
 // Operator is the person at the reader, as a batch walk sees them.
 type Operator interface {
-	// Next is asked before each entry (pos of total, in roster order).
+	// Next is asked before each entry (pos of total, in roster order);
+	// item.Personalize says whether an earlier walk skipped it or saw it
+	// fail.
 	Next(ctx context.Context, pos, total int, item client.QueueItem) (Action, error)
 	// PIN returns the PIN the entry's cardholder chose.
 	PIN(ctx context.Context, item client.QueueItem) (string, error)
-	// Failed is asked after a failed attempt: Go retries.
+	// Failed is asked after a failed attempt (already recorded on the
+	// server as failed): Go retries.
 	Failed(ctx context.Context, item client.QueueItem, err error) (Action, error)
 	// Done reports a personalized card; the walk then waits for its removal.
 	Done(item client.QueueItem, res client.PersonalizationResult, st Stats)
@@ -46,11 +63,57 @@ type BatchReport struct {
 	SessionID int64 `json:"session_id"`
 	Total     int   `json:"total"`
 	// Already counts entries personalized before this walk (resumed).
-	Already      int                            `json:"already"`
+	Already int `json:"already"`
+	// Personalized, Skipped and Failed count what this walk did: cards
+	// made, entries the operator skipped, and failed attempts (a retried
+	// entry can fail more than once and still be personalized).
 	Personalized int                            `json:"personalized"`
 	Skipped      int                            `json:"skipped"`
+	Failed       int                            `json:"failed"`
 	NotReady     int                            `json:"not_ready"` // not bank_approved yet
 	Results      []client.PersonalizationResult `json:"results"`
+	// Queue is where the whole session stands on the server after the
+	// walk, every walk included (zero when the queue could not be read
+	// again).
+	Queue QueueCounts `json:"queue"`
+}
+
+// QueueCounts count a session's queue entries by where they stand on the
+// server. Personalized and Failed agree with the session report's counts.
+type QueueCounts struct {
+	// Personalized counts entries whose card is made (application
+	// personalized or later).
+	Personalized int `json:"personalized"`
+	// Failed counts entries whose last attempt failed and whose card is
+	// not made.
+	Failed int `json:"failed"`
+	// Skipped counts entries skipped and not made since.
+	Skipped int `json:"skipped"`
+	// Pending counts the other entries the bank approved, still to do.
+	Pending int `json:"pending"`
+	// NotReady counts entries the bank has not approved (pending, declined
+	// or cancelled).
+	NotReady int `json:"not_ready"`
+}
+
+// CountQueue counts a queue's entries by where they stand.
+func CountQueue(q client.OnsiteQueue) QueueCounts {
+	var c QueueCounts
+	for _, it := range q.Items {
+		switch {
+		case done(it.Status):
+			c.Personalized++
+		case it.Status != "bank_approved":
+			c.NotReady++
+		case it.Personalize == EntryFailed:
+			c.Failed++
+		case it.Personalize == EntrySkipped:
+			c.Skipped++
+		default:
+			c.Pending++
+		}
+	}
+	return c
 }
 
 // done reports whether an application status means the card is made.
@@ -58,11 +121,17 @@ func done(status string) bool {
 	return status == "personalized" || status == "issued" || status == "activated"
 }
 
-// Batch walks an on-site session's queue in roster order: entries whose
-// card is already made are counted and passed (so a walk resumes after a
-// restart), entries the bank has not approved yet are passed as not
-// ready, and every other entry is personalized with op's PIN, with skip
-// and retry. After each card it waits for the card to leave the reader.
+// Batch walks an on-site session's queue in roster order and records each
+// outcome on the server (api.MarkQueueEntry): a personalized card marks its
+// entry personalized, a failed attempt marks it failed (with the reason
+// shown to the operator) before the operator chooses to retry, skip or
+// quit, and a skip marks it skipped. Entries whose card is already made
+// are counted and passed (so a walk resumes after a restart; one made but
+// not yet recorded, as after a crash, is recorded now); entries the bank
+// has not approved yet are passed as not ready; skipped and failed entries
+// of earlier walks are offered again, the operator seeing their state. A
+// quit leaves the current entry as it was. After each card it waits for
+// the card to leave the reader. The report ends with the server's counts.
 func (r *Runner) Batch(ctx context.Context, api QueueAPI, sessionID int64, op Operator) (BatchReport, error) {
 	rep := BatchReport{SessionID: sessionID}
 	q, err := api.OnsiteQueue(ctx, sessionID)
@@ -70,10 +139,33 @@ func (r *Runner) Batch(ctx context.Context, api QueueAPI, sessionID int64, op Op
 		return rep, fmt.Errorf("personalize: queue of on-site session %d: %w", sessionID, err)
 	}
 	rep.Total = len(q.Items)
+	err = r.walk(ctx, api, sessionID, op, q, &rep)
+	if ctx.Err() == nil {
+		if q, qerr := api.OnsiteQueue(ctx, sessionID); qerr == nil {
+			rep.Queue = CountQueue(q)
+		} else if err == nil {
+			err = fmt.Errorf("personalize: queue of on-site session %d: %w", sessionID, qerr)
+		}
+	}
+	return rep, err
+}
+
+func (r *Runner) walk(ctx context.Context, api QueueAPI, sessionID int64, op Operator, q client.OnsiteQueue, rep *BatchReport) error {
+	mark := func(item client.QueueItem, state, note string) error {
+		if _, err := api.MarkQueueEntry(ctx, sessionID, item.EntryID, client.QueueMark{State: state, Note: note}); err != nil {
+			return fmt.Errorf("personalize: record entry %d of on-site session %d as %s: %w", item.EntryID, sessionID, state, err)
+		}
+		return nil
+	}
 	for i, item := range q.Items {
 		switch {
 		case done(item.Status):
 			rep.Already++
+			if item.Personalize != EntryPersonalized {
+				if err := mark(item, EntryPersonalized, "card made outside this walk or not recorded"); err != nil {
+					return err
+				}
+			}
 			continue
 		case item.Status != "bank_approved":
 			rep.NotReady++
@@ -81,38 +173,62 @@ func (r *Runner) Batch(ctx context.Context, api QueueAPI, sessionID int64, op Op
 		}
 		act, err := op.Next(ctx, i+1, len(q.Items), item)
 		if err != nil {
-			return rep, err
+			return err
 		}
 		for act == Go {
 			pin, err := op.PIN(ctx, item)
 			if err != nil {
-				return rep, err
+				return err
 			}
 			res, st, err := r.Personalize(ctx, Request{ApplicationID: item.ApplicationID, PIN: pin})
 			if err == nil {
 				rep.Personalized++
 				rep.Results = append(rep.Results, res)
+				if merr := mark(item, EntryPersonalized, ""); merr != nil {
+					return merr
+				}
 				op.Done(item, res, st)
 				if werr := r.Readers.WaitForRemoval(ctx, r.Reader); werr != nil {
-					return rep, fmt.Errorf("personalize: wait for the card to leave %q: %w", r.Reader, werr)
+					return fmt.Errorf("personalize: wait for the card to leave %q: %w", r.Reader, werr)
 				}
 				break
 			}
 			if ctx.Err() != nil {
-				return rep, ctx.Err()
+				return ctx.Err()
 			}
+			rep.Failed++
+			if merr := mark(item, EntryFailed, note(Explain(err))); merr != nil {
+				return errors.Join(err, merr)
+			}
+			item.Personalize = EntryFailed
 			if act, err = op.Failed(ctx, item, err); err != nil {
-				return rep, err
+				return err
 			}
 		}
 		switch act {
 		case Skip:
 			rep.Skipped++
+			// An entry that failed keeps its failure (the report counts
+			// it); a plain skip is recorded as such.
+			if item.Personalize != EntryFailed {
+				if err := mark(item, EntrySkipped, "skipped by the operator"); err != nil {
+					return err
+				}
+			}
 		case Quit:
-			return rep, ErrQuit
+			return ErrQuit
 		}
 	}
-	return rep, nil
+	return nil
+}
+
+// note cuts s to the length the queue route accepts.
+func note(s string) string {
+	if utf8.RuneCountInString(s) <= maxNote {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:maxNote-1]) + "…"
 }
 
 // ErrNoPIN means no PIN was given.

@@ -52,10 +52,28 @@ func (o *LineOperator) ask(prompt string) (Action, error) {
 	return Go, nil
 }
 
-// Next prints the entry and asks for a blank card.
+// Next prints the entry, with its state when an earlier walk skipped it
+// or saw it fail ("3/45 李四 LI SI (…) — skipped earlier"), and asks for a
+// blank card.
 func (o *LineOperator) Next(_ context.Context, pos, total int, item client.QueueItem) (Action, error) {
-	fmt.Fprintf(o.Out, "%d/%d %s %s (%s)\n", pos, total, item.Name, item.EmbossName, item.ApplicationNumber)
+	fmt.Fprintf(o.Out, "%d/%d %s %s (%s)%s\n", pos, total, item.Name, item.EmbossName, item.ApplicationNumber, earlier(item))
 	return o.ask("  put a blank card in the reader and press Enter (s = skip, q = quit): ")
+}
+
+// earlier describes an entry's state left by an earlier walk ("" when
+// there is none).
+func earlier(item client.QueueItem) string {
+	switch item.Personalize {
+	case EntrySkipped:
+		return " — skipped earlier"
+	case EntryFailed:
+		s := fmt.Sprintf(" — failed earlier (%d attempts)", item.Attempts)
+		if item.Note != "" {
+			s += ": " + item.Note
+		}
+		return s
+	}
+	return ""
 }
 
 // PIN calls PINFor.

@@ -42,7 +42,9 @@ checks the card (read-back and DDA) before it marks the application issued.
 
 --application personalizes one bank_approved application. --batch walks an
 on-site session's queue in roster order ("12/45 李四 …"): Enter personalizes,
-s skips, q quits; cards already made are passed, so a new run resumes.
+s skips, q quits; each outcome (personalized, failed, skipped) is recorded on
+the server, cards already made are passed, so a new run resumes, and entries
+skipped or failed earlier are offered again, marked as such.
 
 The cardholder types the PIN twice (no echo); --pin-file reads it from the
 first line of a file instead (scripts; one PIN for every card of a batch).
@@ -159,8 +161,11 @@ func runBatch(ctx context.Context, o personalizeOptions, run *personalize.Runner
 			return jerr
 		}
 	} else {
-		fmt.Fprintf(stdout, "Session %d: %d entries, %d personalized now, %d before, %d skipped, %d not approved by the bank yet\n",
-			rep.SessionID, rep.Total, rep.Personalized, rep.Already, rep.Skipped, rep.NotReady)
+		fmt.Fprintf(stdout, "Session %d: %d entries, %d personalized now, %d before, %d skipped, %d failed attempts, %d not approved by the bank yet\n",
+			rep.SessionID, rep.Total, rep.Personalized, rep.Already, rep.Skipped, rep.Failed, rep.NotReady)
+		qc := rep.Queue
+		fmt.Fprintf(stdout, "On the server: %d personalized, %d failed, %d skipped, %d to do, %d not ready\n",
+			qc.Personalized, qc.Failed, qc.Skipped, qc.Pending, qc.NotReady)
 	}
 	switch {
 	case errors.Is(err, personalize.ErrQuit):
