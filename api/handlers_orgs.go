@@ -76,6 +76,23 @@ func (s *Server) getOrg(c echo.Context) error {
 	return c.JSON(http.StatusOK, toOrg(o))
 }
 
+func (s *Server) listOrgs(c echo.Context) error {
+	parent, err := queryID(c, "parent")
+	if err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	orgs, err := s.svc.ListOrgs(c.Request().Context(), actor, parent)
+	if err != nil {
+		return err
+	}
+	items := make([]orgResponse, len(orgs))
+	for i, o := range orgs {
+		items[i] = toOrg(o)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
+}
+
 func (s *Server) listProducts(c echo.Context) error {
 	ps, err := s.svc.ListProducts(c.Request().Context())
 	if err != nil {

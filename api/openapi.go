@@ -131,6 +131,9 @@ func openAPIDocument() obj {
 		"/v1/orgs": obj{
 			"post": op("createOrg", "Create an organisation under a parent in the caller's scope.", reviewRoles,
 				[]obj{idempotencyHeader}, "NewOrg", createResponses("Org")),
+			"get": op("listOrgs", "List the organisations directly under a parent (the roots without one) that lie in the caller's scope.", allRoles,
+				[]obj{queryParam("parent", "Parent organisation id; absent: the roots.", obj{"type": "integer", "format": "int64"})}, "",
+				obj{"200": jsonResponse("Organisations, by region code.", "OrgList"), "400": problem("Bad parent (validation).")}),
 		},
 		"/v1/orgs/{id}": obj{"get": op("getOrg", "Get an organisation.", allRoles, []obj{idParam("Organisation")}, "",
 			obj{"200": jsonResponse("The organisation.", "Org"), "404": problem("Not found or out of scope (not-found).")})},
@@ -208,6 +211,7 @@ func openAPIDocument() obj {
 			"kind": enum("Card kind.", "debit", "credit"), "org_id": integer("Organisation whose subtree may apply."),
 		}},
 		"ProductList": object(nil, obj{"items": arrayOf(ref("Product"))}),
+		"OrgList":     object(nil, obj{"items": arrayOf(ref("Org"))}),
 		"NewVolunteer": object([]string{"name", "id_number", "phone", "org_id", "clothing_size"}, obj{
 			"name": str("Legal name (UTF-8)."), "id_type": enum("Identity document type; default resident_id.", "resident_id", "passport", "hk_macau_permit", "taiwan_permit"),
 			"id_number": str("Resident ID (GB 11643-1999) or document number."), "phone": str("Mobile phone."),

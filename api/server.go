@@ -175,6 +175,7 @@ func (s *Server) routes() {
 	auth := s.authenticate()
 	idem := s.idempotency()
 	v1.POST("/orgs", s.createOrg, auth, allow(pa, oa), idem)
+	v1.GET("/orgs", s.listOrgs, auth, allow(pa, oa, bs, tm, pf))
 	v1.GET("/orgs/:id", s.getOrg, auth, allow(pa, oa, bs, tm, pf))
 	v1.GET("/products", s.listProducts, auth, allow(pa, oa, bs, tm, pf))
 	v1.POST("/volunteers", s.createVolunteer, auth, allow(pa, oa, bs, pf), idem)
