@@ -53,7 +53,7 @@ Fault injection, for testing terminals:
                      the image D later instead of exiting
 
 Requires the packages pcscd and vsmartcard-vpcd.`,
-		Example: `  volcard card-sim --vpcd 127.0.0.1:35963 --image testdata/cards/debit.json
+		Example: `  volcard card-sim --vpcd 127.0.0.1:35963 --image testdata/cards/default.json
   volcard card-sim --image card.json --remove-after 4 --reinsert 2s
   volcard card-sim --image card.json --delay 200ms --fail 0020=6983`,
 		Args: cobra.NoArgs,

@@ -53,6 +53,8 @@ configuration variables (VOLCARD_*).`,
 }
 
 func main() {
+	// A bad flag is a usage error (exit 2), on every subcommand.
+	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withExit(exitUsage, err) })
 	if err := rootCmd.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "volcard:", err)
 		var ee *exitError

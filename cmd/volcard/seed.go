@@ -23,9 +23,10 @@ func newSeedCmd() *cobra.Command {
 		Use:   "seed --demo [--volunteers N]",
 		Short: "Load demonstration data (Guangdong cities, universities, banks, products, branches)",
 		Long: `seed --demo loads Guangdong's 21 prefecture-level cities (GB/T 2260 codes,
-2016 year-end resident population from the Guangdong Statistical Yearbook
-2017), Meizhou's counties, a few universities, the partner banks (BOC, CEB,
-CCB, PSBC), the card products and one branch with a contact per city and bank.
+approximate 2016 year-end resident populations, not yet checked against the
+Guangdong Statistical Yearbook 2017), Meizhou's counties, a few universities,
+the partner banks (BOC, CEB, CCB, PSBC), the card products and one branch with
+a contact per city and bank.
 It migrates first and is idempotent: running it again changes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -1,8 +1,19 @@
 package seed
 
-// PopulationYear is the year the resident populations refer to: year-end
-// 2016 resident population (年末常住人口), as published in the Guangdong
-// Statistical Yearbook 2017 (广东统计年鉴2017), in units of 10,000 people.
+// PopulationYear is the year the resident populations are meant to refer
+// to: year-end 2016 resident population (年末常住人口), the figures of the
+// Guangdong Statistical Yearbook 2017 (广东统计年鉴2017, table 3-3), in units
+// of 10,000 people.
+//
+// Provenance: none of the 21 city figures below nor the province total has
+// been checked against the Yearbook itself; a search of public pages found
+// the Yearbook's population tables only with their values hidden. Only
+// Guangzhou's 1,404.35 appears in an independent (non-official) list. The
+// 21 city figures add up to 10,993.05, not to the province total 10,999.00,
+// so some of them are off by a few units of 10,000. Treat them all as
+// approximate demo figures, good enough for rates to the nearest percent,
+// and replace them with the official table (Service.SetOrgFigures) before
+// the targets report is used for real.
 const PopulationYear = 2016
 
 // City is a prefecture-level city of Guangdong.
@@ -10,8 +21,9 @@ type City struct {
 	Code   string // GB/T 2260
 	Name   string
 	NameEN string
-	// Population10k is the 2016 year-end resident population in units of
-	// 10,000 people, times 100 (140435 = 1,404.35 × 10,000 people).
+	// Population10k is the (approximate, see PopulationYear) 2016 year-end
+	// resident population in units of 10,000 people, times 100 (140435 =
+	// 1,404.35 × 10,000 people).
 	Population10k int64
 }
 
@@ -19,12 +31,15 @@ type City struct {
 func (c City) People() int64 { return c.Population10k * 100 }
 
 // ProvincePopulation10k is Guangdong's 2016 year-end resident population
-// (10,999.00 × 10,000), same unit as City.Population10k.
+// (10,999.00 × 10,000; not checked against the Yearbook, see
+// PopulationYear), same unit as City.Population10k. The cities below add up
+// to 1099305, not to this.
 const ProvincePopulation10k = 1099900
 
 // Cities are Guangdong's 21 prefecture-level cities in GB/T 2260 order with
-// their 2016 year-end resident populations (Guangdong Statistical Yearbook
-// 2017, 10,000 people).
+// approximate 2016 year-end resident populations (10,000 people): the
+// figures intended are those of the Guangdong Statistical Yearbook 2017, but
+// none is confirmed against it (see PopulationYear).
 var Cities = []City{
 	{"440100", "广州市", "Guangzhou", 140435},
 	{"440200", "韶关市", "Shaoguan", 29315},
