@@ -68,7 +68,7 @@ back in and rerun: the application is not issued).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.server, "server", "http://127.0.0.1:8080", "volcard server URL")
+	f.StringVar(&o.server, "server", envOr("VOLCARD_SERVER", "http://127.0.0.1:8080"), "volcard server URL (VOLCARD_SERVER)")
 	f.StringVar(&o.token, "token", "", "bank_staff token (env VOLCARD_TOKEN)")
 	f.StringVar(&o.reader, "reader", "", "reader name as listed by \"volcard readers\" (default: the only or first reader)")
 	f.StringVar(&o.branch, "branch", "", "branch recorded with each card")
