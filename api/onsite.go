@@ -264,7 +264,7 @@ func (s *Server) uploadRoster(c echo.Context) error {
 	if rep.Rejected > 0 {
 		out.RejectedURL = "/v1/onsite-sessions/" + strconv.FormatInt(id, 10) + "/rejected.csv"
 	}
-	reveal := actor.Role == issuance.RoleBankStaff
+	reveal := revealRosterPII(actor)
 	for _, r := range rep.Results {
 		if only == "rejected" && r.Status != issuance.RowRejected {
 			continue
@@ -302,7 +302,7 @@ func (s *Server) rejectedCSV(c echo.Context) error {
 	if err != nil {
 		return onsiteError(err)
 	}
-	reveal := actor.Role == issuance.RoleBankStaff
+	reveal := revealRosterPII(actor)
 	rj := make([]roster.Reject, len(rows))
 	for i, r := range rows {
 		idn, ph := r.IDNumber.Masked(), r.Phone.Masked()

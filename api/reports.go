@@ -469,11 +469,10 @@ type contactRowResponse struct {
 	LiaisonPhone     string `json:"liaison_phone"`
 }
 
-// contactPhone shows a contact phone in full to roles that may see personal
-// data (province admin, bank staff arranging on-site sessions), masked to
-// everyone else.
+// contactPhone shows a contact phone in full to bank staff arranging
+// on-site sessions, masked to everyone else (see revealContactPhones).
 func contactPhone(a issuance.Actor, p pii.Secret) string {
-	if issuance.CanSeePII(a.Role) {
+	if revealContactPhones(a) {
 		return p.Reveal()
 	}
 	return p.Masked()
@@ -496,7 +495,7 @@ func (s *Server) reportContacts(c echo.Context) error {
 	out := struct {
 		PhonesMasked bool                 `json:"phones_masked"`
 		Rows         []contactRowResponse `json:"rows"`
-	}{PhonesMasked: !issuance.CanSeePII(actor.Role), Rows: make([]contactRowResponse, 0, len(orgs))}
+	}{PhonesMasked: !revealContactPhones(actor), Rows: make([]contactRowResponse, 0, len(orgs))}
 	for _, o := range orgs {
 		out.Rows = append(out.Rows, contactRowResponse{OrgID: o.ID, Name: o.Name, Kind: string(o.Kind),
 			RegionCode: o.RegionCode, ResponsibleName: o.Responsible.Name,

@@ -157,18 +157,32 @@ func TestReportsAPI(t *testing.T) {
 			require.EqualValues(t, 1, c.Rows[0].Sizes["XL"])
 		})
 
-		t.Run("contacts masked unless the role may see them", func(t *testing.T) {
+		t.Run("contact phones shown to coordinating staff", func(t *testing.T) {
+			// One policy (api/mask.go): the staff who coordinate the
+			// programme (bank staff, province and org admins) see contact
+			// phones in full; other roles may not read the report at all.
+			require.Equal(t, http.StatusForbidden, h.do(http.MethodGet, "/v1/reports/contacts", "platform", nil).status)
 			for _, tc := range []struct {
 				token, responsible, liaison string
+				phonesMasked                bool
 			}{
-				{"admin", "13912345678", "020-84112233"},
-				{"gz", "139****5678", pii.Phone("020-84112233").Masked()},
+				{"boc", "13912345678", "020-84112233", false},
+				{"admin", "13912345678", "020-84112233", false},
+				{"gz", "13912345678", "020-84112233", false},
 			} {
 				t.Run(tc.token, func(t *testing.T) {
-					var c struct{ Rows []contactRowResponse }
+					var c struct {
+						PhonesMasked bool `json:"phones_masked"`
+						Rows         []contactRowResponse
+					}
 					r := h.do(http.MethodGet, "/v1/reports/contacts", tc.token, nil)
 					require.Equal(t, http.StatusOK, r.status, string(r.body))
 					r.json(t, &c)
+					require.Equal(t, tc.phonesMasked, c.PhonesMasked)
+					csv := h.do(http.MethodGet, "/v1/reports/contacts?format=csv", tc.token, nil)
+					require.Equal(t, http.StatusOK, csv.status, string(csv.body))
+					require.Equal(t, tc.phonesMasked, !strings.Contains(string(csv.body), "13912345678"),
+						"the CSV follows the same rule")
 					var uni *contactRowResponse
 					for i := range c.Rows {
 						if c.Rows[i].Kind == "university" {

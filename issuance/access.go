@@ -5,17 +5,6 @@ import (
 	"fmt"
 )
 
-// CanSeePII reports whether responses for this role may show ID numbers and
-// phones unmasked: province admins, bank staff (identity checks at the
-// branch) and the platform integration. Everyone else sees masked values.
-func CanSeePII(r Role) bool {
-	switch r {
-	case RoleProvinceAdmin, RoleBankStaff, RolePlatform, RoleSystem:
-		return true
-	}
-	return false
-}
-
 func requireRole(a Actor, roles ...Role) error {
 	for _, r := range roles {
 		if a.Role == r {

@@ -130,7 +130,7 @@ func (s *Service) ClothingOrders(ctx context.Context, a Actor, orgID int64) ([]C
 
 // Contacts returns the cities, counties and universities of the subtree of
 // orgID (0: the actor's) with their responsible person and liaison, phones
-// decrypted: the caller masks them unless CanSeePII(actor role). Roles:
+// decrypted: the caller masks them (the API's policy, api/mask.go). Roles:
 // province_admin, org_admin, bank_staff.
 func (s *Service) Contacts(ctx context.Context, a Actor, orgID int64) ([]Org, error) {
 	rs, root, _, err := s.reportPrelude(ctx, a, orgID, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem)

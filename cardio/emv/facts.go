@@ -261,6 +261,14 @@ func (t Track2) String() string {
 	return t.PAN.String() + "D****"
 }
 
+// GoString returns the masked track (for %#v): the discretionary data is
+// never printed.
+func (t Track2) GoString() string { return "emv.Track2(" + t.String() + ")" }
+
+// Format prints the masked track for every verb, so that %#v and %+v never
+// show the discretionary data.
+func (t Track2) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
+
 // Discretionary returns the discretionary data in clear. Do not log it.
 func (t Track2) Discretionary() string { return t.discretionary }
 

@@ -168,8 +168,25 @@ func TestServeNoDriver(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
 	errc := make(chan error, 1)
 	go func() { errc <- vpcd.Serve(ctx, addr, &echoCard{}, quiet, vpcd.WithRetryInterval(time.Millisecond)) }()
+	// Let Serve fail to connect a few times, then start the driver: Serve
+	// must have kept trying and now connect (it does not give up while
+	// pcscd is not running).
+	time.Sleep(20 * time.Millisecond)
+	select {
+	case err := <-errc:
+		t.Fatalf("Serve returned while no driver listened: %v", err)
+	default:
+	}
+	drv, err := net.Listen("tcp", addr)
+	require.NoError(t, err)
+	defer drv.Close()
+	require.NoError(t, drv.(*net.TCPListener).SetDeadline(time.Now().Add(10*time.Second)))
+	conn, err := drv.Accept()
+	require.NoError(t, err, "Serve never connected once the driver listened")
+	conn.Close()
 	cancel()
 	require.NoError(t, <-errc)
 }

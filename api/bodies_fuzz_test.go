@@ -1,0 +1,67 @@
+package api
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/volcard/volcard/issuance/store/storetest"
+)
+
+// FuzzOtherBodies posts arbitrary JSON bodies to every JSON route that the
+// per-route fuzz targets (FuzzCreate*Body, FuzzTapPayload) do not cover:
+// on-site sessions and queue marks, activities, offers, card blocks,
+// benefit checks, service hours and corrections. Each answer must be a
+// 2xx or a 4xx problem document, never a 5xx or a panic; a refusal never
+// echoes an ID number or PAN from the body. The route is chosen by the
+// first fuzz argument.
+func FuzzOtherBodies(f *testing.F) {
+	h := newCheckinHarness(f, storetest.SQLite(f))
+	now := time.Now().UTC()
+	type route struct{ path, token, seed string }
+	routes := []route{
+		{"/v1/onsite-sessions", "admin", fmt.Sprintf(`{"org_id":%d,"site":"嘉应学院","date":"2026-12-01","expected_count":40,"product":"GD-RV-BOC"}`, h.meizhou.ID)},
+		{"/v1/onsite-sessions/1/queue/1", "admin", `{"state":"skipped","note":"no card"}`},
+		{"/v1/activities", "mz", fmt.Sprintf(`{"org_id":%d,"title":"植树","site":"梅江","starts_at":%q,"ends_at":%q}`,
+			h.meizhou.ID, now.Format(time.RFC3339), now.Add(time.Hour).Format(time.RFC3339))},
+		{"/v1/offers", "admin", fmt.Sprintf(`{"org_id":%d,"tier":"card_holder","title":"免费体检","description":"每年一次"}`, h.meizhou.ID)},
+		{"/v1/cards/block", "admin", `{"pan":"6216610000000000018","reason":"lost"}`},
+		{"/v1/benefits/check", "admin", `{"challenge_id":"x","card":{"pan":"6216610000000000018"}}`},
+		{fmt.Sprintf("/v1/volunteers/%d/service-hours", h.holder.ID), "mz", `{"hours":3,"reason":"补录","year":2026}`},
+		{"/v1/attendances/1/correction", "mz", fmt.Sprintf(`{"in_at":%q,"out_at":%q,"reason":"忘记签退"}`,
+			now.Add(-2*time.Hour).Format(time.RFC3339), now.Format(time.RFC3339))},
+		{"/v1/terminals/challenge", "terminal", `{}`},
+	}
+	for i, r := range routes {
+		f.Add(uint8(i), []byte(r.seed))
+		for _, s := range []string{``, `{}`, `null`, `[]`, `{"a":1}{}`, `{"pan":"6216610000000000018x"}`,
+			`{"id_number":"44140219950615123X"}`, strings.Repeat("[", 3000)} {
+			f.Add(uint8(i), []byte(s))
+		}
+	}
+	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
+		r := routes[int(which)%len(routes)]
+		req := httptest.NewRequest(http.MethodPost, r.path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+h.tokens[r.token])
+		rec := httptest.NewRecorder()
+		h.srv.ServeHTTP(rec, req)
+		if rec.Code >= 500 || rec.Code < 200 {
+			t.Fatalf("%s: status %d: %s", r.path, rec.Code, rec.Body)
+		}
+		if rec.Code >= 400 {
+			if rec.Header().Get("Content-Type") != ProblemContentType {
+				t.Fatalf("%s: status %d without problem+json", r.path, rec.Code)
+			}
+			for _, secret := range []string{"6216610000000000018", "44140219950615123X"} {
+				if bytes.Contains(body, []byte(secret)) && strings.Contains(rec.Body.String(), secret) {
+					t.Fatalf("%s: the problem repeats %s: %s", r.path, secret, rec.Body)
+				}
+			}
+		}
+	})
+}
