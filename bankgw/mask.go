@@ -3,7 +3,9 @@ package bankgw
 import (
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/moov-io/iso8583"
@@ -89,4 +91,31 @@ func logMessage(msg *iso8583.Message) slog.Value {
 		}
 	}
 	return slog.GroupValue(attrs...)
+}
+
+// reLongDigits matches what may be a PAN, an ID number (17 digits and a
+// check character) or a phone: 11 or more digits in a row.
+var reLongDigits = regexp.MustCompile(`[0-9]{11,}[0-9Xx]?`)
+
+// maxDeclineReason bounds the bank's decline text kept in a DeclinedError.
+const maxDeclineReason = 120
+
+// declineReason turns the bank's free decline text (field 48 RT) into the
+// Reason of a DeclinedError. The text comes from outside and ends up in
+// logs and in the stored error of an outbox row, so it is cleaned: control
+// characters are dropped, runs of 11 or more digits (a PAN, ID number or
+// phone the bank may have quoted) are replaced by stars, and it is cut to
+// maxDeclineReason runes.
+func declineReason(text string) string {
+	text = strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, text)
+	text = reLongDigits.ReplaceAllStringFunc(text, func(s string) string { return strings.Repeat("*", len(s)) })
+	if utf8.RuneCountInString(text) > maxDeclineReason {
+		text = string([]rune(text)[:maxDeclineReason])
+	}
+	return text
 }

@@ -202,7 +202,10 @@ func TestPrivateData(t *testing.T) {
 }
 
 func seedFrames(f *testing.F) {
-	files, _ := filepath.Glob(filepath.Join("testdata", "*.hex"))
+	files, err := filepath.Glob(filepath.Join("testdata", "*.hex"))
+	if err != nil || len(files) == 0 {
+		f.Fatalf("no seed frames testdata/*.hex: %v", err)
+	}
 	for _, p := range files {
 		b, err := os.ReadFile(p)
 		if err != nil {

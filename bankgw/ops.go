@@ -208,7 +208,7 @@ func (c *Client) fileUpdate(ctx context.Context, op string, code FileUpdateCode,
 	if rc != CodeApproved {
 		reason := CodeReason(rc)
 		if text != "" {
-			reason = text
+			reason = declineReason(text)
 		}
 		return ApplicationResult{}, &ExchangeError{Op: op, Trace: tr, Err: &DeclinedError{Code: rc, Reason: reason}}
 	}
