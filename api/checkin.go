@@ -100,7 +100,7 @@ func (s *Server) EnableCheckin(ck *issuance.Checkin) error {
 	e.POST("/v1/attendances/:id/correction", h.correct, auth, allow(pa, oa), idem)
 	e.GET("/v1/orgs/:id/member-hours", h.memberHours, auth, allow(pa, oa))
 	e.POST("/v1/offers", h.createOffer, auth, allow(pa, oa), idem)
-	e.POST("/v1/cards/block", h.blockCard, auth, allow(pa, oa, bs))
+	e.POST("/v1/cards/block", h.blockCard, auth, allow(pa, oa, bs), idem)
 	e.POST("/v1/benefits/check", h.benefits, auth, allow(tm, pf, pa, oa))
 
 	var doc map[string]any
@@ -410,7 +410,25 @@ func (h *checkin) blockCard(c echo.Context) error {
 		return err
 	}
 	actor, _ := actorFrom(c)
-	if err := h.ck.BlockCard(c.Request().Context(), actor, req.PAN, req.Reason); err != nil {
+	ctx := c.Request().Context()
+	// A card the bank issued (in the caller's scope) is blocked at the bank
+	// like POST /v1/cards/{id}/block; any other card only at check-in.
+	d, err := h.s.svc.CardByPAN(ctx, actor, req.PAN)
+	switch {
+	case err == nil:
+		d, written, err := h.s.svc.RequestCardChange(ctx, actor,
+			issuance.CardChangeRequest{CardID: d.ID, Change: issuance.CardChangeBlock, Reason: req.Reason})
+		if err != nil {
+			return cardError(err)
+		}
+		if written {
+			return c.JSON(http.StatusAccepted, toCard(d))
+		}
+		return c.JSON(http.StatusOK, toCard(d))
+	case !errors.Is(err, issuance.ErrNotFound) && !errors.Is(err, issuance.ErrInvalid):
+		return err
+	}
+	if err := h.ck.BlockCard(ctx, actor, req.PAN, req.Reason); err != nil {
 		return checkinError(err)
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -492,8 +510,15 @@ func checkinPaths() obj {
 		"/v1/offers": obj{"post": op("createOffer", "Attach an offer to a benefit tier for an organisation's subtree.", admins,
 			[]obj{idempotencyHeader}, "NewOffer", obj{"201": jsonResponse("Created.", "Offer"),
 				"404": problem("Organisation not found or out of scope (not-found).")})},
-		"/v1/cards/block": obj{"post": op("blockCard", "Block a card (lost, stolen, replaced) by PAN; only its token is stored.",
-			[]string{"province_admin", "org_admin", "bank_staff"}, nil, "BlockCard", obj{"204": obj{"description": "Blocked."}})},
+		"/v1/cards/block": obj{"post": op("blockCard", "Block a card (lost, stolen) by PAN. A card the bank issued (in the caller's scope) is "+
+			"blocked at the bank like POST /v1/cards/{id}/block (202 or 200 with the card); any other card is blocked at check-in only "+
+			"(204; only its token is stored).",
+			[]string{"province_admin", "org_admin", "bank_staff"}, []obj{idempotencyHeader}, "BlockCard", obj{
+				"200": jsonResponse("A bank card whose block is already pending or done.", "Card"),
+				"202": jsonResponse("A bank card: the block is on its way to the bank (state block_pending).", "Card"),
+				"204": obj{"description": "Blocked at check-in."},
+				"409": problem("A bank card that cannot be blocked now (illegal-transition)."),
+			})},
 		"/v1/benefits/check": obj{"post": benefitsOp},
 	}
 }

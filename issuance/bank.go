@@ -139,6 +139,9 @@ const (
 	BankCardActive    BankCardState = "active"
 	BankCardBlocked   BankCardState = "blocked"
 	BankCardCancelled BankCardState = "cancelled"
+	// BankCardReplaced is a card the bank replaced by a newer one (a
+	// replacement after loss): it can never be used again.
+	BankCardReplaced BankCardState = "replaced"
 )
 
 // Card is a card the bank issued for an application. The clear PAN is
@@ -157,8 +160,19 @@ type Card struct {
 	PSN           string
 	BankReference string
 	State         BankCardState
-	CreatedAt     time.Time
-	ActivatedAt   time.Time
+	// ReplaceSeq is the bank's replacement sequence (RS) that issued the
+	// card: 0 for the application's first card, 1–99 for replacements.
+	ReplaceSeq int
+	// PendingChange is the status change sent to the bank and not yet
+	// confirmed ("" when none); State changes only when the bank confirms.
+	PendingChange CardChange
+	// BlockReason is the reason given for the last block or replacement.
+	BlockReason string
+	// ReplacedBy is the card that replaced this one (0 when none).
+	ReplacedBy  int64
+	CreatedAt   time.Time
+	ActivatedAt time.Time
+	UpdatedAt   time.Time
 }
 
 // Spending is a card spending advice, kept for the donation-rebate report.
@@ -182,14 +196,16 @@ type Spending struct {
 // issuance/store implements it; the Service finds it on its Store by type
 // assertion.
 type IssuedCardRepo interface {
-	// CreateCard inserts c and sets c.ID; a second card for an application
-	// is a *ConflictError ("card").
+	// CreateCard inserts c and sets c.ID; a second current (not replaced)
+	// card for an application is a *ConflictError ("card").
 	CreateCard(ctx context.Context, c *Card) error
-	// GetCardByApplication returns the application's card or ErrNotFound.
+	// GetCardByApplication returns the application's current card (the one
+	// not replaced) or ErrNotFound.
 	GetCardByApplication(ctx context.Context, applicationID int64) (Card, error)
 	// GetCardByToken returns the card with this PAN token or ErrNotFound.
 	GetCardByToken(ctx context.Context, token []byte) (Card, error)
-	// ActivateCard sets the card active (idempotent).
+	// ActivateCard sets an issued card active (idempotent; a blocked,
+	// replaced or cancelled card is left as it is).
 	ActivateCard(ctx context.Context, id int64, at time.Time) error
 	// RecordSpending inserts sp unless one with its RRN and kind exists;
 	// it reports whether it inserted.
@@ -473,6 +489,9 @@ func (s *Service) RecordCardActivation(ctx context.Context, ref CardRef) error {
 		}
 		if err := cards.ActivateCard(ctx, c.ID, s.clock.Now()); err != nil {
 			return err
+		}
+		if c.State != BankCardIssued && c.State != BankCardActive {
+			return nil // a blocked, replaced or cancelled card does not move its application
 		}
 		app, err := s.store.GetApplication(ctx, c.ApplicationID, Scope{})
 		if err != nil {

@@ -176,6 +176,10 @@ type Checkin struct {
 	cfg CheckinConfig
 
 	activities sync.Map // id → Activity; activities do not change once created
+
+	// lookup reads a tap's card, holder and open attendance at once; nil
+	// when the store cannot or a custom CheckinConfig.Cards is set.
+	lookup TapLookupRepo
 }
 
 // NewCheckin returns the check-in service over svc, whose store must
@@ -224,17 +228,20 @@ func NewCheckin(svc *Service, cfg CheckinConfig) (*Checkin, error) {
 	if cfg.Location == nil {
 		cfg.Location = time.FixedZone("CST", 8*3600)
 	}
+	var lookup TapLookupRepo
 	if cfg.Cards == nil {
 		if repo, ok := svc.store.(IssuedCardRepo); ok {
 			cfg.Cards = issuedCards{svc: svc, repo: repo}
+			lookup, _ = svc.store.(TapLookupRepo)
 		}
 	}
-	return &Checkin{svc: svc, st: st, cfg: cfg}, nil
+	return &Checkin{svc: svc, st: st, cfg: cfg, lookup: lookup}, nil
 }
 
 // issuedCards is the CardDirectory over the bank-issued cards table: a
-// card's holder is its application's volunteer; blocked and cancelled
-// cards are blocked.
+// card's holder is its application's volunteer; a card that is blocked,
+// replaced or cancelled, or whose block or replacement is pending at the
+// bank, is blocked (CardRefused).
 type issuedCards struct {
 	svc  *Service
 	repo IssuedCardRepo
@@ -252,7 +259,7 @@ func (d issuedCards) CardByPANToken(ctx context.Context, token []byte) (CardBind
 	}
 	b := CardBinding{PANToken: token, VolunteerID: app.VolunteerID, PANLast4: c.LastFour, Status: CardActive,
 		CreatedAt: c.CreatedAt}
-	if c.State == BankCardBlocked || c.State == BankCardCancelled {
+	if CardRefused(c.State, c.PendingChange) {
 		b.Status = CardBlocked
 	}
 	return b, nil
@@ -322,11 +329,43 @@ type TapRepo interface {
 	CreateAttendance(ctx context.Context, a *Attendance) error
 	// UpdateAttendance writes InAt, OutAt, Minutes, Year and Corrected.
 	UpdateAttendance(ctx context.Context, a Attendance) error
+	// RecordTap writes a tap together with its attendance, in one
+	// statement where the database allows: for a check-in it inserts a as
+	// CreateAttendance does (setting a.ID); for a check-out it writes a's
+	// OutAt and Minutes provided a is still open, else it fails with a
+	// *ConflictError What "open_attendance". It then inserts t with
+	// AttendanceID a.ID as CreateTap does (setting t.ID).
+	RecordTap(ctx context.Context, a *Attendance, checkOut bool, t *TapRecord) error
 	// GetAttendance returns an attendance whose activity org lies in sc.
 	GetAttendance(ctx context.Context, id int64, sc Scope) (Attendance, error)
 	// ListAttendances returns a volunteer's attendances, newest first,
 	// with the activity title and site.
 	ListAttendances(ctx context.Context, volunteerID int64, limit int) ([]AttendanceView, error)
+}
+
+// TapLookup is what deciding a tap needs to know about a card, read in
+// one go: its issued-card entry, its check-in binding, its holder and the
+// holder's open attendance at the activity.
+type TapLookup struct {
+	// Directory is the card as the issued-cards directory knows it (as
+	// CardDirectory.CardByPANToken returns it), nil when not issued.
+	Directory *CardBinding
+	// Binding is the check-in card binding, nil when there is none.
+	Binding *CardBinding
+	// Volunteer is the holder named by Directory, else by Binding; nil
+	// when neither names one.
+	Volunteer *Volunteer
+	// Open is Volunteer's attendance at the activity that has no
+	// check-out yet, nil when there is none.
+	Open *Attendance
+}
+
+// TapLookupRepo is an optional capability of a CheckinStore that also
+// holds the issued cards: it reads a TapLookup in one round trip instead
+// of one per question. Checkin uses it when CheckinConfig.Cards is left to
+// its default.
+type TapLookupRepo interface {
+	LookupTap(ctx context.Context, panToken []byte, activityID int64) (TapLookup, error)
 }
 
 // HoursRepo keeps the service-hour totals incrementally.

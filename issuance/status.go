@@ -35,7 +35,11 @@ var transitions = map[Status][]Status{
 	StatusBankPending:  {StatusBankApproved, StatusBankDeclined},
 	StatusBankApproved: {StatusPersonalized},
 	StatusPersonalized: {StatusIssued},
-	StatusIssued:       {StatusActivated},
+	// issued/activated → bank_approved: the bank replaced the card (lost,
+	// stolen, damaged); the replacement is personalized and handed over
+	// like the first card (see Service.RecordCardStatusChange).
+	StatusIssued:    {StatusActivated, StatusBankApproved},
+	StatusActivated: {StatusBankApproved},
 }
 
 // Valid reports whether s is a known status.

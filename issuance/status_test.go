@@ -21,6 +21,8 @@ func TestStateMachine(t *testing.T) {
 		{issuance.StatusBankApproved, issuance.StatusPersonalized}: true,
 		{issuance.StatusPersonalized, issuance.StatusIssued}:       true,
 		{issuance.StatusIssued, issuance.StatusActivated}:          true,
+		{issuance.StatusIssued, issuance.StatusBankApproved}:       true, // card replaced
+		{issuance.StatusActivated, issuance.StatusBankApproved}:    true, // card replaced
 	}
 	for _, from := range issuance.Statuses {
 		for _, to := range issuance.Statuses {

@@ -2,8 +2,11 @@
 // without a configured bank: it speaks docs/bank-interface.md over TCP
 // (moov-io/iso8583-connection's server), keeps its own ledger of
 // applications and cards (PANs from the product BIN, Luhn-valid), never
-// issues a second card for one application number, declines applicants on a
-// deny list or under 16, can push 0220 advices, and injects faults that can
+// issues a second card for one application number, applies status changes
+// (activate, block, unblock, replace with a new PAN) and answers a repeat of
+// a change from its record of the original without acting twice, declines
+// applicants on a deny list or under 16, can push 0220 advices, and injects
+// faults that can
 // be switched at run time (latency, dropped connection, no answer, garbage
 // frame, late answer, duplicate answer).
 package banksim

@@ -33,6 +33,10 @@ type CardRecord struct {
 	ApplicationNumber string
 	// ReplaceSeq is the RS that issued this card (0 for the first card).
 	ReplaceSeq int
+	// Changes counts the status changes the bank made to this card
+	// (activate, block, unblock, replace); repeats of a request and
+	// requests for the state the card is already in do not count.
+	Changes int
 	// before is the state before a block, restored by unblock.
 	before bankgw.CardState
 }
@@ -113,4 +117,18 @@ func LuhnValid(pan string) bool {
 		}
 	}
 	return luhnDigit(pan[:len(pan)-1]) == pan[len(pan)-1]
+}
+
+// SetCardState sets the state of an application's current card, as an
+// operator at the bank would (for tests of refusals). An unknown
+// application, or one without a card, is ErrUnknownApplication.
+func (s *Sim) SetCardState(applicationNumber string, st bankgw.CardState) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	app, ok := s.apps[applicationNumber]
+	if !ok || app.PAN == "" {
+		return fmt.Errorf("banksim: application %q: %w", applicationNumber, ErrUnknownApplication)
+	}
+	s.cards[app.PAN].State = st
+	return nil
 }

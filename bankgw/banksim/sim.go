@@ -24,6 +24,9 @@ var (
 	ErrNoClient = errors.New("banksim: no signed-on client connected")
 	// ErrInvalidConfig means a Config failed validation.
 	ErrInvalidConfig = errors.New("banksim: invalid configuration")
+	// ErrUnknownApplication means the ledger has no card for that
+	// application number.
+	ErrUnknownApplication = errors.New("banksim: unknown application")
 )
 
 // Config configures a Sim; zero values take the documented defaults.
@@ -37,6 +40,11 @@ type Config struct {
 	ProductBINs map[string]string
 	// PANLength is the PAN length, 16–19. Default 19.
 	PANLength int
+	// FirstCardSeq is the account sequence of the first card issued (a
+	// PAN is the BIN, the sequence zero-filled and the Luhn digit); later
+	// cards count up from it. Default 1. Tests use it to issue the PAN of
+	// a software card image.
+	FirstCardSeq int
 	// DenyIDs are ID numbers declined with 62.
 	DenyIDs []string
 	// MinAge is the minimum applicant age. Default 16.
@@ -89,6 +97,7 @@ type Sim struct {
 	apps      map[string]Application
 	cards     map[string]*CardRecord
 	journal   map[string]journalEntry
+	answers   map[string]answer
 	reversals []string
 	reversed  map[string]bool
 	seq       int
@@ -114,6 +123,14 @@ type journalEntry struct {
 	prevCode string
 }
 
+// answer is the recorded answer to a change request, by matching key: a
+// repeat (0301) or duplicate of the request is answered the same way and
+// never acted on twice (docs/bank-interface.md sections 7.1 and 9).
+type answer struct {
+	code string
+	pan  string
+}
+
 // New validates cfg and returns a Sim; Start listens.
 func New(cfg Config) (*Sim, error) {
 	if cfg.BIN == "" {
@@ -124,6 +141,12 @@ func New(cfg Config) (*Sim, error) {
 	}
 	if cfg.MinAge == 0 {
 		cfg.MinAge = 16
+	}
+	if cfg.FirstCardSeq < 0 {
+		return nil, fmt.Errorf("first card sequence %d: %w", cfg.FirstCardSeq, ErrInvalidConfig)
+	}
+	if cfg.FirstCardSeq > 0 {
+		cfg.FirstCardSeq-- // issue increments before use
 	}
 	if cfg.TerminalID == "" {
 		cfg.TerminalID = "BANKSIM1"
@@ -156,7 +179,9 @@ func New(cfg Config) (*Sim, error) {
 		apps:     map[string]Application{},
 		cards:    map[string]*CardRecord{},
 		journal:  map[string]journalEntry{},
+		answers:  map[string]answer{},
 		reversed: map[string]bool{},
+		seq:      cfg.FirstCardSeq,
 		conns:    map[*connection.Connection]*peer{},
 		stats:    map[string]int{},
 	}
@@ -416,7 +441,17 @@ func (s *Sim) fileUpdate(p *peer, msg *iso8583.Message) any {
 		}
 		return finish(bankgw.CodeApproved, s.cards[app.PAN])
 	case bankgw.FileChange:
+		if a, ok := s.answers[key]; ok {
+			return finish(a.code, s.cards[a.pan])
+		}
 		code, card := s.change(an, pd, m.PAN, key)
+		if code != bankgw.CodeFormatError {
+			a := answer{code: code}
+			if card != nil {
+				a.pan = card.PAN
+			}
+			s.answers[key] = a
+		}
 		return finish(code, card)
 	default:
 		return finish(bankgw.CodeInvalidTxn, nil)
@@ -527,6 +562,7 @@ func (s *Sim) change(an string, pd bankgw.PrivateData, pan, key string) (string,
 			entry.changed = false
 		case bankgw.CardIssued:
 			card.State = bankgw.CardActive
+			card.Changes++
 		default:
 			return bankgw.CodeNotPermitted, card
 		}
@@ -536,6 +572,7 @@ func (s *Sim) change(an string, pd bankgw.PrivateData, pan, key string) (string,
 			entry.changed = false
 		case bankgw.CardIssued, bankgw.CardActive:
 			card.before, card.State = before, bankgw.CardBlocked
+			card.Changes++
 		default:
 			return bankgw.CodeNotPermitted, card
 		}
@@ -544,6 +581,7 @@ func (s *Sim) change(an string, pd bankgw.PrivateData, pan, key string) (string,
 			return bankgw.CodeNotPermitted, card
 		}
 		card.State = card.before
+		card.Changes++
 	case bankgw.StatusReplace:
 		seq, err := strconv.Atoi(pd[bankgw.TagReplaceSeq])
 		if err != nil || seq < 1 || seq > 99 {
@@ -567,6 +605,7 @@ func (s *Sim) change(an string, pd bankgw.PrivateData, pan, key string) (string,
 			return bankgw.CodeNotPermitted, card
 		}
 		card.State = bankgw.CardReplaced
+		card.Changes++
 		nc := s.issue(an, app.Product, seq)
 		app.PAN = nc.PAN
 		s.apps[an] = app

@@ -14,4 +14,11 @@
 // and duplicate 0310/0430 are applied idempotently by application number
 // and trace (Handlers.LateResponse); 0220 advices are stored idempotently
 // (Handlers.Advice).
+//
+// Status changes (rows of kind status_change: block, unblock, replace a
+// card, written by issuance.Service.RequestCardChange) are idempotent at the
+// bank, so they are never reversed: without an answer they are repeated as
+// 0301 with the same trace until the bank answers; its approval changes the
+// card (and, for a replacement, stores the new card) in the transaction that
+// resolves the row, a final decline drops the pending change.
 package outbox

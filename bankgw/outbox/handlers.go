@@ -57,8 +57,8 @@ func (h *Handlers) Advice(ctx context.Context, a bankgw.Advice) error {
 }
 
 // LateResponse applies a 0310 or 0430 that arrived after its request timed
-// out (or a duplicate). It is applied only when it answers the current
-// trace of a still unresolved row — an answer to a request that has since
+// out (or a duplicate), to an add or a status change. It is applied only
+// when it answers the current trace of a still unresolved row — an answer to a request that has since
 // been reversed is ignored — and then in one transaction with the
 // application change, so a duplicate finds the row done and does nothing.
 func (h *Handlers) LateResponse(ctx context.Context, lr bankgw.LateResponse) {
@@ -76,7 +76,8 @@ func (h *Handlers) late(ctx context.Context, lr bankgw.LateResponse) error {
 		r, err := h.box.OpenBankRequest(ctx, lr.Result.ApplicationNumber, issuance.BankApply)
 		if err != nil {
 			if errors.Is(err, issuance.ErrNotFound) {
-				return nil // resolved already: a duplicate
+				// no open add: an answer to a status change, or a duplicate
+				return h.lateStatusChange(ctx, lr)
 			}
 			return err
 		}

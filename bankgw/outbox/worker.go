@@ -22,6 +22,7 @@ import (
 type Gateway interface {
 	NewTrace(ctx context.Context, mti string) (bankgw.Trace, error)
 	Apply(ctx context.Context, r bankgw.ApplicationRequest) (bankgw.ApplicationResult, error)
+	ChangeStatus(ctx context.Context, r bankgw.StatusChangeRequest) (bankgw.ApplicationResult, error)
 	Reverse(ctx context.Context, r bankgw.ReversalRequest) error
 }
 
@@ -253,6 +254,8 @@ func (w *Worker) process(ctx context.Context, r issuance.BankRequest) error {
 		err = w.apply(ctx, r)
 	case issuance.BankReversal:
 		err = w.reverse(ctx, r)
+	case issuance.BankStatusChange:
+		err = w.statusChange(ctx, r)
 	default:
 		r.State, r.LastError = issuance.BankFailed, "unsupported kind "+string(r.Kind)
 		err = w.save(ctx, &r)

@@ -22,6 +22,9 @@ var uniqueWhat = []struct{ pgIndex, sqliteText, what string }{
 	{"api_tokens_hash", "api_tokens.hash", "token"},
 	{"branches_bank_org_name", "branches.bank_code", "branch"},
 	{"bank_requests_apply_once", "bank_requests.application_id", "bank_request"},
+	{"bank_requests_change_open", "bank_requests_change_open", "card_change"},
+	{"cards_application_seq", "cards.application_id, cards.replace_seq", "card_replacement"},
+	{"cards_application_current", "cards.application_id", "card"},
 	{"cards_application", "cards.application_id", "card"},
 	{"cards_pan_token", "cards.pan_token", "card_pan"},
 }

@@ -269,8 +269,13 @@ type cardRow struct {
 	PSN           string `gorm:"column:psn"`
 	BankReference string
 	State         string
+	ReplaceSeq    int
+	PendingChange string
+	BlockReason   string
+	ReplacedBy    *int64
 	CreatedAt     time.Time
 	ActivatedAt   *time.Time
+	UpdatedAt     *time.Time
 }
 
 func (cardRow) TableName() string { return "cards" }
@@ -278,9 +283,16 @@ func (cardRow) TableName() string { return "cards" }
 func (r cardRow) domain() issuance.Card {
 	c := issuance.Card{ID: r.ID, ApplicationID: r.ApplicationID, PANToken: r.PANToken, PANSealed: r.PANEnc,
 		LastFour: r.LastFour, Expiry: r.Expiry, PSN: r.PSN, BankReference: r.BankReference,
-		State: issuance.BankCardState(r.State), CreatedAt: r.CreatedAt.UTC()}
+		State: issuance.BankCardState(r.State), ReplaceSeq: r.ReplaceSeq, PendingChange: issuance.CardChange(r.PendingChange),
+		BlockReason: r.BlockReason, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.CreatedAt.UTC()}
 	if r.ActivatedAt != nil {
 		c.ActivatedAt = r.ActivatedAt.UTC()
+	}
+	if r.ReplacedBy != nil {
+		c.ReplacedBy = *r.ReplacedBy
+	}
+	if r.UpdatedAt != nil {
+		c.UpdatedAt = r.UpdatedAt.UTC()
 	}
 	return c
 }
@@ -288,7 +300,12 @@ func (r cardRow) domain() issuance.Card {
 // CreateCard implements issuance.IssuedCardRepo.
 func (s *Store) CreateCard(ctx context.Context, c *issuance.Card) error {
 	r := cardRow{ApplicationID: c.ApplicationID, PANToken: c.PANToken, PANEnc: c.PANSealed, LastFour: c.LastFour,
-		Expiry: c.Expiry, PSN: c.PSN, BankReference: c.BankReference, State: string(c.State), CreatedAt: c.CreatedAt.UTC()}
+		Expiry: c.Expiry, PSN: c.PSN, BankReference: c.BankReference, State: string(c.State), CreatedAt: c.CreatedAt.UTC(),
+		ReplaceSeq: c.ReplaceSeq, PendingChange: string(c.PendingChange), BlockReason: c.BlockReason}
+	if !c.UpdatedAt.IsZero() {
+		u := c.UpdatedAt.UTC()
+		r.UpdatedAt = &u
+	}
 	if err := s.DB(ctx).Create(&r).Error; err != nil {
 		return mapErr(err)
 	}
@@ -296,10 +313,12 @@ func (s *Store) CreateCard(ctx context.Context, c *issuance.Card) error {
 	return nil
 }
 
-// GetCardByApplication implements issuance.IssuedCardRepo.
+// GetCardByApplication implements issuance.IssuedCardRepo: the current
+// card, the one not replaced.
 func (s *Store) GetCardByApplication(ctx context.Context, applicationID int64) (issuance.Card, error) {
 	var r cardRow
-	if err := s.DB(ctx).Where("application_id = ?", applicationID).Take(&r).Error; err != nil {
+	err := s.DB(ctx).Where("application_id = ? AND state <> ?", applicationID, string(issuance.BankCardReplaced)).Take(&r).Error
+	if err != nil {
 		return issuance.Card{}, mapErr(err)
 	}
 	return r.domain(), nil
@@ -316,8 +335,8 @@ func (s *Store) GetCardByToken(ctx context.Context, token []byte) (issuance.Card
 
 // ActivateCard implements issuance.IssuedCardRepo.
 func (s *Store) ActivateCard(ctx context.Context, id int64, at time.Time) error {
-	err := s.DB(ctx).Model(&cardRow{}).Where("id = ? AND state <> ?", id, string(issuance.BankCardActive)).
-		Updates(map[string]any{"state": string(issuance.BankCardActive), "activated_at": at.UTC()}).Error
+	err := s.DB(ctx).Model(&cardRow{}).Where("id = ? AND state = ?", id, string(issuance.BankCardIssued)).
+		Updates(map[string]any{"state": string(issuance.BankCardActive), "activated_at": at.UTC(), "updated_at": at.UTC()}).Error
 	return mapErr(err)
 }
 
@@ -383,23 +402,26 @@ func (s *Store) Spending(ctx context.Context, cardID int64) ([]issuance.Spending
 }
 
 // CardByPANToken implements issuance.CardDirectory (check-in) over the
-// bank-issued cards: the holder is the application's volunteer; a blocked
-// or cancelled card is reported blocked.
+// bank-issued cards: the holder is the application's volunteer; a card that
+// is blocked, replaced or cancelled, or whose block or replacement is on its
+// way to the bank, is reported blocked (issuance.CardRefused).
 func (s *Store) CardByPANToken(ctx context.Context, panToken []byte) (issuance.CardBinding, error) {
-	var r struct {
-		cardRow
-		VolunteerID int64
-	}
-	err := s.DB(ctx).Table("cards").Select("cards.*, applications.volunteer_id").
-		Joins("JOIN applications ON applications.id = cards.application_id").
-		Where("cards.pan_token = ?", panToken).Take(&r).Error
-	if err != nil {
+	var r cardRow
+	if err := s.DB(ctx).Where("pan_token = ?", panToken).Take(&r).Error; err != nil {
 		return issuance.CardBinding{}, mapErr(err)
 	}
-	b := issuance.CardBinding{PANToken: r.PANToken, VolunteerID: r.VolunteerID, PANLast4: r.LastFour,
+	var holder struct{ VolunteerID int64 }
+	if err := s.DB(ctx).Table("applications").Select("volunteer_id").Where("id = ?", r.ApplicationID).
+		Take(&holder).Error; err != nil {
+		return issuance.CardBinding{}, mapErr(err)
+	}
+	b := issuance.CardBinding{PANToken: r.PANToken, VolunteerID: holder.VolunteerID, PANLast4: r.LastFour,
 		Status: issuance.CardActive, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.CreatedAt.UTC()}
-	if st := issuance.BankCardState(r.State); st == issuance.BankCardBlocked || st == issuance.BankCardCancelled {
+	if issuance.CardRefused(issuance.BankCardState(r.State), issuance.CardChange(r.PendingChange)) {
 		b.Status, b.Reason = issuance.CardBlocked, "card "+r.State+" at the bank"
+		if r.PendingChange != "" {
+			b.Reason = "card " + r.PendingChange + " pending at the bank"
+		}
 	}
 	return b, nil
 }

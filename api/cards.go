@@ -1,0 +1,241 @@
+package api
+
+// Card routes: a card's details (masked PAN only), a volunteer's cards,
+// and block / unblock / replace through the partner bank. A change is
+// accepted (202) with the card showing the pending change
+// ("block_pending"); the bank gateway's outbox delivers it and the card
+// changes when the bank confirms. Asking again for what is pending or
+// already so answers 200 with the card and writes nothing.
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/volcard/volcard/issuance"
+)
+
+// cardRoutes registers the card routes.
+func (s *Server) cardRoutes(v1 *echo.Group, auth, idem echo.MiddlewareFunc) {
+	const (
+		pa = issuance.RoleProvinceAdmin
+		oa = issuance.RoleOrgAdmin
+		bs = issuance.RoleBankStaff
+		pf = issuance.RolePlatform
+	)
+	v1.GET("/cards/:id", s.getCard, auth, allow(pa, oa, bs, pf))
+	v1.GET("/cards/:id/events", s.cardEvents, auth, allow(pa, oa, bs, pf))
+	v1.GET("/volunteers/:id/cards", s.volunteerCards, auth, allow(pa, oa, bs, pf))
+	v1.POST("/cards/:id/block", s.cardChange(issuance.CardChangeBlock), auth, allow(pa, oa, bs), idem)
+	v1.POST("/cards/:id/unblock", s.cardChange(issuance.CardChangeUnblock), auth, allow(pa, oa, bs), idem)
+	v1.POST("/cards/:id/replace", s.cardChange(issuance.CardChangeReplace), auth, allow(pa, oa, bs), idem)
+}
+
+// Card is a bank-issued card as the API shows it: never the clear PAN.
+type Card struct {
+	ID                int64      `json:"id"`
+	ApplicationID     int64      `json:"application_id"`
+	ApplicationNumber string     `json:"application_number"`
+	ApplicationStatus string     `json:"application_status"`
+	VolunteerID       int64      `json:"volunteer_id"`
+	Product           string     `json:"product"`
+	Bank              string     `json:"bank"`
+	MaskedPAN         string     `json:"masked_pan"`
+	LastFour          string     `json:"last_four"`
+	Expiry            string     `json:"expiry"`
+	PSN               string     `json:"psn"`
+	State             string     `json:"state"`
+	ConfirmedState    string     `json:"confirmed_state"`
+	PendingChange     string     `json:"pending_change,omitempty"`
+	ReplaceSeq        int        `json:"replace_seq"`
+	ReplacedBy        int64      `json:"replaced_by,omitempty"`
+	BlockReason       string     `json:"block_reason,omitempty"`
+	CreatedAt         time.Time  `json:"created_at"`
+	ActivatedAt       *time.Time `json:"activated_at,omitempty"`
+	UpdatedAt         time.Time  `json:"updated_at"`
+}
+
+// CardList is a list of cards.
+type CardList struct {
+	Items []Card `json:"items"`
+}
+
+// CardEvent is one lifecycle event of a card.
+type CardEvent struct {
+	Kind       string    `json:"kind"`
+	Change     string    `json:"change,omitempty"`
+	ActorRole  string    `json:"actor_role"`
+	Channel    string    `json:"channel,omitempty"`
+	Reason     string    `json:"reason,omitempty"`
+	ResultCode string    `json:"result_code,omitempty"`
+	At         time.Time `json:"at"`
+}
+
+// CardEventList is a card's events, oldest first.
+type CardEventList struct {
+	Items []CardEvent `json:"items"`
+}
+
+func toCard(d issuance.CardDetails) Card {
+	c := Card{ID: d.ID, ApplicationID: d.ApplicationID, ApplicationNumber: d.ApplicationNumber,
+		ApplicationStatus: string(d.ApplicationStatus), VolunteerID: d.VolunteerID, Product: d.ProductCode,
+		Bank: d.BankCode, MaskedPAN: d.MaskedPAN, LastFour: d.LastFour, Expiry: d.Expiry, PSN: d.PSN,
+		State: d.DisplayState(), ConfirmedState: string(d.State), PendingChange: string(d.PendingChange),
+		ReplaceSeq: d.ReplaceSeq, ReplacedBy: d.ReplacedBy, BlockReason: d.BlockReason,
+		CreatedAt: d.CreatedAt, UpdatedAt: d.UpdatedAt}
+	if !d.ActivatedAt.IsZero() {
+		at := d.ActivatedAt
+		c.ActivatedAt = &at
+	}
+	return c
+}
+
+// cardError turns a refused card change into a problem that says why.
+func cardError(err error) error {
+	var ce *issuance.CardChangeError
+	if errors.As(err, &ce) {
+		return &Error{Kind: KindIllegalTransition, Detail: ce.Error(), Internal: err}
+	}
+	return err
+}
+
+func (s *Server) getCard(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	d, err := s.svc.GetCard(c.Request().Context(), actor, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toCard(d))
+}
+
+func (s *Server) cardEvents(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	ev, err := s.svc.CardEvents(c.Request().Context(), actor, id)
+	if err != nil {
+		return err
+	}
+	out := CardEventList{Items: make([]CardEvent, 0, len(ev))}
+	for _, e := range ev {
+		out.Items = append(out.Items, CardEvent{Kind: string(e.Kind), Change: string(e.Change), ActorRole: string(e.ActorRole),
+			Channel: string(e.Channel), Reason: e.Reason, ResultCode: e.ResultCode, At: e.At})
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) volunteerCards(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	cards, err := s.svc.VolunteerCards(c.Request().Context(), actor, id)
+	if err != nil {
+		return err
+	}
+	out := CardList{Items: make([]Card, 0, len(cards))}
+	for _, d := range cards {
+		out.Items = append(out.Items, toCard(d))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// cardChangeRequest is the body of block, unblock and replace.
+type cardChangeRequest struct {
+	Reason string `json:"reason"`
+}
+
+func (s *Server) cardChange(change issuance.CardChange) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id, err := pathID(c)
+		if err != nil {
+			return err
+		}
+		b, err := readBody(c, s.opts.BodyLimit)
+		if err != nil {
+			return err
+		}
+		var req cardChangeRequest
+		if len(b) > 0 {
+			if err := decodeStrict(b, &req); err != nil {
+				return err
+			}
+		}
+		if err := checkText("reason", req.Reason, 200, change != issuance.CardChangeUnblock); err != nil {
+			return err
+		}
+		actor, _ := actorFrom(c)
+		d, written, err := s.svc.RequestCardChange(c.Request().Context(), actor,
+			issuance.CardChangeRequest{CardID: id, Change: change, Reason: req.Reason})
+		if err != nil {
+			return cardError(err)
+		}
+		status := http.StatusOK
+		if written {
+			status = http.StatusAccepted
+		}
+		return c.JSON(status, toCard(d))
+	}
+}
+
+// cardsOpenAPI adds the card routes and schemas to the OpenAPI document.
+// openAPIDocument calls it.
+func cardsOpenAPI(paths, schemas obj) {
+	staff := []string{"province_admin", "org_admin", "bank_staff"}
+	idParam := pathParam("id", "Card id")
+	notFound := problem("No such card in scope (not-found).")
+	change := func(id, summary string) obj {
+		o := op(id, summary, staff, []obj{idParam, idempotencyHeader}, "CardChange", obj{
+			"200": jsonResponse("Nothing to do: the change is already pending, or the card is already in that state.", "Card"),
+			"202": jsonResponse("Accepted: sent to the bank through the outbox; the card shows the pending change until the bank confirms.", "Card"),
+			"404": notFound,
+			"409": problem("Not possible from the card's state, another change pending, or a request with the same Idempotency-Key in flight (illegal-transition, idempotency-in-flight)."),
+			"422": problem("Idempotency-Key reused with a different body (idempotency-mismatch)."),
+		})
+		return obj{"post": o}
+	}
+	paths["/v1/cards/{id}"] = obj{"get": op("getCard", "A bank-issued card: masked PAN, last four, state, expiry, PSN, application.", readRoles,
+		[]obj{idParam}, "", obj{"200": jsonResponse("The card.", "Card"), "404": notFound})}
+	paths["/v1/cards/{id}/events"] = obj{"get": op("listCardEvents", "Who asked for which change of the card, and what the bank answered, oldest first.", readRoles,
+		[]obj{idParam}, "", obj{"200": jsonResponse("Events.", "CardEventList"), "404": notFound})}
+	paths["/v1/volunteers/{id}/cards"] = obj{"get": op("listVolunteerCards", "A volunteer's cards, current and replaced, oldest first (bank staff: their bank's only).", readRoles,
+		[]obj{pathParam("id", "Volunteer id")}, "", obj{"200": jsonResponse("Cards.", "CardList"), "404": problem("No such volunteer in scope (not-found).")})}
+	paths["/v1/cards/{id}/block"] = change("blockCardAtBank",
+		"Block a card (lost, stolen) at the bank; reason required. Check-in refuses the card from now on (state block_pending, then blocked).")
+	paths["/v1/cards/{id}/unblock"] = change("unblockCard",
+		"Unblock a blocked card at the bank (reason optional); it returns to the state it had before the block.")
+	paths["/v1/cards/{id}/replace"] = change("replaceCard",
+		"Replace a handed-over card (lost, stolen, damaged) at the bank; reason required. The bank issues a new PAN for the same application: "+
+			"the old card becomes replaced, the new one the application's card, and the application goes back to bank_approved for personalization.")
+	state := enum("Shown state: issued, active, blocked, replaced, cancelled, or <change>_pending while the bank has not confirmed a change.",
+		"issued", "active", "blocked", "replaced", "cancelled", "block_pending", "unblock_pending", "replace_pending")
+	ts := obj{"type": "string", "format": "date-time"}
+	schemas["CardChange"] = object(nil, obj{"reason": str("Why (lost, stolen, damaged ...); required for block and replace, at most 200 characters, no card data.")})
+	schemas["Card"] = object(nil, obj{
+		"id": integer("Card id."), "application_id": integer("Application id."), "application_number": str("Application number (the bank's key)."),
+		"application_status": ref("Status"), "volunteer_id": integer("Holder."), "product": str("Product code."), "bank": str("Bank code."),
+		"masked_pan": str("PAN with all but the first six and last four digits masked."), "last_four": str("Last four digits."),
+		"expiry": str("YYMM."), "psn": str("PAN sequence number."), "state": state,
+		"confirmed_state": enum("State last confirmed by the bank.", "issued", "active", "blocked", "replaced", "cancelled"),
+		"pending_change":  enum("Change on its way to the bank.", "block", "unblock", "replace"),
+		"replace_seq":     integer("The bank's replacement sequence (RS) that issued the card; 0 for the first card."),
+		"replaced_by":     integer("The card that replaced this one."),
+		"block_reason":    str("Reason of the last block or replacement."),
+		"created_at":      ts, "activated_at": ts, "updated_at": ts,
+	})
+	schemas["CardList"] = object(nil, obj{"items": arrayOf(ref("Card"))})
+	schemas["CardEventList"] = object(nil, obj{"items": arrayOf(object(nil, obj{
+		"kind":   enum("requested (by staff), confirmed or refused (by the bank), issued (a replacement card).", "requested", "confirmed", "refused", "issued"),
+		"change": enum("The change.", "block", "unblock", "replace"), "actor_role": str("Role of the actor (system for the bank's answers)."),
+		"channel": str("Channel."), "reason": str("Reason."), "result_code": str("The bank's response code (field 39)."), "at": ts,
+	}))})
+}
