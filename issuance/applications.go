@@ -92,13 +92,19 @@ func (s *Service) Apply(ctx context.Context, a Actor, volunteerID int64, product
 				ProductCode: p.Code, BankCode: p.BankCode, Channel: ch, Status: StatusSubmitted,
 				Version: 1, CreatedAt: now, UpdatedAt: now,
 			}
-			if err := s.store.CreateApplication(ctx, &app); err != nil {
-				return err
-			}
-			e := Event{ApplicationID: app.ID, To: StatusSubmitted, ActorTokenID: a.TokenID,
-				ActorRole: a.Role, Channel: ch, At: now}
-			if err := s.store.AppendEvent(ctx, &e); err != nil {
-				return err
+			e := Event{To: StatusSubmitted, ActorTokenID: a.TokenID, ActorRole: a.Role, Channel: ch, At: now}
+			if cw, ok := s.store.(ApplicationEventCreator); ok {
+				if err := cw.CreateApplicationWithEvent(ctx, &app, &e); err != nil {
+					return err
+				}
+			} else {
+				if err := s.store.CreateApplication(ctx, &app); err != nil {
+					return err
+				}
+				e.ApplicationID = app.ID
+				if err := s.store.AppendEvent(ctx, &e); err != nil {
+					return err
+				}
 			}
 			return s.runHooks(ctx, app, e)
 		})

@@ -552,3 +552,38 @@ func TestBenefits(t *testing.T) {
 		require.Equal(t, []string{"公交九折", "景区门票半价", "年度表彰"}, titles(b))
 	})
 }
+
+func TestTapIssuedCard(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cf := newCheckinFixture(t, st, issuance.CheckinConfig{})
+		// The bank issued the default card to another volunteer: the
+		// issued-cards directory decides over the ID number on the card.
+		other, err := cf.svc.RegisterVolunteer(ctx, cf.sys, issuance.NewVolunteer{OrgID: cf.meizhou.ID, Name: "李华",
+			IDNumber: residentID("44140219950505021"), Phone: "13812340000"})
+		require.NoError(t, err)
+		app, err := cf.svc.Apply(ctx, cf.sys, other.ID, "MZ-VC-CCB", issuance.ChannelBranch)
+		require.NoError(t, err)
+		pan := tapEvidence(t, "default.json", []byte{1, 2, 3, 4}).PAN
+		require.NoError(t, st.CreateCard(ctx, &issuance.Card{ApplicationID: app.ID, PANToken: cf.svc.PANToken(pan), PANSealed: []byte("sealed"),
+			LastFour: pan[len(pan)-4:], Expiry: "3012", State: issuance.BankCardActive, CreatedAt: cf.clock.Now()}))
+
+		cf.at(9, 0)
+		in, err := cf.tap(t, "default.json")
+		require.NoError(t, err)
+		require.Equal(t, issuance.TapIn, in.Kind)
+		require.Equal(t, other.ID, in.VolunteerID)
+		cf.at(10, 0)
+		out, err := cf.tap(t, "default.json")
+		require.NoError(t, err)
+		require.Equal(t, issuance.TapOut, out.Kind)
+		require.Equal(t, int64(60), out.SessionMinutes)
+		require.Equal(t, int64(60), out.LifetimeMinutes)
+
+		t.Run("blocked at the bank", func(t *testing.T) {
+			require.NoError(t, st.DB(ctx).Exec(`UPDATE cards SET state = 'blocked'`).Error)
+			_, err := cf.tap(t, "default.json")
+			require.ErrorIs(t, err, issuance.ErrCardBlocked)
+		})
+	})
+}

@@ -89,6 +89,14 @@ type EventRepo interface {
 	ListEvents(ctx context.Context, applicationID int64) ([]Event, error)
 }
 
+// ApplicationEventCreator is an optional capability of a Store: it inserts
+// a new application and its first event together (one round trip where
+// the database allows), setting a.ID, e.ApplicationID and e.ID. Apply uses
+// it when the store has it, else CreateApplication then AppendEvent.
+type ApplicationEventCreator interface {
+	CreateApplicationWithEvent(ctx context.Context, a *Application, e *Event) error
+}
+
 // CatalogRepo stores banks, products and branches. The Put methods insert
 // or update by natural key (bank code, product code, bank+city+name).
 type CatalogRepo interface {

@@ -152,15 +152,17 @@ func (c *Checkin) CorrectAttendance(ctx context.Context, a Actor, attendanceID i
 		att.Year = att.InAt.In(c.cfg.Location).Year()
 		att.Minutes = credit(act, att.InAt, att.OutAt, c.cfg.Rounding)
 		att.Corrected = true
-		if err := c.st.UpdateAttendance(ctx, att); err != nil {
-			return err
-		}
+		// The totals first, then the attendance: taps take the hours rows
+		// before the attendance rows too, so the two cannot deadlock.
 		if before.Minutes != 0 {
 			if _, err := c.addMinutes(ctx, a, att.VolunteerID, before.Year, -before.Minutes); err != nil {
 				return err
 			}
 		}
 		if _, err := c.addMinutes(ctx, a, att.VolunteerID, att.Year, att.Minutes); err != nil {
+			return err
+		}
+		if err := c.st.UpdateAttendance(ctx, att); err != nil {
 			return err
 		}
 		detail, _ := json.Marshal(map[string]any{

@@ -248,7 +248,7 @@ func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, err
 		return TapResult{}, fmt.Errorf("tap: %w", err)
 	}
 	token := c.svc.PANToken(card.pan)
-	vol, err := c.cardHolder(ctx, token, card)
+	vol, prefetched, err := c.tapHolder(ctx, token, card, act.ID)
 	if err != nil {
 		return TapResult{}, fmt.Errorf("tap: %w", err)
 	}
@@ -257,17 +257,28 @@ func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, err
 	err = c.st.InTx(ctx, func(ctx context.Context) error {
 		res = TapResult{ActivityID: act.ID, ActivityTitle: act.Title, VolunteerID: vol.ID,
 			VolunteerName: vol.Name, At: at, OfflineEvidence: in.Offline}
-		open, err := c.st.OpenAttendance(ctx, act.ID, vol.ID)
+		var open Attendance
+		var err error
+		if prefetched != nil {
+			open = *prefetched
+			if open.ID == 0 {
+				err = ErrNotFound
+			}
+		} else {
+			open, err = c.st.OpenAttendance(ctx, act.ID, vol.ID)
+		}
+		// The totals are updated first (the result carries them), then
+		// the attendance and the tap are written together. Every writer
+		// takes the hours rows before the attendance rows.
+		checkOut := false
 		switch {
 		case err == nil:
+			checkOut = true
 			open.OutAt = at
 			if open.OutAt.Before(open.InAt) {
 				open.OutAt = open.InAt
 			}
 			open.Minutes = credit(act, open.InAt, open.OutAt, c.cfg.Rounding)
-			if err := c.st.UpdateAttendance(ctx, open); err != nil {
-				return err
-			}
 			h, err := c.addMinutes(ctx, a, vol.ID, open.Year, open.Minutes)
 			if err != nil {
 				return err
@@ -277,9 +288,6 @@ func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, err
 		case isNotFound(err):
 			open = Attendance{ActivityID: act.ID, VolunteerID: vol.ID, OrgPath: act.OrgPath, InAt: at,
 				Year: at.In(c.cfg.Location).Year()}
-			if err := c.st.CreateAttendance(ctx, &open); err != nil {
-				return err
-			}
 			h, err := c.addMinutes(ctx, a, vol.ID, open.Year, 0)
 			if err != nil {
 				return err
@@ -291,14 +299,14 @@ func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, err
 		}
 		res.Tier = TierFor(res.Stars, len(c.cfg.StarThresholds))
 		rec := TapRecord{TerminalID: in.TerminalID, Seq: in.Seq, ActivityID: act.ID, VolunteerID: vol.ID,
-			AttendanceID: open.ID, Kind: res.Kind, At: at, OfflineEvidence: in.Offline, PANToken: token,
+			Kind: res.Kind, At: at, OfflineEvidence: in.Offline, PANToken: token,
 			Fingerprint: fp, EvidenceHash: card.hash, CreatedAt: now}
 		// The tap id is known only after the insert; store the result
 		// without it and fill it in when replaying.
 		if rec.Result, err = json.Marshal(res); err != nil {
 			return err
 		}
-		if err := c.st.CreateTap(ctx, &rec); err != nil {
+		if err := c.st.RecordTap(ctx, &open, checkOut, &rec); err != nil {
 			return err
 		}
 		res.TapID = rec.ID
@@ -369,30 +377,80 @@ func (c *Checkin) replay(ctx context.Context, in TapInput, fp []byte) (*TapResul
 	return &res, nil
 }
 
+// tapHolder is cardHolder for a tap at an activity. When the store can
+// read the card, its holder and the holder's open attendance at once
+// (TapLookupRepo), it does so and also returns that attendance (ID 0 when
+// none is open); otherwise the attendance is nil and left to the caller.
+func (c *Checkin) tapHolder(ctx context.Context, token []byte, card verifiedCard, activityID int64) (Volunteer, *Attendance, error) {
+	if c.lookup == nil {
+		v, err := c.cardHolder(ctx, token, card)
+		return v, nil, err
+	}
+	l, err := c.lookup.LookupTap(ctx, token, activityID)
+	if err != nil {
+		return Volunteer{}, nil, fmt.Errorf("card lookup: %w", err)
+	}
+	b, found := pickBinding(l.Directory, l.Binding)
+	if found && b.Status == CardBlocked {
+		return Volunteer{}, nil, ErrCardBlocked
+	}
+	if found && b.VolunteerID != 0 && l.Volunteer != nil && l.Volunteer.ID == b.VolunteerID {
+		open := &Attendance{}
+		if l.Open != nil {
+			open = l.Open
+		}
+		return *l.Volunteer, open, nil
+	}
+	v, err := c.holderOf(ctx, token, card, b, found)
+	return v, nil, err
+}
+
+// pickBinding chooses the binding that decides a card: the directory's,
+// unless it is blocked or absent, in which case a check-in binding may
+// stand in (a block recorded at check-in applies even to directory cards).
+func pickBinding(dir, local *CardBinding) (CardBinding, bool) {
+	var b CardBinding
+	found := false
+	if dir != nil {
+		b, found = *dir, true
+	}
+	if (!found || b.Status == CardBlocked) && local != nil && (!found || local.Status == CardBlocked) {
+		b, found = *local, true
+	}
+	return b, found
+}
+
 // cardHolder maps a verified card to its volunteer: the card directory
 // (issued cards) first, then the check-in bindings, then the ID number on
 // the card through the volunteer blind index, remembering the binding.
 func (c *Checkin) cardHolder(ctx context.Context, token []byte, card verifiedCard) (Volunteer, error) {
-	var b CardBinding
-	var err error
-	found := false
+	var dir, local *CardBinding
 	if c.cfg.Cards != nil {
-		b, err = c.cfg.Cards.CardByPANToken(ctx, token)
+		b, err := c.cfg.Cards.CardByPANToken(ctx, token)
 		if err != nil && !isNotFound(err) {
 			return Volunteer{}, fmt.Errorf("card directory: %w", err)
 		}
-		found = err == nil
+		if err == nil {
+			dir = &b
+		}
 	}
-	if !found || b.Status == CardBlocked {
-		// A block recorded at check-in applies even to directory cards.
+	if dir == nil || dir.Status == CardBlocked {
 		lb, err := c.st.GetCardBinding(ctx, token)
 		if err != nil && !isNotFound(err) {
 			return Volunteer{}, err
 		}
-		if err == nil && (!found || lb.Status == CardBlocked) {
-			b, found = lb, true
+		if err == nil {
+			local = &lb
 		}
 	}
+	b, found := pickBinding(dir, local)
+	return c.holderOf(ctx, token, card, b, found)
+}
+
+// holderOf finishes cardHolder once the deciding binding b (if found) is
+// known: a blocked card is refused, a bound card's volunteer is read, an
+// unbound card is matched by the ID number it carries and bound.
+func (c *Checkin) holderOf(ctx context.Context, token []byte, card verifiedCard, b CardBinding, found bool) (Volunteer, error) {
 	if found && b.Status == CardBlocked {
 		return Volunteer{}, ErrCardBlocked
 	}
