@@ -113,6 +113,10 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: register metrics: %w", err)
 	}
+	// Replayed responses may carry personal data: keep them sealed at rest.
+	if opts.Service != nil {
+		opts.Idempotency = opts.Service.SealedIdempotency(opts.Idempotency)
+	}
 	doc, err := openAPIJSON()
 	if err != nil {
 		return nil, fmt.Errorf("api: openapi document: %w", err)
@@ -189,6 +193,7 @@ func (s *Server) routes() {
 	v1.POST("/applications/:id/cancel", s.cancelApplication, auth, allow(pa, oa, bs, pf), idem)
 	v1.GET("/applications/:id/events", s.listEvents, auth, allow(pa, oa, bs, pf))
 	s.onsiteRoutes(v1, auth, idem) // onsite.go (issue 7)
+	s.cardRoutes(v1, auth, idem)   // cards.go (issue 4: card lifecycle through the bank)
 	s.reportRoutes(v1, auth)       // reports.go (issue 8)
 	s.consoleRoutes()              // console.go: the staff web console at /
 }
