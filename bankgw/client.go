@@ -11,6 +11,7 @@ import (
 
 	"github.com/moov-io/iso8583"
 	connection "github.com/moov-io/iso8583-connection"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config configures a Client. Zero durations and sizes take the defaults
@@ -55,6 +56,12 @@ type Config struct {
 	LateResponseHandler func(ctx context.Context, r LateResponse)
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
+	// Registerer, when set, receives the bank link's metrics
+	// (volcard_bank_*: connections, sign-on, requests by MTI and response
+	// code, round-trip latency, timeouts, repeats, reversals, advices, late
+	// responses); pass the registry the API serves on /metrics. One Client
+	// per Registerer.
+	Registerer prometheus.Registerer
 }
 
 // DefaultConfig returns a Config with every default filled in, for the
@@ -124,6 +131,7 @@ type Client struct {
 	sem   chan struct{}
 	log   *slog.Logger
 	done  chan struct{}
+	m     *metrics
 }
 
 // NewClient validates cfg and returns a Client; call Connect to dial.
@@ -162,6 +170,9 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("bankgw: new pool: %w", err)
 	}
 	c.pool = pool
+	if c.m, err = newMetrics(cfg.Registerer, c); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -380,17 +391,27 @@ func (c *Client) sendOn(ctx context.Context, conn *connection.Connection, msg *i
 	if timeout <= 0 {
 		return nil, ErrTimeout
 	}
+	mti, _ := msg.GetMTI()
+	start := time.Now()
 	resp, err := conn.Send(msg, connection.SendTimeout(timeout))
 	switch {
 	case err == nil:
-		return resp, nil
 	case errors.Is(err, connection.ErrSendTimeout):
-		return nil, ErrTimeout
+		err = ErrTimeout
 	case errors.Is(err, connection.ErrConnectionClosed):
-		return nil, ErrConnectionLost
-	default:
+		err = ErrConnectionLost
+	}
+	if c.m != nil {
+		rc := ""
+		if err == nil {
+			rc, _ = resp.GetString(39)
+		}
+		c.m.sent(mti, start, rc, err)
+	}
+	if err != nil {
 		return nil, err
 	}
+	return resp, nil
 }
 
 // exchange sends msg on a pooled connection within the in-flight bound.
@@ -402,6 +423,8 @@ func (c *Client) exchange(ctx context.Context, msg *iso8583.Message) (*iso8583.M
 	defer release()
 	conn, err := c.pool.Get()
 	if err != nil {
+		mti, _ := msg.GetMTI()
+		c.m.unavailable(mti)
 		return nil, ErrUnavailable
 	}
 	return c.sendOn(ctx, conn, msg)

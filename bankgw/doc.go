@@ -4,7 +4,8 @@
 // length header, optional HMAC-SHA256 MAC in field 128), STAN and RRN
 // allocation, and the Client that talks to one or more bank hosts over
 // moov-io/iso8583-connection (sign-on, echo, reconnect, bounded requests in
-// flight, inbound advices and late responses).
+// flight, inbound advices and late responses), with Prometheus metrics of
+// the link when Config.Registerer is set.
 //
 // The durable outbox and the mapping to application states live elsewhere;
 // this package only moves messages and turns answers into typed results and

@@ -380,6 +380,7 @@ func (c *Client) late(ctx context.Context, msg *iso8583.Message) {
 			lr.Result = &res
 		}
 	}
+	c.m.lateResponse(h.MTI)
 	c.log.Info("bankgw: late or duplicate response", slog.Any("resp", lr))
 	if c.cfg.LateResponseHandler != nil {
 		c.cfg.LateResponseHandler(ctx, lr)
@@ -407,6 +408,14 @@ func (c *Client) handleAdvice(ctx context.Context, conn *connection.Connection, 
 	resp := AdviceMessage{Header: m.Header, ProcessingCode: m.ProcessingCode, Amount: m.Amount, RRN: m.RRN, Currency: m.Currency}
 	resp.MTI = MTIAdviceResponse
 	resp.ResponseCode = c.applyAdvice(ctx, m)
+	kind := AdviceKind("")
+	switch m.ProcessingCode {
+	case ProcessingActivation:
+		kind = AdviceActivation
+	case ProcessingSpending:
+		kind = AdviceSpending
+	}
+	c.m.advice(m.MTI, kind, resp.ResponseCode)
 	c.reply(conn, &resp)
 }
 

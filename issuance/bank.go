@@ -37,13 +37,15 @@ type BankRequestState string
 //	waiting   an apply parked until its reversal is acknowledged
 //	done      the result is applied (approved, declined, reversal acked)
 //	failed    given up; needs an operator (for example a format error)
+//	cancelled given up by an operator (volcard outbox cancel); never sent again
 const (
-	BankPending  BankRequestState = "pending"
-	BankInFlight BankRequestState = "in_flight"
-	BankSent     BankRequestState = "sent"
-	BankWaiting  BankRequestState = "waiting"
-	BankDone     BankRequestState = "done"
-	BankFailed   BankRequestState = "failed"
+	BankPending   BankRequestState = "pending"
+	BankInFlight  BankRequestState = "in_flight"
+	BankSent      BankRequestState = "sent"
+	BankWaiting   BankRequestState = "waiting"
+	BankDone      BankRequestState = "done"
+	BankFailed    BankRequestState = "failed"
+	BankCancelled BankRequestState = "cancelled"
 )
 
 // BankTrace identifies one request on the wire (MTI, STAN, field 7, RRN).
@@ -376,7 +378,9 @@ type IssuedCard struct {
 // last four, expiry, PSN, reference) and moves the application from
 // bank_pending to bank_approved, in one transaction (joining the caller's).
 // Applying the same card again is a no-op; a different card for an
-// application that already has one is ErrConflict.
+// application that already has one is ErrConflict. Activation advices
+// parked for the card (RecordActivationAdvice) are applied in the same
+// transaction.
 func (s *Service) RecordBankApproval(ctx context.Context, applicationID int64, c IssuedCard) (Application, error) {
 	cards, err := s.cardRepo()
 	if err != nil {
@@ -409,8 +413,11 @@ func (s *Service) RecordBankApproval(ctx context.Context, applicationID int64, c
 		if err := cards.CreateCard(ctx, &card); err != nil {
 			return err
 		}
-		app, err = s.Transition(ctx, SystemActor(), applicationID, StatusBankApproved, "card ending "+card.LastFour)
-		return err
+		if app, err = s.Transition(ctx, SystemActor(), applicationID, StatusBankApproved, "card ending "+card.LastFour); err != nil {
+			return err
+		}
+		// An activation advice that came before the card is applied now.
+		return s.applyParkedAdvices(ctx, cards, card, app.Number)
 	})
 	if err != nil {
 		return Application{}, fmt.Errorf("record bank approval of application %d: %w", applicationID, err)
@@ -476,7 +483,8 @@ func (s *Service) findCard(ctx context.Context, cards IssuedCardRepo, ref CardRe
 // RecordCardActivation applies an activation advice: the card becomes
 // active and its application, when issued, activated. An application not
 // issued yet moves on when it becomes issued. Repeats are no-ops. An
-// unknown card is ErrNotFound.
+// unknown card is ErrNotFound; advices from the bank go through
+// RecordActivationAdvice, which parks them instead.
 func (s *Service) RecordCardActivation(ctx context.Context, ref CardRef) error {
 	cards, err := s.cardRepo()
 	if err != nil {
@@ -487,20 +495,7 @@ func (s *Service) RecordCardActivation(ctx context.Context, ref CardRef) error {
 		if err != nil {
 			return err
 		}
-		if err := cards.ActivateCard(ctx, c.ID, s.clock.Now()); err != nil {
-			return err
-		}
-		if c.State != BankCardIssued && c.State != BankCardActive {
-			return nil // a blocked, replaced or cancelled card does not move its application
-		}
-		app, err := s.store.GetApplication(ctx, c.ApplicationID, Scope{})
-		if err != nil {
-			return err
-		}
-		if app.Status == StatusIssued {
-			_, err = s.Transition(ctx, SystemActor(), app.ID, StatusActivated, "activated by the holder")
-		}
-		return err
+		return s.activate(ctx, cards, c, "activated by the holder")
 	})
 	if err != nil {
 		return fmt.Errorf("record card activation: %w", err)

@@ -21,4 +21,9 @@
 // 0301 with the same trace until the bank answers; its approval changes the
 // card (and, for a replacement, stores the new card) in the transaction that
 // resolves the row, a final decline drops the pending change.
+//
+// An activation advice for a card not recorded yet is parked (issuance
+// bank_advices) and acknowledged; issuance applies it when the card is
+// recorded. Monitor keeps the outbox gauges (rows by kind and state, failed
+// rows, oldest open row, parked advices) from a periodic count.
 package outbox

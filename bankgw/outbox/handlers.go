@@ -32,17 +32,27 @@ func NewHandlers(svc *issuance.Service, box issuance.BankOutbox, log *slog.Logge
 }
 
 // Advice stores a 0220/0221 idempotently before the 0230 goes out:
-// activation → the card active and its application activated (a repeat
-// finds them so and changes nothing); spending → one card_spending row per
-// RRN and kind. An error makes the client answer 96, so the bank repeats.
+// activation → one bank_advices row per RRN, the card active and its
+// application activated (a repeat changes nothing); for a card we do not
+// know yet the advice is parked and applied when the bank's approval is
+// recorded; spending → one card_spending row per RRN and kind. An error
+// makes the client answer 96, so the bank repeats.
 func (h *Handlers) Advice(ctx context.Context, a bankgw.Advice) error {
 	ref := issuance.CardRef{PAN: pii.NewSecret(pii.KindOther, a.PAN), ApplicationNumber: a.ApplicationNumber}
 	switch a.Kind {
 	case bankgw.AdviceActivation:
-		if err := h.svc.RecordCardActivation(ctx, ref); err != nil {
+		out, err := h.svc.RecordActivationAdvice(ctx, a.RRN, ref)
+		if err != nil {
 			return fmt.Errorf("activation advice rrn %s: %w", a.RRN, err)
 		}
-		h.log.Info("outbox: card activated by the holder", slog.String("rrn", a.RRN), slog.String("pan", bankgw.MaskPAN(a.PAN)))
+		switch out {
+		case issuance.AdviceParked:
+			h.log.Warn("outbox: activation advice for a card we do not know yet, parked until the card is recorded",
+				slog.String("rrn", a.RRN), slog.String("pan", bankgw.MaskPAN(a.PAN)))
+		default:
+			h.log.Info("outbox: card activated by the holder", slog.String("rrn", a.RRN),
+				slog.String("pan", bankgw.MaskPAN(a.PAN)), slog.String("outcome", string(out)))
+		}
 		return nil
 	case bankgw.AdviceSpending:
 		n, err := h.svc.RecordCardSpending(ctx, ref, issuance.Spending{RRN: a.RRN, Kind: string(a.Kind), Amount: a.Amount,

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/volcard/volcard/bankgw"
 	"github.com/volcard/volcard/bankgw/banksim"
 	"github.com/volcard/volcard/bankgw/outbox"
@@ -104,7 +106,10 @@ type bank struct {
 // startBank connects to the bank (or embeds the simulator on loopback) and
 // runs the outbox worker until stop. svc must have been built with
 // issuance.WithBankOutbox(st).
-func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *store.Store, log *slog.Logger) (*bank, error) {
+//
+// The bank link's metrics and the outbox gauges go to reg, the registry the
+// API serves on /metrics.
+func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *store.Store, reg prometheus.Registerer, log *slog.Logger) (*bank, error) {
 	b := &bank{done: make(chan error, 1)}
 	addrs := c.Addrs
 	if len(addrs) == 0 {
@@ -137,6 +142,12 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 	cfg := bankgw.DefaultConfig(addrs, c.TerminalID, c.InstitutionID)
 	cfg.STAN, cfg.MACKey, cfg.Logger, cfg.RequestTimeout = stan, c.MACKey, log, c.Timeout
 	cfg.AdviceHandler, cfg.LateResponseHandler = h.Advice, h.LateResponse
+	cfg.Registerer = reg
+	mon, err := outbox.NewMonitor(outbox.MonitorConfig{Stats: svc, Registerer: reg, Logger: log})
+	if err != nil {
+		b.closeSim()
+		return nil, err
+	}
 	if b.client, err = bankgw.NewClient(cfg); err != nil {
 		b.closeSim()
 		return nil, withExit(exitUsage, err)
@@ -158,6 +169,7 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 	b.cancel = cancel
 	go func() { b.done <- b.worker.Run(wctx) }()
 	go pruneSTANs(wctx, st, log)
+	go mon.Run(wctx)
 	log.Info("bank outbox running", slog.Int("workers", c.Workers), slog.String("owner", b.worker.Owner()),
 		slog.Int("addresses", len(addrs)))
 	return b, nil

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"golang.org/x/time/rate"
 
@@ -74,7 +75,9 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 	}
 	go sweepIdempotencyKeys(ctx, idem, log)
 
-	bk, err := startBank(ctx, cfg.Bank, svc, st, log)
+	// One registry for /metrics: the API's, the bank link's and the outbox's.
+	reg := prometheus.NewRegistry()
+	bk, err := startBank(ctx, cfg.Bank, svc, st, reg, log)
 	if err != nil {
 		return err
 	}
@@ -86,6 +89,7 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 
 	srv, err := api.New(api.Options{
 		Service:        svc,
+		Registry:       reg,
 		Idempotency:    idem,
 		Ready:          st.Ping,
 		Logger:         log,

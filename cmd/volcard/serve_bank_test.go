@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -87,4 +88,28 @@ func TestServeBankOutbox(t *testing.T) {
 		return app.Status == "bank_approved"
 	}, 30*time.Second, 20*time.Millisecond)
 	require.Contains(t, stderr.String(), "embedded bank simulator")
+
+	// The bank link's and the outbox's metrics are on the API's /metrics
+	// (the outbox gauges are refreshed at start, then every 15 s).
+	res, err := http.Get(base + "/metrics")
+	require.NoError(t, err)
+	raw, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.NoError(t, err)
+	metrics := string(raw)
+	for _, want := range []string{
+		`volcard_http_requests_total{`,
+		`volcard_bank_connections_up 1`,
+		`volcard_bank_signed_on{addr="127.0.0.1:`,
+		`volcard_bank_requests_total{mti="0300",rc="00"} 1`,
+		`volcard_bank_requests_total{mti="0800",rc="00"}`,
+		`volcard_bank_round_trip_seconds_count{mti="0300"} 1`,
+		`volcard_bank_reversals_sent_total 0`,
+		`volcard_outbox_rows{kind="apply",state="failed"} 0`,
+		`volcard_outbox_failed_rows 0`,
+		`volcard_outbox_oldest_open_age_seconds`,
+		`volcard_bank_advices_parked 0`,
+	} {
+		require.Contains(t, metrics, want)
+	}
 }

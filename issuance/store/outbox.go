@@ -163,7 +163,7 @@ func (s *Store) SaveBankRequest(ctx context.Context, r *issuance.BankRequest, ow
 	if r.State != issuance.BankInFlight {
 		row.LeaseOwner, row.LeaseUntilMS = "", 0
 	}
-	q := s.DB(ctx).Model(&bankRequestRow{}).Where("id = ? AND state NOT IN ('done', 'failed')", r.ID)
+	q := s.DB(ctx).Model(&bankRequestRow{}).Where("id = ? AND state NOT IN ('done', 'failed', 'cancelled')", r.ID)
 	if owner != "" {
 		q = q.Where("state = 'in_flight' AND lease_owner = ?", owner)
 	}
@@ -194,7 +194,7 @@ func (s *Store) GetBankRequest(ctx context.Context, id int64) (issuance.BankRequ
 // OpenBankRequest implements issuance.BankOutbox.
 func (s *Store) OpenBankRequest(ctx context.Context, number string, kind issuance.BankRequestKind) (issuance.BankRequest, error) {
 	var row bankRequestRow
-	err := s.DB(ctx).Where("application_number = ? AND kind = ? AND state NOT IN ('done', 'failed')", number, string(kind)).
+	err := s.DB(ctx).Where("application_number = ? AND kind = ? AND state NOT IN ('done', 'failed', 'cancelled')", number, string(kind)).
 		Order("id DESC").Take(&row).Error
 	if err != nil {
 		return issuance.BankRequest{}, mapErr(err)
@@ -205,7 +205,7 @@ func (s *Store) OpenBankRequest(ctx context.Context, number string, kind issuanc
 // OpenBankRequestByRRN implements issuance.BankOutbox.
 func (s *Store) OpenBankRequestByRRN(ctx context.Context, rrn string, kind issuance.BankRequestKind) (issuance.BankRequest, error) {
 	var row bankRequestRow
-	err := s.DB(ctx).Where("rrn = ? AND kind = ? AND state NOT IN ('done', 'failed')", rrn, string(kind)).
+	err := s.DB(ctx).Where("rrn = ? AND kind = ? AND state NOT IN ('done', 'failed', 'cancelled')", rrn, string(kind)).
 		Order("id DESC").Take(&row).Error
 	if err != nil {
 		return issuance.BankRequest{}, mapErr(err)

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/volcard/volcard/issuance"
+)
+
+func init() { rootCmd.AddCommand(newOutboxCmd()) }
+
+func newOutboxCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "outbox",
+		Short: "Inspect the bank outbox and settle failed rows (directly in the database)",
+		Long: `outbox lists the requests to the partner bank (docs/operations.md, "Failed
+outbox rows") and sends a failed one again or gives it up. It works on the
+database directly, like "volcard token", and shows no card or personal data:
+only application numbers and the last four digits of cards.`,
+	}
+	cmd.AddCommand(newOutboxListCmd(), newOutboxRetryCmd(), newOutboxCancelCmd())
+	return cmd
+}
+
+// outboxRow is a row as the command prints it in JSON.
+type outboxRow struct {
+	ID                int64  `json:"id"`
+	Kind              string `json:"kind"`
+	State             string `json:"state"`
+	ApplicationNumber string `json:"application_number"`
+	CardLastFour      string `json:"card_last_four,omitempty"`
+	ParentID          int64  `json:"parent_id,omitempty"`
+	Attempts          int    `json:"attempts"`
+	Repeats           int    `json:"repeats"`
+	STAN              string `json:"stan,omitempty"`
+	RRN               string `json:"rrn,omitempty"`
+	ResultCode        string `json:"result_code,omitempty"`
+	LastError         string `json:"last_error,omitempty"`
+	NextAttemptAt     string `json:"next_attempt_at,omitempty"`
+	CreatedAt         string `json:"created_at"`
+	UpdatedAt         string `json:"updated_at"`
+}
+
+func toOutboxRow(v issuance.BankRequestView) outboxRow {
+	r := v.BankRequest
+	o := outboxRow{ID: r.ID, Kind: string(r.Kind), State: string(r.State), ApplicationNumber: r.ApplicationNumber,
+		CardLastFour: v.CardLastFour, ParentID: r.ParentID, Attempts: r.Attempts, Repeats: r.Repeats,
+		STAN: r.Trace.STAN, RRN: r.Trace.RRN, ResultCode: r.ResultCode, LastError: r.LastError,
+		CreatedAt: r.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: r.UpdatedAt.UTC().Format(time.RFC3339)}
+	if !r.NextAttemptAt.IsZero() && (r.State == issuance.BankPending || r.State == issuance.BankSent) {
+		o.NextAttemptAt = r.NextAttemptAt.UTC().Format(time.RFC3339)
+	}
+	return o
+}
+
+func printOutboxRows(w io.Writer, rows []issuance.BankRequestView, asJSON bool) error {
+	if asJSON {
+		out := make([]outboxRow, len(rows))
+		for i, r := range rows {
+			out[i] = toOutboxRow(r)
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tSTATE\tAPPLICATION\tCARD\tATTEMPTS\tRC\tUPDATED\tLAST ERROR")
+	for _, v := range rows {
+		r := toOutboxRow(v)
+		card := "-"
+		if r.CardLastFour != "" {
+			card = "…" + r.CardLastFour
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Kind, r.State, r.ApplicationNumber, card,
+			r.Attempts, dash(r.ResultCode), r.UpdatedAt, dash(r.LastError))
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func newOutboxListCmd() *cobra.Command {
+	cfg := loadConfig()
+	var (
+		state, kind string
+		limit       int
+		asJSON      bool
+	)
+	cmd := &cobra.Command{
+		Use:   "list [--state failed] [--kind apply|reversal|status_change] [--limit N] [--json]",
+		Short: "List outbox rows, newest first",
+		Example: `  volcard outbox list --state failed
+  volcard outbox list --state failed --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.check(); err != nil {
+				return err
+			}
+			f := issuance.BankRequestFilter{State: issuance.BankRequestState(state), Kind: issuance.BankRequestKind(kind), Limit: limit}
+			if err := checkOutboxFilter(f); err != nil {
+				return withExit(exitUsage, err)
+			}
+			ctx := cmd.Context()
+			svc, st, err := cfg.openService(ctx, cfg.newLogger(cmd.ErrOrStderr()))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			rows, err := svc.ListBankRequests(ctx, issuance.SystemActor(), f)
+			if err != nil {
+				return err
+			}
+			return printOutboxRows(cmd.OutOrStdout(), rows, asJSON)
+		},
+	}
+	cfg.bindFlags(cmd.Flags(), false)
+	fl := cmd.Flags()
+	fl.StringVar(&state, "state", "", "pending, in_flight, sent, waiting, done, failed or cancelled (default all)")
+	fl.StringVar(&kind, "kind", "", "apply, reversal or status_change (default all)")
+	fl.IntVar(&limit, "limit", 100, "at most this many rows (1–1000)")
+	fl.BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+// checkOutboxFilter refuses unknown states and kinds (a typo would list
+// nothing and look like good news).
+func checkOutboxFilter(f issuance.BankRequestFilter) error {
+	switch f.State {
+	case "", issuance.BankPending, issuance.BankInFlight, issuance.BankSent, issuance.BankWaiting, issuance.BankDone,
+		issuance.BankFailed, issuance.BankCancelled:
+	default:
+		return fmt.Errorf("--state %q: want pending, in_flight, sent, waiting, done, failed or cancelled", f.State)
+	}
+	switch f.Kind {
+	case "", issuance.BankApply, issuance.BankReversal, issuance.BankStatusChange, issuance.BankInquiry:
+	default:
+		return fmt.Errorf("--kind %q: want apply, reversal or status_change", f.Kind)
+	}
+	if f.Limit < 1 || f.Limit > 1000 {
+		return fmt.Errorf("--limit %d: want 1 to 1000", f.Limit)
+	}
+	return nil
+}
+
+func outboxID(arg string) (int64, error) {
+	id, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, withExit(exitUsage, fmt.Errorf("row id %q: want a positive integer", arg))
+	}
+	return id, nil
+}
+
+// outboxErr gives a refused retry or cancel its exit code: an unknown row
+// or a row that is not failed is a usage error.
+func outboxErr(err error) error {
+	switch {
+	case errors.Is(err, issuance.ErrNotFound):
+		return withExit(exitUsage, fmt.Errorf("%w (see volcard outbox list)", err))
+	case errors.Is(err, issuance.ErrConflict):
+		return withExit(exitUsage, fmt.Errorf("%w: only failed rows can be retried or cancelled", err))
+	case errors.Is(err, issuance.ErrInvalid):
+		return withExit(exitUsage, err)
+	}
+	return err
+}
+
+func newOutboxRetryCmd() *cobra.Command {
+	cfg := loadConfig()
+	var reason string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "retry ID [--reason TEXT]",
+		Short: "Send a failed row again (a new request, new STAN; the bank deduplicates)",
+		Long: `retry makes a failed row pending and due at once, with a fresh trace: a running
+serve sends it within its poll interval as a new request (new STAN, field 7 and
+RRN; a reversal keeps its original's RRN). The bank deduplicates adds by
+application number and status changes by target state, so this is safe.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cfg.check(); err != nil {
+				return err
+			}
+			id, err := outboxID(args[0])
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			svc, st, err := cfg.openService(ctx, cfg.newLogger(cmd.ErrOrStderr()))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			r, err := svc.RetryBankRequest(ctx, issuance.SystemActor(), id, reason)
+			if err != nil {
+				return outboxErr(err)
+			}
+			if asJSON {
+				return printOutboxRows(cmd.OutOrStdout(), []issuance.BankRequestView{{BankRequest: r}}, true)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "row %d (%s, application %s) is pending again\n", r.ID, r.Kind, r.ApplicationNumber)
+			return nil
+		},
+	}
+	cfg.bindFlags(cmd.Flags(), false)
+	cmd.Flags().StringVar(&reason, "reason", "", "why (kept in the row's last error and the log)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the row as JSON")
+	return cmd
+}
+
+func newOutboxCancelCmd() *cobra.Command {
+	cfg := loadConfig()
+	var reason string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "cancel ID --reason TEXT",
+		Short: "Give up a failed row for good",
+		Long: `cancel moves a failed row to cancelled; it is never sent again. A cancelled
+status change drops the card's pending change (the card keeps its state); a
+cancelled reversal sends its add afresh (the bank returns the same card); a
+cancelled add leaves the application in bank_pending, where nothing moves it
+any more: prefer retry once the cause is fixed.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := cfg.check(); err != nil {
+				return err
+			}
+			id, err := outboxID(args[0])
+			if err != nil {
+				return err
+			}
+			if strings.TrimSpace(reason) == "" {
+				return withExit(exitUsage, errors.New("--reason is required"))
+			}
+			ctx := cmd.Context()
+			svc, st, err := cfg.openService(ctx, cfg.newLogger(cmd.ErrOrStderr()))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			r, err := svc.CancelBankRequest(ctx, issuance.SystemActor(), id, reason)
+			if err != nil {
+				return outboxErr(err)
+			}
+			if asJSON {
+				return printOutboxRows(cmd.OutOrStdout(), []issuance.BankRequestView{{BankRequest: r}}, true)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "row %d (%s, application %s) is cancelled\n", r.ID, r.Kind, r.ApplicationNumber)
+			return nil
+		},
+	}
+	cfg.bindFlags(cmd.Flags(), false)
+	cmd.Flags().StringVar(&reason, "reason", "", "why (required; kept in the row and the log)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the row as JSON")
+	return cmd
+}

@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/volcard/volcard/issuance"
+)
+
+var _ issuance.BankOutboxAdmin = (*Store)(nil)
+
+// ListBankRequests implements issuance.BankOutboxAdmin.
+func (s *Store) ListBankRequests(ctx context.Context, f issuance.BankRequestFilter) ([]issuance.BankRequest, error) {
+	q := s.DB(ctx).Model(&bankRequestRow{})
+	if f.State != "" {
+		q = q.Where("state = ?", string(f.State))
+	}
+	if f.Kind != "" {
+		q = q.Where("kind = ?", string(f.Kind))
+	}
+	if f.BeforeID > 0 {
+		q = q.Where("id < ?", f.BeforeID)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	var rows []bankRequestRow
+	if err := q.Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("list bank requests: %w", mapErr(err))
+	}
+	out := make([]issuance.BankRequest, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// notFailed tells a missing row (ErrNotFound) from one that is not failed.
+func (s *Store) notFailed(ctx context.Context, id int64) error {
+	var n int64
+	if err := s.DB(ctx).Model(&bankRequestRow{}).Where("id = ?", id).Count(&n).Error; err != nil {
+		return mapErr(err)
+	}
+	if n == 0 {
+		return issuance.ErrNotFound
+	}
+	return &issuance.ConflictError{What: "bank_request_state"}
+}
+
+// ResetFailedBankRequest implements issuance.BankOutboxAdmin.
+func (s *Store) ResetFailedBankRequest(ctx context.Context, id int64, note string, now time.Time) error {
+	res := s.DB(ctx).Model(&bankRequestRow{}).Where("id = ? AND state = ?", id, string(issuance.BankFailed)).
+		Updates(map[string]any{
+			"state": string(issuance.BankPending), "attempts": 0, "repeats": 0, "next_attempt_ms": now.UnixMilli(),
+			"trace_mti": "", "stan": "", "transmitted_unix": 0, "rrn": "", "maybe_sent": false,
+			"result_code": "", "last_error": note, "lease_owner": "", "lease_until_ms": 0, "updated_at": now.UTC(),
+		})
+	if res.Error != nil {
+		return fmt.Errorf("reset bank request %d: %w", id, mapErr(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return s.notFailed(ctx, id)
+	}
+	return nil
+}
+
+// CancelFailedBankRequest implements issuance.BankOutboxAdmin.
+func (s *Store) CancelFailedBankRequest(ctx context.Context, id int64, note string) error {
+	res := s.DB(ctx).Model(&bankRequestRow{}).Where("id = ? AND state = ?", id, string(issuance.BankFailed)).
+		Updates(map[string]any{"state": string(issuance.BankCancelled), "last_error": note, "updated_at": time.Now().UTC()})
+	if res.Error != nil {
+		return fmt.Errorf("cancel bank request %d: %w", id, mapErr(res.Error))
+	}
+	if res.RowsAffected != 1 {
+		return s.notFailed(ctx, id)
+	}
+	return nil
+}
+
+// BankOutboxStats implements issuance.BankOutboxAdmin: one GROUP BY over
+// the partial index of rows not done (bank_requests_open), the oldest open
+// row through the same index, and two counts over the partial index of
+// parked advices.
+func (s *Store) BankOutboxStats(ctx context.Context, staleBefore time.Time) (issuance.BankOutboxStats, error) {
+	var out issuance.BankOutboxStats
+	var counts []struct {
+		Kind  string
+		State string
+		N     int64
+	}
+	db := s.DB(ctx)
+	if err := db.Model(&bankRequestRow{}).Select("kind, state, COUNT(*) AS n").
+		Where("state NOT IN ('done', 'cancelled')").Group("state, kind").Scan(&counts).Error; err != nil {
+		return out, fmt.Errorf("count bank requests: %w", mapErr(err))
+	}
+	for _, c := range counts {
+		out.Rows = append(out.Rows, issuance.BankRequestCount{Kind: issuance.BankRequestKind(c.Kind),
+			State: issuance.BankRequestState(c.State), N: c.N})
+	}
+	var oldest []bankRequestRow
+	if err := db.Select("id, created_at").Where("state IN ('pending', 'sent', 'in_flight', 'waiting')").
+		Order("created_at").Limit(1).Find(&oldest).Error; err != nil {
+		return out, fmt.Errorf("oldest bank request: %w", mapErr(err))
+	}
+	if len(oldest) == 1 {
+		out.OldestOpen = oldest[0].CreatedAt.UTC()
+	}
+	parked := db.Model(&adviceRow{}).Where("state = ?", string(issuance.BankAdviceParked))
+	if err := parked.Count(&out.ParkedAdvices).Error; err != nil {
+		return out, fmt.Errorf("count parked advices: %w", mapErr(err))
+	}
+	if out.ParkedAdvices > 0 {
+		// Parked advices are few; times are compared here, not in SQL,
+		// because SQLite keeps them as text.
+		var times []adviceRow
+		if err := s.DB(ctx).Select("id, received_at").Where("state = ?", string(issuance.BankAdviceParked)).
+			Order("received_at").Limit(10000).Find(&times).Error; err != nil {
+			return out, fmt.Errorf("parked advices: %w", mapErr(err))
+		}
+		for _, t := range times {
+			if t.ReceivedAt.Before(staleBefore) {
+				out.StaleParkedAdvices++
+			}
+		}
+	}
+	return out, nil
+}
