@@ -17,6 +17,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/pii"
 	"github.com/volcard/volcard/issuance/roster/rostertest"
@@ -61,13 +63,15 @@ func artifactsDir(t *testing.T) string {
 }
 
 // consoleEnv is a real server on PostgreSQL with the Guangdong demo data,
-// the targets, 5,000 generated volunteers and a province admin token.
+// the targets, 5,000 generated volunteers, check-in enabled, a province
+// admin token and a terminal token of Meizhou.
 type consoleEnv struct {
-	st      *store.Store
-	svc     *issuance.Service
-	ts      *httptest.Server
-	token   string
-	meizhou issuance.Org
+	st       *store.Store
+	svc      *issuance.Service
+	ts       *httptest.Server
+	token    string
+	terminal string
+	meizhou  issuance.Org
 }
 
 func newConsoleEnv(t *testing.T) *consoleEnv {
@@ -98,13 +102,20 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	if !onsite { // until routes() wires the on-site API itself
 		srv.onsiteRoutes(srv.e.Group("/v1"), srv.authenticate(), srv.idempotency())
 	}
+	cas, err := emv.LoadCAKeys(filepath.Join("..", "testdata", "keys", "ca-public.json"))
+	require.NoError(t, err)
+	ck, err := issuance.NewCheckin(svc, issuance.CheckinConfig{CAKeys: cas})
+	require.NoError(t, err)
+	require.NoError(t, srv.EnableCheckin(ck))
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	tok, _, err := svc.CreateToken(ctx, issuance.SystemActor(), issuance.NewToken{Name: "browser", Role: issuance.RoleProvinceAdmin})
 	require.NoError(t, err)
 	mz, err := svc.FindOrg(ctx, issuance.SystemActor(), orgs[0].ID, "梅州市")
 	require.NoError(t, err)
-	return &consoleEnv{st: st, svc: svc, ts: ts, token: tok, meizhou: mz}
+	term, _, err := svc.CreateToken(ctx, issuance.SystemActor(), issuance.NewToken{Name: "gate", Role: issuance.RoleTerminal, OrgID: mz.ID})
+	require.NoError(t, err)
+	return &consoleEnv{st: st, svc: svc, ts: ts, token: tok, terminal: term, meizhou: mz}
 }
 
 // number reads a formatted integer ("1,234") from an element's text.
@@ -161,7 +172,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	run := func(step string, actions ...chromedp.Action) {
 		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		sctx, cancel := context.WithTimeout(ctx, 60*time.Second) // generous: CI machines are shared
 		defer cancel()
 		if err := chromedp.Run(sctx, actions...); err != nil {
 			var toast string
@@ -253,6 +264,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	run("queue",
 		chromedp.Click(`nav button[data-page="queue"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`#queue-table button[data-act="approve"]`, chromedp.ByQuery),
+		chromedp.Poll(`document.querySelector('#queue-table tbody tr td.org').textContent === '梅州市'`, nil),
 		shot("05-queue"),
 		chromedp.Click(`#queue-table button[data-act="approve"]`, chromedp.ByQuery),
 		chromedp.Poll(`document.querySelector('#toast').textContent.includes('approved')`, nil))
@@ -296,4 +308,92 @@ func TestConsoleInBrowser(t *testing.T) {
 	require.Equal(t, holdersBefore+1, number(t, after.Holders), "the issued card shows at once")
 	require.Equal(t, submittedBefore, number(t, after.Submitted), "the batch left nothing submitted")
 	t.Logf("Meizhou %s: registered %d → %d, holders %d → %d", year, regBefore, regAfter, holdersBefore, holdersBefore+1)
+
+	// The on-site sessions list: the session above with its 30 rows.
+	rowSel := func(id int64, cell string) string {
+		return fmt.Sprintf(`#onsite-table tr[data-session="%d"] td.%s`, id, cell)
+	}
+	var line string
+	run("session line", chromedp.Evaluate(`document.querySelector('#onsite-session-line').textContent`, &line))
+	firstSession := onsiteSessionID(t, line)
+	run("sessions list",
+		chromedp.Click(`nav button[data-page="onsite"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(rowSel(firstSession, "accepted"), chromedp.ByQuery))
+	require.Equal(t, "30", text(rowSel(firstSession, "accepted")))
+	require.Equal(t, "0", text(rowSel(firstSession, "rejected")))
+	require.Contains(t, text(fmt.Sprintf(`#onsite-table tr[data-session="%d"]`, firstSession)), "梅州市")
+
+	// A second session, requested through the API, opened from the list;
+	// the 45-row GB18030 roster with 5 bad rows: the row report explains
+	// 行号 and the masking (a province admin sees masked ID numbers).
+	api, err := client.New(env.ts.URL, env.token)
+	require.NoError(t, err)
+	second, err := api.RequestOnsiteSession(context.Background(), client.NewOnsiteSession{OrgID: env.meizhou.ID,
+		Site: "梅州市青年活动中心", Date: tomorrow, ExpectedCount: 45, Product: "GD-RV-BOC"})
+	require.NoError(t, err)
+	fixture, err := filepath.Abs(filepath.Join("..", "testdata", "rosters", "onsite-45-gb18030.csv"))
+	require.NoError(t, err)
+	run("open the second session",
+		chromedp.Click("#onsite-refresh", chromedp.ByQuery),
+		chromedp.WaitVisible(fmt.Sprintf(`#onsite-table button[data-open="%d"]`, second.ID), chromedp.ByQuery),
+		chromedp.Sleep(200*time.Millisecond), shot("08-onsite-sessions"),
+		chromedp.Click(fmt.Sprintf(`#onsite-table button[data-open="%d"]`, second.ID), chromedp.ByQuery),
+		chromedp.Poll(fmt.Sprintf(`document.querySelector('#onsite-session-line').textContent.includes('#%d')`, second.ID), nil),
+		chromedp.SetUploadFiles("#onsite-file", []string{fixture}, chromedp.ByQuery),
+		chromedp.Click(`#onsite-upload button[type="submit"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#roster-summary", chromedp.ByQuery),
+		chromedp.WaitVisible("#onsite-rejected", chromedp.ByQuery),
+		chromedp.WaitVisible("#onsite-masked-help", chromedp.ByQuery),
+		chromedp.Poll(fmt.Sprintf(`(document.querySelector('%s') || {}).textContent === '5'`, rowSel(second.ID, "rejected")), nil),
+		chromedp.Sleep(300*time.Millisecond), shot("09-onsite-rejected-rows"))
+	require.Contains(t, text("#roster-summary"), "无效: 5")
+	require.Contains(t, text("#onsite-line-help"), "行号")
+	require.Contains(t, text("#onsite-line-help"), "原文件")
+	require.Equal(t, "40", text(rowSel(second.ID, "accepted")))
+	var lines []string
+	run("rejected lines", chromedp.Evaluate(`[...document.querySelectorAll('#roster-rows tr.rejected')].map((r) => r.dataset.line)`, &lines))
+	require.Len(t, lines, 5)
+
+	// Live check-ins of an activity: empty, then a tap recorded through the
+	// API (a terminal reading the software card) shows up by polling.
+	ctx0 := context.Background()
+	act, err := api.CreateActivity(ctx0, client.NewActivity{OrgID: env.meizhou.ID, Title: "梅州马拉松志愿服务", Site: "梅江区",
+		StartsAt: time.Now().Add(-time.Hour), EndsAt: time.Now().Add(5 * time.Hour)})
+	require.NoError(t, err)
+	_, err = env.svc.RegisterVolunteer(ctx0, issuance.SystemActor(), issuance.NewVolunteer{OrgID: env.meizhou.ID,
+		Name: "张晓明", IDNumber: checkinCardID, Phone: "13812345678", LeagueMember: true})
+	require.NoError(t, err)
+	actID := strconv.FormatInt(act.ID, 10)
+	run("live check-ins (empty)",
+		chromedp.Click(`nav button[data-page="checkins"]`, chromedp.ByQuery),
+		chromedp.SetValue("#checkins-activity", actID, chromedp.ByQuery),
+		chromedp.Click(`#checkins-form button[type="submit"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#checkins-total", chromedp.ByQuery))
+	require.Equal(t, "0", text("#checkins-total"))
+	gate, err := client.New(env.ts.URL, env.terminal)
+	require.NoError(t, err)
+	ch, err := gate.Challenge(ctx0)
+	require.NoError(t, err)
+	tap, err := gate.Tap(ctx0, act.ID, client.TapRequest{Seq: 1, ChallengeID: ch.ID, Card: cardEvidence(t, "default.json", ch.UN)})
+	require.NoError(t, err)
+	require.Equal(t, client.KindCheckIn, tap.Kind)
+	run("live check-ins (after the tap)",
+		chromedp.Poll(`document.querySelector('#checkins-total').textContent === '1'`, nil, chromedp.WithPollingTimeout(15*time.Second)),
+		chromedp.Sleep(200*time.Millisecond), shot("10-checkins-live"))
+	require.Equal(t, "1", text("#checkins-open"))
+	require.Contains(t, text("#checkins-result"), "梅州马拉松志愿服务")
+	require.Contains(t, text("#checkins-result table"), "张*明", "names are masked")
+	require.NotContains(t, text("#checkins-result table"), "张晓明")
+	require.Contains(t, text("#checkins-state"), "自动刷新")
+}
+
+// onsiteSessionID reads the id from the session line ("场次 #12 · ...").
+func onsiteSessionID(t *testing.T, line string) int64 {
+	t.Helper()
+	_, rest, ok := strings.Cut(line, "#")
+	require.True(t, ok, "no session id in %q", line)
+	digits, _, _ := strings.Cut(rest, " ")
+	id, err := strconv.ParseInt(digits, 10, 64)
+	require.NoError(t, err, "no session id in %q", line)
+	return id
 }

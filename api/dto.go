@@ -138,6 +138,7 @@ type applicationResponse struct {
 	Number      string    `json:"number"`
 	VolunteerID int64     `json:"volunteer_id"`
 	OrgID       int64     `json:"org_id"`
+	OrgName     string    `json:"org_name,omitempty"` // in lists only
 	Product     string    `json:"product"`
 	Bank        string    `json:"bank"`
 	Channel     string    `json:"channel"`
@@ -150,7 +151,7 @@ type applicationResponse struct {
 
 func toApplication(a issuance.Application) applicationResponse {
 	return applicationResponse{
-		ID: a.ID, Number: a.Number, VolunteerID: a.VolunteerID, OrgID: a.OrgID, Product: a.ProductCode,
+		ID: a.ID, Number: a.Number, VolunteerID: a.VolunteerID, OrgID: a.OrgID, OrgName: a.OrgName, Product: a.ProductCode,
 		Bank: a.BankCode, Channel: string(a.Channel), Status: string(a.Status), Reason: a.Reason,
 		Version: a.Version, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
 	}

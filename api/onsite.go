@@ -34,6 +34,7 @@ func (s *Server) onsiteRoutes(v1 *echo.Group, auth, idem echo.MiddlewareFunc) {
 		bs = issuance.RoleBankStaff
 	)
 	v1.POST("/onsite-sessions", s.requestOnsiteSession, auth, allow(pa, oa), idem)
+	v1.GET("/onsite-sessions", s.listOnsiteSessions, auth, allow(pa, oa, bs))
 	v1.GET("/onsite-sessions/:id", s.getOnsiteSession, auth, allow(pa, oa, bs))
 	for action, to := range sessionActions {
 		roles := []issuance.Role{pa, bs}
@@ -132,6 +133,39 @@ func (s *Server) requestOnsiteSession(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/onsite-sessions/"+strconv.FormatInt(sess.ID, 10))
 	return c.JSON(http.StatusCreated, toOnsiteSession(sess))
+}
+
+// listOnsiteSessions lists the sessions in the caller's scope, newest
+// first, with cursor pagination like GET /v1/applications.
+func (s *Server) listOnsiteSessions(c echo.Context) error {
+	f := issuance.OnsiteSessionFilter{Status: issuance.SessionStatus(c.QueryParam("state")), Cursor: c.QueryParam("cursor")}
+	var err error
+	if f.OrgID, err = queryID(c, "org"); err != nil {
+		return err
+	}
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > issuance.MaxPageSize {
+			return invalidField("limit", "must be an integer from 1 to "+strconv.Itoa(issuance.MaxPageSize))
+		}
+		f.Limit = n
+	}
+	for _, p := range []struct{ name, v string }{{"state", string(f.Status)}, {"cursor", f.Cursor}} {
+		if err := checkText(p.name, p.v, 64, false); err != nil {
+			return err
+		}
+	}
+	actor, _ := actorFrom(c)
+	page, err := s.svc.ListOnsiteSessions(c.Request().Context(), actor, f)
+	if err != nil {
+		return onsiteError(err)
+	}
+	out := client.OnsiteSessionPage{Items: make([]client.OnsiteSessionItem, 0, len(page.Items)), NextCursor: page.NextCursor}
+	for _, it := range page.Items {
+		out.Items = append(out.Items, client.OnsiteSessionItem{OnsiteSession: toOnsiteSession(it.OnsiteSession),
+			OrgName: it.OrgName, Accepted: it.Accepted, Rejected: it.Rejected})
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) getOnsiteSession(c echo.Context) error {

@@ -16,7 +16,20 @@ func onsiteOpenAPI(paths, schemas obj) {
 			"422": problem("Idempotency-Key reused with a different body (idempotency-mismatch)."),
 		})}
 	}
-	paths["/v1/onsite-sessions"] = obj{"post": op("requestOnsiteSession",
+	paths["/v1/onsite-sessions"] = obj{"get": op("listOnsiteSessions",
+		"List on-site sessions in scope, newest first, with cursor pagination: an org admin sees its subtree's sessions, "+
+			"bank staff its bank's sessions in its branch's city, a province admin all. Each item carries the organisation's name "+
+			"and the roster figures; the branch contact is only in GET /v1/onsite-sessions/{id}.", staff,
+		[]obj{
+			queryParam("state", "Only sessions in this state.", enum("", "requested", "scheduled", "in_progress", "completed", "cancelled")),
+			queryParam("org", "Only sessions of this organisation's subtree.", obj{"type": "integer", "minimum": 1}),
+			queryParam("limit", "Page size, 1–200 (default 50).", obj{"type": "integer", "minimum": 1, "maximum": 200}),
+			queryParam("cursor", "next_cursor of the previous page.", obj{"type": "string"}),
+		}, "", obj{
+			"200": jsonResponse("One page.", "OnsiteSessionPage"),
+			"400": problem("Bad filter or cursor (validation)."),
+			"404": problem("Organisation filter out of scope (not-found)."),
+		}), "post": op("requestOnsiteSession",
 		"Request on-site batch enrollment for a group of 30 or more; assigned to the branch of the product's bank in the organisation's city. "+
 			"Fewer than 30 is refused (validation) with a pointer to branch or online application.",
 		admins, []obj{idempotencyHeader}, "NewOnsiteSession", obj{
@@ -52,8 +65,9 @@ func onsiteOpenAPI(paths, schemas obj) {
 	}}
 	paths["/v1/onsite-sessions/{id}/roster"] = obj{"post": upload}
 	paths["/v1/onsite-sessions/{id}/rejected.csv"] = obj{"get": op("rejectedRoster",
-		"The rejected rows of the latest upload as CSV with a 原因 (reason) column: UTF-8 with BOM, or GB18030. "+
-			"ID numbers and phones are full for bank_staff, masked for other roles.", staff,
+		"The rejected rows of the latest upload as CSV: 行号 (the row's line in the uploaded file, the header being line 1), "+
+			"the roster columns and 原因 (the reasons); UTF-8 with BOM, or GB18030. ID numbers and phones are full for bank_staff, "+
+			"masked for other roles, who find the rows in their original file by 行号.", staff,
 		[]obj{idParam, queryParam("encoding", "utf-8 (default) or gb18030.", enum("", "utf-8", "gb18030"))}, "", obj{
 			"200": obj{"description": "CSV file.", "content": obj{"text/csv": obj{"schema": obj{"type": "string"}}}},
 			"400": problem("Unknown encoding (validation)."), "404": notFound,
@@ -92,6 +106,10 @@ func onsiteOpenAPI(paths, schemas obj) {
 			"contact_name": str("Contact for on-site enrollment."), "contact_phone": str("Contact's work phone.")}),
 		"created_at": obj{"type": "string", "format": "date-time"}, "updated_at": obj{"type": "string", "format": "date-time"},
 	}}
+	item := obj{"type": "object", "description": "OnsiteSession fields (branch without contact) and these.", "allOf": []obj{ref("OnsiteSession"),
+		object(nil, obj{"org_name": str("Organisation's name."), "accepted": count("Roster rows stored."),
+			"rejected": count("Rejected rows of the latest upload.")})}}
+	schemas["OnsiteSessionPage"] = object(nil, obj{"items": arrayOf(item), "next_cursor": str("Cursor of the next page; absent on the last.")})
 	schemas["RosterReport"] = obj{"type": "object", "properties": obj{
 		"session_id": integer("Session."), "upload_id": integer("Upload (one per distinct file)."), "sha256": str("SHA-256 of the file."),
 		"format": enum("Format.", "csv", "xlsx"), "encoding": enum("Detected encoding.", "utf-8", "gb18030"),

@@ -39,7 +39,7 @@ func TestOnsiteOpenAPICoversRoutes(t *testing.T) {
 		_, ok = ops[m]
 		require.True(t, ok, "operation %s %s missing from the OpenAPI document", r.Method, p)
 	}
-	require.Len(t, served, 12)
+	require.Len(t, served, 13)
 	for p, ops := range paths {
 		if !strings.HasPrefix(p, "/v1/onsite-sessions") {
 			continue
@@ -80,6 +80,16 @@ func TestOnsiteEnrollCLI(t *testing.T) {
 	require.Contains(t, out.String(), "accepted: 40")
 	require.Contains(t, out.String(), "rejected: 5")
 	require.Contains(t, errw.String(), "uploading onsite-45-gb18030.csv")
+
+	out.Reset()
+	require.NoError(t, r.List(ctx, client.OnsiteSessionFilter{}, true))
+	var list client.OnsiteSessionPage
+	require.NoError(t, json.Unmarshal(out.Bytes(), &list))
+	require.Len(t, list.Items, 1)
+	require.Equal(t, sess.ID, list.Items[0].ID)
+	require.Equal(t, 40, list.Items[0].Accepted)
+	require.Equal(t, 5, list.Items[0].Rejected)
+	require.Equal(t, "嘉应学院", list.Items[0].OrgName)
 
 	out.Reset()
 	require.NoError(t, r.Approve(ctx, sess.ID))

@@ -2,6 +2,7 @@ package issuance
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -199,6 +200,83 @@ func (s *Service) GetOnsiteSession(ctx context.Context, a Actor, id int64) (Onsi
 	}
 	sess.Branch = br
 	return sess, nil
+}
+
+// sessionCursorPrefix marks on-site session cursors (application cursors
+// use another prefix, so one is not taken for the other).
+const sessionCursorPrefix = "s1:"
+
+func encodeSessionCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(sessionCursorPrefix + strconv.FormatInt(id, 10)))
+}
+
+func decodeSessionCursor(c string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || !strings.HasPrefix(string(b), sessionCursorPrefix) {
+		return 0, invalid("cursor", "malformed")
+	}
+	id, err := strconv.ParseInt(string(b[len(sessionCursorPrefix):]), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, invalid("cursor", "malformed")
+	}
+	return id, nil
+}
+
+// ListOnsiteSessions returns the on-site sessions inside the actor's scope
+// that match f, newest first, one page at a time: pass the returned
+// NextCursor back in f.Cursor for the next page. An org admin sees its
+// subtree's sessions, bank staff its bank's sessions in its branch's city,
+// a province admin all. An f.OrgID outside the scope is ErrNotFound.
+// Roles: province_admin, org_admin, bank_staff.
+func (s *Service) ListOnsiteSessions(ctx context.Context, a Actor, f OnsiteSessionFilter) (OnsiteSessionPage, error) {
+	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
+		return OnsiteSessionPage{}, err
+	}
+	st, err := s.onsiteStore()
+	if err != nil {
+		return OnsiteSessionPage{}, err
+	}
+	sc, err := s.scope(ctx, a)
+	if err != nil {
+		return OnsiteSessionPage{}, err
+	}
+	q := OnsiteSessionQuery{Scope: sc, Status: f.Status, Limit: f.Limit}
+	if q.Status != "" && !q.Status.Valid() {
+		return OnsiteSessionPage{}, invalid("state", "unknown session state")
+	}
+	switch {
+	case q.Limit < 0 || q.Limit > MaxPageSize:
+		return OnsiteSessionPage{}, invalid("limit", fmt.Sprintf("must be 1–%d", MaxPageSize))
+	case q.Limit == 0:
+		q.Limit = DefaultPageSize
+	}
+	if f.Cursor != "" {
+		if q.BeforeID, err = decodeSessionCursor(f.Cursor); err != nil {
+			return OnsiteSessionPage{}, err
+		}
+	}
+	if f.OrgID < 0 {
+		return OnsiteSessionPage{}, invalid("org", "must be a positive integer")
+	}
+	if f.OrgID != 0 {
+		o, err := s.store.GetOrg(ctx, f.OrgID, Scope{PathPrefix: sc.PathPrefix})
+		if err != nil {
+			return OnsiteSessionPage{}, fmt.Errorf("list on-site sessions: org filter: %w", err)
+		}
+		q.OrgPath = o.Path
+	}
+	want := q.Limit
+	q.Limit++
+	items, err := st.ListOnsiteSessions(ctx, q)
+	if err != nil {
+		return OnsiteSessionPage{}, fmt.Errorf("list on-site sessions: %w", err)
+	}
+	page := OnsiteSessionPage{Items: items}
+	if len(items) > want {
+		page.Items = items[:want]
+		page.NextCursor = encodeSessionCursor(page.Items[want-1].ID)
+	}
+	return page, nil
 }
 
 // sessionTransitionRoles says who may move a session into a status: the

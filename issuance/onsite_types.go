@@ -208,6 +208,9 @@ type OnsiteStore interface {
 	UpdateOnsiteSessionStatus(ctx context.Context, s *OnsiteSession, from SessionStatus) error
 	AppendSessionEvent(ctx context.Context, e *SessionEvent) error
 	ListSessionEvents(ctx context.Context, sessionID int64) ([]SessionEvent, error)
+	// ListOnsiteSessions returns up to q.Limit sessions inside q.Scope
+	// matching q, newest (highest id) first.
+	ListOnsiteSessions(ctx context.Context, q OnsiteSessionQuery) ([]OnsiteSessionSummary, error)
 
 	// PutRosterUpload inserts u, or loads the existing upload of the same
 	// session and SHA-256 into u (existing true).
@@ -247,4 +250,47 @@ type OnsiteStore interface {
 	GetOnsiteEntry(ctx context.Context, id int64) (OnsiteEntry, error)
 	// UpdateOnsiteEntry writes Personalize, Attempts, Note and UpdatedAt.
 	UpdateOnsiteEntry(ctx context.Context, e *OnsiteEntry) error
+}
+
+// OnsiteSessionFilter selects sessions in Service.ListOnsiteSessions. Zero
+// fields do not filter.
+type OnsiteSessionFilter struct {
+	Status SessionStatus
+	OrgID  int64  // sessions of this organisation's subtree
+	Cursor string // opaque, from a previous page's NextCursor
+	Limit  int    // default DefaultPageSize, at most MaxPageSize
+}
+
+// OnsiteSessionQuery is the storage-level form of OnsiteSessionFilter.
+type OnsiteSessionQuery struct {
+	Scope    Scope  // path prefix and, for bank staff, bank
+	OrgPath  string // subtree filter, empty: any
+	Status   SessionStatus
+	BeforeID int64 // only sessions with a smaller id, when non-zero
+	Limit    int
+}
+
+// OnsiteSessionSummary is a session as listed: without its branch contact,
+// with the names of its organisation and branch and its roster figures.
+type OnsiteSessionSummary struct {
+	OnsiteSession
+	OrgName    string
+	BranchName string
+	Accepted   int // roster rows stored (queue entries)
+	Rejected   int // rejected rows of the latest upload
+}
+
+// OnsiteSessionPage is one page of sessions, newest first.
+type OnsiteSessionPage struct {
+	Items      []OnsiteSessionSummary
+	NextCursor string // empty on the last page
+}
+
+// Valid reports whether s is a known session status.
+func (s SessionStatus) Valid() bool {
+	switch s {
+	case SessionRequested, SessionScheduled, SessionInProgress, SessionCompleted, SessionCancelled:
+		return true
+	}
+	return false
 }

@@ -245,6 +245,7 @@ type Application struct {
 	VolunteerID int64
 	OrgID       int64  // the volunteer's org at application time
 	OrgPath     string // its Path, for scoped queries
+	OrgName     string // the organisation's name; filled by ListApplications only
 	ProductCode string
 	BankCode    string
 	Channel     Channel

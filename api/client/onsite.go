@@ -49,6 +49,31 @@ type OnsiteSession struct {
 	UpdatedAt     time.Time    `json:"updated_at"`
 }
 
+// OnsiteSessionItem is a session in GET /v1/onsite-sessions: the session
+// (its branch without the contact) with its organisation's name and its
+// roster figures.
+type OnsiteSessionItem struct {
+	OnsiteSession
+	OrgName  string `json:"org_name"`
+	Accepted int    `json:"accepted"` // roster rows stored
+	Rejected int    `json:"rejected"` // rejected rows of the latest upload
+}
+
+// OnsiteSessionPage is one page of sessions, newest first.
+type OnsiteSessionPage struct {
+	Items      []OnsiteSessionItem `json:"items"`
+	NextCursor string              `json:"next_cursor,omitempty"`
+}
+
+// OnsiteSessionFilter selects sessions in ListOnsiteSessions; zero fields
+// do not filter.
+type OnsiteSessionFilter struct {
+	State  string // requested, scheduled, in_progress, completed or cancelled
+	OrgID  int64  // sessions of this organisation's subtree
+	Cursor string // NextCursor of the previous page
+	Limit  int    // 1–200; 0: the server's default (50)
+}
+
 // RowReason is why a roster row was rejected.
 type RowReason struct {
 	Code    string `json:"code"`
@@ -156,6 +181,31 @@ func (c *Client) RequestOnsiteSession(ctx context.Context, in NewOnsiteSession) 
 	var s OnsiteSession
 	err := c.do(ctx, http.MethodPost, "/v1/onsite-sessions", in, &s)
 	return s, err
+}
+
+// ListOnsiteSessions returns one page of the sessions in the caller's
+// scope, newest first.
+func (c *Client) ListOnsiteSessions(ctx context.Context, f OnsiteSessionFilter) (OnsiteSessionPage, error) {
+	q := url.Values{}
+	if f.State != "" {
+		q.Set("state", f.State)
+	}
+	if f.OrgID != 0 {
+		q.Set("org", strconv.FormatInt(f.OrgID, 10))
+	}
+	if f.Cursor != "" {
+		q.Set("cursor", f.Cursor)
+	}
+	if f.Limit != 0 {
+		q.Set("limit", strconv.Itoa(f.Limit))
+	}
+	path := "/v1/onsite-sessions"
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var p OnsiteSessionPage
+	err := c.do(ctx, http.MethodGet, path, nil, &p)
+	return p, err
 }
 
 // OnsiteSession returns a session.

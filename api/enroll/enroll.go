@@ -23,6 +23,7 @@ import (
 type API interface {
 	RequestOnsiteSession(ctx context.Context, in client.NewOnsiteSession) (client.OnsiteSession, error)
 	OnsiteSession(ctx context.Context, id int64) (client.OnsiteSession, error)
+	ListOnsiteSessions(ctx context.Context, f client.OnsiteSessionFilter) (client.OnsiteSessionPage, error)
 	UploadRoster(ctx context.Context, id int64, body io.Reader, size int64, contentType string) (client.RosterReport, error)
 	RejectedCSV(ctx context.Context, id int64, encoding string, w io.Writer) error
 	ApproveOnsiteSession(ctx context.Context, id int64) (client.OnsiteApproval, error)
@@ -106,6 +107,51 @@ func (r *Runner) Status(ctx context.Context, id int64) error {
 		return err
 	}
 	return r.emit(s, func(w io.Writer) { printSession(w, s) })
+}
+
+// List prints the sessions in the caller's scope, newest first: one page,
+// or with all every page (following the cursor).
+func (r *Runner) List(ctx context.Context, f client.OnsiteSessionFilter, all bool) error {
+	var page client.OnsiteSessionPage
+	for {
+		p, err := r.API.ListOnsiteSessions(ctx, f)
+		if err != nil {
+			return err
+		}
+		page.Items = append(page.Items, p.Items...)
+		page.NextCursor = p.NextCursor
+		if !all || p.NextCursor == "" {
+			break
+		}
+		f.Cursor = p.NextCursor
+	}
+	if page.Items == nil {
+		page.Items = []client.OnsiteSessionItem{}
+	}
+	return r.emit(page, func(w io.Writer) { printSessions(w, page) })
+}
+
+func printSessions(w io.Writer, page client.OnsiteSessionPage) {
+	if len(page.Items) == 0 {
+		fmt.Fprintln(w, "No on-site sessions.")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	// Chinese text goes last: tabwriter counts runes, and Chinese characters
+	// are two columns wide on a terminal.
+	fmt.Fprintln(tw, "ID\tDATE\tSTATUS\tEXPECTED\tACCEPTED\tREJECTED\tPRODUCT\tORG\tSITE")
+	for _, s := range page.Items {
+		org := s.OrgName
+		if org == "" {
+			org = fmt.Sprintf("#%d", s.OrgID)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", s.ID, s.Date, s.Status, s.ExpectedCount,
+			s.Accepted, s.Rejected, s.Product, org, s.Site)
+	}
+	_ = tw.Flush()
+	if page.NextCursor != "" {
+		fmt.Fprintf(w, "More sessions: add --cursor %s (or --all).\n", page.NextCursor)
+	}
 }
 
 // ContentType returns the media type of a roster file from its content.
@@ -192,8 +238,12 @@ func printReport(w io.Writer, rep client.RosterReport, rejectedOut string) {
 		fmt.Fprintf(tw, "  %d\t%s\t%s\n", it.Line, strings.Join(why, "; "), name)
 	}
 	_ = tw.Flush()
+	// Only bank staff get full ID numbers and phones back: for everyone
+	// else the saved rows are masked and cannot be uploaded as they are.
+	fmt.Fprintln(w, "LINE (行号) is the line in your file, the header being line 1: correct those lines in your")
+	fmt.Fprintln(w, "original file and upload the whole file again; accepted rows are not stored twice.")
 	if rejectedOut != "" {
-		fmt.Fprintf(w, "Rejected rows saved to %s; correct them and upload that file again.\n", rejectedOut)
+		fmt.Fprintf(w, "Rejected rows with their reasons saved to %s.\n", rejectedOut)
 	}
 }
 

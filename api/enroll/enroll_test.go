@@ -23,6 +23,7 @@ type fakeAPI struct {
 	contentType string
 	report      client.RosterReport
 	err         error
+	filters     []client.OnsiteSessionFilter
 }
 
 func (f *fakeAPI) RequestOnsiteSession(_ context.Context, in client.NewOnsiteSession) (client.OnsiteSession, error) {
@@ -30,6 +31,16 @@ func (f *fakeAPI) RequestOnsiteSession(_ context.Context, in client.NewOnsiteSes
 }
 func (f *fakeAPI) OnsiteSession(context.Context, int64) (client.OnsiteSession, error) {
 	return client.OnsiteSession{ID: 7, Status: "scheduled"}, f.err
+}
+func (f *fakeAPI) ListOnsiteSessions(_ context.Context, q client.OnsiteSessionFilter) (client.OnsiteSessionPage, error) {
+	f.filters = append(f.filters, q)
+	if q.Cursor == "" {
+		return client.OnsiteSessionPage{Items: []client.OnsiteSessionItem{{OnsiteSession: client.OnsiteSession{ID: 8,
+			OrgID: 3, Site: "嘉应学院体育馆", Date: "2026-05-01", ExpectedCount: 45, Status: "scheduled", Product: "GD-RV-BOC"},
+			OrgName: "嘉应学院", Accepted: 40, Rejected: 5}}, NextCursor: "c2"}, f.err
+	}
+	return client.OnsiteSessionPage{Items: []client.OnsiteSessionItem{{OnsiteSession: client.OnsiteSession{ID: 7,
+		OrgID: 3, Site: "礼堂", Date: "2026-04-01", ExpectedCount: 30, Status: "completed"}}}}, f.err
 }
 func (f *fakeAPI) UploadRoster(_ context.Context, _ int64, body io.Reader, size int64, ct string) (client.RosterReport, error) {
 	b, _ := io.ReadAll(body)
@@ -128,6 +139,41 @@ func TestExplain(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Contains(t, enroll.Explain(tc.err), tc.want)
+		})
+	}
+}
+
+func TestList(t *testing.T) {
+	tests := []struct {
+		name    string
+		all     bool
+		json    bool
+		calls   int
+		want    []string
+		notWant []string
+	}{
+		{name: "one page", calls: 1, want: []string{"ID", "ACCEPTED", "8", "scheduled", "45", "40", "5", "嘉应学院", "嘉应学院体育馆", "--cursor c2"},
+			notWant: []string{"礼堂"}},
+		{name: "all pages", all: true, calls: 2, want: []string{"嘉应学院体育馆", "礼堂", "#3", "completed"}, notWant: []string{"--cursor"}},
+		{name: "json", json: true, calls: 1, want: []string{`"org_name": "嘉应学院"`, `"accepted": 40`, `"next_cursor": "c2"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &fakeAPI{}
+			var out bytes.Buffer
+			r := &enroll.Runner{API: api, Out: &out, Err: io.Discard, JSON: tc.json}
+			require.NoError(t, r.List(context.Background(), client.OnsiteSessionFilter{State: "scheduled", OrgID: 3}, tc.all))
+			require.Len(t, api.filters, tc.calls)
+			for _, f := range api.filters {
+				require.Equal(t, "scheduled", f.State, "the filter is kept across pages")
+				require.Equal(t, int64(3), f.OrgID)
+			}
+			for _, w := range tc.want {
+				require.Contains(t, out.String(), w)
+			}
+			for _, w := range tc.notWant {
+				require.NotContains(t, out.String(), w)
+			}
 		})
 	}
 }

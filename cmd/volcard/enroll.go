@@ -45,7 +45,7 @@ The server and token come from --server/--token or VOLCARD_SERVER/VOLCARD_TOKEN.
 	pf.StringVar(&f.server, "server", envOr("VOLCARD_SERVER", "http://127.0.0.1:8080"), "server URL (VOLCARD_SERVER)")
 	pf.StringVar(&f.token, "token", os.Getenv("VOLCARD_TOKEN"), "API token (VOLCARD_TOKEN)")
 	pf.BoolVar(&f.json, "json", false, "print JSON instead of text")
-	cmd.AddCommand(newEnrollRequestCmd(f), newEnrollUploadCmd(f), newEnrollStatusCmd(f),
+	cmd.AddCommand(newEnrollRequestCmd(f), newEnrollListCmd(f), newEnrollUploadCmd(f), newEnrollStatusCmd(f),
 		newEnrollReportCmd(f), newEnrollApproveCmd(f))
 	return cmd
 }
@@ -108,6 +108,42 @@ func newEnrollRequestCmd(f *enrollFlags) *cobra.Command {
 	for _, n := range []string{"org", "site", "date", "count", "product"} {
 		_ = cmd.MarkFlagRequired(n)
 	}
+	return cmd
+}
+
+func newEnrollListCmd(f *enrollFlags) *cobra.Command {
+	var (
+		flt client.OnsiteSessionFilter
+		all bool
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the on-site sessions you may see, newest first",
+		Long: `list shows the sessions in your scope (an organisation admin: its
+organisation and those below it; bank staff: its bank's sessions in its
+branch's city; a province admin: all) with their state, date, head count and
+roster figures. One page at a time: --cursor continues, --all fetches every page.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if flt.OrgID < 0 {
+				return withExit(exitUsage, errors.New("--org must be a positive organisation id"))
+			}
+			if flt.Limit < 0 || flt.Limit > 200 {
+				return withExit(exitUsage, errors.New("--limit must be from 1 to 200"))
+			}
+			r, err := f.runner(cmd, 30*time.Second)
+			if err != nil {
+				return err
+			}
+			return enrollErr(r.List(cmd.Context(), flt, all))
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&flt.State, "state", "", "only sessions in this state: requested, scheduled, in_progress, completed or cancelled")
+	fl.Int64Var(&flt.OrgID, "org", 0, "only sessions of this organisation and those below it")
+	fl.IntVar(&flt.Limit, "limit", 0, "sessions per page, 1-200 (default: the server's, 50)")
+	fl.StringVar(&flt.Cursor, "cursor", "", "continue after the page that printed this cursor")
+	fl.BoolVar(&all, "all", false, "fetch every page")
 	return cmd
 }
 

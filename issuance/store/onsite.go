@@ -200,6 +200,55 @@ func (s *Store) ListSessionEvents(ctx context.Context, sessionID int64) ([]issua
 	return out, nil
 }
 
+// onsiteSummaryRow is a session row with the figures of a list: the names
+// of its organisation and branch, its stored entries and the rejected rows
+// of its latest upload, each a correlated subquery (indexed) so that the
+// page is one statement.
+type onsiteSummaryRow struct {
+	Session    onsiteSessionRow `gorm:"embedded"`
+	OrgName    string
+	BranchName string
+	Accepted   int
+	Rejected   int
+}
+
+// onsiteSummarySelect lists a session's columns and its figures.
+const onsiteSummarySelect = "onsite_sessions.*, " +
+	"COALESCE((SELECT o.name FROM orgs o WHERE o.id = onsite_sessions.org_id), '') AS org_name, " +
+	"COALESCE((SELECT b.name FROM branches b WHERE b.id = onsite_sessions.branch_id), '') AS branch_name, " +
+	"(SELECT COUNT(*) FROM onsite_entries e WHERE e.session_id = onsite_sessions.id) AS accepted, " +
+	"COALESCE((SELECT u.rejected FROM roster_uploads u WHERE u.session_id = onsite_sessions.id " +
+	"ORDER BY u.last_seen_at DESC, u.id DESC LIMIT 1), 0) AS rejected"
+
+// ListOnsiteSessions implements issuance.OnsiteStore.
+func (s *Store) ListOnsiteSessions(ctx context.Context, q issuance.OnsiteSessionQuery) ([]issuance.OnsiteSessionSummary, error) {
+	db := scoped(s.DB(ctx).Table("onsite_sessions").Select(onsiteSummarySelect), q.Scope, true)
+	if q.OrgPath != "" {
+		db = db.Where(`org_path LIKE ? ESCAPE '\'`, likePrefix(q.OrgPath))
+	}
+	if q.Status != "" {
+		db = db.Where("status = ?", string(q.Status))
+	}
+	if q.BeforeID > 0 {
+		db = db.Where("id < ?", q.BeforeID)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = issuance.DefaultPageSize
+	}
+	var rows []onsiteSummaryRow
+	if err := db.Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]issuance.OnsiteSessionSummary, len(rows))
+	for i, r := range rows {
+		out[i] = issuance.OnsiteSessionSummary{OnsiteSession: r.Session.domain(), OrgName: r.OrgName,
+			BranchName: r.BranchName, Accepted: r.Accepted, Rejected: r.Rejected}
+		out[i].Branch = issuance.Branch{ID: r.Session.BranchID, BankCode: r.Session.BankCode, Name: r.BranchName}
+	}
+	return out, nil
+}
+
 // PutRosterUpload implements issuance.OnsiteStore.
 func (s *Store) PutRosterUpload(ctx context.Context, u *issuance.RosterUpload) (bool, error) {
 	existing := false

@@ -182,13 +182,21 @@ func (s *Store) ListApplications(ctx context.Context, q issuance.ApplicationQuer
 	if limit <= 0 {
 		limit = issuance.DefaultPageSize
 	}
-	var rows []applicationRow
+	// The organisation's name comes from a correlated subquery (primary
+	// key lookup) in the same statement, for staff lists.
+	var rows []struct {
+		App     applicationRow `gorm:"embedded"`
+		OrgName string
+	}
+	db = db.Table("applications").
+		Select("applications.*, COALESCE((SELECT o.name FROM orgs o WHERE o.id = applications.org_id), '') AS org_name")
 	if err := db.Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, mapErr(err)
 	}
 	out := make([]issuance.Application, len(rows))
 	for i, r := range rows {
-		out[i] = r.domain()
+		out[i] = r.App.domain()
+		out[i].OrgName = r.OrgName
 	}
 	return out, nil
 }

@@ -19,6 +19,14 @@ const I18N = {
     "onsite.create": "提交", "onsite.open": "打开场次", "onsite.load": "打开", "onsite.upload": "上传名单（CSV / XLSX）",
     "onsite.send": "上传", "onsite.approve": "批量审核通过", "onsite.rows": "行", "onsite.accepted": "有效",
     "onsite.rejected": "无效", "onsite.session": "场次", "onsite.approved": "已审核通过",
+    "onsite.list": "现场办卡场次", "onsite.site": "地点", "onsite.date": "日期", "onsite.expected": "预计人数",
+    "onsite.empty": "暂无场次。", "onsite.branch": "承办网点", "onsite.contact": "联系人",
+    "onsite.rejected_dl": "下载无效行（CSV）", "onsite.line": "行号", "onsite.result": "结果", "onsite.name": "姓名",
+    "onsite.idn": "身份证号", "onsite.phone": "手机号", "onsite.reasons": "原因",
+    "onsite.line_help": "行号 = 该行在您上传的文件中的行号（表头为第 1 行）。请按行号在原文件中改正这些行，再上传整个文件；已通过的行不会重复登记。",
+    "onsite.masked_help": "身份证号和手机号已脱敏（仅银行工作人员可见完整号码），请以行号和姓名在原文件中查找。",
+    "state.requested": "已申请", "state.scheduled": "已排期", "state.in_progress": "进行中", "state.completed": "已完成",
+    "state.cancelled": "已取消", "row.accepted": "有效", "row.rejected": "无效",
     "targets.title": "目标完成情况", "year": "年度", "org": "组织",
     "rating.green": "达标", "rating.amber": "接近（≥80%）", "rating.red": "未达标", "rating.none": "无目标",
     "ind.volunteer_rate": "注册志愿者 / 常住人口", "ind.league_rate": "团员注册率", "ind.card_rate": "持卡率",
@@ -46,6 +54,14 @@ const I18N = {
     "onsite.create": "Request", "onsite.open": "Open session", "onsite.load": "Open", "onsite.upload": "Upload roster (CSV / XLSX)",
     "onsite.send": "Upload", "onsite.approve": "Approve batch", "onsite.rows": "Rows", "onsite.accepted": "Accepted",
     "onsite.rejected": "Rejected", "onsite.session": "Session", "onsite.approved": "Approved",
+    "onsite.list": "On-site sessions", "onsite.site": "Site", "onsite.date": "Date", "onsite.expected": "Expected",
+    "onsite.empty": "No sessions.", "onsite.branch": "Branch", "onsite.contact": "Contact",
+    "onsite.rejected_dl": "Download rejected rows (CSV)", "onsite.line": "行号 (line)", "onsite.result": "Result", "onsite.name": "Name",
+    "onsite.idn": "ID number", "onsite.phone": "Phone", "onsite.reasons": "Reasons",
+    "onsite.line_help": "行号 = the line in your uploaded file (the header is line 1). Fix those lines in your original file and upload the whole file again; accepted rows are not stored twice.",
+    "onsite.masked_help": "ID numbers and phones are masked (only bank staff see them in full): find the rows by line number and name.",
+    "state.requested": "Requested", "state.scheduled": "Scheduled", "state.in_progress": "In progress", "state.completed": "Completed",
+    "state.cancelled": "Cancelled", "row.accepted": "Accepted", "row.rejected": "Rejected",
     "targets.title": "Targets", "year": "Year", "org": "Org",
     "rating.green": "On target", "rating.amber": "Close (≥80%)", "rating.red": "Behind", "rating.none": "No target",
     "ind.volunteer_rate": "Volunteers / resident population", "ind.league_rate": "League members registered",
@@ -119,7 +135,7 @@ function show(page) {
   document.querySelectorAll(".page").forEach((p) => { p.hidden = p.id !== "page-" + page; });
   document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.page === page));
   if (page !== "checkins") stopCheckins();
-  ({ queue: loadQueue, targets: loadTargets, onsite: probeOnsite }[page] || (() => {}))();
+  ({ queue: loadQueue, targets: loadTargets, onsite: () => loadOnsiteList() }[page] || (() => {}))();
 }
 
 function signOut() {
@@ -162,7 +178,7 @@ async function loadQueue(more) {
       }
       if (a.status === "submitted" || a.status === "approved") actions.append(el("button", { "data-act": "cancel", "data-id": a.id }, t("cancel")));
       tbody.append(el("tr", { "data-app": a.id },
-        el("td", { text: a.number }), el("td", { text: "#" + a.volunteer_id }), el("td", { text: "#" + a.org_id }),
+        el("td", { text: a.number }), el("td", { text: "#" + a.volunteer_id }), el("td", { class: "org", title: "#" + a.org_id, text: a.org_name || ("#" + a.org_id) }),
         el("td", { text: a.product }), el("td", { text: a.channel }), el("td", { class: "status", text: a.status }),
         el("td", { text: new Date(a.created_at).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB") }), actions));
     }
@@ -201,28 +217,70 @@ async function findVolunteer(idNumber) {
 
 // On-site sessions.
 let onsiteSession = 0;
-async function probeOnsite() {
-  // Session ids are positive: a server with the on-site API answers 400
-  // (validation) for id 0; one without it answers 404 (no such route).
-  let available = false;
+let onsiteCursor = "";
+const stateLabel = (st) => t("state." + st) === "state." + st ? st : t("state." + st);
+
+// loadOnsiteList shows the sessions in the caller's scope, newest first. A
+// server without the on-site API answers 404/405: the page says so.
+async function loadOnsiteList(more) {
+  const tbody = $("#onsite-table tbody");
+  const q = new URLSearchParams({ limit: "20" });
+  const st = $("#onsite-state").value; if (st) q.set("state", st);
+  if (more && onsiteCursor) q.set("cursor", onsiteCursor);
+  let page;
   try {
-    const res = await fetch("/v1/onsite-sessions/0/report", { headers: { "Authorization": "Bearer " + token() } });
-    available = res.status !== 404 && res.status !== 405;
-  } catch (e) { available = false; }
-  $("#onsite-unavailable").hidden = available;
-  $("#onsite-body").hidden = !available;
+    page = await api("/v1/onsite-sessions?" + q);
+  } catch (e) {
+    const unavailable = e.status === 404 || e.status === 405;
+    $("#onsite-unavailable").hidden = !unavailable;
+    $("#onsite-body").hidden = unavailable;
+    if (!unavailable) toast(t("error") + ": " + e.message);
+    return;
+  }
+  $("#onsite-unavailable").hidden = true; $("#onsite-body").hidden = false;
+  if (!more) tbody.textContent = "";
+  onsiteCursor = page.next_cursor || "";
+  $("#onsite-more").hidden = !onsiteCursor;
+  if (!page.items.length && !more) tbody.append(el("tr", {}, el("td", { colspan: "9", text: t("onsite.empty") })));
+  for (const s of page.items) {
+    tbody.append(el("tr", { "data-session": s.id, class: s.id === onsiteSession ? "selected" : "" },
+      el("td", { class: "num", text: String(s.id) }), el("td", { text: s.org_name || ("#" + s.org_id) }),
+      el("td", { text: s.site }), el("td", { text: s.date }),
+      el("td", {}, el("span", { class: "state " + s.status, "data-state": s.status, text: stateLabel(s.status) })),
+      el("td", { class: "num", text: String(s.expected_count) }), el("td", { class: "num accepted", text: String(s.accepted) }),
+      el("td", { class: "num rejected", text: String(s.rejected) }),
+      el("td", {}, el("button", { type: "button", "data-open": s.id }, t("onsite.load")))));
+  }
+  $("#onsite-table").dataset.loaded = String(Date.now()); // tests wait for it
 }
 
 function renderSession(s) {
   const box = $("#onsite-session"); box.textContent = "";
   box.append(el("p", { id: "onsite-session-line" }, `${t("onsite.session")} #${s.id} · ${s.site} · ${s.date} · ${s.product} · `,
-    el("b", { text: s.status }), s.branch && s.branch.name ? " · " + s.branch.name : ""));
+    el("b", { "data-state": s.status, text: stateLabel(s.status) }), s.branch && s.branch.name ? " · " + s.branch.name : ""));
+  if (s.branch && s.branch.contact_name) {
+    box.append(el("p", { class: "sub" }, `${t("onsite.branch")}: ${s.branch.name} · ${t("onsite.contact")}: ${s.branch.contact_name} ${s.branch.contact_phone || ""}`));
+  }
   onsiteSession = s.id;
+  document.querySelectorAll("#onsite-table tr[data-session]").forEach((tr) => tr.classList.toggle("selected", Number(tr.dataset.session) === s.id));
   $("#onsite-upload").hidden = false;
+  $("#onsite-rejected").hidden = true;
+  $("#onsite-report").textContent = "";
 }
 
 async function loadSession(id) {
   try { renderSession(await api("/v1/onsite-sessions/" + id)); await loadOnsiteReport(); } catch (e) { toast(t("error") + ": " + e.message); }
+}
+
+// downloadRejected saves the rejected rows of the latest upload (UTF-8 with
+// BOM: Excel opens it).
+async function downloadRejected() {
+  try {
+    const res = await api(`/v1/onsite-sessions/${onsiteSession}/rejected.csv`, { raw: true });
+    const blob = await res.blob();
+    const a = el("a", { href: URL.createObjectURL(blob), download: `session-${onsiteSession}-rejected.csv` });
+    document.body.append(a); a.click(); a.remove();
+  } catch (e) { toast(t("error") + ": " + e.message); }
 }
 
 async function loadOnsiteReport() {
@@ -236,6 +294,7 @@ async function loadOnsiteReport() {
       f.append(el("div", {}, k, el("b", { "data-k": k, text: String(r[k] ?? 0) })));
     }
     box.prepend(f);
+    $("#onsite-rejected").hidden = !(r.rejected > 0);
   } catch (e) { /* report not ready */ }
 }
 
@@ -245,12 +304,17 @@ function renderRoster(rep) {
   const tb = el("tbody");
   for (const r of rep.items) {
     const reasons = (r.reasons || []).map((x) => (x.field ? x.field + ": " : "") + x.message).join("; ");
-    tb.append(el("tr", { class: r.status },
-      el("td", { class: "num", text: String(r.line) }), el("td", { text: r.status }), el("td", { text: r.name }),
+    tb.append(el("tr", { class: r.status, "data-line": r.line },
+      el("td", { class: "num", text: String(r.line) }), el("td", { text: t("row." + r.status) }), el("td", { text: r.name }),
       el("td", { text: r.id_number }), el("td", { text: r.phone }), el("td", { text: reasons })));
   }
-  box.append(el("table", { id: "roster-rows" }, el("thead", {}, el("tr", {}, ...["#", "status", "name", "id_number", "phone", "reasons"].map((h) => el("th", { text: h })))), tb));
+  box.append(el("table", { id: "roster-rows" }, el("thead", {}, el("tr", {},
+    ...["onsite.line", "onsite.result", "onsite.name", "onsite.idn", "onsite.phone", "onsite.reasons"].map((k) => el("th", { "data-i18n": k, class: k === "onsite.line" ? "num" : "", text: t(k) })))), tb));
+  // Masked values cannot be searched for: say how to find the rows.
+  $("#onsite-masked-help").hidden = !rep.items.some((r) => r.status === "rejected" && /\*/.test(r.id_number || ""));
+  $("#onsite-rejected").hidden = !(rep.rejected > 0);
   loadOnsiteReport();
+  loadOnsiteList();
 }
 
 async function uploadRoster(file) {
@@ -381,8 +445,9 @@ async function pollCheckins(id) {
       el("div", {}, t("checkins.minutes"), el("b", { text: fmt(r.minutes) }))));
     const tb = el("tbody");
     for (const a of r.rows) {
-      tb.append(el("tr", {}, el("td", { text: a.name }), el("td", { text: new Date(a.in_at).toLocaleTimeString() }),
-        el("td", { text: a.out_at ? new Date(a.out_at).toLocaleTimeString() : "—" }), el("td", { class: "num", text: String(a.minutes) })));
+      const hm = (v) => new Date(v).toLocaleTimeString(lang === "zh" ? "zh-CN" : "en-GB");
+      tb.append(el("tr", {}, el("td", { text: a.name }), el("td", { text: hm(a.in_at) }),
+        el("td", { text: a.out_at ? hm(a.out_at) : "—" }), el("td", { class: "num", text: String(a.minutes) })));
     }
     box.append(el("table", {}, el("thead", {}, el("tr", {}, ...["col.volunteer", "checkins.in", "checkins.out", "checkins.minutes"].map((k) => el("th", { text: t(k) })))), tb));
     $("#checkins-state").textContent = t("checkins.live");
@@ -429,8 +494,16 @@ document.addEventListener("DOMContentLoaded", () => {
         site: $("#onsite-site").value, date: $("#onsite-date").value, expected_count: Number($("#onsite-count").value),
         product: $("#onsite-product").value } });
       renderSession(s);
+      loadOnsiteList();
     } catch (e) { toast(t("error") + ": " + e.message); }
   });
+  $("#onsite-refresh").addEventListener("click", () => loadOnsiteList());
+  $("#onsite-state").addEventListener("change", () => loadOnsiteList());
+  $("#onsite-more").addEventListener("click", () => loadOnsiteList(true));
+  $("#onsite-table").addEventListener("click", (ev) => {
+    const b = ev.target.closest("button[data-open]"); if (b) loadSession(b.dataset.open);
+  });
+  $("#onsite-rejected-dl").addEventListener("click", downloadRejected);
   $("#onsite-open").addEventListener("submit", (ev) => { ev.preventDefault(); loadSession($("#onsite-id").value); });
   $("#onsite-upload").addEventListener("submit", (ev) => { ev.preventDefault(); const f = $("#onsite-file").files[0]; if (f) uploadRoster(f); });
   $("#onsite-approve").addEventListener("click", async () => {
@@ -438,6 +511,7 @@ document.addEventListener("DOMContentLoaded", () => {
       const r = await api(`/v1/onsite-sessions/${onsiteSession}/approve`, { method: "POST" });
       toast(`${t("onsite.approved")}: ${r.approved}`);
       loadOnsiteReport();
+      loadOnsiteList();
     } catch (e) { toast(t("error") + ": " + e.message); }
   });
   $("#targets-refresh").addEventListener("click", loadTargets);

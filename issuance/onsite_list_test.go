@@ -1,0 +1,160 @@
+package issuance_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/issuance/store"
+	"github.com/volcard/volcard/issuance/store/storetest"
+)
+
+// TestListOnsiteSessions checks the session list on both databases:
+// scoping by role (org admin: subtree; bank staff: its bank in its branch's
+// city; province admin: all), filters, newest first, cursor pagination and
+// the roster figures of each item.
+func TestListOnsiteSessions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		f := newOnsiteFixture(t, st)
+		sys := f.sys
+		actor := func(in issuance.NewToken) issuance.Actor {
+			plain, _, err := f.svc.CreateToken(ctx, sys, in)
+			require.NoError(t, err)
+			a, err := f.svc.Authenticate(ctx, plain)
+			require.NoError(t, err)
+			return a
+		}
+		gzBranch := issuance.Branch{BankCode: "BOC", OrgID: f.guangzhou.ID, Name: "中国银行广州分行",
+			Contact: issuance.Contact{Name: "黄经理", Phone: pii.Phone("020-83338888")}}
+		require.NoError(t, f.svc.PutBranch(ctx, sys, &gzBranch))
+		cebBranch := issuance.Branch{BankCode: "CEB", OrgID: f.meizhou.ID, Name: "光大银行梅州分行"}
+		require.NoError(t, f.svc.PutBranch(ctx, sys, &cebBranch))
+		province := actor(issuance.NewToken{Name: "prov", Role: issuance.RoleProvinceAdmin})
+		mzAdmin := actor(issuance.NewToken{Name: "mz", Role: issuance.RoleOrgAdmin, OrgID: f.meizhou.ID})
+		gzAdmin := actor(issuance.NewToken{Name: "gz", Role: issuance.RoleOrgAdmin, OrgID: f.guangzhou.ID})
+		bocGZ := actor(issuance.NewToken{Name: "boc gz", Role: issuance.RoleBankStaff, BankCode: "BOC", BranchID: gzBranch.ID})
+		cebMZ := actor(issuance.NewToken{Name: "ceb mz", Role: issuance.RoleBankStaff, BankCode: "CEB", BranchID: cebBranch.ID})
+		terminal := actor(issuance.NewToken{Name: "term", Role: issuance.RoleTerminal, OrgID: f.meizhou.ID})
+
+		request := func(org int64, site string) issuance.OnsiteSession {
+			s, err := f.svc.RequestOnsiteSession(ctx, province, issuance.NewOnsiteSession{
+				OrgID: org, Site: site, Date: f.date, ExpectedCount: 45, ProductCode: "GD-RV-BOC"})
+			require.NoError(t, err)
+			return s
+		}
+		uni1 := request(f.university.ID, "体育馆")
+		mz := request(f.meizhou.ID, "梅州市青年活动中心")
+		gz := request(f.guangzhou.ID, "天河体育中心")
+		uni2 := request(f.university.ID, "礼堂")
+		_, err := f.svc.TransitionOnsiteSession(ctx, f.uniAdmin, uni2.ID, issuance.SessionCancelled, "exams")
+		require.NoError(t, err)
+		_, err = f.svc.UploadRoster(ctx, f.bocStaff, uni1.ID, issuance.RosterInput{Data: fixtureFile(t, "onsite-45-gb18030.csv")})
+		require.NoError(t, err)
+
+		ids := func(p issuance.OnsiteSessionPage) []int64 {
+			out := []int64{}
+			for _, it := range p.Items {
+				out = append(out, it.ID)
+			}
+			return out
+		}
+		tests := []struct {
+			name  string
+			actor issuance.Actor
+			f     issuance.OnsiteSessionFilter
+			want  []int64
+		}{
+			{name: "province admin sees all, newest first", actor: province, want: []int64{uni2.ID, gz.ID, mz.ID, uni1.ID}},
+			{name: "university admin sees its own", actor: f.uniAdmin, want: []int64{uni2.ID, uni1.ID}},
+			{name: "city admin sees its subtree", actor: mzAdmin, want: []int64{uni2.ID, mz.ID, uni1.ID}},
+			{name: "other city admin", actor: gzAdmin, want: []int64{gz.ID}},
+			{name: "bank staff of the city", actor: f.bocStaff, want: []int64{uni2.ID, mz.ID, uni1.ID}},
+			{name: "bank staff of another city", actor: bocGZ, want: []int64{gz.ID}},
+			{name: "another bank in the city", actor: cebMZ, want: []int64{}},
+			{name: "state filter", actor: province, f: issuance.OnsiteSessionFilter{Status: issuance.SessionCancelled}, want: []int64{uni2.ID}},
+			{name: "org filter", actor: province, f: issuance.OnsiteSessionFilter{OrgID: f.university.ID}, want: []int64{uni2.ID, uni1.ID}},
+			{name: "org filter inside scope", actor: mzAdmin, f: issuance.OnsiteSessionFilter{OrgID: f.university.ID, Status: issuance.SessionRequested},
+				want: []int64{uni1.ID}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				p, err := f.svc.ListOnsiteSessions(ctx, tc.actor, tc.f)
+				require.NoError(t, err)
+				if d := cmp.Diff(tc.want, ids(p)); d != "" {
+					t.Fatalf("sessions (-want +got):\n%s", d)
+				}
+				require.Empty(t, p.NextCursor)
+			})
+		}
+
+		t.Run("denied", func(t *testing.T) {
+			_, err := f.svc.ListOnsiteSessions(ctx, f.uniAdmin, issuance.OnsiteSessionFilter{OrgID: f.guangzhou.ID})
+			require.ErrorIs(t, err, issuance.ErrNotFound, "an org filter outside the scope")
+			_, err = f.svc.ListOnsiteSessions(ctx, gzAdmin, issuance.OnsiteSessionFilter{OrgID: f.meizhou.ID})
+			require.ErrorIs(t, err, issuance.ErrNotFound)
+			_, err = f.svc.ListOnsiteSessions(ctx, terminal, issuance.OnsiteSessionFilter{})
+			require.ErrorIs(t, err, issuance.ErrForbidden)
+		})
+
+		t.Run("bad filter", func(t *testing.T) {
+			for name, flt := range map[string]issuance.OnsiteSessionFilter{
+				"state": {Status: "open"}, "cursor": {Cursor: "nope"}, "limit": {Limit: issuance.MaxPageSize + 1},
+			} {
+				_, err := f.svc.ListOnsiteSessions(ctx, province, flt)
+				var ve *issuance.ValidationError
+				require.True(t, errors.As(err, &ve), "%s: %v", name, err)
+				require.Equal(t, name, ve.Field)
+			}
+		})
+
+		t.Run("pages", func(t *testing.T) {
+			var got []int64
+			flt := issuance.OnsiteSessionFilter{Limit: 3}
+			for pages := 0; ; pages++ {
+				require.Less(t, pages, 3)
+				p, err := f.svc.ListOnsiteSessions(ctx, province, flt)
+				require.NoError(t, err)
+				got = append(got, ids(p)...)
+				if p.NextCursor == "" {
+					break
+				}
+				flt.Cursor = p.NextCursor
+			}
+			require.Equal(t, []int64{uni2.ID, gz.ID, mz.ID, uni1.ID}, got)
+		})
+
+		t.Run("figures", func(t *testing.T) {
+			p, err := f.svc.ListOnsiteSessions(ctx, f.bocStaff, issuance.OnsiteSessionFilter{OrgID: f.university.ID})
+			require.NoError(t, err)
+			require.Len(t, p.Items, 2)
+			first := p.Items[1]
+			require.Equal(t, uni1.ID, first.ID)
+			require.Equal(t, "嘉应学院", first.OrgName)
+			require.Equal(t, "中国银行梅州分行", first.BranchName)
+			require.Equal(t, "中国银行梅州分行", first.Branch.Name)
+			require.Empty(t, first.Branch.Contact.Name, "no contact in lists")
+			require.Equal(t, 40, first.Accepted)
+			require.Equal(t, 5, first.Rejected)
+			require.Equal(t, 45, first.ExpectedCount)
+			require.Equal(t, f.date.Format("2006-01-02"), first.Date.Format("2006-01-02"))
+			require.Equal(t, issuance.SessionCancelled, p.Items[0].Status)
+			require.Zero(t, p.Items[0].Accepted)
+			require.Zero(t, p.Items[0].Rejected)
+		})
+
+		t.Run("application list carries organisation names", func(t *testing.T) {
+			p, err := f.svc.ListApplications(ctx, f.uniAdmin, issuance.ApplicationFilter{Limit: 5})
+			require.NoError(t, err)
+			require.NotEmpty(t, p.Items)
+			for _, a := range p.Items {
+				require.Equal(t, "嘉应学院", a.OrgName)
+			}
+		})
+	})
+}
