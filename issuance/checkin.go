@@ -180,6 +180,15 @@ type Checkin struct {
 	// lookup reads a tap's card, holder and open attendance at once; nil
 	// when the store cannot or a custom CheckinConfig.Cards is set.
 	lookup TapLookupRepo
+	// writer writes a tap in one statement; nil when the store cannot.
+	writer TapWriter
+	// challengeLookup uses a challenge and reads the tap lookup at once;
+	// nil when the store cannot or lookup is nil.
+	challengeLookup ChallengeLookupRepo
+	// starMinutes and tiers are the star thresholds in lifetime minutes
+	// and the tier of each star level, for writer.
+	starMinutes []int64
+	tiers       []BenefitTier
 }
 
 // NewCheckin returns the check-in service over svc, whose store must
@@ -235,7 +244,18 @@ func NewCheckin(svc *Service, cfg CheckinConfig) (*Checkin, error) {
 			lookup, _ = svc.store.(TapLookupRepo)
 		}
 	}
-	return &Checkin{svc: svc, st: st, cfg: cfg, lookup: lookup}, nil
+	ck := &Checkin{svc: svc, st: st, cfg: cfg, lookup: lookup}
+	if lookup != nil {
+		ck.challengeLookup, _ = svc.store.(ChallengeLookupRepo)
+	}
+	if w, ok := svc.store.(TapWriter); ok && w.CanWriteTap() && lookup != nil {
+		ck.writer = w
+		ck.starMinutes = starMinutes(cfg.StarThresholds)
+		for i := 0; i <= len(cfg.StarThresholds); i++ {
+			ck.tiers = append(ck.tiers, TierFor(i, len(cfg.StarThresholds)))
+		}
+	}
+	return ck, nil
 }
 
 // issuedCards is the CardDirectory over the bank-issued cards table: a
@@ -366,6 +386,59 @@ type TapLookup struct {
 // its default.
 type TapLookupRepo interface {
 	LookupTap(ctx context.Context, panToken []byte, activityID int64) (TapLookup, error)
+}
+
+// ChallengeLookupRepo is an optional capability of a store with
+// TapLookupRepo: it uses a challenge (as ChallengeRepo.ConsumeChallenge
+// does, with the same errors) and reads the TapLookup in one round trip.
+// The lookup is returned only when the challenge was used.
+type ChallengeLookupRepo interface {
+	ConsumeChallengeLookupTap(ctx context.Context, challengeID string, tokenID int64, now time.Time,
+		panToken []byte, activityID int64) (Challenge, TapLookup, error)
+}
+
+// TapWriter is an optional capability of a CheckinStore: it writes a whole
+// tap decision in one atomic statement, outside any transaction: the
+// hours totals and the star level, the attendance opened or closed, the
+// tap row with its result, and the star-change event. CanWriteTap says
+// whether the database can (PostgreSQL can, SQLite cannot).
+type TapWriter interface {
+	CanWriteTap() bool
+	// WriteTap writes w. A closed attendance (concurrent tap or correction)
+	// is a *ConflictError "open_attendance" and writes nothing; unique
+	// violations are *ConflictError as for RecordTap.
+	WriteTap(ctx context.Context, w TapWrite) (TapWritten, error)
+}
+
+// TapWrite is what TapWriter.WriteTap writes.
+type TapWrite struct {
+	// Attendance is the attendance to open (a check-in: ActivityID,
+	// VolunteerID, OrgPath, InAt, Year) or to close (a check-out: ID,
+	// VolunteerID, OutAt, Minutes, Year).
+	Attendance Attendance
+	CheckOut   bool
+	// Delta is the minutes credited to Attendance.Year and the lifetime.
+	Delta int64
+	// StarMinutes are the lifetime minutes needed for 1, 2, ... stars: the
+	// star level is how many of them the lifetime total reaches.
+	StarMinutes []int64
+	// Tiers is the benefit tier of each star level, len(StarMinutes)+1.
+	Tiers []BenefitTier
+	// Tap is the tap row. Its Result is the result JSON without the
+	// totals: an object with no closing brace, which the writer completes
+	// with year_minutes, lifetime_minutes, stars, stars_before and tier.
+	Tap TapRecord
+	// Event carries the kind, actor and time of the star-change event,
+	// written only when the star level changes.
+	Event CheckinEvent
+}
+
+// TapWritten is what TapWriter.WriteTap wrote: the ids and the totals
+// after the tap, with the star level before it.
+type TapWritten struct {
+	TapID, AttendanceID          int64
+	YearMinutes, LifetimeMinutes int64
+	Stars, StarsBefore           int
 }
 
 // HoursRepo keeps the service-hour totals incrementally.

@@ -63,6 +63,13 @@ type verifiedCard struct {
 	idNumber string
 	name     string
 	hash     []byte // SHA-256 of the SDAD: each signature is accepted once
+	un       []byte // the unpredictable number (9F37) the card signed
+}
+
+// errNotOverChallenge is the refusal of a signature over another
+// unpredictable number than the challenge issued.
+func errNotOverChallenge() error {
+	return &NotGenuineError{Cause: errors.New("the signed data is not over the challenge issued")}
 }
 
 // malformed returns a validation error for an evidence field.
@@ -189,8 +196,9 @@ func verifyEvidence(ev CardEvidence, cas emv.CAKeys, un []byte, now time.Time) (
 	if !found {
 		return v, malformed("ddol_data", "the DDOL has no unpredictable number (9F37)")
 	}
-	if un != nil && !bytes.Equal(ev.DDOLData[off:off+4], un) {
-		return v, &NotGenuineError{Cause: errors.New("the signed data is not over the challenge issued")}
+	v.un = ev.DDOLData[off : off+4]
+	if un != nil && !bytes.Equal(v.un, un) {
+		return v, errNotOverChallenge()
 	}
 	if _, err := emv.VerifyDynamicData(icc.Key, ev.SDAD, ev.DDOLData); err != nil {
 		return v, &NotGenuineError{Cause: err}

@@ -62,6 +62,31 @@ func StarsFor(minutes int64, thresholds []float64) int {
 	return n
 }
 
+// starMinutes turns thresholds in hours into the least whole lifetime
+// minutes reaching each, so that counting the entries m ≤ minutes gives
+// StarsFor(minutes, thresholds); a threshold no total can reach (NaN, +Inf,
+// beyond int64) becomes math.MaxInt64, which a total never reaches
+// either in practice.
+func starMinutes(thresholds []float64) []int64 {
+	out := make([]int64, len(thresholds))
+	for i, h := range thresholds {
+		x := h * 60
+		if math.IsNaN(x) || x > math.MaxInt64/2 {
+			out[i] = math.MaxInt64
+			continue
+		}
+		m := int64(math.Ceil(x))
+		for float64(m-1) >= x {
+			m--
+		}
+		for float64(m) < x {
+			m++
+		}
+		out[i] = m
+	}
+	return out
+}
+
 // Stars returns the star level of lifetime minutes under this Checkin's
 // thresholds.
 func (c *Checkin) Stars(minutes int64) int { return StarsFor(minutes, c.cfg.StarThresholds) }

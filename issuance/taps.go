@@ -223,38 +223,147 @@ func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, err
 		if at.After(now.Add(5*time.Minute)) || at.Before(now.Add(-c.cfg.MaxOfflineAge)) {
 			return TapResult{}, invalid("at", "offline tap time out of range")
 		}
-	} else {
+	} else if c.challengeLookup == nil {
 		ch, err := c.st.ConsumeChallenge(ctx, in.ChallengeID, a.TokenID, now)
-		if errors.Is(err, ErrChallengeReplayed) {
-			// A retry of a recorded tap gets its first result; anything
-			// else with a used challenge is a replay.
-			if prev, rerr := c.replay(ctx, in, fp); prev != nil || rerr != nil {
-				if prev != nil {
-					return *prev, nil
-				}
-				if errors.Is(rerr, ErrTapSequenceReused) {
-					return TapResult{}, fmt.Errorf("tap: %w", err)
-				}
-				return TapResult{}, rerr
-			}
-		}
 		if err != nil {
-			return TapResult{}, fmt.Errorf("tap: %w", err)
+			return c.challengeFailed(ctx, in, fp, err)
 		}
 		un = ch.UN
 	}
+	// With challengeLookup the challenge is used together with the card
+	// lookup, after the card verified; the signature is then checked to be
+	// over that challenge.
 	card, err := verifyEvidence(in.Evidence, c.cfg.CAKeys, un, now)
 	if err != nil {
 		return TapResult{}, fmt.Errorf("tap: %w", err)
 	}
 	token := c.svc.PANToken(card.pan)
-	vol, prefetched, err := c.tapHolder(ctx, token, card, act.ID)
+	var vol Volunteer
+	var prefetched *Attendance
+	if !in.Offline && c.challengeLookup != nil {
+		var ch Challenge
+		var l TapLookup
+		ch, l, err = c.challengeLookup.ConsumeChallengeLookupTap(ctx, in.ChallengeID, a.TokenID, now, token, act.ID)
+		if err != nil {
+			return c.challengeFailed(ctx, in, fp, err)
+		}
+		if !bytes.Equal(card.un, ch.UN) {
+			return TapResult{}, fmt.Errorf("tap: %w", errNotOverChallenge())
+		}
+		vol, prefetched, err = c.holderFromLookup(ctx, token, card, l)
+	} else {
+		vol, prefetched, err = c.tapHolder(ctx, token, card, act.ID)
+	}
 	if err != nil {
 		return TapResult{}, fmt.Errorf("tap: %w", err)
 	}
 
 	var res TapResult
-	err = c.st.InTx(ctx, func(ctx context.Context) error {
+	if c.writer != nil && prefetched != nil {
+		res, err = c.writeTap(ctx, a, in, act, vol, *prefetched, at, now, token, fp, card.hash)
+	} else {
+		res, err = c.recordTap(ctx, a, in, act, vol, prefetched, at, now, token, fp, card.hash)
+	}
+	if err != nil {
+		var ce *ConflictError
+		if errors.As(err, &ce) {
+			switch ce.What {
+			case "tap_sequence":
+				if prev, rerr := c.replay(ctx, in, fp); rerr != nil || prev != nil {
+					if prev != nil {
+						return *prev, nil
+					}
+					return TapResult{}, rerr
+				}
+			case "tap_evidence":
+				return TapResult{}, fmt.Errorf("tap: %w", ErrEvidenceReplayed)
+			case "open_attendance":
+				return TapResult{}, fmt.Errorf("tap: concurrent taps of one card: %w", ErrConflict)
+			}
+		}
+		return TapResult{}, fmt.Errorf("tap: %w", err)
+	}
+	return res, nil
+}
+
+// tapResultHead is the part of a TapResult's JSON that is known before the
+// totals are written (TapWrite.Tap.Result); the writer adds year_minutes,
+// lifetime_minutes, stars, stars_before and tier. Keep its fields and tags
+// in step with TapResult.
+type tapResultHead struct {
+	TapID           int64     `json:"tap_id"`
+	Kind            TapKind   `json:"kind"`
+	ActivityID      int64     `json:"activity_id"`
+	ActivityTitle   string    `json:"activity_title"`
+	VolunteerID     int64     `json:"volunteer_id"`
+	VolunteerName   string    `json:"volunteer_name"`
+	At              time.Time `json:"at"`
+	CheckedInAt     time.Time `json:"checked_in_at"`
+	SessionMinutes  int64     `json:"session_minutes"`
+	OfflineEvidence bool      `json:"offline_evidence"`
+	Replayed        bool      `json:"replayed"`
+}
+
+// resultHead returns r's JSON without the totals and without the closing
+// brace, as TapWrite.Tap.Result wants it.
+func resultHead(r TapResult) ([]byte, error) {
+	b, err := json.Marshal(tapResultHead{TapID: r.TapID, Kind: r.Kind, ActivityID: r.ActivityID,
+		ActivityTitle: r.ActivityTitle, VolunteerID: r.VolunteerID, VolunteerName: r.VolunteerName, At: r.At,
+		CheckedInAt: r.CheckedInAt, SessionMinutes: r.SessionMinutes, OfflineEvidence: r.OfflineEvidence,
+		Replayed: r.Replayed})
+	if err != nil {
+		return nil, err
+	}
+	return b[:len(b)-1], nil
+}
+
+// writeTap decides a tap whose holder and open attendance (open.ID 0 when
+// none) were read by the lookup, and writes it with the store's TapWriter in
+// one statement: no transaction round trips.
+func (c *Checkin) writeTap(ctx context.Context, a Actor, in TapInput, act Activity, vol Volunteer, open Attendance,
+	at, now time.Time, token, fp, evidenceHash []byte) (TapResult, error) {
+	res := TapResult{ActivityID: act.ID, ActivityTitle: act.Title, VolunteerID: vol.ID,
+		VolunteerName: vol.Name, At: at, OfflineEvidence: in.Offline}
+	w := TapWrite{StarMinutes: c.starMinutes, Tiers: c.tiers,
+		Event: CheckinEvent{Kind: EventStarsChanged, VolunteerID: vol.ID, ActorTokenID: a.TokenID, ActorRole: a.Role, At: now}}
+	if open.ID != 0 {
+		open.OutAt = at
+		if open.OutAt.Before(open.InAt) {
+			open.OutAt = open.InAt
+		}
+		open.Minutes = credit(act, open.InAt, open.OutAt, c.cfg.Rounding)
+		w.Attendance, w.CheckOut, w.Delta = open, true, open.Minutes
+		res.Kind, res.CheckedInAt, res.SessionMinutes = TapOut, open.InAt, open.Minutes
+	} else {
+		w.Attendance = Attendance{ActivityID: act.ID, VolunteerID: vol.ID, OrgPath: act.OrgPath, InAt: at,
+			Year: at.In(c.cfg.Location).Year()}
+		res.Kind, res.CheckedInAt = TapIn, at
+	}
+	head, err := resultHead(res)
+	if err != nil {
+		return TapResult{}, err
+	}
+	w.Tap = TapRecord{TerminalID: in.TerminalID, Seq: in.Seq, ActivityID: act.ID, VolunteerID: vol.ID,
+		Kind: res.Kind, At: at, OfflineEvidence: in.Offline, PANToken: token, Fingerprint: fp,
+		EvidenceHash: evidenceHash, Result: head, CreatedAt: now}
+	out, err := c.writer.WriteTap(ctx, w)
+	if err != nil {
+		return TapResult{}, err
+	}
+	res.TapID, res.YearMinutes, res.LifetimeMinutes = out.TapID, out.YearMinutes, out.LifetimeMinutes
+	res.Stars, res.StarsBefore = out.Stars, out.StarsBefore
+	res.Tier = TierFor(res.Stars, len(c.cfg.StarThresholds))
+	return res, nil
+}
+
+// recordTap decides a tap and writes it in a transaction, statement by
+// statement: the hours totals (and star level), then the attendance and the
+// tap. prefetched is the open attendance read by the lookup (ID 0 when none),
+// nil when it was not read.
+func (c *Checkin) recordTap(ctx context.Context, a Actor, in TapInput, act Activity, vol Volunteer, prefetched *Attendance,
+	at, now time.Time, token, fp, evidenceHash []byte) (TapResult, error) {
+	var res TapResult
+	err := c.st.InTx(ctx, func(ctx context.Context) error {
 		res = TapResult{ActivityID: act.ID, ActivityTitle: act.Title, VolunteerID: vol.ID,
 			VolunteerName: vol.Name, At: at, OfflineEvidence: in.Offline}
 		var open Attendance
@@ -300,7 +409,7 @@ func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, err
 		res.Tier = TierFor(res.Stars, len(c.cfg.StarThresholds))
 		rec := TapRecord{TerminalID: in.TerminalID, Seq: in.Seq, ActivityID: act.ID, VolunteerID: vol.ID,
 			Kind: res.Kind, At: at, OfflineEvidence: in.Offline, PANToken: token,
-			Fingerprint: fp, EvidenceHash: card.hash, CreatedAt: now}
+			Fingerprint: fp, EvidenceHash: evidenceHash, CreatedAt: now}
 		// The tap id is known only after the insert; store the result
 		// without it and fill it in when replaying.
 		if rec.Result, err = json.Marshal(res); err != nil {
@@ -312,26 +421,25 @@ func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, err
 		res.TapID = rec.ID
 		return nil
 	})
-	if err != nil {
-		var ce *ConflictError
-		if errors.As(err, &ce) {
-			switch ce.What {
-			case "tap_sequence":
-				if prev, rerr := c.replay(ctx, in, fp); rerr != nil || prev != nil {
-					if prev != nil {
-						return *prev, nil
-					}
-					return TapResult{}, rerr
-				}
-			case "tap_evidence":
-				return TapResult{}, fmt.Errorf("tap: %w", ErrEvidenceReplayed)
-			case "open_attendance":
-				return TapResult{}, fmt.Errorf("tap: concurrent taps of one card: %w", ErrConflict)
+	return res, err
+}
+
+// challengeFailed answers a tap whose challenge could not be used (err):
+// a retry of a recorded tap gets its first result; anything else with a
+// used challenge is a replay.
+func (c *Checkin) challengeFailed(ctx context.Context, in TapInput, fp []byte, err error) (TapResult, error) {
+	if errors.Is(err, ErrChallengeReplayed) {
+		if prev, rerr := c.replay(ctx, in, fp); prev != nil || rerr != nil {
+			if prev != nil {
+				return *prev, nil
 			}
+			if errors.Is(rerr, ErrTapSequenceReused) {
+				return TapResult{}, fmt.Errorf("tap: %w", err)
+			}
+			return TapResult{}, rerr
 		}
-		return TapResult{}, fmt.Errorf("tap: %w", err)
 	}
-	return res, nil
+	return TapResult{}, fmt.Errorf("tap: %w", err)
 }
 
 // activity returns an activity inside sc, from memory when seen before
@@ -390,6 +498,11 @@ func (c *Checkin) tapHolder(ctx context.Context, token []byte, card verifiedCard
 	if err != nil {
 		return Volunteer{}, nil, fmt.Errorf("card lookup: %w", err)
 	}
+	return c.holderFromLookup(ctx, token, card, l)
+}
+
+// holderFromLookup finishes tapHolder once the lookup l is read.
+func (c *Checkin) holderFromLookup(ctx context.Context, token []byte, card verifiedCard, l TapLookup) (Volunteer, *Attendance, error) {
 	b, found := pickBinding(l.Directory, l.Binding)
 	if found && b.Status == CardBlocked {
 		return Volunteer{}, nil, ErrCardBlocked

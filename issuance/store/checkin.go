@@ -118,9 +118,7 @@ var challengeSweep atomic.Uint64
 func (s *Store) ConsumeChallenge(ctx context.Context, id string, tokenID int64, now time.Time) (issuance.Challenge, error) {
 	db := s.DB(ctx)
 	nowMs := now.UnixMilli()
-	if challengeSweep.Add(1)%256 == 0 {
-		_ = db.Exec(`DELETE FROM terminal_challenges WHERE expires_at_ms < ?`, nowMs-time.Hour.Milliseconds()).Error
-	}
+	sweepChallenges(ctx, db, nowMs)
 	var rows []challengeRow
 	err := db.Raw(`UPDATE terminal_challenges SET used_at_ms = ?
 		WHERE id = ? AND token_id = ? AND used_at_ms = 0 AND expires_at_ms > ?
@@ -132,20 +130,35 @@ func (s *Store) ConsumeChallenge(ctx context.Context, id string, tokenID int64, 
 	if len(rows) == 1 {
 		return rows[0].domain(), nil
 	}
+	return issuance.Challenge{}, s.challengeRefusal(ctx, id, tokenID)
+}
+
+// sweepChallenges deletes, every 256th use, the challenges expired for
+// over an hour.
+func sweepChallenges(ctx context.Context, db *gorm.DB, nowMs int64) {
+	if challengeSweep.Add(1)%256 == 0 {
+		_ = db.WithContext(ctx).Exec(`DELETE FROM terminal_challenges WHERE expires_at_ms < ?`,
+			nowMs-time.Hour.Milliseconds()).Error
+	}
+}
+
+// challengeRefusal tells why challenge id could not be used by tokenID:
+// ErrChallengeUnknown, ErrChallengeReplayed or ErrChallengeExpired.
+func (s *Store) challengeRefusal(ctx context.Context, id string, tokenID int64) error {
 	var r challengeRow
-	if err := db.Where("id = ?", id).Take(&r).Error; err != nil {
+	if err := s.DB(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return issuance.Challenge{}, issuance.ErrChallengeUnknown
+			return issuance.ErrChallengeUnknown
 		}
-		return issuance.Challenge{}, mapCheckinErr(err)
+		return mapCheckinErr(err)
 	}
 	switch {
 	case r.TokenID != tokenID:
-		return issuance.Challenge{}, issuance.ErrChallengeUnknown
+		return issuance.ErrChallengeUnknown
 	case r.UsedAtMs != 0:
-		return issuance.Challenge{}, issuance.ErrChallengeReplayed
+		return issuance.ErrChallengeReplayed
 	default:
-		return issuance.Challenge{}, issuance.ErrChallengeExpired
+		return issuance.ErrChallengeExpired
 	}
 }
 

@@ -6,7 +6,13 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/volcard/volcard/issuance"
 )
@@ -86,17 +92,99 @@ func deref[T any](p *T) T {
 	return *p
 }
 
+// dests are the scan destinations of r in tapLookupSQL's column order.
+func (r *tapLookupRow) dests() []any {
+	return []any{&r.DirState, &r.DirPending, &r.DirLastFour, &r.DirCreatedAt, &r.DirVolunteerID,
+		&r.CbStatus, &r.CbVolunteerID, &r.CbPANLast4, &r.CbReason, &r.CbCreatedAt, &r.CbUpdatedAt,
+		&r.VID, &r.VOrgID, &r.VOrgPath, &r.VName, &r.VEmbossName, &r.VIDType, &r.VIDNumberEnc, &r.VIDNumberIdx,
+		&r.VGender, &r.VBirthDate, &r.VPhoneEnc, &r.VLeagueMember, &r.VPartyMember, &r.VClothingSize, &r.VSource,
+		&r.VVolunteerNumber, &r.VCreatedAt,
+		&r.AID, &r.AOrgPath, &r.AInAt, &r.AMinutes, &r.AYear, &r.ACorrected}
+}
+
+// numbered rewrites the ? placeholders of q as PostgreSQL's numbered
+// ones: the i-th ? becomes $nums[i] (a number may repeat).
+func numbered(q string, nums ...int) string {
+	var b strings.Builder
+	i := 0
+	for _, r := range q {
+		if r == '?' && i < len(nums) {
+			b.WriteString("$" + strconv.Itoa(nums[i]))
+			i++
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// tapLookupPG is tapLookupSQL for database/sql on PostgreSQL: $1 PAN
+// token, $2 activity id.
+var tapLookupPG = numbered(tapLookupSQL, 1, 1, 2)
+
+// challengeLookupPG uses a challenge and reads the tap lookup in one
+// statement: $1 now (ms), $2 challenge id, $3 token id, then $4 PAN token and
+// $5 activity id for the lookup. The first column is the challenge's
+// unpredictable number, NULL when it could not be used.
+var challengeLookupPG = `WITH ch AS (UPDATE terminal_challenges SET used_at_ms = $1::bigint
+	WHERE id = $2::text AND token_id = $3::bigint AND used_at_ms = 0 AND expires_at_ms > $1::bigint
+	RETURNING un)
+SELECT (SELECT un FROM ch) AS ch_un,` + strings.TrimPrefix(numbered(tapLookupSQL, 4, 4, 5), "SELECT")
+
 // LookupTap implements issuance.TapLookupRepo.
 func (s *Store) LookupTap(ctx context.Context, panToken []byte, activityID int64) (issuance.TapLookup, error) {
+	var r tapLookupRow
+	if s.dialect == Postgres {
+		// database/sql directly: the hot path of every tap.
+		err := s.DB(ctx).Statement.ConnPool.QueryRowContext(ctx, tapLookupPG, panToken, activityID).Scan(r.dests()...)
+		if err != nil {
+			return issuance.TapLookup{}, mapCheckinErr(err)
+		}
+		return r.lookup(panToken, activityID), nil
+	}
 	var rows []tapLookupRow
 	if err := s.DB(ctx).Raw(tapLookupSQL, panToken, panToken, activityID).Scan(&rows).Error; err != nil {
 		return issuance.TapLookup{}, mapCheckinErr(err)
 	}
-	var l issuance.TapLookup
 	if len(rows) == 0 {
-		return l, nil
+		return issuance.TapLookup{}, nil
 	}
-	r := rows[0]
+	return rows[0].lookup(panToken, activityID), nil
+}
+
+var _ issuance.ChallengeLookupRepo = (*Store)(nil)
+
+// ConsumeChallengeLookupTap implements issuance.ChallengeLookupRepo: one
+// statement on PostgreSQL, ConsumeChallenge then LookupTap on SQLite.
+func (s *Store) ConsumeChallengeLookupTap(ctx context.Context, challengeID string, tokenID int64, now time.Time,
+	panToken []byte, activityID int64) (issuance.Challenge, issuance.TapLookup, error) {
+	if s.dialect != Postgres {
+		ch, err := s.ConsumeChallenge(ctx, challengeID, tokenID, now)
+		if err != nil {
+			return issuance.Challenge{}, issuance.TapLookup{}, err
+		}
+		l, err := s.LookupTap(ctx, panToken, activityID)
+		return ch, l, err
+	}
+	nowMs := now.UnixMilli()
+	sweepChallenges(ctx, s.DB(ctx), nowMs)
+	var r tapLookupRow
+	var un []byte
+	err := s.DB(ctx).Statement.ConnPool.QueryRowContext(ctx, challengeLookupPG, nowMs, challengeID, tokenID,
+		panToken, activityID).Scan(append([]any{&un}, r.dests()...)...)
+	if err != nil {
+		return issuance.Challenge{}, issuance.TapLookup{}, mapCheckinErr(err)
+	}
+	if un == nil {
+		return issuance.Challenge{}, issuance.TapLookup{}, s.challengeRefusal(ctx, challengeID, tokenID)
+	}
+	ch := issuance.Challenge{ID: challengeID, TokenID: tokenID, UN: un, UsedAt: time.UnixMilli(nowMs).UTC()}
+	return ch, r.lookup(panToken, activityID), nil
+}
+
+// lookup turns a row of tapLookupSQL into a TapLookup.
+func (r tapLookupRow) lookup(panToken []byte, activityID int64) issuance.TapLookup {
+	var l issuance.TapLookup
 	if r.DirState != nil && r.DirVolunteerID != nil {
 		created := deref(r.DirCreatedAt).UTC()
 		b := issuance.CardBinding{PANToken: panToken, VolunteerID: *r.DirVolunteerID, PANLast4: deref(r.DirLastFour),
@@ -131,7 +219,7 @@ func (s *Store) LookupTap(ctx context.Context, panToken []byte, activityID int64
 			l.Open = &a
 		}
 	}
-	return l, nil
+	return l
 }
 
 // tapInsertPG inserts the tap with the attendance id from the CTE "a";
@@ -198,4 +286,163 @@ func (s *Store) recordTapSteps(ctx context.Context, a *issuance.Attendance, chec
 	}
 	t.AttendanceID = a.ID
 	return s.CreateTap(ctx, t)
+}
+
+var _ issuance.TapWriter = (*Store)(nil)
+
+// CanWriteTap implements issuance.TapWriter: PostgreSQL only (SQLite
+// cannot modify data in a CTE).
+func (s *Store) CanWriteTap() bool { return s.dialect == Postgres }
+
+// writeTapSQL is WriteTap's statement. CTEs:
+//   - p locks the volunteer's year and lifetime rows, year first as
+//     AddMinutes does, and keeps their values before the change (FOR
+//     UPDATE returns the latest committed version);
+//   - h adds the delta to both rows (creating them), recomputing the star
+//     level of the lifetime row from the threshold minutes;
+//   - hs is the totals after, and the star level before;
+//   - a opens or closes the attendance, after the hours rows (every writer
+//     takes the hours rows first);
+//   - t inserts the tap, its stored result completed with the totals;
+//   - e records a star change.
+//
+// The final SELECT divides by the number of taps written: when the
+// attendance was closed meanwhile nothing is inserted into taps and the
+// division by zero aborts the whole statement (SQLSTATE 22012), so that the
+// hours are not added either.
+//
+// Parameters: $1 volunteer, $2 year, $3 delta, $4 threshold minutes
+// (bigint[] literal), $5 tiers by star level (text[] literal), $6–$16 the
+// tap (terminal, seq, activity, kind, at, offline, PAN token, fingerprint,
+// evidence hash, result head, created at), $17–$20 the event (kind, actor
+// token, actor role, at), then the attendance parameters of
+// writeTapOpenSQL or writeTapCloseSQL from $21. Every parameter carries its
+// type: INSERT … SELECT does not infer them from the target columns.
+const writeTapSQL = `WITH p AS MATERIALIZED (
+	SELECT year, minutes, stars FROM volunteer_hours
+	WHERE volunteer_id = $1::bigint AND year IN ($2::int, 0) ORDER BY year DESC FOR UPDATE
+), h AS (
+	INSERT INTO volunteer_hours (volunteer_id, year, minutes, stars)
+	SELECT $1::bigint, x.y, $3::bigint, CASE WHEN x.y = 0 THEN
+		(SELECT count(*) FROM unnest($4::bigint[]) m WHERE m <= $3::bigint) ELSE 0 END
+	FROM (VALUES ($2::int, 1), (0, 2)) x(y, o) LEFT JOIN p ON p.year = x.y ORDER BY x.o
+	ON CONFLICT (volunteer_id, year) DO UPDATE SET minutes = volunteer_hours.minutes + excluded.minutes,
+		stars = CASE WHEN volunteer_hours.year = 0 THEN
+			(SELECT count(*) FROM unnest($4::bigint[]) m WHERE m <= volunteer_hours.minutes + excluded.minutes)
+			ELSE volunteer_hours.stars END
+	RETURNING year, minutes, stars
+), hs AS (
+	SELECT hy.minutes AS year_minutes, hl.minutes AS lifetime, hl.stars AS stars,
+		COALESCE((SELECT p.stars FROM p WHERE p.year = 0), 0) AS before
+	FROM h hy, h hl WHERE hy.year = $2::int AND hl.year = 0
+), a AS (%s
+), t AS (
+	INSERT INTO taps (terminal_id, seq, activity_id, volunteer_id, kind, at, offline_evidence,
+		pan_token, fingerprint, evidence_hash, result, created_at, attendance_id)
+	SELECT $6::text, $7::bigint, $8::bigint, $1::bigint, $9::text, $10::timestamptz, $11::boolean,
+		$12::bytea, $13::bytea, $14::bytea,
+		$15::text || format(',"year_minutes":%%s,"lifetime_minutes":%%s,"stars":%%s,"stars_before":%%s,"tier":%%s}',
+			hs.year_minutes, hs.lifetime, hs.stars, hs.before, to_json(($5::text[])[hs.stars + 1])::text),
+		$16::timestamptz, a.id FROM a, hs
+	RETURNING id, attendance_id
+), e AS (
+	INSERT INTO checkin_events (kind, volunteer_id, attendance_id, actor_token_id, actor_role, reason, detail, at)
+	SELECT $17::text, $1::bigint, 0, $18::bigint, $19::text, '',
+		format('{"from":%%s,"lifetime_minutes":%%s,"to":%%s}', hs.before, hs.lifetime, hs.stars), $20::timestamptz
+	FROM hs WHERE hs.stars <> hs.before
+)
+SELECT t.id, t.attendance_id, hs.year_minutes, hs.lifetime, hs.stars, hs.before,
+	1 / (SELECT count(*) FROM t) AS written
+FROM hs LEFT JOIN t ON true`
+
+// writeTapOpenSQL opens the attendance (a check-in); parameters from $21:
+// org path, in at.
+const writeTapOpenSQL = `
+	INSERT INTO attendances (activity_id, volunteer_id, org_path, in_at, out_at, minutes, year, corrected)
+	SELECT $8::bigint, $1::bigint, $21::text, $22::timestamptz, NULL, 0, $2::int, false FROM hs
+	RETURNING id`
+
+// writeTapCloseSQL closes the open attendance (a check-out); parameters
+// from $21: attendance id, out at, minutes.
+const writeTapCloseSQL = `
+	UPDATE attendances SET out_at = $22::timestamptz, minutes = $23::int FROM hs
+	WHERE attendances.id = $21::bigint AND attendances.out_at IS NULL
+	RETURNING attendances.id`
+
+var (
+	writeTapOpen  = fmt.Sprintf(writeTapSQL, writeTapOpenSQL)
+	writeTapClose = fmt.Sprintf(writeTapSQL, writeTapCloseSQL)
+)
+
+// WriteTap implements issuance.TapWriter on PostgreSQL: one statement,
+// atomic on its own, run on the caller's transaction if there is one.
+func (s *Store) WriteTap(ctx context.Context, w issuance.TapWrite) (issuance.TapWritten, error) {
+	if s.dialect != Postgres {
+		return issuance.TapWritten{}, errors.New("write tap: needs PostgreSQL")
+	}
+	t, at := w.Tap, w.Attendance
+	tiers := make([]string, len(w.Tiers))
+	for i, x := range w.Tiers {
+		tiers[i] = string(x)
+	}
+	args := []any{at.VolunteerID, at.Year, w.Delta, int64ArrayLiteral(w.StarMinutes), textArrayLiteral(tiers),
+		t.TerminalID, t.Seq, t.ActivityID, string(t.Kind), t.At.UTC(), t.OfflineEvidence,
+		t.PANToken, t.Fingerprint, t.EvidenceHash, string(t.Result), t.CreatedAt.UTC(),
+		string(w.Event.Kind), w.Event.ActorTokenID, string(w.Event.ActorRole), w.Event.At.UTC()}
+	sql := writeTapOpen
+	if w.CheckOut {
+		sql = writeTapClose
+		args = append(args, at.ID, at.OutAt.UTC(), at.Minutes)
+	} else {
+		args = append(args, at.OrgPath, at.InAt.UTC())
+	}
+	var out issuance.TapWritten
+	var written int64
+	row := s.DB(ctx).Statement.ConnPool.QueryRowContext(ctx, sql, args...)
+	err := row.Scan(&out.TapID, &out.AttendanceID, &out.YearMinutes, &out.LifetimeMinutes, &out.Stars,
+		&out.StarsBefore, &written)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "22012" {
+		// The attendance was closed meanwhile (a concurrent tap or a
+		// correction): the statement wrote nothing.
+		return issuance.TapWritten{}, &issuance.ConflictError{What: "open_attendance"}
+	}
+	if err != nil {
+		return issuance.TapWritten{}, mapCheckinErr(err)
+	}
+	return out, nil
+}
+
+// int64ArrayLiteral is a PostgreSQL array literal of v ({1,2,3}).
+func int64ArrayLiteral(v []int64) string {
+	b := []byte{'{'}
+	for i, x := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, x, 10)
+	}
+	return string(append(b, '}'))
+}
+
+// textArrayLiteral is a PostgreSQL array literal of v, every element
+// quoted.
+func textArrayLiteral(v []string) string {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, x := range v {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		for _, r := range x {
+			if r == '"' || r == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteRune(r)
+		}
+		b.WriteByte('"')
+	}
+	b.WriteByte('}')
+	return b.String()
 }
