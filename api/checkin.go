@@ -93,6 +93,7 @@ func (s *Server) EnableCheckin(ck *issuance.Checkin) error {
 	e := s.e
 	e.POST("/v1/terminals/challenge", h.challenge, auth, allow(tm))
 	e.POST("/v1/activities", h.createActivity, auth, allow(pa, oa), idem)
+	e.GET("/v1/activities", h.listActivities, auth, allow(pa, oa, bs, tm, pf))
 	e.GET("/v1/activities/:id", h.getActivity, auth, allow(pa, oa, bs, tm, pf))
 	e.POST("/v1/activities/:id/taps", h.tap, auth, allow(tm))
 	e.GET("/v1/volunteers/:id/service-record", h.serviceRecord, auth, allow(pa, oa, bs, tm, pf))
@@ -180,6 +181,56 @@ func (h *checkin) getActivity(c echo.Context) error {
 		return checkinError(err)
 	}
 	return c.JSON(http.StatusOK, toActivity(a))
+}
+
+// queryTime parses an optional RFC 3339 query parameter.
+func queryTime(c echo.Context, name string) (time.Time, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil || len(v) > 40 {
+		return time.Time{}, invalidField(name, "must be an RFC 3339 date-time, e.g. 2026-11-23T00:00:00+08:00")
+	}
+	return t, nil
+}
+
+// listActivities lists the activities in the caller's scope, newest start
+// first, with cursor pagination like GET /v1/applications.
+func (h *checkin) listActivities(c echo.Context) error {
+	f := issuance.ActivityFilter{Cursor: c.QueryParam("cursor")}
+	var err error
+	if f.OrgID, err = queryID(c, "org"); err != nil {
+		return err
+	}
+	if f.From, err = queryTime(c, "from"); err != nil {
+		return err
+	}
+	if f.To, err = queryTime(c, "to"); err != nil {
+		return err
+	}
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > issuance.MaxPageSize {
+			return invalidField("limit", "must be an integer from 1 to "+strconv.Itoa(issuance.MaxPageSize))
+		}
+		f.Limit = n
+	}
+	if err := checkText("cursor", f.Cursor, 128, false); err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	page, err := h.ck.ListActivities(c.Request().Context(), actor, f)
+	if err != nil {
+		return checkinError(err)
+	}
+	out := client.ActivityPage{Items: make([]client.ActivityItem, 0, len(page.Items)), NextCursor: page.NextCursor}
+	for _, it := range page.Items {
+		out.Items = append(out.Items, client.ActivityItem{Activity: toActivity(it.Activity), OrgName: it.OrgName,
+			CheckIns: it.CheckIns, OnSite: it.OnSite})
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 // evidence converts the wire evidence.
@@ -485,7 +536,23 @@ func checkinPaths() obj {
 	return obj{
 		"/v1/terminals/challenge": obj{"post": op("issueChallenge", "A fresh 4-byte challenge for one DDA (single use, short expiry).", terminal, nil, "",
 			obj{"201": jsonResponse("The challenge.", "Challenge")})},
-		"/v1/activities": obj{"post": op("createActivity", "Create an activity of an organisation in the caller's scope.", admins,
+		"/v1/activities": obj{"get": op("listActivities",
+			"List activities in scope, newest start first, with cursor pagination like GET /v1/applications: an org admin or a "+
+				"terminal sees its organisation's subtree, bank staff its branch's city, a province admin and the platform all. "+
+				"from and to select the activities overlapping [from, to): from alone gives those still running or ahead at from "+
+				"(the console asks for today's and upcoming ones with from = midnight). Each item carries the organisation's name "+
+				"and the check-in figures.", allRoles,
+			[]obj{
+				queryParam("org", "Only activities of this organisation's subtree.", obj{"type": "integer", "minimum": 1}),
+				queryParam("from", "Only activities ending after this instant (RFC 3339).", obj{"type": "string", "format": "date-time"}),
+				queryParam("to", "Only activities starting before this instant (RFC 3339); after from.", obj{"type": "string", "format": "date-time"}),
+				queryParam("limit", "Page size, 1–200 (default 50).", obj{"type": "integer", "minimum": 1, "maximum": 200}),
+				queryParam("cursor", "next_cursor of the previous page.", obj{"type": "string"}),
+			}, "", obj{
+				"200": jsonResponse("One page.", "ActivityPage"),
+				"400": problem("Bad filter, window or cursor (validation)."),
+				"404": problem("Organisation filter out of scope (not-found)."),
+			}), "post": op("createActivity", "Create an activity of an organisation in the caller's scope.", admins,
 			[]obj{idempotencyHeader}, "NewActivity", obj{
 				"201": jsonResponse("Created.", "Activity"),
 				"409": problem("A request with the same Idempotency-Key in flight (idempotency-in-flight)."),
@@ -563,6 +630,10 @@ func checkinSchemas() obj {
 			"org_id": integer("Organisation."), "title": str("Title."), "site": str("Service site."), "starts_at": dt, "ends_at": dt}),
 		"Activity": obj{"type": "object", "properties": obj{"id": integer("Id."), "org_id": integer("Organisation."),
 			"title": str("Title."), "site": str("Site."), "starts_at": dt, "ends_at": dt, "created_at": dt}},
+		"ActivityPage": object(nil, obj{"items": arrayOf(obj{"type": "object", "description": "Activity fields and these.",
+			"allOf": []obj{ref("Activity"), object(nil, obj{"org_name": str("Organisation's name."),
+				"check_ins": integer("Check-ins recorded (one per visit)."), "on_site": integer("Checked in, not checked out yet.")})}}),
+			"next_cursor": str("Cursor of the next page; absent on the last.")}),
 		"AttendanceItem": obj{"type": "object", "properties": obj{"attendance_id": integer("Attendance."), "activity_id": integer("Activity."),
 			"title": str("Activity title."), "site": str("Site."), "in_at": dt, "out_at": dt, "minutes": integer("Credited minutes."),
 			"hours": num("Credited hours."), "corrected": boolean("Corrected by an admin.")}},

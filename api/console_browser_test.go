@@ -354,20 +354,48 @@ func TestConsoleInBrowser(t *testing.T) {
 	run("rejected lines", chromedp.Evaluate(`[...document.querySelectorAll('#roster-rows tr.rejected')].map((r) => r.dataset.line)`, &lines))
 	require.Len(t, lines, 5)
 
-	// Live check-ins of an activity: empty, then a tap recorded through the
-	// API (a terminal reading the software card) shows up by polling.
+	// Live check-ins: the activity is picked from the list of today's and
+	// upcoming activities (yesterday's is not offered); empty, then a tap
+	// recorded through the API (a terminal reading the software card) shows
+	// up by polling, and in the picker's count after a reload.
 	ctx0 := context.Background()
-	act, err := api.CreateActivity(ctx0, client.NewActivity{OrgID: env.meizhou.ID, Title: "梅州马拉松志愿服务", Site: "梅江区",
-		StartsAt: time.Now().Add(-time.Hour), EndsAt: time.Now().Add(5 * time.Hour)})
-	require.NoError(t, err)
+	newActivity := func(title string, from, to time.Time) client.Activity {
+		t.Helper()
+		a, err := api.CreateActivity(ctx0, client.NewActivity{OrgID: env.meizhou.ID, Title: title, Site: "梅江区",
+			StartsAt: from, EndsAt: to})
+		require.NoError(t, err)
+		return a
+	}
+	act := newActivity("梅州马拉松志愿服务", time.Now().Add(-time.Hour), time.Now().Add(5*time.Hour))
+	upcoming := newActivity("客天下景区导览", time.Now().Add(30*time.Hour), time.Now().Add(33*time.Hour))
+	past := newActivity("梅州读书会", time.Now().Add(-30*time.Hour), time.Now().Add(-26*time.Hour))
 	_, err = env.svc.RegisterVolunteer(ctx0, issuance.SystemActor(), issuance.NewVolunteer{OrgID: env.meizhou.ID,
 		Name: "张晓明", IDNumber: checkinCardID, Phone: "13812345678", LeagueMember: true})
 	require.NoError(t, err)
+	option := func(group string, id int64) string {
+		return fmt.Sprintf(`#checkins-activity optgroup[data-group=%q] option[value="%d"]`, group, id)
+	}
+	exists := func(sel string) string { return fmt.Sprintf(`document.querySelector(%q) !== null`, sel) }
+	var noPast bool
+	run("live check-ins: the picker",
+		chromedp.Click(`nav button[data-page="checkins"]`, chromedp.ByQuery),
+		chromedp.Poll(exists(option("today", act.ID)), nil),
+		chromedp.Poll(exists(option("upcoming", upcoming.ID)), nil),
+		chromedp.Evaluate(fmt.Sprintf(`document.querySelector('#checkins-activity option[value="%d"]') === null`, past.ID), &noPast))
+	require.True(t, noPast, "yesterday's activity is not offered")
+	optionText := func(sel string) string {
+		t.Helper()
+		var s string
+		run("read "+sel, chromedp.TextContent(sel, &s, chromedp.ByQuery))
+		return s
+	}
+	require.Contains(t, optionText(option("today", act.ID)), "梅州马拉松志愿服务")
+	require.Contains(t, optionText(option("today", act.ID)), "梅州市")
+	require.Contains(t, optionText(option("upcoming", upcoming.ID)), "客天下景区导览")
 	actID := strconv.FormatInt(act.ID, 10)
 	run("live check-ins (empty)",
-		chromedp.Click(`nav button[data-page="checkins"]`, chromedp.ByQuery),
-		chromedp.SetValue("#checkins-activity", actID, chromedp.ByQuery),
-		chromedp.Click(`#checkins-form button[type="submit"]`, chromedp.ByQuery),
+		chromedp.Sleep(200*time.Millisecond), shot("10-checkins-picker"),
+		chromedp.Click(option("today", act.ID), chromedp.ByQuery),
 		chromedp.WaitVisible("#checkins-total", chromedp.ByQuery))
 	require.Equal(t, "0", text("#checkins-total"))
 	gate, err := client.New(env.ts.URL, env.terminal)
@@ -379,12 +407,29 @@ func TestConsoleInBrowser(t *testing.T) {
 	require.Equal(t, client.KindCheckIn, tap.Kind)
 	run("live check-ins (after the tap)",
 		chromedp.Poll(`document.querySelector('#checkins-total').textContent === '1'`, nil, chromedp.WithPollingTimeout(15*time.Second)),
-		chromedp.Sleep(200*time.Millisecond), shot("10-checkins-live"))
+		chromedp.Click("#checkins-reload", chromedp.ByQuery),
+		chromedp.Poll(fmt.Sprintf(`(document.querySelector('%s') || {}).textContent.includes('签到人次 1 · 在场 1')`, option("today", act.ID)), nil),
+		chromedp.Sleep(200*time.Millisecond), shot("11-checkins-live"))
+	var picked string
+	run("picked", chromedp.Value("#checkins-activity", &picked, chromedp.ByQuery))
+	require.Equal(t, actID, picked, "the reload keeps the activity being watched")
 	require.Equal(t, "1", text("#checkins-open"))
 	require.Contains(t, text("#checkins-result"), "梅州马拉松志愿服务")
 	require.Contains(t, text("#checkins-result table"), "张*明", "names are masked")
 	require.NotContains(t, text("#checkins-result table"), "张晓明")
 	require.Contains(t, text("#checkins-state"), "自动刷新")
+
+	// The English switch relabels the picker and keeps watching.
+	run("live check-ins in English",
+		chromedp.Click("#lang", chromedp.ByQuery),
+		chromedp.Poll(`document.querySelector('#checkins-activity optgroup[data-group="today"]').label === 'Today'`, nil),
+		chromedp.Poll(fmt.Sprintf(`(document.querySelector('%s') || {}).textContent.includes('check-ins 1 · On site 1')`, option("today", act.ID)), nil),
+		chromedp.Poll(`document.querySelector('#checkins-state').textContent.includes('refreshing')`, nil, chromedp.WithPollingTimeout(15*time.Second)),
+		chromedp.Sleep(200*time.Millisecond), shot("12-checkins-live-en"))
+	run("picked (English)", chromedp.Value("#checkins-activity", &picked, chromedp.ByQuery))
+	require.Equal(t, actID, picked)
+	require.Equal(t, "Live check-ins", text("#page-checkins h2"))
+	run("chinese again", chromedp.Click("#lang", chromedp.ByQuery))
 }
 
 // onsiteSessionID reads the id from the session line ("场次 #12 · ...").

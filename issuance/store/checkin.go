@@ -92,6 +92,64 @@ func (s *Store) GetActivity(ctx context.Context, id int64, sc issuance.Scope) (i
 	return r.domain(), nil
 }
 
+var _ issuance.ActivityLister = (*Store)(nil)
+
+// activityListSelect is an activity's columns with its organisation's
+// name and check-in figures, each a correlated subquery on an index
+// (orgs by id; attendances_activity, attendances_open) so that a page is
+// one statement.
+const activityListSelect = "activities.*, " +
+	"COALESCE((SELECT o.name FROM orgs o WHERE o.id = activities.org_id), '') AS org_name, " +
+	"(SELECT COUNT(*) FROM attendances a WHERE a.activity_id = activities.id) AS check_ins, " +
+	"(SELECT COUNT(*) FROM attendances a WHERE a.activity_id = activities.id AND a.out_at IS NULL) AS on_site"
+
+// instant returns an SQL expression comparing and ordering the time in
+// expr (a column or "?") by instant: on SQLite times are RFC 3339 text of
+// varying width, compared by julianday (millisecond resolution).
+func (s *Store) instant(expr string) string {
+	if s.dialect == SQLite {
+		return "julianday(" + expr + ")"
+	}
+	return expr
+}
+
+// ListActivities implements issuance.ActivityLister.
+func (s *Store) ListActivities(ctx context.Context, q issuance.ActivityQuery) ([]issuance.ActivitySummary, error) {
+	db := scoped(s.DB(ctx).Table("activities").Select(activityListSelect), q.Scope, false)
+	if q.OrgPath != "" {
+		db = db.Where(`org_path LIKE ? ESCAPE '\'`, likePrefix(q.OrgPath))
+	}
+	start, param := s.instant("starts_at"), s.instant("?")
+	if !q.From.IsZero() {
+		db = db.Where(s.instant("ends_at")+" > "+param, q.From.UTC())
+	}
+	if !q.To.IsZero() {
+		db = db.Where(start+" < "+param, q.To.UTC())
+	}
+	if q.BeforeID > 0 {
+		b := q.BeforeStart.UTC()
+		db = db.Where("("+start+" < "+param+" OR ("+start+" = "+param+" AND id < ?))", b, b, q.BeforeID)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = issuance.DefaultPageSize
+	}
+	var rows []struct {
+		Act      activityRow `gorm:"embedded"`
+		OrgName  string
+		CheckIns int64
+		OnSite   int64
+	}
+	if err := db.Order(start + " DESC, id DESC").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, mapCheckinErr(err)
+	}
+	out := make([]issuance.ActivitySummary, len(rows))
+	for i, r := range rows {
+		out[i] = issuance.ActivitySummary{Activity: r.Act.domain(), OrgName: r.OrgName, CheckIns: r.CheckIns, OnSite: r.OnSite}
+	}
+	return out, nil
+}
+
 type challengeRow struct {
 	ID          string `gorm:"primaryKey"`
 	TokenID     int64

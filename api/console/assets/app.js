@@ -35,6 +35,8 @@ const I18N = {
     "target": "目标", "funnel": "申请状态", "checkins.title": "活动签到实况", "checkins.watch": "开始查看",
     "checkins.live": "每 3 秒自动刷新", "checkins.in": "签到", "checkins.out": "签退", "checkins.minutes": "时长（分钟）",
     "checkins.unavailable": "签到接口暂不可用（not available yet）。", "checkins.open": "在场", "checkins.total": "签到人次",
+    "checkins.activity": "今天及即将开始的活动", "checkins.hint": "点击活动即可查看签到", "checkins.today": "今天", "checkins.upcoming": "即将开始",
+    "checkins.none": "今天及以后没有您管辖范围内的活动。", "checkins.count": "签到人次",
     "reports.title": "报表下载", "reports.targets": "目标完成情况", "reports.applications": "申请漏斗（状态/渠道/银行）",
     "reports.hours": "志愿服务时长", "reports.clothing": "服装尺码订购表", "reports.contacts": "负责人与联络员名单",
     "error": "出错了", "nochart": "暂无下级组织数据。"
@@ -71,6 +73,8 @@ const I18N = {
     "checkins.title": "Live check-ins", "checkins.watch": "Watch", "checkins.live": "refreshing every 3 s",
     "checkins.in": "In", "checkins.out": "Out", "checkins.minutes": "Minutes",
     "checkins.unavailable": "The check-in API is not available yet.", "checkins.open": "On site", "checkins.total": "Check-ins",
+    "checkins.activity": "Today's and upcoming activities", "checkins.hint": "click one to watch its check-ins", "checkins.today": "Today", "checkins.upcoming": "Upcoming",
+    "checkins.none": "No activities in your scope today or later.", "checkins.count": "check-ins",
     "reports.title": "Downloads", "reports.targets": "Targets", "reports.applications": "Application funnel (status/channel/bank)",
     "reports.hours": "Service hours", "reports.clothing": "Clothing sizes to order", "reports.contacts": "Responsible persons and liaisons",
     "error": "Error", "nochart": "No sub-organisations to chart."
@@ -135,7 +139,7 @@ function show(page) {
   document.querySelectorAll(".page").forEach((p) => { p.hidden = p.id !== "page-" + page; });
   document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.page === page));
   if (page !== "checkins") stopCheckins();
-  ({ queue: loadQueue, targets: loadTargets, onsite: () => loadOnsiteList() }[page] || (() => {}))();
+  ({ queue: loadQueue, targets: loadTargets, onsite: () => loadOnsiteList(), checkins: loadActivities }[page] || (() => {}))();
 }
 
 function signOut() {
@@ -431,9 +435,78 @@ function renderCharts(rep) {
   }
 }
 
-// Live check-ins (polling).
+// Live check-ins (polling) of an activity picked from today's and upcoming
+// activities in the caller's scope.
 let checkinTimer = null;
-function stopCheckins() { if (checkinTimer) clearInterval(checkinTimer); checkinTimer = null; $("#checkins-state").textContent = ""; }
+let watching = "";
+function stopCheckins() { if (checkinTimer) clearInterval(checkinTimer); checkinTimer = null; watching = ""; $("#checkins-state").textContent = ""; }
+
+function watchCheckins(id) {
+  stopCheckins();
+  if (!id) return;
+  watching = id;
+  pollCheckins(id); checkinTimer = setInterval(() => pollCheckins(id), 3000);
+}
+
+// activityLabel is an option's text: when, title, site, organisation and
+// check-ins so far.
+function activityLabel(a, today) {
+  const loc = lang === "zh" ? "zh-CN" : "en-GB";
+  const s = new Date(a.starts_at), e = new Date(a.ends_at);
+  const hm = (d) => d.toLocaleTimeString(loc, { hour: "2-digit", minute: "2-digit" });
+  const md = (d) => d.toLocaleDateString(loc, { month: "short", day: "numeric" });
+  const sameDay = s.toDateString() === e.toDateString();
+  const when = today && sameDay ? `${hm(s)}–${hm(e)}` : sameDay ? `${md(s)} ${hm(s)}–${hm(e)}` : `${md(s)} ${hm(s)} – ${md(e)} ${hm(e)}`;
+  const counts = `${t("checkins.count")} ${fmt(a.check_ins)}` + (a.on_site ? ` · ${t("checkins.open")} ${fmt(a.on_site)}` : "");
+  return [when, a.title, a.site, a.org_name, counts].filter((x) => x).join(" · ");
+}
+
+// loadActivities fills the picker with the activities running today or
+// starting later, soonest first (GET /v1/activities?from=midnight, all
+// pages up to 1,000 activities). The selection and the live view survive a
+// reload.
+let activitiesSeq = 0;
+async function loadActivities() {
+  const seq = ++activitiesSeq;
+  const midnight = new Date(); midnight.setHours(0, 0, 0, 0);
+  const tomorrow = new Date(midnight); tomorrow.setDate(tomorrow.getDate() + 1);
+  const items = [];
+  let cursor = "";
+  try {
+    for (let i = 0; i < 5; i++) {
+      const q = new URLSearchParams({ from: midnight.toISOString(), limit: "200" });
+      if (cursor) q.set("cursor", cursor);
+      const page = await api("/v1/activities?" + q);
+      items.push(...page.items);
+      cursor = page.next_cursor || "";
+      if (!cursor) break;
+    }
+  } catch (e) {
+    const unavailable = e.status === 404 || e.status === 405;
+    $("#checkins-unavailable").hidden = !unavailable;
+    if (!unavailable) toast(t("error") + ": " + e.message);
+    return;
+  }
+  if (seq !== activitiesSeq) return; // a newer load is on its way
+  $("#checkins-unavailable").hidden = true;
+  items.sort((a, b) => new Date(a.starts_at) - new Date(b.starts_at) || a.id - b.id);
+  const sel = $("#checkins-activity");
+  const keep = watching || sel.value;
+  sel.textContent = "";
+  const groups = [["today", el("optgroup", { label: t("checkins.today"), "data-group": "today" })],
+    ["upcoming", el("optgroup", { label: t("checkins.upcoming"), "data-group": "upcoming" })]];
+  for (const a of items) {
+    const today = new Date(a.starts_at) < tomorrow;
+    groups[today ? 0 : 1][1].append(el("option", { value: String(a.id), text: activityLabel(a, today) }));
+  }
+  for (const [, g] of groups) if (g.children.length) sel.append(g);
+  // A list box, not a drop-down: today's activities and their counts at a
+  // glance, one click to watch one.
+  sel.size = Math.min(10, Math.max(3, items.length + sel.children.length));
+  if (keep && items.some((a) => String(a.id) === keep)) sel.value = keep;
+  $("#checkins-none").hidden = items.length > 0;
+  sel.dataset.loaded = String(items.length); // what is shown (tests wait for it)
+}
 async function pollCheckins(id) {
   const box = $("#checkins-result");
   try {
@@ -516,10 +589,12 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("#targets-refresh").addEventListener("click", loadTargets);
   $("#targets-year").addEventListener("change", loadTargets);
-  $("#checkins-form").addEventListener("submit", (ev) => {
-    ev.preventDefault(); stopCheckins();
-    const id = $("#checkins-activity").value; pollCheckins(id); checkinTimer = setInterval(() => pollCheckins(id), 3000);
-  });
+  $("#checkins-form").addEventListener("submit", (ev) => { ev.preventDefault(); watchCheckins($("#checkins-activity").value); });
+  // A mouse pick in the list box shows as a click (Chromium does not always
+  // send change for it), the keyboard as change; either starts watching.
+  const pick = () => { const v = $("#checkins-activity").value; if (v && v !== watching) watchCheckins(v); };
+  for (const kind of ["change", "click"]) $("#checkins-activity").addEventListener(kind, pick);
+  $("#checkins-reload").addEventListener("click", () => loadActivities());
   document.querySelectorAll("button[data-dl]").forEach((b) => b.addEventListener("click", () => download(b.dataset.dl, b.dataset.fmt)));
   const y = new Date().getFullYear();
   const sel = $("#targets-year");
