@@ -6,8 +6,6 @@ package api
 // no other card or personal data.
 
 import (
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -31,24 +29,7 @@ func (s *Server) addBankRequestRoutes(v1 *echo.Group, auth, idem echo.Middleware
 	v1.GET("/admin/bank-requests", s.listBankRequests, auth, allow(pa))
 	v1.POST("/admin/bank-requests/:id/retry", s.bankRequestAction(false), auth, allow(pa), idem)
 	v1.POST("/admin/bank-requests/:id/cancel", s.bankRequestAction(true), auth, allow(pa), idem)
-
-	var doc obj
-	if err := json.Unmarshal(s.openapi, &doc); err != nil {
-		return fmt.Errorf("api: openapi document: %w", err)
-	}
-	paths, _ := doc["paths"].(obj)
-	comps, _ := doc["components"].(obj)
-	schemas, _ := comps["schemas"].(obj)
-	if paths == nil || schemas == nil {
-		return fmt.Errorf("api: openapi document without paths or schemas")
-	}
-	bankRequestsOpenAPI(paths, schemas)
-	b, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return fmt.Errorf("api: openapi document: %w", err)
-	}
-	s.openapi = b
-	return nil
+	return s.extendOpenAPI(bankRequestsOpenAPI)
 }
 
 // BankRequest is a bank outbox row as operators see it.
@@ -149,36 +130,22 @@ func (s *Server) listBankRequests(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// bankRequestActionBody is the body of retry and cancel.
-type bankRequestActionBody struct {
-	Reason string `json:"reason"`
-}
-
 func (s *Server) bankRequestAction(cancel bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		b, err := readBody(c, s.opts.BodyLimit)
+		reason, err := s.decodeReason(c, cancel)
 		if err != nil {
-			return err
-		}
-		var req bankRequestActionBody
-		if len(b) > 0 {
-			if err := decodeStrict(b, &req); err != nil {
-				return err
-			}
-		}
-		if err := checkText("reason", req.Reason, 200, cancel); err != nil {
 			return err
 		}
 		actor, _ := actorFrom(c)
 		var r issuance.BankRequest
 		if cancel {
-			r, err = s.svc.CancelBankRequest(c.Request().Context(), actor, id, req.Reason)
+			r, err = s.svc.CancelBankRequest(c.Request().Context(), actor, id, reason)
 		} else {
-			r, err = s.svc.RetryBankRequest(c.Request().Context(), actor, id, req.Reason)
+			r, err = s.svc.RetryBankRequest(c.Request().Context(), actor, id, reason)
 		}
 		if err != nil {
 			return err

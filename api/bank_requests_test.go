@@ -3,28 +3,20 @@ package api
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
 
 func TestAdminBankRequests(t *testing.T) {
 	ctx := context.Background()
 	st := storetest.Postgres(t)
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	keys, err := pii.New(testDataKey)
-	require.NoError(t, err)
-	svc, err := issuance.NewService(st, keys, issuance.WithBankOutbox(st), issuance.WithLogger(quiet))
-	require.NoError(t, err)
-	h := newHarness(t, st, nil, func(o *Options) { o.Service = svc })
-	h.svc = svc
+	h := newOutboxHarness(t, st)
+	svc := h.svc
 	sys := issuance.SystemActor()
 	v, err := svc.RegisterVolunteer(ctx, sys, issuance.NewVolunteer{OrgID: h.meizhou.ID, Name: "张三",
 		IDNumber: residentID("441402", "19900307", 1), Phone: "13812345678"})

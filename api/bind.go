@@ -177,3 +177,28 @@ func checkText(field, v string, max int, required bool) error {
 	}
 	return nil
 }
+
+// reasonBody is a request body that carries only a free-text reason (card
+// block, unblock and replace; outbox retry and cancel).
+type reasonBody struct {
+	Reason string `json:"reason"`
+}
+
+// decodeReason reads a reasonBody, where no body at all means no reason,
+// and checks the reason: at most 200 characters, and given when required.
+func (s *Server) decodeReason(c echo.Context, required bool) (string, error) {
+	b, err := readBody(c, s.opts.BodyLimit)
+	if err != nil {
+		return "", err
+	}
+	var req reasonBody
+	if len(b) > 0 {
+		if err := decodeStrict(b, &req); err != nil {
+			return "", err
+		}
+	}
+	if err := checkText("reason", req.Reason, 200, required); err != nil {
+		return "", err
+	}
+	return req.Reason, nil
+}

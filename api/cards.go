@@ -149,33 +149,19 @@ func (s *Server) volunteerCards(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// cardChangeRequest is the body of block, unblock and replace.
-type cardChangeRequest struct {
-	Reason string `json:"reason"`
-}
-
 func (s *Server) cardChange(change issuance.CardChange) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		b, err := readBody(c, s.opts.BodyLimit)
+		reason, err := s.decodeReason(c, change != issuance.CardChangeUnblock)
 		if err != nil {
-			return err
-		}
-		var req cardChangeRequest
-		if len(b) > 0 {
-			if err := decodeStrict(b, &req); err != nil {
-				return err
-			}
-		}
-		if err := checkText("reason", req.Reason, 200, change != issuance.CardChangeUnblock); err != nil {
 			return err
 		}
 		actor, _ := actorFrom(c)
 		d, written, err := s.svc.RequestCardChange(c.Request().Context(), actor,
-			issuance.CardChangeRequest{CardID: id, Change: change, Reason: req.Reason})
+			issuance.CardChangeRequest{CardID: id, Change: change, Reason: reason})
 		if err != nil {
 			return cardError(err)
 		}

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -16,9 +15,7 @@ import (
 	"github.com/volcard/volcard/bankgw"
 	"github.com/volcard/volcard/bankgw/banksim"
 	"github.com/volcard/volcard/bankgw/outbox"
-	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
 
@@ -36,32 +33,12 @@ func newCardHarness(t *testing.T) *cardHarness {
 	t.Helper()
 	st := storetest.Postgres(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	keys, err := pii.New(testDataKey)
-	require.NoError(t, err)
-	svc, err := issuance.NewService(st, keys, issuance.WithBankOutbox(st), issuance.WithLogger(quiet))
-	require.NoError(t, err)
-	h := newHarness(t, st, nil, func(o *Options) { o.Service = svc })
-	h.svc = svc
-	cas, err := emv.LoadCAKeys(filepath.Join("..", "testdata", "keys", "ca-public.json"))
-	require.NoError(t, err)
-	ck, err := issuance.NewCheckin(svc, issuance.CheckinConfig{CAKeys: cas})
-	require.NoError(t, err)
-	require.NoError(t, h.srv.EnableCheckin(ck))
-	ch := &checkinHarness{harness: h, ck: ck}
-	now := time.Now()
-	res := h.do(http.MethodPost, "/v1/activities", "mz", client.NewActivity{OrgID: h.meizhou.ID, Title: "梅州马拉松志愿服务",
-		Site: "梅江区", StartsAt: now.Add(-time.Hour), EndsAt: now.Add(5 * time.Hour)})
-	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
-	res.json(t, &ch.act)
-	ch.holder, err = svc.RegisterVolunteer(context.Background(), issuance.SystemActor(), issuance.NewVolunteer{
-		OrgID: h.meizhou.ID, Name: "张晓明", IDNumber: checkinCardID, Phone: "13812345678", LeagueMember: true})
-	require.NoError(t, err)
-
+	ch := withCheckin(t, newOutboxHarness(t, st))
 	sim, err := banksim.New(banksim.Config{BIN: "621785", FirstCardSeq: 1234, Logger: quiet})
 	require.NoError(t, err)
 	require.NoError(t, sim.Start("127.0.0.1:0"))
 	t.Cleanup(sim.Close)
-	handlers, err := outbox.NewHandlers(svc, st, quiet)
+	handlers, err := outbox.NewHandlers(ch.svc, st, quiet)
 	require.NoError(t, err)
 	stan, err := st.STAN("VOLCARD1")
 	require.NoError(t, err)

@@ -35,7 +35,13 @@ type checkinHarness struct {
 
 func newCheckinHarness(t testing.TB, st *store.Store) *checkinHarness {
 	t.Helper()
-	h := newHarness(t, st, nil)
+	return withCheckin(t, newHarness(t, st, nil))
+}
+
+// withCheckin enables check-in on h's server and adds an activity of
+// Meizhou under way now and the holder of the check-in card.
+func withCheckin(t testing.TB, h *harness) *checkinHarness {
+	t.Helper()
 	cas, err := emv.LoadCAKeys(filepath.Join("..", "testdata", "keys", "ca-public.json"))
 	require.NoError(t, err)
 	ck, err := issuance.NewCheckin(h.svc, issuance.CheckinConfig{CAKeys: cas})

@@ -55,6 +55,20 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// newOutboxHarness is newHarness over a quiet Service that queues its bank
+// requests in st's outbox.
+func newOutboxHarness(t testing.TB, st *store.Store) *harness {
+	t.Helper()
+	keys, err := pii.New(testDataKey)
+	require.NoError(t, err)
+	svc, err := issuance.NewService(st, keys, issuance.WithBankOutbox(st),
+		issuance.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	require.NoError(t, err)
+	h := newHarness(t, st, nil, func(o *Options) { o.Service = svc })
+	h.svc = svc
+	return h
+}
+
 // newHarness starts a server on st with fixtures: the province, Guangzhou
 // and Meizhou, Bank of China with the provincial card, and tokens "admin"
 // (province_admin), "gz" and "mz" (org_admin of each city), "platform" and

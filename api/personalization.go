@@ -9,9 +9,9 @@ package api
 
 import (
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -86,29 +86,10 @@ func (s *Server) EnablePersonalization(p *personalization.Service) error {
 	bs := issuance.RoleBankStaff
 	s.e.POST("/v1/applications/:id/personalizations", h.open, auth, allow(bs))
 	s.e.POST("/v1/personalizations/:sid/responses", h.respond, auth, allow(bs))
-
-	var doc map[string]any
-	if err := json.Unmarshal(s.openapi, &doc); err != nil {
-		return fmt.Errorf("api: openapi document: %w", err)
-	}
-	paths, _ := doc["paths"].(map[string]any)
-	comps, _ := doc["components"].(map[string]any)
-	schemas, _ := comps["schemas"].(map[string]any)
-	if paths == nil || schemas == nil {
-		return errors.New("api: openapi document without paths or schemas")
-	}
-	for k, v := range personalizationPaths() {
-		paths[k] = v
-	}
-	for k, v := range personalizationSchemas() {
-		schemas[k] = v
-	}
-	b, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return fmt.Errorf("api: openapi document: %w", err)
-	}
-	s.openapi = b
-	return nil
+	return s.extendOpenAPI(func(paths, schemas obj) {
+		maps.Copy(paths, personalizationPaths())
+		maps.Copy(schemas, personalizationSchemas())
+	})
 }
 
 func (h *personalizer) open(c echo.Context) error {

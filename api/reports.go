@@ -211,6 +211,36 @@ func (s *Server) queryYear(c echo.Context) (int, error) {
 	return y, nil
 }
 
+// reportQuery is what a report request names: the output format, the year
+// (per-year reports only), the ?org= subtree (0: the caller's own scope)
+// and the caller.
+type reportQuery struct {
+	format string
+	year   int
+	org    int64
+	actor  issuance.Actor
+}
+
+// readReportQuery reads ?format=, then ?year= when perYear, then ?org=,
+// and answers the first that is invalid.
+func (s *Server) readReportQuery(c echo.Context, perYear bool) (reportQuery, error) {
+	var q reportQuery
+	var err error
+	if q.format, err = reportFormat(c); err != nil {
+		return reportQuery{}, err
+	}
+	if perYear {
+		if q.year, err = s.queryYear(c); err != nil {
+			return reportQuery{}, err
+		}
+	}
+	if q.org, err = queryID(c, "org"); err != nil {
+		return reportQuery{}, err
+	}
+	q.actor, _ = actorFrom(c)
+	return q, nil
+}
+
 // Report responses.
 
 type indicatorResponse struct {
@@ -248,20 +278,11 @@ type targetsReportResponse struct {
 }
 
 func (s *Server) reportTargets(c echo.Context) error {
-	format, err := reportFormat(c)
+	q, err := s.readReportQuery(c, true)
 	if err != nil {
 		return err
 	}
-	year, err := s.queryYear(c)
-	if err != nil {
-		return err
-	}
-	org, err := queryID(c, "org")
-	if err != nil {
-		return err
-	}
-	actor, _ := actorFrom(c)
-	rep, err := s.svc.TargetsReport(c.Request().Context(), actor, year, org)
+	rep, err := s.svc.TargetsReport(c.Request().Context(), q.actor, q.year, q.org)
 	if err != nil {
 		return err
 	}
@@ -288,8 +309,8 @@ func (s *Server) reportTargets(c echo.Context) error {
 		}
 		out.Rows = append(out.Rows, row)
 	}
-	return writeReport(c, format, out, func() table {
-		t := table{Name: fmt.Sprintf("targets-%d", year), Columns: []string{"org_id", "name", "kind", "region_code",
+	return writeReport(c, q.format, out, func() table {
+		t := table{Name: fmt.Sprintf("targets-%d", q.year), Columns: []string{"org_id", "name", "kind", "region_code",
 			"resident_population", "league_members", "registered", "league_registered", "holders",
 			"city_card_holders", "new_volunteers", "new_with_card"}}
 		for _, ind := range issuance.Indicators {
@@ -327,16 +348,11 @@ type funnelResponse struct {
 }
 
 func (s *Server) reportApplications(c echo.Context) error {
-	format, err := reportFormat(c)
+	q, err := s.readReportQuery(c, false)
 	if err != nil {
 		return err
 	}
-	org, err := queryID(c, "org")
-	if err != nil {
-		return err
-	}
-	actor, _ := actorFrom(c)
-	rows, err := s.svc.ApplicationFunnel(c.Request().Context(), actor, org)
+	rows, err := s.svc.ApplicationFunnel(c.Request().Context(), q.actor, q.org)
 	if err != nil {
 		return err
 	}
@@ -349,7 +365,7 @@ func (s *Server) reportApplications(c echo.Context) error {
 		out.Rows = append(out.Rows, funnelRowResponse{Status: string(r.Status), Channel: string(r.Channel),
 			BankCode: r.BankCode, Count: r.Count})
 	}
-	return writeReport(c, format, out, func() table {
+	return writeReport(c, q.format, out, func() table {
 		t := table{Name: "applications", Columns: []string{"status", "channel", "bank_code", "count"}}
 		for _, r := range out.Rows {
 			t.Rows = append(t.Rows, []any{r.Status, r.Channel, r.BankCode, r.Count})
@@ -370,20 +386,11 @@ type hoursRowResponse struct {
 }
 
 func (s *Server) reportServiceHours(c echo.Context) error {
-	format, err := reportFormat(c)
+	q, err := s.readReportQuery(c, true)
 	if err != nil {
 		return err
 	}
-	year, err := s.queryYear(c)
-	if err != nil {
-		return err
-	}
-	org, err := queryID(c, "org")
-	if err != nil {
-		return err
-	}
-	actor, _ := actorFrom(c)
-	rows, err := s.svc.ServiceHours(c.Request().Context(), actor, year, org)
+	rows, err := s.svc.ServiceHours(c.Request().Context(), q.actor, q.year, q.org)
 	if err != nil {
 		if errors.Is(err, issuance.ErrReportUnavailable) {
 			return newError(KindNotFound, "service hours are not available: check-in is not installed")
@@ -393,14 +400,14 @@ func (s *Server) reportServiceHours(c echo.Context) error {
 	out := struct {
 		Year int                `json:"year"`
 		Rows []hoursRowResponse `json:"rows"`
-	}{Year: year, Rows: make([]hoursRowResponse, 0, len(rows))}
+	}{Year: q.year, Rows: make([]hoursRowResponse, 0, len(rows))}
 	for _, r := range rows {
 		out.Rows = append(out.Rows, hoursRowResponse{OrgID: r.OrgID, Name: r.OrgName, Kind: string(r.OrgKind),
 			Depth: r.Depth, Hours: float64(r.Minutes) / 60, Minutes: r.Minutes, Attendances: r.Attendances,
 			Volunteers: r.Volunteers})
 	}
-	return writeReport(c, format, out, func() table {
-		t := table{Name: fmt.Sprintf("service-hours-%d", year),
+	return writeReport(c, q.format, out, func() table {
+		t := table{Name: fmt.Sprintf("service-hours-%d", q.year),
 			Columns: []string{"org_id", "name", "kind", "hours", "minutes", "attendances", "volunteers"}}
 		for _, r := range out.Rows {
 			t.Rows = append(t.Rows, []any{r.OrgID, r.Name, r.Kind, r.Hours, r.Minutes, r.Attendances, r.Volunteers})
@@ -418,16 +425,11 @@ type clothingRowResponse struct {
 }
 
 func (s *Server) reportClothing(c echo.Context) error {
-	format, err := reportFormat(c)
+	q, err := s.readReportQuery(c, false)
 	if err != nil {
 		return err
 	}
-	org, err := queryID(c, "org")
-	if err != nil {
-		return err
-	}
-	actor, _ := actorFrom(c)
-	orders, err := s.svc.ClothingOrders(c.Request().Context(), actor, org)
+	orders, err := s.svc.ClothingOrders(c.Request().Context(), q.actor, q.org)
 	if err != nil {
 		return err
 	}
@@ -441,7 +443,7 @@ func (s *Server) reportClothing(c echo.Context) error {
 		}
 		out.Rows = append(out.Rows, r)
 	}
-	return writeReport(c, format, out, func() table {
+	return writeReport(c, q.format, out, func() table {
 		t := table{Name: "clothing", Columns: []string{"org_id", "name", "kind"}}
 		for _, sz := range issuance.ClothingSizes {
 			t.Columns = append(t.Columns, string(sz))
@@ -479,30 +481,25 @@ func contactPhone(a issuance.Actor, p pii.Secret) string {
 }
 
 func (s *Server) reportContacts(c echo.Context) error {
-	format, err := reportFormat(c)
+	q, err := s.readReportQuery(c, false)
 	if err != nil {
 		return err
 	}
-	org, err := queryID(c, "org")
-	if err != nil {
-		return err
-	}
-	actor, _ := actorFrom(c)
-	orgs, err := s.svc.Contacts(c.Request().Context(), actor, org)
+	orgs, err := s.svc.Contacts(c.Request().Context(), q.actor, q.org)
 	if err != nil {
 		return err
 	}
 	out := struct {
 		PhonesMasked bool                 `json:"phones_masked"`
 		Rows         []contactRowResponse `json:"rows"`
-	}{PhonesMasked: !revealContactPhones(actor), Rows: make([]contactRowResponse, 0, len(orgs))}
+	}{PhonesMasked: !revealContactPhones(q.actor), Rows: make([]contactRowResponse, 0, len(orgs))}
 	for _, o := range orgs {
 		out.Rows = append(out.Rows, contactRowResponse{OrgID: o.ID, Name: o.Name, Kind: string(o.Kind),
 			RegionCode: o.RegionCode, ResponsibleName: o.Responsible.Name,
-			ResponsiblePhone: contactPhone(actor, o.Responsible.Phone), LiaisonName: o.Liaison.Name,
-			LiaisonPhone: contactPhone(actor, o.Liaison.Phone)})
+			ResponsiblePhone: contactPhone(q.actor, o.Responsible.Phone), LiaisonName: o.Liaison.Name,
+			LiaisonPhone: contactPhone(q.actor, o.Liaison.Phone)})
 	}
-	return writeReport(c, format, out, func() table {
+	return writeReport(c, q.format, out, func() table {
 		t := table{Name: "contacts", Columns: []string{"org_id", "name", "kind", "region_code",
 			"responsible_name", "responsible_phone", "liaison_name", "liaison_phone"}}
 		for _, r := range out.Rows {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"os"
@@ -85,6 +86,38 @@ func sessionArg(s string) (int64, error) {
 	return id, nil
 }
 
+// sessionRunner parses the SESSION argument and makes a runner whose
+// requests time out after timeout.
+func (f *enrollFlags) sessionRunner(cmd *cobra.Command, arg string, timeout time.Duration) (int64, *enroll.Runner, error) {
+	id, err := sessionArg(arg)
+	if err != nil {
+		return 0, nil, err
+	}
+	r, err := f.runner(cmd, timeout)
+	if err != nil {
+		return 0, nil, err
+	}
+	return id, r, nil
+}
+
+// newEnrollSessionCmd builds a subcommand that takes only a SESSION and
+// runs do (a Runner method) on it with requests timing out after timeout.
+func newEnrollSessionCmd(f *enrollFlags, use, short string, timeout time.Duration,
+	do func(r *enroll.Runner, ctx context.Context, id int64) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, r, err := f.sessionRunner(cmd, args[0], timeout)
+			if err != nil {
+				return err
+			}
+			return enrollErr(do(r, cmd.Context(), id))
+		},
+	}
+}
+
 func newEnrollRequestCmd(f *enrollFlags) *cobra.Command {
 	var in client.NewOnsiteSession
 	cmd := &cobra.Command{
@@ -158,11 +191,7 @@ upload can simply be repeated. --rejected-out saves the rejected rows as CSV
 (UTF-8 with BOM, or --encoding gb18030) to correct and upload again.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := sessionArg(args[0])
-			if err != nil {
-				return err
-			}
-			r, err := f.runner(cmd, 5*time.Minute)
+			id, r, err := f.sessionRunner(cmd, args[0], 5*time.Minute)
 			if err != nil {
 				return err
 			}
@@ -175,58 +204,17 @@ upload can simply be repeated. --rejected-out saves the rejected rows as CSV
 }
 
 func newEnrollStatusCmd(f *enrollFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "status SESSION",
-		Short: "Show a session, its state and its bank contact",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := sessionArg(args[0])
-			if err != nil {
-				return err
-			}
-			r, err := f.runner(cmd, 30*time.Second)
-			if err != nil {
-				return err
-			}
-			return enrollErr(r.Status(cmd.Context(), id))
-		},
-	}
+	return newEnrollSessionCmd(f, "status SESSION", "Show a session, its state and its bank contact",
+		30*time.Second, (*enroll.Runner).Status)
 }
 
 func newEnrollReportCmd(f *enrollFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "report SESSION",
-		Short: "Show a session's counts: requested, accepted, rejected, sent, approved, personalized, failed",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := sessionArg(args[0])
-			if err != nil {
-				return err
-			}
-			r, err := f.runner(cmd, 30*time.Second)
-			if err != nil {
-				return err
-			}
-			return enrollErr(r.Report(cmd.Context(), id))
-		},
-	}
+	return newEnrollSessionCmd(f, "report SESSION",
+		"Show a session's counts: requested, accepted, rejected, sent, approved, personalized, failed",
+		30*time.Second, (*enroll.Runner).Report)
 }
 
 func newEnrollApproveCmd(f *enrollFlags) *cobra.Command {
-	return &cobra.Command{
-		Use:   "approve SESSION",
-		Short: "Approve every accepted row of a session (organisation admin)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := sessionArg(args[0])
-			if err != nil {
-				return err
-			}
-			r, err := f.runner(cmd, 5*time.Minute)
-			if err != nil {
-				return err
-			}
-			return enrollErr(r.Approve(cmd.Context(), id))
-		},
-	}
+	return newEnrollSessionCmd(f, "approve SESSION", "Approve every accepted row of a session (organisation admin)",
+		5*time.Minute, (*enroll.Runner).Approve)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -178,53 +179,18 @@ func outboxErr(err error) error {
 }
 
 func newOutboxRetryCmd() *cobra.Command {
-	cfg := loadConfig()
-	var reason string
-	var asJSON bool
-	cmd := &cobra.Command{
+	return newOutboxActionCmd(&cobra.Command{
 		Use:   "retry ID [--reason TEXT]",
 		Short: "Send a failed row again (a new request, new STAN; the bank deduplicates)",
 		Long: `retry makes a failed row pending and due at once, with a fresh trace: a running
 serve sends it within its poll interval as a new request (new STAN, field 7 and
 RRN; a reversal keeps its original's RRN). The bank deduplicates adds by
 application number and status changes by target state, so this is safe.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := cfg.check(); err != nil {
-				return err
-			}
-			id, err := outboxID(args[0])
-			if err != nil {
-				return err
-			}
-			ctx := cmd.Context()
-			svc, st, err := cfg.openService(ctx, cfg.newLogger(cmd.ErrOrStderr()))
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			r, err := svc.RetryBankRequest(ctx, issuance.SystemActor(), id, reason)
-			if err != nil {
-				return outboxErr(err)
-			}
-			if asJSON {
-				return printOutboxRows(cmd.OutOrStdout(), []issuance.BankRequestView{{BankRequest: r}}, true)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "row %d (%s, application %s) is pending again\n", r.ID, r.Kind, r.ApplicationNumber)
-			return nil
-		},
-	}
-	cfg.bindFlags(cmd.Flags(), false)
-	cmd.Flags().StringVar(&reason, "reason", "", "why (kept in the row's last error and the log)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the row as JSON")
-	return cmd
+	}, false, "why (kept in the row's last error and the log)", "pending again", (*issuance.Service).RetryBankRequest)
 }
 
 func newOutboxCancelCmd() *cobra.Command {
-	cfg := loadConfig()
-	var reason string
-	var asJSON bool
-	cmd := &cobra.Command{
+	return newOutboxActionCmd(&cobra.Command{
 		Use:   "cancel ID --reason TEXT",
 		Short: "Give up a failed row for good",
 		Long: `cancel moves a failed row to cancelled; it is never sent again. A cancelled
@@ -232,37 +198,50 @@ status change drops the card's pending change (the card keeps its state); a
 cancelled reversal sends its add afresh (the bank returns the same card); a
 cancelled add leaves the application in bank_pending, where nothing moves it
 any more: prefer retry once the cause is fixed.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := cfg.check(); err != nil {
-				return err
-			}
-			id, err := outboxID(args[0])
-			if err != nil {
-				return err
-			}
-			if strings.TrimSpace(reason) == "" {
-				return withExit(exitUsage, errors.New("--reason is required"))
-			}
-			ctx := cmd.Context()
-			svc, st, err := cfg.openService(ctx, cfg.newLogger(cmd.ErrOrStderr()))
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			r, err := svc.CancelBankRequest(ctx, issuance.SystemActor(), id, reason)
-			if err != nil {
-				return outboxErr(err)
-			}
-			if asJSON {
-				return printOutboxRows(cmd.OutOrStdout(), []issuance.BankRequestView{{BankRequest: r}}, true)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "row %d (%s, application %s) is cancelled\n", r.ID, r.Kind, r.ApplicationNumber)
-			return nil
-		},
+	}, true, "why (required; kept in the row and the log)", "cancelled", (*issuance.Service).CancelBankRequest)
+}
+
+// outboxAction is what retry or cancel does to one outbox row.
+type outboxAction func(svc *issuance.Service, ctx context.Context, a issuance.Actor, id int64, reason string) (issuance.BankRequest, error)
+
+// newOutboxActionCmd completes cmd (its Use and help) as retry or cancel:
+// one row ID, --reason (refused when empty and reasonRequired), --json and
+// the database flags; on success it prints the row, which is now done
+// ("pending again", "cancelled").
+func newOutboxActionCmd(cmd *cobra.Command, reasonRequired bool, reasonUsage, done string, act outboxAction) *cobra.Command {
+	cfg := loadConfig()
+	var reason string
+	var asJSON bool
+	cmd.Args = cobra.ExactArgs(1)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := cfg.check(); err != nil {
+			return err
+		}
+		id, err := outboxID(args[0])
+		if err != nil {
+			return err
+		}
+		if reasonRequired && strings.TrimSpace(reason) == "" {
+			return withExit(exitUsage, errors.New("--reason is required"))
+		}
+		ctx := cmd.Context()
+		svc, st, err := cfg.openService(ctx, cfg.newLogger(cmd.ErrOrStderr()))
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		r, err := act(svc, ctx, issuance.SystemActor(), id, reason)
+		if err != nil {
+			return outboxErr(err)
+		}
+		if asJSON {
+			return printOutboxRows(cmd.OutOrStdout(), []issuance.BankRequestView{{BankRequest: r}}, true)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "row %d (%s, application %s) is %s\n", r.ID, r.Kind, r.ApplicationNumber, done)
+		return nil
 	}
 	cfg.bindFlags(cmd.Flags(), false)
-	cmd.Flags().StringVar(&reason, "reason", "", "why (required; kept in the row and the log)")
+	cmd.Flags().StringVar(&reason, "reason", "", reasonUsage)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the row as JSON")
 	return cmd
 }

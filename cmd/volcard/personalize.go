@@ -95,14 +95,9 @@ func runPersonalize(ctx context.Context, o personalizeOptions, stdin io.Reader, 
 	defer r.Close()
 	reader := o.reader
 	if reader == "" {
-		names, err := r.List(ctx)
-		if err != nil {
-			return deviceError(err)
+		if reader, err = firstReader(ctx, r); err != nil {
+			return err
 		}
-		if len(names) == 0 {
-			return withExit(exitNoDevice, errors.New("no card reader found: plug one in, or start \"volcard card-sim\" with vsmartcard-vpcd installed"))
-		}
-		reader = names[0]
 	}
 	var bar *progressbar.ProgressBar
 	run := &personalize.Runner{API: api, Readers: r, Reader: reader, Branch: o.branch}

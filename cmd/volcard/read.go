@@ -90,12 +90,8 @@ func runRead(ctx context.Context, o readOptions, stdout, stderr io.Writer) error
 
 	reader := o.reader
 	if reader == "" {
-		names, err := r.List(ctx)
-		if err != nil {
-			return deviceError(err)
-		}
-		if len(names) == 0 {
-			return withExit(exitNoDevice, errors.New("no card reader found: plug one in, or start \"volcard card-sim\" with vsmartcard-vpcd installed"))
+		if _, err := firstReader(ctx, r); err != nil {
+			return err
 		}
 		fmt.Fprintln(stderr, "Waiting for a card (Ctrl-C to stop)...")
 		if reader, err = r.WaitForAnyCard(ctx); err != nil {

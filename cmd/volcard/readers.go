@@ -45,6 +45,19 @@ func openReaders(ctx context.Context) (*pcsc.Readers, error) {
 	return r, deviceError(err)
 }
 
+// firstReader returns the name of the first connected reader; no reader
+// at all is exitNoDevice, with a hint at the software card.
+func firstReader(ctx context.Context, r *pcsc.Readers) (string, error) {
+	names, err := r.List(ctx)
+	if err != nil {
+		return "", deviceError(err)
+	}
+	if len(names) == 0 {
+		return "", withExit(exitNoDevice, errors.New("no card reader found: plug one in, or start \"volcard card-sim\" with vsmartcard-vpcd installed"))
+	}
+	return names[0], nil
+}
+
 func newReadersCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{

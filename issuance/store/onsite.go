@@ -350,81 +350,52 @@ func (s *Store) LiveApplicationsOf(ctx context.Context, volunteerIDs []int64, pr
 	return out, nil
 }
 
-// CreateVolunteers implements issuance.OnsiteStore.
-func (s *Store) CreateVolunteers(ctx context.Context, vs []*issuance.Volunteer) error {
-	if len(vs) == 0 {
+// createInBatches inserts one row per item, insertBatch rows a statement,
+// and gives each item the ID its row was given.
+func createInBatches[T, R any](ctx context.Context, s *Store, items []*T, toRow func(*T) R, setID func(*T, R)) error {
+	if len(items) == 0 {
 		return nil
 	}
-	rows := make([]volunteerRow, len(vs))
-	for i, v := range vs {
-		rows[i] = volunteerToRow(v)
+	rows := make([]R, len(items))
+	for i, it := range items {
+		rows[i] = toRow(it)
 	}
 	if err := s.DB(ctx).CreateInBatches(&rows, insertBatch).Error; err != nil {
 		return mapErr(err)
 	}
-	for i := range vs {
-		vs[i].ID = rows[i].ID
+	for i, it := range items {
+		setID(it, rows[i])
 	}
 	return nil
+}
+
+// CreateVolunteers implements issuance.OnsiteStore.
+func (s *Store) CreateVolunteers(ctx context.Context, vs []*issuance.Volunteer) error {
+	return createInBatches(ctx, s, vs, volunteerToRow, func(v *issuance.Volunteer, r volunteerRow) { v.ID = r.ID })
 }
 
 // CreateApplications implements issuance.OnsiteStore.
 func (s *Store) CreateApplications(ctx context.Context, as []*issuance.Application) error {
-	if len(as) == 0 {
-		return nil
-	}
-	rows := make([]applicationRow, len(as))
-	for i, a := range as {
-		rows[i] = applicationToRow(a)
-	}
-	if err := s.DB(ctx).CreateInBatches(&rows, insertBatch).Error; err != nil {
-		return mapErr(err)
-	}
-	for i := range as {
-		as[i].ID = rows[i].ID
-	}
-	return nil
+	return createInBatches(ctx, s, as, applicationToRow, func(a *issuance.Application, r applicationRow) { a.ID = r.ID })
 }
 
 // AppendEvents implements issuance.OnsiteStore.
 func (s *Store) AppendEvents(ctx context.Context, es []*issuance.Event) error {
-	if len(es) == 0 {
-		return nil
-	}
-	rows := make([]eventRow, len(es))
-	for i, e := range es {
-		rows[i] = eventRow{ApplicationID: e.ApplicationID, FromStatus: string(e.From), ToStatus: string(e.To),
+	return createInBatches(ctx, s, es, func(e *issuance.Event) eventRow {
+		return eventRow{ApplicationID: e.ApplicationID, FromStatus: string(e.From), ToStatus: string(e.To),
 			ActorTokenID: e.ActorTokenID, ActorRole: string(e.ActorRole), Channel: string(e.Channel),
 			Reason: e.Reason, At: e.At.UTC()}
-	}
-	if err := s.DB(ctx).CreateInBatches(&rows, insertBatch).Error; err != nil {
-		return mapErr(err)
-	}
-	for i := range es {
-		es[i].ID = rows[i].ID
-	}
-	return nil
+	}, func(e *issuance.Event, r eventRow) { e.ID = r.ID })
 }
 
 // CreateOnsiteEntries implements issuance.OnsiteStore.
 func (s *Store) CreateOnsiteEntries(ctx context.Context, es []*issuance.OnsiteEntry) error {
-	if len(es) == 0 {
-		return nil
-	}
-	rows := make([]onsiteEntryRow, len(es))
-	for i, e := range es {
-		rows[i] = onsiteEntryRow{SessionID: e.SessionID, UploadID: e.UploadID, Line: e.Line, IDNumberIdx: e.IDNumberIndex,
+	return createInBatches(ctx, s, es, func(e *issuance.OnsiteEntry) onsiteEntryRow {
+		return onsiteEntryRow{SessionID: e.SessionID, UploadID: e.UploadID, Line: e.Line, IDNumberIdx: e.IDNumberIndex,
 			VolunteerID: e.VolunteerID, ApplicationID: e.ApplicationID, Name: e.Name, NewVolunteer: e.NewVolunteer,
 			VerifiedBy: e.VerifiedBy, VerifiedRole: string(e.VerifiedRole), Personalize: string(e.Personalize),
 			Attempts: e.Attempts, Note: e.Note, CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC()}
-	}
-	if err := s.DB(ctx).CreateInBatches(&rows, insertBatch).Error; err != nil {
-		return mapErr(err)
-	}
-	for i := range es {
-		es[i].ID = rows[i].ID
-	}
-	return nil
+	}, func(e *issuance.OnsiteEntry, r onsiteEntryRow) { e.ID = r.ID })
 }
 
 // PutRosterRejects implements issuance.OnsiteStore.
