@@ -7,9 +7,8 @@ package api
 // entries to a Server.
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"strconv"
@@ -104,28 +103,10 @@ func (s *Server) EnableCheckin(ck *issuance.Checkin) error {
 	e.POST("/v1/cards/block", h.blockCard, auth, allow(pa, oa, bs), idem)
 	e.POST("/v1/benefits/check", h.benefits, auth, allow(tm, pf, pa, oa))
 
-	var doc map[string]any
-	if err := json.Unmarshal(s.openapi, &doc); err != nil {
-		return fmt.Errorf("api: openapi document: %w", err)
-	}
-	paths, _ := doc["paths"].(map[string]any)
-	comps, _ := doc["components"].(map[string]any)
-	schemas, _ := comps["schemas"].(map[string]any)
-	if paths == nil || schemas == nil {
-		return errors.New("api: openapi document without paths or schemas")
-	}
-	for k, v := range checkinPaths() {
-		paths[k] = v
-	}
-	for k, v := range checkinSchemas() {
-		schemas[k] = v
-	}
-	b, err := json.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return fmt.Errorf("api: openapi document: %w", err)
-	}
-	s.openapi = b
-	return nil
+	return s.extendOpenAPI(func(paths, schemas obj) {
+		maps.Copy(paths, checkinPaths())
+		maps.Copy(schemas, checkinSchemas())
+	})
 }
 
 func hours(minutes int64) float64 { return math.Round(float64(minutes)/60*100) / 100 }

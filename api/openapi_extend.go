@@ -7,7 +7,7 @@ import (
 )
 
 // extendOpenAPI lets add put the paths and schemas of routes registered
-// after New (EnablePersonalization, the outbox admin routes) into the
+// after New (EnableCheckin, EnablePersonalization, the outbox admin routes) into the
 // served OpenAPI document.
 func (s *Server) extendOpenAPI(add func(paths, schemas obj)) error {
 	var doc obj
