@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -228,9 +229,10 @@ func (t *Terminal) pending(ctx context.Context) int {
 	return n
 }
 
-// Sync sends queued taps in sequence order until the queue is empty or the
-// server cannot be reached, and returns how many were answered (recorded or
-// refused). Refusals are printed and dropped: resending cannot change them.
+// Sync sends queued taps in sequence order until the queue is empty, the
+// server cannot be reached or it refuses the terminal's token, and returns
+// how many were answered (recorded or refused). Refusals of a tap are printed
+// and dropped: resending cannot change them.
 func (t *Terminal) Sync(ctx context.Context) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -241,7 +243,9 @@ func (t *Terminal) Sync(ctx context.Context) (int, error) {
 			return n, err
 		}
 		res, err := t.cfg.API.Tap(ctx, qt.ActivityID, qt.Request)
-		if err != nil && client.Retryable(err) {
+		if err != nil && (client.Retryable(err) || credentialProblem(err)) {
+			// Unreachable, or the terminal's own token is refused: the
+			// taps stay queued until that is mended.
 			return n, err
 		}
 		if err != nil && ctx.Err() != nil {
@@ -261,6 +265,18 @@ func (t *Terminal) Sync(ctx context.Context) (int, error) {
 		n++
 		t.print(o)
 	}
+}
+
+// credentialProblem reports whether the server refused the terminal itself
+// (token unknown, revoked or without the terminal role) rather than the tap:
+// resending after the token is fixed can still record it.
+func credentialProblem(err error) bool {
+	var pe *client.ProblemError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	return pe.Status == http.StatusUnauthorized ||
+		(pe.Status == http.StatusForbidden && pe.Type == "forbidden")
 }
 
 // Run is the terminal loop: wait for a card, tap it, wait for it to leave;
