@@ -73,7 +73,7 @@ func toBankRequest(v issuance.BankRequestView) BankRequest {
 }
 
 var bankRequestStates = []string{"pending", "in_flight", "sent", "waiting", "done", "failed", "cancelled"}
-var bankRequestKinds = []string{"apply", "reversal", "status_change"}
+var bankRequestKinds = []string{"apply", "reversal", "status_change", "inquiry"}
 
 func oneOf(field, v string, allowed []string) error {
 	if v == "" {

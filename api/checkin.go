@@ -240,7 +240,7 @@ func (h *checkin) tap(c echo.Context) error {
 	if err := h.s.decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if len(req.Card.PAN) > 19 {
+	if n := len(req.Card.PAN); n > 19 || (n > 0 && n < 12) { // empty: an offline tap, the PAN is in the records
 		return invalidField("card.pan", "must be 12 to 19 digits")
 	}
 	if err := checkText("challenge_id", req.ChallengeID, 64, false); err != nil {
@@ -377,11 +377,9 @@ func (h *checkin) memberHours(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	year := time.Now().Year()
-	if v := c.QueryParam("year"); v != "" {
-		if year, err = strconv.Atoi(v); err != nil {
-			return invalidField("year", "must be a year")
-		}
+	year, err := h.s.queryYear(c)
+	if err != nil {
+		return err
 	}
 	actor, _ := actorFrom(c)
 	r, err := h.ck.MemberHoursReport(c.Request().Context(), actor, id, year)

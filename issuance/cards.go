@@ -24,6 +24,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/volcard/volcard/cardio"
 )
 
 // CardChange is a status change of a card asked of the bank.
@@ -224,19 +226,12 @@ func (s *Service) details(c Card, app Application) CardDetails {
 		VolunteerID: app.VolunteerID, ProductCode: app.ProductCode, BankCode: app.BankCode,
 		MaskedPAN: strings.Repeat("*", 12) + c.LastFour}
 	if pan, err := s.OpenPAN(c); err == nil {
-		d.MaskedPAN = maskPAN(pan.Reveal())
+		d.MaskedPAN = cardio.MaskPAN(pan.Reveal())
 	}
 	return d
 }
 
 // maskPAN keeps the first six and last four digits (621660*********1234).
-func maskPAN(pan string) string {
-	if len(pan) < 13 {
-		return strings.Repeat("*", len(pan))
-	}
-	return pan[:6] + strings.Repeat("*", len(pan)-10) + pan[len(pan)-4:]
-}
-
 // GetCard returns a card inside the actor's scope (bank staff see their
 // bank's cards only).
 func (s *Service) GetCard(ctx context.Context, a Actor, id int64) (CardDetails, error) {

@@ -148,7 +148,7 @@ func checkOutboxFilter(f issuance.BankRequestFilter) error {
 	switch f.Kind {
 	case "", issuance.BankApply, issuance.BankReversal, issuance.BankStatusChange, issuance.BankInquiry:
 	default:
-		return fmt.Errorf("--kind %q: want apply, reversal or status_change", f.Kind)
+		return fmt.Errorf("--kind %q: want apply, reversal, status_change or inquiry", f.Kind)
 	}
 	if f.Limit < 1 || f.Limit > 1000 {
 		return fmt.Errorf("--limit %d: want 1 to 1000", f.Limit)

@@ -305,7 +305,7 @@ var firstNames = []string{"SELECT card manager", "GET DATA CPLC", "INITIALIZE UP
 func (s *Service) fail(ctx context.Context, ps issuance.PersoSession, reason string, cause error) error {
 	from, step := ps.State, ps.Step
 	ps.State, ps.Failure = issuance.PersoFailed, reason
-	if ps.State == issuance.PersoFailed && from == issuance.PersoOpen {
+	if from == issuance.PersoOpen {
 		ps.Secret = nil // nothing was written to any card
 	}
 	if err := s.iss.SavePersoSession(ctx, &ps, from, step); err != nil {
