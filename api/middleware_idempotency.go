@@ -14,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/pii"
 )
 
 // Idempotency-Key header names.
@@ -135,11 +136,11 @@ func (s *Server) runIdempotent(c echo.Context, next echo.HandlerFunc, claim issu
 	case errors.Is(txErr, errRollback) && res.Committed && res.Status == http.StatusConflict:
 		// The command ran and was refused on the data: keep the answer.
 		if err := s.opts.Idempotency.Complete(bg, claim.Scope, claim.Key, buf.stored(res)); err != nil {
-			s.log.LogAttrs(ctx, slog.LevelError, "store idempotent response", slog.String("cause", scrub(err.Error())))
+			s.log.LogAttrs(ctx, slog.LevelError, "store idempotent response", slog.String("cause", pii.Scrub(err.Error())))
 		}
 	default:
 		if err := s.opts.Idempotency.Release(bg, claim.Scope, claim.Key); err != nil {
-			s.log.LogAttrs(ctx, slog.LevelError, "release idempotency key", slog.String("cause", scrub(err.Error())))
+			s.log.LogAttrs(ctx, slog.LevelError, "release idempotency key", slog.String("cause", pii.Scrub(err.Error())))
 		}
 		if !errors.Is(txErr, errRollback) {
 			// The commit failed after the handler answered: replace the

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/pii"
 )
 
 // fakeAuth resolves a fixed set of tokens and counts lookups.
@@ -238,13 +239,16 @@ func TestHealthAndReady(t *testing.T) {
 }
 
 func TestScrub(t *testing.T) {
+	// pii.Scrub is the one scrubber for internal error text (api logs, the bank outbox).
+
 	tests := []struct{ name, in, want string }{
 		{"id number", "dup 11010119900307002X here", "dup 1101**********002X here"},
 		{"phone", "call 13812345678", "call 138****5678"},
 		{"short numbers kept", "application 42 version 7", "application 42 version 7"},
+		{"PIN block or key", "verify 241234FFFFFFFFFF failed", "verify **************** failed"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) { require.Equal(t, tc.want, scrub(tc.in)) })
+		t.Run(tc.name, func(t *testing.T) { require.Equal(t, tc.want, pii.Scrub(tc.in)) })
 	}
 }
 

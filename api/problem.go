@@ -11,6 +11,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/pii"
 )
 
 // ProblemContentType is the media type of error responses (RFC 9457).
@@ -132,12 +133,12 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 			slog.String("request_id", p.RequestID),
 			slog.String("route", c.Path()),
 			slog.String("kind", string(ae.Kind)),
-			slog.String("cause", scrub(cause.Error())))
+			slog.String("cause", pii.Scrub(cause.Error())))
 	} else if ae.Internal != nil {
 		s.log.LogAttrs(c.Request().Context(), slog.LevelDebug, "request refused",
 			slog.String("request_id", p.RequestID),
 			slog.String("kind", string(ae.Kind)),
-			slog.String("cause", scrub(ae.Internal.Error())))
+			slog.String("cause", pii.Scrub(ae.Internal.Error())))
 	}
 	if ae.RetryAfter > 0 {
 		secs := int((ae.RetryAfter + 999_999_999) / 1_000_000_000)

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/pii"
 )
 
 // Options configures a Server. Zero fields take the defaults documented on
@@ -211,8 +212,8 @@ func (s *Server) recoverPanic() echo.MiddlewareFunc {
 					}
 					s.log.LogAttrs(c.Request().Context(), slog.LevelError, "handler panic",
 						slog.String("route", c.Path()),
-						slog.String("panic", scrub(fmt.Sprint(r))),
-						slog.String("stack", scrub(string(debug.Stack()))))
+						slog.String("panic", pii.Scrub(fmt.Sprint(r))),
+						slog.String("stack", pii.Scrub(string(debug.Stack()))))
 					err = &Error{Kind: KindInternal, Detail: "an internal error occurred; quote the request_id when reporting it"}
 				}
 			}()

@@ -10,16 +10,13 @@ import (
 
 	"github.com/moov-io/iso8583"
 	"github.com/moov-io/iso8583/field"
+
+	"github.com/volcard/volcard/cardio"
 )
 
 // MaskPAN masks a PAN for display: the first six and last four digits stay
-// (622848******1234); shorter values are masked entirely.
-func MaskPAN(pan string) string {
-	if len(pan) < 13 {
-		return strings.Repeat("*", len(pan))
-	}
-	return pan[:6] + strings.Repeat("*", len(pan)-10) + pan[len(pan)-4:]
-}
+// (622848******1234); shorter values are masked entirely (cardio.MaskPAN).
+func MaskPAN(pan string) string { return cardio.MaskPAN(pan) }
 
 // maskKeepEnds keeps the first head and last tail runes of s and replaces
 // the rest with '*'. Values too short to keep anything are masked whole.

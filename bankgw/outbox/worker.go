@@ -537,13 +537,14 @@ func (w *Worker) save(ctx context.Context, r *issuance.BankRequest) error {
 	return w.cfg.Outbox.SaveBankRequest(ctx, r, r.LeaseOwner)
 }
 
-// errText is the stored form of an error: bankgw and issuance errors hold
-// no card or personal data; it is cut to 300 bytes.
+// errText is the stored (and logged) form of an error: bankgw and issuance
+// errors hold no card or personal data, and text from the libraries below
+// them is scrubbed as well (pii.Scrub); it is cut to 300 bytes.
 func errText(err error) string {
 	if err == nil {
 		return ""
 	}
-	s := err.Error()
+	s := pii.Scrub(err.Error())
 	if len(s) > 300 {
 		s = s[:300]
 	}

@@ -1,6 +1,7 @@
 package pii
 
 import (
+	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -44,4 +45,23 @@ func MaskName(s string) string {
 	default:
 		return string(r[:1]) + strings.Repeat("*", len(r)-2) + string(r[len(r)-1:])
 	}
+}
+
+// Runs of characters that look like a resident ID number (17 digits and a
+// digit or X), long digit runs (phones, card numbers) and long hex runs (PIN
+// blocks, key material).
+var (
+	reIDNumber = regexp.MustCompile(`\d{17}[\dXx]`)
+	reLongNum  = regexp.MustCompile(`\d{11,}`)
+	reLongHex  = regexp.MustCompile(`\b[0-9A-Fa-f]{16,}\b`)
+)
+
+// Scrub masks anything in s that looks like an ID number, phone, card
+// number, PIN block or key. It runs on internal error text before that is
+// logged or stored, as a second line of defence: errors are written not to
+// contain personal or card data in the first place.
+func Scrub(s string) string {
+	s = reIDNumber.ReplaceAllStringFunc(s, MaskIDNumber)
+	s = reLongNum.ReplaceAllStringFunc(s, MaskPhone)
+	return reLongHex.ReplaceAllStringFunc(s, func(h string) string { return strings.Repeat("*", len(h)) })
 }
