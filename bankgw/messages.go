@@ -60,22 +60,6 @@ var knownMTIs = []string{
 // KnownMTI reports whether mti is one of the MTIs of the specification.
 func KnownMTI(mti string) bool { return slices.Contains(knownMTIs, mti) }
 
-// ResponseMTI returns the MTI that answers a request MTI (0800→0810,
-// 0300/0301→0310, 0220/0221→0230, 0420/0421→0430).
-func ResponseMTI(request string) (string, error) {
-	switch request {
-	case MTINetworkRequest:
-		return MTINetworkResponse, nil
-	case MTIFileUpdateRequest, MTIFileUpdateRepeat:
-		return MTIFileUpdateResponse, nil
-	case MTIAdvice, MTIAdviceRepeat:
-		return MTIAdviceResponse, nil
-	case MTIReversalRequest, MTIReversalRepeat:
-		return MTIReversalResponse, nil
-	}
-	return "", fmt.Errorf("response MTI for %q: %w", request, ErrUnknownMTI)
-}
-
 // Header holds the fields every message carries and every response echoes:
 // they make up the matching key (docs/bank-interface.md, section 5).
 type Header struct {

@@ -480,29 +480,6 @@ func (s *Service) findCard(ctx context.Context, cards IssuedCardRepo, ref CardRe
 	return Card{}, ErrNotFound
 }
 
-// RecordCardActivation applies an activation advice: the card becomes
-// active and its application, when issued, activated. An application not
-// issued yet moves on when it becomes issued. Repeats are no-ops. An
-// unknown card is ErrNotFound; advices from the bank go through
-// RecordActivationAdvice, which parks them instead.
-func (s *Service) RecordCardActivation(ctx context.Context, ref CardRef) error {
-	cards, err := s.cardRepo()
-	if err != nil {
-		return err
-	}
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		c, err := s.findCard(ctx, cards, ref)
-		if err != nil {
-			return err
-		}
-		return s.activate(ctx, cards, c, "activated by the holder")
-	})
-	if err != nil {
-		return fmt.Errorf("record card activation: %w", err)
-	}
-	return nil
-}
-
 // RecordCardSpending stores a spending advice once per RRN and kind and
 // reports whether it was new. A card that is not ours is stored without a
 // card, so that the advice is still acknowledged once.

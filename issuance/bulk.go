@@ -19,7 +19,3 @@ func (s *Service) PrepareVolunteer(in NewVolunteer, createdAt time.Time) (Volunt
 	}
 	return v, nil
 }
-
-// OpenVolunteer decrypts a stored volunteer's ID number and phone (for
-// checks of bulk-loaded data).
-func (s *Service) OpenVolunteer(v *Volunteer) error { return s.openVolunteer(v) }

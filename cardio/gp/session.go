@@ -91,9 +91,6 @@ func NewSession(opts Options) (*Session, error) {
 	return &Session{opts: opts}, nil
 }
 
-// Level returns the security level of the session.
-func (s *Session) Level() SecurityLevel { return s.opts.Level }
-
 // InitializeUpdate returns INITIALIZE UPDATE (80 50 kv 00 08 host-challenge
 // 00) with a fresh host challenge.
 func (s *Session) InitializeUpdate() (cardio.Command, error) {

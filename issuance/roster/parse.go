@@ -82,17 +82,6 @@ type Row struct {
 	values [6]string
 }
 
-// NewRow returns a row with values for some fields (tests, generators).
-func NewRow(line int, values map[Field]string) Row {
-	r := Row{Line: line}
-	for f, v := range values {
-		if i := f.index(); i >= 0 {
-			r.values[i] = v
-		}
-	}
-	return r
-}
-
 // Get returns the cell of field f ("" when empty).
 func (r Row) Get(f Field) string {
 	if i := f.index(); i >= 0 {
