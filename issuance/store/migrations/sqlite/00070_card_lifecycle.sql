@@ -4,7 +4,7 @@
 ALTER TABLE cards ADD COLUMN replace_seq INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE cards ADD COLUMN pending_change TEXT NOT NULL DEFAULT '';
 ALTER TABLE cards ADD COLUMN block_reason TEXT NOT NULL DEFAULT '';
-ALTER TABLE cards ADD COLUMN replaced_by BIGINT;
+ALTER TABLE cards ADD COLUMN replaced_by BIGINT REFERENCES cards (id);
 ALTER TABLE cards ADD COLUMN updated_at DATETIME;
 DROP INDEX cards_application;
 CREATE UNIQUE INDEX cards_application_current ON cards (application_id) WHERE state <> 'replaced';
