@@ -16,8 +16,7 @@ import (
 // finishes in the background and the next call waits for it, bounded by
 // its own context).
 type Card struct {
-	sc     *scard.Context
-	card   *scard.Card
+	conn   *conn
 	reader string
 	atr    []byte
 	proto  scard.Protocol
@@ -64,33 +63,28 @@ func (r *Readers) ConnectCard(ctx context.Context, reader string, mode cardio.Sh
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	sc, err := scard.EstablishContext()
+	cn, err := establish()
 	if err != nil {
 		return nil, wrap("establish context", "", err)
 	}
-	c := &Card{sc: sc, reader: reader, sem: make(chan struct{}, 1)}
+	c := &Card{conn: cn, reader: reader, sem: make(chan struct{}, 1)}
 	err = c.do(ctx, "connect", func() error {
-		card, err := sc.Connect(reader, sm, scard.ProtocolAny)
+		atr, err := cn.connect(reader, sm)
 		if err != nil {
 			return err
 		}
-		st, err := card.Status()
-		if err != nil {
-			_ = card.Disconnect(scard.LeaveCard)
-			return err
-		}
-		c.card, c.atr, c.proto = card, st.Atr, card.ActiveProtocol()
+		c.atr, c.proto = atr, cn.proto
 		return nil
 	}, func(err error) {
 		// Abandoned: undo whatever the late call achieved.
 		if err == nil {
-			_ = c.card.Disconnect(scard.LeaveCard)
+			_ = cn.disconnect(scard.LeaveCard)
 		}
-		_ = sc.Release()
+		_ = cn.release()
 	})
 	if err != nil {
 		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			_ = sc.Release()
+			_ = cn.release()
 		}
 		return nil, err
 	}
@@ -119,7 +113,7 @@ func (c *Card) Transmit(ctx context.Context, command []byte) ([]byte, error) {
 	var rsp []byte
 	err := c.do(ctx, "transmit", func() error {
 		var err error
-		rsp, err = c.card.Transmit(command)
+		rsp, err = c.conn.transmit(command)
 		switch {
 		case err == nil && len(rsp) < 2:
 			// No status word: the card went away mid-command (the vpcd
@@ -161,8 +155,8 @@ func (c *Card) Disconnect(ctx context.Context) error {
 		if c.dead {
 			disp = scard.LeaveCard
 		}
-		err := c.card.Disconnect(disp)
-		_ = c.sc.Release()
+		err := c.conn.disconnect(disp)
+		_ = c.conn.release()
 		return err
 	}, nil)
 	if errors.Is(err, cardio.ErrCardRemoved) || errors.Is(err, ErrClosed) {
