@@ -250,6 +250,13 @@ func compileApp(a Application) (*app, error) {
 		if err := a.ICCKey.Validate(); err != nil {
 			return nil, fmt.Errorf("ICC key: %v: %w", err, ErrInvalidImage)
 		}
+		// The card's own copy, with the CRT values every INTERNAL
+		// AUTHENTICATE uses computed once (the image may be shared).
+		k := *a.ICCKey
+		if err := k.Precompute(); err != nil {
+			return nil, fmt.Errorf("ICC key: %v: %w", err, ErrInvalidImage)
+		}
+		ca.key = &k
 	}
 	aip, aflRaw := append([]byte(nil), a.AIP...), append([]byte(nil), a.AFL...)
 	switch a.GPOFormat {
@@ -421,34 +428,38 @@ func (c *Card) handle(raw []byte) []byte {
 			return out
 		}
 	}
-	type handler struct {
-		cla byte
-		fn  func(cardio.Command) []byte
-	}
-	handlers := map[byte]handler{
-		cardio.INSSelect:       {0x00, c.doSelect},
-		cardio.INSGPO:          {0x80, c.doGPO},
-		cardio.INSReadRecord:   {0x00, c.doReadRecord},
-		cardio.INSGetData:      {0x80, c.doGetData},
-		cardio.INSVerify:       {0x00, c.doVerify},
-		cardio.INSGetChallenge: {0x00, c.doGetChallenge},
-		cardio.INSInternalAuth: {0x00, c.doInternalAuth},
-		cardio.INSGetResponse:  {0x00, c.doGetResponse},
-	}
 	if cmd.CLA != 0x00 && cmd.CLA != 0x80 {
 		return sw(swCLANotSupported)
 	}
-	h, ok := handlers[cmd.INS]
-	if !ok {
+	var cla byte
+	var fn func(cardio.Command) []byte
+	switch cmd.INS {
+	case cardio.INSSelect:
+		cla, fn = 0x00, c.doSelect
+	case cardio.INSGPO:
+		cla, fn = 0x80, c.doGPO
+	case cardio.INSReadRecord:
+		cla, fn = 0x00, c.doReadRecord
+	case cardio.INSGetData:
+		cla, fn = 0x80, c.doGetData
+	case cardio.INSVerify:
+		cla, fn = 0x00, c.doVerify
+	case cardio.INSGetChallenge:
+		cla, fn = 0x00, c.doGetChallenge
+	case cardio.INSInternalAuth:
+		cla, fn = 0x00, c.doInternalAuth
+	case cardio.INSGetResponse:
+		cla, fn = 0x00, c.doGetResponse
+	default:
 		return sw(swINSNotSupported)
 	}
-	if cmd.CLA != h.cla {
+	if cmd.CLA != cla {
 		return sw(swCLANotSupported)
 	}
 	if cmd.Extended {
 		return sw(swWrongLength) // a PBOC card accepts short APDUs only
 	}
-	return h.fn(cmd)
+	return fn(cmd)
 }
 
 // respond returns data with 9000, emulating T=0: with no Le the data is kept

@@ -64,6 +64,8 @@ type PrivateKey struct {
 	D cardio.Hex `json:"d"`
 	P cardio.Hex `json:"p"`
 	Q cardio.Hex `json:"q"`
+	// crt holds the values Precompute computed (nil until then).
+	crt *crtValues
 }
 
 // Public returns the public half.
@@ -91,6 +93,46 @@ func (k *PrivateKey) Validate() error {
 	return nil
 }
 
+// crtValues are the numbers a CRT signature uses, computed once per key.
+type crtValues struct {
+	n, p, q, dp, dq, qinv *big.Int
+}
+
+// Precompute computes and keeps the CRT values every signature needs, as
+// crypto/rsa's Precompute does. Call it once before the key is shared
+// between goroutines; a key not precomputed computes them per signature.
+func (k *PrivateKey) Precompute() error {
+	c, err := k.crtValues()
+	if err != nil {
+		return err
+	}
+	k.crt = c
+	return nil
+}
+
+// crtValues returns the key's CRT values, or nil (and no error) for a key
+// without its primes, which signs with m^d mod n.
+func (k *PrivateKey) crtValues() (*crtValues, error) {
+	if k.crt != nil {
+		return k.crt, nil
+	}
+	n := new(big.Int).SetBytes(k.Modulus)
+	P, Q := new(big.Int).SetBytes(k.P), new(big.Int).SetBytes(k.Q)
+	if P.Sign() == 0 || Q.Sign() == 0 || new(big.Int).Mul(P, Q).Cmp(n) != 0 {
+		return nil, nil
+	}
+	one := big.NewInt(1)
+	d := new(big.Int).SetBytes(k.D)
+	c := &crtValues{n: n, p: P, q: Q,
+		dp:   new(big.Int).Mod(d, new(big.Int).Sub(P, one)),
+		dq:   new(big.Int).Mod(d, new(big.Int).Sub(Q, one)),
+		qinv: new(big.Int).ModInverse(Q, P)}
+	if c.qinv == nil {
+		return nil, fmt.Errorf("p and q not coprime: %w", ErrInvalidKey)
+	}
+	return c, nil
+}
+
 // sign computes m^d mod n for a block exactly as long as the modulus.
 func (k *PrivateKey) sign(block []byte) ([]byte, error) {
 	if k == nil || len(k.D) == 0 {
@@ -99,29 +141,27 @@ func (k *PrivateKey) sign(block []byte) ([]byte, error) {
 	if len(block) != len(k.Modulus) {
 		return nil, fmt.Errorf("block of %d bytes for a %d-byte key: %w", len(block), len(k.Modulus), ErrInvalidKey)
 	}
-	n := new(big.Int).SetBytes(k.Modulus)
+	c, err := k.crtValues()
+	if err != nil {
+		return nil, err
+	}
 	m := new(big.Int).SetBytes(block)
-	if m.Cmp(n) >= 0 {
+	if c == nil {
+		n := new(big.Int).SetBytes(k.Modulus)
+		if m.Cmp(n) >= 0 {
+			return nil, fmt.Errorf("block not below modulus: %w", ErrInvalidKey)
+		}
+		return new(big.Int).Exp(m, new(big.Int).SetBytes(k.D), n).FillBytes(make([]byte, len(k.Modulus))), nil
+	}
+	if m.Cmp(c.n) >= 0 {
 		return nil, fmt.Errorf("block not below modulus: %w", ErrInvalidKey)
 	}
-	d := new(big.Int).SetBytes(k.D)
-	P, Q := new(big.Int).SetBytes(k.P), new(big.Int).SetBytes(k.Q)
-	if P.Sign() == 0 || Q.Sign() == 0 || new(big.Int).Mul(P, Q).Cmp(n) != 0 {
-		return new(big.Int).Exp(m, d, n).FillBytes(make([]byte, len(k.Modulus))), nil
-	}
 	// Chinese remainder theorem: about three times faster than m^d mod n.
-	one := big.NewInt(1)
-	dp := new(big.Int).Mod(d, new(big.Int).Sub(P, one))
-	dq := new(big.Int).Mod(d, new(big.Int).Sub(Q, one))
-	qinv := new(big.Int).ModInverse(Q, P)
-	if qinv == nil {
-		return nil, fmt.Errorf("p and q not coprime: %w", ErrInvalidKey)
-	}
-	m1 := new(big.Int).Exp(m, dp, P)
-	m2 := new(big.Int).Exp(m, dq, Q)
-	h := new(big.Int).Sub(m1, m2)
-	h.Mul(h, qinv).Mod(h, P)
-	s := h.Mul(h, Q).Add(h, m2)
+	m1 := new(big.Int).Exp(m, c.dp, c.p)
+	m2 := new(big.Int).Exp(m, c.dq, c.q)
+	h := m1.Sub(m1, m2)
+	h.Mul(h, c.qinv).Mod(h, c.p)
+	s := h.Mul(h, c.q).Add(h, m2)
 	return s.FillBytes(make([]byte, len(k.Modulus))), nil
 }
 
