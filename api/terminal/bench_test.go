@@ -104,23 +104,22 @@ func hexBytes(t testing.TB, s string) []byte {
 }
 
 // BenchmarkTapPCSC measures one tap through the terminal code path: a
-// challenge from the server (PostgreSQL, real HTTP), the card read and DDA
-// through pcscd + vpcd, the tap posted and decided. It reports the APDUs
-// per tap, the card time and the server time apart, the APDU round trip
-// (a 2-byte command on the same connection, measured between taps), and
-// the ratio card time ÷ (APDUs × round trip).
+// challenge from the server (PostgreSQL, real HTTP, in its own process as
+// in production), the card read through pcscd + vpcd, the tap posted and
+// decided. It reports the APDUs per tap, the card time and the server time
+// apart, the APDU round trip (a 2-byte command on the same connection,
+// measured between taps), and the ratio card time ÷ (APDUs × round trip).
 func BenchmarkTapPCSC(b *testing.B) {
 	r := pcsctest.Start(b)
 	slot := pcsctest.Slot(b)
 	pcsctest.Insert(b, slot, loadCard(b, "default.json"))
-	s := newServer(b, storetest.Postgres(b))
-	s.clock.set(time.Date(2026, 11, 23, 10, 0, 0, 0, cst))
-	cl, err := client.New(s.ts.URL, s.token)
+	srv := startServerProcess(b)
+	cl, err := client.New(srv.URL, srv.Token)
 	require.NoError(b, err)
-	q, err := terminal.OpenQueue(b.Context(), filepath.Join(b.TempDir(), "queue.db"), []byte(s.token))
+	q, err := terminal.OpenQueue(b.Context(), filepath.Join(b.TempDir(), "queue.db"), []byte(srv.Token))
 	require.NoError(b, err)
 	defer q.Close()
-	term, err := terminal.New(terminal.Config{API: cl, Queue: q, ActivityID: s.act.ID})
+	term, err := terminal.New(terminal.Config{API: cl, Queue: q, ActivityID: srv.ActivityID})
 	require.NoError(b, err)
 	ctx := b.Context()
 	card, err := r.Connect(ctx, slot.Reader, cardio.ShareExclusive)
