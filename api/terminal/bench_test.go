@@ -104,15 +104,19 @@ func hexBytes(t testing.TB, s string) []byte {
 }
 
 // BenchmarkTapPCSC measures one tap through the terminal code path: a
-// challenge from the server (PostgreSQL, real HTTP, in its own process as
-// in production), the card read through pcscd + vpcd, the tap posted and
-// decided. It reports the APDUs per tap, the card time and the server time
+// challenge from the server (PostgreSQL, real HTTP), the card read through
+// pcscd + vpcd, the tap posted and decided. As in production, the server
+// and the card are not in the terminal's process: each runs in a child
+// process (this test binary re-executed), so neither's garbage collection
+// nor goroutines land in the middle of the card reads the benchmark times. It reports the APDUs per tap, the card time and the server time
 // apart, the APDU round trip (a 2-byte command on the same connection,
 // measured between taps), and the ratio card time ÷ (APDUs × round trip).
 func BenchmarkTapPCSC(b *testing.B) {
 	r := pcsctest.Start(b)
 	slot := pcsctest.Slot(b)
-	pcsctest.Insert(b, slot, loadCard(b, "default.json"))
+	img, err := cardsim.LoadImage(filepath.Join("..", "..", "testdata", "cards", "default.json"))
+	require.NoError(b, err)
+	pcsctest.InsertProcess(b, slot, img)
 	srv := startServerProcess(b)
 	cl, err := client.New(srv.URL, srv.Token)
 	require.NoError(b, err)

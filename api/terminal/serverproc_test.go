@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/volcard/volcard/cardio/pcsc/pcsctest"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
@@ -26,6 +27,7 @@ import (
 const serverProcEnv = "VOLCARD_TERMINAL_BENCH_SERVER"
 
 func TestMain(m *testing.M) {
+	pcsctest.ServeCardProcess() // BenchmarkTapPCSC's card process
 	if dsn := os.Getenv(serverProcEnv); dsn != "" {
 		os.Exit(serveProcess(dsn))
 	}

@@ -227,12 +227,25 @@ func lockFile(ctx context.Context, path string, blocking bool) (func(), error) {
 // slot starts clean.
 func Insert(t testing.TB, slot SlotInfo, card vpcd.Responder) *vpcd.Slot {
 	t.Helper()
-	r := Start(t)
 	s, err := vpcd.NewSlot(slot.Addr, card, vpcd.WithLogger(slog.New(slog.DiscardHandler)),
 		vpcd.WithRetryInterval(10*time.Millisecond))
 	if err != nil {
 		t.Fatalf("pcsctest: %v", err)
 	}
+	insert(t, slot, s)
+	return s
+}
+
+// cardSlot is what insert drives: a vpcd.Slot in this process or a
+// CardProcess.
+type cardSlot interface {
+	Insert(ctx context.Context) error
+	Remove() error
+}
+
+func insert(t testing.TB, slot SlotInfo, s cardSlot) {
+	t.Helper()
+	r := Start(t)
 	ctx, cancel := context.WithTimeout(t.Context(), StepTimeout)
 	defer cancel()
 	t.Cleanup(func() {
@@ -258,7 +271,7 @@ func Insert(t testing.TB, slot SlotInfo, card vpcd.Responder) *vpcd.Slot {
 		err := r.WaitForCard(wctx, slot.Reader)
 		wcancel()
 		if err == nil {
-			return s
+			return
 		}
 		if ctx.Err() != nil {
 			t.Fatalf("pcsctest: card never seen in %q after %d attempts: %v", slot.Reader, attempt, err)
