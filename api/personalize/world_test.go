@@ -239,9 +239,15 @@ func (w *world) bankPAN(v volunteer) string {
 
 func (w *world) blankCard(serial uint32) *cardsim.Card {
 	w.t.Helper()
-	img, err := cardsim.NewBlankImage(cardsim.BlankOptions{KMC: w.kmc.Key, Diversification: w.kmc.Diversification, KeyVersion: w.kmc.Version, Serial: serial})
-	require.NoError(w.t, err)
-	c, err := cardsim.New(img)
+	c, err := cardsim.New(w.blankImage(serial))
 	require.NoError(w.t, err)
 	return c
+}
+
+// blankImage is the image of a blank card for the world's KMC.
+func (w *world) blankImage(serial uint32) cardsim.Image {
+	w.t.Helper()
+	img, err := cardsim.NewBlankImage(cardsim.BlankOptions{KMC: w.kmc.Key, Diversification: w.kmc.Diversification, KeyVersion: w.kmc.Version, Serial: serial})
+	require.NoError(w.t, err)
+	return img
 }

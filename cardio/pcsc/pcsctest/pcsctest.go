@@ -233,6 +233,8 @@ func Insert(t testing.TB, slot SlotInfo, card vpcd.Responder) *vpcd.Slot {
 		t.Fatalf("pcsctest: %v", err)
 	}
 	insert(t, slot, s)
+	r := Start(t)
+	t.Cleanup(func() { pull(t, r, slot, s) })
 	return s
 }
 
@@ -243,19 +245,24 @@ type cardSlot interface {
 	Remove() error
 }
 
+// pull removes the card and waits until pcscd has seen the reader empty,
+// so the next holder of the slot starts clean.
+func pull(t testing.TB, r *pcsc.Readers, slot SlotInfo, s cardSlot) {
+	_ = s.Remove()
+	ctx, cancel := context.WithTimeout(context.Background(), StepTimeout)
+	defer cancel()
+	if err := r.WaitForRemoval(ctx, slot.Reader); err != nil {
+		t.Errorf("pcsctest: reader %q still shows a card after removal: %v", slot.Reader, err)
+	}
+}
+
+// insert puts the card of s into slot's reader and returns once pcscd
+// reports it present.
 func insert(t testing.TB, slot SlotInfo, s cardSlot) {
 	t.Helper()
 	r := Start(t)
 	ctx, cancel := context.WithTimeout(t.Context(), StepTimeout)
 	defer cancel()
-	t.Cleanup(func() {
-		_ = s.Remove()
-		ctx, cancel := context.WithTimeout(context.Background(), StepTimeout)
-		defer cancel()
-		if err := r.WaitForRemoval(ctx, slot.Reader); err != nil {
-			t.Errorf("pcsctest: reader %q still shows a card after removal: %v", slot.Reader, err)
-		}
-	})
 	// pcscd polls the vpcd driver every 400 ms. Right after a card
 	// vanished mid-command the driver can miss a new connection, so a card
 	// not seen within a few polls is pulled and inserted again.

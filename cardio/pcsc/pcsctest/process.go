@@ -10,13 +10,13 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/volcard/volcard/cardio/cardsim"
+	"github.com/volcard/volcard/cardio/pcsc"
 	"github.com/volcard/volcard/cardio/vpcd"
 )
 
@@ -42,29 +42,41 @@ func ServeCardProcess() {
 	os.Exit(0)
 }
 
-// serveCard runs the card process: it loads the image and obeys "insert"
-// and "remove" lines on in, answering "ok" or the error on out, until in
-// closes; then the card is pulled out.
+// serveCard runs the card process: it loads the image and obeys
+// "insert", "remove" and "load FILE" (another card, out of the reader)
+// lines on in, answering "ok" or the error on out, until in closes; then
+// the card is pulled out.
 func serveCard(addr, image string, in io.Reader, out io.Writer) error {
-	card, err := cardsim.Load(image)
-	if err != nil {
+	var s *vpcd.Slot
+	load := func(image string) error {
+		card, err := cardsim.Load(image)
+		if err != nil {
+			return err
+		}
+		if s != nil {
+			if err := s.Remove(); err != nil {
+				return err
+			}
+		}
+		s, err = vpcd.NewSlot(addr, card, vpcd.WithLogger(slog.New(slog.DiscardHandler)),
+			vpcd.WithRetryInterval(10*time.Millisecond))
 		return err
 	}
-	s, err := vpcd.NewSlot(addr, card, vpcd.WithLogger(slog.New(slog.DiscardHandler)),
-		vpcd.WithRetryInterval(10*time.Millisecond))
-	if err != nil {
+	if err := load(image); err != nil {
 		return err
 	}
 	defer func() { _ = s.Remove() }()
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		var err error
-		switch sc.Text() {
-		case "insert":
+		switch req := sc.Text(); {
+		case strings.HasPrefix(req, "load "):
+			err = load(strings.TrimPrefix(req, "load "))
+		case req == "insert":
 			ctx, cancel := context.WithTimeout(context.Background(), StepTimeout)
 			err = s.Insert(ctx)
 			cancel()
-		case "remove":
+		case req == "remove":
 			err = s.Remove()
 		default:
 			err = fmt.Errorf("unknown request %q", sc.Text())
@@ -85,10 +97,13 @@ func serveCard(addr, image string, in io.Reader, out io.Writer) error {
 // for INTERNAL AUTHENTICATE) does not share the Go runtime, the garbage
 // collector and the scheduler of the terminal code a test measures.
 type CardProcess struct {
-	cmd *exec.Cmd
-	in  io.WriteCloser
-	out *bufio.Reader
-	mu  sync.Mutex
+	readers *pcsc.Readers
+	slot    SlotInfo
+	dir     string
+	cmd     *exec.Cmd
+	in      io.WriteCloser
+	out     *bufio.Reader
+	mu      sync.Mutex
 }
 
 // InsertProcess is Insert with the card img served by a child process
@@ -96,18 +111,13 @@ type CardProcess struct {
 // ServeCardProcess first). The card process ends with the test.
 func InsertProcess(t testing.TB, slot SlotInfo, img cardsim.Image) *CardProcess {
 	t.Helper()
-	raw, err := json.Marshal(img)
-	if err != nil {
-		t.Fatalf("pcsctest: card image: %v", err)
-	}
-	file := filepath.Join(t.TempDir(), "card.json")
-	if err := os.WriteFile(file, raw, 0o600); err != nil {
-		t.Fatalf("pcsctest: %v", err)
-	}
+	p := &CardProcess{slot: slot, dir: t.TempDir()}
+	file := p.write(t, img)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), cardAddrEnv+"="+slot.Addr, cardImageEnv+"="+file)
 	cmd.Stderr = os.Stderr
-	p := &CardProcess{cmd: cmd}
+	p.cmd = cmd
+	var err error
 	if p.in, err = cmd.StdinPipe(); err != nil {
 		t.Fatalf("pcsctest: %v", err)
 	}
@@ -119,12 +129,54 @@ func InsertProcess(t testing.TB, slot SlotInfo, img cardsim.Image) *CardProcess 
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("pcsctest: start the card process: %v", err)
 	}
-	t.Cleanup(func() {
-		_ = p.in.Close()
-		_ = cmd.Wait()
-	})
+	t.Cleanup(p.Close)
 	insert(t, slot, p)
+	p.readers = Start(t)
+	t.Cleanup(func() { pull(t, p.readers, slot, p) })
 	return p
+}
+
+// write stores img as a new file for the card process.
+func (p *CardProcess) write(t testing.TB, img cardsim.Image) string {
+	t.Helper()
+	raw, err := json.Marshal(img)
+	if err != nil {
+		t.Fatalf("pcsctest: card image: %v", err)
+	}
+	f, err := os.CreateTemp(p.dir, "card-*.json")
+	if err != nil {
+		t.Fatalf("pcsctest: %v", err)
+	}
+	defer f.Close()
+	if _, err := f.Write(raw); err != nil {
+		t.Fatalf("pcsctest: %v", err)
+	}
+	return f.Name()
+}
+
+// Swap pulls the card out, waits until pcscd has seen the reader empty and
+// inserts a card made from img, in the same process (whose Go runtime is
+// then warm, as a long-running simulator's is).
+func (p *CardProcess) Swap(t testing.TB, img cardsim.Image) {
+	t.Helper()
+	pull(t, p.readers, p.slot, p)
+	if err := p.ask("load " + p.write(t, img)); err != nil {
+		t.Fatalf("%v", err)
+	}
+	insert(t, p.slot, p)
+}
+
+// Close pulls the card out and ends the card process (also done when the
+// test ends).
+func (p *CardProcess) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.in == nil {
+		return
+	}
+	_ = p.in.Close()
+	_ = p.cmd.Wait()
+	p.in = nil
 }
 
 // Insert puts the card into the reader (see vpcd.Slot.Insert).
@@ -136,6 +188,12 @@ func (p *CardProcess) Remove() error { return p.ask("remove") }
 func (p *CardProcess) ask(req string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.in == nil {
+		if req == "remove" {
+			return nil // the process ended with its card out
+		}
+		return errors.New("pcsctest: card process closed")
+	}
 	if _, err := fmt.Fprintln(p.in, req); err != nil {
 		return fmt.Errorf("pcsctest: card process: %w", err)
 	}

@@ -52,6 +52,9 @@ func TestCardProcess(t *testing.T) {
 	require.NoError(t, p.Insert(ctx))
 	require.NoError(t, r.WaitForCard(ctx, slot.Reader))
 	read()
+	// Another card in the same process.
+	p.Swap(t, img)
+	read()
 }
 
 // TestServeCardRefuses covers the card process's own errors: a missing
