@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 
 	"github.com/volcard/volcard/cardio"
@@ -441,11 +442,10 @@ func (c *Card) personalizedImage() (Image, uint16) {
 			return Image{}, swConditions
 		}
 	}
-	var img Image
-	b, err := json.Marshal(c.img)
-	if err != nil || json.Unmarshal(b, &img) != nil {
-		return Image{}, swWrongData
-	}
+	// The blank image's own fields (ATR, PPSE, ...) carry over; nothing
+	// below changes what the copy shares with c.img.
+	img := c.img
+	img.Applications = slices.Clone(img.Applications)
 	img.Kind = ""
 	img.Description = "Volunteer card personalized from a blank card (STORE DATA)."
 	app := Application{AID: append(cardio.Hex(nil), s.target...), GPOFormat: 1, DDAFormat: 2}

@@ -22,6 +22,7 @@ type CardChannel struct {
 	cardChallenge []byte
 	counter       uint16
 	sk            SessionKeys
+	ciphers       *sessionCiphers
 	icv           []byte
 	level         SecurityLevel
 	state         int
@@ -46,7 +47,7 @@ func NewCardChannel(keys KeySet, kdd []byte, i byte, aid []byte) (*CardChannel, 
 
 // Close ends the session (on error, SELECT, reset).
 func (c *CardChannel) Close() {
-	c.state, c.icv, c.level, c.sk = stateNew, nil, 0, SessionKeys{}
+	c.state, c.icv, c.level, c.sk, c.ciphers = stateNew, nil, 0, SessionKeys{}, nil
 }
 
 // Authenticated reports whether EXTERNAL AUTHENTICATE succeeded and the
@@ -78,9 +79,13 @@ func (c *CardChannel) InitializeUpdate(cmd cardio.Command, counter uint16, rando
 	if err != nil {
 		return nil, err
 	}
+	ciphers, err := newSessionCiphers(sk)
+	if err != nil {
+		return nil, err
+	}
 	var cc []byte
 	if c.i&0x40 != 0 {
-		m, err := fullMAC(sk.ENC, c.aid)
+		m, err := fullMAC(ciphers.enc, c.aid)
 		if err != nil {
 			return nil, err
 		}
@@ -94,11 +99,11 @@ func (c *CardChannel) InitializeUpdate(cmd cardio.Command, counter uint16, rando
 			return nil, fmt.Errorf("gp: card challenge: %w", err)
 		}
 	}
-	crypt, err := CardCryptogram(sk, cmd.Data, counter, cc)
+	crypt, err := fullMAC(ciphers.enc, cryptogramInput(cmd.Data, counter, cc))
 	if err != nil {
 		return nil, err
 	}
-	c.hostChallenge, c.cardChallenge, c.counter, c.sk, c.state = clone(cmd.Data), cc, counter, sk, stateInitialized
+	c.hostChallenge, c.cardChallenge, c.counter, c.sk, c.ciphers, c.state = clone(cmd.Data), cc, counter, sk, ciphers, stateInitialized
 	r := InitializeUpdateResponse{KDD: c.kdd, KeyVersion: c.keys.Version, SCP: 0x02, SequenceCounter: counter, CardChallenge: cc, CardCryptogram: crypt}
 	return r.Bytes(), nil
 }
@@ -117,7 +122,7 @@ func (c *CardChannel) ExternalAuthenticate(cmd cardio.Command) error {
 		c.Close()
 		return fmt.Errorf("gp: external authenticate: %w", ErrMalformedCommand)
 	}
-	want, err := HostCryptogram(c.sk, c.hostChallenge, c.counter, c.cardChallenge)
+	want, err := fullMAC(c.ciphers.enc, hostCryptogramInput(c.hostChallenge, c.counter, c.cardChallenge))
 	if err != nil {
 		c.Close()
 		return err
@@ -127,8 +132,8 @@ func (c *CardChannel) ExternalAuthenticate(cmd cardio.Command) error {
 		return fmt.Errorf("gp: external authenticate: %w", ErrHostCryptogram)
 	}
 	clear := cardio.Command{CLA: CLAGP, INS: cmd.INS, P1: cmd.P1, P2: cmd.P2, Data: cmd.Data[:8]}
-	mac, err := retailMAC(c.sk.CMAC, make([]byte, blockSize), macInput(clear))
-	if err != nil || subtle.ConstantTimeCompare(mac, cmd.Data[8:]) != 1 {
+	mac := c.ciphers.cmac(make([]byte, blockSize), macInput(clear))
+	if subtle.ConstantTimeCompare(mac, cmd.Data[8:]) != 1 {
 		c.Close()
 		return fmt.Errorf("gp: external authenticate: %w", ErrMAC)
 	}
@@ -151,7 +156,7 @@ func (c *CardChannel) Unwrap(cmd cardio.Command) (cardio.Command, error) {
 	n := len(cmd.Data) - blockSize
 	data, mac := cmd.Data[:n], cmd.Data[n:]
 	if c.level == LevelMACENC && n > 0 {
-		dec, err := cbcDecrypt(c.sk.ENC, data)
+		dec, err := cbcDecryptWith(c.ciphers.enc, data)
 		if err == nil {
 			data, err = unpad80(dec)
 		}
@@ -165,14 +170,10 @@ func (c *CardChannel) Unwrap(cmd cardio.Command) (cardio.Command, error) {
 	clear.Data = clone(data)
 	icv := c.icv
 	if c.i&0x10 != 0 {
-		var err error
-		if icv, err = encryptICV(c.sk.CMAC, c.icv); err != nil {
-			c.Close()
-			return cardio.Command{}, err
-		}
+		icv = c.ciphers.encryptICV(c.icv)
 	}
-	want, err := retailMAC(c.sk.CMAC, icv, macInput(clear))
-	if err != nil || subtle.ConstantTimeCompare(want, mac) != 1 {
+	want := c.ciphers.cmac(icv, macInput(clear))
+	if subtle.ConstantTimeCompare(want, mac) != 1 {
 		c.Close()
 		return cardio.Command{}, fmt.Errorf("gp: unwrap: %w", ErrMAC)
 	}
@@ -189,7 +190,7 @@ func (c *CardChannel) DecryptSensitive(data []byte) ([]byte, error) {
 	if len(data) == 0 || len(data)%blockSize != 0 {
 		return nil, fmt.Errorf("gp: decrypt sensitive data: %d bytes: %w", len(data), ErrMalformedDGI)
 	}
-	dec, err := ecb(c.sk.DEK, data, true)
+	dec, err := ecbWith(c.ciphers.dek, data, true)
 	if err != nil {
 		return nil, err
 	}

@@ -48,6 +48,35 @@ func unpad80(b []byte) ([]byte, error) {
 	return nil, fmt.Errorf("bad padding: %w", ErrMalformedCommand)
 }
 
+// sessionCiphers are the key schedules of one session's keys, made once
+// per session: setting up a DES key costs more than encrypting a whole
+// STORE DATA block with it.
+type sessionCiphers struct {
+	enc, dek   cipher.Block // triple DES under S-ENC and DEK
+	mac1, mac2 cipher.Block // single DES under the halves of C-MAC
+}
+
+func newSessionCiphers(sk SessionKeys) (*sessionCiphers, error) {
+	var sc sessionCiphers
+	var err error
+	if sc.enc, err = tdes(sk.ENC); err != nil {
+		return nil, err
+	}
+	if sc.dek, err = tdes(sk.DEK); err != nil {
+		return nil, err
+	}
+	if len(sk.CMAC) != KeyLen {
+		return nil, fmt.Errorf("MAC key of %d bytes: %w", len(sk.CMAC), ErrInvalidKey)
+	}
+	if sc.mac1, err = des.NewCipher(sk.CMAC[:8]); err != nil {
+		return nil, err
+	}
+	if sc.mac2, err = des.NewCipher(sk.CMAC[8:]); err != nil {
+		return nil, err
+	}
+	return &sc, nil
+}
+
 // cbcEncrypt encrypts data (a multiple of 8 bytes) with triple DES in CBC
 // mode and a zero IV.
 func cbcEncrypt(key, data []byte) ([]byte, error) {
@@ -55,6 +84,11 @@ func cbcEncrypt(key, data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return cbcEncryptWith(c, data)
+}
+
+// cbcEncryptWith is cbcEncrypt with a ready cipher.
+func cbcEncryptWith(c cipher.Block, data []byte) ([]byte, error) {
 	if len(data)%blockSize != 0 {
 		return nil, fmt.Errorf("CBC input of %d bytes: %w", len(data), ErrMalformedCommand)
 	}
@@ -63,12 +97,8 @@ func cbcEncrypt(key, data []byte) ([]byte, error) {
 	return out, nil
 }
 
-// cbcDecrypt is the inverse of cbcEncrypt.
-func cbcDecrypt(key, data []byte) ([]byte, error) {
-	c, err := tdes(key)
-	if err != nil {
-		return nil, err
-	}
+// cbcDecryptWith is the inverse of cbcEncryptWith.
+func cbcDecryptWith(c cipher.Block, data []byte) ([]byte, error) {
 	if len(data) == 0 || len(data)%blockSize != 0 {
 		return nil, fmt.Errorf("CBC input of %d bytes: %w", len(data), ErrMalformedCommand)
 	}
@@ -84,6 +114,11 @@ func ecb(key, data []byte, decrypt bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ecbWith(c, data, decrypt)
+}
+
+// ecbWith is ecb with a ready cipher.
+func ecbWith(c cipher.Block, data []byte, decrypt bool) ([]byte, error) {
 	if len(data)%blockSize != 0 {
 		return nil, fmt.Errorf("ECB input of %d bytes: %w", len(data), ErrMalformedDGI)
 	}
@@ -101,49 +136,34 @@ func ecb(key, data []byte, decrypt bool) ([]byte, error) {
 // fullMAC is the full triple-DES MAC (ISO/IEC 9797-1 algorithm 1 with
 // triple DES, padding method 2, zero ICV): the last block of 3DES-CBC. SCP02
 // uses it for the card and host cryptograms.
-func fullMAC(key, data []byte) ([]byte, error) {
-	out, err := cbcEncrypt(key, pad80(data))
+func fullMAC(c cipher.Block, data []byte) ([]byte, error) {
+	out, err := cbcEncryptWith(c, pad80(data))
 	if err != nil {
 		return nil, err
 	}
 	return out[len(out)-blockSize:], nil
 }
 
-// retailMAC is the SCP02 C-MAC (ISO/IEC 9797-1 algorithm 3, padding method
-// 2): single DES CBC with K1 over every block, then decrypt with K2 and
+// cmac is the SCP02 C-MAC (ISO/IEC 9797-1 algorithm 3, padding method 2):
+// single DES CBC with K1 over every block, then decrypt with K2 and
 // encrypt with K1 the last one.
-func retailMAC(key, icv, data []byte) ([]byte, error) {
-	if len(key) != KeyLen {
-		return nil, fmt.Errorf("MAC key of %d bytes: %w", len(key), ErrInvalidKey)
-	}
-	k1, err := des.NewCipher(key[:8])
-	if err != nil {
-		return nil, err
-	}
-	k2, err := des.NewCipher(key[8:])
-	if err != nil {
-		return nil, err
-	}
+func (sc *sessionCiphers) cmac(icv, data []byte) []byte {
 	h := make([]byte, blockSize)
 	copy(h, icv)
 	p := pad80(data)
 	for i := 0; i < len(p); i += blockSize {
 		subtle.XORBytes(h, h, p[i:i+blockSize])
-		k1.Encrypt(h, h)
+		sc.mac1.Encrypt(h, h)
 	}
-	k2.Decrypt(h, h)
-	k1.Encrypt(h, h)
-	return h, nil
+	sc.mac2.Decrypt(h, h)
+	sc.mac1.Encrypt(h, h)
+	return h
 }
 
 // encryptICV encrypts the ICV with single DES under the first half of the
 // C-MAC session key (SCP02 option "ICV encryption for C-MAC session").
-func encryptICV(key, icv []byte) ([]byte, error) {
-	k1, err := des.NewCipher(key[:8])
-	if err != nil {
-		return nil, err
-	}
+func (sc *sessionCiphers) encryptICV(icv []byte) []byte {
 	out := make([]byte, blockSize)
-	k1.Encrypt(out, icv)
-	return out, nil
+	sc.mac1.Encrypt(out, icv)
+	return out
 }

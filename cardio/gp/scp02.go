@@ -143,21 +143,35 @@ func DeriveSessionKeys(static KeySet, counter uint16) (SessionKeys, error) {
 // CardCryptogram computes the card cryptogram: full 3DES MAC under S-ENC of
 // host challenge || sequence counter || card challenge.
 func CardCryptogram(sk SessionKeys, hostChallenge []byte, counter uint16, cardChallenge []byte) ([]byte, error) {
-	d := make([]byte, 0, 16)
-	d = append(d, hostChallenge...)
-	d = append(d, byte(counter>>8), byte(counter))
-	d = append(d, cardChallenge...)
-	return fullMAC(sk.ENC, d)
+	c, err := tdes(sk.ENC)
+	if err != nil {
+		return nil, err
+	}
+	return fullMAC(c, cryptogramInput(hostChallenge, counter, cardChallenge))
 }
 
 // HostCryptogram computes the host cryptogram: full 3DES MAC under S-ENC of
 // sequence counter || card challenge || host challenge.
 func HostCryptogram(sk SessionKeys, hostChallenge []byte, counter uint16, cardChallenge []byte) ([]byte, error) {
+	c, err := tdes(sk.ENC)
+	if err != nil {
+		return nil, err
+	}
+	return fullMAC(c, hostCryptogramInput(hostChallenge, counter, cardChallenge))
+}
+
+func cryptogramInput(hostChallenge []byte, counter uint16, cardChallenge []byte) []byte {
+	d := make([]byte, 0, 16)
+	d = append(d, hostChallenge...)
+	d = append(d, byte(counter>>8), byte(counter))
+	return append(d, cardChallenge...)
+}
+
+func hostCryptogramInput(hostChallenge []byte, counter uint16, cardChallenge []byte) []byte {
 	d := make([]byte, 0, 16)
 	d = append(d, byte(counter>>8), byte(counter))
 	d = append(d, cardChallenge...)
-	d = append(d, hostChallenge...)
-	return fullMAC(sk.ENC, d)
+	return append(d, hostChallenge...)
 }
 
 // macInput is the data the C-MAC covers: the modified header (CLA with the

@@ -46,6 +46,7 @@ type Session struct {
 	resp          *InitializeUpdateResponse
 	static        KeySet
 	sk            SessionKeys
+	ciphers       *sessionCiphers
 	icv           []byte
 	state         int
 }
@@ -126,14 +127,18 @@ func (s *Session) Open(data []byte) (*InitializeUpdateResponse, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gp: open: %w", err)
 	}
-	want, err := CardCryptogram(sk, s.hostChallenge, r.SequenceCounter, r.CardChallenge)
+	ciphers, err := newSessionCiphers(sk)
+	if err != nil {
+		return nil, fmt.Errorf("gp: open: %w", err)
+	}
+	want, err := fullMAC(ciphers.enc, cryptogramInput(s.hostChallenge, r.SequenceCounter, r.CardChallenge))
 	if err != nil {
 		return nil, fmt.Errorf("gp: open: %w", err)
 	}
 	if subtle.ConstantTimeCompare(want, r.CardCryptogram) != 1 {
 		return nil, fmt.Errorf("gp: open: %w", ErrCardCryptogram)
 	}
-	s.resp, s.static, s.sk, s.state = r, static, sk, stateOpened
+	s.resp, s.static, s.sk, s.ciphers, s.state = r, static, sk, ciphers, stateOpened
 	return r, nil
 }
 
@@ -143,15 +148,12 @@ func (s *Session) ExternalAuthenticate() (cardio.Command, error) {
 	if s.state != stateOpened {
 		return cardio.Command{}, fmt.Errorf("gp: external authenticate: session not opened: %w", ErrState)
 	}
-	hc, err := HostCryptogram(s.sk, s.hostChallenge, s.resp.SequenceCounter, s.resp.CardChallenge)
+	hc, err := fullMAC(s.ciphers.enc, hostCryptogramInput(s.hostChallenge, s.resp.SequenceCounter, s.resp.CardChallenge))
 	if err != nil {
 		return cardio.Command{}, err
 	}
 	cmd := cardio.Command{CLA: CLAGP, INS: INSExternalAuth, P1: byte(s.opts.Level), Data: hc}
-	mac, err := retailMAC(s.sk.CMAC, make([]byte, blockSize), macInput(cmd))
-	if err != nil {
-		return cardio.Command{}, err
-	}
+	mac := s.ciphers.cmac(make([]byte, blockSize), macInput(cmd))
 	s.icv, s.state = mac, stateAuthenticated
 	cmd.CLA |= 0x04
 	cmd.Data = append(cmd.Data, mac...)
@@ -185,19 +187,14 @@ func (s *Session) Wrap(cmd cardio.Command) (cardio.Command, error) {
 	}
 	icv := s.icv
 	if s.opts.I&0x10 != 0 {
-		var err error
-		if icv, err = encryptICV(s.sk.CMAC, s.icv); err != nil {
-			return cardio.Command{}, err
-		}
+		icv = s.ciphers.encryptICV(s.icv)
 	}
-	mac, err := retailMAC(s.sk.CMAC, icv, macInput(cmd))
-	if err != nil {
-		return cardio.Command{}, err
-	}
+	mac := s.ciphers.cmac(icv, macInput(cmd))
 	s.icv = mac
 	data := cmd.Data
 	if s.opts.Level == LevelMACENC && len(data) > 0 {
-		if data, err = cbcEncrypt(s.sk.ENC, pad80(data)); err != nil {
+		var err error
+		if data, err = cbcEncryptWith(s.ciphers.enc, pad80(data)); err != nil {
 			return cardio.Command{}, err
 		}
 	}
@@ -213,7 +210,7 @@ func (s *Session) EncryptSensitive(plain []byte) ([]byte, error) {
 	if s.state < stateOpened {
 		return nil, fmt.Errorf("gp: encrypt sensitive data: session not opened: %w", ErrState)
 	}
-	return ecb(s.sk.DEK, pad80(plain), false)
+	return ecbWith(s.ciphers.dek, pad80(plain), false)
 }
 
 // StoreData builds, encrypts (sensitive DGIs) and wraps the STORE DATA
