@@ -2,7 +2,6 @@ package personalize_test
 
 import (
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -15,16 +14,13 @@ import (
 	"github.com/volcard/volcard/cardio/pcsc/pcsctest"
 )
 
-func TestMain(m *testing.M) {
-	pcsctest.ServeCardProcess() // BenchmarkPersonalizePCSC's card processes
-	os.Exit(m.Run())
-}
-
 // BenchmarkPersonalizePCSC personalizes one blank software card per
 // iteration through the real pcscd/vpcd, against the HTTP server on
-// PostgreSQL. Each card is served by its own child process (a card is a
-// separate device). Setup (apply, approve, bank answer, card insertion)
-// runs with the timer stopped. Reported per card: apdus/card;
+// PostgreSQL. As in production, neither the server nor the card shares the
+// client's process: the server (newWorld) runs in one child process and
+// the blank cards are served by another (this test binary re-executed).
+// Setup (apply, approve, bank answer, card insertion) runs with the timer
+// stopped. Reported per card: apdus/card;
 // roundtrips/card, the HTTP requests after the session opened (goal ≤ 2);
 // wall-ms/card, card detected → result, and open-ms/card, the opening
 // request in it (data preparation: the per-card RSA key); card-ms/card,
@@ -38,7 +34,7 @@ func TestMain(m *testing.M) {
 //
 //	scripts/with-postgres.sh go test ./api/personalize -run '^$' -bench PersonalizePCSC -benchtime 20x
 func BenchmarkPersonalizePCSC(b *testing.B) {
-	w := newWorld(b)
+	w := startServerProcess(b)
 	readers := pcsctest.Start(b)
 	slot := pcsctest.Slot(b)
 	ctx := b.Context()

@@ -52,6 +52,7 @@ type world struct {
 	svc    *issuance.Service
 	sim    *banksim.Sim
 	ts     *httptest.Server
+	url    string // the server's base URL (ts's, or a server process's)
 	ks     *dataprep.SoftKeyStore
 	ca     emv.CAKeys
 	kmc    dataprep.KMC
@@ -83,6 +84,12 @@ func (s *syncBuffer) String() string {
 }
 
 func newWorld(t testing.TB) *world {
+	t.Helper()
+	return newWorldPolling(t, 10*time.Millisecond)
+}
+
+// newWorldPolling is newWorld with the outbox worker polling every poll.
+func newWorldPolling(t testing.TB, poll time.Duration) *world {
 	t.Helper()
 	ctx := context.Background()
 	st := storetest.Postgres(t)
@@ -121,7 +128,7 @@ func newWorld(t testing.TB) *world {
 	require.NoError(t, gw.Connect(ctx))
 	t.Cleanup(func() { _ = gw.Close(context.Background()) })
 	worker, err := outbox.New(outbox.Config{Gateway: gw, Service: svc, Outbox: st, Workers: 1, Batch: 64,
-		PollInterval: 10 * time.Millisecond, Lease: 5 * time.Second, Logger: quiet})
+		PollInterval: poll, Lease: 5 * time.Second, Logger: quiet})
 	require.NoError(t, err)
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -141,13 +148,14 @@ func newWorld(t testing.TB) *world {
 	require.NoError(t, err)
 	require.NoError(t, srv.EnablePersonalization(perso))
 	w.ts = httptest.NewServer(srv)
+	w.url = w.ts.URL
 	t.Cleanup(w.ts.Close)
 
 	w.admin, _, err = svc.CreateToken(ctx, sys, issuance.NewToken{Name: "admin", Role: issuance.RoleProvinceAdmin})
 	require.NoError(t, err)
 	w.staff, _, err = svc.CreateToken(ctx, sys, issuance.NewToken{Name: "BOC counter 3", Role: issuance.RoleBankStaff, BankCode: "BOC"})
 	require.NoError(t, err)
-	w.api, err = client.New(w.ts.URL, w.staff)
+	w.api, err = client.New(w.url, w.staff)
 	require.NoError(t, err)
 	return w
 }
@@ -155,9 +163,13 @@ func newWorld(t testing.TB) *world {
 // call does an authenticated JSON request and decodes the answer.
 func (w *world) call(method, path, token string, body, out any) {
 	w.t.Helper()
-	b, err := json.Marshal(body)
-	require.NoError(w.t, err)
-	req, err := http.NewRequest(method, w.ts.URL+path, bytes.NewReader(b))
+	rd := io.Reader(http.NoBody)
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(w.t, err)
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, w.url+path, rd)
 	require.NoError(w.t, err)
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
@@ -211,6 +223,13 @@ func (w *world) apply(name string) volunteer {
 
 func (w *world) status(id int64) issuance.Status {
 	w.t.Helper()
+	if w.svc == nil { // a server process: ask over HTTP
+		var app struct {
+			Status issuance.Status `json:"status"`
+		}
+		w.call(http.MethodGet, "/v1/applications/"+strconv.FormatInt(id, 10), w.admin, nil, &app)
+		return app.Status
+	}
 	app, err := w.svc.GetApplication(context.Background(), issuance.SystemActor(), id)
 	require.NoError(w.t, err)
 	return app.Status
