@@ -561,26 +561,23 @@ func iccKey(st map[uint16][]byte, records []Record) (*emv.PrivateKey, uint16) {
 	if p.Cmp(one) <= 0 || q.Cmp(one) <= 0 {
 		return nil, swWrongData
 	}
+	// The CRT parts must belong together: e·dP ≡ 1 (mod p−1),
+	// e·dQ ≡ 1 (mod q−1), q·qInv ≡ 1 (mod p). New checks the whole key.
+	E := new(big.Int).SetBytes(e)
 	p1, q1 := new(big.Int).Sub(p, one), new(big.Int).Sub(q, one)
-	lcm := new(big.Int).Div(new(big.Int).Mul(p1, q1), new(big.Int).GCD(nil, nil, p1, q1))
-	d := new(big.Int).ModInverse(new(big.Int).SetBytes(e), lcm)
-	if d == nil ||
-		new(big.Int).Mod(d, p1).Cmp(parts[DGIICCDP]) != 0 ||
-		new(big.Int).Mod(d, q1).Cmp(parts[DGIICCDQ]) != 0 {
+	inverse := func(a, b, m *big.Int) bool { return new(big.Int).Mod(new(big.Int).Mul(a, b), m).Cmp(one) == 0 }
+	if !inverse(E, parts[DGIICCDP], p1) || !inverse(E, parts[DGIICCDQ], q1) || !inverse(q, parts[DGIICCQInv], p) {
 		return nil, swWrongData
 	}
-	if qi := new(big.Int).ModInverse(q, p); qi == nil || qi.Cmp(parts[DGIICCQInv]) != 0 {
+	d := new(big.Int).ModInverse(E, new(big.Int).Mul(p1, q1))
+	if d == nil {
 		return nil, swWrongData
 	}
 	n := new(big.Int).Mul(p, q)
-	k := &emv.PrivateKey{
+	return &emv.PrivateKey{
 		PublicKey: emv.PublicKey{Modulus: n.FillBytes(make([]byte, (n.BitLen()+7)/8)), Exponent: append(cardio.Hex(nil), e...)},
 		D:         d.Bytes(), P: p.Bytes(), Q: q.Bytes(),
-	}
-	if k.Validate() != nil {
-		return nil, swWrongData
-	}
-	return k, swOK
+	}, swOK
 }
 
 // fieldsOf converts decoded TLVs to image fields.

@@ -15,6 +15,7 @@ import (
 // check closes the channel. It is not safe for concurrent use.
 type CardChannel struct {
 	keys          KeySet
+	static        *staticCiphers
 	kdd           []byte
 	i             byte
 	aid           []byte
@@ -42,7 +43,11 @@ func NewCardChannel(keys KeySet, kdd []byte, i byte, aid []byte) (*CardChannel, 
 	if !validI(i) {
 		return nil, fmt.Errorf("gp: card channel: i=%02X: %w", i, ErrUnsupportedSCP)
 	}
-	return &CardChannel{keys: keys, kdd: clone(kdd), i: i, aid: clone(aid)}, nil
+	static, err := newStaticCiphers(keys)
+	if err != nil {
+		return nil, fmt.Errorf("gp: card channel: %w", err)
+	}
+	return &CardChannel{keys: keys, static: static, kdd: clone(kdd), i: i, aid: clone(aid)}, nil
 }
 
 // Close ends the session (on error, SELECT, reset).
@@ -75,7 +80,7 @@ func (c *CardChannel) InitializeUpdate(cmd cardio.Command, counter uint16, rando
 	if cmd.P1 != 0 && cmd.P1 != c.keys.Version {
 		return nil, fmt.Errorf("gp: initialize update: key version %02X: %w", cmd.P1, ErrKeyVersion)
 	}
-	sk, err := DeriveSessionKeys(c.keys, counter)
+	sk, err := c.static.sessionKeys(counter)
 	if err != nil {
 		return nil, err
 	}

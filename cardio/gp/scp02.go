@@ -1,6 +1,7 @@
 package gp
 
 import (
+	"crypto/cipher"
 	"encoding/binary"
 	"fmt"
 
@@ -117,24 +118,53 @@ func DeriveSessionKeys(static KeySet, counter uint16) (SessionKeys, error) {
 	if err := static.Validate(); err != nil {
 		return SessionKeys{}, fmt.Errorf("derive session keys: %w", err)
 	}
-	derive := func(k Key, c [2]byte) (Key, error) {
+	sc, err := newStaticCiphers(static)
+	if err != nil {
+		return SessionKeys{}, err
+	}
+	return sc.sessionKeys(counter)
+}
+
+// staticCiphers are the key schedules of a card's static keys: a card
+// derives the session keys from them at every INITIALIZE UPDATE.
+type staticCiphers struct {
+	enc, mac, dek cipher.Block
+}
+
+func newStaticCiphers(static KeySet) (*staticCiphers, error) {
+	var sc staticCiphers
+	var err error
+	if sc.enc, err = tdes(static.ENC); err != nil {
+		return nil, err
+	}
+	if sc.mac, err = tdes(static.MAC); err != nil {
+		return nil, err
+	}
+	if sc.dek, err = tdes(static.DEK); err != nil {
+		return nil, err
+	}
+	return &sc, nil
+}
+
+func (sc *staticCiphers) sessionKeys(counter uint16) (SessionKeys, error) {
+	derive := func(c cipher.Block, k [2]byte) (Key, error) {
 		data := make([]byte, 16)
-		data[0], data[1] = c[0], c[1]
+		data[0], data[1] = k[0], k[1]
 		binary.BigEndian.PutUint16(data[2:4], counter)
-		return cbcEncrypt(k, data)
+		return cbcEncryptWith(c, data)
 	}
 	var sk SessionKeys
 	var err error
-	if sk.ENC, err = derive(static.ENC, constENC); err != nil {
+	if sk.ENC, err = derive(sc.enc, constENC); err != nil {
 		return SessionKeys{}, err
 	}
-	if sk.CMAC, err = derive(static.MAC, constCMAC); err != nil {
+	if sk.CMAC, err = derive(sc.mac, constCMAC); err != nil {
 		return SessionKeys{}, err
 	}
-	if sk.RMAC, err = derive(static.MAC, constRMAC); err != nil {
+	if sk.RMAC, err = derive(sc.mac, constRMAC); err != nil {
 		return SessionKeys{}, err
 	}
-	if sk.DEK, err = derive(static.DEK, constDEK); err != nil {
+	if sk.DEK, err = derive(sc.dek, constDEK); err != nil {
 		return SessionKeys{}, err
 	}
 	return sk, nil
