@@ -1,6 +1,9 @@
 // Package pcsc is the PC/SC adapter: it implements cardio.Readers and
-// cardio.Card over pcsc-lite (through github.com/ebfe/scard). It is the
-// only package of volcard that uses cgo or imports ebfe/scard.
+// cardio.Card over pcsc-lite. It is the only package of volcard that uses
+// cgo or imports github.com/ebfe/scard, which does the contexts, the
+// reader list and the waits; a connected card talks to pcsc-lite directly
+// (conn_pcsclite.go) so that each connection reuses one answer buffer
+// instead of scard.Card.Transmit's fresh 64 KiB per APDU.
 //
 // What it adds to the bare binding: every call takes a context and returns
 // when it ends (waits poll GetStatusChange with a short timeout and are
