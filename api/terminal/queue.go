@@ -38,6 +38,26 @@ type Queue struct {
 	next, limit int64 // reserved sequence numbers not yet handed out
 }
 
+// HeldError is Peek's answer for a queued tap it cannot read: sealed under
+// another terminal token (the token was changed while taps were queued) or
+// damaged. The tap was moved aside (Held counts those), so the taps behind
+// it are sent; a tap sealed under another token goes back into the queue
+// when the queue is next opened with that token.
+type HeldError struct {
+	Seq    int64
+	Reason string
+}
+
+func (e *HeldError) Error() string {
+	return fmt.Sprintf("terminal: queued tap %d %s; kept aside", e.Seq, e.Reason)
+}
+
+// Reasons a queued tap is held.
+const (
+	heldOtherToken = "is sealed under another terminal token"
+	heldDamaged    = "is damaged"
+)
+
 // QueuedTap is a tap waiting to be sent.
 type QueuedTap struct {
 	Seq        int64
@@ -88,12 +108,75 @@ func OpenQueue(ctx context.Context, path string, secret []byte) (*Queue, error) 
 			activity_id INTEGER NOT NULL,
 			request     BLOB NOT NULL,
 			queued_at   INTEGER NOT NULL
+		);
+		CREATE TABLE IF NOT EXISTS held (
+			seq         INTEGER PRIMARY KEY,
+			activity_id INTEGER NOT NULL,
+			request     BLOB NOT NULL,
+			queued_at   INTEGER NOT NULL,
+			reason      TEXT NOT NULL
 		);`)
 	if err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("terminal: init queue: %w", err)
 	}
-	return &Queue{db: db, aead: aead}, nil
+	q := &Queue{db: db, aead: aead}
+	if err := q.release(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return q, nil
+}
+
+// release moves held taps this queue's key can read back into the queue
+// (taps held because they were sealed under the token now in use again).
+func (q *Queue) release(ctx context.Context) error {
+	rows, err := q.db.QueryContext(ctx, `SELECT seq, request FROM held WHERE reason = ?`, heldOtherToken)
+	if err != nil {
+		return fmt.Errorf("terminal: read held taps: %w", err)
+	}
+	var back []int64
+	for rows.Next() {
+		var seq int64
+		var b []byte
+		if err := rows.Scan(&seq, &b); err != nil {
+			_ = rows.Close()
+			return fmt.Errorf("terminal: read held taps: %w", err)
+		}
+		if _, err := q.open(seq, b); err == nil {
+			back = append(back, seq)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return fmt.Errorf("terminal: read held taps: %w", err)
+	}
+	for _, seq := range back {
+		if err := q.move(ctx, seq, `INSERT INTO pending (seq, activity_id, request, queued_at)
+			SELECT seq, activity_id, request, queued_at FROM held WHERE seq = ?`, `DELETE FROM held WHERE seq = ?`, seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// move runs insert and remove (each with the argument seq) in one
+// transaction.
+func (q *Queue) move(ctx context.Context, seq int64, insert, remove string, args ...any) error {
+	tx, err := q.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("terminal: move queued tap %d: %w", seq, err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, insert, args...); err != nil {
+		return fmt.Errorf("terminal: move queued tap %d: %w", seq, err)
+	}
+	if _, err := tx.ExecContext(ctx, remove, seq); err != nil {
+		return fmt.Errorf("terminal: move queued tap %d: %w", seq, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("terminal: move queued tap %d: %w", seq, err)
+	}
+	return nil
 }
 
 // Close closes the file.
@@ -144,6 +227,8 @@ func (q *Queue) Push(ctx context.Context, activityID int64, req client.TapReques
 }
 
 // Peek returns the oldest queued tap, or ok false when the queue is empty.
+// A tap it cannot read is moved aside and reported as a *HeldError; the
+// next Peek returns the tap behind it.
 func (q *Queue) Peek(ctx context.Context) (QueuedTap, bool, error) {
 	var t QueuedTap
 	var b []byte
@@ -156,19 +241,34 @@ func (q *Queue) Peek(ctx context.Context) (QueuedTap, bool, error) {
 	if err != nil {
 		return QueuedTap{}, false, fmt.Errorf("terminal: read queue: %w", err)
 	}
+	req, reason := q.open(t.Seq, b)
+	if reason != nil {
+		if err := q.move(ctx, t.Seq, `INSERT INTO held (seq, activity_id, request, queued_at, reason)
+			SELECT seq, activity_id, request, queued_at, ? FROM pending WHERE seq = ?`, `DELETE FROM pending WHERE seq = ?`,
+			reason.Reason, t.Seq); err != nil {
+			return QueuedTap{}, false, err
+		}
+		return QueuedTap{}, false, reason
+	}
+	t.Request, t.QueuedAt = req, time.UnixMilli(at)
+	return t, true, nil
+}
+
+// open unseals and decodes a queued tap; a *HeldError says why it cannot.
+func (q *Queue) open(seq int64, b []byte) (client.TapRequest, *HeldError) {
+	var req client.TapRequest
 	ns := q.aead.NonceSize()
 	if len(b) < ns {
-		return QueuedTap{}, false, fmt.Errorf("terminal: queued tap %d: truncated", t.Seq)
+		return req, &HeldError{Seq: seq, Reason: heldDamaged}
 	}
-	plain, err := q.aead.Open(nil, b[:ns], b[ns:], []byte(strconv.FormatInt(t.Seq, 10)))
+	plain, err := q.aead.Open(nil, b[:ns], b[ns:], []byte(strconv.FormatInt(seq, 10)))
 	if err != nil {
-		return QueuedTap{}, false, fmt.Errorf("terminal: queued tap %d: sealed under another token", t.Seq)
+		return req, &HeldError{Seq: seq, Reason: heldOtherToken}
 	}
-	if err := json.Unmarshal(plain, &t.Request); err != nil {
-		return QueuedTap{}, false, fmt.Errorf("terminal: queued tap %d: %w", t.Seq, err)
+	if err := json.Unmarshal(plain, &req); err != nil {
+		return req, &HeldError{Seq: seq, Reason: heldDamaged}
 	}
-	t.QueuedAt = time.UnixMilli(at)
-	return t, true, nil
+	return req, nil
 }
 
 // Done removes a tap the server has answered.
@@ -177,6 +277,15 @@ func (q *Queue) Done(ctx context.Context, seq int64) error {
 		return fmt.Errorf("terminal: dequeue tap %d: %w", seq, err)
 	}
 	return nil
+}
+
+// Held returns the number of taps kept aside (see HeldError).
+func (q *Queue) Held(ctx context.Context) (int, error) {
+	var n int
+	if err := q.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM held`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("terminal: held taps: %w", err)
+	}
+	return n, nil
 }
 
 // Len returns the number of queued taps.

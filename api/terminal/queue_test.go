@@ -2,6 +2,7 @@ package terminal_test
 
 import (
 	"context"
+	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -66,15 +67,69 @@ func TestQueue(t *testing.T) {
 		require.NotContains(t, string(b), "6217850000000012349")
 		require.NotContains(t, string(b), "\x62\x17\x85\x00\x00\x00\x00\x12\x34", "records are sealed")
 	})
-	t.Run("another token cannot read the queue", func(t *testing.T) {
+	t.Run("a tap sealed under another token is kept aside, not in the way", func(t *testing.T) {
 		now := time.Now()
 		require.NoError(t, q.Push(ctx, 3, client.TapRequest{Seq: 99}, now))
 		other, err := terminal.OpenQueue(ctx, path, []byte("other"))
 		require.NoError(t, err)
-		defer other.Close()
-		_, _, err = other.Peek(ctx)
-		require.Error(t, err)
+		_, ok, err := other.Peek(ctx)
+		var held *terminal.HeldError
+		require.ErrorAs(t, err, &held)
+		require.False(t, ok)
+		require.Equal(t, int64(99), held.Seq)
+		require.Contains(t, held.Error(), "another terminal token")
+		require.Equal(t, 0, queueLen(t, other))
+		require.Equal(t, 1, heldLen(t, other))
+		// New taps under the new token are not blocked by it.
+		require.NoError(t, other.Push(ctx, 3, client.TapRequest{Seq: 100}, now))
+		qt, ok, err := other.Peek(ctx)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, int64(100), qt.Seq)
+		require.NoError(t, other.Done(ctx, 100))
+		require.NoError(t, other.Close())
+		// Back under the token it was queued with, the tap is queued again.
+		require.NoError(t, q.Close())
+		q, err = terminal.OpenQueue(ctx, path, []byte("tok"))
+		require.NoError(t, err)
+		require.Equal(t, 0, heldLen(t, q))
+		qt, ok, err = q.Peek(ctx)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, int64(99), qt.Seq)
 		require.NoError(t, q.Done(ctx, 99))
 	})
+	t.Run("a damaged tap is kept aside", func(t *testing.T) {
+		db, err := sql.Open("sqlite3", "file:"+path)
+		require.NoError(t, err)
+		_, err = db.Exec(`INSERT INTO pending (seq, activity_id, request, queued_at) VALUES (1000, 3, x'0102', 0)`)
+		require.NoError(t, err)
+		require.NoError(t, db.Close())
+		require.NoError(t, q.Push(ctx, 3, client.TapRequest{Seq: 1001}, time.Now()))
+		_, _, err = q.Peek(ctx)
+		var held *terminal.HeldError
+		require.ErrorAs(t, err, &held)
+		require.Equal(t, int64(1000), held.Seq)
+		qt, ok, err := q.Peek(ctx)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, int64(1001), qt.Seq)
+		require.NoError(t, q.Done(ctx, 1001))
+		require.Equal(t, 1, heldLen(t, q))
+	})
 	require.NoError(t, q.Close())
+}
+
+func queueLen(t *testing.T, q *terminal.Queue) int {
+	t.Helper()
+	n, err := q.Len(context.Background())
+	require.NoError(t, err)
+	return n
+}
+
+func heldLen(t *testing.T, q *terminal.Queue) int {
+	t.Helper()
+	n, err := q.Held(context.Background())
+	require.NoError(t, err)
+	return n
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,4 +74,35 @@ func TestSyncKeepsTapsWhenTheTokenIsRefused(t *testing.T) {
 	left, err := q.Len(ctx)
 	require.NoError(t, err)
 	require.Zero(t, left)
+}
+
+// TestSyncGoesPastAHeldTap queues a tap under another token ahead of two
+// taps under the terminal's own: Sync reports the first as kept aside and
+// sends the others, instead of stopping at the head of the queue.
+func TestSyncGoesPastAHeldTap(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "queue.db")
+	old, err := terminal.OpenQueue(ctx, path, []byte("old token"))
+	require.NoError(t, err)
+	now := time.Now()
+	require.NoError(t, old.Push(ctx, 9, client.TapRequest{Seq: 1, Offline: true, At: &now}, now))
+	require.NoError(t, old.Close())
+	q, err := terminal.OpenQueue(ctx, path, []byte("tok"))
+	require.NoError(t, err)
+	defer q.Close()
+	for _, seq := range []int64{2, 3} {
+		require.NoError(t, q.Push(ctx, 9, client.TapRequest{Seq: seq, Offline: true, At: &now}, now))
+	}
+	api := &scriptedAPI{}
+	var out strings.Builder
+	term, err := terminal.New(terminal.Config{API: api, Queue: q, ActivityID: 9, Out: &out})
+	require.NoError(t, err)
+	n, err := term.Sync(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 2, n)
+	require.Equal(t, []int64{2, 3}, api.got)
+	require.Contains(t, out.String(), "离线记录 #1 无法读取")
+	held, err := q.Held(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, held, "kept in the file, not lost")
 }

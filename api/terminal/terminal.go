@@ -239,6 +239,17 @@ func (t *Terminal) Sync(ctx context.Context) (int, error) {
 	n := 0
 	for {
 		qt, ok, err := t.cfg.Queue.Peek(ctx)
+		var held *HeldError
+		if errors.As(err, &held) {
+			// Kept aside in the queue file; the taps behind it go on.
+			why := "记录损坏"
+			if held.Reason == heldOtherToken {
+				why = "由另一终端令牌加密"
+			}
+			t.print(Outcome{Seq: held.Seq, Status: StatusError, Problem: "queued-tap-held",
+				Message: fmt.Sprintf("✗ 离线记录 #%d 无法读取（%s），已另存，不会丢失（queued tap %s; kept aside）", held.Seq, why, held.Reason)})
+			continue
+		}
 		if err != nil || !ok {
 			return n, err
 		}

@@ -113,6 +113,10 @@ func runTerminal(ctx context.Context, o terminalOptions, stdout, stderr io.Write
 	if n, err := q.Len(ctx); err == nil && n > 0 {
 		fmt.Fprintf(stderr, "%d queued tap(s) will be sent when the server answers\n", n)
 	}
+	if n, err := q.Held(ctx); err == nil && n > 0 {
+		fmt.Fprintf(stderr, "%d queued tap(s) are kept aside: sealed under another terminal token or damaged; "+
+			"run the terminal with the token they were queued under to send them\n", n)
+	}
 	fmt.Fprintln(stderr, "Waiting for cards (Ctrl-C to stop)...")
 	if err := t.Run(ctx); err != nil {
 		return deviceError(err)
