@@ -206,14 +206,19 @@ func (c *Client) fileUpdate(ctx context.Context, op string, code FileUpdateCode,
 		return ApplicationResult{}, &ExchangeError{Op: op, Trace: tr, Err: fmt.Errorf("application number not echoed: %w", ErrUnexpectedResponse)}
 	}
 	if rc != CodeApproved {
-		reason := CodeReason(rc)
-		if text != "" {
-			reason = declineReason(text)
-		}
-		return ApplicationResult{}, &ExchangeError{Op: op, Trace: tr, Err: &DeclinedError{Code: rc, Reason: reason}}
+		return ApplicationResult{}, &ExchangeError{Op: op, Trace: tr, Err: &DeclinedError{Code: rc, Reason: reasonFor(rc, text)}}
 	}
 	res.Trace = tr
 	return res, nil
+}
+
+// reasonFor is a decline's reason: the bank's text (masked, shortened),
+// or the meaning of the response code when the bank sent none.
+func reasonFor(rc, text string) string {
+	if text != "" {
+		return declineReason(text)
+	}
+	return CodeReason(rc)
 }
 
 func decodeFileUpdateResponse(resp *iso8583.Message) (ApplicationResult, string, string, error) {
@@ -336,6 +341,10 @@ type LateResponse struct {
 	ResponseCode string
 	// Result is set for a 0310.
 	Result *ApplicationResult
+	// Reason is the decline reason of a 0310 that is not approved: the
+	// bank's text (masked and shortened as for an answer in time), or the
+	// response code's meaning when the bank sent none.
+	Reason string
 }
 
 // LogValue implements slog.LogValuer.
@@ -376,8 +385,11 @@ func (c *Client) late(ctx context.Context, msg *iso8583.Message) {
 	}
 	lr := LateResponse{MTI: h.MTI, STAN: h.STAN, Transmission: h.TransmissionDateTime, RRN: h.RRN, ResponseCode: h.ResponseCode}
 	if h.MTI == MTIFileUpdateResponse {
-		if res, _, _, err := decodeFileUpdateResponse(msg); err == nil {
+		if res, rc, text, err := decodeFileUpdateResponse(msg); err == nil {
 			lr.Result = &res
+			if rc != CodeApproved {
+				lr.Reason = reasonFor(rc, text)
+			}
 		}
 	}
 	c.m.lateResponse(h.MTI)

@@ -398,6 +398,13 @@ func journalKey(stan, transmission, terminal, institution string) string {
 	return stan + "|" + transmission + "|" + terminal + "|" + institution
 }
 
+// declineTexts are the RT texts banksim puts on its declines, as a bank
+// host explains a refusal to the branch (no personal data).
+var declineTexts = map[string]string{
+	bankgw.CodeRestricted: "申请人在本行限制名单中，请到柜台咨询",
+	bankgw.CodeUnderAge:   "申请人未满十六周岁",
+}
+
 func (s *Sim) fileUpdate(p *peer, msg *iso8583.Message) any {
 	var m bankgw.FileUpdateMessage
 	if err := bankgw.Decode(msg, &m); err != nil {
@@ -410,6 +417,9 @@ func (s *Sim) fileUpdate(p *peer, msg *iso8583.Message) any {
 	out := bankgw.PrivateData{bankgw.TagApplicationNumber: an}
 	finish := func(code string, card *CardRecord) any {
 		resp.ResponseCode = code
+		if text, ok := declineTexts[code]; ok {
+			out[bankgw.TagDeclineText] = text
+		}
 		if card != nil {
 			resp.PAN, resp.Expiry, resp.PSN = card.PAN, card.Expiry, card.PSN
 			out[bankgw.TagCardReference] = card.Reference

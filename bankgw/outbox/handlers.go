@@ -107,7 +107,11 @@ func (h *Handlers) late(ctx context.Context, lr bankgw.LateResponse) error {
 			return nil // the worker repeats the request
 		default:
 			return resolveRow(ctx, h.svc, h.box, &r, "", code, func(ctx context.Context) error {
-				_, err := h.svc.RecordBankDecline(ctx, r.ApplicationID, code, bankgw.CodeReason(code))
+				reason := lr.Reason
+				if reason == "" {
+					reason = bankgw.CodeReason(code)
+				}
+				_, err := h.svc.RecordBankDecline(ctx, r.ApplicationID, code, reason)
 				return err
 			})
 		}

@@ -139,7 +139,7 @@ func TestDeclined(t *testing.T) {
 	app, err := e.svc.GetApplication(ctx, issuance.SystemActor(), bad.ID)
 	require.NoError(t, err)
 	require.Contains(t, app.Reason, "62")
-	require.Contains(t, app.Reason, "restricted applicant")
+	require.Contains(t, app.Reason, "申请人在本行限制名单中", "the bank's own text (RT)")
 	_, err = e.svc.CardOf(ctx, bad.ID)
 	require.ErrorIs(t, err, issuance.ErrNotFound)
 	reqs, err := st.BankRequests(ctx, bad.ID)
@@ -147,6 +147,28 @@ func TestDeclined(t *testing.T) {
 	require.Equal(t, issuance.BankDone, reqs[0].State)
 	require.Equal(t, bankgw.CodeRestricted, reqs[0].ResultCode)
 	require.Empty(t, e.sim.Ledger().CardsFor(bad.Number))
+}
+
+// TestLateDecline: the decline comes after the request timed out; the late
+// 0310 resolves the row and records the bank's text, as an answer in time.
+func TestLateDecline(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Postgres(t)
+	denied := residentID(5001)
+	e := newEnv(t, st, envOpts{deny: []string{denied}})
+	c := e.client(300 * time.Millisecond)
+	bad := e.approvedFor(ctx, denied)
+	e.sim.SetFaults(banksim.Faults{LateAnswer: 600 * time.Millisecond, Times: 1})
+	stop := run(e.worker(c, func(cfg *outbox.Config) {
+		cfg.Repeats, cfg.RetryBase, cfg.RetryMax = 5, 2*time.Second, 5*time.Second
+	}))
+	got := e.waitResolved(ctx, bad.ID)
+	require.NoError(t, stop())
+	require.Equal(t, issuance.StatusBankDeclined, got[bad.ID])
+	require.Zero(t, e.sim.Stats()[bankgw.MTIFileUpdateRepeat], "resolved by the late answer, not by a repeat")
+	app, err := e.svc.GetApplication(ctx, issuance.SystemActor(), bad.ID)
+	require.NoError(t, err)
+	require.Contains(t, app.Reason, "申请人在本行限制名单中")
 }
 
 func TestBankDownAtStart(t *testing.T) {
