@@ -1,12 +1,8 @@
 package personalize_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"io"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -14,8 +10,10 @@ import (
 
 	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/cardio/pcsc/pcsctest"
+	"github.com/volcard/volcard/internal/testproc"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/dataprep"
+	"github.com/volcard/volcard/issuance/store/storetest"
 )
 
 func TestMain(m *testing.M) {
@@ -24,7 +22,7 @@ func TestMain(m *testing.M) {
 }
 
 // serverProcEnv marks the server process of BenchmarkPersonalizePCSC: the
-// test binary re-executed to run TestServerProcess only. In production the
+// test binary re-executed to run TestServerProcess only, as the server. In production the
 // branch client and the server are different machines; in one process the
 // server's garbage collection (each script is some hundred kilobytes of
 // allocations) and its database work would land in the middle of the card
@@ -39,49 +37,39 @@ type procWorld struct {
 	CityID int64  `json:"city_id"`
 }
 
-// TestServerProcess is not a test of its own: it is the entry point of
-// BenchmarkPersonalizePCSC's server process (newWorld: PostgreSQL, banksim,
-// the outbox, the HTTP server), and returns at once in a normal test run.
-// It prints a procWorld line and serves until its standard input closes.
+// TestServerProcess checks the server process BenchmarkPersonalizePCSC
+// runs: started as the benchmark starts it, it takes an application over
+// HTTP to bank_approved. In that child process (serverProcEnv set) the same
+// test is the server: newWorld, serving until its standard input closes.
 func TestServerProcess(t *testing.T) {
-	if os.Getenv(serverProcEnv) == "" {
-		t.Skip("the server process of BenchmarkPersonalizePCSC; runs only when the benchmark starts it")
+	if os.Getenv(serverProcEnv) != "" {
+		// The outbox polls every 100 ms, not 10: a poll is a query in this
+		// process and in PostgreSQL, on the two cores the card exchanges use.
+		w := newWorldPolling(t, 100*time.Millisecond)
+		require.NoError(t, testproc.Serve(procWorld{URL: w.url, Admin: w.admin, Staff: w.staff, CityID: w.city.ID}))
+		return
 	}
-	// The outbox polls every 100 ms, not 10: a poll is a query in this
-	// process and in PostgreSQL, on the two cores the card exchanges use.
-	w := newWorldPolling(t, 100*time.Millisecond)
-	require.NoError(t, json.NewEncoder(os.Stdout).Encode(procWorld{URL: w.url, Admin: w.admin, Staff: w.staff, CityID: w.city.ID}))
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	storetest.PostgresURL(t) // the child needs PostgreSQL: skip or fail as every PostgreSQL test does
+	w := startServerProcess(t)
+	v := w.apply("陈进程")
+	w.waitBankApproved(v)
+	require.Equal(t, issuance.StatusBankApproved, w.status(v.AppID))
 }
 
 // startServerProcess runs newWorld in a child process and returns a world
 // that reaches it over HTTP (apply, status, the personalization client);
-// the child ends with the benchmark.
-func startServerProcess(b *testing.B) *world {
-	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestServerProcess$")
-	cmd.Env = append(os.Environ(), serverProcEnv+"=1")
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	require.NoError(b, err)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(b, err)
-	require.NoError(b, cmd.Start())
-	b.Cleanup(func() {
-		_ = stdin.Close()
-		_ = cmd.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadBytes('\n')
-	require.NoError(b, err, "the server process exited before it was ready")
+// the child ends with the test.
+func startServerProcess(t testing.TB) *world {
+	t.Helper()
 	var pw procWorld
-	require.NoError(b, json.Unmarshal(line, &pw))
-	w := &world{t: b, url: pw.URL, admin: pw.Admin, staff: pw.Staff, city: issuance.Org{ID: pw.CityID}}
+	testproc.Start(t, "^TestServerProcess$", []string{serverProcEnv + "=1"}, &pw)
+	w := &world{t: t, url: pw.URL, admin: pw.Admin, staff: pw.Staff, city: issuance.Org{ID: pw.CityID}}
 	// The blank cards' KMC comes from the same test key files the server uses.
 	ks, err := dataprep.LoadSoftKeyStore(dataprep.SoftKeyStoreConfig{Dir: keysDir, ProductBINs: map[string]string{productCode: productBIN}})
-	require.NoError(b, err)
+	require.NoError(t, err)
 	w.kmc, err = ks.KMC(context.Background(), 0)
-	require.NoError(b, err)
+	require.NoError(t, err)
 	w.api, err = client.New(w.url, w.staff)
-	require.NoError(b, err)
+	require.NoError(t, err)
 	return w
 }

@@ -1,19 +1,14 @@
 package terminal_test
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/volcard/volcard/cardio/pcsc/pcsctest"
+	"github.com/volcard/volcard/internal/testproc"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
@@ -55,10 +50,9 @@ func serveProcess(dsn string) int {
 	p.Cleanup(func() { st.Close() })
 	s := newServer(p, st)
 	s.clock.set(time.Date(2026, 11, 23, 10, 0, 0, 0, cst))
-	if err := json.NewEncoder(os.Stdout).Encode(procServer{URL: s.ts.URL, Token: s.token, ActivityID: s.act.ID}); err != nil {
+	if err := testproc.Serve(procServer{URL: s.ts.URL, Token: s.token, ActivityID: s.act.ID}); err != nil {
 		return 1
 	}
-	_, _ = io.Copy(io.Discard, os.Stdin)
 	return 0
 }
 
@@ -84,21 +78,7 @@ func (p *procTB) cleanup() {
 // benchmark ends.
 func startServerProcess(b *testing.B) procServer {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), serverProcEnv+"="+storetest.PostgresDatabaseURL(b))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	require.NoError(b, err)
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(b, err)
-	require.NoError(b, cmd.Start())
-	b.Cleanup(func() {
-		_ = stdin.Close()
-		_ = cmd.Wait()
-	})
 	var ps procServer
-	line, err := bufio.NewReader(stdout).ReadBytes('\n')
-	require.NoError(b, err, "the server process exited before it was ready")
-	require.NoError(b, json.Unmarshal(line, &ps))
+	testproc.Start(b, "^$", []string{serverProcEnv + "=" + storetest.PostgresDatabaseURL(b)}, &ps)
 	return ps
 }
