@@ -3,6 +3,7 @@ package bankgw
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"strconv"
 
@@ -32,6 +33,10 @@ func (a Applicant) LogValue() slog.Value {
 		slog.String("branch", a.Branch),
 	)
 }
+
+// Format prints what LogValue logs, whatever the verb: a stray %v or %+v
+// never shows the name, the ID number or the phone.
+func (a Applicant) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.LogValue().String()) }
 
 // ApplicationRequest asks the bank for a card (0300, field 91 = 1).
 type ApplicationRequest struct {
@@ -330,6 +335,9 @@ func (a Advice) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("kind", string(a.Kind)), slog.String("rrn", a.RRN),
 		slog.String("pan", MaskPAN(a.PAN)), slog.Int64("amount", a.Amount))
 }
+
+// Format prints what LogValue logs, whatever the verb (the PAN masked).
+func (a Advice) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, a.LogValue().String()) }
 
 // LateResponse is a response that arrived after its request timed out, or
 // a second copy of a response.
