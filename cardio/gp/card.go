@@ -22,7 +22,6 @@ type CardChannel struct {
 	hostChallenge []byte
 	cardChallenge []byte
 	counter       uint16
-	sk            SessionKeys
 	ciphers       *sessionCiphers
 	icv           []byte
 	level         SecurityLevel
@@ -52,7 +51,7 @@ func NewCardChannel(keys KeySet, kdd []byte, i byte, aid []byte) (*CardChannel, 
 
 // Close ends the session (on error, SELECT, reset).
 func (c *CardChannel) Close() {
-	c.state, c.icv, c.level, c.sk, c.ciphers = stateNew, nil, 0, SessionKeys{}, nil
+	c.state, c.icv, c.level, c.ciphers = stateNew, nil, 0, nil
 }
 
 // Authenticated reports whether EXTERNAL AUTHENTICATE succeeded and the
@@ -108,7 +107,7 @@ func (c *CardChannel) InitializeUpdate(cmd cardio.Command, counter uint16, rando
 	if err != nil {
 		return nil, err
 	}
-	c.hostChallenge, c.cardChallenge, c.counter, c.sk, c.ciphers, c.state = clone(cmd.Data), cc, counter, sk, ciphers, stateInitialized
+	c.hostChallenge, c.cardChallenge, c.counter, c.ciphers, c.state = clone(cmd.Data), cc, counter, ciphers, stateInitialized
 	r := InitializeUpdateResponse{KDD: c.kdd, KeyVersion: c.keys.Version, SCP: 0x02, SequenceCounter: counter, CardChallenge: cc, CardCryptogram: crypt}
 	return r.Bytes(), nil
 }

@@ -44,8 +44,6 @@ type Session struct {
 	opts          Options
 	hostChallenge []byte
 	resp          *InitializeUpdateResponse
-	static        KeySet
-	sk            SessionKeys
 	ciphers       *sessionCiphers
 	icv           []byte
 	state         int
@@ -138,7 +136,7 @@ func (s *Session) Open(data []byte) (*InitializeUpdateResponse, error) {
 	if subtle.ConstantTimeCompare(want, r.CardCryptogram) != 1 {
 		return nil, fmt.Errorf("gp: open: %w", ErrCardCryptogram)
 	}
-	s.resp, s.static, s.sk, s.ciphers, s.state = r, static, sk, ciphers, stateOpened
+	s.resp, s.ciphers, s.state = r, ciphers, stateOpened
 	return r, nil
 }
 
