@@ -103,7 +103,7 @@ func (c *CardChannel) InitializeUpdate(cmd cardio.Command, counter uint16, rando
 			return nil, fmt.Errorf("gp: card challenge: %w", err)
 		}
 	}
-	crypt, err := fullMAC(ciphers.enc, cryptogramInput(cmd.Data, counter, cc))
+	crypt, err := ciphers.cardCryptogram(cmd.Data, counter, cc)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (c *CardChannel) ExternalAuthenticate(cmd cardio.Command) error {
 		c.Close()
 		return fmt.Errorf("gp: external authenticate: %w", ErrMalformedCommand)
 	}
-	want, err := fullMAC(c.ciphers.enc, hostCryptogramInput(c.hostChallenge, c.counter, c.cardChallenge))
+	want, err := c.ciphers.hostCryptogram(c.hostChallenge, c.counter, c.cardChallenge)
 	if err != nil {
 		c.Close()
 		return err

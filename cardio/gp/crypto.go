@@ -77,17 +77,8 @@ func newSessionCiphers(sk SessionKeys) (*sessionCiphers, error) {
 	return &sc, nil
 }
 
-// cbcEncrypt encrypts data (a multiple of 8 bytes) with triple DES in CBC
-// mode and a zero IV.
-func cbcEncrypt(key, data []byte) ([]byte, error) {
-	c, err := tdes(key)
-	if err != nil {
-		return nil, err
-	}
-	return cbcEncryptWith(c, data)
-}
-
-// cbcEncryptWith is cbcEncrypt with a ready cipher.
+// cbcEncryptWith encrypts data (a multiple of 8 bytes) with c in CBC mode
+// and a zero IV.
 func cbcEncryptWith(c cipher.Block, data []byte) ([]byte, error) {
 	if len(data)%blockSize != 0 {
 		return nil, fmt.Errorf("CBC input of %d bytes: %w", len(data), ErrMalformedCommand)

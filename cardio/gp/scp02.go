@@ -170,38 +170,22 @@ func (sc *staticCiphers) sessionKeys(counter uint16) (SessionKeys, error) {
 	return sk, nil
 }
 
-// CardCryptogram computes the card cryptogram: full 3DES MAC under S-ENC of
+// cardCryptogram is the card cryptogram: full 3DES MAC under S-ENC of
 // host challenge || sequence counter || card challenge.
-func CardCryptogram(sk SessionKeys, hostChallenge []byte, counter uint16, cardChallenge []byte) ([]byte, error) {
-	c, err := tdes(sk.ENC)
-	if err != nil {
-		return nil, err
-	}
-	return fullMAC(c, cryptogramInput(hostChallenge, counter, cardChallenge))
-}
-
-// HostCryptogram computes the host cryptogram: full 3DES MAC under S-ENC of
-// sequence counter || card challenge || host challenge.
-func HostCryptogram(sk SessionKeys, hostChallenge []byte, counter uint16, cardChallenge []byte) ([]byte, error) {
-	c, err := tdes(sk.ENC)
-	if err != nil {
-		return nil, err
-	}
-	return fullMAC(c, hostCryptogramInput(hostChallenge, counter, cardChallenge))
-}
-
-func cryptogramInput(hostChallenge []byte, counter uint16, cardChallenge []byte) []byte {
+func (sc *sessionCiphers) cardCryptogram(hostChallenge []byte, counter uint16, cardChallenge []byte) ([]byte, error) {
 	d := make([]byte, 0, 16)
 	d = append(d, hostChallenge...)
 	d = append(d, byte(counter>>8), byte(counter))
-	return append(d, cardChallenge...)
+	return fullMAC(sc.enc, append(d, cardChallenge...))
 }
 
-func hostCryptogramInput(hostChallenge []byte, counter uint16, cardChallenge []byte) []byte {
+// hostCryptogram is the host cryptogram: full 3DES MAC under S-ENC of
+// sequence counter || card challenge || host challenge.
+func (sc *sessionCiphers) hostCryptogram(hostChallenge []byte, counter uint16, cardChallenge []byte) ([]byte, error) {
 	d := make([]byte, 0, 16)
 	d = append(d, byte(counter>>8), byte(counter))
 	d = append(d, cardChallenge...)
-	return append(d, hostChallenge...)
+	return fullMAC(sc.enc, append(d, hostChallenge...))
 }
 
 // macInput is the data the C-MAC covers: the modified header (CLA with the

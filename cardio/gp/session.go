@@ -129,7 +129,7 @@ func (s *Session) Open(data []byte) (*InitializeUpdateResponse, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gp: open: %w", err)
 	}
-	want, err := fullMAC(ciphers.enc, cryptogramInput(s.hostChallenge, r.SequenceCounter, r.CardChallenge))
+	want, err := ciphers.cardCryptogram(s.hostChallenge, r.SequenceCounter, r.CardChallenge)
 	if err != nil {
 		return nil, fmt.Errorf("gp: open: %w", err)
 	}
@@ -146,7 +146,7 @@ func (s *Session) ExternalAuthenticate() (cardio.Command, error) {
 	if s.state != stateOpened {
 		return cardio.Command{}, fmt.Errorf("gp: external authenticate: session not opened: %w", ErrState)
 	}
-	hc, err := fullMAC(s.ciphers.enc, hostCryptogramInput(s.hostChallenge, s.resp.SequenceCounter, s.resp.CardChallenge))
+	hc, err := s.ciphers.hostCryptogram(s.hostChallenge, s.resp.SequenceCounter, s.resp.CardChallenge)
 	if err != nil {
 		return cardio.Command{}, err
 	}
