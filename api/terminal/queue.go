@@ -159,8 +159,8 @@ func (q *Queue) release(ctx context.Context) error {
 	return nil
 }
 
-// move runs insert and remove (each with the argument seq) in one
-// transaction.
+// move runs insert (with args) and remove (with seq) in one transaction:
+// a tap goes from one table to the other, never into both or neither.
 func (q *Queue) move(ctx context.Context, seq int64, insert, remove string, args ...any) error {
 	tx, err := q.db.BeginTx(ctx, nil)
 	if err != nil {
