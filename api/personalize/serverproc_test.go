@@ -22,11 +22,11 @@ func TestMain(m *testing.M) {
 }
 
 // serverProcEnv marks the server process of BenchmarkPersonalizePCSC: the
-// test binary re-executed to run TestServerProcess only, as the server. In production the
-// branch client and the server are different machines; in one process the
-// server's garbage collection (each script is some hundred kilobytes of
-// allocations) and its database work would land in the middle of the card
-// exchanges the benchmark times.
+// test binary re-executed to run TestServerProcess only, as the server. In
+// production the branch client and the server are different machines; in
+// one process the server's garbage collection (each script is some hundred
+// kilobytes of allocations) and its database work would land in the middle
+// of the card exchanges the benchmark times.
 const serverProcEnv = "VOLCARD_PERSONALIZE_BENCH_SERVER"
 
 // procWorld is what the server process tells the benchmark.
