@@ -108,9 +108,10 @@ func hexBytes(t testing.TB, s string) []byte {
 // pcscd + vpcd, the tap posted and decided. As in production, the server
 // and the card are not in the terminal's process: each runs in a child
 // process (this test binary re-executed), so neither's garbage collection
-// nor goroutines land in the middle of the card reads the benchmark times. It reports the APDUs per tap, the card time and the server time
-// apart, the APDU round trip (a 2-byte command on the same connection,
-// measured between taps), and the ratio card time ÷ (APDUs × round trip).
+// nor goroutines land in the middle of the card reads the benchmark times.
+// It reports the APDUs per tap, the card time and the server time apart,
+// the APDU round trip (a 2-byte command on the same connection, measured
+// between taps), and the ratio card time ÷ (APDUs × round trip).
 func BenchmarkTapPCSC(b *testing.B) {
 	r := pcsctest.Start(b)
 	slot := pcsctest.Slot(b)

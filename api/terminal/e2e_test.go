@@ -63,15 +63,7 @@ type server struct {
 	holder issuance.Volunteer
 }
 
-// serverTB is what newServer needs of a testing.TB; the benchmark's
-// server process (servetaps_test.go) brings its own.
-type serverTB interface {
-	require.TestingT
-	Helper()
-	Cleanup(func())
-}
-
-func newServer(t serverTB, st *store.Store) *server {
+func newServer(t testing.TB, st *store.Store) *server {
 	t.Helper()
 	ctx := context.Background()
 	s := &server{st: st, clock: &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, cst)}}

@@ -1,84 +1,62 @@
 package terminal_test
 
 import (
-	"context"
-	"fmt"
 	"os"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/cardio/pcsc/pcsctest"
 	"github.com/volcard/volcard/internal/testproc"
-	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
 
-// serverProcEnv, when set to a database URL, makes this test binary serve
-// the check-in API on that database instead of running tests: the
-// server process of BenchmarkTapPCSC. In production the terminal and the
-// server are different machines; in one process the server's garbage
-// collection and goroutines would land in the middle of the card reads the
-// benchmark times.
-const serverProcEnv = "VOLCARD_TERMINAL_BENCH_SERVER"
-
 func TestMain(m *testing.M) {
 	pcsctest.ServeCardProcess() // BenchmarkTapPCSC's card process
-	if dsn := os.Getenv(serverProcEnv); dsn != "" {
-		os.Exit(serveProcess(dsn))
-	}
 	os.Exit(m.Run())
 }
 
-// procServer is what the server process tells the benchmark on its first
-// line of output.
+// serverProcEnv marks the server process of BenchmarkTapPCSC: the test
+// binary re-executed to run TestServerProcess only, as the server. In
+// production the terminal and the server are different machines; in one
+// process the server's garbage collection and goroutines would land in the
+// middle of the card reads the benchmark times.
+const serverProcEnv = "VOLCARD_TERMINAL_BENCH_SERVER"
+
+// procServer is what the server process tells the benchmark.
 type procServer struct {
 	URL        string `json:"url"`
 	Token      string `json:"token"`
 	ActivityID int64  `json:"activity_id"`
 }
 
-// serveProcess sets up the same server as newServer on dsn, prints a
-// procServer line and serves until its standard input closes.
-func serveProcess(dsn string) int {
-	p := &procTB{}
-	defer p.cleanup()
-	st, err := store.Open(context.Background(), dsn)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "server process:", err)
-		return 1
+// TestServerProcess checks the server process BenchmarkTapPCSC runs:
+// started as the benchmark starts it, it hands the terminal a challenge.
+// In that child process (serverProcEnv set) the same test is the server:
+// newServer on PostgreSQL, serving until its standard input closes.
+func TestServerProcess(t *testing.T) {
+	if os.Getenv(serverProcEnv) != "" {
+		s := newServer(t, storetest.Postgres(t))
+		s.clock.set(time.Date(2026, 11, 23, 10, 0, 0, 0, cst))
+		require.NoError(t, testproc.Serve(procServer{URL: s.ts.URL, Token: s.token, ActivityID: s.act.ID}))
+		return
 	}
-	p.Cleanup(func() { st.Close() })
-	s := newServer(p, st)
-	s.clock.set(time.Date(2026, 11, 23, 10, 0, 0, 0, cst))
-	if err := testproc.Serve(procServer{URL: s.ts.URL, Token: s.token, ActivityID: s.act.ID}); err != nil {
-		return 1
-	}
-	return 0
+	storetest.PostgresURL(t) // the child needs PostgreSQL: skip or fail as every PostgreSQL test does
+	srv := startServerProcess(t)
+	cl, err := client.New(srv.URL, srv.Token)
+	require.NoError(t, err)
+	ch, err := cl.Challenge(t.Context())
+	require.NoError(t, err)
+	require.Len(t, ch.UN, 4)
 }
 
-// procTB stands in for testing.TB in the server process: a failed
-// requirement prints the message and exits 1.
-type procTB struct{ cleanups []func() }
-
-func (p *procTB) Errorf(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "server process: "+format+"\n", args...)
-}
-func (p *procTB) FailNow()         { p.cleanup(); os.Exit(1) }
-func (p *procTB) Helper()          {}
-func (p *procTB) Cleanup(f func()) { p.cleanups = append(p.cleanups, f) }
-func (p *procTB) cleanup() {
-	for i := len(p.cleanups) - 1; i >= 0; i-- {
-		p.cleanups[i]()
-	}
-	p.cleanups = nil
-}
-
-// startServerProcess runs the check-in server in a child process on a
-// fresh database and returns where it listens; the child stops when the
-// benchmark ends.
-func startServerProcess(b *testing.B) procServer {
-	b.Helper()
+// startServerProcess runs the check-in server in a child process and
+// returns where it listens; the child stops when the test ends.
+func startServerProcess(t testing.TB) procServer {
+	t.Helper()
 	var ps procServer
-	testproc.Start(b, "^$", []string{serverProcEnv + "=" + storetest.PostgresDatabaseURL(b)}, &ps)
+	testproc.Start(t, "^TestServerProcess$", []string{serverProcEnv + "=1"}, &ps)
 	return ps
 }
