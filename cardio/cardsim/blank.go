@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"slices"
 	"sort"
 
@@ -386,7 +385,7 @@ func (c *Card) isdStoreData(cmd cardio.Command) []byte {
 		s.abort()
 		return sw(st)
 	}
-	nc, err := New(img)
+	nc, err := build(img)
 	if err != nil {
 		s.abort()
 		return sw(swWrongData)
@@ -537,15 +536,12 @@ func (c *Card) personalizedImage() (Image, uint16) {
 }
 
 // iccKey rebuilds the ICC private key from its CRT DGIs and the exponent in
-// the records (9F47).
+// the records (9F47), checking that the parts belong together.
 func iccKey(st map[uint16][]byte, records []Record) (*emv.PrivateKey, uint16) {
-	parts := make(map[uint16]*big.Int)
 	for _, tag := range []uint16{DGIICCQInv, DGIICCDQ, DGIICCDP, DGIICCPrimeQ, DGIICCPrimeP} {
-		v, ok := st[tag]
-		if !ok {
+		if _, ok := st[tag]; !ok {
 			return nil, swConditions
 		}
-		parts[tag] = new(big.Int).SetBytes(v)
 	}
 	var e []byte
 	for _, r := range records {
@@ -556,28 +552,11 @@ func iccKey(st map[uint16][]byte, records []Record) (*emv.PrivateKey, uint16) {
 	if len(e) == 0 {
 		return nil, swConditions
 	}
-	p, q := parts[DGIICCPrimeP], parts[DGIICCPrimeQ]
-	one := big.NewInt(1)
-	if p.Cmp(one) <= 0 || q.Cmp(one) <= 0 {
+	k, err := emv.NewCRTKey(e, st[DGIICCPrimeP], st[DGIICCPrimeQ], st[DGIICCDP], st[DGIICCDQ], st[DGIICCQInv])
+	if err != nil {
 		return nil, swWrongData
 	}
-	// The CRT parts must belong together: e·dP ≡ 1 (mod p−1),
-	// e·dQ ≡ 1 (mod q−1), q·qInv ≡ 1 (mod p). New checks the whole key.
-	E := new(big.Int).SetBytes(e)
-	p1, q1 := new(big.Int).Sub(p, one), new(big.Int).Sub(q, one)
-	inverse := func(a, b, m *big.Int) bool { return new(big.Int).Mod(new(big.Int).Mul(a, b), m).Cmp(one) == 0 }
-	if !inverse(E, parts[DGIICCDP], p1) || !inverse(E, parts[DGIICCDQ], q1) || !inverse(q, parts[DGIICCQInv], p) {
-		return nil, swWrongData
-	}
-	d := new(big.Int).ModInverse(E, new(big.Int).Mul(p1, q1))
-	if d == nil {
-		return nil, swWrongData
-	}
-	n := new(big.Int).Mul(p, q)
-	return &emv.PrivateKey{
-		PublicKey: emv.PublicKey{Modulus: n.FillBytes(make([]byte, (n.BitLen()+7)/8)), Exponent: append(cardio.Hex(nil), e...)},
-		D:         d.Bytes(), P: p.Bytes(), Q: q.Bytes(),
-	}, swOK
+	return k, swOK
 }
 
 // fieldsOf converts decoded TLVs to image fields.
@@ -595,8 +574,8 @@ func fieldsOf(tlvs []cardio.TLV) []Field {
 	return out
 }
 
-// adopt makes c the personalized card nc (keeping c's security domain,
-// fault injection and counters of APDUs).
+// adopt makes c the personalized card nc, built without a security domain
+// (c keeps its own, its fault injection and its counters of APDUs).
 func (c *Card) adopt(nc *Card) {
 	c.apps, c.others = nc.apps, nc.others
 	c.ppseFCI, c.pseFCI, c.pseSFI, c.pseRecs = nc.ppseFCI, nc.pseFCI, nc.pseSFI, nc.pseRecs

@@ -98,6 +98,21 @@ func New(img Image) (*Card, error) {
 	if err := checkKind(img); err != nil {
 		return nil, err
 	}
+	c, err := build(img)
+	if err != nil {
+		return nil, err
+	}
+	if img.GP != nil {
+		if c.isd, err = newISD(*img.GP); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// build builds the card's applications and directories from an image,
+// validating them; New adds the security domain.
+func build(img Image) (*Card, error) {
 	c := &Card{atr: img.ATR, pin: img.PIN, tryLimit: img.PINTryLimit, atc: img.ATC, pseSFI: 1, img: img}
 	if len(c.atr) == 0 {
 		c.atr = DefaultATR
@@ -162,11 +177,6 @@ func New(img Image) (*Card, error) {
 				return nil, fmt.Errorf("cardsim: PSE record: %v: %w", err, ErrInvalidImage)
 			}
 			c.pseRecs = append(c.pseRecs, rec)
-		}
-	}
-	if img.GP != nil {
-		if c.isd, err = newISD(*img.GP); err != nil {
-			return nil, err
 		}
 	}
 	return c, nil
@@ -247,11 +257,9 @@ func compileApp(a Application) (*app, error) {
 		ca.data[t] = raw
 	}
 	if a.ICCKey != nil {
-		if err := a.ICCKey.Validate(); err != nil {
-			return nil, fmt.Errorf("ICC key: %v: %w", err, ErrInvalidImage)
-		}
-		// The card's own copy, with the CRT values every INTERNAL
-		// AUTHENTICATE uses computed once (the image may be shared).
+		// The card's own copy, validated, with the CRT values every
+		// INTERNAL AUTHENTICATE uses computed once (the image may be
+		// shared; a key rebuilt by STORE DATA comes precomputed).
 		k := *a.ICCKey
 		if err := k.Precompute(); err != nil {
 			return nil, fmt.Errorf("ICC key: %v: %w", err, ErrInvalidImage)

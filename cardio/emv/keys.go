@@ -98,16 +98,56 @@ type crtValues struct {
 	n, p, q, dp, dq, qinv *big.Int
 }
 
-// Precompute computes and keeps the CRT values every signature needs, as
-// crypto/rsa's Precompute does. Call it once before the key is shared
-// between goroutines; a key not precomputed computes them per signature.
+// Precompute validates the key and computes and keeps the CRT values every
+// signature needs, as crypto/rsa's Precompute does. Call it once before the
+// key is shared between goroutines; a key not precomputed computes them per
+// signature. A key from NewCRTKey is already precomputed.
 func (k *PrivateKey) Precompute() error {
+	if k.crt != nil {
+		return nil
+	}
+	if err := k.Validate(); err != nil {
+		return err
+	}
 	c, err := k.crtValues()
 	if err != nil {
 		return err
 	}
 	k.crt = c
 	return nil
+}
+
+// NewCRTKey builds a private key from its public exponent e and its CRT
+// parts, as a card receives them in personalization: the primes p and q,
+// dP = d mod (p−1), dQ = d mod (q−1) and qInv = q⁻¹ mod p (big-endian).
+// It checks that the parts belong together (e·dP ≡ 1 mod p−1,
+// e·dQ ≡ 1 mod q−1, q·qInv ≡ 1 mod p) and keeps them as the key's
+// precomputed values; D is e⁻¹ mod (p−1)(q−1).
+func NewCRTKey(e, p, q, dp, dq, qinv []byte) (*PrivateKey, error) {
+	P, Q := new(big.Int).SetBytes(p), new(big.Int).SetBytes(q)
+	one := big.NewInt(1)
+	if P.Cmp(one) <= 0 || Q.Cmp(one) <= 0 {
+		return nil, fmt.Errorf("CRT key: prime below 2: %w", ErrInvalidKey)
+	}
+	n := new(big.Int).Mul(P, Q)
+	k := &PrivateKey{PublicKey: PublicKey{Modulus: n.FillBytes(make([]byte, (n.BitLen()+7)/8)), Exponent: append(cardio.Hex(nil), e...)}}
+	if err := k.PublicKey.validate(); err != nil {
+		return nil, err
+	}
+	E := new(big.Int).SetBytes(e)
+	c := &crtValues{n: n, p: P, q: Q, dp: new(big.Int).SetBytes(dp), dq: new(big.Int).SetBytes(dq), qinv: new(big.Int).SetBytes(qinv)}
+	p1, q1 := new(big.Int).Sub(P, one), new(big.Int).Sub(Q, one)
+	inverse := func(a, b, m *big.Int) bool { return new(big.Int).Mod(new(big.Int).Mul(a, b), m).Cmp(one) == 0 }
+	if c.dp.Cmp(p1) >= 0 || c.dq.Cmp(q1) >= 0 || c.qinv.Cmp(P) >= 0 ||
+		!inverse(E, c.dp, p1) || !inverse(E, c.dq, q1) || !inverse(Q, c.qinv, P) {
+		return nil, fmt.Errorf("CRT key: the parts do not belong together: %w", ErrInvalidKey)
+	}
+	d := new(big.Int).ModInverse(E, new(big.Int).Mul(p1, q1))
+	if d == nil {
+		return nil, fmt.Errorf("CRT key: e not invertible: %w", ErrInvalidKey)
+	}
+	k.D, k.P, k.Q, k.crt = d.Bytes(), P.Bytes(), Q.Bytes(), c
+	return k, nil
 }
 
 // crtValues returns the key's CRT values, or nil (and no error) for a key

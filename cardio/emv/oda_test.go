@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"math/big"
 	"testing"
 	"time"
 
@@ -168,4 +169,41 @@ func TestCertificates(t *testing.T) {
 func TestAuthenticateWithoutRead(t *testing.T) {
 	_, err := emv.Authenticate(context.Background(), nil, &emv.CardFacts{}, emv.Options{})
 	require.ErrorIs(t, err, emv.ErrODAData)
+}
+
+// TestNewCRTKey rebuilds a key from its CRT parts as a card does in
+// personalization: the result signs like the original, and parts that do
+// not belong together are refused.
+func TestNewCRTKey(t *testing.T) {
+	k, err := emv.GenerateKey(rand.Reader, 768, 3)
+	require.NoError(t, err)
+	p, q, d := new(big.Int).SetBytes(k.P), new(big.Int).SetBytes(k.Q), new(big.Int).SetBytes(k.D)
+	one := big.NewInt(1)
+	dp := new(big.Int).Mod(d, new(big.Int).Sub(p, one)).Bytes()
+	dq := new(big.Int).Mod(d, new(big.Int).Sub(q, one)).Bytes()
+	qinv := new(big.Int).ModInverse(q, p).Bytes()
+
+	got, err := emv.NewCRTKey(k.Exponent, k.P, k.Q, dp, dq, qinv)
+	require.NoError(t, err)
+	require.Equal(t, k.Modulus, got.Modulus)
+	require.NoError(t, got.Validate())
+	ddol := []byte{1, 2, 3, 4}
+	sdad, err := emv.SignDynamicData(got, []byte{0, 1, 2, 3}, ddol)
+	require.NoError(t, err)
+	_, err = emv.VerifyDynamicData(k.Public(), sdad, ddol)
+	require.NoError(t, err)
+
+	bump := func(b []byte) []byte { return new(big.Int).Add(new(big.Int).SetBytes(b), big.NewInt(2)).Bytes() }
+	for name, parts := range map[string][6][]byte{
+		"dP":              {k.Exponent, k.P, k.Q, bump(dp), dq, qinv},
+		"dQ":              {k.Exponent, k.P, k.Q, dp, bump(dq), qinv},
+		"qInv":            {k.Exponent, k.P, k.Q, dp, dq, bump(qinv)},
+		"p and q swapped": {k.Exponent, k.Q, k.P, dp, dq, qinv},
+		"exponent":        {{0x01, 0x00, 0x01}, k.P, k.Q, dp, dq, qinv},
+		"prime of 1":      {k.Exponent, {1}, k.Q, dp, dq, qinv},
+		"short modulus":   {k.Exponent, k.P[:8], k.Q[:8], dp, dq, qinv},
+	} {
+		_, err := emv.NewCRTKey(parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
+		require.ErrorIs(t, err, emv.ErrInvalidKey, name)
+	}
 }
