@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,13 +45,15 @@ func ServeCardProcess() {
 }
 
 // serveCard runs the card process: it loads the image and obeys
-// "insert", "remove" and "load FILE" (another card, out of the reader)
-// lines on in, answering "ok" or the error on out, until in closes; then
-// the card is pulled out.
+// "insert", "remove", "load FILE" (another card, out of the reader) and
+// "busy" (the time the card has spent answering commands since it was
+// loaded) lines on in, answering "ok" (for "busy", "ok" and nanoseconds)
+// or the error on out, until in closes; then the card is pulled out.
 func serveCard(addr, image string, in io.Reader, out io.Writer) error {
 	var s *vpcd.Slot
+	var card *timedCard
 	load := func(image string) error {
-		card, err := cardsim.Load(image)
+		c, err := cardsim.Load(image)
 		if err != nil {
 			return err
 		}
@@ -58,6 +62,7 @@ func serveCard(addr, image string, in io.Reader, out io.Writer) error {
 				return err
 			}
 		}
+		card = &timedCard{Card: c}
 		s, err = vpcd.NewSlot(addr, card, vpcd.WithLogger(slog.New(slog.DiscardHandler)),
 			vpcd.WithRetryInterval(10*time.Millisecond))
 		return err
@@ -69,6 +74,7 @@ func serveCard(addr, image string, in io.Reader, out io.Writer) error {
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
 		var err error
+		reply := "ok"
 		switch req := sc.Text(); {
 		case strings.HasPrefix(req, "load "):
 			err = load(strings.TrimPrefix(req, "load "))
@@ -78,10 +84,11 @@ func serveCard(addr, image string, in io.Reader, out io.Writer) error {
 			cancel()
 		case req == "remove":
 			err = s.Remove()
+		case req == "busy":
+			reply = fmt.Sprintf("ok %d", card.busy.Load())
 		default:
 			err = fmt.Errorf("unknown request %q", sc.Text())
 		}
-		reply := "ok"
 		if err != nil {
 			reply = strings.ReplaceAll(err.Error(), "\n", " ")
 		}
@@ -90,6 +97,19 @@ func serveCard(addr, image string, in io.Reader, out io.Writer) error {
 		}
 	}
 	return sc.Err()
+}
+
+// timedCard counts the time the card spends answering commands: its own
+// computation, apart from the transport around it.
+type timedCard struct {
+	*cardsim.Card
+	busy atomic.Int64 // nanoseconds
+}
+
+func (c *timedCard) Process(command []byte) ([]byte, error) {
+	t := time.Now()
+	defer func() { c.busy.Add(int64(time.Since(t))) }()
+	return c.Card.Process(command)
 }
 
 // CardProcess is a software card served by a child process: the card is a
@@ -166,6 +186,22 @@ func (p *CardProcess) Swap(t testing.TB, img cardsim.Image) {
 	insert(t, p.slot, p)
 }
 
+// Busy returns the time the card has spent computing its answers since
+// it was inserted by InsertProcess or Swap (measured in the card process,
+// around each command).
+func (p *CardProcess) Busy(t testing.TB) time.Duration {
+	t.Helper()
+	out, err := p.query("busy")
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	ns, err := strconv.ParseInt(out, 10, 64)
+	if err != nil {
+		t.Fatalf("pcsctest: card process said %q to busy", out)
+	}
+	return time.Duration(ns)
+}
+
 // Close pulls the card out and ends the card process (also done when the
 // test ends).
 func (p *CardProcess) Close() {
@@ -186,23 +222,31 @@ func (p *CardProcess) Insert(context.Context) error { return p.ask("insert") }
 func (p *CardProcess) Remove() error { return p.ask("remove") }
 
 func (p *CardProcess) ask(req string) error {
+	_, err := p.query(req)
+	return err
+}
+
+// query sends req and returns what followed "ok" in the answer.
+func (p *CardProcess) query(req string) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.in == nil {
 		if req == "remove" {
-			return nil // the process ended with its card out
+			return "", nil // the process ended with its card out
 		}
-		return errors.New("pcsctest: card process closed")
+		return "", errors.New("pcsctest: card process closed")
 	}
 	if _, err := fmt.Fprintln(p.in, req); err != nil {
-		return fmt.Errorf("pcsctest: card process: %w", err)
+		return "", fmt.Errorf("pcsctest: card process: %w", err)
 	}
 	line, err := p.out.ReadString('\n')
 	if err != nil {
-		return fmt.Errorf("pcsctest: card process: %w", err)
+		return "", fmt.Errorf("pcsctest: card process: %w", err)
 	}
-	if line = strings.TrimSpace(line); line != "ok" {
-		return errors.New("pcsctest: card process: " + line)
+	line = strings.TrimSpace(line)
+	rest, ok := strings.CutPrefix(line, "ok")
+	if !ok || rest != "" && rest[0] != ' ' {
+		return "", errors.New("pcsctest: card process: " + line)
 	}
-	return nil
+	return strings.TrimSpace(rest), nil
 }

@@ -45,6 +45,8 @@ func TestCardProcess(t *testing.T) {
 		require.Equal(t, want.CardholderName, f.CardholderName)
 	}
 	read()
+	busy := p.Busy(t)
+	require.Positive(t, busy, "the card's own time answering the read")
 	require.NoError(t, p.Remove())
 	ctx, cancel := context.WithTimeout(t.Context(), StepTimeout)
 	defer cancel()
@@ -52,8 +54,10 @@ func TestCardProcess(t *testing.T) {
 	require.NoError(t, p.Insert(ctx))
 	require.NoError(t, r.WaitForCard(ctx, slot.Reader))
 	read()
-	// Another card in the same process.
+	require.Greater(t, p.Busy(t), busy, "the second read counts too")
+	// Another card in the same process, with its own count.
 	p.Swap(t, img)
+	require.Less(t, p.Busy(t), busy)
 	read()
 }
 
