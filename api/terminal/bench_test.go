@@ -111,13 +111,16 @@ func hexBytes(t testing.TB, s string) []byte {
 // nor goroutines land in the middle of the card reads the benchmark times.
 // It reports the APDUs per tap, the card time and the server time apart,
 // the APDU round trip (a 2-byte command on the same connection, measured
-// between taps), and the ratio card time ÷ (APDUs × round trip).
+// between taps), and the ratio card time ÷ (APDUs × round trip); also the
+// software card's own computation in a tap (card-busy-ms/tap, measured in
+// the card process) and (card−busy)/floor, what the terminal code, pcscd
+// and the driver add to the floor.
 func BenchmarkTapPCSC(b *testing.B) {
 	r := pcsctest.Start(b)
 	slot := pcsctest.Slot(b)
 	img, err := cardsim.LoadImage(filepath.Join("..", "..", "testdata", "cards", "default.json"))
 	require.NoError(b, err)
-	pcsctest.InsertProcess(b, slot, img)
+	cp := pcsctest.InsertProcess(b, slot, img)
 	srv := startServerProcess(b)
 	cl, err := client.New(srv.URL, srv.Token)
 	require.NoError(b, err)
@@ -132,9 +135,10 @@ func BenchmarkTapPCSC(b *testing.B) {
 	defer card.Disconnect(context.Background())
 
 	var apdus int
-	var cardT, serverT, rtT time.Duration
+	var cardT, serverT, rtT, busy time.Duration
 	var rtN int
 	n := 0
+	last := cp.Busy(b)
 	for b.Loop() {
 		o, err := term.TapCard(ctx, card)
 		if err != nil || o.Status != terminal.StatusOK {
@@ -143,6 +147,8 @@ func BenchmarkTapPCSC(b *testing.B) {
 		n++
 		apdus, cardT, serverT = o.APDUs, cardT+o.CardTime, serverT+o.ServerTime
 		b.StopTimer()
+		now := cp.Busy(b)
+		busy += now - last
 		for range apdus {
 			start := time.Now()
 			if _, err := card.Transmit(ctx, []byte{0x00, 0x00}); err != nil {
@@ -151,6 +157,7 @@ func BenchmarkTapPCSC(b *testing.B) {
 			rtT += time.Since(start)
 			rtN++
 		}
+		last = cp.Busy(b)
 		b.StartTimer()
 	}
 	rt := float64(rtT.Nanoseconds()) / float64(rtN)
@@ -160,6 +167,9 @@ func BenchmarkTapPCSC(b *testing.B) {
 	b.ReportMetric(float64(serverT.Nanoseconds())/float64(n)/1e6, "server-ms/tap")
 	b.ReportMetric(rt/1e3, "rtt-µs")
 	b.ReportMetric(cardPer/(float64(apdus)*rt), "card/floor")
+	busyPer := float64(busy.Nanoseconds()) / float64(n)
+	b.ReportMetric(busyPer/1e6, "card-busy-ms/tap")
+	b.ReportMetric((cardPer-busyPer)/(float64(apdus)*rt), "(card−busy)/floor")
 }
 
 // BenchmarkTapsHTTP measures the server: taps per second over real HTTP on
