@@ -1,8 +1,12 @@
 package emv
 
 import (
+	"bytes"
 	"crypto/rand"
 	"math/big"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -93,5 +97,25 @@ func TestSignSizes(t *testing.T) {
 		if new(big.Int).SetBytes(got).Cmp(want) != 0 {
 			t.Fatalf("%d bits: CRT signature differs from m^d mod n", bitLen)
 		}
+	}
+}
+
+// TestMontGenUpToDate checks mont_gen.go against what montgen.go writes
+// (go generate ./cardio/emv rewrites it).
+func TestMontGenUpToDate(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "mont_gen.go")
+	if b, err := exec.Command("go", "run", "montgen.go", "-o", out).CombinedOutput(); err != nil {
+		t.Fatalf("go run montgen.go: %v\n%s", err, b)
+	}
+	want, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile("mont_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("mont_gen.go is stale: go generate ./cardio/emv")
 	}
 }
