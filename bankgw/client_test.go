@@ -3,6 +3,7 @@ package bankgw_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"strings"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/volcard/volcard/bankgw"
 	"github.com/volcard/volcard/bankgw/banksim"
+	"github.com/volcard/volcard/internal/testpki"
 )
 
 // syncBuffer is a log sink safe for concurrent writers.
@@ -419,6 +421,36 @@ func TestNewClientValidates(t *testing.T) {
 			tc.mod(&cfg)
 			_, err := bankgw.NewClient(cfg)
 			require.ErrorIs(t, err, bankgw.ErrInvalidConfig)
+		})
+	}
+}
+
+// TestMutualTLS runs the link over TLS with client certificates, as a bank
+// asking for mutual TLS does: with ours, the client signs on and applies;
+// without one, or trusting another CA, it never gets on line.
+func TestMutualTLS(t *testing.T) {
+	bank := testpki.New(t, "bank test CA")
+	r := newRig(t, banksim.Config{TLS: bank.ServerConfig()}, func(c *bankgw.Config) {
+		c.TLS = &tls.Config{RootCAs: bank.Pool(), Certificates: []tls.Certificate{bank.Client}}
+	})
+	require.Equal(t, 1, r.sim.SignedOn())
+	res, err := r.client.Apply(context.Background(), adult("GD-TLS-0001"))
+	require.NoError(t, err)
+	require.NotNil(t, res.Card)
+
+	for name, cfg := range map[string]*tls.Config{
+		"no client certificate": {RootCAs: bank.Pool()},
+		"bank not trusted":      {RootCAs: testpki.New(t, "other CA").Pool(), Certificates: []tls.Certificate{bank.Client}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c := bankgw.DefaultConfig([]string{r.sim.Addr()}, tid, iid)
+			c.TLS, c.ConnectTimeout, c.Logger = cfg, 2*time.Second, slog.New(slog.DiscardHandler)
+			c.MinConnections = 1
+			client, err := bankgw.NewClient(c)
+			require.NoError(t, err)
+			defer client.Close(context.Background())
+			require.Error(t, client.Connect(context.Background()))
+			require.Zero(t, client.Online())
 		})
 	}
 }

@@ -2,6 +2,7 @@ package banksim
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,6 +56,11 @@ type Config struct {
 	InstitutionID string
 	// MACKey enables field 128 (bankgw.MACKeySize bytes).
 	MACKey []byte
+	// TLS, when set, makes the simulator a TLS server (with ClientAuth
+	// and ClientCAs set, one that requires our client certificate, as a
+	// bank asking for mutual TLS does). Connections that fail the
+	// handshake are closed and logged at debug level.
+	TLS *tls.Config
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -201,6 +207,17 @@ func (requestIDs) GenerateRequestID(m *iso8583.Message) (string, error) { return
 func (s *Sim) Start(addr string) error {
 	srv := server.New(bankgw.Spec, bankgw.ReadLength, bankgw.WriteLength)
 	err := srv.SetOptions(server.WithConnectionFactory(func(nc net.Conn) (*connection.Connection, error) {
+		if s.cfg.TLS != nil {
+			tc := tls.Server(nc, s.cfg.TLS)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err := tc.HandshakeContext(ctx)
+			cancel()
+			if err != nil {
+				nc.Close()
+				return nil, fmt.Errorf("banksim: TLS handshake: %w", err)
+			}
+			nc = tc
+		}
 		p := &peer{net: nc}
 		c, err := connection.NewFrom(nc, bankgw.Spec, bankgw.ReadLength, bankgw.WriteLength,
 			connection.InboundMessageHandler(s.handle),

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +32,11 @@ const (
 	envBankWorkers       = "VOLCARD_BANK_WORKERS"        // outbox claim loops, default 2
 	envBankPoll          = "VOLCARD_BANK_POLL_INTERVAL"  // outbox poll when idle, default 500ms
 	envBankTimeout       = "VOLCARD_BANK_TIMEOUT"        // request timeout, default 10s
+	// TLS to the bank: on when envBankTLSCA is set.
+	envBankTLSCA         = "VOLCARD_BANK_TLS_CA"          // PEM file of the CAs that sign the bank's certificate, or "system"
+	envBankTLSCert       = "VOLCARD_BANK_TLS_CERT"        // PEM file of our client certificate (chain), for mutual TLS
+	envBankTLSKey        = "VOLCARD_BANK_TLS_KEY"         // PEM file of its private key
+	envBankTLSServerName = "VOLCARD_BANK_TLS_SERVER_NAME" // name in the bank's certificate; default the host of each address
 )
 
 // bankConfig is the partner-bank part of the configuration.
@@ -40,6 +48,8 @@ type bankConfig struct {
 	Workers       int
 	Poll          time.Duration
 	Timeout       time.Duration
+	// TLS, when set, is the link's TLS client configuration.
+	TLS *tls.Config
 }
 
 // bankConfigFromEnv reads the VOLCARD_BANK_* variables through getenv.
@@ -89,7 +99,55 @@ func bankConfigFromEnv(getenv func(string) string) (bankConfig, error) {
 			*d.dst = x
 		}
 	}
+	var err error
+	if c.TLS, err = bankTLSFromEnv(getenv); err != nil {
+		return c, err
+	}
+	if c.TLS != nil && len(c.Addrs) == 0 {
+		return c, fmt.Errorf("%s is set but %s is not: the embedded bank simulator has no TLS", envBankTLSCA, envBankAddr)
+	}
 	return c, nil
+}
+
+// bankTLSFromEnv builds the bank link's TLS configuration (TLS 1.2 or
+// later) from the VOLCARD_BANK_TLS_* variables; nil when TLS is off.
+// Errors name the variable and the file, never a key's content.
+func bankTLSFromEnv(getenv func(string) string) (*tls.Config, error) {
+	ca := strings.TrimSpace(getenv(envBankTLSCA))
+	certFile, keyFile := strings.TrimSpace(getenv(envBankTLSCert)), strings.TrimSpace(getenv(envBankTLSKey))
+	name := strings.TrimSpace(getenv(envBankTLSServerName))
+	if ca == "" {
+		for _, v := range []string{envBankTLSCert, envBankTLSKey, envBankTLSServerName} {
+			if strings.TrimSpace(getenv(v)) != "" {
+				return nil, fmt.Errorf("%s is set but %s is not: set it to the bank's CA file (or \"system\") to use TLS", v, envBankTLSCA)
+			}
+		}
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: name}
+	if ca != "system" {
+		pem, err := os.ReadFile(ca)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", envBankTLSCA, err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("%s=%s: no PEM certificate in the file", envBankTLSCA, ca)
+		}
+	}
+	if (certFile == "") != (keyFile == "") {
+		return nil, fmt.Errorf("%s and %s go together: set both for mutual TLS, or neither", envBankTLSCert, envBankTLSKey)
+	}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			// crypto/tls names what is wrong (no PEM data, a key that
+			// does not match the certificate), not the key material.
+			return nil, fmt.Errorf("%s=%s, %s=%s: %w", envBankTLSCert, certFile, envBankTLSKey, keyFile, err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
 }
 
 // bank is the running partner-bank side of serve: the embedded simulator
@@ -140,7 +198,7 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 		return nil, err
 	}
 	cfg := bankgw.DefaultConfig(addrs, c.TerminalID, c.InstitutionID)
-	cfg.STAN, cfg.MACKey, cfg.Logger, cfg.RequestTimeout = stan, c.MACKey, log, c.Timeout
+	cfg.STAN, cfg.MACKey, cfg.Logger, cfg.RequestTimeout, cfg.TLS = stan, c.MACKey, log, c.Timeout, c.TLS
 	cfg.AdviceHandler, cfg.LateResponseHandler = h.Advice, h.LateResponse
 	cfg.Registerer = reg
 	mon, err := outbox.NewMonitor(outbox.MonitorConfig{Stats: svc, Registerer: reg, Logger: log})
@@ -171,7 +229,7 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 	go pruneSTANs(wctx, st, log)
 	go mon.Run(wctx)
 	log.Info("bank outbox running", slog.Int("workers", c.Workers), slog.String("owner", b.worker.Owner()),
-		slog.Int("addresses", len(addrs)))
+		slog.Int("addresses", len(addrs)), slog.Bool("tls", c.TLS != nil))
 	return b, nil
 }
 

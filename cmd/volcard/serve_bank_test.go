@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/volcard/volcard/bankgw/banksim"
+	"github.com/volcard/volcard/internal/testpki"
 	"github.com/volcard/volcard/issuance"
 )
 
@@ -22,20 +25,55 @@ import (
 // bank simulator): an application approved over HTTP reaches bank_approved
 // through the outbox worker, and serve stops cleanly.
 func TestServeBankOutbox(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "data")
 	cfg, err := configFromEnv(func(string) string { return "" })
 	require.NoError(t, err)
+	base, stderr := serveToBankApproved(t, cfg)
+	require.Contains(t, stderr.String(), "embedded bank simulator")
+
+	// The bank link's and the outbox's metrics are on the API's /metrics
+	// (the outbox gauges are refreshed at start, then every 15 s).
+	res, err := http.Get(base + "/metrics")
+	require.NoError(t, err)
+	raw, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.NoError(t, err)
+	metrics := string(raw)
+	for _, want := range []string{
+		`volcard_http_requests_total{`,
+		`volcard_bank_connections_up 1`,
+		`volcard_bank_signed_on{addr="127.0.0.1:`,
+		`volcard_bank_requests_total{mti="0300",rc="00"} 1`,
+		`volcard_bank_requests_total{mti="0800",rc="00"}`,
+		`volcard_bank_round_trip_seconds_count{mti="0300"} 1`,
+		`volcard_bank_reversals_sent_total 0`,
+		`volcard_outbox_rows{kind="apply",state="failed"} 0`,
+		`volcard_outbox_failed_rows 0`,
+		`volcard_outbox_oldest_open_age_seconds`,
+		`volcard_bank_advices_parked 0`,
+	} {
+		require.Contains(t, metrics, want)
+	}
+}
+
+// serveToBankApproved runs serve with cfg (its data directory and listen
+// address replaced) until the test ends, and takes one application over
+// HTTP from approval to bank_approved through the outbox worker. It
+// returns the API's base URL and serve's standard error.
+func serveToBankApproved(t *testing.T, cfg config) (string, *lockedBuffer) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "data")
 	cfg.DataDir, cfg.Listen = dir, freeAddr(t)
 	cfg.Bank.Poll = 20 * time.Millisecond
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr lockedBuffer
+	var stdout lockedBuffer
+	stderr := &lockedBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- runServe(ctx, cfg, true, &stdout, &stderr) }()
-	defer func() {
+	go func() { done <- runServe(ctx, cfg, true, &stdout, stderr) }()
+	t.Cleanup(func() {
 		cancel()
 		require.NoError(t, <-done)
-	}()
+	})
 
 	base := "http://" + cfg.Listen
 	require.Eventually(t, func() bool {
@@ -87,29 +125,24 @@ func TestServeBankOutbox(t *testing.T) {
 		call("GET", fmt.Sprintf("/v1/applications/%d", app.ID), nil, &app)
 		return app.Status == "bank_approved"
 	}, 30*time.Second, 20*time.Millisecond)
-	require.Contains(t, stderr.String(), "embedded bank simulator")
+	return base, stderr
+}
 
-	// The bank link's and the outbox's metrics are on the API's /metrics
-	// (the outbox gauges are refreshed at start, then every 15 s).
-	res, err := http.Get(base + "/metrics")
+// TestServeBankMutualTLS runs serve against a bank host (banksim) that
+// requires mutual TLS, configured through the VOLCARD_BANK_TLS_* variables:
+// an application reaches bank_approved over the TLS link.
+func TestServeBankMutualTLS(t *testing.T) {
+	pki := testpki.New(t, "bank CA")
+	sim, err := banksim.New(banksim.Config{TLS: pki.ServerConfig(), Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
-	raw, err := io.ReadAll(res.Body)
-	res.Body.Close()
+	require.NoError(t, sim.Start("127.0.0.1:0"))
+	t.Cleanup(sim.Close)
+	env := map[string]string{envBankAddr: sim.Addr(), envBankTLSCA: pki.CAFile,
+		envBankTLSCert: pki.ClientCertFile, envBankTLSKey: pki.ClientKey}
+	cfg, err := configFromEnv(func(k string) string { return env[k] })
 	require.NoError(t, err)
-	metrics := string(raw)
-	for _, want := range []string{
-		`volcard_http_requests_total{`,
-		`volcard_bank_connections_up 1`,
-		`volcard_bank_signed_on{addr="127.0.0.1:`,
-		`volcard_bank_requests_total{mti="0300",rc="00"} 1`,
-		`volcard_bank_requests_total{mti="0800",rc="00"}`,
-		`volcard_bank_round_trip_seconds_count{mti="0300"} 1`,
-		`volcard_bank_reversals_sent_total 0`,
-		`volcard_outbox_rows{kind="apply",state="failed"} 0`,
-		`volcard_outbox_failed_rows 0`,
-		`volcard_outbox_oldest_open_age_seconds`,
-		`volcard_bank_advices_parked 0`,
-	} {
-		require.Contains(t, metrics, want)
-	}
+	_, stderr := serveToBankApproved(t, cfg)
+	require.Len(t, sim.Ledger().Applications, 1)
+	require.Contains(t, stderr.String(), `"tls":true`)
+	require.NotContains(t, stderr.String(), "embedded bank simulator")
 }
