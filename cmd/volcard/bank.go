@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strconv"
@@ -109,6 +110,32 @@ func bankConfigFromEnv(getenv func(string) string) (bankConfig, error) {
 	return c, nil
 }
 
+// maxPEMFile bounds the certificate and key files read at start.
+const maxPEMFile = 1 << 20
+
+// readPEMFile reads a certificate or key file named by env: a regular file
+// of at most maxPEMFile bytes (not a device or a pipe that would hang
+// serve's start).
+func readPEMFile(env, path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", env, err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", env, err)
+	}
+	if !fi.Mode().IsRegular() || fi.Size() > maxPEMFile {
+		return nil, fmt.Errorf("%s=%s: want a PEM file of at most %d bytes", env, path, maxPEMFile)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxPEMFile))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", env, err)
+	}
+	return b, nil
+}
+
 // bankTLSFromEnv builds the bank link's TLS configuration (TLS 1.2 or
 // later) from the VOLCARD_BANK_TLS_* variables; nil when TLS is off.
 // Errors name the variable and the file, never a key's content.
@@ -126,9 +153,9 @@ func bankTLSFromEnv(getenv func(string) string) (*tls.Config, error) {
 	}
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: name}
 	if ca != "system" {
-		pem, err := os.ReadFile(ca)
+		pem, err := readPEMFile(envBankTLSCA, ca)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", envBankTLSCA, err)
+			return nil, err
 		}
 		cfg.RootCAs = x509.NewCertPool()
 		if !cfg.RootCAs.AppendCertsFromPEM(pem) {
@@ -139,7 +166,15 @@ func bankTLSFromEnv(getenv func(string) string) (*tls.Config, error) {
 		return nil, fmt.Errorf("%s and %s go together: set both for mutual TLS, or neither", envBankTLSCert, envBankTLSKey)
 	}
 	if certFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		certPEM, err := readPEMFile(envBankTLSCert, certFile)
+		if err != nil {
+			return nil, err
+		}
+		keyPEM, err := readPEMFile(envBankTLSKey, keyFile)
+		if err != nil {
+			return nil, err
+		}
+		cert, err := tls.X509KeyPair(certPEM, keyPEM)
 		if err != nil {
 			// crypto/tls names what is wrong (no PEM data, a key that
 			// does not match the certificate), not the key material.

@@ -105,6 +105,7 @@ func TestBankTLSFromEnv(t *testing.T) {
 		{name: "certificate without CA", env: with(envBankTLSCert, pki.ClientCertFile, envBankTLSKey, pki.ClientKey), wantErr: envBankTLSCA},
 		{name: "CA file missing", env: with(envBankTLSCA, "/nonexistent/ca.pem"), wantErr: envBankTLSCA},
 		{name: "CA file not PEM", env: with(envBankTLSCA, notPEM), wantErr: "no PEM certificate"},
+		{name: "CA is a device", env: with(envBankTLSCA, "/dev/zero"), wantErr: "want a PEM file"},
 		{name: "certificate without key", env: with(envBankTLSCA, pki.CAFile, envBankTLSCert, pki.ClientCertFile), wantErr: "go together"},
 		{name: "key is not the certificate's", env: with(envBankTLSCA, pki.CAFile, envBankTLSCert, pki.CAFile, envBankTLSKey, pki.ClientKey), wantErr: envBankTLSKey},
 		{name: "TLS for the embedded simulator", env: map[string]string{envBankTLSCA: "system"}, wantErr: "embedded bank simulator has no TLS"},
