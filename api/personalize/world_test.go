@@ -142,7 +142,12 @@ func newWorldPolling(t testing.TB, poll time.Duration) *world {
 	require.NoError(t, err)
 	w.kmc, err = w.ks.KMC(ctx, 0)
 	require.NoError(t, err)
-	perso, err := personalization.New(personalization.Config{Issuance: svc, Keys: w.ks, CAKeys: w.ca})
+	// As serve does: ICC keys generated ahead of need (VOLCARD_ICC_KEY_POOL).
+	pool, err := dataprep.NewKeyPool(t.Context(), dataprep.KeyPoolConfig{})
+	require.NoError(t, err)
+	prep, err := dataprep.New(w.ks, dataprep.WithClock(svc.Now), dataprep.WithKeyPool(pool))
+	require.NoError(t, err)
+	perso, err := personalization.New(personalization.Config{Issuance: svc, Keys: w.ks, CAKeys: w.ca, Preparer: prep})
 	require.NoError(t, err)
 	srv, err := api.New(api.Options{Service: svc, Logger: log})
 	require.NoError(t, err)

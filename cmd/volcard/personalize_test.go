@@ -11,6 +11,7 @@ import (
 
 	"github.com/volcard/volcard/api/personalize"
 	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/issuance/dataprep"
 )
 
 func TestPersonalizeUsage(t *testing.T) {
@@ -64,4 +65,28 @@ func TestPersonalizeErrorExitCodes(t *testing.T) {
 	}
 	require.Contains(t, personalizeError(&personalize.CardLostError{Err: cardio.ErrCardRemoved}).Error(),
 		"card removed — put a blank card back in and press Enter / rerun")
+}
+
+// TestICCKeyPoolSize: VOLCARD_ICC_KEY_POOL defaults to the library's pool
+// size, 0 turns the pool off, anything else out of 0..1024 is a usage
+// error naming the variable.
+func TestICCKeyPoolSize(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			if k == envICCKeyPool {
+				return v
+			}
+			return ""
+		}
+	}
+	for v, want := range map[string]int{"": dataprep.DefaultKeyPoolSize, "0": 0, " 16 ": 16, "1024": 1024} {
+		n, err := iccKeyPoolSize(env(v))
+		require.NoError(t, err, v)
+		require.Equal(t, want, n, v)
+	}
+	for _, v := range []string{"-1", "1025", "four", "1.5"} {
+		_, err := iccKeyPoolSize(env(v))
+		require.ErrorContains(t, err, envICCKeyPool, v)
+		require.Equal(t, exitUsage, exitCode(err), v)
+	}
 }

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/volcard/volcard/api"
 	"github.com/volcard/volcard/cardio/emv"
@@ -18,6 +20,24 @@ import (
 // CA keys, issuer master keys, KMC; testdata/keys layout). Production
 // replaces the software key store with an HSM (docs/operations.md).
 const envCardKeys = "VOLCARD_CARD_KEYS_DIR"
+
+// envICCKeyPool is the number of ICC key pairs kept generated ahead of
+// need (dataprep.KeyPool); 0 turns the pool off.
+const envICCKeyPool = "VOLCARD_ICC_KEY_POOL"
+
+// iccKeyPoolSize reads envICCKeyPool: dataprep.DefaultKeyPoolSize when
+// unset, 0 to 1024.
+func iccKeyPoolSize(getenv func(string) string) (int, error) {
+	v := strings.TrimSpace(getenv(envICCKeyPool))
+	if v == "" {
+		return dataprep.DefaultKeyPoolSize, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > 1024 {
+		return 0, withExit(exitUsage, fmt.Errorf("%s=%q: want an integer from 0 (no pool) to 1024", envICCKeyPool, v))
+	}
+	return n, nil
+}
 
 // defaultCardKeys is used when envCardKeys is unset and the directory
 // exists (running from the repository: `make run`).
@@ -53,7 +73,8 @@ func bankProductBINs(ctx context.Context, svc *issuance.Service) (map[string]str
 }
 
 // enablePersonalization adds the personalization routes when a key store
-// is available; without one it logs why and leaves them out.
+// is available; without one it logs why and leaves them out. The ICC key
+// pool it starts generates until ctx ends.
 func enablePersonalization(ctx context.Context, svc *issuance.Service, srv *api.Server, log *slog.Logger) error {
 	dir := os.Getenv(envCardKeys)
 	if dir == "" {
@@ -62,6 +83,10 @@ func enablePersonalization(ctx context.Context, svc *issuance.Service, srv *api.
 			return nil
 		}
 		dir = defaultCardKeys
+	}
+	poolSize, err := iccKeyPoolSize(os.Getenv)
+	if err != nil {
+		return err
 	}
 	bins, err := productBINs(ctx, svc)
 	if err != nil {
@@ -75,7 +100,19 @@ func enablePersonalization(ctx context.Context, svc *issuance.Service, srv *api.
 	if err != nil {
 		return withExit(exitUsage, fmt.Errorf("card key store %s: %w", dir, err))
 	}
-	p, err := personalization.New(personalization.Config{Issuance: svc, Keys: ks, CAKeys: ca})
+	opts := []dataprep.Option{dataprep.WithClock(svc.Now)}
+	if poolSize > 0 {
+		pool, err := dataprep.NewKeyPool(ctx, dataprep.KeyPoolConfig{Size: poolSize})
+		if err != nil {
+			return err
+		}
+		opts = append(opts, dataprep.WithKeyPool(pool))
+	}
+	prep, err := dataprep.New(ks, opts...)
+	if err != nil {
+		return err
+	}
+	p, err := personalization.New(personalization.Config{Issuance: svc, Keys: ks, CAKeys: ca, Preparer: prep})
 	if err != nil {
 		return err
 	}
@@ -83,6 +120,6 @@ func enablePersonalization(ctx context.Context, svc *issuance.Service, srv *api.
 		return err
 	}
 	log.Warn("personalization enabled with the SOFTWARE key store (test keys; production needs an HSM)",
-		slog.String("dir", dir), slog.Int("products", len(bins)))
+		slog.String("dir", dir), slog.Int("products", len(bins)), slog.Int("icc_key_pool", poolSize))
 	return nil
 }

@@ -163,6 +163,7 @@ type Preparer struct {
 	now  func() time.Time
 	rand io.Reader
 	bits int
+	pool *KeyPool
 }
 
 // Option configures a Preparer.
@@ -178,8 +179,12 @@ func WithRand(r io.Reader) Option {
 	return func(p *Preparer) error { p.rand = r; return nil }
 }
 
+// DefaultICCKeyBits is the ICC RSA key size unless WithICCKeyBits says
+// otherwise.
+const DefaultICCKeyBits = 768
+
 // WithICCKeyBits sets the ICC RSA key size (512-1024 step 16, not longer
-// than the issuer key); 768 by default.
+// than the issuer key); DefaultICCKeyBits by default.
 func WithICCKeyBits(bits int) Option {
 	return func(p *Preparer) error {
 		if bits < 512 || bits > 1024 || bits%16 != 0 {
@@ -195,11 +200,14 @@ func New(keys KeyStore, opts ...Option) (*Preparer, error) {
 	if keys == nil {
 		return nil, fmt.Errorf("dataprep: nil key store: %w", ErrKeyNotFound)
 	}
-	p := &Preparer{keys: keys, now: time.Now, rand: rand.Reader, bits: 768}
+	p := &Preparer{keys: keys, now: time.Now, rand: rand.Reader, bits: DefaultICCKeyBits}
 	for _, o := range opts {
 		if err := o(p); err != nil {
 			return nil, err
 		}
+	}
+	if p.pool != nil && p.pool.Bits() != p.bits {
+		return nil, invalid("ICC key pool", fmt.Sprintf("holds %d-bit keys, the cards get %d-bit keys", p.pool.Bits(), p.bits))
 	}
 	return p, nil
 }
@@ -266,7 +274,8 @@ func lastDay(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month()+1, 0, 0, 0, 0, 0, time.UTC)
 }
 
-// Prepare builds one card's DGIs. It generates a fresh ICC key, signs its
+// Prepare builds one card's DGIs. It takes a fresh ICC key (from the
+// WithKeyPool pool when one is ready, else generated now), signs its
 // certificate with the issuer key, derives the application keys from the
 // issuer master keys (EMV option A) and encodes the PIN.
 func (p *Preparer) Prepare(ctx context.Context, in Input) (*Prepared, error) {
@@ -362,7 +371,7 @@ func (p *Preparer) Prepare(ctx context.Context, in Input) (*Prepared, error) {
 	if p.bits/8 > len(icert.Certificate) {
 		return nil, invalid("ICC key size", "longer than the issuer key")
 	}
-	icc, err := emv.GenerateKey(p.rand, p.bits, 3)
+	icc, err := p.iccKey()
 	if err != nil {
 		return nil, fmt.Errorf("dataprep: generate ICC key: %w", err)
 	}
