@@ -81,7 +81,7 @@ func NewKeyPool(ctx context.Context, cfg KeyPoolConfig) (*KeyPool, error) {
 
 // fill generates keys while the pool has room, each after a quiet spell,
 // until ctx ends. A failed generation (the system's random source failing)
-// is retried after a pause; meanwhile Prepare generates its own keys and
+// is retried after a second; meanwhile Prepare generates its own keys and
 // fails as loudly.
 func (p *KeyPool) fill(ctx context.Context) {
 	for ctx.Err() == nil {
@@ -89,37 +89,25 @@ func (p *KeyPool) fill(ctx context.Context) {
 			select {
 			case <-p.taken:
 			case <-ctx.Done():
-				return
 			}
 			continue
 		}
-		if wait := p.quiet - time.Since(time.Unix(0, p.lastTake.Load())); wait > 0 {
-			if !sleep(ctx, wait) {
-				return
+		wait := p.quiet - time.Since(time.Unix(0, p.lastTake.Load()))
+		if wait <= 0 {
+			k, err := emv.GenerateKey(rand.Reader, p.bits, 3)
+			if err == nil {
+				p.keys <- k // only fill sends, and there is room
+				continue
 			}
-			continue // taken again meanwhile? wait on
-		}
-		k, err := emv.GenerateKey(rand.Reader, p.bits, 3)
-		if err != nil {
 			p.failure.Add(1)
-			if !sleep(ctx, time.Second) {
-				return
-			}
-			continue
+			wait = time.Second
 		}
-		p.keys <- k // only fill sends, and there is room
-	}
-}
-
-// sleep waits d or until ctx ends; false when ctx ended.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
+		t := time.NewTimer(wait) // then look again: a key may have been taken meanwhile
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
 	}
 }
 
