@@ -76,6 +76,10 @@ func bankProductBINs(ctx context.Context, svc *issuance.Service) (map[string]str
 // is available; without one it logs why and leaves them out. The ICC key
 // pool it starts generates until ctx ends.
 func enablePersonalization(ctx context.Context, svc *issuance.Service, srv *api.Server, log *slog.Logger) error {
+	poolSize, err := iccKeyPoolSize(os.Getenv) // a bad setting stops serve even with personalization off
+	if err != nil {
+		return err
+	}
 	dir := os.Getenv(envCardKeys)
 	if dir == "" {
 		if _, err := os.Stat(filepath.Join(defaultCardKeys, "kmc.json")); err != nil {
@@ -83,10 +87,6 @@ func enablePersonalization(ctx context.Context, svc *issuance.Service, srv *api.
 			return nil
 		}
 		dir = defaultCardKeys
-	}
-	poolSize, err := iccKeyPoolSize(os.Getenv)
-	if err != nil {
-		return err
 	}
 	bins, err := productBINs(ctx, svc)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/cardio/cardsim"
 	"github.com/volcard/volcard/issuance/dataprep"
 )
 
@@ -25,9 +26,7 @@ func BenchmarkCardPersonalize(b *testing.B) {
 	e := newEnv(b)
 	p, err := e.prep.Prepare(ctx, input(b, "246810"))
 	require.NoError(b, err)
-	process := func(card interface {
-		Process([]byte) ([]byte, error)
-	}, cmds []cardio.Command) [][]byte {
+	process := func(card *cardsim.Card, cmds []cardio.Command) [][]byte {
 		out := make([][]byte, len(cmds))
 		for i, c := range cmds {
 			raw, err := c.Encode()

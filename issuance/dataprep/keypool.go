@@ -19,11 +19,11 @@ const (
 // KeyPool keeps ICC key pairs generated ahead of need, so that opening a
 // personalization does not wait for an RSA key generation (about 15 ms of
 // CPU for 768 bits on the benchmark machine, and very variable: a prime
-// search). One goroutine refills it, after a quiet spell: a generation
+// search). One goroutine refills it after a quiet spell: a generation
 // starts only when no key has been taken for KeyPoolConfig.Quiet, so that
-// it does not compete with the sessions being served (which a burst of
-// openings is: the pool runs dry and Prepare generates its keys itself, as
-// without a pool). The keys live in this process's memory only, exactly
+// it does not compete with the sessions being served. A burst of openings
+// empties the pool, and Prepare then generates its keys itself, as without
+// a pool. The keys live in this process's memory only, exactly
 // as a key generated during Prepare does; each is handed out once, and
 // the ones left when the process ends are lost with it. An HSM deployment
 // does the same inside the HSM (pre-generated key pairs).
