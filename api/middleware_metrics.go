@@ -1,6 +1,8 @@
 package api
 
 import (
+	"errors"
+	"net/http"
 	"strconv"
 	"time"
 
@@ -13,6 +15,17 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+}
+
+// metricMethod bounds the method label: the methods HTTP defines keep their
+// name, anything else a client sends is "other".
+func metricMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -37,22 +50,25 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 }
 
 // instrument counts requests and observes their latency. The route label
-// is the route pattern (/v1/volunteers/:id), never the raw path, so label
-// cardinality stays bounded.
+// is the route pattern (/v1/volunteers/:id), never the raw path, and the
+// method label one of the standard methods or "other", so label
+// cardinality stays bounded whatever clients send.
 func (m *metrics) instrument() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
 			err := next(c)
+			route := c.Path()
+			if route == "" || errors.Is(err, echo.ErrNotFound) {
+				// No route matched (Echo's own 404): whatever the path was,
+				// and whichever partial pattern Echo stopped at.
+				route = "unmatched"
+			}
 			if err != nil {
 				c.Error(err)
 			}
-			route := c.Path()
-			if route == "" {
-				route = "unmatched"
-			}
 			status := strconv.Itoa(c.Response().Status)
-			method := c.Request().Method
+			method := metricMethod(c.Request().Method)
 			m.requests.WithLabelValues(method, route, status).Inc()
 			m.duration.WithLabelValues(method, route, status).Observe(time.Since(start).Seconds())
 			return nil

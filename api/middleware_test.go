@@ -3,8 +3,11 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -281,4 +284,63 @@ func TestUnmatchedRouteMetricLabel(t *testing.T) {
 	rec := httptest.NewRecorder()
 	s.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 	require.NotContains(t, rec.Body.String(), `route="/b/c"`)
+}
+
+// TestMetricLabelsBounded sends 10,000 requests with random method names
+// (some of 60 KB) to random paths, with and without a token, over a real
+// connection: /metrics stays under 1 MB, and every label value is a known
+// method, a registered route pattern or "unmatched".
+func TestMetricLabelsBounded(t *testing.T) {
+	s := newStubServer(t, func(o *Options) { o.Authenticator = &fakeAuth{} })
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	rng := rand.New(rand.NewPCG(14, 21))
+	word := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('A' + rng.IntN(26))
+		}
+		return string(b)
+	}
+	paths := []string{"/v1/orgs", "/v1/volunteers/1", "/v1/cards/block", "/healthz", "/v1/nowhere/", "/x/"}
+	for i := range 10_000 {
+		method := word(1 + rng.IntN(12))
+		if i%500 == 0 {
+			method = word(60 << 10)
+		}
+		path := paths[rng.IntN(len(paths))]
+		if rng.IntN(3) == 0 {
+			path += word(8)
+		}
+		req, err := http.NewRequest(method, ts.URL+path, nil)
+		require.NoError(t, err)
+		if i%2 == 0 {
+			req.Header.Set("Authorization", "Bearer "+word(20))
+		}
+		res, err := ts.Client().Do(req)
+		require.NoError(t, err)
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		require.NotEqual(t, http.StatusInternalServerError, res.StatusCode)
+	}
+	res, err := ts.Client().Get(ts.URL + "/metrics")
+	require.NoError(t, err)
+	body, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.NoError(t, err)
+	require.Less(t, len(body), 1<<20, "/metrics grew to %d bytes", len(body))
+
+	routes := map[string]bool{"unmatched": true}
+	for _, r := range s.Routes() {
+		routes[r.Path] = true
+	}
+	label := regexp.MustCompile(`volcard_http_requests_total\{method="([^"]*)",route="([^"]*)",status="\d{3}"\}`)
+	seen := 0
+	for _, m := range label.FindAllStringSubmatch(string(body), -1) {
+		seen++
+		require.Contains(t, []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "other"}, m[1])
+		require.True(t, routes[m[2]], "route label %q is not a route pattern", m[2])
+	}
+	require.NotZero(t, seen)
+	require.Contains(t, string(body), `method="other",route="unmatched"`)
 }
