@@ -55,8 +55,8 @@ type BankRequest struct {
 // BankRequestList is a page of outbox rows, newest first.
 type BankRequestList struct {
 	Items []BankRequest `json:"items"`
-	// NextBefore, when set, is the before= value of the next page.
-	NextBefore int64 `json:"next_before,omitempty"`
+	// NextCursor, when set, is the cursor= value of the next page.
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 func toBankRequest(v issuance.BankRequestView) BankRequest {
@@ -96,24 +96,19 @@ func (s *Server) listBankRequests(c echo.Context) error {
 	if err := oneOf("kind", q.Get("kind"), bankRequestKinds); err != nil {
 		return err
 	}
-	for _, p := range []struct {
-		name string
-		dst  *int64
-		max  int64
-	}{{"before", &f.BeforeID, 1 << 62}, {"limit", nil, 1000}} {
-		v := q.Get(p.name)
-		if v == "" {
-			continue
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return invalidField("limit", "want an integer 1–1000")
 		}
-		n, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || n < 1 || n > p.max {
-			return invalidField(p.name, "want a positive integer")
+		f.Limit = n
+	}
+	if v := q.Get("cursor"); v != "" {
+		id, err := issuance.DecodeBankRequestCursor(v)
+		if err != nil {
+			return err
 		}
-		if p.dst != nil {
-			*p.dst = n
-		} else {
-			f.Limit = int(n)
-		}
+		f.BeforeID = id
 	}
 	actor, _ := actorFrom(c)
 	rows, err := s.svc.ListBankRequests(c.Request().Context(), actor, f)
@@ -125,7 +120,7 @@ func (s *Server) listBankRequests(c echo.Context) error {
 		out.Items = append(out.Items, toBankRequest(r))
 	}
 	if len(rows) == f.Limit && len(rows) > 0 {
-		out.NextBefore = rows[len(rows)-1].ID
+		out.NextCursor = issuance.EncodeBankRequestCursor(rows[len(rows)-1].ID)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -171,7 +166,7 @@ func bankRequestsOpenAPI(paths, schemas obj) {
 		[]obj{queryParam("state", "Only rows in this state.", enum("", bankRequestStates...)),
 			queryParam("kind", "Only rows of this kind.", enum("", bankRequestKinds...)),
 			queryParam("limit", "At most this many rows (default 100).", obj{"type": "integer", "minimum": 1, "maximum": 1000}),
-			queryParam("before", "Only rows with a smaller id (the next_before of the previous page).", obj{"type": "integer", "format": "int64"})},
+			queryParam("cursor", "The next_cursor of the previous page (opaque; a malformed one is 400).", obj{"type": "string"})},
 		"", obj{"200": jsonResponse("The rows.", "BankRequestList"), "400": problem("Bad query parameter (validation).")})}
 	paths["/v1/admin/bank-requests/{id}/retry"] = obj{"post": action("retryBankRequest",
 		"Send a failed row again as a new request (new STAN; the bank deduplicates). Same as `volcard outbox retry`.")}
@@ -191,5 +186,5 @@ func bankRequestsOpenAPI(paths, schemas obj) {
 		"next_attempt_at": str("When a pending or sent row is due."), "created_at": str("Created."), "updated_at": str("Updated."),
 	})
 	schemas["BankRequestList"] = object([]string{"items"}, obj{"items": arrayOf(ref("BankRequest")),
-		"next_before": integer("The before= value of the next page, when there may be one.")})
+		"next_cursor": str("The cursor= value of the next page, when there may be one.")})
 }

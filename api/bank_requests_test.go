@@ -45,6 +45,8 @@ func TestAdminBankRequests(t *testing.T) {
 		{"bank staff may not retry", http.MethodPost, retry, "boc", nil, http.StatusForbidden},
 		{"unknown state", http.MethodGet, "/v1/admin/bank-requests?state=faild", "admin", nil, http.StatusBadRequest},
 		{"bad limit", http.MethodGet, "/v1/admin/bank-requests?limit=0", "admin", nil, http.StatusBadRequest},
+		{"garbage cursor", http.MethodGet, "/v1/admin/bank-requests?cursor=garbage", "admin", nil, http.StatusBadRequest},
+		{"another list's cursor", http.MethodGet, "/v1/admin/bank-requests?cursor=YTE6NQ", "admin", nil, http.StatusBadRequest},
 		{"cancel needs a reason", http.MethodPost, cancel, "admin", map[string]any{}, http.StatusBadRequest},
 		{"unknown row", http.MethodPost, "/v1/admin/bank-requests/99999/retry", "admin", nil, http.StatusNotFound},
 	} {
@@ -64,6 +66,20 @@ func TestAdminBankRequests(t *testing.T) {
 	require.Equal(t, "failed", list.Items[0].State)
 	require.Equal(t, "30", list.Items[0].ResultCode)
 	require.NotContains(t, string(res.body), "13812345678")
+
+	// Paging: a page of one names the next page's cursor, and the page after
+	// the only row is empty.
+	res = h.do(http.MethodGet, "/v1/admin/bank-requests?limit=1", "admin", nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	var page BankRequestList
+	res.json(t, &page)
+	require.Len(t, page.Items, 1)
+	require.NotEmpty(t, page.NextCursor)
+	res = h.do(http.MethodGet, "/v1/admin/bank-requests?limit=1&cursor="+page.NextCursor, "admin", nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	page = BankRequestList{}
+	res.json(t, &page)
+	require.Empty(t, page.Items)
 
 	res = h.do(http.MethodPost, retry, "admin", map[string]any{"reason": "emboss name fixed"})
 	require.Equal(t, http.StatusOK, res.status, "%s", res.body)

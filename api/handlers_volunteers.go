@@ -28,12 +28,6 @@ func (s *Server) createVolunteer(c echo.Context) error {
 	}
 	actor, _ := actorFrom(c)
 	source := issuance.Channel(req.Source)
-	if source == "" && actor.Role.Channel().ValidSource() {
-		source = actor.Role.Channel()
-	}
-	if source != "" && !source.ValidSource() {
-		return invalidField("source", "must be platform, online, branch or on_site")
-	}
 	v, err := s.svc.RegisterVolunteer(c.Request().Context(), actor, issuance.NewVolunteer{
 		OrgID: req.OrgID, Name: req.Name, EmbossName: req.EmbossName, IDType: issuance.IDType(req.IDType),
 		IDNumber: req.IDNumber, Phone: req.Phone, LeagueMember: req.LeagueMember, PartyMember: req.PartyMember,

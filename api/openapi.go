@@ -218,7 +218,7 @@ func openAPIDocument() obj {
 			"org_id": integer("Organisation."), "league_member": boolean("Youth League member."), "party_member": boolean("Party member."),
 			"clothing_size":    enum("Clothing size.", "XS", "S", "M", "L", "XL", "XXL", "XXXL"),
 			"emboss_name":      str("Pinyin, A–Z and space, ≤ 26; derived from name when absent."),
-			"source":           enum("Registration channel; default from the caller's role.", "platform", "online", "branch", "on_site"),
+			"source":           enum("Registration channel; default from the caller's role (console for league-committee staff, branch for bank staff, platform for the platform); only the platform may register source platform.", "platform", "online", "branch", "on_site", "console"),
 			"volunteer_number": str("Number on the volunteer platform."),
 		}),
 		"Volunteer": obj{"type": "object", "description": "id_number and phone are masked (1101**********002X, 138****5678) unless the role may see them.",

@@ -20,6 +20,7 @@ import (
 
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/issuance/roster"
 )
 
 // Media types of the report formats.
@@ -129,7 +130,11 @@ func tableCSV(t table) ([]byte, error) {
 		for i := range rec {
 			rec[i] = ""
 			if i < len(r) {
-				rec[i] = csvSafe(cellString(r[i]))
+				if text, ok := r[i].(string); ok {
+					rec[i] = roster.SafeCell(text) // numbers stay numbers, a negative one too
+				} else {
+					rec[i] = cellString(r[i])
+				}
 			}
 		}
 		if err := w.Write(rec); err != nil {
@@ -138,15 +143,6 @@ func tableCSV(t table) ([]byte, error) {
 	}
 	w.Flush()
 	return buf.Bytes(), w.Error()
-}
-
-// csvSafe defuses spreadsheet formula injection in text cells (a name
-// starting with "=" would run as a formula in Excel).
-func csvSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // tableXLSX renders t as a one-sheet workbook; numbers stay numbers.
@@ -179,7 +175,7 @@ func tableXLSX(t table) ([]byte, error) {
 		row := make([]any, len(r))
 		for j, v := range r {
 			if s, ok := v.(string); ok {
-				row[j] = csvSafe(s)
+				row[j] = roster.SafeCell(s)
 			} else {
 				row[j] = v
 			}

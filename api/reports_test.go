@@ -306,3 +306,39 @@ func FuzzReportQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestSpreadsheetFormulaGuard: every text cell that a spreadsheet would run
+// as a formula (=, +, -, @, tab, CR) is defused in CSV and XLSX alike, and
+// numbers, negative ones too, stay numbers.
+func TestSpreadsheetFormulaGuard(t *testing.T) {
+	tb := table{Name: "guard", Columns: []string{"text", "number"}, Rows: [][]any{
+		{"=HYPERLINK(\"x\")", int64(-5)}, {"+1", 3.5}, {"-2+3", int64(0)}, {"@SUM(A1)", int64(1)},
+		{"\tx", int64(2)}, {"\rx", int64(3)}, {"张三", int64(4)},
+	}}
+	want := []string{"'=HYPERLINK(\"x\")", "'+1", "'-2+3", "'@SUM(A1)", "'\tx", "'\rx", "张三"}
+
+	b, err := tableCSV(tb)
+	require.NoError(t, err)
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte(utf8BOM)))).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, recs, len(want)+1)
+	for i, w := range want {
+		require.Equal(t, w, recs[i+1][0], "csv row %d", i+1)
+	}
+	require.Equal(t, "-5", recs[1][1], "a negative number is not text")
+
+	x, err := tableXLSX(tb)
+	require.NoError(t, err)
+	f, err := excelize.OpenReader(bytes.NewReader(x))
+	require.NoError(t, err)
+	defer f.Close()
+	for i, w := range want {
+		got, err := f.GetCellValue("guard", fmt.Sprintf("A%d", i+2))
+		require.NoError(t, err)
+		require.Equal(t, w, got, "xlsx row %d", i+2)
+	}
+	typ, err := f.GetCellType("guard", "B2")
+	require.NoError(t, err)
+	require.NotEqual(t, excelize.CellTypeSharedString, typ)
+	require.NotEqual(t, excelize.CellTypeInlineString, typ)
+}

@@ -46,6 +46,10 @@ func (s *Service) scope(ctx context.Context, a Actor) (Scope, error) {
 		if err != nil {
 			return Scope{}, err
 		}
+		if p == "" {
+			// Tokens made before terminals had to name an organisation.
+			return Scope{}, fmt.Errorf("%w: terminal without org", ErrForbidden)
+		}
 		return Scope{PathPrefix: p}, nil
 	default:
 		return Scope{}, fmt.Errorf("%w: unknown role", ErrForbidden)

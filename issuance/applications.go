@@ -3,10 +3,8 @@ package issuance
 import (
 	"context"
 	"crypto/hmac"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -140,23 +138,6 @@ func (s *Service) GetApplication(ctx context.Context, a Actor, id int64) (Applic
 		return Application{}, fmt.Errorf("get application %d: %w", id, err)
 	}
 	return app, nil
-}
-
-// encodeCursor returns the opaque cursor that continues after application id.
-func encodeCursor(id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte("a1:" + strconv.FormatInt(id, 10)))
-}
-
-func decodeCursor(c string) (int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || !strings.HasPrefix(string(b), "a1:") {
-		return 0, invalid("cursor", "malformed")
-	}
-	id, err := strconv.ParseInt(string(b[3:]), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, invalid("cursor", "malformed")
-	}
-	return id, nil
 }
 
 // ListApplications returns the applications inside the actor's scope that

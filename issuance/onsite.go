@@ -2,7 +2,6 @@ package issuance
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -200,26 +199,6 @@ func (s *Service) GetOnsiteSession(ctx context.Context, a Actor, id int64) (Onsi
 	}
 	sess.Branch = br
 	return sess, nil
-}
-
-// sessionCursorPrefix marks on-site session cursors (application cursors
-// use another prefix, so one is not taken for the other).
-const sessionCursorPrefix = "s1:"
-
-func encodeSessionCursor(id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(sessionCursorPrefix + strconv.FormatInt(id, 10)))
-}
-
-func decodeSessionCursor(c string) (int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || !strings.HasPrefix(string(b), sessionCursorPrefix) {
-		return 0, invalid("cursor", "malformed")
-	}
-	id, err := strconv.ParseInt(string(b[len(sessionCursorPrefix):]), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, invalid("cursor", "malformed")
-	}
-	return id, nil
 }
 
 // ListOnsiteSessions returns the on-site sessions inside the actor's scope

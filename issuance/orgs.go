@@ -19,6 +19,19 @@ const (
 	indexIDNumber         = "id_number"
 )
 
+// Bounds of numbers that come from outside: anything else is refused as
+// invalid, naming the field, before it reaches storage (whose integer
+// columns would otherwise overflow on one backend and not the other).
+const (
+	// MinYear and MaxYear bound every calendar year a request may name
+	// (population years, report years, service-hour years).
+	MinYear = 1949
+	MaxYear = 2200
+	// MaxPopulation bounds head counts (resident population, league
+	// members): more than any country.
+	MaxPopulation = 10_000_000_000
+)
+
 func validRegionCode(c string) bool {
 	if len(c) != 6 || !provinceCodes[c[:2]] {
 		return false
@@ -109,8 +122,13 @@ func (s *Service) CreateOrg(ctx context.Context, a Actor, in NewOrg) (Org, error
 	if in.RegionCode != "" && !validRegionCode(in.RegionCode) {
 		return Org{}, invalid("region_code", "must be a six-digit GB/T 2260 code")
 	}
-	if in.ResidentPopulation < 0 || in.LeagueMembers < 0 {
-		return Org{}, invalid("resident_population", "must not be negative")
+	switch {
+	case in.ResidentPopulation < 0 || in.ResidentPopulation > MaxPopulation:
+		return Org{}, invalid("resident_population", fmt.Sprintf("must be 0–%d", MaxPopulation))
+	case in.LeagueMembers < 0 || in.LeagueMembers > MaxPopulation:
+		return Org{}, invalid("league_members", fmt.Sprintf("must be 0–%d", MaxPopulation))
+	case in.PopulationYear != 0 && (in.PopulationYear < MinYear || in.PopulationYear > MaxYear):
+		return Org{}, invalid("population_year", fmt.Sprintf("must be a year %d–%d, or 0 when unknown", MinYear, MaxYear))
 	}
 	if (in.ParentID == 0) != (in.Kind == OrgProvince) {
 		return Org{}, invalid("parent_id", "the province is the only root and has no parent")

@@ -42,10 +42,9 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, in NewToken) (string
 	switch in.Role {
 	case RoleOrgAdmin, RoleTerminal:
 		if in.OrgID == 0 {
-			if in.Role == RoleOrgAdmin {
-				return "", Token{}, invalid("org_id", "required for org_admin")
-			}
-			break
+			// A terminal serves the activities of one organisation's
+			// subtree; a province-wide terminal names the province.
+			return "", Token{}, invalid("org_id", "required for "+string(in.Role)+" (the province's id for a province-wide one)")
 		}
 		o, err := s.store.GetOrg(ctx, in.OrgID, Scope{})
 		if err != nil {

@@ -150,6 +150,11 @@ func (c Channel) ValidSource() bool {
 	return false
 }
 
+// ValidVolunteerSource reports whether c may be where a volunteer was
+// registered: an application channel, or the console (league-committee
+// staff registering someone by hand).
+func (c Channel) ValidVolunteerSource() bool { return c.ValidSource() || c == ChannelConsole }
+
 // Volunteer is a registered volunteer.
 type Volunteer struct {
 	ID              int64
@@ -196,7 +201,7 @@ type NewVolunteer struct {
 	LeagueMember    bool
 	PartyMember     bool
 	ClothingSize    ClothingSize
-	Source          Channel // ChannelPlatform when empty
+	Source          Channel // the registering role's channel when empty (RegisterVolunteer)
 	VolunteerNumber string
 }
 

@@ -90,10 +90,13 @@ func (s *Service) validateVolunteer(in NewVolunteer, now time.Time) (Volunteer, 
 		return v, invalid("clothing_size", "must be one of XS, S, M, L, XL, XXL, XXXL")
 	}
 	if v.Source == "" {
+		// Internal loads (the demo seed, bulk volunteers, the platform's
+		// exports) are the platform's records; RegisterVolunteer fills in
+		// the registering role's channel before this.
 		v.Source = ChannelPlatform
 	}
-	if !v.Source.ValidSource() {
-		return v, invalid("source", "must be platform, online, branch or on_site")
+	if !v.Source.ValidVolunteerSource() {
+		return v, invalid("source", "must be platform, online, branch, on_site or console")
 	}
 	if len(v.VolunteerNumber) > 32 {
 		return v, invalid("volunteer_number", "at most 32 characters")
@@ -143,6 +146,15 @@ func (s *Service) openVolunteer(v *Volunteer) error {
 func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in NewVolunteer) (Volunteer, error) {
 	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RolePlatform, RoleSystem); err != nil {
 		return Volunteer{}, err
+	}
+	switch {
+	case a.Role == RoleSystem:
+	case in.Source == "":
+		in.Source = a.Role.Channel()
+	case in.Source == ChannelPlatform && a.Role != RolePlatform:
+		// The platform sees in full the people it supplied (source
+		// platform): nobody else may claim that for a record.
+		return Volunteer{}, invalid("source", "only the platform registers volunteers of source platform")
 	}
 	v, err := s.validateVolunteer(in, s.clock.Now())
 	if err != nil {

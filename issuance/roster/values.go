@@ -78,7 +78,7 @@ func WriteRejects(w io.Writer, enc Encoding, rejects []Reject) error {
 	for _, r := range rejects {
 		rec = append(rec[:0], strconv.Itoa(r.Line))
 		for _, f := range Fields {
-			rec = append(rec, safeCell(r.Values[f]))
+			rec = append(rec, SafeCell(r.Values[f]))
 		}
 		rec = append(rec, strings.Join(r.Reasons, "; "))
 		if err := cw.Write(rec); err != nil {
@@ -92,9 +92,12 @@ func WriteRejects(w io.Writer, enc Encoding, rejects []Reject) error {
 	return flush()
 }
 
-// safeCell defuses spreadsheet formula injection: a cell starting with =,
-// +, -, @, a tab or a carriage return is prefixed with an apostrophe.
-func safeCell(s string) string {
+// SafeCell defuses spreadsheet formula injection in a text cell: one
+// starting with =, +, -, @, a tab or a carriage return is prefixed with an
+// apostrophe. It is the one guard of every CSV and XLSX volcard writes (the
+// rejected-rows file here, the reports in api); numbers written as numbers
+// do not pass through it.
+func SafeCell(s string) string {
 	if s == "" {
 		return s
 	}
