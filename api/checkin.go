@@ -100,7 +100,8 @@ func (s *Server) EnableCheckin(ck *issuance.Checkin) error {
 	e.POST("/v1/attendances/:id/correction", h.correct, auth, allow(pa, oa), idem)
 	e.GET("/v1/orgs/:id/member-hours", h.memberHours, auth, allow(pa, oa))
 	e.POST("/v1/offers", h.createOffer, auth, allow(pa, oa), idem)
-	e.POST("/v1/cards/block", h.blockCard, auth, allow(pa, oa, bs), idem)
+	e.POST("/v1/cards/block", h.cardByPAN(issuance.CardChangeBlock), auth, allow(pa, oa, bs), idem)
+	e.POST("/v1/cards/unblock", h.cardByPAN(issuance.CardChangeUnblock), auth, allow(pa, oa, bs), idem)
 	e.POST("/v1/benefits/check", h.benefits, auth, allow(tm, pf, pa, oa))
 
 	return s.extendOpenAPI(func(paths, schemas obj) {
@@ -431,37 +432,47 @@ type blockCardRequest struct {
 	Reason string `json:"reason"`
 }
 
-func (h *checkin) blockCard(c echo.Context) error {
-	var req blockCardRequest
-	if err := h.s.decodeJSON(c, &req); err != nil {
-		return err
-	}
-	if err := checkText("reason", req.Reason, 200, true); err != nil {
-		return err
-	}
-	actor, _ := actorFrom(c)
-	ctx := c.Request().Context()
-	// A card the bank issued (in the caller's scope) is blocked at the bank
-	// like POST /v1/cards/{id}/block; any other card only at check-in.
-	d, err := h.s.svc.CardByPAN(ctx, actor, req.PAN)
-	switch {
-	case err == nil:
-		d, written, err := h.s.svc.RequestCardChange(ctx, actor,
-			issuance.CardChangeRequest{CardID: d.ID, Change: issuance.CardChangeBlock, Reason: req.Reason})
+// cardByPAN serves POST /v1/cards/block and /v1/cards/unblock: a card the
+// bank issued, in the caller's scope, changes at the bank like POST
+// /v1/cards/{id}/block (202, or 200 when nothing is to do); any other card
+// the caller may change (issuance.Checkin.BlockCard) only at check-in
+// (204). A card outside the caller's scope is 404 with nothing written.
+func (h *checkin) cardByPAN(change issuance.CardChange) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req blockCardRequest
+		if err := h.s.decodeJSON(c, &req); err != nil {
+			return err
+		}
+		if err := checkText("reason", req.Reason, 200, change == issuance.CardChangeBlock); err != nil {
+			return err
+		}
+		actor, _ := actorFrom(c)
+		ctx := c.Request().Context()
+		d, err := h.s.svc.CardByPAN(ctx, actor, req.PAN)
+		switch {
+		case err == nil:
+			d, written, err := h.s.svc.RequestCardChange(ctx, actor,
+				issuance.CardChangeRequest{CardID: d.ID, Change: change, Reason: req.Reason})
+			if err != nil {
+				return cardError(err)
+			}
+			if written {
+				return c.JSON(http.StatusAccepted, toCard(d))
+			}
+			return c.JSON(http.StatusOK, toCard(d))
+		case !errors.Is(err, issuance.ErrNotFound):
+			return err
+		}
+		if change == issuance.CardChangeBlock {
+			err = h.ck.BlockCard(ctx, actor, req.PAN, req.Reason)
+		} else {
+			err = h.ck.UnblockCard(ctx, actor, req.PAN, req.Reason)
+		}
 		if err != nil {
-			return cardError(err)
+			return checkinError(err)
 		}
-		if written {
-			return c.JSON(http.StatusAccepted, toCard(d))
-		}
-		return c.JSON(http.StatusOK, toCard(d))
-	case !errors.Is(err, issuance.ErrNotFound) && !errors.Is(err, issuance.ErrInvalid):
-		return err
+		return c.NoContent(http.StatusNoContent)
 	}
-	if err := h.ck.BlockCard(ctx, actor, req.PAN, req.Reason); err != nil {
-		return checkinError(err)
-	}
-	return c.NoContent(http.StatusNoContent)
 }
 
 func (h *checkin) benefits(c echo.Context) error {
@@ -558,12 +569,22 @@ func checkinPaths() obj {
 				"404": problem("Organisation not found or out of scope (not-found).")})},
 		"/v1/cards/block": obj{"post": op("blockCard", "Block a card (lost, stolen) by PAN. A card the bank issued (in the caller's scope) is "+
 			"blocked at the bank like POST /v1/cards/{id}/block (202 or 200 with the card); any other card is blocked at check-in only "+
-			"(204; only its token is stored).",
+			"(204; only its token is stored): a card bound to a volunteer in the caller's scope, or, for the province admin, a card volcard does not know yet.",
 			[]string{"province_admin", "org_admin", "bank_staff"}, []obj{idempotencyHeader}, "BlockCard", obj{
 				"200": jsonResponse("A bank card whose block is already pending or done.", "Card"),
 				"202": jsonResponse("A bank card: the block is on its way to the bank (state block_pending).", "Card"),
 				"204": obj{"description": "Blocked at check-in."},
+				"404": problem("The card is outside the caller's scope, or volcard does not know it and the caller is not the province admin (not-found); nothing is written."),
 				"409": problem("A bank card that cannot be blocked now (illegal-transition)."),
+			})},
+		"/v1/cards/unblock": obj{"post": op("unblockCardByPAN", "Unblock a card by PAN. A card the bank issued (in the caller's scope) is "+
+			"unblocked at the bank like POST /v1/cards/{id}/unblock (202 or 200 with the card); any other card has its check-in block lifted (204).",
+			[]string{"province_admin", "org_admin", "bank_staff"}, []obj{idempotencyHeader}, "UnblockCard", obj{
+				"200": jsonResponse("A bank card whose unblock is already pending or done.", "Card"),
+				"202": jsonResponse("A bank card: the unblock is on its way to the bank (state unblock_pending).", "Card"),
+				"204": obj{"description": "The check-in block is lifted."},
+				"404": problem("No check-in block of a card in the caller's scope (not-found); nothing is written."),
+				"409": problem("A bank card that cannot be unblocked now (illegal-transition)."),
 			})},
 		"/v1/benefits/check": obj{"post": benefitsOp},
 	}
@@ -630,6 +651,7 @@ func checkinSchemas() obj {
 		"NewOffer":        object([]string{"org_id", "tier", "title"}, obj{"org_id": integer("Organisation."), "tier": tier, "title": str("Title."), "description": str("Details.")}),
 		"Offer":           obj{"type": "object", "properties": obj{"id": integer("Id."), "org_id": integer("Organisation."), "tier": tier, "title": str("Title."), "description": str("Details.")}},
 		"BlockCard":       object([]string{"pan", "reason"}, obj{"pan": str("Clear PAN; only its token is stored."), "reason": str("Why.")}),
+		"UnblockCard":     object([]string{"pan"}, obj{"pan": str("Clear PAN; only its token is used."), "reason": str("Why (optional).")}),
 		"BenefitsRequest": object([]string{"challenge_id", "card"}, obj{"challenge_id": str("Server challenge."), "card": ref("CardEvidence")}),
 		"Benefits": obj{"type": "object", "properties": obj{"name": str("Masked name (张*明)."), "stars": obj{"type": "integer"}, "tier": tier,
 			"offers": arrayOf(ref("Offer"))}},

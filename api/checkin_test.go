@@ -248,13 +248,46 @@ func TestCheckinAPI(t *testing.T) {
 		require.Len(t, b.Offers, 1)
 		require.NotContains(t, string(res.body), "张晓明")
 	})
+	pan := "6217850000000012349" // default.json, bound to the Meizhou holder by the taps above
+	binding := func(t *testing.T) issuance.CardBinding {
+		b, err := h.st.GetCardBinding(context.Background(), h.svc.PANToken(pan))
+		require.NoError(t, err)
+		return b
+	}
+	t.Run("block out of scope writes nothing", func(t *testing.T) {
+		// Finding 1 of issue 14: Guangzhou's org admin blocked a Meizhou
+		// volunteer's card (204), and so could another bank's staff.
+		before := binding(t)
+		for _, tok := range []string{"gz", "boc"} {
+			res := h.do(http.MethodPost, "/v1/cards/block", tok, map[string]any{"pan": pan, "reason": "lost"})
+			require.Equal(t, http.StatusNotFound, res.status, "%s: %s", tok, res.body)
+		}
+		require.Equal(t, before, binding(t))
+		require.Equal(t, issuance.CardActive, before.Status)
+		res := h.do(http.MethodPost, "/v1/cards/block", "mz", map[string]any{"pan": "6217850000000099998", "reason": "lost"})
+		require.Equal(t, http.StatusNotFound, res.status, "a card volcard does not know: only the province admin blocks it ahead")
+	})
 	t.Run("blocked card", func(t *testing.T) {
-		res := h.do(http.MethodPost, "/v1/cards/block", "boc", map[string]any{"pan": "6217850000000012349", "reason": "lost"})
+		res := h.do(http.MethodPost, "/v1/cards/block", "mz", map[string]any{"pan": pan, "reason": "lost"})
 		require.Equal(t, http.StatusNoContent, res.status, "%s", res.body)
 		ch := h.challenge(t, "terminal")
 		res = h.do(http.MethodPost, h.tapPath(), "terminal", client.TapRequest{Seq: 20, ChallengeID: ch.ID,
 			Card: cardEvidence(t, "default.json", ch.UN)})
 		require.Equal(t, http.StatusForbidden, res.status)
 		require.Equal(t, KindCardBlocked.TypeURI(), res.problem(t).Type)
+	})
+	t.Run("unblocked card", func(t *testing.T) {
+		res := h.do(http.MethodPost, "/v1/cards/unblock", "gz", map[string]any{"pan": pan})
+		require.Equal(t, http.StatusNotFound, res.status, "%s", res.body)
+		require.Equal(t, issuance.CardBlocked, binding(t).Status)
+		res = h.do(http.MethodPost, "/v1/cards/unblock", "mz", map[string]any{"pan": pan, "reason": "found again"})
+		require.Equal(t, http.StatusNoContent, res.status, "%s", res.body)
+		require.Equal(t, issuance.CardActive, binding(t).Status)
+		ch := h.challenge(t, "terminal")
+		res = h.do(http.MethodPost, h.tapPath(), "terminal", client.TapRequest{Seq: 21, ChallengeID: ch.ID,
+			Card: cardEvidence(t, "default.json", ch.UN)})
+		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+		res = h.do(http.MethodPost, "/v1/cards/block", "admin", map[string]any{"pan": "6217850000000099998", "reason": "reported stolen"})
+		require.Equal(t, http.StatusNoContent, res.status, "the province admin blocks an unknown card ahead: %s", res.body)
 	})
 }

@@ -105,14 +105,16 @@ type volunteerResponse struct {
 	CreatedAt       time.Time `json:"created_at"`
 }
 
-func toVolunteer(a issuance.Actor, v issuance.Volunteer) volunteerResponse {
+// toVolunteer shows v, with ID number and phone in full only when reveal
+// (Service.RevealsPII).
+func toVolunteer(v issuance.Volunteer, reveal bool) volunteerResponse {
 	r := volunteerResponse{
 		ID: v.ID, OrgID: v.OrgID, Name: v.Name, EmbossName: v.EmbossName, IDType: string(v.IDType),
 		Gender: string(v.Gender), LeagueMember: v.LeagueMember, PartyMember: v.PartyMember,
 		ClothingSize: string(v.ClothingSize), Source: string(v.Source), VolunteerNumber: v.VolunteerNumber,
 		CreatedAt: v.CreatedAt,
 	}
-	if revealVolunteerPII(a, v) {
+	if reveal {
 		r.IDNumber, r.Phone = v.IDNumber.Reveal(), v.Phone.Reveal()
 		if !v.BirthDate.IsZero() {
 			r.BirthDate = v.BirthDate.Format(time.DateOnly)

@@ -73,11 +73,17 @@ func runFlow(t *testing.T, h *harness) flowSecrets {
 		require.NotContains(t, string(r.body), idNumber)
 		require.NotContains(t, string(r.body), phone)
 
+		// Bank staff reach the person by the full ID number (to apply at the
+		// branch), but see ID number and phone in full only once the person
+		// holds an application at their bank (below).
 		r = h.do("GET", "/v1/volunteers?id_number="+idNumber, "boc", nil)
 		require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
 		r.json(t, &got)
 		require.Equal(t, vol.ID, got.ID)
-		require.Equal(t, idNumber, got.IDNumber, "bank staff need the full number (KYC)")
+		require.True(t, got.Masked, "not yet a BOC applicant")
+		require.NotContains(t, string(r.body), phone)
+		r = h.do("GET", "/v1/volunteers/"+strconv.FormatInt(vol.ID, 10), "boc", nil)
+		require.Equal(t, http.StatusNotFound, r.status, "by id: not a BOC holder")
 	})
 
 	step("duplicate registration is a conflict", func(t *testing.T) {
@@ -100,6 +106,13 @@ func runFlow(t *testing.T, h *harness) flowSecrets {
 		require.Equal(t, "submitted", app.Status)
 		require.Equal(t, "BOC", app.Bank)
 		require.NotEmpty(t, app.Number)
+
+		var got volunteerResponse
+		r = h.do("GET", "/v1/volunteers/"+strconv.FormatInt(vol.ID, 10), "boc", nil)
+		require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+		r.json(t, &got)
+		require.Equal(t, idNumber, got.IDNumber, "bank staff need the full number of their applicants (KYC)")
+		require.Equal(t, phone, got.Phone)
 	})
 
 	step("retry with the same Idempotency-Key returns the same application", func(t *testing.T) {

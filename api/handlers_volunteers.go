@@ -37,7 +37,7 @@ func (s *Server) createVolunteer(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/v1/volunteers/"+strconv.FormatInt(v.ID, 10))
-	return c.JSON(http.StatusCreated, toVolunteer(actor, v))
+	return s.volunteerJSON(c, http.StatusCreated, actor, v)
 }
 
 func (s *Server) getVolunteer(c echo.Context) error {
@@ -50,7 +50,7 @@ func (s *Server) getVolunteer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toVolunteer(actor, v))
+	return s.volunteerJSON(c, http.StatusOK, actor, v)
 }
 
 // findVolunteer looks a volunteer up by ID number. The number travels in the
@@ -68,5 +68,14 @@ func (s *Server) findVolunteer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, toVolunteer(actor, v))
+	return s.volunteerJSON(c, http.StatusOK, actor, v)
+}
+
+// volunteerJSON answers with v as actor may see it (issuance.Rules).
+func (s *Server) volunteerJSON(c echo.Context, status int, actor issuance.Actor, v issuance.Volunteer) error {
+	reveal, err := s.svc.RevealsPII(c.Request().Context(), actor, v)
+	if err != nil {
+		return err
+	}
+	return c.JSON(status, toVolunteer(v, reveal))
 }

@@ -11,8 +11,9 @@ import (
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
 
-// TestIdempotentResponsesSealedAtRest registers a volunteer as bank staff
-// (who see the full ID number and phone) with an Idempotency-Key: the stored
+// TestIdempotentResponsesSealedAtRest registers a volunteer as the platform
+// (which sees the full ID number and phone of whom it registers) with an
+// Idempotency-Key: the stored
 // first response must not hold them in clear, and a retry must still replay
 // the same full response.
 func TestIdempotentResponsesSealedAtRest(t *testing.T) {
@@ -23,9 +24,9 @@ func TestIdempotentResponsesSealedAtRest(t *testing.T) {
 		body := map[string]any{"name": "王小明", "id_number": idNumber, "phone": phone,
 			"org_id": h.meizhou.ID, "league_member": true, "clothing_size": "L"}
 
-		first := h.do("POST", "/v1/volunteers", "boc", body, "Idempotency-Key", "vol-sealed-1")
+		first := h.do("POST", "/v1/volunteers", "platform", body, "Idempotency-Key", "vol-sealed-1")
 		require.Equal(t, http.StatusCreated, first.status, "body: %s", first.body)
-		require.Contains(t, string(first.body), idNumber, "bank staff see the full number")
+		require.Contains(t, string(first.body), idNumber, "the platform sees the full number of whom it registers")
 
 		var rows [][]byte
 		require.NoError(t, st.DB(context.Background()).Raw(
@@ -37,7 +38,7 @@ func TestIdempotentResponsesSealedAtRest(t *testing.T) {
 		require.NotContains(t, string(rows[0]), phone)
 		require.NotContains(t, string(rows[0]), "王小明")
 
-		again := h.do("POST", "/v1/volunteers", "boc", body, "Idempotency-Key", "vol-sealed-1")
+		again := h.do("POST", "/v1/volunteers", "platform", body, "Idempotency-Key", "vol-sealed-1")
 		require.Equal(t, http.StatusCreated, again.status)
 		require.Equal(t, "true", again.header.Get("Idempotent-Replayed"))
 		require.JSONEq(t, string(first.body), string(again.body))

@@ -4,20 +4,15 @@ import (
 	"github.com/volcard/volcard/issuance"
 )
 
-// Response masking policy for personal data (ID number and phone). This file
-// is the one rule: every response that carries an ID number or a phone asks
-// one of the functions below.
-//
-// Responses show the ID number as 1101**********002X and the phone as
-// 138****5678, and omit the birth date (it is part of the ID number),
-// except:
-//   - bank_staff sees the full values of every volunteer it can see: its
-//     scope is its bank and branch city, and it needs the full ID to verify
-//     identity and open the card account (KYC) when processing applications
-//     of its bank, and on-site roster rows to check identities on site;
-//   - platform (the volunteer platform's integration) sees the full values
-//     of volunteers registered through the platform channel: it is the
-//     system of record that supplied them.
+// Response masking of personal data (ID number and phone). Whose
+// volunteers a role sees in full is issuance.Rules ("unmasked"), applied by
+// Service.RevealsPII; everyone else gets 1101**********002X and
+// 138****5678 and no birth date (it is part of the ID number):
+//   - bank staff see in full the people who hold an application or card at
+//     their bank (KYC when opening the card account), and on-site roster
+//     rows (revealRosterPII) to check identities on site;
+//   - the platform sees in full the people registered through the platform
+//     channel, which only its token may register: the records it supplied.
 //
 // province_admin, org_admin and terminal always get masked values; they
 // review and count, they never need the full number. The public progress
@@ -26,16 +21,6 @@ import (
 // to the staff who coordinate the programme (revealContactPhones). The
 // phone of a bank branch's contact is the bank's work number and is shown in
 // full (see toOnsiteSession).
-func revealVolunteerPII(a issuance.Actor, v issuance.Volunteer) bool {
-	switch a.Role {
-	case issuance.RoleBankStaff:
-		return true
-	case issuance.RolePlatform:
-		return v.Source == issuance.ChannelPlatform
-	default:
-		return false
-	}
-}
 
 // revealRosterPII reports whether on-site roster rows (upload report and
 // rejected rows) show ID numbers and phones in full: to bank staff only.

@@ -1,45 +1,67 @@
 package api
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/issuance/store/storetest"
 )
 
-// TestMaskingPolicy pins the one masking rule of api/mask.go for every role:
-// only bank staff see volunteers' ID numbers and phones in full (plus the
-// platform for the volunteers it supplied); the province admin does not.
-// Programme contact phones are shown to the staff who coordinate.
+// TestMaskingPolicy pins the masking rule (issuance.Rules, "unmasked") for
+// every role over a real store: bank staff see in full only the people who
+// hold an application at their bank, the platform only the volunteers it
+// supplied, nobody else anyone. Roster rows are shown in full to bank staff,
+// programme contact phones to the staff who coordinate.
 func TestMaskingPolicy(t *testing.T) {
-	platformVol := issuance.Volunteer{Source: issuance.ChannelPlatform,
-		IDNumber: pii.IDNumber("44140219950615123X"), Phone: pii.Phone("13812345678")}
-	consoleVol := issuance.Volunteer{Source: issuance.ChannelConsole,
-		IDNumber: pii.IDNumber("44140219950615123X"), Phone: pii.Phone("13812345678")}
+	h := newHarness(t, storetest.SQLite(t), nil)
+	ctx, sys := context.Background(), issuance.SystemActor()
+	register := func(seq int, src issuance.Channel) issuance.Volunteer {
+		v, err := h.svc.RegisterVolunteer(ctx, sys, issuance.NewVolunteer{OrgID: h.guangzhou.ID, Name: "张三",
+			IDNumber: residentID("440106", "19950615", seq), Phone: "13812345678", Source: src})
+		require.NoError(t, err)
+		return v
+	}
+	platformVol := register(1, issuance.ChannelPlatform)
+	consoleVol := register(2, issuance.ChannelConsole)
+	holder := register(3, issuance.ChannelConsole)
+	_, err := h.svc.Apply(ctx, sys, holder.ID, "GD-RV-BOC", issuance.ChannelOnline)
+	require.NoError(t, err)
+
 	for _, tc := range []struct {
-		role                                          issuance.Role
-		ownVolunteer, otherVolunteer, roster, contact bool
+		role                                                           issuance.Role
+		platformVolunteer, otherVolunteer, bankHolder, roster, contact bool
 	}{
-		{issuance.RoleBankStaff, true, true, true, true},
-		{issuance.RolePlatform, true, false, false, false},
-		{issuance.RoleProvinceAdmin, false, false, false, true},
-		{issuance.RoleOrgAdmin, false, false, false, true},
-		{issuance.RoleTerminal, false, false, false, false},
-		{issuance.RoleSystem, false, false, false, false},
-		{issuance.Role("unknown"), false, false, false, false},
+		{issuance.RoleBankStaff, false, false, true, true, true},
+		{issuance.RolePlatform, true, false, false, false, false},
+		{issuance.RoleProvinceAdmin, false, false, false, false, true},
+		{issuance.RoleOrgAdmin, false, false, false, false, true},
+		{issuance.RoleTerminal, false, false, false, false, false},
+		{issuance.RoleSystem, false, false, false, false, false},
+		{issuance.Role("unknown"), false, false, false, false, false},
 	} {
 		t.Run(string(tc.role), func(t *testing.T) {
-			a := issuance.Actor{Role: tc.role}
-			require.Equal(t, tc.ownVolunteer, revealVolunteerPII(a, platformVol), "platform-channel volunteer")
-			require.Equal(t, tc.otherVolunteer, revealVolunteerPII(a, consoleVol), "console-channel volunteer")
+			a := issuance.Actor{Role: tc.role, OrgID: h.guangzhou.ID, ScopePath: h.guangzhou.Path}
+			if tc.role == issuance.RoleBankStaff {
+				a = issuance.Actor{Role: tc.role, BankCode: "BOC"}
+			}
+			reveals := func(v issuance.Volunteer) bool {
+				ok, err := h.svc.RevealsPII(ctx, a, v)
+				require.NoError(t, err)
+				return ok
+			}
+			require.Equal(t, tc.platformVolunteer, reveals(platformVol), "platform-channel volunteer")
+			require.Equal(t, tc.otherVolunteer, reveals(consoleVol), "console-channel volunteer")
+			require.Equal(t, tc.bankHolder, reveals(holder), "holder of a BOC application")
 			require.Equal(t, tc.roster, revealRosterPII(a), "roster rows")
 			require.Equal(t, tc.contact, revealContactPhones(a), "contact phones")
 
-			r := toVolunteer(a, consoleVol)
-			if tc.otherVolunteer {
-				require.Equal(t, "44140219950615123X", r.IDNumber)
+			r := toVolunteer(holder, reveals(holder))
+			if tc.bankHolder {
+				require.Equal(t, holder.IDNumber.Reveal(), r.IDNumber)
 				require.Equal(t, "13812345678", r.Phone)
 				require.False(t, r.Masked)
 			} else {

@@ -66,3 +66,40 @@ func (s *Service) scopePath(ctx context.Context, a Actor) (string, error) {
 	}
 	return o.Path, nil
 }
+
+// volunteerScope is the restriction of volunteer reads by id: the actor's
+// organisation scope, and for bank staff only the people with an
+// application or card at their bank (Rules).
+func (s *Service) volunteerScope(ctx context.Context, a Actor) (Scope, error) {
+	sc, err := s.scope(ctx, a)
+	if err != nil {
+		return Scope{}, err
+	}
+	if a.Role == RoleBankStaff {
+		sc.Holders = sc.BankCode
+	}
+	sc.BankCode = ""
+	return sc, nil
+}
+
+// RevealsPII reports whether a's responses show v's ID number and phone in
+// full (Rules, "unmasked"): bank staff for their bank's holders, the
+// platform for the people it supplied; everyone else sees them masked.
+func (s *Service) RevealsPII(ctx context.Context, a Actor, v Volunteer) (bool, error) {
+	switch rule(a.Role).Unmasked {
+	case UnmaskBankHolders:
+		sc, err := s.volunteerScope(ctx, a)
+		if err != nil {
+			return false, err
+		}
+		_, err = s.store.GetVolunteer(ctx, v.ID, sc)
+		if isNotFound(err) {
+			return false, nil
+		}
+		return err == nil, err
+	case UnmaskOwnSource:
+		return v.Source == a.Role.Channel(), nil
+	default:
+		return false, nil
+	}
+}

@@ -74,6 +74,10 @@ func SystemActor() Actor { return Actor{Role: RoleSystem} }
 type Scope struct {
 	PathPrefix string // org path prefix, e.g. "/1/5/"; empty: any
 	BankCode   string // applications of this bank only; empty: any
+	// Holders confines volunteer reads to people with an application (and
+	// so any card) at this bank; empty: any. Bank staff read volunteers
+	// through it (Service.volunteerScope).
+	Holders string
 }
 
 // Contains reports whether an object with the given org path (and, for

@@ -508,6 +508,7 @@ const (
 	EventAttendanceCorrected CheckinEventKind = "attendance_corrected"
 	EventHoursAdded          CheckinEventKind = "hours_added"
 	EventCardBlocked         CheckinEventKind = "card_blocked"
+	EventCardUnblocked       CheckinEventKind = "card_unblocked"
 	EventStarsChanged        CheckinEventKind = "stars_changed"
 )
 

@@ -593,11 +593,33 @@ func (c *Checkin) holderOf(ctx context.Context, token []byte, card verifiedCard,
 	return v, nil
 }
 
-// BlockCard blocks a card (lost, stolen, replaced) by its PAN, which is
-// turned into its token at once. Later taps and benefit checks with the
-// card are refused with ErrCardBlocked. Roles: province_admin, org_admin,
+// BlockCard blocks a card (lost, stolen, replaced) at check-in by its PAN,
+// which is turned into its token at once. Later taps and benefit checks
+// with the card are refused with ErrCardBlocked. The card must be the
+// actor's to block (checkinCardInScope): a card the bank issued goes
+// through RequestCardChange instead, and one outside the actor's scope is
+// ErrNotFound with nothing written. Roles: province_admin, org_admin,
 // bank_staff, system.
 func (c *Checkin) BlockCard(ctx context.Context, a Actor, pan, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 200 {
+		return invalid("reason", "required, at most 200 characters")
+	}
+	return c.setCardStatus(ctx, a, pan, CardBlocked, reason, EventCardBlocked)
+}
+
+// UnblockCard lifts a check-in block (BlockCard) of a card that is the
+// actor's to change; a card with no check-in block is ErrNotFound. Roles:
+// province_admin, org_admin, bank_staff, system.
+func (c *Checkin) UnblockCard(ctx context.Context, a Actor, pan, reason string) error {
+	reason = strings.TrimSpace(reason)
+	if len(reason) > 200 {
+		return invalid("reason", "at most 200 characters")
+	}
+	return c.setCardStatus(ctx, a, pan, CardActive, reason, EventCardUnblocked)
+}
+
+func (c *Checkin) setCardStatus(ctx context.Context, a Actor, pan string, status CardStatus, reason string, kind CheckinEventKind) error {
 	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
 		return err
 	}
@@ -605,28 +627,67 @@ func (c *Checkin) BlockCard(ctx context.Context, a Actor, pan, reason string) er
 	if err != nil {
 		return err
 	}
-	reason = strings.TrimSpace(reason)
-	if reason == "" || len(reason) > 200 {
-		return invalid("reason", "required, at most 200 characters")
-	}
 	token := c.svc.PANToken(p)
 	now := c.svc.clock.Now().UTC()
 	return c.st.InTx(ctx, func(ctx context.Context) error {
-		b, err := c.st.GetCardBinding(ctx, token)
-		if err != nil && !isNotFound(err) {
+		b, found, err := c.checkinCardInScope(ctx, a, token)
+		if err != nil {
 			return err
 		}
-		if isNotFound(err) {
+		switch {
+		case !found && status == CardActive:
+			return fmt.Errorf("unblock card: no check-in block: %w", ErrNotFound)
+		case !found:
 			b = CardBinding{PANToken: token, PANLast4: p[len(p)-4:], CreatedAt: now}
 		}
-		b.Status, b.Reason, b.UpdatedAt = CardBlocked, reason, now
+		b.Status, b.Reason, b.UpdatedAt = status, reason, now
 		if err := c.st.PutCardBinding(ctx, b); err != nil {
 			return err
 		}
 		detail, _ := json.Marshal(map[string]string{"pan": cardio.MaskPAN(p)})
-		return c.st.AppendCheckinEvent(ctx, &CheckinEvent{Kind: EventCardBlocked, VolunteerID: b.VolunteerID,
+		return c.st.AppendCheckinEvent(ctx, &CheckinEvent{Kind: kind, VolunteerID: b.VolunteerID,
 			ActorTokenID: a.TokenID, ActorRole: a.Role, Reason: reason, Detail: string(detail), At: now})
 	})
+}
+
+// checkinCardInScope returns the check-in binding of a PAN token (found
+// false when there is none) if the actor may change it at check-in, else
+// ErrNotFound, so that nobody learns of or blocks another's card:
+//   - a card the bank issued is changed through the bank (RequestCardChange,
+//     which checks its own scope), never here;
+//   - a card bound to a volunteer is the actor's when the volunteer is
+//     (volunteerScope: an org admin's subtree, a bank's holders);
+//   - a card volcard does not know (or blocked before it was ever bound)
+//     could be anyone's: only the province admin blocks it ahead.
+func (c *Checkin) checkinCardInScope(ctx context.Context, a Actor, token []byte) (CardBinding, bool, error) {
+	if _, cards, err := c.svc.lifecycleRepo(); err == nil {
+		_, err := cards.GetCardByToken(ctx, token)
+		if err == nil {
+			return CardBinding{}, false, fmt.Errorf("check-in block of a bank card: %w", ErrNotFound)
+		}
+		if !isNotFound(err) {
+			return CardBinding{}, false, err
+		}
+	}
+	b, err := c.st.GetCardBinding(ctx, token)
+	found := err == nil
+	if err != nil && !isNotFound(err) {
+		return CardBinding{}, false, err
+	}
+	if found && b.VolunteerID != 0 {
+		sc, err := c.svc.volunteerScope(ctx, a)
+		if err != nil {
+			return CardBinding{}, false, err
+		}
+		if _, err := c.svc.store.GetVolunteer(ctx, b.VolunteerID, sc); err != nil {
+			return CardBinding{}, false, fmt.Errorf("card holder: %w", err)
+		}
+		return b, true, nil
+	}
+	if a.Role != RoleProvinceAdmin && a.Role != RoleSystem {
+		return CardBinding{}, false, fmt.Errorf("card not known to check-in: %w", ErrNotFound)
+	}
+	return b, found, nil
 }
 
 // emvPAN validates a PAN given in clear: 12–19 digits.

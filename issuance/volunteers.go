@@ -185,13 +185,13 @@ func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in NewVoluntee
 	return v, nil
 }
 
-// GetVolunteer returns a volunteer inside the actor's scope, else ErrNotFound.
+// GetVolunteer returns a volunteer the actor sees (volunteerScope), else
+// ErrNotFound.
 func (s *Service) GetVolunteer(ctx context.Context, a Actor, id int64) (Volunteer, error) {
-	sc, err := s.scope(ctx, a)
+	sc, err := s.volunteerScope(ctx, a)
 	if err != nil {
 		return Volunteer{}, err
 	}
-	sc.BankCode = ""
 	v, err := s.store.GetVolunteer(ctx, id, sc)
 	if err != nil {
 		return Volunteer{}, fmt.Errorf("get volunteer %d: %w", id, err)
@@ -204,7 +204,11 @@ func (s *Service) GetVolunteer(ctx context.Context, a Actor, id int64) (Voluntee
 
 // FindVolunteerByIDNumber looks a volunteer up by ID number through the
 // blind index (exact match after trimming and upper-casing), inside the
-// actor's scope.
+// actor's organisation scope. Bank staff reach here everyone in their
+// branch's city, not only their bank's holders: the person stands at the
+// counter with the ID card, and the branch applies for people registered
+// elsewhere (registering them again would be a conflict anyway). Whether
+// the answer shows ID number and phone in full is RevealsPII's.
 func (s *Service) FindVolunteerByIDNumber(ctx context.Context, a Actor, idNumber string) (Volunteer, error) {
 	sc, err := s.scope(ctx, a)
 	if err != nil {

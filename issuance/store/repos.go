@@ -32,6 +32,16 @@ func scoped(q *gorm.DB, sc issuance.Scope, bank bool) *gorm.DB {
 	return q
 }
 
+// scopedVolunteers is scoped for the volunteers table: the org path, and
+// with sc.Holders only people with an application at that bank.
+func scopedVolunteers(q *gorm.DB, sc issuance.Scope) *gorm.DB {
+	q = scoped(q, sc, false)
+	if sc.Holders != "" {
+		q = q.Where("EXISTS (SELECT 1 FROM applications a WHERE a.volunteer_id = volunteers.id AND a.bank_code = ?)", sc.Holders)
+	}
+	return q
+}
+
 // CreateOrg implements issuance.OrgRepo.
 func (s *Store) CreateOrg(ctx context.Context, o *issuance.Org) error {
 	return s.InTx(ctx, func(ctx context.Context) error {
@@ -99,7 +109,7 @@ func (s *Store) CreateVolunteer(ctx context.Context, v *issuance.Volunteer) erro
 // GetVolunteer implements issuance.VolunteerRepo.
 func (s *Store) GetVolunteer(ctx context.Context, id int64, sc issuance.Scope) (issuance.Volunteer, error) {
 	var r volunteerRow
-	if err := scoped(s.DB(ctx).Where("id = ?", id), sc, false).Take(&r).Error; err != nil {
+	if err := scopedVolunteers(s.DB(ctx).Where("id = ?", id), sc).Take(&r).Error; err != nil {
 		return issuance.Volunteer{}, mapErr(err)
 	}
 	return r.domain(), nil
@@ -108,7 +118,7 @@ func (s *Store) GetVolunteer(ctx context.Context, id int64, sc issuance.Scope) (
 // FindVolunteerByIndex implements issuance.VolunteerRepo.
 func (s *Store) FindVolunteerByIndex(ctx context.Context, index []byte, sc issuance.Scope) (issuance.Volunteer, error) {
 	var r volunteerRow
-	if err := scoped(s.DB(ctx).Where("id_number_idx = ?", index), sc, false).Take(&r).Error; err != nil {
+	if err := scopedVolunteers(s.DB(ctx).Where("id_number_idx = ?", index), sc).Take(&r).Error; err != nil {
 		return issuance.Volunteer{}, mapErr(err)
 	}
 	return r.domain(), nil
