@@ -404,6 +404,16 @@ func (s *Service) RecordBankApproval(ctx context.Context, applicationID int64, c
 			}
 			return &TransitionError{From: app.Status, To: StatusBankApproved}
 		}
+		p, err := s.product(ctx, app.ProductCode)
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(pan, p.BIN) || len(pan) < 16 || len(pan) > 19 {
+			// The card would be personalized under the product's BIN and
+			// keys and fail there: refuse it now, naming only the last four.
+			return fmt.Errorf("%w: the PAN ending %s is not a %d–%d digit PAN under product %s's BIN %s",
+				ErrBankCardRefused, pan[len(pan)-4:], 16, 19, p.Code, p.BIN)
+		}
 		sealed, err := s.keys.Seal(purposePAN, pan)
 		if err != nil {
 			return fmt.Errorf("seal PAN: %w", err)

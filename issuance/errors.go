@@ -27,6 +27,10 @@ var (
 	// worker (its lease expired and another worker claimed it, or a late
 	// response resolved it).
 	ErrLeaseLost = errors.New("bank request lease lost")
+	// ErrBankCardRefused means the card a bank answered with does not fit
+	// the application's product (a PAN outside the product's BIN): nothing
+	// of it is stored and the request needs an operator.
+	ErrBankCardRefused = errors.New("bank card refused")
 )
 
 // TransitionError reports a refused status change.

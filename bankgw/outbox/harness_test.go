@@ -55,6 +55,7 @@ type envOpts struct {
 	deny       []string
 	noSim      bool // reserve the address but do not start the simulator
 	simLatency time.Duration
+	simBIN     string // the BIN the simulator issues PANs under; default the product's
 }
 
 func newEnv(t testing.TB, st *store.Store, o envOpts) *env {
@@ -74,7 +75,10 @@ func newEnv(t testing.TB, st *store.Store, o envOpts) *env {
 	require.NoError(t, svc.PutProduct(ctx, sys, issuance.Product{Code: productCode, Name: "注册志愿者证（中国银行）",
 		BankCode: "BOC", BIN: "621660", AID: "A000000333010101", Kind: issuance.CardDebit, OrgID: e.province.ID}))
 	require.NoError(t, svc.PutBranch(ctx, sys, &issuance.Branch{BankCode: "BOC", OrgID: e.city.ID, Name: "中国银行广州分行"}))
-	e.sim, err = banksim.New(banksim.Config{BIN: "621660", DenyIDs: o.deny, Logger: quiet})
+	if o.simBIN == "" {
+		o.simBIN = "621660"
+	}
+	e.sim, err = banksim.New(banksim.Config{BIN: o.simBIN, DenyIDs: o.deny, Logger: quiet})
 	require.NoError(t, err)
 	if o.noSim {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

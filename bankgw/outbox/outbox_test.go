@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/bankgw"
@@ -484,4 +486,46 @@ func TestShutdownReleasesLeases(t *testing.T) {
 	require.NoError(t, stop2())
 	ledger := e.sim.Ledger()
 	require.Len(t, ledger.Cards, len(ids))
+}
+
+// TestCardOutsideBINRefused: a bank that answers with a PAN outside the
+// product's BIN (the simulator issuing under 622848 for a 621660 product)
+// gets no card stored: the row ends failed with the reason (last four
+// only), the application stays bank_pending, and the failed-rows gauge
+// counts it (issue 14, finding 5).
+func TestCardOutsideBINRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		e := newEnv(t, st, envOpts{simBIN: "622848"})
+		a, _ := e.approved(ctx)
+		stop := run(e.worker(e.client(5*time.Second), nil))
+		var row issuance.BankRequest
+		require.Eventually(t, func() bool {
+			reqs, err := st.BankRequests(ctx, a.ID)
+			require.NoError(t, err)
+			if len(reqs) == 1 {
+				row = reqs[0]
+			}
+			return row.State == issuance.BankFailed
+		}, 30*time.Second, 20*time.Millisecond)
+		require.NoError(t, stop())
+
+		require.Equal(t, "00", row.ResultCode)
+		require.Contains(t, row.LastError, "BIN 621660")
+		cards := e.sim.Ledger().CardsFor(a.Number)
+		require.Len(t, cards, 1)
+		require.NotContains(t, row.LastError, cards[0].PAN)
+		require.Contains(t, row.LastError, cards[0].PAN[len(cards[0].PAN)-4:])
+		require.Equal(t, issuance.StatusBankPending, e.status(ctx, a.ID))
+		_, err := e.svc.CardOf(ctx, a.ID)
+		require.ErrorIs(t, err, issuance.ErrNotFound, "nothing stored")
+
+		reg := prometheus.NewRegistry()
+		m, err := outbox.NewMonitor(outbox.MonitorConfig{Stats: e.svc, Registerer: reg, Logger: quiet})
+		require.NoError(t, err)
+		require.NoError(t, m.Refresh(ctx))
+		require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(
+			"# HELP volcard_outbox_failed_rows Bank outbox rows parked as failed, waiting for an operator (volcard outbox list --state failed).\n"+
+				"# TYPE volcard_outbox_failed_rows gauge\nvolcard_outbox_failed_rows 1\n"), "volcard_outbox_failed_rows"))
+	})
 }

@@ -494,6 +494,14 @@ func resolveRow(ctx context.Context, svc *issuance.Service, box issuance.BankOut
 
 func (w *Worker) resolve(ctx context.Context, r *issuance.BankRequest, owner, code string, apply func(ctx context.Context) error) error {
 	err := resolveRow(ctx, w.cfg.Service, w.cfg.Outbox, r, owner, code, apply)
+	if errors.Is(err, issuance.ErrBankCardRefused) {
+		// Asking again brings the same card: an operator must settle it
+		// with the bank (volcard outbox list --state failed).
+		r.State, r.ResultCode, r.LastError = issuance.BankFailed, code, errText(err)
+		w.log.Error("outbox: the bank's card does not fit the product; needs an operator",
+			slog.Int64("row", r.ID), slog.String("application", r.ApplicationNumber), slog.String("err", errText(err)))
+		return w.save(ctx, r)
+	}
 	if err != nil && !errors.Is(err, issuance.ErrLeaseLost) && ctx.Err() == nil {
 		// keep the row: the next attempt repeats the request and gets the
 		// same answer from the bank
