@@ -34,6 +34,11 @@ func newCardHarness(t *testing.T) *cardHarness {
 	st := storetest.Postgres(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ch := withCheckin(t, newOutboxHarness(t, st))
+	// The bank's first card is the check-in card's PAN (6217850000000012349,
+	// testdata/cards/default.json), so the product is under its BIN.
+	require.NoError(t, ch.svc.PutProduct(context.Background(), issuance.SystemActor(), issuance.Product{Code: "GD-RV-BOC",
+		Name: "广东省注册志愿者证（中国银行）", BankCode: "BOC", BIN: "621785", AID: "A000000333010101", Kind: issuance.CardDebit,
+		OrgID: ch.province.ID}))
 	sim, err := banksim.New(banksim.Config{BIN: "621785", FirstCardSeq: 1234, Logger: quiet})
 	require.NoError(t, err)
 	require.NoError(t, sim.Start("127.0.0.1:0"))

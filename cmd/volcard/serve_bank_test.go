@@ -133,7 +133,9 @@ func serveToBankApproved(t *testing.T, cfg config) (string, *lockedBuffer) {
 // an application reaches bank_approved over the TLS link.
 func TestServeBankMutualTLS(t *testing.T) {
 	pki := testpki.New(t, "bank CA")
-	sim, err := banksim.New(banksim.Config{TLS: pki.ServerConfig(), Logger: slog.New(slog.DiscardHandler)})
+	// The seed's provincial BOC card (GD-RV-BOC) is under BIN 621785; volcard
+	// refuses a card outside its product's BIN.
+	sim, err := banksim.New(banksim.Config{BIN: "621785", TLS: pki.ServerConfig(), Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	require.NoError(t, sim.Start("127.0.0.1:0"))
 	t.Cleanup(sim.Close)

@@ -31,8 +31,10 @@ func newTokenCreateCmd() *cobra.Command {
 		Long: `create makes a bearer token for one role and prints it on stdout; only its
 SHA-256 hash is stored. Roles: province_admin, org_admin (needs --org: it sees
 that organisation's subtree), bank_staff (needs --bank, optionally --branch: it
-sees its bank's applications in the branch's city), terminal (optionally
---org), platform (the volunteer platform's integration).`,
+sees its bank's applications in the branch's city, and volunteers only once they
+apply at its bank), terminal (needs --org: it taps at that organisation's
+activities; give the province's id for a province-wide terminal), platform (the
+volunteer platform's integration). docs/authorization.md has the whole matrix.`,
 		Example: `  volcard token create --role org_admin --org 5 --label "Meizhou league committee"
   volcard token create --role bank_staff --bank CCB --branch 3`,
 		Args: cobra.NoArgs,
