@@ -196,7 +196,9 @@ func id(n int64) string { return strconv.FormatInt(n, 10) }
 
 // matrixOps has one entry per operationId of the document.
 var matrixOps = map[string]matrixOp{
-	"listOrgs":     func(_ *testing.T, _ *matrixWorld, s side) matrixRequest { return get("/v1/orgs?parent=" + id(s.org.ID)) },
+	"listOrgs": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/orgs?parent=" + id(s.org.ID))
+	},
 	"getOrg":       func(_ *testing.T, _ *matrixWorld, s side) matrixRequest { return get("/v1/orgs/" + id(s.org.ID)) },
 	"listProducts": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest { return get("/v1/products") },
 	"createOrg": func(_ *testing.T, w *matrixWorld, s side) matrixRequest {
@@ -210,8 +212,12 @@ var matrixOps = map[string]matrixOp{
 		return post("/v1/volunteers", map[string]any{"org_id": s.org.ID, "name": "新人", "phone": "13900139000",
 			"id_number": residentID(s.org.RegionCode, "19950101", n%1000)})
 	},
-	"findVolunteer": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest { return get("/v1/volunteers?id_number=" + s.idNumber) },
-	"getVolunteer":  func(_ *testing.T, _ *matrixWorld, s side) matrixRequest { return get("/v1/volunteers/" + id(s.volunteer.ID)) },
+	"findVolunteer": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/volunteers?id_number=" + s.idNumber)
+	},
+	"getVolunteer": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/volunteers/" + id(s.volunteer.ID))
+	},
 	"listVolunteerCards": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return get("/v1/volunteers/" + id(s.volunteer.ID) + "/cards")
 	},
@@ -228,7 +234,9 @@ var matrixOps = map[string]matrixOp{
 	"listApplications": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return get("/v1/applications?org=" + id(s.org.ID))
 	},
-	"getApplication": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest { return get("/v1/applications/" + id(s.app.ID)) },
+	"getApplication": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/applications/" + id(s.app.ID))
+	},
 	"listEvents": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return get("/v1/applications/" + id(s.app.ID) + "/events")
 	},
@@ -257,7 +265,9 @@ var matrixOps = map[string]matrixOp{
 	"listActivities": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return get("/v1/activities?org=" + id(s.org.ID))
 	},
-	"getActivity": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest { return get("/v1/activities/" + id(s.activity.ID)) },
+	"getActivity": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/activities/" + id(s.activity.ID))
+	},
 	"createActivity": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		now := time.Now().UTC()
 		return post("/v1/activities", map[string]any{"org_id": s.org.ID, "title": "清洁", "site": "海边",
@@ -269,7 +279,9 @@ var matrixOps = map[string]matrixOp{
 		return post("/v1/activities/"+id(s.activity.ID)+"/taps", map[string]any{"seq": w.seq.Add(1), "challenge_id": "unknown",
 			"card": map[string]any{"aid": "A000000333010101", "aip": "7C00", "afl": "08010101", "ddol_data": "00000000", "sdad": "00"}})
 	},
-	"issueChallenge": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return post("/v1/terminals/challenge", map[string]any{}) },
+	"issueChallenge": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
+		return post("/v1/terminals/challenge", map[string]any{})
+	},
 	"correctAttendance": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
 		// No attendance exists on either side: 404 for every role that may
 		// correct (the scope of a real attendance is TestCheckinAPI's).
@@ -303,7 +315,7 @@ var matrixOps = map[string]matrixOp{
 	"uploadRoster": func(t *testing.T, w *matrixWorld, s side) matrixRequest {
 		sess := freshSession(t, w, s)
 		return matrixRequest{method: http.MethodPost, path: "/v1/onsite-sessions/" + id(sess.ID) + "/roster",
-			body: "姓名,身份证号,手机号\n张三," + residentID(s.org.RegionCode, "19950101", int(w.seq.Add(1))%1000) + ",13800138000\n",
+			body:   "姓名,身份证号,手机号\n张三," + residentID(s.org.RegionCode, "19950101", int(w.seq.Add(1))%1000) + ",13800138000\n",
 			header: []string{"Content-Type", "text/csv"}}
 	},
 	"listBankRequests": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/admin/bank-requests") },
@@ -313,11 +325,11 @@ var matrixOps = map[string]matrixOp{
 	"cancelBankRequest": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
 		return post("/v1/admin/bank-requests/999999/cancel", map[string]any{"reason": "放弃"})
 	},
-	"reportTargets":          report("targets", true),
-	"reportApplications":     report("applications", true),
-	"reportClothing":         report("clothing", false),
-	"reportContacts":         report("contacts", false),
-	"reportServiceHours":     report("service-hours", true),
+	"reportTargets":      report("targets", true),
+	"reportApplications": report("applications", true),
+	"reportClothing":     report("clothing", false),
+	"reportContacts":     report("contacts", false),
+	"reportServiceHours": report("service-hours", true),
 	"reportActivityCheckins": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return get("/v1/reports/activity-checkins?activity=" + id(s.activity.ID))
 	},
