@@ -39,7 +39,8 @@ func FuzzOtherBodies(f *testing.F) {
 	for i, r := range routes {
 		f.Add(uint8(i), []byte(r.seed))
 		for _, s := range []string{``, `{}`, `null`, `[]`, `{"a":1}{}`, `{"pan":"6216610000000000018x"}`,
-			`{"id_number":"44140219950615123X"}`, strings.Repeat("[", 3000)} {
+			`{"id_number":"44140219950615123X"}`, strings.Repeat("[", 3000),
+			`{"expected_count":2147483648,"year":2147483648,"hours":1e308,"org_id":-1}`} {
 			f.Add(uint8(i), []byte(s))
 		}
 	}

@@ -33,7 +33,10 @@ func fuzzBody(f *testing.F, path, seedPrefix string, extra func(h *harness) []st
 		}
 		f.Add(b)
 	}
-	for _, s := range []string{``, `{}`, `null`, `[]`, `"x"`, `{"a":1}{}`, `{"name":"\u0000"}`, strings.Repeat("[", 10000)} {
+	for _, s := range []string{``, `{}`, `null`, `[]`, `"x"`, `{"a":1}{}`, `{"name":"\u0000"}`, strings.Repeat("[", 10000),
+		// out-of-range numbers (issue 14): 400, never 500
+		`{"parent_id":1,"kind":"county","name":"x","population_year":2147483648}`, `{"org_id":9223372036854775808}`,
+		`{"volunteer_id":-1,"product":"GD-RV-BOC"}`, `{"resident_population":1e300,"league_members":-1}`} {
 		f.Add([]byte(s))
 	}
 	token := "Bearer " + h.tokens["admin"]
