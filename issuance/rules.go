@@ -48,7 +48,7 @@ var Rules = []AccessRule{
 		Changes:  "registrations and applications at its branch, its bank's cards (block/unblock/replace), its on-site sessions and personalization",
 		Unmasked: UnmaskBankHolders},
 	{Role: RoleTerminal,
-		Sees:     "the activities of its organisation's subtree (the token must name one: the province for a province-wide terminal), and the volunteers who tap there",
+		Sees:     "the activities, organisations and volunteers (masked) of its organisation's subtree; the token must name one (the province for a province-wide terminal)",
 		Changes:  "taps at those activities",
 		Unmasked: UnmaskNever},
 	{Role: RolePlatform,
