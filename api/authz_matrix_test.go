@@ -439,9 +439,6 @@ func rowCounts(t *testing.T, st *store.Store) map[string]int64 {
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the matrix makes ~1,000 requests per backend")
-	}
 	results := map[string]map[string]string{} // backend → "op token side" → status
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		w := newMatrixWorld(t, st)
