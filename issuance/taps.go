@@ -637,6 +637,8 @@ func (c *Checkin) setCardStatus(ctx context.Context, a Actor, pan string, status
 		switch {
 		case !found && status == CardActive:
 			return fmt.Errorf("unblock card: no check-in block: %w", ErrNotFound)
+		case status == CardActive && b.Status == CardActive:
+			return nil // not blocked: nothing to lift, no event
 		case !found:
 			b = CardBinding{PANToken: token, PANLast4: p[len(p)-4:], CreatedAt: now}
 		}
