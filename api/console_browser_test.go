@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http/httptest"
@@ -180,11 +181,20 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Fatalf("%s: %v (last message on the page: %q; see failed.png)", step, err, toast)
 		}
 	}
+	// text reads an element's visible text in one evaluation in the page,
+	// waiting until the element is there and rendered: a list the page
+	// rebuilds between a query and a read (chromedp.Text does both in two
+	// round trips) would otherwise read as "".
 	text := func(sel string) string {
 		t.Helper()
-		var s string
-		run("read "+sel, chromedp.Text(sel, &s, chromedp.ByQuery))
-		return s
+		q, err := json.Marshal(sel)
+		require.NoError(t, err)
+		var res struct {
+			Text string `json:"text"`
+		}
+		run("read "+sel, chromedp.Poll(fmt.Sprintf(
+			`(() => { const e = document.querySelector(%s); return e && e.getClientRects().length ? {text: e.innerText} : null })()`, q), &res))
+		return res.Text
 	}
 	year := strconv.Itoa(time.Now().In(time.FixedZone("CST", 8*3600)).Year())
 	mzID := strconv.FormatInt(env.meizhou.ID, 10)
