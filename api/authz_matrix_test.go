@@ -20,9 +20,9 @@ import (
 
 	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
+	"github.com/volcard/volcard/pii"
 )
 
 var updateMatrix = flag.Bool("update-matrix", false, "rewrite testdata/authz_matrix.golden and docs/authorization.md")

@@ -17,7 +17,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/volcard/volcard/api/client"
-	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/issuance"
 )
 
@@ -215,21 +214,6 @@ func (h *checkin) listActivities(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-// evidence converts the wire evidence.
-func evidence(e client.CardEvidence) issuance.CardEvidence {
-	ev := issuance.CardEvidence{AID: e.AID, PAN: e.PAN, AIP: e.AIP, AFL: e.AFL, DDOLData: e.DDOLData, SDAD: e.SDAD}
-	for _, r := range e.Records {
-		ev.Records = append(ev.Records, emv.Record{SFI: r.SFI, Number: r.Number, Raw: r.Raw})
-	}
-	if e.Certificates != nil {
-		ev.Certificates = issuance.Certificates{CAIndex: e.Certificates.CAIndex,
-			IssuerCert: e.Certificates.IssuerCert, IssuerRemainder: e.Certificates.IssuerRemainder,
-			IssuerExponent: e.Certificates.IssuerExponent, ICCCert: e.Certificates.ICCCert,
-			ICCRemainder: e.Certificates.ICCRemainder, ICCExponent: e.Certificates.ICCExponent}
-	}
-	return ev
-}
-
 // tap handles POST /v1/activities/{id}/taps. It does not use the
 // Idempotency-Key middleware: taps are idempotent by (terminal, seq).
 func (h *checkin) tap(c echo.Context) error {
@@ -249,7 +233,7 @@ func (h *checkin) tap(c echo.Context) error {
 	}
 	actor, _ := actorFrom(c)
 	in := issuance.TapInput{ActivityID: id, TerminalID: terminalID(actor), Seq: req.Seq,
-		ChallengeID: req.ChallengeID, Offline: req.Offline, Evidence: evidence(req.Card)}
+		ChallengeID: req.ChallengeID, Offline: req.Offline, Evidence: req.Card}
 	if req.At != nil {
 		in.At = *req.At
 	}
@@ -485,7 +469,7 @@ func (h *checkin) benefits(c echo.Context) error {
 	}
 	actor, _ := actorFrom(c)
 	b, err := h.ck.CheckBenefits(c.Request().Context(), actor, issuance.BenefitsInput{ChallengeID: req.ChallengeID,
-		Evidence: evidence(req.Card)})
+		Evidence: req.Card})
 	if err != nil {
 		return checkinError(err)
 	}

@@ -44,7 +44,7 @@ func withCheckin(t testing.TB, h *harness) *checkinHarness {
 	t.Helper()
 	cas, err := emv.LoadCAKeys(filepath.Join("..", "testdata", "keys", "ca-public.json"))
 	require.NoError(t, err)
-	ck, err := issuance.NewCheckin(h.svc, issuance.CheckinConfig{CAKeys: cas})
+	ck, err := issuance.NewCheckin(h.svc, issuance.CheckinConfig{Verifier: emv.EvidenceVerifier{CAs: cas}})
 	require.NoError(t, err)
 	require.NoError(t, h.srv.EnableCheckin(ck))
 	ch := &checkinHarness{harness: h, ck: ck}

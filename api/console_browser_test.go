@@ -21,11 +21,11 @@ import (
 	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
 	"github.com/volcard/volcard/issuance/roster/rostertest"
 	"github.com/volcard/volcard/issuance/seed"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
+	"github.com/volcard/volcard/pii"
 )
 
 // EnvChromium names the variable that may point at the Chromium binary;
@@ -105,7 +105,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	}
 	cas, err := emv.LoadCAKeys(filepath.Join("..", "testdata", "keys", "ca-public.json"))
 	require.NoError(t, err)
-	ck, err := issuance.NewCheckin(svc, issuance.CheckinConfig{CAKeys: cas})
+	ck, err := issuance.NewCheckin(svc, issuance.CheckinConfig{Verifier: emv.EvidenceVerifier{CAs: cas}})
 	require.NoError(t, err)
 	require.NoError(t, srv.EnableCheckin(ck))
 	ts := httptest.NewServer(srv)

@@ -16,8 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
 	"github.com/volcard/volcard/issuance/store"
+	"github.com/volcard/volcard/pii"
 )
 
 // testDataKey is the PII key of test servers (not secret).

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
 	"github.com/volcard/volcard/issuance/store/storetest"
+	"github.com/volcard/volcard/pii"
 )
 
 // TestMaskingPolicy pins the masking rule (issuance.Rules, "unmasked") for

@@ -14,7 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/pii"
 )
 
 // Idempotency-Key header names.

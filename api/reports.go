@@ -19,8 +19,8 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
 	"github.com/volcard/volcard/issuance/roster"
+	"github.com/volcard/volcard/pii"
 )
 
 // Media types of the report formats.

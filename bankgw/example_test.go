@@ -11,8 +11,3 @@ func ExamplePrivateData_Encode() {
 	fmt.Println(s)
 	// Output: AN007GD-0001NM006张三
 }
-
-func ExampleMaskPAN() {
-	fmt.Println(bankgw.MaskPAN("6216600000000000018"))
-	// Output: 621660*********0018
-}

@@ -8,15 +8,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/volcard/volcard/pii"
+
 	"github.com/moov-io/iso8583"
 	"github.com/moov-io/iso8583/field"
-
-	"github.com/volcard/volcard/cardio"
 )
-
-// MaskPAN masks a PAN for display: the first six and last four digits stay
-// (622848******1234); shorter values are masked entirely (cardio.MaskPAN).
-func MaskPAN(pan string) string { return cardio.MaskPAN(pan) }
 
 // maskKeepEnds keeps the first head and last tail runes of s and replaces
 // the rest with '*'. Values too short to keep anything are masked whole.
@@ -43,7 +39,7 @@ func maskPrivateData(in string, _ field.Field) string {
 
 func maskAll(in string, _ field.Field) string { return strings.Repeat("*", len(in)) }
 
-func maskPANFilter(in string, _ field.Field) string { return MaskPAN(in) }
+func maskPANFilter(in string, _ field.Field) string { return pii.MaskPAN(in) }
 
 // describeFilters mask PAN (2), field 48's personal subfields, track data
 // (35, 36, 45, not in our spec but masked should a frame carry them) and the
@@ -82,7 +78,7 @@ func logMessage(msg *iso8583.Message) slog.Value {
 		if fl, ok := fields[f.id]; ok {
 			s, _ := fl.String()
 			if f.id == FieldPAN {
-				s = MaskPAN(s)
+				s = pii.MaskPAN(s)
 			}
 			attrs = append(attrs, slog.String(f.name, s))
 		}

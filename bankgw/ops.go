@@ -9,6 +9,7 @@ import (
 
 	"github.com/moov-io/iso8583"
 	connection "github.com/moov-io/iso8583-connection"
+	"github.com/volcard/volcard/pii"
 )
 
 // Applicant is the personal data of an application (field 48).
@@ -61,12 +62,12 @@ type Card struct {
 
 // String implements fmt.Stringer with the PAN masked.
 func (c Card) String() string {
-	return fmt.Sprintf("card %s exp %s psn %s state %s", MaskPAN(c.PAN), c.Expiry, c.PSN, c.State)
+	return fmt.Sprintf("card %s exp %s psn %s state %s", pii.MaskPAN(c.PAN), c.Expiry, c.PSN, c.State)
 }
 
 // LogValue implements slog.LogValuer with the PAN masked.
 func (c Card) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("pan", MaskPAN(c.PAN)), slog.String("expiry", c.Expiry),
+	return slog.GroupValue(slog.String("pan", pii.MaskPAN(c.PAN)), slog.String("expiry", c.Expiry),
 		slog.String("psn", c.PSN), slog.String("state", string(c.State)))
 }
 
@@ -333,7 +334,7 @@ type Advice struct {
 // LogValue implements slog.LogValuer with the PAN masked.
 func (a Advice) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("kind", string(a.Kind)), slog.String("rrn", a.RRN),
-		slog.String("pan", MaskPAN(a.PAN)), slog.Int64("amount", a.Amount))
+		slog.String("pan", pii.MaskPAN(a.PAN)), slog.Int64("amount", a.Amount))
 }
 
 // Format prints what LogValue logs, whatever the verb (the PAN masked).

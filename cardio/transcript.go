@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"github.com/volcard/volcard/pii"
 	"io"
 	"strings"
 	"sync"
@@ -192,7 +193,7 @@ func lengthHex(n int) string {
 func maskValue(tag string, v []byte) string {
 	switch tag {
 	case "5A":
-		return "{" + MaskPAN(strings.TrimRight(hexU(v), "F")) + "}"
+		return "{" + pii.MaskPAN(strings.TrimRight(hexU(v), "F")) + "}"
 	case "57", "9F6B", "9F20":
 		return "{" + maskTrack2(hexU(v)) + "}"
 	case "56", "9F1F":
@@ -209,7 +210,7 @@ func maskValue(tag string, v []byte) string {
 // its first 6 and last 4 digits, everything after the separator D is masked.
 func maskTrack2(s string) string {
 	pan, rest, found := strings.Cut(s, "D")
-	out := MaskPAN(pan)
+	out := pii.MaskPAN(pan)
 	if found {
 		out += "D" + strings.Repeat("*", len(rest))
 	}

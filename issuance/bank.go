@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/pii"
 )
 
 // purposePAN seals the PAN (issuance/pii); its token is PANToken.

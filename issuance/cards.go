@@ -25,7 +25,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/pii"
 )
 
 // CardChange is a status change of a card asked of the bank.
@@ -226,7 +226,7 @@ func (s *Service) details(c Card, app Application) CardDetails {
 		VolunteerID: app.VolunteerID, ProductCode: app.ProductCode, BankCode: app.BankCode,
 		MaskedPAN: strings.Repeat("*", 12) + c.LastFour}
 	if pan, err := s.OpenPAN(c); err == nil {
-		d.MaskedPAN = cardio.MaskPAN(pan.Reveal())
+		d.MaskedPAN = pii.MaskPAN(pan.Reveal())
 	}
 	return d
 }

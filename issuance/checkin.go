@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/volcard/volcard/cardio/emv"
+	"github.com/volcard/volcard/evidence"
 )
 
 // Check-in errors. Match them with errors.Is; none carries card or personal
@@ -45,10 +45,11 @@ var (
 	ErrCheckinUnsupported = errors.New("storage does not support check-in")
 )
 
-// NotGenuineError is a refused card: Cause is the emv offline
-// authentication failure (an *emv.ODAError: ErrCAKeyUnknown,
+// NotGenuineError is a refused card: Cause is the Verifier's refusal (from
+// emv.EvidenceVerifier an *emv.ODAError: ErrCAKeyUnknown,
 // ErrIssuerCertificate, ErrICCCertificate with ErrPANMismatch, ErrSignature,
-// ...) or a malformed-evidence error. It never contains card data.
+// ...; or a signature over another number than the challenge). It never
+// contains card data.
 type NotGenuineError struct {
 	Cause error
 }
@@ -67,6 +68,38 @@ func (e *NotGenuineError) Unwrap() []error {
 		return []error{ErrCardNotGenuine}
 	}
 	return []error{ErrCardNotGenuine, e.Cause}
+}
+
+// Verifier checks the evidence a terminal sends of a card's presence: the
+// certificate chain down to the ICC key and the card's signature, over
+// challenge when it is not nil. Malformed evidence is an
+// *evidence.FieldError; any other error means the card is not genuine.
+// cardio/emv implements it (emv.EvidenceVerifier).
+type Verifier interface {
+	Verify(card evidence.Card, challenge []byte, now time.Time) (evidence.Identity, error)
+}
+
+// errNotOverChallenge refuses a signature over another unpredictable number
+// than the challenge issued.
+var errNotOverChallenge = errors.New("the signed data is not over the challenge issued")
+
+// verify checks card evidence with the configured Verifier: malformed
+// evidence is a *ValidationError naming the field, anything else a
+// *NotGenuineError. The identity's ID number is normalized.
+func (c *Checkin) verify(card evidence.Card, challenge []byte, now time.Time) (evidence.Identity, error) {
+	if c.cfg.Verifier == nil {
+		return evidence.Identity{}, &NotGenuineError{Cause: errors.New("no card verifier configured")}
+	}
+	id, err := c.cfg.Verifier.Verify(card, challenge, now)
+	var fe *evidence.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return id, invalid("card."+fe.Field, fe.Reason)
+	case err != nil:
+		return id, &NotGenuineError{Cause: err}
+	}
+	id.IDNumber = NormalizeIDNumber(id.IDNumber)
+	return id, nil
 }
 
 // RoundingMode says which way credited time is rounded to the unit.
@@ -135,10 +168,10 @@ const DefaultMemberExpectation = 20
 // CheckinConfig configures a Checkin. Zero fields take the defaults named
 // on each field.
 type CheckinConfig struct {
-	// CAKeys are the trusted CA public keys against which card evidence is
-	// verified (the same list terminals use; test CA in
-	// testdata/keys/ca-public.json). Required for taps and benefit checks.
-	CAKeys emv.CAKeys
+	// Verifier checks card evidence against the trusted CA keys (the same
+	// list terminals use; test CA in testdata/keys/ca-public.json):
+	// emv.EvidenceVerifier. Required for taps and benefit checks.
+	Verifier Verifier
 	// Rounding of credited time per session; default DefaultRounding.
 	Rounding Rounding
 	// StarThresholds are the lifetime hours needed for 1, 2, ... stars, in

@@ -13,6 +13,7 @@ import (
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/cardsim"
 	"github.com/volcard/volcard/cardio/emv"
+	"github.com/volcard/volcard/evidence"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
@@ -39,7 +40,7 @@ func caKeys(t testing.TB) emv.CAKeys {
 
 // tapEvidence reads a software card as a terminal does (fast read without
 // ODA, then INTERNAL AUTHENTICATE over un) and returns the evidence.
-func tapEvidence(t testing.TB, image string, un []byte) issuance.CardEvidence {
+func tapEvidence(t testing.TB, image string, un []byte) evidence.Card {
 	t.Helper()
 	ctx := context.Background()
 	card, err := cardsim.Load(cardPath(image))
@@ -56,7 +57,7 @@ func tapEvidence(t testing.TB, image string, un []byte) issuance.CardEvidence {
 	data := ddol.Build(map[string][]byte{"9F37": un})
 	sdad, err := emv.InternalAuthenticate(ctx, conn, data)
 	require.NoError(t, err)
-	return issuance.CardEvidence{AID: f.AID, PAN: f.PAN.Digits(), AIP: f.AIP[:], AFL: cardio.EncodeAFL(f.AFL),
+	return evidence.Card{AID: f.AID, PAN: f.PAN.Digits(), AIP: f.AIP[:], AFL: cardio.EncodeAFL(f.AFL),
 		Records: f.Records(), DDOLData: data, SDAD: sdad}
 }
 
@@ -76,7 +77,7 @@ func newCheckinFixture(t *testing.T, st *store.Store, cfg issuance.CheckinConfig
 	t.Helper()
 	ctx := context.Background()
 	f := newFixture(t, st)
-	cfg.CAKeys = caKeys(t)
+	cfg.Verifier = emv.EvidenceVerifier{CAs: caKeys(t)}
 	ck, err := issuance.NewCheckin(f.svc, cfg)
 	require.NoError(t, err)
 	cf := &checkinFixture{fixture: f, ck: ck}
@@ -242,7 +243,7 @@ func TestTapRefusals(t *testing.T) {
 		ctx := context.Background()
 		cf := newCheckinFixture(t, st, issuance.CheckinConfig{ChallengeTTL: time.Minute})
 		cf.at(9, 0)
-		tapWith := func(seq int64, chID string, ev issuance.CardEvidence) error {
+		tapWith := func(seq int64, chID string, ev evidence.Card) error {
 			_, err := cf.ck.Tap(ctx, cf.terminal, issuance.TapInput{ActivityID: cf.act.ID, TerminalID: "T1", Seq: seq,
 				ChallengeID: chID, Evidence: ev})
 			return err

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/volcard/volcard/issuance/pii"
 	"github.com/volcard/volcard/issuance/roster"
+	"github.com/volcard/volcard/pii"
 )
 
 // Purposes of sealed rejected-row values.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/pii"
 )
 
 // MinOnsiteHeadCount is the smallest group that may ask for on-site

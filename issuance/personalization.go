@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/pii"
 )
 
 // PersoState is where a personalization session stands.

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/pii"
 )
 
 // DefaultMinAge is the minimum applicant age for a card (a bank account).

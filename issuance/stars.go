@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/volcard/volcard/evidence"
 )
 
 // BenefitTier is the benefit class of a card holder.
@@ -463,7 +465,7 @@ func ancestorPaths(p string) []string {
 // challenge the merchant's terminal obtained.
 type BenefitsInput struct {
 	ChallengeID string
-	Evidence    CardEvidence
+	Evidence    evidence.Card
 }
 
 // Benefits is the answer to a merchant: masked name, star level, tier and
@@ -492,11 +494,11 @@ func (c *Checkin) CheckBenefits(ctx context.Context, a Actor, in BenefitsInput) 
 	if err != nil {
 		return Benefits{}, fmt.Errorf("check benefits: %w", err)
 	}
-	card, err := verifyEvidence(in.Evidence, c.cfg.CAKeys, ch.UN, now)
+	card, err := c.verify(in.Evidence, ch.UN, now)
 	if err != nil {
 		return Benefits{}, fmt.Errorf("check benefits: %w", err)
 	}
-	v, err := c.cardHolder(ctx, c.svc.PANToken(card.pan), card)
+	v, err := c.cardHolder(ctx, c.svc.PANToken(card.PAN), card)
 	if err != nil {
 		return Benefits{}, fmt.Errorf("check benefits: %w", err)
 	}

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/volcard/volcard/cardio"
-	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/evidence"
+	"github.com/volcard/volcard/pii"
 )
 
 // indexPAN is the blind-index purpose of PAN tokens.
@@ -87,7 +87,7 @@ type TapInput struct {
 	// At is when an offline tap happened; ignored for online taps (the
 	// server clock counts).
 	At       time.Time
-	Evidence CardEvidence
+	Evidence evidence.Card
 }
 
 // TapResult is the decision on a tap.
@@ -233,11 +233,11 @@ func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, err
 	// With challengeLookup the challenge is used together with the card
 	// lookup, after the card verified; the signature is then checked to be
 	// over that challenge.
-	card, err := verifyEvidence(in.Evidence, c.cfg.CAKeys, un, now)
+	card, err := c.verify(in.Evidence, un, now)
 	if err != nil {
 		return TapResult{}, fmt.Errorf("tap: %w", err)
 	}
-	token := c.svc.PANToken(card.pan)
+	token := c.svc.PANToken(card.PAN)
 	var vol Volunteer
 	var prefetched *Attendance
 	if !in.Offline && c.challengeLookup != nil {
@@ -247,8 +247,8 @@ func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, err
 		if err != nil {
 			return c.challengeFailed(ctx, in, fp, err)
 		}
-		if !bytes.Equal(card.un, ch.UN) {
-			return TapResult{}, fmt.Errorf("tap: %w", errNotOverChallenge())
+		if !bytes.Equal(card.UN, ch.UN) {
+			return TapResult{}, fmt.Errorf("tap: %w", &NotGenuineError{Cause: errNotOverChallenge})
 		}
 		vol, prefetched, err = c.holderFromLookup(ctx, token, card, l)
 	} else {
@@ -260,9 +260,9 @@ func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, err
 
 	var res TapResult
 	if c.writer != nil && prefetched != nil {
-		res, err = c.writeTap(ctx, a, in, act, vol, *prefetched, at, now, token, fp, card.hash)
+		res, err = c.writeTap(ctx, a, in, act, vol, *prefetched, at, now, token, fp, card.SignatureHash)
 	} else {
-		res, err = c.recordTap(ctx, a, in, act, vol, prefetched, at, now, token, fp, card.hash)
+		res, err = c.recordTap(ctx, a, in, act, vol, prefetched, at, now, token, fp, card.SignatureHash)
 	}
 	if err != nil {
 		var ce *ConflictError
@@ -489,7 +489,7 @@ func (c *Checkin) replay(ctx context.Context, in TapInput, fp []byte) (*TapResul
 // read the card, its holder and the holder's open attendance at once
 // (TapLookupRepo), it does so and also returns that attendance (ID 0 when
 // none is open); otherwise the attendance is nil and left to the caller.
-func (c *Checkin) tapHolder(ctx context.Context, token []byte, card verifiedCard, activityID int64) (Volunteer, *Attendance, error) {
+func (c *Checkin) tapHolder(ctx context.Context, token []byte, card evidence.Identity, activityID int64) (Volunteer, *Attendance, error) {
 	if c.lookup == nil {
 		v, err := c.cardHolder(ctx, token, card)
 		return v, nil, err
@@ -502,7 +502,7 @@ func (c *Checkin) tapHolder(ctx context.Context, token []byte, card verifiedCard
 }
 
 // holderFromLookup finishes tapHolder once the lookup l is read.
-func (c *Checkin) holderFromLookup(ctx context.Context, token []byte, card verifiedCard, l TapLookup) (Volunteer, *Attendance, error) {
+func (c *Checkin) holderFromLookup(ctx context.Context, token []byte, card evidence.Identity, l TapLookup) (Volunteer, *Attendance, error) {
 	b, found := pickBinding(l.Directory, l.Binding)
 	if found && b.Status == CardBlocked {
 		return Volunteer{}, nil, ErrCardBlocked
@@ -536,7 +536,7 @@ func pickBinding(dir, local *CardBinding) (CardBinding, bool) {
 // cardHolder maps a verified card to its volunteer: the card directory
 // (issued cards) first, then the check-in bindings, then the ID number on
 // the card through the volunteer blind index, remembering the binding.
-func (c *Checkin) cardHolder(ctx context.Context, token []byte, card verifiedCard) (Volunteer, error) {
+func (c *Checkin) cardHolder(ctx context.Context, token []byte, card evidence.Identity) (Volunteer, error) {
 	var dir, local *CardBinding
 	if c.cfg.Cards != nil {
 		b, err := c.cfg.Cards.CardByPANToken(ctx, token)
@@ -563,7 +563,7 @@ func (c *Checkin) cardHolder(ctx context.Context, token []byte, card verifiedCar
 // holderOf finishes cardHolder once the deciding binding b (if found) is
 // known: a blocked card is refused, a bound card's volunteer is read, an
 // unbound card is matched by the ID number it carries and bound.
-func (c *Checkin) holderOf(ctx context.Context, token []byte, card verifiedCard, b CardBinding, found bool) (Volunteer, error) {
+func (c *Checkin) holderOf(ctx context.Context, token []byte, card evidence.Identity, b CardBinding, found bool) (Volunteer, error) {
 	if found && b.Status == CardBlocked {
 		return Volunteer{}, ErrCardBlocked
 	}
@@ -574,10 +574,10 @@ func (c *Checkin) holderOf(ctx context.Context, token []byte, card verifiedCard,
 		}
 		return v, nil
 	}
-	if card.idNumber == "" {
+	if card.IDNumber == "" {
 		return Volunteer{}, ErrCardUnknown
 	}
-	v, err := c.svc.store.FindVolunteerByIndex(ctx, c.svc.idIndex(card.idNumber), Scope{})
+	v, err := c.svc.store.FindVolunteerByIndex(ctx, c.svc.idIndex(card.IDNumber), Scope{})
 	if isNotFound(err) {
 		return Volunteer{}, ErrCardUnknown
 	}
@@ -585,7 +585,7 @@ func (c *Checkin) holderOf(ctx context.Context, token []byte, card verifiedCard,
 		return Volunteer{}, fmt.Errorf("card holder: %w", err)
 	}
 	now := c.svc.clock.Now().UTC()
-	last4 := card.pan[len(card.pan)-4:]
+	last4 := card.PAN[len(card.PAN)-4:]
 	if err := c.st.PutCardBinding(ctx, CardBinding{PANToken: token, VolunteerID: v.ID, PANLast4: last4,
 		Status: CardActive, CreatedAt: now, UpdatedAt: now}); err != nil {
 		return Volunteer{}, fmt.Errorf("bind card: %w", err)
@@ -646,7 +646,7 @@ func (c *Checkin) setCardStatus(ctx context.Context, a Actor, pan string, status
 		if err := c.st.PutCardBinding(ctx, b); err != nil {
 			return err
 		}
-		detail, _ := json.Marshal(map[string]string{"pan": cardio.MaskPAN(p)})
+		detail, _ := json.Marshal(map[string]string{"pan": pii.MaskPAN(p)})
 		return c.st.AppendCheckinEvent(ctx, &CheckinEvent{Kind: kind, VolunteerID: b.VolunteerID,
 			ActorTokenID: a.TokenID, ActorRole: a.Role, Reason: reason, Detail: string(detail), At: now})
 	})

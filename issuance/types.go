@@ -3,7 +3,7 @@ package issuance
 import (
 	"time"
 
-	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/pii"
 )
 
 // OrgKind is the level of an organisation in the tree.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/pii"
 )
 
 // ValidMobile reports whether p is a mainland mobile number: 11 digits

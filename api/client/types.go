@@ -3,11 +3,11 @@ package client
 import (
 	"time"
 
-	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/evidence"
 )
 
 // Hex is a byte string sent as upper-case hex in JSON.
-type Hex = cardio.Hex
+type Hex = evidence.Hex
 
 // Challenge is the answer to POST /v1/terminals/challenge: a fresh
 // unpredictable number for one DDA, usable once before ExpiresAt.
@@ -17,46 +17,14 @@ type Challenge struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// Record is one card record read over the AFL: SFI, record number and the
-// raw record (70 template included).
-type Record struct {
-	SFI    byte `json:"sfi"`
-	Number byte `json:"number"`
-	Raw    Hex  `json:"raw"`
-}
-
-// Certificates are the offline-authentication data objects; any left out is
-// taken from the records.
-type Certificates struct {
-	CAIndex         Hex `json:"ca_index,omitempty"`         // 8F
-	IssuerCert      Hex `json:"issuer_cert,omitempty"`      // 90
-	IssuerRemainder Hex `json:"issuer_remainder,omitempty"` // 92
-	IssuerExponent  Hex `json:"issuer_exponent,omitempty"`  // 9F32
-	ICCCert         Hex `json:"icc_cert,omitempty"`         // 9F46
-	ICCRemainder    Hex `json:"icc_remainder,omitempty"`    // 9F48
-	ICCExponent     Hex `json:"icc_exponent,omitempty"`     // 9F47
-}
-
-// CardEvidence proves a card was present: what the terminal read and the
-// card's signature (9F4B) over the DDOL data carrying the challenge. PAN
-// travels in clear over TLS only so that the server can check it and turn
-// it into its token; the server never stores it. Its String method masks
-// the PAN.
-type CardEvidence struct {
-	AID          Hex           `json:"aid"`
-	PAN          string        `json:"pan"`
-	AIP          Hex           `json:"aip"`
-	AFL          Hex           `json:"afl"`
-	Records      []Record      `json:"records"`
-	Certificates *Certificates `json:"certificates,omitempty"`
-	DDOLData     Hex           `json:"ddol_data"`
-	SDAD         Hex           `json:"sdad"`
-}
-
-// String describes the evidence without card data.
-func (e CardEvidence) String() string {
-	return "card evidence (PAN " + cardio.MaskPAN(e.PAN) + ")"
-}
+// Record, Certificates and CardEvidence are the card evidence a terminal
+// sends (package evidence): the server, the check-in domain and the card
+// verifier (cardio/emv) use the same types, so there is nothing to copy.
+type (
+	Record       = evidence.Record
+	Certificates = evidence.Certificates
+	CardEvidence = evidence.Card
+)
 
 // TapRequest is the body of POST /v1/activities/{id}/taps.
 type TapRequest struct {

@@ -3,6 +3,7 @@ package personalize_test
 import (
 	"context"
 	"fmt"
+	"github.com/volcard/volcard/pii"
 	"strings"
 	"testing"
 
@@ -48,7 +49,7 @@ func TestPersonalizeEndToEndPCSC(t *testing.T) {
 
 	// The result names the bank's card, masked, and the chip.
 	require.Equal(t, string(issuance.StatusIssued), res.Status)
-	require.Equal(t, cardio.MaskPAN(bankPAN), res.MaskedPAN)
+	require.Equal(t, pii.MaskPAN(bankPAN), res.MaskedPAN)
 	require.Equal(t, "李小红", res.Name)
 	require.Equal(t, "4790516800C0FFEE", res.ChipSerial)
 	require.Equal(t, slot.Reader, res.Reader)
@@ -82,7 +83,7 @@ func TestPersonalizeEndToEndPCSC(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "李小红", f.CardholderName)
 	require.Equal(t, v.IDNumber, f.IDNumber.Clear())
-	require.Equal(t, cardio.MaskPAN(bankPAN), f.PAN.String(), "masked PAN equals the bank's")
+	require.Equal(t, pii.MaskPAN(bankPAN), f.PAN.String(), "masked PAN equals the bank's")
 	require.Equal(t, bankPAN, f.PAN.Digits())
 	require.Equal(t, emv.ODADDA, f.ODA.Method)
 	require.True(t, f.ODA.Verified, f.ODA.Failure)

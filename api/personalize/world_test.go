@@ -26,9 +26,9 @@ import (
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/dataprep"
 	"github.com/volcard/volcard/issuance/personalization"
-	"github.com/volcard/volcard/issuance/pii"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
+	"github.com/volcard/volcard/pii"
 )
 
 const (

@@ -24,9 +24,9 @@ import (
 	"github.com/volcard/volcard/cardio/pcsc"
 	"github.com/volcard/volcard/cardio/pcsc/pcsctest"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
+	"github.com/volcard/volcard/pii"
 )
 
 var cst = time.FixedZone("CST", 8*3600)
@@ -73,7 +73,7 @@ func newServer(t testing.TB, st *store.Store) *server {
 	require.NoError(t, err)
 	cas, err := emv.LoadCAKeys(filepath.Join("..", "..", "testdata", "keys", "ca-public.json"))
 	require.NoError(t, err)
-	s.ck, err = issuance.NewCheckin(s.svc, issuance.CheckinConfig{CAKeys: cas,
+	s.ck, err = issuance.NewCheckin(s.svc, issuance.CheckinConfig{Verifier: emv.EvidenceVerifier{CAs: cas},
 		Rounding: issuance.Rounding{Unit: 15 * time.Minute, Mode: issuance.RoundDown}})
 	require.NoError(t, err)
 	sys := issuance.SystemActor()

@@ -2,6 +2,7 @@ package banksim
 
 import (
 	"fmt"
+	"github.com/volcard/volcard/pii"
 	"maps"
 	"slices"
 	"time"
@@ -43,7 +44,7 @@ type CardRecord struct {
 
 // String implements fmt.Stringer with the PAN masked.
 func (c CardRecord) String() string {
-	return fmt.Sprintf("%s %s app %s", bankgw.MaskPAN(c.PAN), c.State, c.ApplicationNumber)
+	return fmt.Sprintf("%s %s app %s", pii.MaskPAN(c.PAN), c.State, c.ApplicationNumber)
 }
 
 // Ledger is a snapshot of the bank's records.

@@ -12,8 +12,8 @@ import (
 	"github.com/volcard/volcard/bankgw/banksim"
 	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
 	"github.com/volcard/volcard/issuance/store/storetest"
+	"github.com/volcard/volcard/pii"
 )
 
 // TestActivationBeforeApproval: the holder activates the card at the bank

@@ -8,7 +8,7 @@ import (
 
 	"github.com/volcard/volcard/bankgw"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/pii"
 )
 
 // Handlers plugs the outbox into bankgw.Config: Advice is its
@@ -48,10 +48,10 @@ func (h *Handlers) Advice(ctx context.Context, a bankgw.Advice) error {
 		switch out {
 		case issuance.AdviceParked:
 			h.log.Warn("outbox: activation advice for a card we do not know yet, parked until the card is recorded",
-				slog.String("rrn", a.RRN), slog.String("pan", bankgw.MaskPAN(a.PAN)))
+				slog.String("rrn", a.RRN), slog.String("pan", pii.MaskPAN(a.PAN)))
 		default:
 			h.log.Info("outbox: card activated by the holder", slog.String("rrn", a.RRN),
-				slog.String("pan", bankgw.MaskPAN(a.PAN)), slog.String("outcome", string(out)))
+				slog.String("pan", pii.MaskPAN(a.PAN)), slog.String("outcome", string(out)))
 		}
 		return nil
 	case bankgw.AdviceSpending:

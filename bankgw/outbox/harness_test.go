@@ -17,8 +17,8 @@ import (
 	"github.com/volcard/volcard/bankgw/banksim"
 	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
 	"github.com/volcard/volcard/issuance/store"
+	"github.com/volcard/volcard/pii"
 )
 
 const (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"github.com/volcard/volcard/pii"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -117,7 +118,7 @@ func TestApproveToBankApproved(t *testing.T) {
 		text := dump(t, st)
 		require.Contains(t, text, "bank_requests:")
 		for _, c := range ledger.Cards {
-			require.False(t, strings.Contains(text, c.PAN), "clear PAN %s in the database", bankgw.MaskPAN(c.PAN))
+			require.False(t, strings.Contains(text, c.PAN), "clear PAN %s in the database", pii.MaskPAN(c.PAN))
 			require.False(t, strings.Contains(text, hex.EncodeToString([]byte(c.PAN))), "PAN bytes in the database")
 		}
 		for _, id := range ids {

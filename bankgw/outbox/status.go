@@ -8,7 +8,7 @@ import (
 
 	"github.com/volcard/volcard/bankgw"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/pii"
 )
 
 // statusChange sends a status_change row: a 0300 change (field 91 = 2)

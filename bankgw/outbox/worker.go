@@ -15,7 +15,7 @@ import (
 
 	"github.com/volcard/volcard/bankgw"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/pii"
 )
 
 // Gateway is what the worker needs from bankgw.Client.

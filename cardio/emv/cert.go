@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/evidence"
 )
 
 // Certificate formats and algorithm indicators (EMV Book 2).
@@ -338,13 +339,9 @@ func VerifyDynamicData(icc PublicKey, sdad, ddolData []byte) ([]byte, error) {
 	return append([]byte(nil), dd[1:1+int(dd[0])]...), nil
 }
 
-// Record is one record read from the card: its SFI, number and raw bytes
-// (the whole record template, tag 70 included).
-type Record struct {
-	SFI    byte       `json:"sfi"`
-	Number byte       `json:"number"`
-	Raw    cardio.Hex `json:"raw"`
-}
+// Record is one card record read over the AFL (SFI, record number, the raw
+// record with its 70 template): evidence.Record, the type terminals send.
+type Record = evidence.Record
 
 // StaticData assembles the static data to be authenticated (EMV Book 3,
 // 10.3): for each AFL entry, its first ODA records in order — for SFI 1 to

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/volcard/volcard/pii"
 	"io"
 	"log/slog"
 	"strings"
@@ -144,7 +145,7 @@ func (p PAN) Last4() string {
 func (p PAN) LuhnValid() bool { return luhn(p.digits) }
 
 // String returns the masked PAN.
-func (p PAN) String() string { return cardio.MaskPAN(p.digits) }
+func (p PAN) String() string { return pii.MaskPAN(p.digits) }
 
 // GoString returns the masked PAN (for %#v).
 func (p PAN) GoString() string { return "emv.PAN(" + p.String() + ")" }

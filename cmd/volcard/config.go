@@ -17,8 +17,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
 	"github.com/volcard/volcard/issuance/store"
+	"github.com/volcard/volcard/pii"
 )
 
 // Environment variables read by config. README.md documents them.

@@ -49,7 +49,7 @@ func checkinConfig(getenv func(string) string, log *slog.Logger) (issuance.Check
 		if err != nil {
 			return cfg, fmt.Errorf("%s: %w", envCAKeys, err)
 		}
-		cfg.CAKeys = keys
+		cfg.Verifier = emv.EvidenceVerifier{CAs: keys}
 	}
 	if v := strings.TrimSpace(getenv(envCheckinRounding)); v != "" {
 		mode, unit, ok := strings.Cut(v, ":")

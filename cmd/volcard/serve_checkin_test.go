@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/issuance"
 )
 
@@ -21,7 +22,7 @@ func TestCheckinConfig(t *testing.T) {
 		bad  bool
 	}{
 		{"defaults", map[string]string{envCAKeys: "../../testdata/keys/ca-public.json"}, func(t *testing.T, c issuance.CheckinConfig) {
-			require.Len(t, c.CAKeys, 1)
+			require.Len(t, c.Verifier.(emv.EvidenceVerifier).CAs, 1)
 			require.Zero(t, c.Rounding)
 		}, false},
 		{"rounding with mode", map[string]string{envCAKeys: "../../testdata/keys/ca-public.json", envCheckinRounding: "nearest:30m"},

@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/pii"
 )
 
 // ProvinceName and ProvinceCode identify the root organisation.

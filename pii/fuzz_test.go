@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/pii"
 )
 
 // FuzzParseDataKey: the data-key config value (VOLCARD_DATA_KEY or the key

@@ -6,6 +6,18 @@ import (
 	"unicode/utf8"
 )
 
+// MaskPAN keeps the first 6 and last 4 digits of a PAN and replaces the
+// others with '*', e.g. 622848******1234. Shorter input is not a PAN and is
+// masked entirely. It is the project's one PAN mask: the domain, the bank
+// gateway, the card code and the API all use it.
+func MaskPAN(pan string) string {
+	n := len(pan)
+	if n < 13 {
+		return strings.Repeat("*", n)
+	}
+	return pan[:6] + strings.Repeat("*", n-10) + pan[n-4:]
+}
+
 // MaskIDNumber masks an identity document number, keeping the first four and
 // last four characters: 110101199003070021 → 1101**********0021. Values of
 // eight characters or fewer are masked entirely.

@@ -3,7 +3,7 @@ package pii_test
 import (
 	"fmt"
 
-	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/pii"
 )
 
 func ExampleSecret() {
@@ -24,4 +24,9 @@ func ExampleKeys() {
 	fmt.Println(plain, len(keys.Index("id_number", "11010519491231002X")))
 	// Output:
 	// 13812345678 32
+}
+
+func ExampleMaskPAN() {
+	fmt.Println(pii.MaskPAN("6216600000000000018"))
+	// Output: 621660*********0018
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/volcard/volcard/issuance/pii"
+	"github.com/volcard/volcard/pii"
 )
 
 var key = bytes.Repeat([]byte{0x42}, 32)
