@@ -3,7 +3,7 @@ package api
 // Personalization routes (issue 5): a bank_staff client opens a session for
 // a bank_approved application, relays the APDU batches to a blank card and
 // posts the card's responses back. The wire types live in api/client; the
-// work is done by issuance/personalization. EnablePersonalization adds the
+// work is done by personalization. EnablePersonalization adds the
 // routes and their OpenAPI entries to a Server. The PIN in the opening body
 // is never logged (the access log records no bodies) and never stored.
 
@@ -20,8 +20,8 @@ import (
 	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/dataprep"
-	"github.com/volcard/volcard/issuance/personalization"
+	"github.com/volcard/volcard/personalization/dataprep"
+	"github.com/volcard/volcard/personalization"
 )
 
 // Problem kinds of the personalization routes.

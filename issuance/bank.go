@@ -11,7 +11,7 @@ import (
 	"github.com/volcard/volcard/pii"
 )
 
-// purposePAN seals the PAN (issuance/pii); its token is PANToken.
+// purposePAN seals the PAN (pii); its token is PANToken.
 const purposePAN = "card.pan"
 
 // BankRequestKind is what an outbox row asks of the partner bank.

@@ -7,7 +7,7 @@
 // Actor first and runs in one storage transaction. Storage, clock and number
 // generation are ports (see ports.go) implemented by adapters such as
 // issuance/store. Personal data (ID numbers, phones) is encrypted by the
-// Service with issuance/pii before it reaches storage.
+// Service with pii before it reaches storage.
 //
 // No HTTP, card or ISO 8583 types appear here.
 package issuance

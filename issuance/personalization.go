@@ -1,7 +1,7 @@
 package issuance
 
 // Personalization sessions (issue 5): the domain side of branch issuance.
-// issuance/personalization drives the card conversation (APDU batches,
+// personalization drives the card conversation (APDU batches,
 // dataprep); this file holds what the domain owns: who may personalize
 // which application, the session rows and their sealed server-side state,
 // the PAN vault access (the bank's sealed PAN, see RecordBankApproval), and

@@ -12,7 +12,7 @@ import (
 	"github.com/volcard/volcard/cardio/pcsc/pcsctest"
 	"github.com/volcard/volcard/internal/testproc"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/dataprep"
+	"github.com/volcard/volcard/personalization/dataprep"
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
 

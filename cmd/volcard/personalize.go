@@ -19,7 +19,7 @@ import (
 	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/api/personalize"
 	"github.com/volcard/volcard/cardio"
-	"github.com/volcard/volcard/issuance/dataprep"
+	"github.com/volcard/volcard/personalization/dataprep"
 )
 
 func init() { rootCmd.AddCommand(newPersonalizeCmd()) }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/volcard/volcard/api/personalize"
 	"github.com/volcard/volcard/cardio"
-	"github.com/volcard/volcard/issuance/dataprep"
+	"github.com/volcard/volcard/personalization/dataprep"
 )
 
 func TestPersonalizeUsage(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/cardio/emv"
-	"github.com/volcard/volcard/issuance/dataprep"
+	"github.com/volcard/volcard/personalization/dataprep"
 )
 
 // TestSoftKeyStoreProductBINs: each product's BIN gets its own issuer

@@ -10,7 +10,7 @@ import (
 
 	"github.com/volcard/volcard/cardio/cardsim"
 	"github.com/volcard/volcard/cardio/emv"
-	"github.com/volcard/volcard/issuance/dataprep"
+	"github.com/volcard/volcard/personalization/dataprep"
 )
 
 // TestKeyPool: the pool fills up to its size with distinct valid keys;

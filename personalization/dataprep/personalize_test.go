@@ -15,7 +15,7 @@ import (
 	"github.com/volcard/volcard/cardio/cardsim"
 	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/cardio/gp"
-	"github.com/volcard/volcard/issuance/dataprep"
+	"github.com/volcard/volcard/personalization/dataprep"
 )
 
 const keysDir = "../../testdata/keys"

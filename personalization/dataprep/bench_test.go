@@ -8,7 +8,7 @@ import (
 
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/cardsim"
-	"github.com/volcard/volcard/issuance/dataprep"
+	"github.com/volcard/volcard/personalization/dataprep"
 )
 
 // BenchmarkCardPersonalize is the software card's own work in one
@@ -20,7 +20,7 @@ import (
 // card per iteration are made with the timer stopped. It is the part of
 // BenchmarkPersonalizePCSC's card-busy-ms/card that the card's code decides.
 //
-//	go test ./issuance/dataprep -run '^$' -bench CardPersonalize
+//	go test ./personalization/dataprep -run '^$' -bench CardPersonalize
 func BenchmarkCardPersonalize(b *testing.B) {
 	ctx := context.Background()
 	e := newEnv(b)

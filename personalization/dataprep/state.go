@@ -12,7 +12,7 @@ import (
 
 // preparedState is the serialized form of a Prepared card. It holds clear
 // key material and personal data: Export's output must be sealed before it
-// is stored (issuance/personalization seals it with issuance/pii).
+// is stored (personalization seals it with pii).
 type preparedState struct {
 	AID        cardio.Hex   `json:"aid"`
 	DGIs       []dgiState   `json:"dgis"`

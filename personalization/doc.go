@@ -1,8 +1,12 @@
 // Package personalization runs branch-issuance personalization sessions on
-// the server: it turns a bank_approved application into the two APDU
+// the server. It is card work, so it sits beside the domain rather than in
+// it: like bankgw for the bank, it is an adapter between issuance (whose
+// applications and cards it moves) and the card (cardio, cardio/gp,
+// cardio/emv, and its own dataprep for the card data). The domain imports
+// neither. The sessions: it turns a bank_approved application into the two APDU
 // batches a client relays to a blank card, and checks the card's answers.
 //
-// Open prepares the card data (issuance/dataprep: records, a fresh ICC key
+// Open prepares the card data (personalization/dataprep: records, a fresh ICC key
 // and its certificate, application keys, the PIN) and returns batch 1
 // (SELECT card manager, GET CPLC, INITIALIZE UPDATE). Respond with batch
 // 1's responses opens the SCP02 channel and returns batch 2 (EXTERNAL

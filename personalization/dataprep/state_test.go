@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/cardio/cardsim"
-	"github.com/volcard/volcard/issuance/dataprep"
+	"github.com/volcard/volcard/personalization/dataprep"
 )
 
 // TestExportImport: a Prepared card and a Batch survive Export/Import (as

@@ -17,7 +17,7 @@ import (
 	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/cardio/gp"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/issuance/dataprep"
+	"github.com/volcard/volcard/personalization/dataprep"
 )
 
 // DefaultTTL is how long a session stays open.
