@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/volcard/volcard/issuance/checkin"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/api/client"
@@ -115,7 +117,7 @@ func (w *matrixWorld) newSide(t *testing.T, name string, org issuance.Org, produ
 	s.volunteer, s.idNumber = w.volunteer(t, org, issuance.ChannelConsole)
 	s.app, s.card, s.pan = w.card(t, s.volunteer, product)
 	now := time.Now()
-	a, err := w.h.ck.CreateActivity(ctx, sys, issuance.NewActivity{OrgID: org.ID, Title: "植树 " + name, Site: "公园",
+	a, err := w.h.ck.CreateActivity(ctx, sys, checkin.NewActivity{OrgID: org.ID, Title: "植树 " + name, Site: "公园",
 		StartsAt: now.Add(-time.Hour), EndsAt: now.Add(3 * time.Hour)})
 	require.NoError(t, err)
 	s.activity = client.Activity{ID: a.ID}

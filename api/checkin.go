@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/volcard/volcard/issuance/checkin"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/volcard/volcard/api/client"
@@ -47,39 +49,39 @@ func checkinError(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, issuance.ErrChallengeReplayed):
+	case errors.Is(err, checkin.ErrChallengeReplayed):
 		return &Error{Kind: KindChallengeReplayed, Detail: "this challenge was already used; ask for a new one for every tap", Internal: err}
-	case errors.Is(err, issuance.ErrChallengeUnknown):
+	case errors.Is(err, checkin.ErrChallengeUnknown):
 		return &Error{Kind: KindChallengeInvalid, Detail: "no such challenge was issued to this terminal", Internal: err}
-	case errors.Is(err, issuance.ErrChallengeExpired):
+	case errors.Is(err, checkin.ErrChallengeExpired):
 		return &Error{Kind: KindChallengeInvalid, Detail: "the challenge expired; ask for a new one", Internal: err}
-	case errors.Is(err, issuance.ErrCardNotGenuine):
+	case errors.Is(err, checkin.ErrCardNotGenuine):
 		return &Error{Kind: KindCardNotGenuine, Detail: "the card failed authentication (certificate chain or signature over the challenge)", Internal: err}
-	case errors.Is(err, issuance.ErrCardUnknown):
+	case errors.Is(err, checkin.ErrCardUnknown):
 		return &Error{Kind: KindCardUnknown, Detail: "the card is genuine but not linked to any registered volunteer", Internal: err}
-	case errors.Is(err, issuance.ErrCardBlocked):
+	case errors.Is(err, checkin.ErrCardBlocked):
 		return &Error{Kind: KindCardBlocked, Detail: "the card is blocked", Internal: err}
-	case errors.Is(err, issuance.ErrEvidenceReplayed):
+	case errors.Is(err, checkin.ErrEvidenceReplayed):
 		return &Error{Kind: KindEvidenceReplayed, Detail: "this card signature was presented before", Internal: err}
-	case errors.Is(err, issuance.ErrTapSequenceReused):
+	case errors.Is(err, checkin.ErrTapSequenceReused):
 		return &Error{Kind: KindSequenceReused, Detail: "this terminal already sent another tap with this sequence number", Internal: err}
 	}
 	return err
 }
 
 // checkin holds the handlers of the check-in routes.
-type checkin struct {
+type checkinHandlers struct {
 	s  *Server
-	ck *issuance.Checkin
+	ck *checkin.Service
 }
 
 // EnableCheckin registers the check-in routes, served by ck, and adds them
 // to the OpenAPI document. Call it once, before serving.
-func (s *Server) EnableCheckin(ck *issuance.Checkin) error {
+func (s *Server) EnableCheckin(ck *checkin.Service) error {
 	if ck == nil {
 		return errors.New("api: nil check-in service")
 	}
-	h := &checkin{s: s, ck: ck}
+	h := &checkinHandlers{s: s, ck: ck}
 	const (
 		pa = issuance.RoleProvinceAdmin
 		oa = issuance.RoleOrgAdmin
@@ -115,7 +117,7 @@ func hours(minutes int64) float64 { return math.Round(float64(minutes)/60*100) /
 // so that one terminal cannot use another's sequence numbers.
 func terminalID(a issuance.Actor) string { return "token:" + strconv.FormatInt(a.TokenID, 10) }
 
-func (h *checkin) challenge(c echo.Context) error {
+func (h *checkinHandlers) challenge(c echo.Context) error {
 	actor, _ := actorFrom(c)
 	ch, err := h.ck.IssueChallenge(c.Request().Context(), actor)
 	if err != nil {
@@ -125,12 +127,12 @@ func (h *checkin) challenge(c echo.Context) error {
 	return c.JSON(http.StatusCreated, client.Challenge{ID: ch.ID, UN: ch.UN, ExpiresAt: ch.ExpiresAt})
 }
 
-func toActivity(a issuance.Activity) client.Activity {
+func toActivity(a checkin.Activity) client.Activity {
 	return client.Activity{ID: a.ID, OrgID: a.OrgID, Title: a.Title, Site: a.Site, StartsAt: a.StartsAt,
 		EndsAt: a.EndsAt, CreatedAt: a.CreatedAt}
 }
 
-func (h *checkin) createActivity(c echo.Context) error {
+func (h *checkinHandlers) createActivity(c echo.Context) error {
 	var req client.NewActivity
 	if err := h.s.decodeJSON(c, &req); err != nil {
 		return err
@@ -142,7 +144,7 @@ func (h *checkin) createActivity(c echo.Context) error {
 		return err
 	}
 	actor, _ := actorFrom(c)
-	a, err := h.ck.CreateActivity(c.Request().Context(), actor, issuance.NewActivity{OrgID: req.OrgID,
+	a, err := h.ck.CreateActivity(c.Request().Context(), actor, checkin.NewActivity{OrgID: req.OrgID,
 		Title: req.Title, Site: req.Site, StartsAt: req.StartsAt, EndsAt: req.EndsAt})
 	if err != nil {
 		return checkinError(err)
@@ -151,7 +153,7 @@ func (h *checkin) createActivity(c echo.Context) error {
 	return c.JSON(http.StatusCreated, toActivity(a))
 }
 
-func (h *checkin) getActivity(c echo.Context) error {
+func (h *checkinHandlers) getActivity(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
@@ -179,8 +181,8 @@ func queryTime(c echo.Context, name string) (time.Time, error) {
 
 // listActivities lists the activities in the caller's scope, newest start
 // first, with cursor pagination like GET /v1/applications.
-func (h *checkin) listActivities(c echo.Context) error {
-	f := issuance.ActivityFilter{Cursor: c.QueryParam("cursor")}
+func (h *checkinHandlers) listActivities(c echo.Context) error {
+	f := checkin.ActivityFilter{Cursor: c.QueryParam("cursor")}
 	var err error
 	if f.OrgID, err = queryID(c, "org"); err != nil {
 		return err
@@ -216,7 +218,7 @@ func (h *checkin) listActivities(c echo.Context) error {
 
 // tap handles POST /v1/activities/{id}/taps. It does not use the
 // Idempotency-Key middleware: taps are idempotent by (terminal, seq).
-func (h *checkin) tap(c echo.Context) error {
+func (h *checkinHandlers) tap(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
@@ -232,7 +234,7 @@ func (h *checkin) tap(c echo.Context) error {
 		return err
 	}
 	actor, _ := actorFrom(c)
-	in := issuance.TapInput{ActivityID: id, TerminalID: terminalID(actor), Seq: req.Seq,
+	in := checkin.TapInput{ActivityID: id, TerminalID: terminalID(actor), Seq: req.Seq,
 		ChallengeID: req.ChallengeID, Offline: req.Offline, Evidence: req.Card}
 	if req.At != nil {
 		in.At = *req.At
@@ -252,7 +254,7 @@ func (h *checkin) tap(c echo.Context) error {
 		StarsBefore: r.StarsBefore, Tier: string(r.Tier), OfflineEvidence: r.OfflineEvidence, Replayed: r.Replayed})
 }
 
-func (h *checkin) serviceRecord(c echo.Context) error {
+func (h *checkinHandlers) serviceRecord(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
@@ -286,7 +288,7 @@ type addHoursRequest struct {
 	Reason string  `json:"reason"`
 }
 
-func (h *checkin) addHours(c echo.Context) error {
+func (h *checkinHandlers) addHours(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
@@ -312,7 +314,7 @@ type correctionRequest struct {
 	Reason string    `json:"reason"`
 }
 
-func (h *checkin) correct(c echo.Context) error {
+func (h *checkinHandlers) correct(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
@@ -325,7 +327,7 @@ func (h *checkin) correct(c echo.Context) error {
 		return err
 	}
 	actor, _ := actorFrom(c)
-	a, err := h.ck.CorrectAttendance(c.Request().Context(), actor, id, issuance.Correction{InAt: req.InAt,
+	a, err := h.ck.CorrectAttendance(c.Request().Context(), actor, id, checkin.Correction{InAt: req.InAt,
 		OutAt: req.OutAt, Reason: req.Reason})
 	if err != nil {
 		return checkinError(err)
@@ -357,7 +359,7 @@ type memberHoursReport struct {
 	Orgs          []memberHoursLine `json:"orgs"`
 }
 
-func (h *checkin) memberHours(c echo.Context) error {
+func (h *checkinHandlers) memberHours(c echo.Context) error {
 	id, err := pathID(c)
 	if err != nil {
 		return err
@@ -390,7 +392,7 @@ type offerRequest struct {
 	Description string `json:"description"`
 }
 
-func (h *checkin) createOffer(c echo.Context) error {
+func (h *checkinHandlers) createOffer(c echo.Context) error {
 	var req offerRequest
 	if err := h.s.decodeJSON(c, &req); err != nil {
 		return err
@@ -402,8 +404,8 @@ func (h *checkin) createOffer(c echo.Context) error {
 		return err
 	}
 	actor, _ := actorFrom(c)
-	o, err := h.ck.CreateOffer(c.Request().Context(), actor, issuance.NewOffer{OrgID: req.OrgID,
-		Tier: issuance.BenefitTier(req.Tier), Title: req.Title, Description: req.Description})
+	o, err := h.ck.CreateOffer(c.Request().Context(), actor, checkin.NewOffer{OrgID: req.OrgID,
+		Tier: checkin.BenefitTier(req.Tier), Title: req.Title, Description: req.Description})
 	if err != nil {
 		return checkinError(err)
 	}
@@ -419,9 +421,9 @@ type blockCardRequest struct {
 // cardByPAN serves POST /v1/cards/block and /v1/cards/unblock: a card the
 // bank issued, in the caller's scope, changes at the bank like POST
 // /v1/cards/{id}/block (202, or 200 when nothing is to do); any other card
-// the caller may change (issuance.Checkin.BlockCard) only at check-in
+// the caller may change (checkin.Service.BlockCard) only at check-in
 // (204). A card outside the caller's scope is 404 with nothing written.
-func (h *checkin) cardByPAN(change issuance.CardChange) echo.HandlerFunc {
+func (h *checkinHandlers) cardByPAN(change issuance.CardChange) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		var req blockCardRequest
 		if err := h.s.decodeJSON(c, &req); err != nil {
@@ -459,7 +461,7 @@ func (h *checkin) cardByPAN(change issuance.CardChange) echo.HandlerFunc {
 	}
 }
 
-func (h *checkin) benefits(c echo.Context) error {
+func (h *checkinHandlers) benefits(c echo.Context) error {
 	var req client.BenefitsRequest
 	if err := h.s.decodeJSON(c, &req); err != nil {
 		return err
@@ -468,7 +470,7 @@ func (h *checkin) benefits(c echo.Context) error {
 		return err
 	}
 	actor, _ := actorFrom(c)
-	b, err := h.ck.CheckBenefits(c.Request().Context(), actor, issuance.BenefitsInput{ChallengeID: req.ChallengeID,
+	b, err := h.ck.CheckBenefits(c.Request().Context(), actor, checkin.BenefitsInput{ChallengeID: req.ChallengeID,
 		Evidence: req.Card})
 	if err != nil {
 		return checkinError(err)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/volcard/volcard/issuance/checkin"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/api/client"
@@ -28,7 +30,7 @@ const checkinCardID = "441402200001011232" // 9F61 of testdata/cards/default.jso
 // Meizhou and the default card's holder registered there.
 type checkinHarness struct {
 	*harness
-	ck     *issuance.Checkin
+	ck     *checkin.Service
 	act    client.Activity
 	holder issuance.Volunteer
 }
@@ -44,7 +46,7 @@ func withCheckin(t testing.TB, h *harness) *checkinHarness {
 	t.Helper()
 	cas, err := emv.LoadCAKeys(filepath.Join("..", "testdata", "keys", "ca-public.json"))
 	require.NoError(t, err)
-	ck, err := issuance.NewCheckin(h.svc, issuance.CheckinConfig{Verifier: emv.EvidenceVerifier{CAs: cas}})
+	ck, err := checkin.New(h.svc, h.st, checkin.Config{Verifier: emv.EvidenceVerifier{CAs: cas}})
 	require.NoError(t, err)
 	require.NoError(t, h.srv.EnableCheckin(ck))
 	ch := &checkinHarness{harness: h, ck: ck}
@@ -249,7 +251,7 @@ func TestCheckinAPI(t *testing.T) {
 		require.NotContains(t, string(res.body), "张晓明")
 	})
 	pan := "6217850000000012349" // default.json, bound to the Meizhou holder by the taps above
-	binding := func(t *testing.T) issuance.CardBinding {
+	binding := func(t *testing.T) checkin.CardBinding {
 		b, err := h.st.GetCardBinding(context.Background(), h.svc.PANToken(pan))
 		require.NoError(t, err)
 		return b
@@ -263,7 +265,7 @@ func TestCheckinAPI(t *testing.T) {
 			require.Equal(t, http.StatusNotFound, res.status, "%s: %s", tok, res.body)
 		}
 		require.Equal(t, before, binding(t))
-		require.Equal(t, issuance.CardActive, before.Status)
+		require.Equal(t, checkin.CardActive, before.Status)
 		res := h.do(http.MethodPost, "/v1/cards/block", "mz", map[string]any{"pan": "6217850000000099998", "reason": "lost"})
 		require.Equal(t, http.StatusNotFound, res.status, "a card volcard does not know: only the province admin blocks it ahead")
 	})
@@ -279,10 +281,10 @@ func TestCheckinAPI(t *testing.T) {
 	t.Run("unblocked card", func(t *testing.T) {
 		res := h.do(http.MethodPost, "/v1/cards/unblock", "gz", map[string]any{"pan": pan})
 		require.Equal(t, http.StatusNotFound, res.status, "%s", res.body)
-		require.Equal(t, issuance.CardBlocked, binding(t).Status)
+		require.Equal(t, checkin.CardBlocked, binding(t).Status)
 		res = h.do(http.MethodPost, "/v1/cards/unblock", "mz", map[string]any{"pan": pan, "reason": "found again"})
 		require.Equal(t, http.StatusNoContent, res.status, "%s", res.body)
-		require.Equal(t, issuance.CardActive, binding(t).Status)
+		require.Equal(t, checkin.CardActive, binding(t).Status)
 		ch := h.challenge(t, "terminal")
 		res = h.do(http.MethodPost, h.tapPath(), "terminal", client.TapRequest{Seq: 21, ChallengeID: ch.ID,
 			Card: cardEvidence(t, "default.json", ch.UN)})

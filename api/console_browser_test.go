@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/volcard/volcard/issuance/checkin"
+
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
@@ -105,7 +107,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	}
 	cas, err := emv.LoadCAKeys(filepath.Join("..", "testdata", "keys", "ca-public.json"))
 	require.NoError(t, err)
-	ck, err := issuance.NewCheckin(svc, issuance.CheckinConfig{Verifier: emv.EvidenceVerifier{CAs: cas}})
+	ck, err := checkin.New(svc, st, checkin.Config{Verifier: emv.EvidenceVerifier{CAs: cas}})
 	require.NoError(t, err)
 	require.NoError(t, srv.EnableCheckin(ck))
 	ts := httptest.NewServer(srv)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-func requireRole(a Actor, roles ...Role) error {
+func RequireRole(a Actor, roles ...Role) error {
 	for _, r := range roles {
 		if a.Role == r {
 			return nil
@@ -14,8 +14,8 @@ func requireRole(a Actor, roles ...Role) error {
 	return fmt.Errorf("%w: role %q", ErrForbidden, a.Role)
 }
 
-// scope returns the query restriction for an actor.
-func (s *Service) scope(ctx context.Context, a Actor) (Scope, error) {
+// Scope returns the query restriction for an actor.
+func (s *Service) Scope(ctx context.Context, a Actor) (Scope, error) {
 	switch a.Role {
 	case RoleProvinceAdmin, RolePlatform, RoleSystem:
 		return Scope{}, nil
@@ -67,11 +67,11 @@ func (s *Service) scopePath(ctx context.Context, a Actor) (string, error) {
 	return o.Path, nil
 }
 
-// volunteerScope is the restriction of volunteer reads by id: the actor's
+// VolunteerScope is the restriction of volunteer reads by id: the actor's
 // organisation scope, and for bank staff only the people with an
 // application or card at their bank (Rules).
-func (s *Service) volunteerScope(ctx context.Context, a Actor) (Scope, error) {
-	sc, err := s.scope(ctx, a)
+func (s *Service) VolunteerScope(ctx context.Context, a Actor) (Scope, error) {
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return Scope{}, err
 	}
@@ -88,7 +88,7 @@ func (s *Service) volunteerScope(ctx context.Context, a Actor) (Scope, error) {
 func (s *Service) RevealsPII(ctx context.Context, a Actor, v Volunteer) (bool, error) {
 	switch rule(a.Role).Unmasked {
 	case UnmaskBankHolders:
-		sc, err := s.volunteerScope(ctx, a)
+		sc, err := s.VolunteerScope(ctx, a)
 		if err != nil {
 			return false, err
 		}

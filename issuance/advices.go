@@ -106,7 +106,7 @@ func (s *Service) RecordActivationAdvice(ctx context.Context, rrn string, ref Ca
 	}
 	pan := ref.PAN.Reveal()
 	if rrn == "" || (pan == "" && ref.ApplicationNumber == "") {
-		return "", invalid("rrn", "required, with a PAN or an application number")
+		return "", Invalid("rrn", "required, with a PAN or an application number")
 	}
 	var token []byte
 	lastFour := ""

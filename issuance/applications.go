@@ -40,28 +40,28 @@ func (s *Service) product(ctx context.Context, code string) (Product, error) {
 // ("live_application"). Roles: province_admin, org_admin, bank_staff (own
 // bank's products), platform.
 func (s *Service) Apply(ctx context.Context, a Actor, volunteerID int64, productCode string, ch Channel) (Application, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RolePlatform, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RolePlatform, RoleSystem); err != nil {
 		return Application{}, err
 	}
 	if !ch.ValidSource() {
-		return Application{}, invalid("channel", "must be platform, online, branch or on_site")
+		return Application{}, Invalid("channel", "must be platform, online, branch or on_site")
 	}
 	if volunteerID <= 0 {
-		return Application{}, invalid("volunteer_id", "required")
+		return Application{}, Invalid("volunteer_id", "required")
 	}
 	p, err := s.product(ctx, strings.TrimSpace(productCode))
 	if err != nil {
 		if isNotFound(err) {
-			return Application{}, invalid("product", "no such product")
+			return Application{}, Invalid("product", "no such product")
 		}
 		return Application{}, fmt.Errorf("apply: %w", err)
 	}
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return Application{}, err
 	}
 	if sc.BankCode != "" && sc.BankCode != p.BankCode {
-		return Application{}, invalid("product", "not a product of your bank")
+		return Application{}, Invalid("product", "not a product of your bank")
 	}
 	sc.BankCode = ""
 	now := s.clock.Now()
@@ -75,15 +75,15 @@ func (s *Service) Apply(ctx context.Context, a Actor, volunteerID int64, product
 			v, err := s.store.GetVolunteer(ctx, volunteerID, sc)
 			if err != nil {
 				if isNotFound(err) {
-					return invalid("volunteer_id", "no such volunteer")
+					return Invalid("volunteer_id", "no such volunteer")
 				}
 				return err
 			}
 			if p.OrgPath != "" && !strings.HasPrefix(v.OrgPath, p.OrgPath) {
-				return invalid("product", "product not offered in the volunteer's organisation")
+				return Invalid("product", "product not offered in the volunteer's organisation")
 			}
 			if age := v.Age(now); age >= 0 && age < s.minAge {
-				return invalid("volunteer_id", fmt.Sprintf("applicant must be at least %d", s.minAge))
+				return Invalid("volunteer_id", fmt.Sprintf("applicant must be at least %d", s.minAge))
 			}
 			app = Application{
 				Number: number, VolunteerID: v.ID, OrgID: v.OrgID, OrgPath: v.OrgPath,
@@ -129,7 +129,7 @@ func (s *Service) runHooks(ctx context.Context, a Application, e Event) error {
 // GetApplication returns an application inside the actor's scope, else
 // ErrNotFound.
 func (s *Service) GetApplication(ctx context.Context, a Actor, id int64) (Application, error) {
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return Application{}, err
 	}
@@ -144,20 +144,20 @@ func (s *Service) GetApplication(ctx context.Context, a Actor, id int64) (Applic
 // match f, newest first, one page at a time: pass the returned NextCursor
 // back in f.Cursor for the next page.
 func (s *Service) ListApplications(ctx context.Context, a Actor, f ApplicationFilter) (ApplicationPage, error) {
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return ApplicationPage{}, err
 	}
 	q := ApplicationQuery{Scope: sc, Status: f.Status, ProductCode: f.ProductCode, Channel: f.Channel, Limit: f.Limit}
 	if q.Status != "" && !q.Status.Valid() {
-		return ApplicationPage{}, invalid("status", "unknown status")
+		return ApplicationPage{}, Invalid("status", "unknown status")
 	}
 	if q.Channel != "" && !q.Channel.ValidSource() {
-		return ApplicationPage{}, invalid("channel", "unknown channel")
+		return ApplicationPage{}, Invalid("channel", "unknown channel")
 	}
 	switch {
 	case q.Limit < 0 || q.Limit > MaxPageSize:
-		return ApplicationPage{}, invalid("limit", fmt.Sprintf("must be 1–%d", MaxPageSize))
+		return ApplicationPage{}, Invalid("limit", fmt.Sprintf("must be 1–%d", MaxPageSize))
 	case q.Limit == 0:
 		q.Limit = DefaultPageSize
 	}
@@ -197,7 +197,7 @@ func (s *Service) Approve(ctx context.Context, a Actor, id int64) (Application, 
 // Roles: province_admin, org_admin.
 func (s *Service) Reject(ctx context.Context, a Actor, id int64, reason string) (Application, error) {
 	if strings.TrimSpace(reason) == "" {
-		return Application{}, invalid("reason", "required")
+		return Application{}, Invalid("reason", "required")
 	}
 	return s.Transition(ctx, a, id, StatusRejected, reason)
 }
@@ -229,19 +229,19 @@ var transitionRoles = map[Status][]Role{
 // SystemActor or a bank_staff actor.
 func (s *Service) Transition(ctx context.Context, a Actor, id int64, to Status, reason string) (Application, error) {
 	if !to.Valid() {
-		return Application{}, invalid("status", "unknown status")
+		return Application{}, Invalid("status", "unknown status")
 	}
 	if to == StatusSubmitted {
 		return Application{}, &TransitionError{From: "", To: to}
 	}
-	if err := requireRole(a, transitionRoles[to]...); err != nil {
+	if err := RequireRole(a, transitionRoles[to]...); err != nil {
 		return Application{}, err
 	}
 	reason = strings.TrimSpace(reason)
 	if utf8.RuneCountInString(reason) > 500 || !utf8.ValidString(reason) {
-		return Application{}, invalid("reason", "at most 500 characters")
+		return Application{}, Invalid("reason", "at most 500 characters")
 	}
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return Application{}, err
 	}
@@ -315,7 +315,7 @@ func (s *Service) Progress(ctx context.Context, applicationNumber, idNumber stri
 		}
 		return Progress{}, fmt.Errorf("progress: %w", err)
 	}
-	if !hmac.Equal(v.IDNumberIndex, s.idIndex(num)) {
+	if !hmac.Equal(v.IDNumberIndex, s.IDIndex(num)) {
 		return Progress{}, notFound
 	}
 	events, err := s.store.ListEvents(ctx, app.ID)

@@ -388,7 +388,7 @@ func (s *Service) RecordBankApproval(ctx context.Context, applicationID int64, c
 	}
 	pan := c.PAN.Reveal()
 	if len(pan) < 12 || strings.Trim(pan, "0123456789") != "" {
-		return Application{}, invalid("pan", "must be 12–19 digits")
+		return Application{}, Invalid("pan", "must be 12–19 digits")
 	}
 	token := s.PANToken(pan)
 	var app Application
@@ -499,7 +499,7 @@ func (s *Service) RecordCardSpending(ctx context.Context, ref CardRef, sp Spendi
 		return false, err
 	}
 	if sp.RRN == "" || sp.Amount < 0 {
-		return false, invalid("rrn", "required, with a non-negative amount")
+		return false, Invalid("rrn", "required, with a non-negative amount")
 	}
 	if sp.Kind == "" {
 		sp.Kind = "spending"

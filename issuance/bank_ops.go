@@ -87,7 +87,7 @@ type BankRequestView struct {
 // ListBankRequests returns outbox rows for a province admin (or the
 // system: the volcard command line), newest first.
 func (s *Service) ListBankRequests(ctx context.Context, a Actor, f BankRequestFilter) ([]BankRequestView, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
 		return nil, err
 	}
 	o, err := s.outboxAdmin()
@@ -150,7 +150,7 @@ func operatorNote(verb string, a Actor, reason string) string {
 // deduplicates adds by application number and status changes by target
 // state, so this is safe. Only failed rows can be retried.
 func (s *Service) RetryBankRequest(ctx context.Context, a Actor, id int64, reason string) (BankRequest, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
 		return BankRequest{}, err
 	}
 	o, err := s.outboxAdmin()
@@ -180,11 +180,11 @@ func (s *Service) RetryBankRequest(ctx context.Context, a Actor, id int64, reaso
 // bank: the same card comes back); a cancelled add leaves the application
 // in bank_pending, where nothing moves it any more.
 func (s *Service) CancelBankRequest(ctx context.Context, a Actor, id int64, reason string) (BankRequest, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
 		return BankRequest{}, err
 	}
 	if strings.TrimSpace(reason) == "" {
-		return BankRequest{}, invalid("reason", "required")
+		return BankRequest{}, Invalid("reason", "required")
 	}
 	o, err := s.outboxAdmin()
 	if err != nil {

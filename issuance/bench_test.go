@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/issuancetest"
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
 
@@ -16,12 +17,12 @@ import (
 // event insert) per op, so volunteers can apply again.
 func BenchmarkApplyCancel(b *testing.B) {
 	ctx := context.Background()
-	f := newFixture(b, storetest.Postgres(b))
+	f := issuancetest.New(b, storetest.Postgres(b))
 	vols := make([]issuance.Volunteer, 0, 512)
 	for i := 0; i < cap(vols); i++ {
-		v, err := f.svc.RegisterVolunteer(ctx, f.sys, issuance.NewVolunteer{
-			OrgID: f.guangzhou.ID, Name: "张三", Phone: "13812345678",
-			IDNumber: residentID(fmt.Sprintf("440102199001%02d%03d", i%28+1, i/28)),
+		v, err := f.Svc.RegisterVolunteer(ctx, f.Sys, issuance.NewVolunteer{
+			OrgID: f.Guangzhou.ID, Name: "张三", Phone: "13812345678",
+			IDNumber: issuancetest.ResidentID(fmt.Sprintf("440102199001%02d%03d", i%28+1, i/28)),
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -38,12 +39,12 @@ func BenchmarkApplyCancel(b *testing.B) {
 		for pb.Next() {
 			v := vols[(base+i%16)%len(vols)]
 			i++
-			a, err := f.svc.Apply(ctx, f.gzAdmin, v.ID, "GD-RV-BOC", issuance.ChannelOnline)
+			a, err := f.Svc.Apply(ctx, f.GzAdmin, v.ID, "GD-RV-BOC", issuance.ChannelOnline)
 			if err != nil {
 				b.Error(err)
 				return
 			}
-			if _, err := f.svc.Cancel(ctx, f.gzAdmin, a.ID, ""); err != nil {
+			if _, err := f.Svc.Cancel(ctx, f.GzAdmin, a.ID, ""); err != nil {
 				b.Error(err)
 				return
 			}

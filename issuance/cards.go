@@ -206,7 +206,7 @@ func (s *Service) lifecycleRepo() (CardLifecycleRepo, IssuedCardRepo, error) {
 // cardInScope loads a card and its application inside the actor's scope;
 // a card outside it is ErrNotFound.
 func (s *Service) cardInScope(ctx context.Context, repo CardLifecycleRepo, a Actor, id int64) (Card, Application, error) {
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return Card{}, Application{}, err
 	}
@@ -235,7 +235,7 @@ func (s *Service) details(c Card, app Application) CardDetails {
 // GetCard returns a card inside the actor's scope (bank staff see their
 // bank's cards only).
 func (s *Service) GetCard(ctx context.Context, a Actor, id int64) (CardDetails, error) {
-	if err := requireRole(a, cardReadRoles...); err != nil {
+	if err := RequireRole(a, cardReadRoles...); err != nil {
 		return CardDetails{}, err
 	}
 	repo, _, err := s.lifecycleRepo()
@@ -252,7 +252,7 @@ func (s *Service) GetCard(ctx context.Context, a Actor, id int64) (CardDetails, 
 // VolunteerCards returns a volunteer's cards (current and replaced, oldest
 // first) inside the actor's scope.
 func (s *Service) VolunteerCards(ctx context.Context, a Actor, volunteerID int64) ([]CardDetails, error) {
-	if err := requireRole(a, cardReadRoles...); err != nil {
+	if err := RequireRole(a, cardReadRoles...); err != nil {
 		return nil, err
 	}
 	repo, _, err := s.lifecycleRepo()
@@ -262,7 +262,7 @@ func (s *Service) VolunteerCards(ctx context.Context, a Actor, volunteerID int64
 	if _, err := s.GetVolunteer(ctx, a, volunteerID); err != nil {
 		return nil, err
 	}
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return nil, err
 	}
@@ -292,7 +292,7 @@ func (s *Service) VolunteerCards(ctx context.Context, a Actor, volunteerID int64
 // CardEvents returns the lifecycle events of a card inside the actor's
 // scope, oldest first.
 func (s *Service) CardEvents(ctx context.Context, a Actor, id int64) ([]CardEvent, error) {
-	if err := requireRole(a, cardReadRoles...); err != nil {
+	if err := RequireRole(a, cardReadRoles...); err != nil {
 		return nil, err
 	}
 	repo, _, err := s.lifecycleRepo()
@@ -319,18 +319,18 @@ func (s *Service) CardEvents(ctx context.Context, a Actor, id int64) ([]CardEven
 // replacement of a card whose application was never issued is a
 // *CardChangeError (ErrIllegalTransition). It needs WithBankOutbox.
 func (s *Service) RequestCardChange(ctx context.Context, a Actor, req CardChangeRequest) (CardDetails, bool, error) {
-	if err := requireRole(a, cardChangeRoles...); err != nil {
+	if err := RequireRole(a, cardChangeRoles...); err != nil {
 		return CardDetails{}, false, err
 	}
 	if !req.Change.Valid() {
-		return CardDetails{}, false, invalid("change", "must be block, unblock or replace")
+		return CardDetails{}, false, Invalid("change", "must be block, unblock or replace")
 	}
 	req.Reason = strings.TrimSpace(req.Reason)
 	switch {
 	case !utf8.ValidString(req.Reason) || utf8.RuneCountInString(req.Reason) > 200:
-		return CardDetails{}, false, invalid("reason", "at most 200 characters")
+		return CardDetails{}, false, Invalid("reason", "at most 200 characters")
 	case req.Reason == "" && req.Change != CardChangeUnblock:
-		return CardDetails{}, false, invalid("reason", "required for a block or a replacement")
+		return CardDetails{}, false, Invalid("reason", "required for a block or a replacement")
 	}
 	if s.outbox == nil {
 		return CardDetails{}, false, errors.New("issuance: no bank outbox configured")
@@ -486,7 +486,7 @@ func (s *Service) RecordCardStatusChange(ctx context.Context, ch CardStatusChang
 func (s *Service) storeReplacement(ctx context.Context, cards IssuedCardRepo, repo CardLifecycleRepo, old Card, seq int, ic IssuedCard) (Card, error) {
 	pan := ic.PAN.Reveal()
 	if len(pan) < 12 || strings.Trim(pan, "0123456789") != "" {
-		return Card{}, invalid("pan", "must be 12–19 digits")
+		return Card{}, Invalid("pan", "must be 12–19 digits")
 	}
 	now := s.clock.Now()
 	old.State, old.UpdatedAt = BankCardReplaced, now
@@ -558,7 +558,7 @@ func (s *Service) appendBankEvent(ctx context.Context, repo CardLifecycleRepo, c
 // inside the actor's scope; an unknown card or one outside the scope is
 // ErrNotFound. The PAN is not kept.
 func (s *Service) CardByPAN(ctx context.Context, a Actor, pan string) (CardDetails, error) {
-	if err := requireRole(a, cardReadRoles...); err != nil {
+	if err := RequireRole(a, cardReadRoles...); err != nil {
 		return CardDetails{}, err
 	}
 	repo, cards, err := s.lifecycleRepo()
@@ -567,7 +567,7 @@ func (s *Service) CardByPAN(ctx context.Context, a Actor, pan string) (CardDetai
 	}
 	pan = strings.TrimSpace(pan)
 	if len(pan) < 12 || len(pan) > 19 || strings.Trim(pan, "0123456789") != "" {
-		return CardDetails{}, invalid("pan", "must be 12–19 digits")
+		return CardDetails{}, Invalid("pan", "must be 12–19 digits")
 	}
 	c, err := cards.GetCardByToken(ctx, s.PANToken(pan))
 	if err != nil {
@@ -578,4 +578,14 @@ func (s *Service) CardByPAN(ctx context.Context, a Actor, pan string) (CardDetai
 		return CardDetails{}, err
 	}
 	return s.details(c, app), nil
+}
+
+// indexPAN is the blind-index purpose of PAN tokens.
+const indexPAN = "pan"
+
+// PANToken returns the token that stands for a PAN in storage: an HMAC
+// blind index (the clear PAN is never stored). Personalization and the bank
+// outbox must use the same function so that their card rows match.
+func (s *Service) PANToken(pan string) []byte {
+	return s.keys.Index(indexPAN, strings.TrimSpace(pan))
 }

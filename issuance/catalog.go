@@ -20,13 +20,13 @@ func validAID(s string) bool {
 
 // PutBank creates or updates a partner bank. Province admins and system only.
 func (s *Service) PutBank(ctx context.Context, a Actor, b Bank) error {
-	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
 		return err
 	}
 	if b.Code == "" || len(b.Code) > 16 {
-		return invalid("code", "1–16 characters")
+		return Invalid("code", "1–16 characters")
 	}
-	if err := validName("name", b.Name, 100); err != nil {
+	if err := ValidName("name", b.Name, 100); err != nil {
 		return err
 	}
 	if err := s.store.PutBank(ctx, b); err != nil {
@@ -38,21 +38,21 @@ func (s *Service) PutBank(ctx context.Context, a Actor, b Bank) error {
 // PutProduct creates or updates a card product of an existing bank,
 // offered in the subtree of p.OrgID. Province admins and system only.
 func (s *Service) PutProduct(ctx context.Context, a Actor, p Product) error {
-	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
 		return err
 	}
 	p.AID = strings.ToUpper(p.AID)
 	switch {
 	case p.Code == "" || len(p.Code) > 32:
-		return invalid("code", "1–32 characters")
+		return Invalid("code", "1–32 characters")
 	case len(p.BIN) < 6 || len(p.BIN) > 8:
-		return invalid("bin", "6–8 digits")
+		return Invalid("bin", "6–8 digits")
 	case !validAID(p.AID):
-		return invalid("aid", "10–32 hex characters")
+		return Invalid("aid", "10–32 hex characters")
 	case p.Kind != CardDebit && p.Kind != CardCredit:
-		return invalid("kind", "debit or credit")
+		return Invalid("kind", "debit or credit")
 	}
-	if err := validName("name", p.Name, 100); err != nil {
+	if err := ValidName("name", p.Name, 100); err != nil {
 		return err
 	}
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
@@ -76,10 +76,10 @@ func (s *Service) PutProduct(ctx context.Context, a Actor, p Product) error {
 // PutBranch creates or updates (by bank, city and name) a bank branch and
 // sets br.ID. Province admins and system only.
 func (s *Service) PutBranch(ctx context.Context, a Actor, br *Branch) error {
-	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
 		return err
 	}
-	if err := validName("name", br.Name, 100); err != nil {
+	if err := ValidName("name", br.Name, 100); err != nil {
 		return err
 	}
 	if err := s.sealContact("contact", purposeBranchContact, &br.Contact); err != nil {

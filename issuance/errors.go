@@ -62,7 +62,7 @@ func (e *ValidationError) Error() string {
 // Unwrap makes errors.Is(err, ErrInvalid) true.
 func (e *ValidationError) Unwrap() error { return ErrInvalid }
 
-func invalid(field, reason string) error { return &ValidationError{Field: field, Reason: reason} }
+func Invalid(field, reason string) error { return &ValidationError{Field: field, Reason: reason} }
 
 // ConflictError reports which uniqueness rule a command broke.
 type ConflictError struct {

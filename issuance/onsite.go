@@ -61,7 +61,7 @@ func (s *Service) cityOf(ctx context.Context, o Org) (Org, error) {
 			return anc, nil
 		}
 	}
-	return Org{}, invalid("org_id", "the organisation belongs to no city")
+	return Org{}, Invalid("org_id", "the organisation belongs to no city")
 }
 
 // RequestOnsiteSession records an organisation's request for on-site
@@ -71,7 +71,7 @@ func (s *Service) cityOf(ctx context.Context, o Org) (Org, error) {
 // branch or online application. Roles: province_admin, org_admin (its
 // subtree).
 func (s *Service) RequestOnsiteSession(ctx context.Context, a Actor, in NewOnsiteSession) (OnsiteSession, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
 		return OnsiteSession{}, err
 	}
 	st, err := s.onsiteStore()
@@ -81,16 +81,16 @@ func (s *Service) RequestOnsiteSession(ctx context.Context, a Actor, in NewOnsit
 	in.Site = strings.TrimSpace(in.Site)
 	switch {
 	case in.OrgID <= 0:
-		return OnsiteSession{}, invalid("org_id", "required")
+		return OnsiteSession{}, Invalid("org_id", "required")
 	case in.ExpectedCount < MinOnsiteHeadCount:
-		return OnsiteSession{}, invalid("expected_count", fmt.Sprintf(
+		return OnsiteSession{}, Invalid("expected_count", fmt.Sprintf(
 			"on-site enrollment is for groups of at least %d; smaller groups apply at a bank branch or online", MinOnsiteHeadCount))
 	case in.ExpectedCount > MaxOnsiteHeadCount:
-		return OnsiteSession{}, invalid("expected_count", fmt.Sprintf("at most %d per session; split the group", MaxOnsiteHeadCount))
+		return OnsiteSession{}, Invalid("expected_count", fmt.Sprintf("at most %d per session; split the group", MaxOnsiteHeadCount))
 	case in.Date.IsZero():
-		return OnsiteSession{}, invalid("date", "required")
+		return OnsiteSession{}, Invalid("date", "required")
 	}
-	if err := validName("site", in.Site, 200); err != nil {
+	if err := ValidName("site", in.Site, 200); err != nil {
 		return OnsiteSession{}, err
 	}
 	now := s.clock.Now()
@@ -98,16 +98,16 @@ func (s *Service) RequestOnsiteSession(ctx context.Context, a Actor, in NewOnsit
 	day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	ny, nm, nd := now.Date()
 	if day.Before(time.Date(ny, nm, nd, 0, 0, 0, 0, time.UTC)) {
-		return OnsiteSession{}, invalid("date", "must not be in the past")
+		return OnsiteSession{}, Invalid("date", "must not be in the past")
 	}
 	p, err := s.product(ctx, strings.TrimSpace(in.ProductCode))
 	if err != nil {
 		if isNotFound(err) {
-			return OnsiteSession{}, invalid("product", "no such product")
+			return OnsiteSession{}, Invalid("product", "no such product")
 		}
 		return OnsiteSession{}, fmt.Errorf("request on-site session: %w", err)
 	}
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return OnsiteSession{}, err
 	}
@@ -120,12 +120,12 @@ func (s *Service) RequestOnsiteSession(ctx context.Context, a Actor, in NewOnsit
 		o, err := s.store.GetOrg(ctx, in.OrgID, Scope{PathPrefix: sc.PathPrefix})
 		if err != nil {
 			if isNotFound(err) {
-				return invalid("org_id", "no such organisation")
+				return Invalid("org_id", "no such organisation")
 			}
 			return err
 		}
 		if p.OrgPath != "" && !strings.HasPrefix(o.Path, p.OrgPath) {
-			return invalid("product", "product not offered in the organisation")
+			return Invalid("product", "product not offered in the organisation")
 		}
 		city, err := s.cityOf(ctx, o)
 		if err != nil {
@@ -136,7 +136,7 @@ func (s *Service) RequestOnsiteSession(ctx context.Context, a Actor, in NewOnsit
 			return err
 		}
 		if len(branches) == 0 {
-			return invalid("product", errNoBranchReason)
+			return Invalid("product", errNoBranchReason)
 		}
 		br := branches[0]
 		for _, b := range branches { // prefer a branch with a named contact
@@ -166,7 +166,7 @@ func (s *Service) sessionInScope(ctx context.Context, a Actor, id int64) (Onsite
 	if err != nil {
 		return OnsiteSession{}, nil, err
 	}
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return OnsiteSession{}, nil, err
 	}
@@ -183,7 +183,7 @@ func (s *Service) sessionInScope(ctx context.Context, a Actor, id int64) (Onsite
 // GetOnsiteSession returns a session inside the actor's scope with its
 // assigned branch and contact. Roles: province_admin, org_admin, bank_staff.
 func (s *Service) GetOnsiteSession(ctx context.Context, a Actor, id int64) (OnsiteSession, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
 		return OnsiteSession{}, err
 	}
 	sess, _, err := s.sessionInScope(ctx, a, id)
@@ -208,24 +208,24 @@ func (s *Service) GetOnsiteSession(ctx context.Context, a Actor, id int64) (Onsi
 // a province admin all. An f.OrgID outside the scope is ErrNotFound.
 // Roles: province_admin, org_admin, bank_staff.
 func (s *Service) ListOnsiteSessions(ctx context.Context, a Actor, f OnsiteSessionFilter) (OnsiteSessionPage, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
 		return OnsiteSessionPage{}, err
 	}
 	st, err := s.onsiteStore()
 	if err != nil {
 		return OnsiteSessionPage{}, err
 	}
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return OnsiteSessionPage{}, err
 	}
 	q := OnsiteSessionQuery{Scope: sc, Status: f.Status, Limit: f.Limit}
 	if q.Status != "" && !q.Status.Valid() {
-		return OnsiteSessionPage{}, invalid("state", "unknown session state")
+		return OnsiteSessionPage{}, Invalid("state", "unknown session state")
 	}
 	switch {
 	case q.Limit < 0 || q.Limit > MaxPageSize:
-		return OnsiteSessionPage{}, invalid("limit", fmt.Sprintf("must be 1–%d", MaxPageSize))
+		return OnsiteSessionPage{}, Invalid("limit", fmt.Sprintf("must be 1–%d", MaxPageSize))
 	case q.Limit == 0:
 		q.Limit = DefaultPageSize
 	}
@@ -235,7 +235,7 @@ func (s *Service) ListOnsiteSessions(ctx context.Context, a Actor, f OnsiteSessi
 		}
 	}
 	if f.OrgID < 0 {
-		return OnsiteSessionPage{}, invalid("org", "must be a positive integer")
+		return OnsiteSessionPage{}, Invalid("org", "must be a positive integer")
 	}
 	if f.OrgID != 0 {
 		o, err := s.store.GetOrg(ctx, f.OrgID, Scope{PathPrefix: sc.PathPrefix})
@@ -274,14 +274,14 @@ var sessionTransitionRoles = map[SessionStatus][]Role{
 func (s *Service) TransitionOnsiteSession(ctx context.Context, a Actor, id int64, to SessionStatus, reason string) (OnsiteSession, error) {
 	roles, ok := sessionTransitionRoles[to]
 	if !ok {
-		return OnsiteSession{}, invalid("status", "unknown session status")
+		return OnsiteSession{}, Invalid("status", "unknown session status")
 	}
-	if err := requireRole(a, roles...); err != nil {
+	if err := RequireRole(a, roles...); err != nil {
 		return OnsiteSession{}, err
 	}
 	reason = strings.TrimSpace(reason)
 	if utf8.RuneCountInString(reason) > 500 || !utf8.ValidString(reason) {
-		return OnsiteSession{}, invalid("reason", "at most 500 characters")
+		return OnsiteSession{}, Invalid("reason", "at most 500 characters")
 	}
 	now := s.clock.Now()
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
@@ -311,7 +311,7 @@ func (s *Service) TransitionOnsiteSession(ctx context.Context, a Actor, id int64
 
 // OnsiteSessionEvents returns a session's status changes in order.
 func (s *Service) OnsiteSessionEvents(ctx context.Context, a Actor, id int64) ([]SessionEvent, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
 		return nil, err
 	}
 	_, st, err := s.sessionInScope(ctx, a, id)

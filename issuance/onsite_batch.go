@@ -27,7 +27,7 @@ type OnsiteApproval struct {
 // are left alone, so calling it again changes nothing. Roles:
 // province_admin, org_admin (the session's organisation or above).
 func (s *Service) ApproveOnsiteSession(ctx context.Context, a Actor, sessionID int64) (OnsiteApproval, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
 		return OnsiteApproval{}, err
 	}
 	sess, st, err := s.sessionInScope(ctx, a, sessionID)
@@ -83,7 +83,7 @@ func (s *Service) ApproveOnsiteSession(ctx context.Context, a Actor, sessionID i
 // already personalized (or skipped) are done, so a restarted walk resumes
 // where it stopped. Roles: province_admin, org_admin, bank_staff.
 func (s *Service) OnsiteQueue(ctx context.Context, a Actor, sessionID int64) ([]QueueItem, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
 		return nil, err
 	}
 	_, st, err := s.sessionInScope(ctx, a, sessionID)
@@ -105,7 +105,7 @@ func (s *Service) OnsiteQueue(ctx context.Context, a Actor, sessionID int64) ([]
 // approved by the bank, personalized, failed). Roles: province_admin,
 // org_admin, bank_staff.
 func (s *Service) OnsiteReport(ctx context.Context, a Actor, sessionID int64) (OnsiteCounts, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
 		return OnsiteCounts{}, err
 	}
 	sess, st, err := s.sessionInScope(ctx, a, sessionID)
@@ -133,15 +133,15 @@ func (s *Service) OnsiteReport(ctx context.Context, a Actor, sessionID int64) (O
 // it after each card. An entry of another session is ErrNotFound. Roles:
 // province_admin, bank_staff.
 func (s *Service) MarkOnsiteEntry(ctx context.Context, a Actor, sessionID, entryID int64, state PersonalizeState, note string) (OnsiteEntry, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleBankStaff, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleBankStaff, RoleSystem); err != nil {
 		return OnsiteEntry{}, err
 	}
 	if !state.Valid() {
-		return OnsiteEntry{}, invalid("state", "must be pending, personalized, failed or skipped")
+		return OnsiteEntry{}, Invalid("state", "must be pending, personalized, failed or skipped")
 	}
 	note = strings.TrimSpace(note)
 	if utf8.RuneCountInString(note) > 500 || !utf8.ValidString(note) {
-		return OnsiteEntry{}, invalid("note", "at most 500 characters")
+		return OnsiteEntry{}, Invalid("note", "at most 500 characters")
 	}
 	st, err := s.onsiteStore()
 	if err != nil {

@@ -30,7 +30,7 @@ func BenchmarkOnsiteUpload10k(b *testing.B) {
 		s := f.session(b, benchRows)
 		b.StartTimer()
 		start := time.Now()
-		rep, err := f.svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: data})
+		rep, err := f.Svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: data})
 		total += time.Since(start)
 		require.NoError(b, err)
 		require.Equal(b, benchRows, rep.Stored)
@@ -49,12 +49,12 @@ func BenchmarkOnsiteApprove(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		s := f.session(b, rows)
-		_, err := f.svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{
+		_, err := f.Svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{
 			Data: rostertest.CSV(rostertest.People(rows, 5_000_000+i*rows), false, false)})
 		require.NoError(b, err)
 		b.StartTimer()
 		start := time.Now()
-		ap, err := f.svc.ApproveOnsiteSession(ctx, f.uniAdmin, s.ID)
+		ap, err := f.Svc.ApproveOnsiteSession(ctx, f.uniAdmin, s.ID)
 		total += time.Since(start)
 		require.NoError(b, err)
 		require.Equal(b, rows, ap.Approved)

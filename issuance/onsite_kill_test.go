@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/issuancetest"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
@@ -65,7 +66,7 @@ func TestUploadRosterKilled(t *testing.T) {
 	stored := count(t, st, "onsite_entries")
 	require.Less(t, stored, int64(40), "killed midway")
 
-	rep, err := f.svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: fixtureFile(t, "onsite-45-gb18030.csv")})
+	rep, err := f.Svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: fixtureFile(t, "onsite-45-gb18030.csv")})
 	require.NoError(t, err)
 	checkReport(t, rep)
 	require.Equal(t, int(stored), rep.AlreadyStored)
@@ -85,7 +86,7 @@ func killChild(t *testing.T) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, os.Getenv(envKillDB), store.Options{MaxOpenConns: 2})
 	require.NoError(t, err)
-	svc, err := issuance.NewService(st, testKeys(t), issuance.WithClock(&fakeClock{t: testNow}))
+	svc, err := issuance.NewService(st, issuancetest.Keys(t), issuance.WithClock(&issuancetest.Clock{T: issuancetest.Now}))
 	require.NoError(t, err)
 	sessionID, _ := strconv.ParseInt(os.Getenv(envKillSession), 10, 64)
 	tokenID, _ := strconv.ParseInt(os.Getenv(envKillActor), 10, 64)

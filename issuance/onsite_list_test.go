@@ -22,39 +22,39 @@ func TestListOnsiteSessions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		f := newOnsiteFixture(t, st)
-		sys := f.sys
+		sys := f.Sys
 		actor := func(in issuance.NewToken) issuance.Actor {
-			plain, _, err := f.svc.CreateToken(ctx, sys, in)
+			plain, _, err := f.Svc.CreateToken(ctx, sys, in)
 			require.NoError(t, err)
-			a, err := f.svc.Authenticate(ctx, plain)
+			a, err := f.Svc.Authenticate(ctx, plain)
 			require.NoError(t, err)
 			return a
 		}
-		gzBranch := issuance.Branch{BankCode: "BOC", OrgID: f.guangzhou.ID, Name: "中国银行广州分行",
+		gzBranch := issuance.Branch{BankCode: "BOC", OrgID: f.Guangzhou.ID, Name: "中国银行广州分行",
 			Contact: issuance.Contact{Name: "黄经理", Phone: pii.Phone("020-83338888")}}
-		require.NoError(t, f.svc.PutBranch(ctx, sys, &gzBranch))
-		cebBranch := issuance.Branch{BankCode: "CEB", OrgID: f.meizhou.ID, Name: "光大银行梅州分行"}
-		require.NoError(t, f.svc.PutBranch(ctx, sys, &cebBranch))
+		require.NoError(t, f.Svc.PutBranch(ctx, sys, &gzBranch))
+		cebBranch := issuance.Branch{BankCode: "CEB", OrgID: f.Meizhou.ID, Name: "光大银行梅州分行"}
+		require.NoError(t, f.Svc.PutBranch(ctx, sys, &cebBranch))
 		province := actor(issuance.NewToken{Name: "prov", Role: issuance.RoleProvinceAdmin})
-		mzAdmin := actor(issuance.NewToken{Name: "mz", Role: issuance.RoleOrgAdmin, OrgID: f.meizhou.ID})
-		gzAdmin := actor(issuance.NewToken{Name: "gz", Role: issuance.RoleOrgAdmin, OrgID: f.guangzhou.ID})
+		mzAdmin := actor(issuance.NewToken{Name: "mz", Role: issuance.RoleOrgAdmin, OrgID: f.Meizhou.ID})
+		gzAdmin := actor(issuance.NewToken{Name: "gz", Role: issuance.RoleOrgAdmin, OrgID: f.Guangzhou.ID})
 		bocGZ := actor(issuance.NewToken{Name: "boc gz", Role: issuance.RoleBankStaff, BankCode: "BOC", BranchID: gzBranch.ID})
 		cebMZ := actor(issuance.NewToken{Name: "ceb mz", Role: issuance.RoleBankStaff, BankCode: "CEB", BranchID: cebBranch.ID})
-		terminal := actor(issuance.NewToken{Name: "term", Role: issuance.RoleTerminal, OrgID: f.meizhou.ID})
+		terminal := actor(issuance.NewToken{Name: "term", Role: issuance.RoleTerminal, OrgID: f.Meizhou.ID})
 
 		request := func(org int64, site string) issuance.OnsiteSession {
-			s, err := f.svc.RequestOnsiteSession(ctx, province, issuance.NewOnsiteSession{
+			s, err := f.Svc.RequestOnsiteSession(ctx, province, issuance.NewOnsiteSession{
 				OrgID: org, Site: site, Date: f.date, ExpectedCount: 45, ProductCode: "GD-RV-BOC"})
 			require.NoError(t, err)
 			return s
 		}
 		uni1 := request(f.university.ID, "体育馆")
-		mz := request(f.meizhou.ID, "梅州市青年活动中心")
-		gz := request(f.guangzhou.ID, "天河体育中心")
+		mz := request(f.Meizhou.ID, "梅州市青年活动中心")
+		gz := request(f.Guangzhou.ID, "天河体育中心")
 		uni2 := request(f.university.ID, "礼堂")
-		_, err := f.svc.TransitionOnsiteSession(ctx, f.uniAdmin, uni2.ID, issuance.SessionCancelled, "exams")
+		_, err := f.Svc.TransitionOnsiteSession(ctx, f.uniAdmin, uni2.ID, issuance.SessionCancelled, "exams")
 		require.NoError(t, err)
-		_, err = f.svc.UploadRoster(ctx, f.bocStaff, uni1.ID, issuance.RosterInput{Data: fixtureFile(t, "onsite-45-gb18030.csv")})
+		_, err = f.Svc.UploadRoster(ctx, f.bocStaff, uni1.ID, issuance.RosterInput{Data: fixtureFile(t, "onsite-45-gb18030.csv")})
 		require.NoError(t, err)
 
 		ids := func(p issuance.OnsiteSessionPage) []int64 {
@@ -84,7 +84,7 @@ func TestListOnsiteSessions(t *testing.T) {
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				p, err := f.svc.ListOnsiteSessions(ctx, tc.actor, tc.f)
+				p, err := f.Svc.ListOnsiteSessions(ctx, tc.actor, tc.f)
 				require.NoError(t, err)
 				if d := cmp.Diff(tc.want, ids(p)); d != "" {
 					t.Fatalf("sessions (-want +got):\n%s", d)
@@ -94,11 +94,11 @@ func TestListOnsiteSessions(t *testing.T) {
 		}
 
 		t.Run("denied", func(t *testing.T) {
-			_, err := f.svc.ListOnsiteSessions(ctx, f.uniAdmin, issuance.OnsiteSessionFilter{OrgID: f.guangzhou.ID})
+			_, err := f.Svc.ListOnsiteSessions(ctx, f.uniAdmin, issuance.OnsiteSessionFilter{OrgID: f.Guangzhou.ID})
 			require.ErrorIs(t, err, issuance.ErrNotFound, "an org filter outside the scope")
-			_, err = f.svc.ListOnsiteSessions(ctx, gzAdmin, issuance.OnsiteSessionFilter{OrgID: f.meizhou.ID})
+			_, err = f.Svc.ListOnsiteSessions(ctx, gzAdmin, issuance.OnsiteSessionFilter{OrgID: f.Meizhou.ID})
 			require.ErrorIs(t, err, issuance.ErrNotFound)
-			_, err = f.svc.ListOnsiteSessions(ctx, terminal, issuance.OnsiteSessionFilter{})
+			_, err = f.Svc.ListOnsiteSessions(ctx, terminal, issuance.OnsiteSessionFilter{})
 			require.ErrorIs(t, err, issuance.ErrForbidden)
 		})
 
@@ -106,7 +106,7 @@ func TestListOnsiteSessions(t *testing.T) {
 			for name, flt := range map[string]issuance.OnsiteSessionFilter{
 				"state": {Status: "open"}, "cursor": {Cursor: "nope"}, "limit": {Limit: issuance.MaxPageSize + 1},
 			} {
-				_, err := f.svc.ListOnsiteSessions(ctx, province, flt)
+				_, err := f.Svc.ListOnsiteSessions(ctx, province, flt)
 				var ve *issuance.ValidationError
 				require.True(t, errors.As(err, &ve), "%s: %v", name, err)
 				require.Equal(t, name, ve.Field)
@@ -118,7 +118,7 @@ func TestListOnsiteSessions(t *testing.T) {
 			flt := issuance.OnsiteSessionFilter{Limit: 3}
 			for pages := 0; ; pages++ {
 				require.Less(t, pages, 3)
-				p, err := f.svc.ListOnsiteSessions(ctx, province, flt)
+				p, err := f.Svc.ListOnsiteSessions(ctx, province, flt)
 				require.NoError(t, err)
 				got = append(got, ids(p)...)
 				if p.NextCursor == "" {
@@ -130,7 +130,7 @@ func TestListOnsiteSessions(t *testing.T) {
 		})
 
 		t.Run("figures", func(t *testing.T) {
-			p, err := f.svc.ListOnsiteSessions(ctx, f.bocStaff, issuance.OnsiteSessionFilter{OrgID: f.university.ID})
+			p, err := f.Svc.ListOnsiteSessions(ctx, f.bocStaff, issuance.OnsiteSessionFilter{OrgID: f.university.ID})
 			require.NoError(t, err)
 			require.Len(t, p.Items, 2)
 			first := p.Items[1]
@@ -149,7 +149,7 @@ func TestListOnsiteSessions(t *testing.T) {
 		})
 
 		t.Run("application list carries organisation names", func(t *testing.T) {
-			p, err := f.svc.ListApplications(ctx, f.uniAdmin, issuance.ApplicationFilter{Limit: 5})
+			p, err := f.Svc.ListApplications(ctx, f.uniAdmin, issuance.ApplicationFilter{Limit: 5})
 			require.NoError(t, err)
 			require.NotEmpty(t, p.Items)
 			for _, a := range p.Items {

@@ -152,7 +152,7 @@ func (s *Service) checkRow(w *rowWork, sess OnsiteSession, now time.Time) {
 	w.res.Name, w.res.IDNumber, w.res.Phone = name, pii.IDNumber(idRaw), pii.Phone(r.Get(roster.FieldPhone))
 	if name == "" {
 		w.fail(ReasonMissingField, "name", "姓名 (name) is empty")
-	} else if err := validName("name", name, 50); err != nil {
+	} else if err := ValidName("name", name, 50); err != nil {
 		w.fail(ReasonBadName, "name", "name must be at most 50 characters")
 	}
 	var rid ResidentID
@@ -231,7 +231,7 @@ func (s *Service) checkRow(w *rowWork, sess OnsiteSession, now time.Time) {
 // File-level problems (limits, format, header) are roster errors and store
 // nothing. Roles: province_admin, org_admin, bank_staff.
 func (s *Service) UploadRoster(ctx context.Context, a Actor, sessionID int64, in RosterInput) (RosterReport, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
 		return RosterReport{}, err
 	}
 	sess, st, err := s.sessionInScope(ctx, a, sessionID)
@@ -270,7 +270,7 @@ func (s *Service) UploadRoster(ctx context.Context, a Actor, sessionID int64, in
 			} else {
 				firstLine[w.norm] = r.Line
 			}
-			w.index = s.idIndex(w.norm)
+			w.index = s.IDIndex(w.norm)
 		}
 		if !w.reject {
 			if err := s.sealVolunteer(&w.vol); err != nil {
@@ -507,7 +507,7 @@ func (s *Service) sealReject(sessionID, uploadID int64, r roster.Row, reasons []
 // (ID numbers and phones decrypted), with that upload. Roles:
 // province_admin, org_admin, bank_staff.
 func (s *Service) RejectedRows(ctx context.Context, a Actor, sessionID int64) (RosterUpload, []RosterReject, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
 		return RosterUpload{}, nil, err
 	}
 	_, st, err := s.sessionInScope(ctx, a, sessionID)

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/issuancetest"
 	"github.com/volcard/volcard/issuance/roster/rostertest"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
@@ -21,12 +22,12 @@ import (
 // Meizhou branch, the provincial BOC card, an admin of the university and
 // a BOC staff member of the Meizhou branch.
 type onsiteFixture struct {
-	svc        *issuance.Service
-	st         *store.Store
-	sys        issuance.Actor
-	meizhou    issuance.Org
+	Svc        *issuance.Service
+	St         *store.Store
+	Sys        issuance.Actor
+	Meizhou    issuance.Org
 	university issuance.Org
-	guangzhou  issuance.Org
+	Guangzhou  issuance.Org
 	branch     issuance.Branch
 	uniAdmin   issuance.Actor
 	bocStaff   issuance.Actor
@@ -36,29 +37,29 @@ type onsiteFixture struct {
 func newOnsiteFixture(t testing.TB, st *store.Store, opts ...issuance.Option) *onsiteFixture {
 	t.Helper()
 	ctx := context.Background()
-	opts = append([]issuance.Option{issuance.WithClock(&fakeClock{t: testNow})}, opts...)
-	svc, err := issuance.NewService(st, testKeys(t), opts...)
+	opts = append([]issuance.Option{issuance.WithClock(&issuancetest.Clock{T: issuancetest.Now})}, opts...)
+	svc, err := issuance.NewService(st, issuancetest.Keys(t), opts...)
 	require.NoError(t, err)
-	f := &onsiteFixture{svc: svc, st: st, sys: issuance.SystemActor(), date: testNow.AddDate(0, 0, 14)}
-	province, err := svc.CreateOrg(ctx, f.sys, issuance.NewOrg{Kind: issuance.OrgProvince, Name: "广东省", RegionCode: "440000"})
+	f := &onsiteFixture{Svc: svc, St: st, Sys: issuance.SystemActor(), date: issuancetest.Now.AddDate(0, 0, 14)}
+	province, err := svc.CreateOrg(ctx, f.Sys, issuance.NewOrg{Kind: issuance.OrgProvince, Name: "广东省", RegionCode: "440000"})
 	require.NoError(t, err)
-	f.meizhou, err = svc.CreateOrg(ctx, f.sys, issuance.NewOrg{ParentID: province.ID, Kind: issuance.OrgCity, Name: "梅州市", RegionCode: "441400"})
+	f.Meizhou, err = svc.CreateOrg(ctx, f.Sys, issuance.NewOrg{ParentID: province.ID, Kind: issuance.OrgCity, Name: "梅州市", RegionCode: "441400"})
 	require.NoError(t, err)
-	f.guangzhou, err = svc.CreateOrg(ctx, f.sys, issuance.NewOrg{ParentID: province.ID, Kind: issuance.OrgCity, Name: "广州市", RegionCode: "440100"})
+	f.Guangzhou, err = svc.CreateOrg(ctx, f.Sys, issuance.NewOrg{ParentID: province.ID, Kind: issuance.OrgCity, Name: "广州市", RegionCode: "440100"})
 	require.NoError(t, err)
-	f.university, err = svc.CreateOrg(ctx, f.sys, issuance.NewOrg{ParentID: f.meizhou.ID, Kind: issuance.OrgUniversity, Name: "嘉应学院"})
+	f.university, err = svc.CreateOrg(ctx, f.Sys, issuance.NewOrg{ParentID: f.Meizhou.ID, Kind: issuance.OrgUniversity, Name: "嘉应学院"})
 	require.NoError(t, err)
-	require.NoError(t, svc.PutBank(ctx, f.sys, issuance.Bank{Code: "BOC", Name: "中国银行"}))
-	require.NoError(t, svc.PutBank(ctx, f.sys, issuance.Bank{Code: "CEB", Name: "中国光大银行"}))
-	require.NoError(t, svc.PutProduct(ctx, f.sys, issuance.Product{Code: "GD-RV-BOC", Name: "注册志愿者证（中国银行）",
+	require.NoError(t, svc.PutBank(ctx, f.Sys, issuance.Bank{Code: "BOC", Name: "中国银行"}))
+	require.NoError(t, svc.PutBank(ctx, f.Sys, issuance.Bank{Code: "CEB", Name: "中国光大银行"}))
+	require.NoError(t, svc.PutProduct(ctx, f.Sys, issuance.Product{Code: "GD-RV-BOC", Name: "注册志愿者证（中国银行）",
 		BankCode: "BOC", BIN: "621785", AID: "A000000333010101", Kind: issuance.CardDebit, OrgID: province.ID}))
-	require.NoError(t, svc.PutProduct(ctx, f.sys, issuance.Product{Code: "GD-RV-CEB", Name: "注册志愿者证（光大银行）",
+	require.NoError(t, svc.PutProduct(ctx, f.Sys, issuance.Product{Code: "GD-RV-CEB", Name: "注册志愿者证（光大银行）",
 		BankCode: "CEB", BIN: "622660", AID: "A000000333010101", Kind: issuance.CardDebit, OrgID: province.ID}))
-	f.branch = issuance.Branch{BankCode: "BOC", OrgID: f.meizhou.ID, Name: "中国银行梅州分行",
+	f.branch = issuance.Branch{BankCode: "BOC", OrgID: f.Meizhou.ID, Name: "中国银行梅州分行",
 		Contact: issuance.Contact{Name: "陈经理", Phone: pii.Phone("0753-2188888")}}
-	require.NoError(t, svc.PutBranch(ctx, f.sys, &f.branch))
+	require.NoError(t, svc.PutBranch(ctx, f.Sys, &f.branch))
 	tok := func(in issuance.NewToken) issuance.Actor {
-		plain, _, err := svc.CreateToken(ctx, f.sys, in)
+		plain, _, err := svc.CreateToken(ctx, f.Sys, in)
 		require.NoError(t, err)
 		a, err := svc.Authenticate(ctx, plain)
 		require.NoError(t, err)
@@ -71,7 +72,7 @@ func newOnsiteFixture(t testing.TB, st *store.Store, opts ...issuance.Option) *o
 
 func (f *onsiteFixture) session(t testing.TB, n int) issuance.OnsiteSession {
 	t.Helper()
-	s, err := f.svc.RequestOnsiteSession(context.Background(), f.uniAdmin, issuance.NewOnsiteSession{
+	s, err := f.Svc.RequestOnsiteSession(context.Background(), f.uniAdmin, issuance.NewOnsiteSession{
 		OrgID: f.university.ID, Site: "嘉应学院体育馆", Date: f.date, ExpectedCount: n, ProductCode: "GD-RV-BOC"})
 	require.NoError(t, err)
 	return s
@@ -96,7 +97,7 @@ func TestOnsiteSessionRequest(t *testing.T) {
 		ctx := context.Background()
 		f := newOnsiteFixture(t, st)
 		req := func(n int, product string, date time.Time) error {
-			_, err := f.svc.RequestOnsiteSession(ctx, f.uniAdmin, issuance.NewOnsiteSession{
+			_, err := f.Svc.RequestOnsiteSession(ctx, f.uniAdmin, issuance.NewOnsiteSession{
 				OrgID: f.university.ID, Site: "体育馆", Date: date, ExpectedCount: n, ProductCode: product})
 			return err
 		}
@@ -108,7 +109,7 @@ func TestOnsiteSessionRequest(t *testing.T) {
 			field   string
 		}{
 			{name: "29 refused", n: 29, product: "GD-RV-BOC", date: f.date, field: "expected_count"},
-			{name: "past date", n: 45, product: "GD-RV-BOC", date: testNow.AddDate(0, 0, -1), field: "date"},
+			{name: "past date", n: 45, product: "GD-RV-BOC", date: issuancetest.Now.AddDate(0, 0, -1), field: "date"},
 			{name: "no branch of the bank in the city", n: 45, product: "GD-RV-CEB", date: f.date, field: "product"},
 			{name: "unknown product", n: 45, product: "NOPE", date: f.date, field: "product"},
 		}
@@ -126,22 +127,22 @@ func TestOnsiteSessionRequest(t *testing.T) {
 		s := f.session(t, 45)
 		require.Equal(t, issuance.SessionRequested, s.Status)
 		require.Equal(t, f.branch.ID, s.BranchID)
-		require.Equal(t, f.meizhou.ID, s.CityID)
+		require.Equal(t, f.Meizhou.ID, s.CityID)
 		require.Equal(t, f.date.Format(time.DateOnly), s.Date.Format(time.DateOnly))
-		got, err := f.svc.GetOnsiteSession(ctx, f.uniAdmin, s.ID)
+		got, err := f.Svc.GetOnsiteSession(ctx, f.uniAdmin, s.ID)
 		require.NoError(t, err)
 		require.Equal(t, s.Date, got.Date)
 		require.Equal(t, "陈经理", s.Branch.Contact.Name)
 		require.Equal(t, "0753-2188888", s.Branch.Contact.Phone.Reveal())
 
 		// Scoping: a Guangzhou admin cannot see it, BOC staff of Meizhou can.
-		gz, _, err := f.svc.CreateToken(ctx, f.sys, issuance.NewToken{Name: "gz", Role: issuance.RoleOrgAdmin, OrgID: f.guangzhou.ID})
+		gz, _, err := f.Svc.CreateToken(ctx, f.Sys, issuance.NewToken{Name: "gz", Role: issuance.RoleOrgAdmin, OrgID: f.Guangzhou.ID})
 		require.NoError(t, err)
-		gzActor, err := f.svc.Authenticate(ctx, gz)
+		gzActor, err := f.Svc.Authenticate(ctx, gz)
 		require.NoError(t, err)
-		_, err = f.svc.GetOnsiteSession(ctx, gzActor, s.ID)
+		_, err = f.Svc.GetOnsiteSession(ctx, gzActor, s.ID)
 		require.ErrorIs(t, err, issuance.ErrNotFound)
-		_, err = f.svc.GetOnsiteSession(ctx, f.bocStaff, s.ID)
+		_, err = f.Svc.GetOnsiteSession(ctx, f.bocStaff, s.ID)
 		require.NoError(t, err)
 	})
 }
@@ -151,20 +152,20 @@ func TestOnsiteSessionStates(t *testing.T) {
 		ctx := context.Background()
 		f := newOnsiteFixture(t, st)
 		s := f.session(t, 30)
-		_, err := f.svc.TransitionOnsiteSession(ctx, f.uniAdmin, s.ID, issuance.SessionScheduled, "")
+		_, err := f.Svc.TransitionOnsiteSession(ctx, f.uniAdmin, s.ID, issuance.SessionScheduled, "")
 		require.ErrorIs(t, err, issuance.ErrForbidden, "the organisation does not schedule the bank's visit")
-		_, err = f.svc.TransitionOnsiteSession(ctx, f.bocStaff, s.ID, issuance.SessionCompleted, "")
+		_, err = f.Svc.TransitionOnsiteSession(ctx, f.bocStaff, s.ID, issuance.SessionCompleted, "")
 		var te *issuance.SessionTransitionError
 		require.True(t, errors.As(err, &te))
 		require.ErrorIs(t, err, issuance.ErrIllegalTransition)
 		for _, to := range []issuance.SessionStatus{issuance.SessionScheduled, issuance.SessionInProgress, issuance.SessionCompleted} {
-			got, err := f.svc.TransitionOnsiteSession(ctx, f.bocStaff, s.ID, to, "")
+			got, err := f.Svc.TransitionOnsiteSession(ctx, f.bocStaff, s.ID, to, "")
 			require.NoError(t, err)
 			require.Equal(t, to, got.Status)
 		}
-		_, err = f.svc.TransitionOnsiteSession(ctx, f.uniAdmin, s.ID, issuance.SessionCancelled, "too late")
+		_, err = f.Svc.TransitionOnsiteSession(ctx, f.uniAdmin, s.ID, issuance.SessionCancelled, "too late")
 		require.ErrorIs(t, err, issuance.ErrIllegalTransition)
-		ev, err := f.svc.OnsiteSessionEvents(ctx, f.uniAdmin, s.ID)
+		ev, err := f.Svc.OnsiteSessionEvents(ctx, f.uniAdmin, s.ID)
 		require.NoError(t, err)
 		var path []issuance.SessionStatus
 		for _, e := range ev {
@@ -174,10 +175,10 @@ func TestOnsiteSessionStates(t *testing.T) {
 		require.Equal(t, issuance.RoleBankStaff, ev[1].ActorRole)
 
 		s2 := f.session(t, 30)
-		c, err := f.svc.TransitionOnsiteSession(ctx, f.uniAdmin, s2.ID, issuance.SessionCancelled, "exams moved")
+		c, err := f.Svc.TransitionOnsiteSession(ctx, f.uniAdmin, s2.ID, issuance.SessionCancelled, "exams moved")
 		require.NoError(t, err)
 		require.Equal(t, "exams moved", c.Reason)
-		_, err = f.svc.UploadRoster(ctx, f.bocStaff, s2.ID, issuance.RosterInput{Data: fixtureFile(t, "onsite-45-gb18030.csv")})
+		_, err = f.Svc.UploadRoster(ctx, f.bocStaff, s2.ID, issuance.RosterInput{Data: fixtureFile(t, "onsite-45-gb18030.csv")})
 		require.ErrorIs(t, err, issuance.ErrIllegalTransition, "no uploads to a cancelled session")
 	})
 }
@@ -216,17 +217,17 @@ func TestUploadRoster(t *testing.T) {
 
 		// Someone already registered and holding a live application: row 5.
 		people := rostertest.Fixture45(0)
-		v, err := f.svc.RegisterVolunteer(ctx, f.sys, issuance.NewVolunteer{OrgID: f.meizhou.ID, Name: people[4].Name,
+		v, err := f.Svc.RegisterVolunteer(ctx, f.Sys, issuance.NewVolunteer{OrgID: f.Meizhou.ID, Name: people[4].Name,
 			IDNumber: people[4].IDNumber, Phone: people[4].Phone, ClothingSize: "M"})
 		require.NoError(t, err)
-		_, err = f.svc.Apply(ctx, f.sys, v.ID, "GD-RV-BOC", issuance.ChannelOnline)
+		_, err = f.Svc.Apply(ctx, f.Sys, v.ID, "GD-RV-BOC", issuance.ChannelOnline)
 		require.NoError(t, err)
 		// Someone registered without an application: row 6 (kept, not re-registered).
-		_, err = f.svc.RegisterVolunteer(ctx, f.sys, issuance.NewVolunteer{OrgID: f.meizhou.ID, Name: people[5].Name,
+		_, err = f.Svc.RegisterVolunteer(ctx, f.Sys, issuance.NewVolunteer{OrgID: f.Meizhou.ID, Name: people[5].Name,
 			IDNumber: people[5].IDNumber, Phone: people[5].Phone, ClothingSize: "M"})
 		require.NoError(t, err)
 
-		rep, err := f.svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: data, Filename: "roster.csv", ChunkSize: 7})
+		rep, err := f.Svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: data, Filename: "roster.csv", ChunkSize: 7})
 		require.NoError(t, err)
 		require.Equal(t, 39, rep.Accepted)
 		require.Equal(t, 6, rep.Rejected)
@@ -249,7 +250,7 @@ func TestUploadRoster(t *testing.T) {
 		require.EqualValues(t, 39, entries)
 
 		// The same file again: nothing changes.
-		rep2, err := f.svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: data})
+		rep2, err := f.Svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: data})
 		require.NoError(t, err)
 		require.True(t, rep2.Repeated)
 		require.Equal(t, 39, rep2.AlreadyStored)
@@ -261,7 +262,7 @@ func TestUploadRoster(t *testing.T) {
 		require.EqualValues(t, 6, count(t, st, "roster_rejects"))
 
 		// The volunteers are on_site, the applications on_site and submitted.
-		q, err := f.svc.OnsiteQueue(ctx, f.bocStaff, s.ID)
+		q, err := f.Svc.OnsiteQueue(ctx, f.bocStaff, s.ID)
 		require.NoError(t, err)
 		require.Len(t, q, 39)
 		require.Equal(t, 2, q[0].Entry.Line)
@@ -270,32 +271,32 @@ func TestUploadRoster(t *testing.T) {
 		for i := 1; i < len(q); i++ {
 			require.Less(t, q[i-1].Entry.Line, q[i].Entry.Line, "roster order")
 		}
-		nv, err := f.svc.GetVolunteer(ctx, f.sys, q[0].Entry.VolunteerID)
+		nv, err := f.Svc.GetVolunteer(ctx, f.Sys, q[0].Entry.VolunteerID)
 		require.NoError(t, err)
 		require.Equal(t, issuance.ChannelOnSite, nv.Source)
 		require.Equal(t, f.university.ID, nv.OrgID)
 
 		// Rejected rows come back decrypted for the file.
-		_, rj, err := f.svc.RejectedRows(ctx, f.bocStaff, s.ID)
+		_, rj, err := f.Svc.RejectedRows(ctx, f.bocStaff, s.ID)
 		require.NoError(t, err)
 		require.Len(t, rj, 6)
 		require.Equal(t, people[rostertest.BadPhoneRow-1].IDNumber, rj[4].IDNumber.Reveal())
 
 		// Approve all in one action: the university's admin.
-		_, err = f.svc.ApproveOnsiteSession(ctx, f.bocStaff, s.ID)
+		_, err = f.Svc.ApproveOnsiteSession(ctx, f.bocStaff, s.ID)
 		require.ErrorIs(t, err, issuance.ErrForbidden)
-		ap, err := f.svc.ApproveOnsiteSession(ctx, f.uniAdmin, s.ID)
+		ap, err := f.Svc.ApproveOnsiteSession(ctx, f.uniAdmin, s.ID)
 		require.NoError(t, err)
 		require.Equal(t, 39, ap.Approved)
-		ap2, err := f.svc.ApproveOnsiteSession(ctx, f.uniAdmin, s.ID)
+		ap2, err := f.Svc.ApproveOnsiteSession(ctx, f.uniAdmin, s.ID)
 		require.NoError(t, err)
 		require.Zero(t, ap2.Approved, "approving again changes nothing")
-		ev, err := f.svc.Events(ctx, f.sys, q[0].Entry.ApplicationID)
+		ev, err := f.Svc.Events(ctx, f.Sys, q[0].Entry.ApplicationID)
 		require.NoError(t, err)
 		require.Equal(t, issuance.StatusApproved, ev[1].To)
 		require.Equal(t, f.uniAdmin.TokenID, ev[1].ActorTokenID)
 
-		c, err := f.svc.OnsiteReport(ctx, f.uniAdmin, s.ID)
+		c, err := f.Svc.OnsiteReport(ctx, f.uniAdmin, s.ID)
 		require.NoError(t, err)
 		require.Equal(t, 45, c.Requested)
 		require.Equal(t, 39, c.Accepted)
@@ -303,10 +304,10 @@ func TestUploadRoster(t *testing.T) {
 		require.Equal(t, 39, c.Approved+c.Sent)
 
 		// Personalization bookkeeping for the later batch command.
-		e, err := f.svc.MarkOnsiteEntry(ctx, f.bocStaff, s.ID, q[0].Entry.ID, issuance.PersonalizeFailed, "card mute")
+		e, err := f.Svc.MarkOnsiteEntry(ctx, f.bocStaff, s.ID, q[0].Entry.ID, issuance.PersonalizeFailed, "card mute")
 		require.NoError(t, err)
 		require.Equal(t, 1, e.Attempts)
-		_, err = f.svc.MarkOnsiteEntry(ctx, f.bocStaff, s.ID+1, q[0].Entry.ID, issuance.PersonalizeDone, "")
+		_, err = f.Svc.MarkOnsiteEntry(ctx, f.bocStaff, s.ID+1, q[0].Entry.ID, issuance.PersonalizeDone, "")
 		require.ErrorIs(t, err, issuance.ErrNotFound)
 	})
 }
@@ -315,7 +316,7 @@ func TestUploadRosterXLSXFixture(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		f := newOnsiteFixture(t, st)
 		s := f.session(t, 45)
-		rep, err := f.svc.UploadRoster(context.Background(), f.bocStaff, s.ID, issuance.RosterInput{Data: fixtureFile(t, "onsite-45.xlsx")})
+		rep, err := f.Svc.UploadRoster(context.Background(), f.bocStaff, s.ID, issuance.RosterInput{Data: fixtureFile(t, "onsite-45.xlsx")})
 		require.NoError(t, err)
 		checkReport(t, rep)
 	})
@@ -341,13 +342,13 @@ func TestUploadRosterResumes(t *testing.T) {
 		f := newOnsiteFixture(t, st, issuance.WithTransitionHooks(hook))
 		s := f.session(t, 45)
 		data := fixtureFile(t, "onsite-45-gb18030.csv")
-		_, err := f.svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: data, ChunkSize: 10})
+		_, err := f.Svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: data, ChunkSize: 10})
 		require.ErrorIs(t, err, boom)
 		stored := count(t, st, "onsite_entries")
 		require.Greater(t, stored, int64(0))
 		require.Less(t, stored, int64(40))
 		armed = false
-		rep, err := f.svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: data, ChunkSize: 10})
+		rep, err := f.Svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: data, ChunkSize: 10})
 		require.NoError(t, err)
 		checkReport(t, rep)
 		require.Equal(t, int(stored), rep.AlreadyStored)

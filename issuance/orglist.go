@@ -16,7 +16,7 @@ type OrgLister interface {
 // that lie inside the actor's scope. An org admin listing its parent sees its
 // own organisation only; a parent outside the scope yields an empty list.
 func (s *Service) ListOrgs(ctx context.Context, a Actor, parentID int64) ([]Org, error) {
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return nil, err
 	}

@@ -57,12 +57,12 @@ func validContactPhone(p string) bool {
 	return true
 }
 
-func validName(field, name string, max int) error {
+func ValidName(field, name string, max int) error {
 	if strings.TrimSpace(name) == "" {
-		return invalid(field, "required")
+		return Invalid(field, "required")
 	}
 	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > max {
-		return invalid(field, fmt.Sprintf("must be valid UTF-8 of at most %d characters", max))
+		return Invalid(field, fmt.Sprintf("must be valid UTF-8 of at most %d characters", max))
 	}
 	return nil
 }
@@ -70,11 +70,11 @@ func validName(field, name string, max int) error {
 func (s *Service) sealContact(field, purpose string, c *Contact) error {
 	c.Name = strings.TrimSpace(c.Name)
 	if utf8.RuneCountInString(c.Name) > 50 || !utf8.ValidString(c.Name) {
-		return invalid(field+".name", "at most 50 characters")
+		return Invalid(field+".name", "at most 50 characters")
 	}
 	p := strings.TrimSpace(c.Phone.Reveal())
 	if p != "" && !validContactPhone(p) {
-		return invalid(field+".phone", "not a phone number")
+		return Invalid(field+".phone", "not a phone number")
 	}
 	c.Phone = pii.Phone(p)
 	sealed, err := s.keys.Seal(purpose, p)
@@ -109,32 +109,32 @@ func (s *Service) openOrg(o *Org) error {
 // admins only inside their subtree. Duplicate names under one parent are a
 // *ConflictError.
 func (s *Service) CreateOrg(ctx context.Context, a Actor, in NewOrg) (Org, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleSystem, RoleOrgAdmin); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem, RoleOrgAdmin); err != nil {
 		return Org{}, err
 	}
 	in.Name = strings.TrimSpace(in.Name)
-	if err := validName("name", in.Name, 100); err != nil {
+	if err := ValidName("name", in.Name, 100); err != nil {
 		return Org{}, err
 	}
 	if !in.Kind.Valid() {
-		return Org{}, invalid("kind", "must be province, city, county, university or unit")
+		return Org{}, Invalid("kind", "must be province, city, county, university or unit")
 	}
 	if in.RegionCode != "" && !validRegionCode(in.RegionCode) {
-		return Org{}, invalid("region_code", "must be a six-digit GB/T 2260 code")
+		return Org{}, Invalid("region_code", "must be a six-digit GB/T 2260 code")
 	}
 	switch {
 	case in.ResidentPopulation < 0 || in.ResidentPopulation > MaxPopulation:
-		return Org{}, invalid("resident_population", fmt.Sprintf("must be 0–%d", MaxPopulation))
+		return Org{}, Invalid("resident_population", fmt.Sprintf("must be 0–%d", MaxPopulation))
 	case in.LeagueMembers < 0 || in.LeagueMembers > MaxPopulation:
-		return Org{}, invalid("league_members", fmt.Sprintf("must be 0–%d", MaxPopulation))
+		return Org{}, Invalid("league_members", fmt.Sprintf("must be 0–%d", MaxPopulation))
 	case in.PopulationYear != 0 && (in.PopulationYear < MinYear || in.PopulationYear > MaxYear):
-		return Org{}, invalid("population_year", fmt.Sprintf("must be a year %d–%d, or 0 when unknown", MinYear, MaxYear))
+		return Org{}, Invalid("population_year", fmt.Sprintf("must be a year %d–%d, or 0 when unknown", MinYear, MaxYear))
 	}
 	if (in.ParentID == 0) != (in.Kind == OrgProvince) {
-		return Org{}, invalid("parent_id", "the province is the only root and has no parent")
+		return Org{}, Invalid("parent_id", "the province is the only root and has no parent")
 	}
 	if in.ParentID < 0 {
-		return Org{}, invalid("parent_id", "must be positive")
+		return Org{}, Invalid("parent_id", "must be positive")
 	}
 	o := Org{
 		ParentID: in.ParentID, Kind: in.Kind, Name: in.Name, RegionCode: in.RegionCode,
@@ -148,7 +148,7 @@ func (s *Service) CreateOrg(ctx context.Context, a Actor, in NewOrg) (Org, error
 	if err := s.sealContact("liaison", purposeLiaison, &o.Liaison); err != nil {
 		return Org{}, err
 	}
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return Org{}, err
 	}
@@ -159,7 +159,7 @@ func (s *Service) CreateOrg(ctx context.Context, a Actor, in NewOrg) (Org, error
 			}
 		} else if _, err := s.store.GetOrg(ctx, in.ParentID, sc); err != nil {
 			if isNotFound(err) {
-				return invalid("parent_id", "no such organisation")
+				return Invalid("parent_id", "no such organisation")
 			}
 			return err
 		}
@@ -173,7 +173,7 @@ func (s *Service) CreateOrg(ctx context.Context, a Actor, in NewOrg) (Org, error
 
 // GetOrg returns an organisation inside the actor's scope, else ErrNotFound.
 func (s *Service) GetOrg(ctx context.Context, a Actor, id int64) (Org, error) {
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return Org{}, err
 	}
@@ -190,7 +190,7 @@ func (s *Service) GetOrg(ctx context.Context, a Actor, id int64) (Org, error) {
 // FindOrg returns the organisation named name directly under parentID (0:
 // the root) if it is inside the actor's scope.
 func (s *Service) FindOrg(ctx context.Context, a Actor, parentID int64, name string) (Org, error) {
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return Org{}, err
 	}

@@ -143,10 +143,10 @@ func BankProductCode(productCode string) string { return bankProductCode(product
 // (else a *TransitionError to personalized), with its bank card; the PAN is
 // opened from the vault.
 func (s *Service) PersonalizationSubject(ctx context.Context, a Actor, applicationID int64) (PersoSubject, error) {
-	if err := requireRole(a, RoleBankStaff, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleBankStaff, RoleSystem); err != nil {
 		return PersoSubject{}, err
 	}
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return PersoSubject{}, err
 	}
@@ -207,7 +207,7 @@ func (s *Service) StartPersonalization(ctx context.Context, a Actor, ps *PersoSe
 	if err != nil {
 		return err
 	}
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -229,7 +229,7 @@ func (s *Service) StartPersonalization(ctx context.Context, a Actor, ps *PersoSe
 // same token opened (else ErrNotFound), not expired (ErrPersoExpired), not
 // closed (ErrPersoClosed).
 func (s *Service) PersoSessionFor(ctx context.Context, a Actor, id string) (PersoSession, error) {
-	if err := requireRole(a, RoleBankStaff, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleBankStaff, RoleSystem); err != nil {
 		return PersoSession{}, err
 	}
 	repo, err := s.persoRepo()

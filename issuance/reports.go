@@ -60,7 +60,7 @@ type OrgHours struct {
 var ErrReportUnavailable = fmt.Errorf("report not available: %w", ErrNotFound)
 
 func (s *Service) reportPrelude(ctx context.Context, a Actor, orgID int64, roles ...Role) (ReportStore, Org, Scope, error) {
-	if err := requireRole(a, roles...); err != nil {
+	if err := RequireRole(a, roles...); err != nil {
 		return nil, Org{}, Scope{}, err
 	}
 	rs, err := s.reportStore()
@@ -160,7 +160,7 @@ func (s *Service) Contacts(ctx context.Context, a Actor, orgID int64) ([]Org, er
 // not installed. Roles: province_admin, org_admin.
 func (s *Service) ServiceHours(ctx context.Context, a Actor, year int, orgID int64) ([]OrgHours, error) {
 	if year < 2000 || year > 2100 {
-		return nil, invalid("year", "must be 2000–2100")
+		return nil, Invalid("year", "must be 2000–2100")
 	}
 	rs, root, sc, err := s.reportPrelude(ctx, a, orgID, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem)
 	if err != nil {
@@ -231,17 +231,17 @@ const MaxCheckinRows = 200
 // actor's scope (ErrNotFound otherwise), or ErrReportUnavailable when
 // check-in is not installed. Roles: province_admin, org_admin.
 func (s *Service) ActivityCheckins(ctx context.Context, a Actor, activityID int64) (ActivityCheckins, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
 		return ActivityCheckins{}, err
 	}
 	if activityID <= 0 {
-		return ActivityCheckins{}, invalid("activity", "must be a positive integer")
+		return ActivityCheckins{}, Invalid("activity", "must be a positive integer")
 	}
 	rs, err := s.reportStore()
 	if err != nil {
 		return ActivityCheckins{}, err
 	}
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return ActivityCheckins{}, err
 	}

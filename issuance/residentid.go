@@ -55,35 +55,35 @@ func ResidentIDCheckChar(body string) byte {
 func ParseResidentID(s string, now time.Time) (ResidentID, error) {
 	s = strings.ToUpper(strings.TrimSpace(s))
 	if len(s) != 18 {
-		return ResidentID{}, invalid("id_number", "resident ID must be 18 characters")
+		return ResidentID{}, Invalid("id_number", "resident ID must be 18 characters")
 	}
 	for i := 0; i < 17; i++ {
 		if s[i] < '0' || s[i] > '9' {
-			return ResidentID{}, invalid("id_number", "resident ID must be 17 digits and a check character")
+			return ResidentID{}, Invalid("id_number", "resident ID must be 17 digits and a check character")
 		}
 	}
 	if c := s[17]; (c < '0' || c > '9') && c != 'X' {
-		return ResidentID{}, invalid("id_number", "bad check character")
+		return ResidentID{}, Invalid("id_number", "bad check character")
 	}
 	if !provinceCodes[s[:2]] {
-		return ResidentID{}, invalid("id_number", "unknown region code")
+		return ResidentID{}, Invalid("id_number", "unknown region code")
 	}
 	if s[2:6] == "0000" {
-		return ResidentID{}, invalid("id_number", "region code is not a county-level code")
+		return ResidentID{}, Invalid("id_number", "region code is not a county-level code")
 	}
 	birth, err := time.Parse("20060102", s[6:14])
 	if err != nil || birth.Format("20060102") != s[6:14] {
-		return ResidentID{}, invalid("id_number", "bad birth date")
+		return ResidentID{}, Invalid("id_number", "bad birth date")
 	}
 	if birth.Year() < 1900 {
-		return ResidentID{}, invalid("id_number", "bad birth date")
+		return ResidentID{}, Invalid("id_number", "bad birth date")
 	}
 	y, m, d := now.Date()
 	if birth.After(time.Date(y, m, d, 0, 0, 0, 0, time.UTC)) {
-		return ResidentID{}, invalid("id_number", "birth date in the future")
+		return ResidentID{}, Invalid("id_number", "birth date in the future")
 	}
 	if ResidentIDCheckChar(s[:17]) != s[17] {
-		return ResidentID{}, invalid("id_number", "check character does not match")
+		return ResidentID{}, Invalid("id_number", "check character does not match")
 	}
 	g := GenderFemale
 	if (s[16]-'0')%2 == 1 {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/issuancetest"
 )
 
 func TestParseResidentID(t *testing.T) {
@@ -25,16 +26,16 @@ func TestParseResidentID(t *testing.T) {
 		{name: "valid with X", in: "11010519491231002X", want: "11010519491231002X", gender: issuance.GenderFemale, birth: "1949-12-31"},
 		{name: "lowercase x normalised", in: "11010519491231002x", want: "11010519491231002X", gender: issuance.GenderFemale, birth: "1949-12-31"},
 		{name: "surrounding space", in: " 11010519491231002X\t", want: "11010519491231002X", gender: issuance.GenderFemale, birth: "1949-12-31"},
-		{name: "valid digit check, male", in: residentID("44010219900307001"), want: residentID("44010219900307001"), gender: issuance.GenderMale, birth: "1990-03-07"},
-		{name: "born today", in: residentID("44140020261123002"), want: residentID("44140020261123002"), gender: issuance.GenderFemale, birth: "2026-11-23"},
+		{name: "valid digit check, male", in: issuancetest.ResidentID("44010219900307001"), want: issuancetest.ResidentID("44010219900307001"), gender: issuance.GenderMale, birth: "1990-03-07"},
+		{name: "born today", in: issuancetest.ResidentID("44140020261123002"), want: issuancetest.ResidentID("44140020261123002"), gender: issuance.GenderFemale, birth: "2026-11-23"},
 		{name: "bad checksum", in: "110105194912310021", reason: "check character does not match"},
-		{name: "bad date 19990230", in: residentID("44010219990230001"), reason: "bad birth date"},
-		{name: "bad month", in: residentID("44010219991301001"), reason: "bad birth date"},
-		{name: "before 1900", in: residentID("44010218991231001"), reason: "bad birth date"},
-		{name: "future date", in: residentID("44010220261124001"), reason: "birth date in the future"},
-		{name: "bad region 99", in: residentID("99010219900307001"), reason: "unknown region code"},
-		{name: "bad region 00", in: residentID("00010219900307001"), reason: "unknown region code"},
-		{name: "province-level region", in: residentID("44000019900307001"), reason: "region code is not a county-level code"},
+		{name: "bad date 19990230", in: issuancetest.ResidentID("44010219990230001"), reason: "bad birth date"},
+		{name: "bad month", in: issuancetest.ResidentID("44010219991301001"), reason: "bad birth date"},
+		{name: "before 1900", in: issuancetest.ResidentID("44010218991231001"), reason: "bad birth date"},
+		{name: "future date", in: issuancetest.ResidentID("44010220261124001"), reason: "birth date in the future"},
+		{name: "bad region 99", in: issuancetest.ResidentID("99010219900307001"), reason: "unknown region code"},
+		{name: "bad region 00", in: issuancetest.ResidentID("00010219900307001"), reason: "unknown region code"},
+		{name: "province-level region", in: issuancetest.ResidentID("44000019900307001"), reason: "region code is not a county-level code"},
 		{name: "too short", in: "1101051949123100", reason: "resident ID must be 18 characters"},
 		{name: "too long", in: "11010519491231002X1", reason: "resident ID must be 18 characters"},
 		{name: "15-digit old format", in: "110105491231002", reason: "resident ID must be 18 characters"},

@@ -232,11 +232,11 @@ type TargetsReport struct {
 // it refers to) and its league-member count, the denominators of the
 // targets. Roles: province_admin, system.
 func (s *Service) SetOrgFigures(ctx context.Context, a Actor, orgID, population int64, populationYear int, leagueMembers int64) error {
-	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
 		return err
 	}
 	if population < 0 || leagueMembers < 0 {
-		return invalid("resident_population", "must not be negative")
+		return Invalid("resident_population", "must not be negative")
 	}
 	rs, err := s.reportStore()
 	if err != nil {
@@ -251,20 +251,20 @@ func (s *Service) SetOrgFigures(ctx context.Context, a Actor, orgID, population 
 // PutTarget stores a target rule (replacing the rule with the same year,
 // scope, kind and indicator). Roles: province_admin, system.
 func (s *Service) PutTarget(ctx context.Context, a Actor, t Target) (Target, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
 		return Target{}, err
 	}
 	switch {
 	case t.Year < 2000 || t.Year > 2100:
-		return Target{}, invalid("year", "must be 2000–2100")
+		return Target{}, Invalid("year", "must be 2000–2100")
 	case !t.Indicator.Valid():
-		return Target{}, invalid("indicator", "unknown indicator")
+		return Target{}, Invalid("indicator", "unknown indicator")
 	case t.OrgKind != "" && !ReportableKind(t.OrgKind):
-		return Target{}, invalid("org_kind", "must be empty, province, city, county or university")
+		return Target{}, Invalid("org_kind", "must be empty, province, city, county or university")
 	case t.BasisPoints <= 0 || t.BasisPoints > 10000:
-		return Target{}, invalid("target", "must be 1–10000 basis points")
+		return Target{}, Invalid("target", "must be 1–10000 basis points")
 	case t.ScopeOrgID <= 0:
-		return Target{}, invalid("scope_org_id", "required")
+		return Target{}, Invalid("scope_org_id", "required")
 	}
 	rs, err := s.reportStore()
 	if err != nil {
@@ -273,7 +273,7 @@ func (s *Service) PutTarget(ctx context.Context, a Actor, t Target) (Target, err
 	o, err := s.store.GetOrg(ctx, t.ScopeOrgID, Scope{})
 	if err != nil {
 		if isNotFound(err) {
-			return Target{}, invalid("scope_org_id", "no such organisation")
+			return Target{}, Invalid("scope_org_id", "no such organisation")
 		}
 		return Target{}, err
 	}
@@ -287,7 +287,7 @@ func (s *Service) PutTarget(ctx context.Context, a Actor, t Target) (Target, err
 // Targets returns the target rules of a year (every year when 0). Roles:
 // province_admin, org_admin.
 func (s *Service) Targets(ctx context.Context, a Actor, year int) ([]Target, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
 		return nil, err
 	}
 	rs, err := s.reportStore()
@@ -300,7 +300,7 @@ func (s *Service) Targets(ctx context.Context, a Actor, year int) ([]Target, err
 // reportRoot resolves the organisation a report is about: orgID inside the
 // actor's scope, or (0) the actor's own organisation, or the province.
 func (s *Service) reportRoot(ctx context.Context, a Actor, orgID int64) (Org, Scope, error) {
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return Org{}, Scope{}, err
 	}
@@ -357,11 +357,11 @@ func pathIDs(p string) []int64 {
 // volunteers: its cost grows with the number of organisations only.
 // Roles: province_admin, org_admin (its subtree).
 func (s *Service) TargetsReport(ctx context.Context, a Actor, year int, orgID int64) (TargetsReport, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
 		return TargetsReport{}, err
 	}
 	if year < 2000 || year > 2100 {
-		return TargetsReport{}, invalid("year", "must be 2000–2100")
+		return TargetsReport{}, Invalid("year", "must be 2000–2100")
 	}
 	rs, err := s.reportStore()
 	if err != nil {
@@ -498,7 +498,7 @@ func applicableTarget(targets []Target, o Org, ind Indicator) (Target, bool) {
 // (org, year) pairs that differ; empty means consistent. Roles:
 // province_admin, system.
 func (s *Service) CheckCounters(ctx context.Context, a Actor) ([]CounterDiff, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
 		return nil, err
 	}
 	rs, err := s.reportStore()
@@ -519,7 +519,7 @@ func (s *Service) CheckCounters(ctx context.Context, a Actor) ([]CounterDiff, er
 // RebuildCounters recomputes the counters from the base tables. Roles:
 // province_admin, system.
 func (s *Service) RebuildCounters(ctx context.Context, a Actor) error {
-	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
 		return err
 	}
 	rs, err := s.reportStore()

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/issuancetest"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
@@ -18,9 +19,9 @@ import (
 // cities (A, B and C, C with its own city card and a county K) and one
 // university U under A. See TestTargetsReportFixture for the figures.
 type targetsFixture struct {
-	svc        *issuance.Service
-	st         *store.Store
-	clock      *fakeClock
+	Svc        *issuance.Service
+	St         *store.Store
+	Clock      *issuancetest.Clock
 	orgs       map[string]issuance.Org
 	seq        int
 	volunteers map[string]issuance.Volunteer
@@ -35,10 +36,10 @@ var (
 func newTargetsFixture(t *testing.T, st *store.Store) *targetsFixture {
 	t.Helper()
 	ctx := context.Background()
-	clk := &fakeClock{t: in2017}
-	svc, err := issuance.NewService(st, testKeys(t), issuance.WithClock(clk))
+	clk := &issuancetest.Clock{T: in2017}
+	svc, err := issuance.NewService(st, issuancetest.Keys(t), issuance.WithClock(clk))
 	require.NoError(t, err)
-	f := &targetsFixture{svc: svc, st: st, clock: clk, orgs: map[string]issuance.Org{},
+	f := &targetsFixture{Svc: svc, St: st, Clock: clk, orgs: map[string]issuance.Org{},
 		volunteers: map[string]issuance.Volunteer{}}
 	sys := issuance.SystemActor()
 	mk := func(key, parent string, kind issuance.OrgKind, name, code string, pop, league int64) {
@@ -91,8 +92,8 @@ func (f *targetsFixture) register(t *testing.T, org string, league bool, keys ..
 	for _, k := range keys {
 		f.seq++
 		body := fmt.Sprintf("44010019900101%03d", f.seq)
-		v, err := f.svc.RegisterVolunteer(context.Background(), issuance.SystemActor(), issuance.NewVolunteer{
-			OrgID: f.orgs[org].ID, Name: "测试" + k, IDNumber: residentID(body), Phone: "13800138000",
+		v, err := f.Svc.RegisterVolunteer(context.Background(), issuance.SystemActor(), issuance.NewVolunteer{
+			OrgID: f.orgs[org].ID, Name: "测试" + k, IDNumber: issuancetest.ResidentID(body), Phone: "13800138000",
 			LeagueMember: league, ClothingSize: issuance.SizeL, Source: issuance.ChannelPlatform})
 		require.NoError(t, err)
 		f.volunteers[k] = v
@@ -104,10 +105,10 @@ func (f *targetsFixture) card(t *testing.T, key, product string, path ...issuanc
 	t.Helper()
 	ctx := context.Background()
 	sys := issuance.SystemActor()
-	app, err := f.svc.Apply(ctx, sys, f.volunteers[key].ID, product, issuance.ChannelOnline)
+	app, err := f.Svc.Apply(ctx, sys, f.volunteers[key].ID, product, issuance.ChannelOnline)
 	require.NoError(t, err)
 	for _, st := range path {
-		_, err := f.svc.Transition(ctx, sys, app.ID, st, "fixture")
+		_, err := f.Svc.Transition(ctx, sys, app.ID, st, "fixture")
 		require.NoError(t, err)
 	}
 }
@@ -116,7 +117,7 @@ var toIssued = []issuance.Status{issuance.StatusApproved, issuance.StatusBankPen
 	issuance.StatusPersonalized, issuance.StatusIssued}
 
 func (f *targetsFixture) load(t *testing.T) {
-	f.clock.t = in2017
+	f.Clock.T = in2017
 	f.register(t, "A", true, "a1", "a2")
 	f.register(t, "A", false, "a3", "a4", "a5")
 	f.register(t, "U", true, "u1", "u2")
@@ -136,9 +137,9 @@ func (f *targetsFixture) load(t *testing.T) {
 	f.card(t, "k1", "MZ", toIssued...)
 	f.card(t, "k2", "MZ", append(toIssued, issuance.StatusActivated)...)
 	// 2017-12-31 17:00 UTC is 2018-01-01 01:00 in China: a 2018 volunteer.
-	f.clock.t = time.Date(2017, 12, 31, 17, 0, 0, 0, time.UTC)
+	f.Clock.T = time.Date(2017, 12, 31, 17, 0, 0, 0, time.UTC)
 	f.register(t, "B", false, "b9")
-	f.clock.t = in2018
+	f.Clock.T = in2018
 	f.register(t, "A", true, "a6")
 	f.card(t, "a2", "PROV", toIssued...)
 }
@@ -214,7 +215,7 @@ func TestTargetsReportFixture(t *testing.T) {
 				want []row
 			}{{2017, want2017}, {2018, want2018}} {
 				t.Run(fmt.Sprint(tc.year), func(t *testing.T) {
-					rep, err := f.svc.TargetsReport(ctx, sys, tc.year, 0)
+					rep, err := f.Svc.TargetsReport(ctx, sys, tc.year, 0)
 					require.NoError(t, err)
 					if d := cmp.Diff(tc.want, rowsOf(rep)); d != "" {
 						t.Fatalf("report %d (-want +got):\n%s", tc.year, d)
@@ -224,24 +225,24 @@ func TestTargetsReportFixture(t *testing.T) {
 		}
 		t.Run("incremental counters", check)
 		t.Run("counters equal a full recount", func(t *testing.T) {
-			diff, err := f.svc.CheckCounters(ctx, sys)
+			diff, err := f.Svc.CheckCounters(ctx, sys)
 			require.NoError(t, err)
 			require.Empty(t, diff)
 		})
 		t.Run("rebuilt counters", func(t *testing.T) {
-			require.NoError(t, f.svc.RebuildCounters(ctx, sys))
+			require.NoError(t, f.Svc.RebuildCounters(ctx, sys))
 			check(t)
 		})
 		t.Run("org admin sees its subtree only", func(t *testing.T) {
 			mz := issuance.Actor{Role: issuance.RoleOrgAdmin, OrgID: f.orgs["C"].ID}
-			rep, err := f.svc.TargetsReport(ctx, mz, 2017, 0)
+			rep, err := f.Svc.TargetsReport(ctx, mz, 2017, 0)
 			require.NoError(t, err)
 			require.Equal(t, want2017[4:], rowsOf(rep))
-			_, err = f.svc.TargetsReport(ctx, mz, 2017, f.orgs["A"].ID)
+			_, err = f.Svc.TargetsReport(ctx, mz, 2017, f.orgs["A"].ID)
 			require.ErrorIs(t, err, issuance.ErrNotFound)
 		})
 		t.Run("values and targets", func(t *testing.T) {
-			rep, err := f.svc.TargetsReport(ctx, sys, 2017, f.orgs["K"].ID)
+			rep, err := f.Svc.TargetsReport(ctx, sys, 2017, f.orgs["K"].ID)
 			require.NoError(t, err)
 			v := rep.Rows[0].Indicator(issuance.IndicatorCityCardRate)
 			require.Equal(t, issuance.IndicatorValue{Indicator: issuance.IndicatorCityCardRate, Numerator: 2,

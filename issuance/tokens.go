@@ -28,15 +28,15 @@ func HashToken(plaintext string) []byte {
 // confined to the branch's city). Only province admins and the system actor
 // (the command line) may create tokens.
 func (s *Service) CreateToken(ctx context.Context, a Actor, in NewToken) (string, Token, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
 		return "", Token{}, err
 	}
 	if !in.Role.Valid() {
-		return "", Token{}, invalid("role", "must be province_admin, org_admin, bank_staff, terminal or platform")
+		return "", Token{}, Invalid("role", "must be province_admin, org_admin, bank_staff, terminal or platform")
 	}
 	in.Name = strings.TrimSpace(in.Name)
 	if utf8.RuneCountInString(in.Name) > 100 || !utf8.ValidString(in.Name) {
-		return "", Token{}, invalid("name", "at most 100 characters")
+		return "", Token{}, Invalid("name", "at most 100 characters")
 	}
 	t := Token{Name: in.Name, Role: in.Role, CreatedAt: s.clock.Now()}
 	switch in.Role {
@@ -44,23 +44,23 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, in NewToken) (string
 		if in.OrgID == 0 {
 			// A terminal serves the activities of one organisation's
 			// subtree; a province-wide terminal names the province.
-			return "", Token{}, invalid("org_id", "required for "+string(in.Role)+" (the province's id for a province-wide one)")
+			return "", Token{}, Invalid("org_id", "required for "+string(in.Role)+" (the province's id for a province-wide one)")
 		}
 		o, err := s.store.GetOrg(ctx, in.OrgID, Scope{})
 		if err != nil {
 			if isNotFound(err) {
-				return "", Token{}, invalid("org_id", "no such organisation")
+				return "", Token{}, Invalid("org_id", "no such organisation")
 			}
 			return "", Token{}, fmt.Errorf("create token: %w", err)
 		}
 		t.OrgID, t.ScopePath = o.ID, o.Path
 	case RoleBankStaff:
 		if in.BankCode == "" {
-			return "", Token{}, invalid("bank", "required for bank_staff")
+			return "", Token{}, Invalid("bank", "required for bank_staff")
 		}
 		if _, err := s.store.GetBank(ctx, in.BankCode); err != nil {
 			if isNotFound(err) {
-				return "", Token{}, invalid("bank", "no such bank")
+				return "", Token{}, Invalid("bank", "no such bank")
 			}
 			return "", Token{}, fmt.Errorf("create token: %w", err)
 		}
@@ -68,13 +68,13 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, in NewToken) (string
 		if in.BranchID != 0 {
 			br, err := s.store.GetBranch(ctx, in.BranchID)
 			if err != nil || br.BankCode != in.BankCode {
-				return "", Token{}, invalid("branch_id", "no such branch of this bank")
+				return "", Token{}, Invalid("branch_id", "no such branch of this bank")
 			}
 			t.BranchID, t.OrgID, t.ScopePath = br.ID, br.OrgID, br.OrgPath
 		}
 	default:
 		if in.OrgID != 0 || in.BankCode != "" || in.BranchID != 0 {
-			return "", Token{}, invalid("role", "province_admin and platform tokens are not scoped")
+			return "", Token{}, Invalid("role", "province_admin and platform tokens are not scoped")
 		}
 	}
 	raw := make([]byte, tokenBytes)
@@ -136,7 +136,7 @@ func (s *Service) CountTokens(ctx context.Context) (int64, error) {
 // RevokeToken revokes a token by id. Province admins and the system actor
 // only. Revoking twice is not an error.
 func (s *Service) RevokeToken(ctx context.Context, a Actor, id int64) error {
-	if err := requireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
 		return err
 	}
 	if err := s.store.RevokeToken(ctx, id, s.clock.Now()); err != nil {

@@ -41,8 +41,8 @@ func validOtherID(s string) bool {
 	return true
 }
 
-// idIndex is the blind index of a normalised ID number.
-func (s *Service) idIndex(normalized string) []byte {
+// IDIndex is the blind index of a normalised ID number.
+func (s *Service) IDIndex(normalized string) []byte {
 	return s.keys.Index(indexIDNumber, normalized)
 }
 
@@ -56,16 +56,16 @@ func (s *Service) validateVolunteer(in NewVolunteer, now time.Time) (Volunteer, 
 		CreatedAt: now,
 	}
 	if v.OrgID <= 0 {
-		return v, invalid("org_id", "required")
+		return v, Invalid("org_id", "required")
 	}
-	if err := validName("name", v.Name, 50); err != nil {
+	if err := ValidName("name", v.Name, 50); err != nil {
 		return v, err
 	}
 	if v.IDType == "" {
 		v.IDType = IDResident
 	}
 	if !v.IDType.Valid() {
-		return v, invalid("id_type", "unknown ID type")
+		return v, Invalid("id_type", "unknown ID type")
 	}
 	num := NormalizeIDNumber(in.IDNumber)
 	if v.IDType == IDResident {
@@ -75,19 +75,19 @@ func (s *Service) validateVolunteer(in NewVolunteer, now time.Time) (Volunteer, 
 		}
 		num, v.BirthDate, v.Gender = rid.Number, rid.BirthDate, rid.Gender
 	} else if !validOtherID(num) {
-		return v, invalid("id_number", "must be 5–20 letters and digits")
+		return v, Invalid("id_number", "must be 5–20 letters and digits")
 	}
 	v.IDNumber = pii.IDNumber(num)
 	phone := strings.TrimSpace(in.Phone)
 	if !ValidMobile(phone) {
-		return v, invalid("phone", "must be an 11-digit mobile number")
+		return v, Invalid("phone", "must be an 11-digit mobile number")
 	}
 	v.Phone = pii.Phone(phone)
 	if v.ClothingSize == "" {
 		v.ClothingSize = SizeM
 	}
 	if !v.ClothingSize.Valid() {
-		return v, invalid("clothing_size", "must be one of XS, S, M, L, XL, XXL, XXXL")
+		return v, Invalid("clothing_size", "must be one of XS, S, M, L, XL, XXL, XXXL")
 	}
 	if v.Source == "" {
 		// Internal loads (the demo seed, bulk volunteers, the platform's
@@ -96,18 +96,18 @@ func (s *Service) validateVolunteer(in NewVolunteer, now time.Time) (Volunteer, 
 		v.Source = ChannelPlatform
 	}
 	if !v.Source.ValidVolunteerSource() {
-		return v, invalid("source", "must be platform, online, branch, on_site or console")
+		return v, Invalid("source", "must be platform, online, branch, on_site or console")
 	}
 	if len(v.VolunteerNumber) > 32 {
-		return v, invalid("volunteer_number", "at most 32 characters")
+		return v, Invalid("volunteer_number", "at most 32 characters")
 	}
 	if e := strings.ToUpper(strings.TrimSpace(in.EmbossName)); e != "" {
 		if !ValidEmbossName(e) {
-			return v, invalid("emboss_name", "must be 1–26 characters A–Z and single spaces")
+			return v, Invalid("emboss_name", "must be 1–26 characters A–Z and single spaces")
 		}
 		v.EmbossName = e
 	} else if v.EmbossName = EmbossName(v.Name); v.EmbossName == "" {
-		return v, invalid("emboss_name", "cannot be derived from the name; give one")
+		return v, Invalid("emboss_name", "cannot be derived from the name; give one")
 	}
 	return v, nil
 }
@@ -118,7 +118,7 @@ func (s *Service) sealVolunteer(v *Volunteer) error {
 	if v.IDNumberSealed, err = s.keys.Seal(purposeIDNumber, num); err != nil {
 		return fmt.Errorf("seal id number: %w", err)
 	}
-	v.IDNumberIndex = s.idIndex(num)
+	v.IDNumberIndex = s.IDIndex(num)
 	if v.PhoneSealed, err = s.keys.Seal(purposeVolunteerPhone, v.Phone.Reveal()); err != nil {
 		return fmt.Errorf("seal phone: %w", err)
 	}
@@ -144,7 +144,7 @@ func (s *Service) openVolunteer(v *Volunteer) error {
 // A second volunteer with the same ID number is a *ConflictError
 // ("id_number"). Roles: province_admin, org_admin, bank_staff, platform.
 func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in NewVolunteer) (Volunteer, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RolePlatform, RoleSystem); err != nil {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RolePlatform, RoleSystem); err != nil {
 		return Volunteer{}, err
 	}
 	switch {
@@ -154,7 +154,7 @@ func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in NewVoluntee
 	case in.Source == ChannelPlatform && a.Role != RolePlatform:
 		// The platform sees in full the people it supplied (source
 		// platform): nobody else may claim that for a record.
-		return Volunteer{}, invalid("source", "only the platform registers volunteers of source platform")
+		return Volunteer{}, Invalid("source", "only the platform registers volunteers of source platform")
 	}
 	v, err := s.validateVolunteer(in, s.clock.Now())
 	if err != nil {
@@ -163,7 +163,7 @@ func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in NewVoluntee
 	if err := s.sealVolunteer(&v); err != nil {
 		return Volunteer{}, err
 	}
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return Volunteer{}, err
 	}
@@ -172,7 +172,7 @@ func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in NewVoluntee
 		o, err := s.store.GetOrg(ctx, v.OrgID, sc)
 		if err != nil {
 			if isNotFound(err) {
-				return invalid("org_id", "no such organisation")
+				return Invalid("org_id", "no such organisation")
 			}
 			return err
 		}
@@ -188,7 +188,7 @@ func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in NewVoluntee
 // GetVolunteer returns a volunteer the actor sees (volunteerScope), else
 // ErrNotFound.
 func (s *Service) GetVolunteer(ctx context.Context, a Actor, id int64) (Volunteer, error) {
-	sc, err := s.volunteerScope(ctx, a)
+	sc, err := s.VolunteerScope(ctx, a)
 	if err != nil {
 		return Volunteer{}, err
 	}
@@ -210,16 +210,16 @@ func (s *Service) GetVolunteer(ctx context.Context, a Actor, id int64) (Voluntee
 // elsewhere (registering them again would be a conflict anyway). Whether
 // the answer shows ID number and phone in full is RevealsPII's.
 func (s *Service) FindVolunteerByIDNumber(ctx context.Context, a Actor, idNumber string) (Volunteer, error) {
-	sc, err := s.scope(ctx, a)
+	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return Volunteer{}, err
 	}
 	sc.BankCode = ""
 	num := NormalizeIDNumber(idNumber)
 	if num == "" {
-		return Volunteer{}, invalid("id_number", "required")
+		return Volunteer{}, Invalid("id_number", "required")
 	}
-	v, err := s.store.FindVolunteerByIndex(ctx, s.idIndex(num), sc)
+	v, err := s.store.FindVolunteerByIndex(ctx, s.IDIndex(num), sc)
 	if err != nil {
 		return Volunteer{}, fmt.Errorf("find volunteer: %w", err)
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/volcard/volcard/issuance/checkin"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/api"
@@ -54,12 +56,12 @@ const (
 type server struct {
 	st     *store.Store
 	svc    *issuance.Service
-	ck     *issuance.Checkin
+	ck     *checkin.Service
 	clock  *clock
 	ts     *httptest.Server
 	mode   atomic.Int32
 	token  string
-	act    issuance.Activity
+	act    checkin.Activity
 	holder issuance.Volunteer
 }
 
@@ -73,8 +75,8 @@ func newServer(t testing.TB, st *store.Store) *server {
 	require.NoError(t, err)
 	cas, err := emv.LoadCAKeys(filepath.Join("..", "..", "testdata", "keys", "ca-public.json"))
 	require.NoError(t, err)
-	s.ck, err = issuance.NewCheckin(s.svc, issuance.CheckinConfig{Verifier: emv.EvidenceVerifier{CAs: cas},
-		Rounding: issuance.Rounding{Unit: 15 * time.Minute, Mode: issuance.RoundDown}})
+	s.ck, err = checkin.New(s.svc, s.st, checkin.Config{Verifier: emv.EvidenceVerifier{CAs: cas},
+		Rounding: checkin.Rounding{Unit: 15 * time.Minute, Mode: checkin.RoundDown}})
 	require.NoError(t, err)
 	sys := issuance.SystemActor()
 	prov, err := s.svc.CreateOrg(ctx, sys, issuance.NewOrg{Kind: issuance.OrgProvince, Name: "广东省", RegionCode: "440000"})
@@ -83,7 +85,7 @@ func newServer(t testing.TB, st *store.Store) *server {
 	require.NoError(t, err)
 	s.token, _, err = s.svc.CreateToken(ctx, sys, issuance.NewToken{Name: "gate", Role: issuance.RoleTerminal, OrgID: mz.ID})
 	require.NoError(t, err)
-	s.act, err = s.ck.CreateActivity(ctx, sys, issuance.NewActivity{OrgID: mz.ID, Title: "客家文化节志愿服务",
+	s.act, err = s.ck.CreateActivity(ctx, sys, checkin.NewActivity{OrgID: mz.ID, Title: "客家文化节志愿服务",
 		StartsAt: time.Date(2026, 11, 23, 8, 0, 0, 0, cst), EndsAt: time.Date(2026, 11, 23, 20, 0, 0, 0, cst)})
 	require.NoError(t, err)
 	s.holder, err = s.svc.RegisterVolunteer(ctx, sys, issuance.NewVolunteer{OrgID: mz.ID, Name: "张晓明",

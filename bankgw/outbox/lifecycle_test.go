@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/volcard/volcard/issuance/checkin"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/bankgw"
@@ -45,7 +47,7 @@ func (e *env) waitCard(ctx context.Context, id int64) issuance.Card {
 }
 
 // checkinStatus is what check-in sees of a card (by PAN token).
-func (e *env) checkinStatus(ctx context.Context, token []byte) issuance.CardStatus {
+func (e *env) checkinStatus(ctx context.Context, token []byte) checkin.CardStatus {
 	e.t.Helper()
 	b, err := e.st.CardByPANToken(ctx, token)
 	require.NoError(e.t, err)
@@ -80,7 +82,7 @@ func TestCardLifecycleThroughTheBank(t *testing.T) {
 	app, card := e.issued(ctx)
 	require.Equal(t, int64(1), holders(t, e))
 	admin := issuance.Actor{Role: issuance.RoleOrgAdmin, OrgID: e.city.ID, TokenID: 7}
-	require.Equal(t, issuance.CardActive, e.checkinStatus(ctx, card.PANToken))
+	require.Equal(t, checkin.CardActive, e.checkinStatus(ctx, card.PANToken))
 
 	t.Run("out of scope", func(t *testing.T) {
 		other := issuance.Actor{Role: issuance.RoleBankStaff, BankCode: "CCB", TokenID: 8}
@@ -98,14 +100,14 @@ func TestCardLifecycleThroughTheBank(t *testing.T) {
 		require.True(t, written)
 		require.Equal(t, "block_pending", d.DisplayState())
 		require.Equal(t, issuance.BankCardIssued, d.State, "unchanged until the bank confirms")
-		require.Equal(t, issuance.CardBlocked, e.checkinStatus(ctx, card.PANToken), "refused at check-in while pending")
+		require.Equal(t, checkin.CardBlocked, e.checkinStatus(ctx, card.PANToken), "refused at check-in while pending")
 		require.Regexp(t, `^621660\*{9}\d{4}$`, d.MaskedPAN)
 
 		c := e.waitCard(ctx, card.ID)
 		require.Equal(t, issuance.BankCardBlocked, c.State)
 		require.Equal(t, bankgw.CardBlocked, e.bankCard(app, 0).State)
 		require.Equal(t, 1, e.bankCard(app, 0).Changes)
-		require.Equal(t, issuance.CardBlocked, e.checkinStatus(ctx, card.PANToken))
+		require.Equal(t, checkin.CardBlocked, e.checkinStatus(ctx, card.PANToken))
 
 		// Asking again changes nothing and writes no row.
 		_, written, err = e.svc.RequestCardChange(ctx, admin, issuance.CardChangeRequest{CardID: card.ID,
@@ -124,7 +126,7 @@ func TestCardLifecycleThroughTheBank(t *testing.T) {
 		require.Equal(t, issuance.BankCardIssued, c.State)
 		require.Equal(t, bankgw.CardIssued, e.bankCard(app, 0).State)
 		require.Equal(t, 2, e.bankCard(app, 0).Changes)
-		require.Equal(t, issuance.CardActive, e.checkinStatus(ctx, card.PANToken))
+		require.Equal(t, checkin.CardActive, e.checkinStatus(ctx, card.PANToken))
 	})
 
 	t.Run("replace", func(t *testing.T) {
@@ -132,7 +134,7 @@ func TestCardLifecycleThroughTheBank(t *testing.T) {
 			Change: issuance.CardChangeReplace, Reason: "stolen"})
 		require.NoError(t, err)
 		require.True(t, written)
-		require.Equal(t, issuance.CardBlocked, e.checkinStatus(ctx, card.PANToken), "refused while the replacement is pending")
+		require.Equal(t, checkin.CardBlocked, e.checkinStatus(ctx, card.PANToken), "refused while the replacement is pending")
 		old := e.waitCard(ctx, card.ID)
 		require.Equal(t, issuance.BankCardReplaced, old.State)
 		require.NotZero(t, old.ReplacedBy)
@@ -158,8 +160,8 @@ func TestCardLifecycleThroughTheBank(t *testing.T) {
 		pan, err := e.svc.OpenPAN(nc)
 		require.NoError(t, err)
 		require.Equal(t, cards[1].PAN, pan.Reveal())
-		require.Equal(t, issuance.CardBlocked, e.checkinStatus(ctx, card.PANToken), "the old card is refused")
-		require.Equal(t, issuance.CardActive, e.checkinStatus(ctx, nc.PANToken))
+		require.Equal(t, checkin.CardBlocked, e.checkinStatus(ctx, card.PANToken), "the old card is refused")
+		require.Equal(t, checkin.CardActive, e.checkinStatus(ctx, nc.PANToken))
 
 		all, err := e.st.CardsOfApplication(ctx, app.ID)
 		require.NoError(t, err)
@@ -224,7 +226,7 @@ func TestStatusChangeBankDown(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, issuance.CardChangeBlock, c.PendingChange, "queued")
 	require.Equal(t, issuance.BankCardIssued, c.State)
-	require.Equal(t, issuance.CardBlocked, e.checkinStatus(ctx, card.PANToken))
+	require.Equal(t, checkin.CardBlocked, e.checkinStatus(ctx, card.PANToken))
 
 	require.NoError(t, e.sim.Start(e.simAddr)) // back up: delivered
 	require.Equal(t, issuance.BankCardBlocked, e.waitCard(ctx, card.ID).State)

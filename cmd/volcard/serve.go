@@ -102,7 +102,7 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 	if err := enablePersonalization(ctx, svc, srv, log); err != nil {
 		return err
 	}
-	if err := enableCheckin(svc, srv, log); err != nil {
+	if err := enableCheckin(svc, st, srv, log); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)

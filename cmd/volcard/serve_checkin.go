@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/volcard/volcard/issuance/checkin"
+
 	"github.com/volcard/volcard/api"
 	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/issuance"
@@ -33,8 +35,8 @@ const (
 )
 
 // checkinConfig reads the check-in configuration from getenv.
-func checkinConfig(getenv func(string) string, log *slog.Logger) (issuance.CheckinConfig, error) {
-	var cfg issuance.CheckinConfig
+func checkinConfig(getenv func(string) string, log *slog.Logger) (checkin.Config, error) {
+	var cfg checkin.Config
 	path := getenv(envCAKeys)
 	if path == "" {
 		if _, err := os.Stat(filepath.Join(defaultCardKeys, "ca-public.json")); err == nil {
@@ -60,7 +62,7 @@ func checkinConfig(getenv func(string) string, log *slog.Logger) (issuance.Check
 		if err != nil {
 			return cfg, fmt.Errorf("%s: %w", envCheckinRounding, err)
 		}
-		cfg.Rounding = issuance.Rounding{Unit: d, Mode: issuance.RoundingMode(mode)}
+		cfg.Rounding = checkin.Rounding{Unit: d, Mode: checkin.RoundingMode(mode)}
 	}
 	if v := strings.TrimSpace(getenv(envStarThresholds)); v != "" {
 		for _, p := range strings.Split(v, ",") {
@@ -90,12 +92,12 @@ func checkinConfig(getenv func(string) string, log *slog.Logger) (issuance.Check
 
 // enableCheckin adds the check-in routes (activities, terminal challenges,
 // taps, service records, benefits) to srv.
-func enableCheckin(svc *issuance.Service, srv *api.Server, log *slog.Logger) error {
+func enableCheckin(svc *issuance.Service, st checkin.Store, srv *api.Server, log *slog.Logger) error {
 	cfg, err := checkinConfig(os.Getenv, log)
 	if err != nil {
 		return withExit(exitUsage, err)
 	}
-	ck, err := issuance.NewCheckin(svc, cfg)
+	ck, err := checkin.New(svc, st, cfg)
 	if err != nil {
 		return withExit(exitUsage, err)
 	}

@@ -6,10 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/volcard/volcard/issuance/checkin"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/cardio/emv"
-	"github.com/volcard/volcard/issuance"
 )
 
 func TestCheckinConfig(t *testing.T) {
@@ -18,23 +19,23 @@ func TestCheckinConfig(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		env  map[string]string
-		want func(t *testing.T, c issuance.CheckinConfig)
+		want func(t *testing.T, c checkin.Config)
 		bad  bool
 	}{
-		{"defaults", map[string]string{envCAKeys: "../../testdata/keys/ca-public.json"}, func(t *testing.T, c issuance.CheckinConfig) {
+		{"defaults", map[string]string{envCAKeys: "../../testdata/keys/ca-public.json"}, func(t *testing.T, c checkin.Config) {
 			require.Len(t, c.Verifier.(emv.EvidenceVerifier).CAs, 1)
 			require.Zero(t, c.Rounding)
 		}, false},
 		{"rounding with mode", map[string]string{envCAKeys: "../../testdata/keys/ca-public.json", envCheckinRounding: "nearest:30m"},
-			func(t *testing.T, c issuance.CheckinConfig) {
-				require.Equal(t, issuance.Rounding{Unit: 30 * time.Minute, Mode: issuance.RoundNearest}, c.Rounding)
+			func(t *testing.T, c checkin.Config) {
+				require.Equal(t, checkin.Rounding{Unit: 30 * time.Minute, Mode: checkin.RoundNearest}, c.Rounding)
 			}, false},
 		{"rounding unit only", map[string]string{envCAKeys: "../../testdata/keys/ca-public.json", envCheckinRounding: "15m"},
-			func(t *testing.T, c issuance.CheckinConfig) {
-				require.Equal(t, issuance.Rounding{Unit: 15 * time.Minute, Mode: issuance.RoundDown}, c.Rounding)
+			func(t *testing.T, c checkin.Config) {
+				require.Equal(t, checkin.Rounding{Unit: 15 * time.Minute, Mode: checkin.RoundDown}, c.Rounding)
 			}, false},
 		{"thresholds and member hours", map[string]string{envCAKeys: "../../testdata/keys/ca-public.json",
-			envStarThresholds: "50, 100", envMemberHours: "24", envChallengeTTL: "30s"}, func(t *testing.T, c issuance.CheckinConfig) {
+			envStarThresholds: "50, 100", envMemberHours: "24", envChallengeTTL: "30s"}, func(t *testing.T, c checkin.Config) {
 			require.Equal(t, []float64{50, 100}, c.StarThresholds)
 			require.Equal(t, float64(24), c.MemberExpectation)
 			require.Equal(t, 30*time.Second, c.ChallengeTTL)

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/volcard/volcard/issuance/checkin"
+
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/ncruces/go-sqlite3"
 	"gorm.io/gorm"
@@ -18,7 +20,7 @@ import (
 	"github.com/volcard/volcard/issuance"
 )
 
-var _ issuance.CheckinStore = (*Store)(nil)
+var _ checkin.Store = (*Store)(nil)
 
 // checkinUnique names the check-in unique indexes for
 // issuance.ConflictError.What.
@@ -67,13 +69,13 @@ type activityRow struct {
 
 func (activityRow) TableName() string { return "activities" }
 
-func (r activityRow) domain() issuance.Activity {
-	return issuance.Activity{ID: r.ID, OrgID: r.OrgID, OrgPath: r.OrgPath, Title: r.Title, Site: r.Site,
+func (r activityRow) domain() checkin.Activity {
+	return checkin.Activity{ID: r.ID, OrgID: r.OrgID, OrgPath: r.OrgPath, Title: r.Title, Site: r.Site,
 		StartsAt: r.StartsAt.UTC(), EndsAt: r.EndsAt.UTC(), CreatedAt: r.CreatedAt.UTC()}
 }
 
-// CreateActivity implements issuance.ActivityRepo.
-func (s *Store) CreateActivity(ctx context.Context, a *issuance.Activity) error {
+// CreateActivity implements checkin.ActivityRepo.
+func (s *Store) CreateActivity(ctx context.Context, a *checkin.Activity) error {
 	r := activityRow{OrgID: a.OrgID, OrgPath: a.OrgPath, Title: a.Title, Site: a.Site,
 		StartsAt: a.StartsAt.UTC(), EndsAt: a.EndsAt.UTC(), CreatedAt: a.CreatedAt.UTC()}
 	if err := s.DB(ctx).Create(&r).Error; err != nil {
@@ -83,16 +85,16 @@ func (s *Store) CreateActivity(ctx context.Context, a *issuance.Activity) error 
 	return nil
 }
 
-// GetActivity implements issuance.ActivityRepo.
-func (s *Store) GetActivity(ctx context.Context, id int64, sc issuance.Scope) (issuance.Activity, error) {
+// GetActivity implements checkin.ActivityRepo.
+func (s *Store) GetActivity(ctx context.Context, id int64, sc issuance.Scope) (checkin.Activity, error) {
 	var r activityRow
 	if err := scoped(s.DB(ctx).Where("id = ?", id), sc, false).Take(&r).Error; err != nil {
-		return issuance.Activity{}, mapCheckinErr(err)
+		return checkin.Activity{}, mapCheckinErr(err)
 	}
 	return r.domain(), nil
 }
 
-var _ issuance.ActivityLister = (*Store)(nil)
+var _ checkin.ActivityLister = (*Store)(nil)
 
 // activityListSelect is an activity's columns with its organisation's
 // name and check-in figures, each a correlated subquery on an index
@@ -113,8 +115,8 @@ func (s *Store) instant(expr string) string {
 	return expr
 }
 
-// ListActivities implements issuance.ActivityLister.
-func (s *Store) ListActivities(ctx context.Context, q issuance.ActivityQuery) ([]issuance.ActivitySummary, error) {
+// ListActivities implements checkin.ActivityLister.
+func (s *Store) ListActivities(ctx context.Context, q checkin.ActivityQuery) ([]checkin.ActivitySummary, error) {
 	db := scoped(s.DB(ctx).Table("activities").Select(activityListSelect), q.Scope, false)
 	if q.OrgPath != "" {
 		db = db.Where(`org_path LIKE ? ESCAPE '\'`, likePrefix(q.OrgPath))
@@ -143,9 +145,9 @@ func (s *Store) ListActivities(ctx context.Context, q issuance.ActivityQuery) ([
 	if err := db.Order(start + " DESC, id DESC").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, mapCheckinErr(err)
 	}
-	out := make([]issuance.ActivitySummary, len(rows))
+	out := make([]checkin.ActivitySummary, len(rows))
 	for i, r := range rows {
-		out[i] = issuance.ActivitySummary{Activity: r.Act.domain(), OrgName: r.OrgName, CheckIns: r.CheckIns, OnSite: r.OnSite}
+		out[i] = checkin.ActivitySummary{Activity: r.Act.domain(), OrgName: r.OrgName, CheckIns: r.CheckIns, OnSite: r.OnSite}
 	}
 	return out, nil
 }
@@ -161,8 +163,8 @@ type challengeRow struct {
 
 func (challengeRow) TableName() string { return "terminal_challenges" }
 
-// PutChallenge implements issuance.ChallengeRepo.
-func (s *Store) PutChallenge(ctx context.Context, ch issuance.Challenge) error {
+// PutChallenge implements checkin.ChallengeRepo.
+func (s *Store) PutChallenge(ctx context.Context, ch checkin.Challenge) error {
 	r := challengeRow{ID: ch.ID, TokenID: ch.TokenID, UN: ch.UN, IssuedAtMs: ch.IssuedAt.UnixMilli(),
 		ExpiresAtMs: ch.ExpiresAt.UnixMilli()}
 	return mapCheckinErr(s.DB(ctx).Create(&r).Error)
@@ -172,8 +174,8 @@ func (s *Store) PutChallenge(ctx context.Context, ch issuance.Challenge) error {
 // expired for over an hour.
 var challengeSweep atomic.Uint64
 
-// ConsumeChallenge implements issuance.ChallengeRepo.
-func (s *Store) ConsumeChallenge(ctx context.Context, id string, tokenID int64, now time.Time) (issuance.Challenge, error) {
+// ConsumeChallenge implements checkin.ChallengeRepo.
+func (s *Store) ConsumeChallenge(ctx context.Context, id string, tokenID int64, now time.Time) (checkin.Challenge, error) {
 	db := s.DB(ctx)
 	nowMs := now.UnixMilli()
 	sweepChallenges(ctx, db, nowMs)
@@ -183,12 +185,12 @@ func (s *Store) ConsumeChallenge(ctx context.Context, id string, tokenID int64, 
 		RETURNING id, token_id, un, issued_at_ms, expires_at_ms, used_at_ms`,
 		nowMs, id, tokenID, nowMs).Scan(&rows).Error
 	if err != nil {
-		return issuance.Challenge{}, mapCheckinErr(err)
+		return checkin.Challenge{}, mapCheckinErr(err)
 	}
 	if len(rows) == 1 {
 		return rows[0].domain(), nil
 	}
-	return issuance.Challenge{}, s.challengeRefusal(ctx, id, tokenID)
+	return checkin.Challenge{}, s.challengeRefusal(ctx, id, tokenID)
 }
 
 // sweepChallenges deletes, every 256th use, the challenges expired for
@@ -206,22 +208,22 @@ func (s *Store) challengeRefusal(ctx context.Context, id string, tokenID int64) 
 	var r challengeRow
 	if err := s.DB(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			return issuance.ErrChallengeUnknown
+			return checkin.ErrChallengeUnknown
 		}
 		return mapCheckinErr(err)
 	}
 	switch {
 	case r.TokenID != tokenID:
-		return issuance.ErrChallengeUnknown
+		return checkin.ErrChallengeUnknown
 	case r.UsedAtMs != 0:
-		return issuance.ErrChallengeReplayed
+		return checkin.ErrChallengeReplayed
 	default:
-		return issuance.ErrChallengeExpired
+		return checkin.ErrChallengeExpired
 	}
 }
 
-func (r challengeRow) domain() issuance.Challenge {
-	c := issuance.Challenge{ID: r.ID, TokenID: r.TokenID, UN: r.UN,
+func (r challengeRow) domain() checkin.Challenge {
+	c := checkin.Challenge{ID: r.ID, TokenID: r.TokenID, UN: r.UN,
 		IssuedAt: time.UnixMilli(r.IssuedAtMs).UTC(), ExpiresAt: time.UnixMilli(r.ExpiresAtMs).UTC()}
 	if r.UsedAtMs != 0 {
 		c.UsedAt = time.UnixMilli(r.UsedAtMs).UTC()
@@ -248,20 +250,20 @@ type tapRow struct {
 
 func (tapRow) TableName() string { return "taps" }
 
-// GetTap implements issuance.TapRepo.
-func (s *Store) GetTap(ctx context.Context, terminalID string, seq int64) (issuance.TapRecord, error) {
+// GetTap implements checkin.TapRepo.
+func (s *Store) GetTap(ctx context.Context, terminalID string, seq int64) (checkin.TapRecord, error) {
 	var r tapRow
 	if err := s.DB(ctx).Where("terminal_id = ? AND seq = ?", terminalID, seq).Take(&r).Error; err != nil {
-		return issuance.TapRecord{}, mapCheckinErr(err)
+		return checkin.TapRecord{}, mapCheckinErr(err)
 	}
-	return issuance.TapRecord{ID: r.ID, TerminalID: r.TerminalID, Seq: r.Seq, ActivityID: r.ActivityID,
-		VolunteerID: r.VolunteerID, AttendanceID: r.AttendanceID, Kind: issuance.TapKind(r.Kind), At: r.At.UTC(),
+	return checkin.TapRecord{ID: r.ID, TerminalID: r.TerminalID, Seq: r.Seq, ActivityID: r.ActivityID,
+		VolunteerID: r.VolunteerID, AttendanceID: r.AttendanceID, Kind: checkin.TapKind(r.Kind), At: r.At.UTC(),
 		OfflineEvidence: r.OfflineEvidence, PANToken: r.PANToken, Fingerprint: r.Fingerprint,
 		EvidenceHash: r.EvidenceHash, Result: []byte(r.Result), CreatedAt: r.CreatedAt.UTC()}, nil
 }
 
-// CreateTap implements issuance.TapRepo.
-func (s *Store) CreateTap(ctx context.Context, t *issuance.TapRecord) error {
+// CreateTap implements checkin.TapRepo.
+func (s *Store) CreateTap(ctx context.Context, t *checkin.TapRecord) error {
 	r := tapRow{TerminalID: t.TerminalID, Seq: t.Seq, ActivityID: t.ActivityID, VolunteerID: t.VolunteerID,
 		AttendanceID: t.AttendanceID, Kind: string(t.Kind), At: t.At.UTC(), OfflineEvidence: t.OfflineEvidence,
 		PANToken: t.PANToken, Fingerprint: t.Fingerprint, EvidenceHash: t.EvidenceHash, Result: string(t.Result),
@@ -287,8 +289,8 @@ type attendanceRow struct {
 
 func (attendanceRow) TableName() string { return "attendances" }
 
-func (r attendanceRow) domain() issuance.Attendance {
-	a := issuance.Attendance{ID: r.ID, ActivityID: r.ActivityID, VolunteerID: r.VolunteerID, OrgPath: r.OrgPath,
+func (r attendanceRow) domain() checkin.Attendance {
+	a := checkin.Attendance{ID: r.ID, ActivityID: r.ActivityID, VolunteerID: r.VolunteerID, OrgPath: r.OrgPath,
 		InAt: r.InAt.UTC(), Minutes: r.Minutes, Year: r.Year, Corrected: r.Corrected}
 	if r.OutAt != nil {
 		a.OutAt = r.OutAt.UTC()
@@ -296,7 +298,7 @@ func (r attendanceRow) domain() issuance.Attendance {
 	return a
 }
 
-func attendanceToRow(a issuance.Attendance) attendanceRow {
+func attendanceToRow(a checkin.Attendance) attendanceRow {
 	r := attendanceRow{ID: a.ID, ActivityID: a.ActivityID, VolunteerID: a.VolunteerID, OrgPath: a.OrgPath,
 		InAt: a.InAt.UTC(), Minutes: a.Minutes, Year: a.Year, Corrected: a.Corrected}
 	if !a.OutAt.IsZero() {
@@ -306,18 +308,18 @@ func attendanceToRow(a issuance.Attendance) attendanceRow {
 	return r
 }
 
-// OpenAttendance implements issuance.TapRepo.
-func (s *Store) OpenAttendance(ctx context.Context, activityID, volunteerID int64) (issuance.Attendance, error) {
+// OpenAttendance implements checkin.TapRepo.
+func (s *Store) OpenAttendance(ctx context.Context, activityID, volunteerID int64) (checkin.Attendance, error) {
 	var r attendanceRow
 	err := s.DB(ctx).Where("activity_id = ? AND volunteer_id = ? AND out_at IS NULL", activityID, volunteerID).Take(&r).Error
 	if err != nil {
-		return issuance.Attendance{}, mapCheckinErr(err)
+		return checkin.Attendance{}, mapCheckinErr(err)
 	}
 	return r.domain(), nil
 }
 
-// CreateAttendance implements issuance.TapRepo.
-func (s *Store) CreateAttendance(ctx context.Context, a *issuance.Attendance) error {
+// CreateAttendance implements checkin.TapRepo.
+func (s *Store) CreateAttendance(ctx context.Context, a *checkin.Attendance) error {
 	r := attendanceToRow(*a)
 	r.ID = 0
 	if err := s.DB(ctx).Create(&r).Error; err != nil {
@@ -327,8 +329,8 @@ func (s *Store) CreateAttendance(ctx context.Context, a *issuance.Attendance) er
 	return nil
 }
 
-// UpdateAttendance implements issuance.TapRepo.
-func (s *Store) UpdateAttendance(ctx context.Context, a issuance.Attendance) error {
+// UpdateAttendance implements checkin.TapRepo.
+func (s *Store) UpdateAttendance(ctx context.Context, a checkin.Attendance) error {
 	r := attendanceToRow(a)
 	res := s.DB(ctx).Model(&attendanceRow{}).Where("id = ?", a.ID).Updates(map[string]any{
 		"in_at": r.InAt, "out_at": r.OutAt, "minutes": r.Minutes, "year": r.Year, "corrected": r.Corrected})
@@ -341,17 +343,17 @@ func (s *Store) UpdateAttendance(ctx context.Context, a issuance.Attendance) err
 	return nil
 }
 
-// GetAttendance implements issuance.TapRepo.
-func (s *Store) GetAttendance(ctx context.Context, id int64, sc issuance.Scope) (issuance.Attendance, error) {
+// GetAttendance implements checkin.TapRepo.
+func (s *Store) GetAttendance(ctx context.Context, id int64, sc issuance.Scope) (checkin.Attendance, error) {
 	var r attendanceRow
 	if err := scoped(s.DB(ctx).Where("id = ?", id), sc, false).Take(&r).Error; err != nil {
-		return issuance.Attendance{}, mapCheckinErr(err)
+		return checkin.Attendance{}, mapCheckinErr(err)
 	}
 	return r.domain(), nil
 }
 
-// ListAttendances implements issuance.TapRepo.
-func (s *Store) ListAttendances(ctx context.Context, volunteerID int64, limit int) ([]issuance.AttendanceView, error) {
+// ListAttendances implements checkin.TapRepo.
+func (s *Store) ListAttendances(ctx context.Context, volunteerID int64, limit int) ([]checkin.AttendanceView, error) {
 	var rows []struct {
 		ID          int64
 		ActivityID  int64
@@ -375,11 +377,11 @@ func (s *Store) ListAttendances(ctx context.Context, volunteerID int64, limit in
 	if err != nil {
 		return nil, mapCheckinErr(err)
 	}
-	out := make([]issuance.AttendanceView, 0, len(rows))
+	out := make([]checkin.AttendanceView, 0, len(rows))
 	for _, r := range rows {
 		a := attendanceRow{ID: r.ID, ActivityID: r.ActivityID, VolunteerID: r.VolunteerID, OrgPath: r.OrgPath,
 			InAt: r.InAt, OutAt: r.OutAt, Minutes: r.Minutes, Year: r.Year, Corrected: r.Corrected}
-		out = append(out, issuance.AttendanceView{Attendance: a.domain(), Title: r.Title, Site: r.Site})
+		out = append(out, checkin.AttendanceView{Attendance: a.domain(), Title: r.Title, Site: r.Site})
 	}
 	return out, nil
 }
@@ -390,17 +392,17 @@ type hoursRow struct {
 	Stars   int
 }
 
-// AddMinutes implements issuance.HoursRepo: one upsert of the year row and
+// AddMinutes implements checkin.HoursRepo: one upsert of the year row and
 // the lifetime row (year 0), returning both.
-func (s *Store) AddMinutes(ctx context.Context, volunteerID int64, year int, delta int64) (issuance.HoursTotals, error) {
+func (s *Store) AddMinutes(ctx context.Context, volunteerID int64, year int, delta int64) (checkin.HoursTotals, error) {
 	var rows []hoursRow
 	err := s.DB(ctx).Raw(`INSERT INTO volunteer_hours (volunteer_id, year, minutes, stars) VALUES (?, ?, ?, 0), (?, 0, ?, 0)
 		ON CONFLICT (volunteer_id, year) DO UPDATE SET minutes = volunteer_hours.minutes + excluded.minutes
 		RETURNING year, minutes, stars`, volunteerID, year, delta, volunteerID, delta).Scan(&rows).Error
 	if err != nil {
-		return issuance.HoursTotals{}, mapCheckinErr(err)
+		return checkin.HoursTotals{}, mapCheckinErr(err)
 	}
-	var h issuance.HoursTotals
+	var h checkin.HoursTotals
 	found := false
 	for _, r := range rows {
 		if r.Year == 0 {
@@ -411,34 +413,34 @@ func (s *Store) AddMinutes(ctx context.Context, volunteerID int64, year int, del
 		}
 	}
 	if !found {
-		return issuance.HoursTotals{}, errors.New("add minutes: lifetime row not returned")
+		return checkin.HoursTotals{}, errors.New("add minutes: lifetime row not returned")
 	}
 	return h, nil
 }
 
-// SetStars implements issuance.HoursRepo.
+// SetStars implements checkin.HoursRepo.
 func (s *Store) SetStars(ctx context.Context, volunteerID int64, stars int) error {
 	return mapCheckinErr(s.DB(ctx).Exec(`UPDATE volunteer_hours SET stars = ? WHERE volunteer_id = ? AND year = 0`,
 		stars, volunteerID).Error)
 }
 
-// HoursByYear implements issuance.HoursRepo.
-func (s *Store) HoursByYear(ctx context.Context, volunteerID int64) ([]issuance.YearMinutes, error) {
+// HoursByYear implements checkin.HoursRepo.
+func (s *Store) HoursByYear(ctx context.Context, volunteerID int64) ([]checkin.YearMinutes, error) {
 	var rows []hoursRow
 	err := s.DB(ctx).Raw(`SELECT year, minutes, stars FROM volunteer_hours WHERE volunteer_id = ? ORDER BY year`,
 		volunteerID).Scan(&rows).Error
 	if err != nil {
 		return nil, mapCheckinErr(err)
 	}
-	out := make([]issuance.YearMinutes, 0, len(rows))
+	out := make([]checkin.YearMinutes, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, issuance.YearMinutes{Year: r.Year, Minutes: r.Minutes, Stars: r.Stars})
+		out = append(out, checkin.YearMinutes{Year: r.Year, Minutes: r.Minutes, Stars: r.Stars})
 	}
 	return out, nil
 }
 
-// MemberMinutes implements issuance.HoursRepo.
-func (s *Store) MemberMinutes(ctx context.Context, pathPrefix string, year int) ([]issuance.MemberMinutes, error) {
+// MemberMinutes implements checkin.HoursRepo.
+func (s *Store) MemberMinutes(ctx context.Context, pathPrefix string, year int) ([]checkin.MemberMinutes, error) {
 	var rows []struct {
 		VolunteerID  int64
 		OrgID        int64
@@ -455,9 +457,9 @@ func (s *Store) MemberMinutes(ctx context.Context, pathPrefix string, year int) 
 	if err != nil {
 		return nil, mapCheckinErr(err)
 	}
-	out := make([]issuance.MemberMinutes, 0, len(rows))
+	out := make([]checkin.MemberMinutes, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, issuance.MemberMinutes{VolunteerID: r.VolunteerID, OrgID: r.OrgID, Name: r.Name,
+		out = append(out, checkin.MemberMinutes{VolunteerID: r.VolunteerID, OrgID: r.OrgID, Name: r.Name,
 			LeagueMember: r.LeagueMember, PartyMember: r.PartyMember, Minutes: r.Minutes})
 	}
 	return out, nil
@@ -475,13 +477,13 @@ type checkinCardRow struct {
 
 func (checkinCardRow) TableName() string { return "checkin_cards" }
 
-// GetCardBinding implements issuance.CardRepo.
-func (s *Store) GetCardBinding(ctx context.Context, panToken []byte) (issuance.CardBinding, error) {
+// GetCardBinding implements checkin.CardRepo.
+func (s *Store) GetCardBinding(ctx context.Context, panToken []byte) (checkin.CardBinding, error) {
 	var r checkinCardRow
 	if err := s.DB(ctx).Where("pan_token = ?", panToken).Take(&r).Error; err != nil {
-		return issuance.CardBinding{}, mapCheckinErr(err)
+		return checkin.CardBinding{}, mapCheckinErr(err)
 	}
-	b := issuance.CardBinding{PANToken: r.PANToken, PANLast4: r.PANLast4, Status: issuance.CardStatus(r.Status),
+	b := checkin.CardBinding{PANToken: r.PANToken, PANLast4: r.PANLast4, Status: checkin.CardStatus(r.Status),
 		Reason: r.Reason, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 	if r.VolunteerID != nil {
 		b.VolunteerID = *r.VolunteerID
@@ -489,8 +491,8 @@ func (s *Store) GetCardBinding(ctx context.Context, panToken []byte) (issuance.C
 	return b, nil
 }
 
-// PutCardBinding implements issuance.CardRepo.
-func (s *Store) PutCardBinding(ctx context.Context, b issuance.CardBinding) error {
+// PutCardBinding implements checkin.CardRepo.
+func (s *Store) PutCardBinding(ctx context.Context, b checkin.CardBinding) error {
 	var vol *int64
 	if b.VolunteerID != 0 {
 		v := b.VolunteerID
@@ -516,8 +518,8 @@ type offerRow struct {
 
 func (offerRow) TableName() string { return "benefit_offers" }
 
-// CreateOffer implements issuance.OfferRepo.
-func (s *Store) CreateOffer(ctx context.Context, o *issuance.Offer) error {
+// CreateOffer implements checkin.OfferRepo.
+func (s *Store) CreateOffer(ctx context.Context, o *checkin.Offer) error {
 	r := offerRow{OrgID: o.OrgID, OrgPath: o.OrgPath, Tier: string(o.Tier), Title: o.Title,
 		Description: o.Description, CreatedAt: o.CreatedAt.UTC()}
 	if err := s.DB(ctx).Create(&r).Error; err != nil {
@@ -527,9 +529,9 @@ func (s *Store) CreateOffer(ctx context.Context, o *issuance.Offer) error {
 	return nil
 }
 
-// ListOffers implements issuance.OfferRepo.
-func (s *Store) ListOffers(ctx context.Context, orgPaths []string, tiers []issuance.BenefitTier) ([]issuance.Offer, error) {
-	out := []issuance.Offer{}
+// ListOffers implements checkin.OfferRepo.
+func (s *Store) ListOffers(ctx context.Context, orgPaths []string, tiers []checkin.BenefitTier) ([]checkin.Offer, error) {
+	out := []checkin.Offer{}
 	if len(orgPaths) == 0 || len(tiers) == 0 {
 		return out, nil
 	}
@@ -542,7 +544,7 @@ func (s *Store) ListOffers(ctx context.Context, orgPaths []string, tiers []issua
 		return nil, mapCheckinErr(err)
 	}
 	for _, r := range rows {
-		out = append(out, issuance.Offer{ID: r.ID, OrgID: r.OrgID, OrgPath: r.OrgPath, Tier: issuance.BenefitTier(r.Tier),
+		out = append(out, checkin.Offer{ID: r.ID, OrgID: r.OrgID, OrgPath: r.OrgPath, Tier: checkin.BenefitTier(r.Tier),
 			Title: r.Title, Description: r.Description, CreatedAt: r.CreatedAt.UTC()})
 	}
 	return out, nil
@@ -562,8 +564,8 @@ type checkinEventRow struct {
 
 func (checkinEventRow) TableName() string { return "checkin_events" }
 
-// AppendCheckinEvent implements issuance.CheckinEventRepo.
-func (s *Store) AppendCheckinEvent(ctx context.Context, e *issuance.CheckinEvent) error {
+// AppendCheckinEvent implements checkin.EventRepo.
+func (s *Store) AppendCheckinEvent(ctx context.Context, e *checkin.Event) error {
 	r := checkinEventRow{Kind: string(e.Kind), VolunteerID: e.VolunteerID, AttendanceID: e.AttendanceID,
 		ActorTokenID: e.ActorTokenID, ActorRole: string(e.ActorRole), Reason: e.Reason, Detail: e.Detail, At: e.At.UTC()}
 	if err := s.DB(ctx).Create(&r).Error; err != nil {
@@ -573,15 +575,15 @@ func (s *Store) AppendCheckinEvent(ctx context.Context, e *issuance.CheckinEvent
 	return nil
 }
 
-// ListCheckinEvents implements issuance.CheckinEventRepo.
-func (s *Store) ListCheckinEvents(ctx context.Context, volunteerID int64) ([]issuance.CheckinEvent, error) {
+// ListCheckinEvents implements checkin.EventRepo.
+func (s *Store) ListCheckinEvents(ctx context.Context, volunteerID int64) ([]checkin.Event, error) {
 	var rows []checkinEventRow
 	if err := s.DB(ctx).Where("volunteer_id = ?", volunteerID).Order("id").Find(&rows).Error; err != nil {
 		return nil, mapCheckinErr(err)
 	}
-	out := make([]issuance.CheckinEvent, 0, len(rows))
+	out := make([]checkin.Event, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, issuance.CheckinEvent{ID: r.ID, Kind: issuance.CheckinEventKind(r.Kind), VolunteerID: r.VolunteerID,
+		out = append(out, checkin.Event{ID: r.ID, Kind: checkin.EventKind(r.Kind), VolunteerID: r.VolunteerID,
 			AttendanceID: r.AttendanceID, ActorTokenID: r.ActorTokenID, ActorRole: issuance.Role(r.ActorRole),
 			Reason: r.Reason, Detail: r.Detail, At: r.At.UTC()})
 	}

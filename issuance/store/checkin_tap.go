@@ -12,12 +12,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/volcard/volcard/issuance/checkin"
+
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/volcard/volcard/issuance"
 )
 
-var _ issuance.TapLookupRepo = (*Store)(nil)
+var _ checkin.TapLookupRepo = (*Store)(nil)
 
 // tapLookupSQL reads everything a tap decision needs in one round trip:
 // the issued card (as CardByPANToken reads it; keep the two in step), the check-in binding, the
@@ -131,37 +133,37 @@ var challengeLookupPG = `WITH ch AS (UPDATE terminal_challenges SET used_at_ms =
 	RETURNING un)
 SELECT (SELECT un FROM ch) AS ch_un,` + strings.TrimPrefix(numbered(tapLookupSQL, 4, 4, 5), "SELECT")
 
-// LookupTap implements issuance.TapLookupRepo.
-func (s *Store) LookupTap(ctx context.Context, panToken []byte, activityID int64) (issuance.TapLookup, error) {
+// LookupTap implements checkin.TapLookupRepo.
+func (s *Store) LookupTap(ctx context.Context, panToken []byte, activityID int64) (checkin.TapLookup, error) {
 	var r tapLookupRow
 	if s.dialect == Postgres {
 		// database/sql directly: the hot path of every tap.
 		err := s.DB(ctx).Statement.ConnPool.QueryRowContext(ctx, tapLookupPG, panToken, activityID).Scan(r.dests()...)
 		if err != nil {
-			return issuance.TapLookup{}, mapCheckinErr(err)
+			return checkin.TapLookup{}, mapCheckinErr(err)
 		}
 		return r.lookup(panToken, activityID), nil
 	}
 	var rows []tapLookupRow
 	if err := s.DB(ctx).Raw(tapLookupSQL, panToken, panToken, activityID).Scan(&rows).Error; err != nil {
-		return issuance.TapLookup{}, mapCheckinErr(err)
+		return checkin.TapLookup{}, mapCheckinErr(err)
 	}
 	if len(rows) == 0 {
-		return issuance.TapLookup{}, nil
+		return checkin.TapLookup{}, nil
 	}
 	return rows[0].lookup(panToken, activityID), nil
 }
 
-var _ issuance.ChallengeLookupRepo = (*Store)(nil)
+var _ checkin.ChallengeLookupRepo = (*Store)(nil)
 
-// ConsumeChallengeLookupTap implements issuance.ChallengeLookupRepo: one
+// ConsumeChallengeLookupTap implements checkin.ChallengeLookupRepo: one
 // statement on PostgreSQL, ConsumeChallenge then LookupTap on SQLite.
 func (s *Store) ConsumeChallengeLookupTap(ctx context.Context, challengeID string, tokenID int64, now time.Time,
-	panToken []byte, activityID int64) (issuance.Challenge, issuance.TapLookup, error) {
+	panToken []byte, activityID int64) (checkin.Challenge, checkin.TapLookup, error) {
 	if s.dialect != Postgres {
 		ch, err := s.ConsumeChallenge(ctx, challengeID, tokenID, now)
 		if err != nil {
-			return issuance.Challenge{}, issuance.TapLookup{}, err
+			return checkin.Challenge{}, checkin.TapLookup{}, err
 		}
 		l, err := s.LookupTap(ctx, panToken, activityID)
 		return ch, l, err
@@ -173,26 +175,26 @@ func (s *Store) ConsumeChallengeLookupTap(ctx context.Context, challengeID strin
 	err := s.DB(ctx).Statement.ConnPool.QueryRowContext(ctx, challengeLookupPG, nowMs, challengeID, tokenID,
 		panToken, activityID).Scan(append([]any{&un}, r.dests()...)...)
 	if err != nil {
-		return issuance.Challenge{}, issuance.TapLookup{}, mapCheckinErr(err)
+		return checkin.Challenge{}, checkin.TapLookup{}, mapCheckinErr(err)
 	}
 	if un == nil {
-		return issuance.Challenge{}, issuance.TapLookup{}, s.challengeRefusal(ctx, challengeID, tokenID)
+		return checkin.Challenge{}, checkin.TapLookup{}, s.challengeRefusal(ctx, challengeID, tokenID)
 	}
-	ch := issuance.Challenge{ID: challengeID, TokenID: tokenID, UN: un, UsedAt: time.UnixMilli(nowMs).UTC()}
+	ch := checkin.Challenge{ID: challengeID, TokenID: tokenID, UN: un, UsedAt: time.UnixMilli(nowMs).UTC()}
 	return ch, r.lookup(panToken, activityID), nil
 }
 
 // lookup turns a row of tapLookupSQL into a TapLookup.
-func (r tapLookupRow) lookup(panToken []byte, activityID int64) issuance.TapLookup {
-	var l issuance.TapLookup
+func (r tapLookupRow) lookup(panToken []byte, activityID int64) checkin.TapLookup {
+	var l checkin.TapLookup
 	if r.DirState != nil && r.DirVolunteerID != nil {
 		created := deref(r.DirCreatedAt).UTC()
-		b := issuance.CardBinding{PANToken: panToken, VolunteerID: *r.DirVolunteerID, PANLast4: deref(r.DirLastFour),
-			Status: issuance.CardActive, CreatedAt: created, UpdatedAt: created}
+		b := checkin.CardBinding{PANToken: panToken, VolunteerID: *r.DirVolunteerID, PANLast4: deref(r.DirLastFour),
+			Status: checkin.CardActive, CreatedAt: created, UpdatedAt: created}
 		// As CardByPANToken decides it.
 		pending := deref(r.DirPending)
 		if issuance.CardRefused(issuance.BankCardState(*r.DirState), issuance.CardChange(pending)) {
-			b.Status, b.Reason = issuance.CardBlocked, "card "+*r.DirState+" at the bank"
+			b.Status, b.Reason = checkin.CardBlocked, "card "+*r.DirState+" at the bank"
 			if pending != "" {
 				b.Reason = "card " + pending + " pending at the bank"
 			}
@@ -200,8 +202,8 @@ func (r tapLookupRow) lookup(panToken []byte, activityID int64) issuance.TapLook
 		l.Directory = &b
 	}
 	if r.CbStatus != nil {
-		l.Binding = &issuance.CardBinding{PANToken: panToken, VolunteerID: deref(r.CbVolunteerID),
-			PANLast4: deref(r.CbPANLast4), Status: issuance.CardStatus(*r.CbStatus), Reason: deref(r.CbReason),
+		l.Binding = &checkin.CardBinding{PANToken: panToken, VolunteerID: deref(r.CbVolunteerID),
+			PANLast4: deref(r.CbPANLast4), Status: checkin.CardStatus(*r.CbStatus), Reason: deref(r.CbReason),
 			CreatedAt: deref(r.CbCreatedAt).UTC(), UpdatedAt: deref(r.CbUpdatedAt).UTC()}
 	}
 	if r.VID != nil {
@@ -231,9 +233,9 @@ const tapInsertPG = `INSERT INTO taps (terminal_id, seq, activity_id, volunteer_
 		?::bytea, ?::bytea, ?::bytea, ?::text, ?::timestamptz, a.id FROM a
 	RETURNING id, attendance_id`
 
-// RecordTap implements issuance.TapRepo. On PostgreSQL the attendance and
+// RecordTap implements checkin.TapRepo. On PostgreSQL the attendance and
 // the tap are one statement (a data-modifying CTE); on SQLite two.
-func (s *Store) RecordTap(ctx context.Context, a *issuance.Attendance, checkOut bool, t *issuance.TapRecord) error {
+func (s *Store) RecordTap(ctx context.Context, a *checkin.Attendance, checkOut bool, t *checkin.TapRecord) error {
 	if s.dialect != Postgres {
 		return s.recordTapSteps(ctx, a, checkOut, t)
 	}
@@ -270,7 +272,7 @@ func (s *Store) RecordTap(ctx context.Context, a *issuance.Attendance, checkOut 
 
 // recordTapSteps is RecordTap as separate statements (SQLite, where a CTE
 // cannot modify data); the caller's transaction makes them atomic.
-func (s *Store) recordTapSteps(ctx context.Context, a *issuance.Attendance, checkOut bool, t *issuance.TapRecord) error {
+func (s *Store) recordTapSteps(ctx context.Context, a *checkin.Attendance, checkOut bool, t *checkin.TapRecord) error {
 	if checkOut {
 		r := attendanceToRow(*a)
 		res := s.DB(ctx).Model(&attendanceRow{}).Where("id = ? AND out_at IS NULL", a.ID).
@@ -288,9 +290,9 @@ func (s *Store) recordTapSteps(ctx context.Context, a *issuance.Attendance, chec
 	return s.CreateTap(ctx, t)
 }
 
-var _ issuance.TapWriter = (*Store)(nil)
+var _ checkin.TapWriter = (*Store)(nil)
 
-// CanWriteTap implements issuance.TapWriter: PostgreSQL only (SQLite
+// CanWriteTap implements checkin.TapWriter: PostgreSQL only (SQLite
 // cannot modify data in a CTE).
 func (s *Store) CanWriteTap() bool { return s.dialect == Postgres }
 
@@ -374,11 +376,11 @@ var (
 	writeTapClose = fmt.Sprintf(writeTapSQL, writeTapCloseSQL)
 )
 
-// WriteTap implements issuance.TapWriter on PostgreSQL: one statement,
+// WriteTap implements checkin.TapWriter on PostgreSQL: one statement,
 // atomic on its own, run on the caller's transaction if there is one.
-func (s *Store) WriteTap(ctx context.Context, w issuance.TapWrite) (issuance.TapWritten, error) {
+func (s *Store) WriteTap(ctx context.Context, w checkin.TapWrite) (checkin.TapWritten, error) {
 	if s.dialect != Postgres {
-		return issuance.TapWritten{}, errors.New("write tap: needs PostgreSQL")
+		return checkin.TapWritten{}, errors.New("write tap: needs PostgreSQL")
 	}
 	t, at := w.Tap, w.Attendance
 	tiers := make([]string, len(w.Tiers))
@@ -396,7 +398,7 @@ func (s *Store) WriteTap(ctx context.Context, w issuance.TapWrite) (issuance.Tap
 	} else {
 		args = append(args, at.OrgPath, at.InAt.UTC())
 	}
-	var out issuance.TapWritten
+	var out checkin.TapWritten
 	var written int64
 	row := s.DB(ctx).Statement.ConnPool.QueryRowContext(ctx, sql, args...)
 	err := row.Scan(&out.TapID, &out.AttendanceID, &out.YearMinutes, &out.LifetimeMinutes, &out.Stars,
@@ -405,10 +407,10 @@ func (s *Store) WriteTap(ctx context.Context, w issuance.TapWrite) (issuance.Tap
 	if errors.As(err, &pgErr) && pgErr.Code == "22012" {
 		// The attendance was closed meanwhile (a concurrent tap or a
 		// correction): the statement wrote nothing.
-		return issuance.TapWritten{}, &issuance.ConflictError{What: "open_attendance"}
+		return checkin.TapWritten{}, &issuance.ConflictError{What: "open_attendance"}
 	}
 	if err != nil {
-		return issuance.TapWritten{}, mapCheckinErr(err)
+		return checkin.TapWritten{}, mapCheckinErr(err)
 	}
 	return out, nil
 }

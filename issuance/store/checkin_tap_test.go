@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/volcard/volcard/issuance/checkin"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/issuance"
@@ -21,30 +23,30 @@ func TestWriteTap(t *testing.T) {
 	ctx := context.Background()
 	_, city, v := base(t, st)
 	require.True(t, st.CanWriteTap())
-	act := issuance.Activity{OrgID: city.ID, OrgPath: city.Path, Title: "义诊", StartsAt: now.Add(-time.Hour),
+	act := checkin.Activity{OrgID: city.ID, OrgPath: city.Path, Title: "义诊", StartsAt: now.Add(-time.Hour),
 		EndsAt: now.Add(5 * time.Hour), CreatedAt: now}
 	require.NoError(t, st.CreateActivity(ctx, &act))
 	_, err := st.AddMinutes(ctx, v.ID, 2026, 59)
 	require.NoError(t, err)
 
 	var attendanceID int64
-	tiers := []issuance.BenefitTier{issuance.TierCardHolder, issuance.TierStar, issuance.TierFiveStar}
-	write := func(seq int64, at issuance.Attendance, checkOut bool, delta int64) (issuance.TapWritten, error) {
+	tiers := []checkin.BenefitTier{checkin.TierCardHolder, checkin.TierStar, checkin.TierFiveStar}
+	write := func(seq int64, at checkin.Attendance, checkOut bool, delta int64) (checkin.TapWritten, error) {
 		head := `{"kind":"x","volunteer_id":` + jsonInt(v.ID)
-		return st.WriteTap(ctx, issuance.TapWrite{Attendance: at, CheckOut: checkOut, Delta: delta,
+		return st.WriteTap(ctx, checkin.TapWrite{Attendance: at, CheckOut: checkOut, Delta: delta,
 			StarMinutes: []int64{60, 120}, Tiers: tiers,
-			Tap: issuance.TapRecord{TerminalID: "T", Seq: seq, ActivityID: act.ID, VolunteerID: v.ID, Kind: issuance.TapIn,
+			Tap: checkin.TapRecord{TerminalID: "T", Seq: seq, ActivityID: act.ID, VolunteerID: v.ID, Kind: checkin.TapIn,
 				At: now, PANToken: []byte("tok"), Fingerprint: []byte{byte(seq)}, EvidenceHash: []byte{byte(seq)},
 				Result: []byte(head), CreatedAt: now},
-			Event: issuance.CheckinEvent{Kind: issuance.EventStarsChanged, ActorTokenID: 9,
+			Event: checkin.Event{Kind: checkin.EventStarsChanged, ActorTokenID: 9,
 				ActorRole: issuance.RoleTerminal, At: now}})
 	}
 
 	t.Run("check-in", func(t *testing.T) {
-		w, err := write(1, issuance.Attendance{ActivityID: act.ID, VolunteerID: v.ID, OrgPath: act.OrgPath,
+		w, err := write(1, checkin.Attendance{ActivityID: act.ID, VolunteerID: v.ID, OrgPath: act.OrgPath,
 			InAt: now, Year: 2026}, false, 0)
 		require.NoError(t, err)
-		require.Equal(t, issuance.TapWritten{TapID: w.TapID, AttendanceID: w.AttendanceID, YearMinutes: 59,
+		require.Equal(t, checkin.TapWritten{TapID: w.TapID, AttendanceID: w.AttendanceID, YearMinutes: 59,
 			LifetimeMinutes: 59}, w)
 	})
 	t.Run("check-out crossing a star", func(t *testing.T) {
@@ -60,10 +62,10 @@ func TestWriteTap(t *testing.T) {
 		require.Equal(t, 0, w.StarsBefore)
 		tap, err := st.GetTap(ctx, "T", 2)
 		require.NoError(t, err)
-		var res issuance.TapResult
+		var res checkin.TapResult
 		require.NoError(t, json.Unmarshal(tap.Result, &res))
-		require.Equal(t, issuance.TapResult{Kind: "x", VolunteerID: v.ID, YearMinutes: 119, LifetimeMinutes: 119,
-			Stars: 1, Tier: issuance.TierStar}, res)
+		require.Equal(t, checkin.TapResult{Kind: "x", VolunteerID: v.ID, YearMinutes: 119, LifetimeMinutes: 119,
+			Stars: 1, Tier: checkin.TierStar}, res)
 		evs, err := st.ListCheckinEvents(ctx, v.ID)
 		require.NoError(t, err)
 		require.Len(t, evs, 1)
@@ -81,7 +83,7 @@ func TestWriteTap(t *testing.T) {
 		require.ErrorIs(t, err, issuance.ErrNotFound)
 		ys, err := st.HoursByYear(ctx, v.ID)
 		require.NoError(t, err)
-		require.Equal(t, []issuance.YearMinutes{{Year: 0, Minutes: 119, Stars: 1}, {Year: 2026, Minutes: 119}}, ys)
+		require.Equal(t, []checkin.YearMinutes{{Year: 0, Minutes: 119, Stars: 1}, {Year: 2026, Minutes: 119}}, ys)
 	})
 }
 

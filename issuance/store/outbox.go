@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/volcard/volcard/issuance/checkin"
+
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
@@ -14,7 +16,7 @@ import (
 var (
 	_ issuance.BankOutbox     = (*Store)(nil)
 	_ issuance.IssuedCardRepo = (*Store)(nil)
-	_ issuance.CardDirectory  = (*Store)(nil)
+	_ checkin.CardDirectory   = (*Store)(nil)
 )
 
 // bankRequestRow is a row of bank_requests.
@@ -401,24 +403,24 @@ func (s *Store) Spending(ctx context.Context, cardID int64) ([]issuance.Spending
 	return out, nil
 }
 
-// CardByPANToken implements issuance.CardDirectory (check-in) over the
+// CardByPANToken implements checkin.CardDirectory (check-in) over the
 // bank-issued cards: the holder is the application's volunteer; a card that
 // is blocked, replaced or cancelled, or whose block or replacement is on its
 // way to the bank, is reported blocked (issuance.CardRefused).
-func (s *Store) CardByPANToken(ctx context.Context, panToken []byte) (issuance.CardBinding, error) {
+func (s *Store) CardByPANToken(ctx context.Context, panToken []byte) (checkin.CardBinding, error) {
 	var r cardRow
 	if err := s.DB(ctx).Where("pan_token = ?", panToken).Take(&r).Error; err != nil {
-		return issuance.CardBinding{}, mapErr(err)
+		return checkin.CardBinding{}, mapErr(err)
 	}
 	var holder struct{ VolunteerID int64 }
 	if err := s.DB(ctx).Table("applications").Select("volunteer_id").Where("id = ?", r.ApplicationID).
 		Take(&holder).Error; err != nil {
-		return issuance.CardBinding{}, mapErr(err)
+		return checkin.CardBinding{}, mapErr(err)
 	}
-	b := issuance.CardBinding{PANToken: r.PANToken, VolunteerID: holder.VolunteerID, PANLast4: r.LastFour,
-		Status: issuance.CardActive, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.CreatedAt.UTC()}
+	b := checkin.CardBinding{PANToken: r.PANToken, VolunteerID: holder.VolunteerID, PANLast4: r.LastFour,
+		Status: checkin.CardActive, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.CreatedAt.UTC()}
 	if issuance.CardRefused(issuance.BankCardState(r.State), issuance.CardChange(r.PendingChange)) {
-		b.Status, b.Reason = issuance.CardBlocked, "card "+r.State+" at the bank"
+		b.Status, b.Reason = checkin.CardBlocked, "card "+r.State+" at the bank"
 		if r.PendingChange != "" {
 			b.Reason = "card " + r.PendingChange + " pending at the bank"
 		}

@@ -1,4 +1,4 @@
-package issuance
+package checkin
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/volcard/volcard/issuance"
 )
 
 // Activity is a volunteer activity at a service site, run by an
@@ -37,45 +39,45 @@ const MaxActivityLength = 31 * 24 * time.Hour
 
 // CreateActivity creates an activity of an organisation inside the actor's
 // scope. Roles: province_admin, org_admin (own subtree), system.
-func (c *Checkin) CreateActivity(ctx context.Context, a Actor, in NewActivity) (Activity, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+func (c *Service) CreateActivity(ctx context.Context, a issuance.Actor, in NewActivity) (Activity, error) {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleSystem); err != nil {
 		return Activity{}, err
 	}
 	// Microseconds, as PostgreSQL keeps them: the activity returned is the
 	// one later read back and listed.
 	act := Activity{OrgID: in.OrgID, Title: strings.TrimSpace(in.Title), Site: strings.TrimSpace(in.Site),
 		StartsAt: in.StartsAt.UTC().Truncate(time.Microsecond), EndsAt: in.EndsAt.UTC().Truncate(time.Microsecond),
-		CreatedAt: c.svc.clock.Now().UTC().Truncate(time.Microsecond)}
+		CreatedAt: c.svc.Now().UTC().Truncate(time.Microsecond)}
 	if act.OrgID <= 0 {
-		return Activity{}, invalid("org_id", "required")
+		return Activity{}, issuance.Invalid("org_id", "required")
 	}
-	if err := validName("title", act.Title, 100); err != nil {
+	if err := issuance.ValidName("title", act.Title, 100); err != nil {
 		return Activity{}, err
 	}
 	if act.Site != "" {
-		if err := validName("site", act.Site, 200); err != nil {
+		if err := issuance.ValidName("site", act.Site, 200); err != nil {
 			return Activity{}, err
 		}
 	}
 	if act.StartsAt.IsZero() || act.EndsAt.IsZero() {
-		return Activity{}, invalid("starts_at", "start and end are required")
+		return Activity{}, issuance.Invalid("starts_at", "start and end are required")
 	}
 	if !act.EndsAt.After(act.StartsAt) {
-		return Activity{}, invalid("ends_at", "must be after starts_at")
+		return Activity{}, issuance.Invalid("ends_at", "must be after starts_at")
 	}
 	if act.EndsAt.Sub(act.StartsAt) > MaxActivityLength {
-		return Activity{}, invalid("ends_at", "an activity lasts at most 31 days")
+		return Activity{}, issuance.Invalid("ends_at", "an activity lasts at most 31 days")
 	}
-	sc, err := c.svc.scope(ctx, a)
+	sc, err := c.svc.Scope(ctx, a)
 	if err != nil {
 		return Activity{}, err
 	}
 	sc.BankCode = ""
 	err = c.st.InTx(ctx, func(ctx context.Context) error {
-		o, err := c.svc.store.GetOrg(ctx, act.OrgID, sc)
+		o, err := c.st.GetOrg(ctx, act.OrgID, sc)
 		if err != nil {
 			if isNotFound(err) {
-				return invalid("org_id", "no such organisation")
+				return issuance.Invalid("org_id", "no such organisation")
 			}
 			return err
 		}
@@ -90,8 +92,8 @@ func (c *Checkin) CreateActivity(ctx context.Context, a Actor, in NewActivity) (
 
 // GetActivity returns an activity whose organisation lies inside the
 // actor's scope, else ErrNotFound.
-func (c *Checkin) GetActivity(ctx context.Context, a Actor, id int64) (Activity, error) {
-	sc, err := c.svc.scope(ctx, a)
+func (c *Service) GetActivity(ctx context.Context, a issuance.Actor, id int64) (Activity, error) {
+	sc, err := c.svc.Scope(ctx, a)
 	if err != nil {
 		return Activity{}, err
 	}
@@ -116,8 +118,8 @@ type ActivityFilter struct {
 
 // ActivityQuery is the storage-level form of ActivityFilter.
 type ActivityQuery struct {
-	Scope   Scope  // path prefix (no bank)
-	OrgPath string // subtree filter, empty: any
+	Scope   issuance.Scope // path prefix (no bank)
+	OrgPath string         // subtree filter, empty: any
 	From    time.Time
 	To      time.Time
 	// BeforeStart and BeforeID continue after the last item of a page:
@@ -143,8 +145,7 @@ type ActivityPage struct {
 	NextCursor string // empty on the last page
 }
 
-// ActivityLister lists activities. The check-in store implements it;
-// Checkin.ListActivities finds it by type assertion.
+// ActivityLister lists activities in one statement.
 type ActivityLister interface {
 	// ListActivities returns up to q.Limit activities inside q.Scope
 	// matching q, ordered by start then id, both descending, in one
@@ -162,7 +163,7 @@ func encodeActivityCursor(start time.Time, id int64) string {
 }
 
 func decodeActivityCursor(c string) (time.Time, int64, error) {
-	bad := invalid("cursor", "malformed")
+	bad := issuance.Invalid("cursor", "malformed")
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil || !strings.HasPrefix(string(b), activityCursorPrefix) {
 		return time.Time{}, 0, bad
@@ -189,26 +190,22 @@ func decodeActivityCursor(c string) (time.Time, int64, error) {
 // branch's city, a province admin and the platform all. An f.OrgID
 // outside the scope is ErrNotFound. Roles: province_admin, org_admin,
 // bank_staff, terminal, platform, system.
-func (c *Checkin) ListActivities(ctx context.Context, a Actor, f ActivityFilter) (ActivityPage, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleTerminal, RolePlatform, RoleSystem); err != nil {
+func (c *Service) ListActivities(ctx context.Context, a issuance.Actor, f ActivityFilter) (ActivityPage, error) {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleBankStaff, issuance.RoleTerminal, issuance.RolePlatform, issuance.RoleSystem); err != nil {
 		return ActivityPage{}, err
-	}
-	lister, ok := c.st.(ActivityLister)
-	if !ok {
-		return ActivityPage{}, ErrCheckinUnsupported
 	}
 	q := ActivityQuery{From: f.From.UTC(), To: f.To.UTC(), Limit: f.Limit}
 	switch {
-	case q.Limit < 0 || q.Limit > MaxPageSize:
-		return ActivityPage{}, invalid("limit", fmt.Sprintf("must be 1–%d", MaxPageSize))
+	case q.Limit < 0 || q.Limit > issuance.MaxPageSize:
+		return ActivityPage{}, issuance.Invalid("limit", fmt.Sprintf("must be 1–%d", issuance.MaxPageSize))
 	case q.Limit == 0:
-		q.Limit = DefaultPageSize
+		q.Limit = issuance.DefaultPageSize
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && !q.To.After(q.From) {
-		return ActivityPage{}, invalid("to", "must be after from")
+		return ActivityPage{}, issuance.Invalid("to", "must be after from")
 	}
 	if f.OrgID < 0 {
-		return ActivityPage{}, invalid("org", "must be a positive integer")
+		return ActivityPage{}, issuance.Invalid("org", "must be a positive integer")
 	}
 	if f.Cursor != "" {
 		var err error
@@ -216,14 +213,14 @@ func (c *Checkin) ListActivities(ctx context.Context, a Actor, f ActivityFilter)
 			return ActivityPage{}, err
 		}
 	}
-	sc, err := c.svc.scope(ctx, a)
+	sc, err := c.svc.Scope(ctx, a)
 	if err != nil {
 		return ActivityPage{}, err
 	}
 	sc.BankCode = ""
 	q.Scope = sc
 	if f.OrgID != 0 {
-		o, err := c.svc.store.GetOrg(ctx, f.OrgID, sc)
+		o, err := c.st.GetOrg(ctx, f.OrgID, sc)
 		if err != nil {
 			return ActivityPage{}, fmt.Errorf("list activities: org filter: %w", err)
 		}
@@ -231,7 +228,7 @@ func (c *Checkin) ListActivities(ctx context.Context, a Actor, f ActivityFilter)
 	}
 	want := q.Limit
 	q.Limit++
-	items, err := lister.ListActivities(ctx, q)
+	items, err := c.st.ListActivities(ctx, q)
 	if err != nil {
 		return ActivityPage{}, fmt.Errorf("list activities: %w", err)
 	}

@@ -1,4 +1,4 @@
-package issuance
+package checkin
 
 import (
 	"bytes"
@@ -14,18 +14,9 @@ import (
 	"time"
 
 	"github.com/volcard/volcard/evidence"
+	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/pii"
 )
-
-// indexPAN is the blind-index purpose of PAN tokens.
-const indexPAN = "pan"
-
-// PANToken returns the token that stands for a PAN in storage: an HMAC
-// blind index (the clear PAN is never stored). Personalization and the bank
-// outbox must use the same function so that their card rows match.
-func (s *Service) PANToken(pan string) []byte {
-	return s.keys.Index(indexPAN, strings.TrimSpace(pan))
-}
 
 // Challenge is a fresh unpredictable number handed to a terminal for one
 // DDA: the card signs it, and the server accepts the signature once.
@@ -41,15 +32,15 @@ type Challenge struct {
 // IssueChallenge returns a fresh challenge for a terminal, stored so that
 // it can be used once before it expires. Roles: terminal (and system, for
 // tools).
-func (c *Checkin) IssueChallenge(ctx context.Context, a Actor) (Challenge, error) {
-	if err := requireRole(a, RoleTerminal, RoleSystem); err != nil {
+func (c *Service) IssueChallenge(ctx context.Context, a issuance.Actor) (Challenge, error) {
+	if err := issuance.RequireRole(a, issuance.RoleTerminal, issuance.RoleSystem); err != nil {
 		return Challenge{}, err
 	}
 	var b [20]byte
-	if _, err := io.ReadFull(c.svc.rand, b[:]); err != nil {
+	if _, err := io.ReadFull(c.cfg.Rand, b[:]); err != nil {
 		return Challenge{}, fmt.Errorf("issue challenge: %w", err)
 	}
-	now := c.svc.clock.Now().UTC()
+	now := c.svc.Now().UTC()
 	ch := Challenge{ID: base64.RawURLEncoding.EncodeToString(b[:16]), TokenID: a.TokenID,
 		UN: append([]byte(nil), b[16:]...), IssuedAt: now, ExpiresAt: now.Add(c.cfg.ChallengeTTL)}
 	if err := c.st.PutChallenge(ctx, ch); err != nil {
@@ -176,22 +167,22 @@ func tapFingerprint(in TapInput) []byte {
 // ErrChallengeExpired, ErrChallengeReplayed; *NotGenuineError
 // (ErrCardNotGenuine); ErrCardUnknown; ErrCardBlocked; ErrEvidenceReplayed;
 // ErrTapSequenceReused; ErrNotFound for an activity out of scope.
-func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, error) {
-	if err := requireRole(a, RoleTerminal, RoleSystem); err != nil {
+func (c *Service) Tap(ctx context.Context, a issuance.Actor, in TapInput) (TapResult, error) {
+	if err := issuance.RequireRole(a, issuance.RoleTerminal, issuance.RoleSystem); err != nil {
 		return TapResult{}, err
 	}
 	in.TerminalID = strings.TrimSpace(in.TerminalID)
 	switch {
 	case in.TerminalID == "" || len(in.TerminalID) > 64:
-		return TapResult{}, invalid("terminal_id", "required, at most 64 characters")
+		return TapResult{}, issuance.Invalid("terminal_id", "required, at most 64 characters")
 	case in.Seq <= 0:
-		return TapResult{}, invalid("seq", "must be a positive sequence number")
+		return TapResult{}, issuance.Invalid("seq", "must be a positive sequence number")
 	case in.ActivityID <= 0:
-		return TapResult{}, invalid("activity_id", "required")
+		return TapResult{}, issuance.Invalid("activity_id", "required")
 	case !in.Offline && in.ChallengeID == "":
-		return TapResult{}, invalid("challenge_id", "required for an online tap")
+		return TapResult{}, issuance.Invalid("challenge_id", "required for an online tap")
 	case len(in.ChallengeID) > 64:
-		return TapResult{}, invalid("challenge_id", "too long")
+		return TapResult{}, issuance.Invalid("challenge_id", "too long")
 	}
 	fp := tapFingerprint(in)
 	if in.Offline {
@@ -203,7 +194,7 @@ func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, err
 			return TapResult{}, err
 		}
 	}
-	sc, err := c.svc.scope(ctx, a)
+	sc, err := c.svc.Scope(ctx, a)
 	if err != nil {
 		return TapResult{}, err
 	}
@@ -212,18 +203,18 @@ func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, err
 	if err != nil {
 		return TapResult{}, fmt.Errorf("tap: activity %d: %w", in.ActivityID, err)
 	}
-	now := c.svc.clock.Now().UTC()
+	now := c.svc.Now().UTC()
 	at := now
 	var un []byte
 	if in.Offline {
 		if in.At.IsZero() {
-			return TapResult{}, invalid("at", "required for an offline tap")
+			return TapResult{}, issuance.Invalid("at", "required for an offline tap")
 		}
 		at = in.At.UTC()
 		if at.After(now.Add(5*time.Minute)) || at.Before(now.Add(-c.cfg.MaxOfflineAge)) {
-			return TapResult{}, invalid("at", "offline tap time out of range")
+			return TapResult{}, issuance.Invalid("at", "offline tap time out of range")
 		}
-	} else if c.challengeLookup == nil {
+	} else if !c.lookup {
 		ch, err := c.st.ConsumeChallenge(ctx, in.ChallengeID, a.TokenID, now)
 		if err != nil {
 			return c.challengeFailed(ctx, in, fp, err)
@@ -238,12 +229,12 @@ func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, err
 		return TapResult{}, fmt.Errorf("tap: %w", err)
 	}
 	token := c.svc.PANToken(card.PAN)
-	var vol Volunteer
+	var vol issuance.Volunteer
 	var prefetched *Attendance
-	if !in.Offline && c.challengeLookup != nil {
+	if !in.Offline && c.lookup {
 		var ch Challenge
 		var l TapLookup
-		ch, l, err = c.challengeLookup.ConsumeChallengeLookupTap(ctx, in.ChallengeID, a.TokenID, now, token, act.ID)
+		ch, l, err = c.st.ConsumeChallengeLookupTap(ctx, in.ChallengeID, a.TokenID, now, token, act.ID)
 		if err != nil {
 			return c.challengeFailed(ctx, in, fp, err)
 		}
@@ -259,13 +250,13 @@ func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, err
 	}
 
 	var res TapResult
-	if c.writer != nil && prefetched != nil {
+	if c.writer && prefetched != nil {
 		res, err = c.writeTap(ctx, a, in, act, vol, *prefetched, at, now, token, fp, card.SignatureHash)
 	} else {
 		res, err = c.recordTap(ctx, a, in, act, vol, prefetched, at, now, token, fp, card.SignatureHash)
 	}
 	if err != nil {
-		var ce *ConflictError
+		var ce *issuance.ConflictError
 		if errors.As(err, &ce) {
 			switch ce.What {
 			case "tap_sequence":
@@ -278,7 +269,7 @@ func (c *Checkin) Tap(ctx context.Context, a Actor, in TapInput) (TapResult, err
 			case "tap_evidence":
 				return TapResult{}, fmt.Errorf("tap: %w", ErrEvidenceReplayed)
 			case "open_attendance":
-				return TapResult{}, fmt.Errorf("tap: concurrent taps of one card: %w", ErrConflict)
+				return TapResult{}, fmt.Errorf("tap: concurrent taps of one card: %w", issuance.ErrConflict)
 			}
 		}
 		return TapResult{}, fmt.Errorf("tap: %w", err)
@@ -320,12 +311,12 @@ func resultHead(r TapResult) ([]byte, error) {
 // writeTap decides a tap whose holder and open attendance (open.ID 0 when
 // none) were read by the lookup, and writes it with the store's TapWriter in
 // one statement: no transaction round trips.
-func (c *Checkin) writeTap(ctx context.Context, a Actor, in TapInput, act Activity, vol Volunteer, open Attendance,
+func (c *Service) writeTap(ctx context.Context, a issuance.Actor, in TapInput, act Activity, vol issuance.Volunteer, open Attendance,
 	at, now time.Time, token, fp, evidenceHash []byte) (TapResult, error) {
 	res := TapResult{ActivityID: act.ID, ActivityTitle: act.Title, VolunteerID: vol.ID,
 		VolunteerName: vol.Name, At: at, OfflineEvidence: in.Offline}
 	w := TapWrite{StarMinutes: c.starMinutes, Tiers: c.tiers,
-		Event: CheckinEvent{Kind: EventStarsChanged, VolunteerID: vol.ID, ActorTokenID: a.TokenID, ActorRole: a.Role, At: now}}
+		Event: Event{Kind: EventStarsChanged, VolunteerID: vol.ID, ActorTokenID: a.TokenID, ActorRole: a.Role, At: now}}
 	if open.ID != 0 {
 		open.OutAt = at
 		if open.OutAt.Before(open.InAt) {
@@ -346,7 +337,7 @@ func (c *Checkin) writeTap(ctx context.Context, a Actor, in TapInput, act Activi
 	w.Tap = TapRecord{TerminalID: in.TerminalID, Seq: in.Seq, ActivityID: act.ID, VolunteerID: vol.ID,
 		Kind: res.Kind, At: at, OfflineEvidence: in.Offline, PANToken: token, Fingerprint: fp,
 		EvidenceHash: evidenceHash, Result: head, CreatedAt: now}
-	out, err := c.writer.WriteTap(ctx, w)
+	out, err := c.st.WriteTap(ctx, w)
 	if err != nil {
 		return TapResult{}, err
 	}
@@ -360,7 +351,7 @@ func (c *Checkin) writeTap(ctx context.Context, a Actor, in TapInput, act Activi
 // statement: the hours totals (and star level), then the attendance and the
 // tap. prefetched is the open attendance read by the lookup (ID 0 when none),
 // nil when it was not read.
-func (c *Checkin) recordTap(ctx context.Context, a Actor, in TapInput, act Activity, vol Volunteer, prefetched *Attendance,
+func (c *Service) recordTap(ctx context.Context, a issuance.Actor, in TapInput, act Activity, vol issuance.Volunteer, prefetched *Attendance,
 	at, now time.Time, token, fp, evidenceHash []byte) (TapResult, error) {
 	var res TapResult
 	err := c.st.InTx(ctx, func(ctx context.Context) error {
@@ -371,7 +362,7 @@ func (c *Checkin) recordTap(ctx context.Context, a Actor, in TapInput, act Activ
 		if prefetched != nil {
 			open = *prefetched
 			if open.ID == 0 {
-				err = ErrNotFound
+				err = issuance.ErrNotFound
 			}
 		} else {
 			open, err = c.st.OpenAttendance(ctx, act.ID, vol.ID)
@@ -427,7 +418,7 @@ func (c *Checkin) recordTap(ctx context.Context, a Actor, in TapInput, act Activ
 // challengeFailed answers a tap whose challenge could not be used (err):
 // a retry of a recorded tap gets its first result; anything else with a
 // used challenge is a replay.
-func (c *Checkin) challengeFailed(ctx context.Context, in TapInput, fp []byte, err error) (TapResult, error) {
+func (c *Service) challengeFailed(ctx context.Context, in TapInput, fp []byte, err error) (TapResult, error) {
 	if errors.Is(err, ErrChallengeReplayed) {
 		if prev, rerr := c.replay(ctx, in, fp); prev != nil || rerr != nil {
 			if prev != nil {
@@ -444,21 +435,21 @@ func (c *Checkin) challengeFailed(ctx context.Context, in TapInput, fp []byte, e
 
 // activity returns an activity inside sc, from memory when seen before
 // (activities do not change once created).
-func (c *Checkin) activity(ctx context.Context, id int64, sc Scope) (Activity, error) {
+func (c *Service) activity(ctx context.Context, id int64, sc issuance.Scope) (Activity, error) {
 	if v, ok := c.activities.Load(id); ok {
 		act := v.(Activity)
 		if !sc.Contains(act.OrgPath, "") {
-			return Activity{}, ErrNotFound
+			return Activity{}, issuance.ErrNotFound
 		}
 		return act, nil
 	}
-	act, err := c.st.GetActivity(ctx, id, Scope{})
+	act, err := c.st.GetActivity(ctx, id, issuance.Scope{})
 	if err != nil {
 		return Activity{}, err
 	}
 	c.activities.Store(id, act)
 	if !sc.Contains(act.OrgPath, "") {
-		return Activity{}, ErrNotFound
+		return Activity{}, issuance.ErrNotFound
 	}
 	return act, nil
 }
@@ -466,7 +457,7 @@ func (c *Checkin) activity(ctx context.Context, id int64, sc Scope) (Activity, e
 // replay returns the stored result of an earlier tap with the same
 // terminal and sequence number, nil when there is none, or
 // ErrTapSequenceReused when that tap was a different one.
-func (c *Checkin) replay(ctx context.Context, in TapInput, fp []byte) (*TapResult, error) {
+func (c *Service) replay(ctx context.Context, in TapInput, fp []byte) (*TapResult, error) {
 	prev, err := c.st.GetTap(ctx, in.TerminalID, in.Seq)
 	if isNotFound(err) {
 		return nil, nil
@@ -489,23 +480,23 @@ func (c *Checkin) replay(ctx context.Context, in TapInput, fp []byte) (*TapResul
 // read the card, its holder and the holder's open attendance at once
 // (TapLookupRepo), it does so and also returns that attendance (ID 0 when
 // none is open); otherwise the attendance is nil and left to the caller.
-func (c *Checkin) tapHolder(ctx context.Context, token []byte, card evidence.Identity, activityID int64) (Volunteer, *Attendance, error) {
-	if c.lookup == nil {
+func (c *Service) tapHolder(ctx context.Context, token []byte, card evidence.Identity, activityID int64) (issuance.Volunteer, *Attendance, error) {
+	if !c.lookup {
 		v, err := c.cardHolder(ctx, token, card)
 		return v, nil, err
 	}
-	l, err := c.lookup.LookupTap(ctx, token, activityID)
+	l, err := c.st.LookupTap(ctx, token, activityID)
 	if err != nil {
-		return Volunteer{}, nil, fmt.Errorf("card lookup: %w", err)
+		return issuance.Volunteer{}, nil, fmt.Errorf("card lookup: %w", err)
 	}
 	return c.holderFromLookup(ctx, token, card, l)
 }
 
 // holderFromLookup finishes tapHolder once the lookup l is read.
-func (c *Checkin) holderFromLookup(ctx context.Context, token []byte, card evidence.Identity, l TapLookup) (Volunteer, *Attendance, error) {
+func (c *Service) holderFromLookup(ctx context.Context, token []byte, card evidence.Identity, l TapLookup) (issuance.Volunteer, *Attendance, error) {
 	b, found := pickBinding(l.Directory, l.Binding)
 	if found && b.Status == CardBlocked {
-		return Volunteer{}, nil, ErrCardBlocked
+		return issuance.Volunteer{}, nil, ErrCardBlocked
 	}
 	if found && b.VolunteerID != 0 && l.Volunteer != nil && l.Volunteer.ID == b.VolunteerID {
 		open := &Attendance{}
@@ -536,12 +527,12 @@ func pickBinding(dir, local *CardBinding) (CardBinding, bool) {
 // cardHolder maps a verified card to its volunteer: the card directory
 // (issued cards) first, then the check-in bindings, then the ID number on
 // the card through the volunteer blind index, remembering the binding.
-func (c *Checkin) cardHolder(ctx context.Context, token []byte, card evidence.Identity) (Volunteer, error) {
+func (c *Service) cardHolder(ctx context.Context, token []byte, card evidence.Identity) (issuance.Volunteer, error) {
 	var dir, local *CardBinding
 	if c.cfg.Cards != nil {
 		b, err := c.cfg.Cards.CardByPANToken(ctx, token)
 		if err != nil && !isNotFound(err) {
-			return Volunteer{}, fmt.Errorf("card directory: %w", err)
+			return issuance.Volunteer{}, fmt.Errorf("card directory: %w", err)
 		}
 		if err == nil {
 			dir = &b
@@ -550,7 +541,7 @@ func (c *Checkin) cardHolder(ctx context.Context, token []byte, card evidence.Id
 	if dir == nil || dir.Status == CardBlocked {
 		lb, err := c.st.GetCardBinding(ctx, token)
 		if err != nil && !isNotFound(err) {
-			return Volunteer{}, err
+			return issuance.Volunteer{}, err
 		}
 		if err == nil {
 			local = &lb
@@ -563,32 +554,32 @@ func (c *Checkin) cardHolder(ctx context.Context, token []byte, card evidence.Id
 // holderOf finishes cardHolder once the deciding binding b (if found) is
 // known: a blocked card is refused, a bound card's volunteer is read, an
 // unbound card is matched by the ID number it carries and bound.
-func (c *Checkin) holderOf(ctx context.Context, token []byte, card evidence.Identity, b CardBinding, found bool) (Volunteer, error) {
+func (c *Service) holderOf(ctx context.Context, token []byte, card evidence.Identity, b CardBinding, found bool) (issuance.Volunteer, error) {
 	if found && b.Status == CardBlocked {
-		return Volunteer{}, ErrCardBlocked
+		return issuance.Volunteer{}, ErrCardBlocked
 	}
 	if found && b.VolunteerID != 0 {
-		v, err := c.svc.store.GetVolunteer(ctx, b.VolunteerID, Scope{})
+		v, err := c.st.GetVolunteer(ctx, b.VolunteerID, issuance.Scope{})
 		if err != nil {
-			return Volunteer{}, fmt.Errorf("card holder: %w", err)
+			return issuance.Volunteer{}, fmt.Errorf("card holder: %w", err)
 		}
 		return v, nil
 	}
 	if card.IDNumber == "" {
-		return Volunteer{}, ErrCardUnknown
+		return issuance.Volunteer{}, ErrCardUnknown
 	}
-	v, err := c.svc.store.FindVolunteerByIndex(ctx, c.svc.idIndex(card.IDNumber), Scope{})
+	v, err := c.st.FindVolunteerByIndex(ctx, c.svc.IDIndex(card.IDNumber), issuance.Scope{})
 	if isNotFound(err) {
-		return Volunteer{}, ErrCardUnknown
+		return issuance.Volunteer{}, ErrCardUnknown
 	}
 	if err != nil {
-		return Volunteer{}, fmt.Errorf("card holder: %w", err)
+		return issuance.Volunteer{}, fmt.Errorf("card holder: %w", err)
 	}
-	now := c.svc.clock.Now().UTC()
+	now := c.svc.Now().UTC()
 	last4 := card.PAN[len(card.PAN)-4:]
 	if err := c.st.PutCardBinding(ctx, CardBinding{PANToken: token, VolunteerID: v.ID, PANLast4: last4,
 		Status: CardActive, CreatedAt: now, UpdatedAt: now}); err != nil {
-		return Volunteer{}, fmt.Errorf("bind card: %w", err)
+		return issuance.Volunteer{}, fmt.Errorf("bind card: %w", err)
 	}
 	return v, nil
 }
@@ -600,10 +591,10 @@ func (c *Checkin) holderOf(ctx context.Context, token []byte, card evidence.Iden
 // through RequestCardChange instead, and one outside the actor's scope is
 // ErrNotFound with nothing written. Roles: province_admin, org_admin,
 // bank_staff, system.
-func (c *Checkin) BlockCard(ctx context.Context, a Actor, pan, reason string) error {
+func (c *Service) BlockCard(ctx context.Context, a issuance.Actor, pan, reason string) error {
 	reason = strings.TrimSpace(reason)
 	if reason == "" || len(reason) > 200 {
-		return invalid("reason", "required, at most 200 characters")
+		return issuance.Invalid("reason", "required, at most 200 characters")
 	}
 	return c.setCardStatus(ctx, a, pan, CardBlocked, reason, EventCardBlocked)
 }
@@ -611,16 +602,16 @@ func (c *Checkin) BlockCard(ctx context.Context, a Actor, pan, reason string) er
 // UnblockCard lifts a check-in block (BlockCard) of a card that is the
 // actor's to change; a card with no check-in block is ErrNotFound. Roles:
 // province_admin, org_admin, bank_staff, system.
-func (c *Checkin) UnblockCard(ctx context.Context, a Actor, pan, reason string) error {
+func (c *Service) UnblockCard(ctx context.Context, a issuance.Actor, pan, reason string) error {
 	reason = strings.TrimSpace(reason)
 	if len(reason) > 200 {
-		return invalid("reason", "at most 200 characters")
+		return issuance.Invalid("reason", "at most 200 characters")
 	}
 	return c.setCardStatus(ctx, a, pan, CardActive, reason, EventCardUnblocked)
 }
 
-func (c *Checkin) setCardStatus(ctx context.Context, a Actor, pan string, status CardStatus, reason string, kind CheckinEventKind) error {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
+func (c *Service) setCardStatus(ctx context.Context, a issuance.Actor, pan string, status CardStatus, reason string, kind EventKind) error {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleBankStaff, issuance.RoleSystem); err != nil {
 		return err
 	}
 	p, err := emvPAN(pan)
@@ -628,7 +619,7 @@ func (c *Checkin) setCardStatus(ctx context.Context, a Actor, pan string, status
 		return err
 	}
 	token := c.svc.PANToken(p)
-	now := c.svc.clock.Now().UTC()
+	now := c.svc.Now().UTC()
 	return c.st.InTx(ctx, func(ctx context.Context) error {
 		b, found, err := c.checkinCardInScope(ctx, a, token)
 		if err != nil {
@@ -636,7 +627,7 @@ func (c *Checkin) setCardStatus(ctx context.Context, a Actor, pan string, status
 		}
 		switch {
 		case !found && status == CardActive:
-			return fmt.Errorf("unblock card: no check-in block: %w", ErrNotFound)
+			return fmt.Errorf("unblock card: no check-in block: %w", issuance.ErrNotFound)
 		case status == CardActive && b.Status == CardActive:
 			return nil // not blocked: nothing to lift, no event
 		case !found:
@@ -647,7 +638,7 @@ func (c *Checkin) setCardStatus(ctx context.Context, a Actor, pan string, status
 			return err
 		}
 		detail, _ := json.Marshal(map[string]string{"pan": pii.MaskPAN(p)})
-		return c.st.AppendCheckinEvent(ctx, &CheckinEvent{Kind: kind, VolunteerID: b.VolunteerID,
+		return c.st.AppendCheckinEvent(ctx, &Event{Kind: kind, VolunteerID: b.VolunteerID,
 			ActorTokenID: a.TokenID, ActorRole: a.Role, Reason: reason, Detail: string(detail), At: now})
 	})
 }
@@ -661,15 +652,11 @@ func (c *Checkin) setCardStatus(ctx context.Context, a Actor, pan string, status
 //     (volunteerScope: an org admin's subtree, a bank's holders);
 //   - a card volcard does not know (or blocked before it was ever bound)
 //     could be anyone's: only the province admin blocks it ahead.
-func (c *Checkin) checkinCardInScope(ctx context.Context, a Actor, token []byte) (CardBinding, bool, error) {
-	if _, cards, err := c.svc.lifecycleRepo(); err == nil {
-		_, err := cards.GetCardByToken(ctx, token)
-		if err == nil {
-			return CardBinding{}, false, fmt.Errorf("check-in block of a bank card: %w", ErrNotFound)
-		}
-		if !isNotFound(err) {
-			return CardBinding{}, false, err
-		}
+func (c *Service) checkinCardInScope(ctx context.Context, a issuance.Actor, token []byte) (CardBinding, bool, error) {
+	if _, err := c.st.GetCardByToken(ctx, token); err == nil {
+		return CardBinding{}, false, fmt.Errorf("check-in block of a bank card: %w", issuance.ErrNotFound)
+	} else if !isNotFound(err) {
+		return CardBinding{}, false, err
 	}
 	b, err := c.st.GetCardBinding(ctx, token)
 	found := err == nil
@@ -677,17 +664,17 @@ func (c *Checkin) checkinCardInScope(ctx context.Context, a Actor, token []byte)
 		return CardBinding{}, false, err
 	}
 	if found && b.VolunteerID != 0 {
-		sc, err := c.svc.volunteerScope(ctx, a)
+		sc, err := c.svc.VolunteerScope(ctx, a)
 		if err != nil {
 			return CardBinding{}, false, err
 		}
-		if _, err := c.svc.store.GetVolunteer(ctx, b.VolunteerID, sc); err != nil {
+		if _, err := c.st.GetVolunteer(ctx, b.VolunteerID, sc); err != nil {
 			return CardBinding{}, false, fmt.Errorf("card holder: %w", err)
 		}
 		return b, true, nil
 	}
-	if a.Role != RoleProvinceAdmin && a.Role != RoleSystem {
-		return CardBinding{}, false, fmt.Errorf("card not known to check-in: %w", ErrNotFound)
+	if a.Role != issuance.RoleProvinceAdmin && a.Role != issuance.RoleSystem {
+		return CardBinding{}, false, fmt.Errorf("card not known to check-in: %w", issuance.ErrNotFound)
 	}
 	return b, found, nil
 }
@@ -696,7 +683,7 @@ func (c *Checkin) checkinCardInScope(ctx context.Context, a Actor, token []byte)
 func emvPAN(pan string) (string, error) {
 	p := strings.TrimSpace(pan)
 	if len(p) < 12 || len(p) > 19 || strings.Trim(p, "0123456789") != "" {
-		return "", invalid("pan", "must be 12 to 19 digits")
+		return "", issuance.Invalid("pan", "must be 12 to 19 digits")
 	}
 	return p, nil
 }

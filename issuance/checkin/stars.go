@@ -1,4 +1,4 @@
-package issuance
+package checkin
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/volcard/volcard/evidence"
+	"github.com/volcard/volcard/issuance"
 )
 
 // BenefitTier is the benefit class of a card holder.
@@ -91,7 +92,7 @@ func starMinutes(thresholds []float64) []int64 {
 
 // Stars returns the star level of lifetime minutes under this Checkin's
 // thresholds.
-func (c *Checkin) Stars(minutes int64) int { return StarsFor(minutes, c.cfg.StarThresholds) }
+func (c *Service) Stars(minutes int64) int { return StarsFor(minutes, c.cfg.StarThresholds) }
 
 type hoursUpdate struct {
 	year, lifetime int64
@@ -101,7 +102,7 @@ type hoursUpdate struct {
 // addMinutes adds delta minutes to a volunteer's year and lifetime totals
 // and recomputes the star level from the lifetime total, recording a star
 // change as an audit event. It must run inside a transaction.
-func (c *Checkin) addMinutes(ctx context.Context, a Actor, volunteerID int64, year int, delta int64) (hoursUpdate, error) {
+func (c *Service) addMinutes(ctx context.Context, a issuance.Actor, volunteerID int64, year int, delta int64) (hoursUpdate, error) {
 	t, err := c.st.AddMinutes(ctx, volunteerID, year, delta)
 	if err != nil {
 		return hoursUpdate{}, err
@@ -112,15 +113,15 @@ func (c *Checkin) addMinutes(ctx context.Context, a Actor, volunteerID int64, ye
 			return hoursUpdate{}, err
 		}
 		detail, _ := json.Marshal(map[string]any{"from": t.Stars, "to": h.stars, "lifetime_minutes": t.Lifetime})
-		if err := c.st.AppendCheckinEvent(ctx, &CheckinEvent{Kind: EventStarsChanged, VolunteerID: volunteerID,
-			ActorTokenID: a.TokenID, ActorRole: a.Role, Detail: string(detail), At: c.svc.clock.Now().UTC()}); err != nil {
+		if err := c.st.AppendCheckinEvent(ctx, &Event{Kind: EventStarsChanged, VolunteerID: volunteerID,
+			ActorTokenID: a.TokenID, ActorRole: a.Role, Detail: string(detail), At: c.svc.Now().UTC()}); err != nil {
 			return hoursUpdate{}, err
 		}
 	}
 	return h, nil
 }
 
-func (c *Checkin) yearMinutes(ctx context.Context, volunteerID int64, year int) (int64, error) {
+func (c *Service) yearMinutes(ctx context.Context, volunteerID int64, year int) (int64, error) {
 	ys, err := c.st.HoursByYear(ctx, volunteerID)
 	if err != nil {
 		return 0, err
@@ -146,20 +147,20 @@ type Correction struct {
 // the difference into the volunteer's totals and star level, and writes an
 // audit event with the values before and after. Roles: province_admin,
 // org_admin of the activity's organisation subtree, system.
-func (c *Checkin) CorrectAttendance(ctx context.Context, a Actor, attendanceID int64, in Correction) (Attendance, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+func (c *Service) CorrectAttendance(ctx context.Context, a issuance.Actor, attendanceID int64, in Correction) (Attendance, error) {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleSystem); err != nil {
 		return Attendance{}, err
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
 	switch {
 	case in.Reason == "" || len([]rune(in.Reason)) > 200:
-		return Attendance{}, invalid("reason", "required, at most 200 characters")
+		return Attendance{}, issuance.Invalid("reason", "required, at most 200 characters")
 	case in.InAt.IsZero() || in.OutAt.IsZero():
-		return Attendance{}, invalid("in_at", "check-in and check-out times are required")
+		return Attendance{}, issuance.Invalid("in_at", "check-in and check-out times are required")
 	case in.OutAt.Before(in.InAt):
-		return Attendance{}, invalid("out_at", "must not be before in_at")
+		return Attendance{}, issuance.Invalid("out_at", "must not be before in_at")
 	}
-	sc, err := c.svc.scope(ctx, a)
+	sc, err := c.svc.Scope(ctx, a)
 	if err != nil {
 		return Attendance{}, err
 	}
@@ -170,7 +171,7 @@ func (c *Checkin) CorrectAttendance(ctx context.Context, a Actor, attendanceID i
 		if err != nil {
 			return err
 		}
-		act, err := c.st.GetActivity(ctx, att.ActivityID, Scope{})
+		act, err := c.st.GetActivity(ctx, att.ActivityID, issuance.Scope{})
 		if err != nil {
 			return err
 		}
@@ -197,9 +198,9 @@ func (c *Checkin) CorrectAttendance(ctx context.Context, a Actor, attendanceID i
 			"after":  map[string]any{"in_at": att.InAt, "out_at": att.OutAt, "minutes": att.Minutes},
 		})
 		out = att
-		return c.st.AppendCheckinEvent(ctx, &CheckinEvent{Kind: EventAttendanceCorrected, VolunteerID: att.VolunteerID,
+		return c.st.AppendCheckinEvent(ctx, &Event{Kind: EventAttendanceCorrected, VolunteerID: att.VolunteerID,
 			AttendanceID: att.ID, ActorTokenID: a.TokenID, ActorRole: a.Role, Reason: in.Reason,
-			Detail: string(detail), At: c.svc.clock.Now().UTC()})
+			Detail: string(detail), At: c.svc.Now().UTC()})
 	})
 	if err != nil {
 		return Attendance{}, fmt.Errorf("correct attendance %d: %w", attendanceID, err)
@@ -219,27 +220,27 @@ func nullTime(t time.Time) any {
 // from the volunteer platform. The star level follows; an audit event
 // records it. Roles: province_admin, org_admin (volunteer in scope),
 // system.
-func (c *Checkin) AddServiceHours(ctx context.Context, a Actor, volunteerID int64, year int, hours float64, reason string) error {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+func (c *Service) AddServiceHours(ctx context.Context, a issuance.Actor, volunteerID int64, year int, hours float64, reason string) error {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleSystem); err != nil {
 		return err
 	}
 	minutes := int64(math.Round(hours * 60))
 	reason = strings.TrimSpace(reason)
 	switch {
 	case year < 1990 || year > 2200:
-		return invalid("year", "out of range")
+		return issuance.Invalid("year", "out of range")
 	case minutes == 0 || math.Abs(hours) > 10000 || math.IsNaN(hours):
-		return invalid("hours", "must be non-zero, at most 10000")
+		return issuance.Invalid("hours", "must be non-zero, at most 10000")
 	case reason == "" || len([]rune(reason)) > 200:
-		return invalid("reason", "required, at most 200 characters")
+		return issuance.Invalid("reason", "required, at most 200 characters")
 	}
-	sc, err := c.svc.scope(ctx, a)
+	sc, err := c.svc.Scope(ctx, a)
 	if err != nil {
 		return err
 	}
 	sc.BankCode = ""
 	return c.st.InTx(ctx, func(ctx context.Context) error {
-		if _, err := c.svc.store.GetVolunteer(ctx, volunteerID, sc); err != nil {
+		if _, err := c.st.GetVolunteer(ctx, volunteerID, sc); err != nil {
 			return fmt.Errorf("add service hours: %w", err)
 		}
 		if minutes < 0 {
@@ -248,15 +249,15 @@ func (c *Checkin) AddServiceHours(ctx context.Context, a Actor, volunteerID int6
 				return err
 			}
 			if cur+minutes < 0 {
-				return invalid("hours", "would make the year's total negative")
+				return issuance.Invalid("hours", "would make the year's total negative")
 			}
 		}
 		if _, err := c.addMinutes(ctx, a, volunteerID, year, minutes); err != nil {
 			return err
 		}
 		detail, _ := json.Marshal(map[string]any{"year": year, "minutes": minutes})
-		return c.st.AppendCheckinEvent(ctx, &CheckinEvent{Kind: EventHoursAdded, VolunteerID: volunteerID,
-			ActorTokenID: a.TokenID, ActorRole: a.Role, Reason: reason, Detail: string(detail), At: c.svc.clock.Now().UTC()})
+		return c.st.AppendCheckinEvent(ctx, &Event{Kind: EventHoursAdded, VolunteerID: volunteerID,
+			ActorTokenID: a.TokenID, ActorRole: a.Role, Reason: reason, Detail: string(detail), At: c.svc.Now().UTC()})
 	})
 }
 
@@ -286,7 +287,7 @@ type ServiceRecord struct {
 
 // ServiceRecord returns a volunteer's hours by year, recent attendances,
 // star level and tier. Roles: any, within scope.
-func (c *Checkin) ServiceRecord(ctx context.Context, a Actor, volunteerID int64) (ServiceRecord, error) {
+func (c *Service) ServiceRecord(ctx context.Context, a issuance.Actor, volunteerID int64) (ServiceRecord, error) {
 	v, err := c.svc.GetVolunteer(ctx, a, volunteerID)
 	if err != nil {
 		return ServiceRecord{}, err
@@ -356,12 +357,12 @@ type MemberReport struct {
 // league and party members served at least the expected hours in year and
 // who fell short (masked names). Roles: province_admin, org_admin (own
 // subtree), system.
-func (c *Checkin) MemberHoursReport(ctx context.Context, a Actor, orgID int64, year int) (MemberReport, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+func (c *Service) MemberHoursReport(ctx context.Context, a issuance.Actor, orgID int64, year int) (MemberReport, error) {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleSystem); err != nil {
 		return MemberReport{}, err
 	}
 	if year < 1990 || year > 2200 {
-		return MemberReport{}, invalid("year", "out of range")
+		return MemberReport{}, issuance.Invalid("year", "out of range")
 	}
 	o, err := c.svc.GetOrg(ctx, a, orgID)
 	if err != nil {
@@ -419,20 +420,20 @@ type NewOffer struct {
 
 // CreateOffer attaches an offer to a tier for an organisation in scope.
 // Roles: province_admin, org_admin, system.
-func (c *Checkin) CreateOffer(ctx context.Context, a Actor, in NewOffer) (Offer, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+func (c *Service) CreateOffer(ctx context.Context, a issuance.Actor, in NewOffer) (Offer, error) {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleSystem); err != nil {
 		return Offer{}, err
 	}
 	o := Offer{OrgID: in.OrgID, Tier: in.Tier, Title: strings.TrimSpace(in.Title),
-		Description: strings.TrimSpace(in.Description), CreatedAt: c.svc.clock.Now().UTC()}
+		Description: strings.TrimSpace(in.Description), CreatedAt: c.svc.Now().UTC()}
 	if !o.Tier.Valid() {
-		return Offer{}, invalid("tier", "must be card_holder, star or five_star")
+		return Offer{}, issuance.Invalid("tier", "must be card_holder, star or five_star")
 	}
-	if err := validName("title", o.Title, 100); err != nil {
+	if err := issuance.ValidName("title", o.Title, 100); err != nil {
 		return Offer{}, err
 	}
 	if len([]rune(o.Description)) > 500 {
-		return Offer{}, invalid("description", "at most 500 characters")
+		return Offer{}, issuance.Invalid("description", "at most 500 characters")
 	}
 	org, err := c.svc.GetOrg(ctx, a, in.OrgID)
 	if err != nil {
@@ -482,14 +483,14 @@ type Benefits struct {
 // the masked name only. Offers come from the holder's organisation and its
 // ancestors, for the holder's tier and the tiers below. Roles: terminal,
 // platform, province_admin, org_admin, system.
-func (c *Checkin) CheckBenefits(ctx context.Context, a Actor, in BenefitsInput) (Benefits, error) {
-	if err := requireRole(a, RoleTerminal, RolePlatform, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+func (c *Service) CheckBenefits(ctx context.Context, a issuance.Actor, in BenefitsInput) (Benefits, error) {
+	if err := issuance.RequireRole(a, issuance.RoleTerminal, issuance.RolePlatform, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleSystem); err != nil {
 		return Benefits{}, err
 	}
 	if in.ChallengeID == "" || len(in.ChallengeID) > 64 {
-		return Benefits{}, invalid("challenge_id", "required")
+		return Benefits{}, issuance.Invalid("challenge_id", "required")
 	}
-	now := c.svc.clock.Now().UTC()
+	now := c.svc.Now().UTC()
 	ch, err := c.st.ConsumeChallenge(ctx, in.ChallengeID, a.TokenID, now)
 	if err != nil {
 		return Benefits{}, fmt.Errorf("check benefits: %w", err)
@@ -521,10 +522,10 @@ func (c *Checkin) CheckBenefits(ctx context.Context, a Actor, in BenefitsInput) 
 	return b, nil
 }
 
-// CheckinEvents returns a volunteer's check-in audit events, oldest first.
+// Events returns a volunteer's check-in audit events, oldest first.
 // Roles: province_admin, org_admin (volunteer in scope), system.
-func (c *Checkin) CheckinEvents(ctx context.Context, a Actor, volunteerID int64) ([]CheckinEvent, error) {
-	if err := requireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+func (c *Service) Events(ctx context.Context, a issuance.Actor, volunteerID int64) ([]Event, error) {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleSystem); err != nil {
 		return nil, err
 	}
 	if _, err := c.svc.GetVolunteer(ctx, a, volunteerID); err != nil {

@@ -1,4 +1,4 @@
-package issuance
+package checkin
 
 import (
 	"encoding/json"

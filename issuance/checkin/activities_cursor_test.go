@@ -1,4 +1,4 @@
-package issuance
+package checkin
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/volcard/volcard/issuance"
 )
 
 // TestActivityCursor checks that activity cursors round-trip and that
@@ -18,15 +19,15 @@ func TestActivityCursor(t *testing.T) {
 	require.Equal(t, int64(42), id)
 	for name, c := range map[string]string{
 		"not base64":         "!!",
-		"application cursor": encodeCursor(12),
-		"session cursor":     encodeSessionCursor(12),
+		"application cursor": issuance.EncodeIDCursor("a1:", 12),
+		"session cursor":     issuance.EncodeIDCursor("s1:", 12),
 		"no id":              "dDE6MTIz",     // t1:123
 		"zero id":            "dDE6MTIzOjA",  // t1:123:0
 		"bad time":           "dDE6eHl6OjEy", // t1:xyz:12
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := decodeActivityCursor(c)
-			require.ErrorIs(t, err, ErrInvalid)
+			require.ErrorIs(t, err, issuance.ErrInvalid)
 		})
 	}
 }
@@ -36,13 +37,13 @@ func TestActivityCursor(t *testing.T) {
 // that decodes to the same values.
 func FuzzActivityCursor(f *testing.F) {
 	f.Add(encodeActivityCursor(time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC), 1))
-	f.Add(encodeCursor(7))
+	f.Add(issuance.EncodeIDCursor("a1:", 7))
 	f.Add("dDE6MTIzOjA")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, c string) {
 		at, id, err := decodeActivityCursor(c)
 		if err != nil {
-			if !errors.Is(err, ErrInvalid) {
+			if !errors.Is(err, issuance.ErrInvalid) {
 				t.Fatalf("error %v is not a validation error", err)
 			}
 			return

@@ -1,17 +1,19 @@
-package issuance
+package checkin
 
-// Check-in at service sites (issue 6): the Checkin sub-service, its
-// configuration, its storage ports and its errors. The commands live in
-// activities.go, taps.go, evidence.go and stars.go.
+// The Service, its configuration, its storage ports and its errors. The
+// commands live in activities.go, taps.go and stars.go.
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 	"time"
 
 	"github.com/volcard/volcard/evidence"
+	"github.com/volcard/volcard/issuance"
 )
 
 // Check-in errors. Match them with errors.Is; none carries card or personal
@@ -40,9 +42,6 @@ var (
 	// ErrTapSequenceReused means a terminal sent another tap under a
 	// sequence number it had already used.
 	ErrTapSequenceReused = errors.New("tap sequence number reused with a different tap")
-	// ErrCheckinUnsupported means the storage adapter does not implement
-	// CheckinStore.
-	ErrCheckinUnsupported = errors.New("storage does not support check-in")
 )
 
 // NotGenuineError is a refused card: Cause is the Verifier's refusal (from
@@ -86,7 +85,7 @@ var errNotOverChallenge = errors.New("the signed data is not over the challenge 
 // verify checks card evidence with the configured Verifier: malformed
 // evidence is a *ValidationError naming the field, anything else a
 // *NotGenuineError. The identity's ID number is normalized.
-func (c *Checkin) verify(card evidence.Card, challenge []byte, now time.Time) (evidence.Identity, error) {
+func (c *Service) verify(card evidence.Card, challenge []byte, now time.Time) (evidence.Identity, error) {
 	if c.cfg.Verifier == nil {
 		return evidence.Identity{}, &NotGenuineError{Cause: errors.New("no card verifier configured")}
 	}
@@ -94,11 +93,11 @@ func (c *Checkin) verify(card evidence.Card, challenge []byte, now time.Time) (e
 	var fe *evidence.FieldError
 	switch {
 	case errors.As(err, &fe):
-		return id, invalid("card."+fe.Field, fe.Reason)
+		return id, issuance.Invalid("card."+fe.Field, fe.Reason)
 	case err != nil:
 		return id, &NotGenuineError{Cause: err}
 	}
-	id.IDNumber = NormalizeIDNumber(id.IDNumber)
+	id.IDNumber = issuance.NormalizeIDNumber(id.IDNumber)
 	return id, nil
 }
 
@@ -165,9 +164,9 @@ var DefaultStarThresholds = []float64{100, 300, 600, 1000, 1500}
 // and Party members, in hours.
 const DefaultMemberExpectation = 20
 
-// CheckinConfig configures a Checkin. Zero fields take the defaults named
+// Config configures a Checkin. Zero fields take the defaults named
 // on each field.
-type CheckinConfig struct {
+type Config struct {
 	// Verifier checks card evidence against the trusted CA keys (the same
 	// list terminals use; test CA in testdata/keys/ca-public.json):
 	// emv.EvidenceVerifier. Required for taps and benefit checks.
@@ -190,6 +189,8 @@ type CheckinConfig struct {
 	// Location fixes the year boundaries of service hours; default China
 	// Standard Time (UTC+8).
 	Location *time.Location
+	// Rand is the source of challenges; default crypto/rand.
+	Rand io.Reader
 	// Cards, when set, is consulted first to map a PAN token to its holder
 	// (the issued-cards table written by personalization and the bank
 	// outbox). Without it, or when it does not know the card, the check-in
@@ -201,38 +202,35 @@ type CheckinConfig struct {
 
 // Checkin runs check-in at service sites: activities, taps (with card
 // presence evidence), service hours, star levels, benefit tiers and the
-// member-hours report. Build it with NewCheckin; it is safe for concurrent
+// member-hours report. Build it with New; it is safe for concurrent
 // use.
-type Checkin struct {
-	svc *Service
-	st  CheckinStore
-	cfg CheckinConfig
+type Service struct {
+	svc *issuance.Service
+	st  Store
+	cfg Config
 
 	activities sync.Map // id → Activity; activities do not change once created
 
-	// lookup reads a tap's card, holder and open attendance at once; nil
-	// when the store cannot or a custom CheckinConfig.Cards is set.
-	lookup TapLookupRepo
-	// writer writes a tap in one statement; nil when the store cannot.
-	writer TapWriter
-	// challengeLookup uses a challenge and reads the tap lookup at once;
-	// nil when the store cannot or lookup is nil.
-	challengeLookup ChallengeLookupRepo
+	// lookup: read a tap's card, holder and open attendance at once (and
+	// use the challenge in the same round trip); false when a custom
+	// Config.Cards is set.
+	lookup bool
+	// writer: write a tap in one statement (the database can, and lookup).
+	writer bool
 	// starMinutes and tiers are the star thresholds in lifetime minutes
 	// and the tier of each star level, for writer.
 	starMinutes []int64
 	tiers       []BenefitTier
 }
 
-// NewCheckin returns the check-in service over svc, whose store must
-// implement CheckinStore (issuance/store does).
-func NewCheckin(svc *Service, cfg CheckinConfig) (*Checkin, error) {
-	if svc == nil {
-		return nil, errors.New("issuance: nil service")
+// New returns the check-in service over svc (the core: actors, scope,
+// volunteers) and st, the check-in storage (issuance/store implements it).
+func New(svc *issuance.Service, st Store, cfg Config) (*Service, error) {
+	if svc == nil || st == nil {
+		return nil, errors.New("checkin: nil service or store")
 	}
-	st, ok := svc.store.(CheckinStore)
-	if !ok {
-		return nil, ErrCheckinUnsupported
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
 	}
 	if cfg.Rounding == (Rounding{}) {
 		cfg.Rounding = DefaultRounding
@@ -270,19 +268,16 @@ func NewCheckin(svc *Service, cfg CheckinConfig) (*Checkin, error) {
 	if cfg.Location == nil {
 		cfg.Location = time.FixedZone("CST", 8*3600)
 	}
-	var lookup TapLookupRepo
-	if cfg.Cards == nil {
-		if repo, ok := svc.store.(IssuedCardRepo); ok {
-			cfg.Cards = issuedCards{svc: svc, repo: repo}
-			lookup, _ = svc.store.(TapLookupRepo)
-		}
+	// The default directory is the issued-cards table, which the store
+	// reads together with the rest of a tap; a custom directory (tests)
+	// is asked on its own.
+	custom := cfg.Cards != nil
+	if !custom {
+		cfg.Cards = issuedCards{st: st}
 	}
-	ck := &Checkin{svc: svc, st: st, cfg: cfg, lookup: lookup}
-	if lookup != nil {
-		ck.challengeLookup, _ = svc.store.(ChallengeLookupRepo)
-	}
-	if w, ok := svc.store.(TapWriter); ok && w.CanWriteTap() && lookup != nil {
-		ck.writer = w
+	ck := &Service{svc: svc, st: st, cfg: cfg, lookup: !custom}
+	if st.CanWriteTap() && !custom {
+		ck.writer = true
 		ck.starMinutes = starMinutes(cfg.StarThresholds)
 		for i := 0; i <= len(cfg.StarThresholds); i++ {
 			ck.tiers = append(ck.tiers, TierFor(i, len(cfg.StarThresholds)))
@@ -296,30 +291,29 @@ func NewCheckin(svc *Service, cfg CheckinConfig) (*Checkin, error) {
 // replaced or cancelled, or whose block or replacement is pending at the
 // bank, is blocked (CardRefused).
 type issuedCards struct {
-	svc  *Service
-	repo IssuedCardRepo
+	st Store
 }
 
 // CardByPANToken implements CardDirectory.
 func (d issuedCards) CardByPANToken(ctx context.Context, token []byte) (CardBinding, error) {
-	c, err := d.repo.GetCardByToken(ctx, token)
+	c, err := d.st.GetCardByToken(ctx, token)
 	if err != nil {
 		return CardBinding{}, err
 	}
-	app, err := d.svc.store.GetApplication(ctx, c.ApplicationID, Scope{})
+	app, err := d.st.GetApplication(ctx, c.ApplicationID, issuance.Scope{})
 	if err != nil {
 		return CardBinding{}, fmt.Errorf("application of card: %w", err)
 	}
 	b := CardBinding{PANToken: token, VolunteerID: app.VolunteerID, PANLast4: c.LastFour, Status: CardActive,
 		CreatedAt: c.CreatedAt}
-	if CardRefused(c.State, c.PendingChange) {
+	if issuance.CardRefused(c.State, c.PendingChange) {
 		b.Status = CardBlocked
 	}
 	return b, nil
 }
 
 // Config returns the effective configuration (defaults filled in).
-func (c *Checkin) Config() CheckinConfig { return c.cfg }
+func (c *Service) Config() Config { return c.cfg }
 
 // CardDirectory maps a PAN token to the card's holder. The issued-cards
 // table (personalization, bank outbox) implements it.
@@ -352,7 +346,7 @@ type CardBinding struct {
 type ActivityRepo interface {
 	CreateActivity(ctx context.Context, a *Activity) error
 	// GetActivity returns the activity if its org lies inside sc.
-	GetActivity(ctx context.Context, id int64, sc Scope) (Activity, error)
+	GetActivity(ctx context.Context, id int64, sc issuance.Scope) (Activity, error)
 }
 
 // ChallengeRepo stores terminal challenges.
@@ -390,7 +384,7 @@ type TapRepo interface {
 	// AttendanceID a.ID as CreateTap does (setting t.ID).
 	RecordTap(ctx context.Context, a *Attendance, checkOut bool, t *TapRecord) error
 	// GetAttendance returns an attendance whose activity org lies in sc.
-	GetAttendance(ctx context.Context, id int64, sc Scope) (Attendance, error)
+	GetAttendance(ctx context.Context, id int64, sc issuance.Scope) (Attendance, error)
 	// ListAttendances returns a volunteer's attendances, newest first,
 	// with the activity title and site.
 	ListAttendances(ctx context.Context, volunteerID int64, limit int) ([]AttendanceView, error)
@@ -407,15 +401,15 @@ type TapLookup struct {
 	Binding *CardBinding
 	// Volunteer is the holder named by Directory, else by Binding; nil
 	// when neither names one.
-	Volunteer *Volunteer
+	Volunteer *issuance.Volunteer
 	// Open is Volunteer's attendance at the activity that has no
 	// check-out yet, nil when there is none.
 	Open *Attendance
 }
 
-// TapLookupRepo is an optional capability of a CheckinStore that also
+// TapLookupRepo is an optional capability of a Store that also
 // holds the issued cards: it reads a TapLookup in one round trip instead
-// of one per question. Checkin uses it when CheckinConfig.Cards is left to
+// of one per question. Checkin uses it when Config.Cards is left to
 // its default.
 type TapLookupRepo interface {
 	LookupTap(ctx context.Context, panToken []byte, activityID int64) (TapLookup, error)
@@ -430,7 +424,7 @@ type ChallengeLookupRepo interface {
 		panToken []byte, activityID int64) (Challenge, TapLookup, error)
 }
 
-// TapWriter is an optional capability of a CheckinStore: it writes a whole
+// TapWriter is an optional capability of a Store: it writes a whole
 // tap decision in one atomic statement, outside any transaction: the
 // hours totals and the star level, the attendance opened or closed, the
 // tap row with its result, and the star-change event. CanWriteTap says
@@ -463,7 +457,7 @@ type TapWrite struct {
 	Tap TapRecord
 	// Event carries the kind, actor and time of the star-change event,
 	// written only when the star level changes.
-	Event CheckinEvent
+	Event Event
 }
 
 // TapWritten is what TapWriter.WriteTap wrote: the ids and the totals
@@ -513,49 +507,68 @@ type OfferRepo interface {
 	ListOffers(ctx context.Context, orgPaths []string, tiers []BenefitTier) ([]Offer, error)
 }
 
-// CheckinEventRepo stores the audit events of check-in (corrections,
+// EventRepo stores the audit events of check-in (corrections,
 // added hours, blocked cards, star changes).
-type CheckinEventRepo interface {
-	AppendCheckinEvent(ctx context.Context, e *CheckinEvent) error
-	ListCheckinEvents(ctx context.Context, volunteerID int64) ([]CheckinEvent, error)
+type EventRepo interface {
+	AppendCheckinEvent(ctx context.Context, e *Event) error
+	ListCheckinEvents(ctx context.Context, volunteerID int64) ([]Event, error)
 }
 
-// CheckinStore is the storage Checkin needs, found on the Service's store
-// by type assertion (an optional capability of the storage adapter).
-type CheckinStore interface {
-	Transactor
+// CoreReads are the reads of the core's records a tap needs: the holder
+// (by id or by the blind index of the ID number on the card), the
+// organisation of an activity, and the issued card with its application.
+type CoreReads interface {
+	GetOrg(ctx context.Context, id int64, sc issuance.Scope) (issuance.Org, error)
+	GetVolunteer(ctx context.Context, id int64, sc issuance.Scope) (issuance.Volunteer, error)
+	FindVolunteerByIndex(ctx context.Context, index []byte, sc issuance.Scope) (issuance.Volunteer, error)
+	GetApplication(ctx context.Context, id int64, sc issuance.Scope) (issuance.Application, error)
+	GetCardByToken(ctx context.Context, panToken []byte) (issuance.Card, error)
+}
+
+// Store is the storage check-in needs; issuance/store implements it on
+// PostgreSQL and SQLite (a compile-time assertion there keeps it so).
+type Store interface {
+	issuance.Transactor
+	CoreReads
 	ActivityRepo
+	ActivityLister
 	ChallengeRepo
 	TapRepo
+	TapLookupRepo
+	ChallengeLookupRepo
+	TapWriter
 	HoursRepo
 	CardRepo
 	OfferRepo
-	CheckinEventRepo
+	EventRepo
 }
 
-// CheckinEventKind names a check-in audit event.
-type CheckinEventKind string
+// EventKind names a check-in audit event.
+type EventKind string
 
 // Check-in audit event kinds.
 const (
-	EventAttendanceCorrected CheckinEventKind = "attendance_corrected"
-	EventHoursAdded          CheckinEventKind = "hours_added"
-	EventCardBlocked         CheckinEventKind = "card_blocked"
-	EventCardUnblocked       CheckinEventKind = "card_unblocked"
-	EventStarsChanged        CheckinEventKind = "stars_changed"
+	EventAttendanceCorrected EventKind = "attendance_corrected"
+	EventHoursAdded          EventKind = "hours_added"
+	EventCardBlocked         EventKind = "card_blocked"
+	EventCardUnblocked       EventKind = "card_unblocked"
+	EventStarsChanged        EventKind = "stars_changed"
 )
 
-// CheckinEvent is one audit record of check-in: who did what, when and
+// Event is one audit record of check-in: who did what, when and
 // why. Detail is a short JSON document (before/after values); it never
 // holds card data.
-type CheckinEvent struct {
+type Event struct {
 	ID           int64
-	Kind         CheckinEventKind
+	Kind         EventKind
 	VolunteerID  int64
 	AttendanceID int64
 	ActorTokenID int64
-	ActorRole    Role
+	ActorRole    issuance.Role
 	Reason       string
 	Detail       string
 	At           time.Time
 }
+
+// isNotFound reports whether err is the core's not-found.
+func isNotFound(err error) bool { return errors.Is(err, issuance.ErrNotFound) }
