@@ -194,9 +194,8 @@ type Spending struct {
 	ReceivedAt    time.Time
 }
 
-// IssuedCardRepo stores bank-issued cards and their spending.
-// issuance/store implements it; the Service finds it on its Store by type
-// assertion.
+// IssuedCardRepo stores bank-issued cards and their spending. It is part
+// of the Store; issuance/store implements it.
 type IssuedCardRepo interface {
 	// CreateCard inserts c and sets c.ID; a second current (not replaced)
 	// card for an application is a *ConflictError ("card").
@@ -241,11 +240,7 @@ func (s *Service) bankHook(ctx context.Context, a Application, e Event) error {
 			return fmt.Errorf("enqueue bank request: %w", err)
 		}
 	case StatusIssued:
-		cards, err := s.cardRepo()
-		if err != nil {
-			return nil // no card storage: nothing to chain
-		}
-		c, err := cards.GetCardByApplication(ctx, a.ID)
+		c, err := s.store.GetCardByApplication(ctx, a.ID)
 		if err != nil || c.State != BankCardActive {
 			return nil // no active card yet
 		}
@@ -253,14 +248,6 @@ func (s *Service) bankHook(ctx context.Context, a Application, e Event) error {
 		return err
 	}
 	return nil
-}
-
-func (s *Service) cardRepo() (IssuedCardRepo, error) {
-	c, ok := s.store.(IssuedCardRepo)
-	if !ok {
-		return nil, errors.New("issuance: the store keeps no cards")
-	}
-	return c, nil
 }
 
 // SubmitApprovedToBank moves up to limit approved applications to
@@ -382,23 +369,19 @@ type IssuedCard struct {
 // parked for the card (RecordActivationAdvice) are applied in the same
 // transaction.
 func (s *Service) RecordBankApproval(ctx context.Context, applicationID int64, c IssuedCard) (Application, error) {
-	cards, err := s.cardRepo()
-	if err != nil {
-		return Application{}, err
-	}
 	pan := c.PAN.Reveal()
 	if len(pan) < 12 || strings.Trim(pan, "0123456789") != "" {
 		return Application{}, invalid("pan", "must be 12–19 digits")
 	}
 	token := s.PANToken(pan)
 	var app Application
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		if app, err = s.store.GetApplication(ctx, applicationID, Scope{}); err != nil {
 			return err
 		}
 		if app.Status != StatusBankPending {
-			old, err := cards.GetCardByApplication(ctx, applicationID)
+			old, err := s.store.GetCardByApplication(ctx, applicationID)
 			if err == nil && string(old.PANToken) == string(token) {
 				return nil // already applied
 			}
@@ -420,14 +403,14 @@ func (s *Service) RecordBankApproval(ctx context.Context, applicationID int64, c
 		}
 		card := Card{ApplicationID: applicationID, PANToken: token, PANSealed: sealed, LastFour: pan[len(pan)-4:],
 			Expiry: c.Expiry, PSN: c.PSN, BankReference: c.Reference, State: BankCardIssued, CreatedAt: s.clock.Now()}
-		if err := cards.CreateCard(ctx, &card); err != nil {
+		if err := s.store.CreateCard(ctx, &card); err != nil {
 			return err
 		}
 		if app, err = s.Transition(ctx, SystemActor(), applicationID, StatusBankApproved, "card ending "+card.LastFour); err != nil {
 			return err
 		}
 		// An activation advice that came before the card is applied now.
-		return s.applyParkedAdvices(ctx, cards, card, app.Number)
+		return s.applyParkedAdvices(ctx, card, app.Number)
 	})
 	if err != nil {
 		return Application{}, fmt.Errorf("record bank approval of application %d: %w", applicationID, err)
@@ -473,9 +456,9 @@ type CardRef struct {
 	ApplicationNumber string
 }
 
-func (s *Service) findCard(ctx context.Context, cards IssuedCardRepo, ref CardRef) (Card, error) {
+func (s *Service) findCard(ctx context.Context, ref CardRef) (Card, error) {
 	if pan := ref.PAN.Reveal(); pan != "" {
-		c, err := cards.GetCardByToken(ctx, s.PANToken(pan))
+		c, err := s.store.GetCardByToken(ctx, s.PANToken(pan))
 		if err == nil || !isNotFound(err) {
 			return c, err
 		}
@@ -485,7 +468,7 @@ func (s *Service) findCard(ctx context.Context, cards IssuedCardRepo, ref CardRe
 		if err != nil {
 			return Card{}, err
 		}
-		return cards.GetCardByApplication(ctx, app.ID)
+		return s.store.GetCardByApplication(ctx, app.ID)
 	}
 	return Card{}, ErrNotFound
 }
@@ -494,10 +477,6 @@ func (s *Service) findCard(ctx context.Context, cards IssuedCardRepo, ref CardRe
 // reports whether it was new. A card that is not ours is stored without a
 // card, so that the advice is still acknowledged once.
 func (s *Service) RecordCardSpending(ctx context.Context, ref CardRef, sp Spending) (bool, error) {
-	cards, err := s.cardRepo()
-	if err != nil {
-		return false, err
-	}
 	if sp.RRN == "" || sp.Amount < 0 {
 		return false, invalid("rrn", "required, with a non-negative amount")
 	}
@@ -505,8 +484,8 @@ func (s *Service) RecordCardSpending(ctx context.Context, ref CardRef, sp Spendi
 		sp.Kind = "spending"
 	}
 	var inserted bool
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		c, err := s.findCard(ctx, cards, ref)
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		c, err := s.findCard(ctx, ref)
 		switch {
 		case err == nil:
 			sp.CardID, sp.ApplicationID = c.ID, c.ApplicationID
@@ -519,7 +498,7 @@ func (s *Service) RecordCardSpending(ctx context.Context, ref CardRef, sp Spendi
 			return err
 		}
 		sp.ReceivedAt = s.clock.Now()
-		inserted, err = cards.RecordSpending(ctx, &sp)
+		inserted, err = s.store.RecordSpending(ctx, &sp)
 		return err
 	})
 	if err != nil {
@@ -530,11 +509,7 @@ func (s *Service) RecordCardSpending(ctx context.Context, ref CardRef, sp Spendi
 
 // CardOf returns the card of an application, or ErrNotFound.
 func (s *Service) CardOf(ctx context.Context, applicationID int64) (Card, error) {
-	cards, err := s.cardRepo()
-	if err != nil {
-		return Card{}, err
-	}
-	c, err := cards.GetCardByApplication(ctx, applicationID)
+	c, err := s.store.GetCardByApplication(ctx, applicationID)
 	if err != nil {
 		return Card{}, fmt.Errorf("card of application %d: %w", applicationID, err)
 	}

@@ -104,15 +104,11 @@ func (s *Service) ListBankRequests(ctx context.Context, a Actor, f BankRequestFi
 	}
 	out := make([]BankRequestView, len(rows))
 	last := map[int64]string{}
-	cards, cerr := s.cardRepo()
 	for i, r := range rows {
 		out[i].BankRequest = r
-		if cerr != nil {
-			continue
-		}
 		l, ok := last[r.ApplicationID]
 		if !ok {
-			if c, err := cards.GetCardByApplication(ctx, r.ApplicationID); err == nil {
+			if c, err := s.store.GetCardByApplication(ctx, r.ApplicationID); err == nil {
 				l = c.LastFour
 			} else if !isNotFound(err) {
 				return nil, fmt.Errorf("list bank requests: card of application %d: %w", r.ApplicationID, err)
