@@ -376,9 +376,9 @@ func (s *Service) RequestCardChange(ctx context.Context, a Actor, req CardChange
 		if err := s.store.UpdateCard(ctx, &c); err != nil {
 			return err
 		}
-		r := BankRequest{ApplicationID: app.ID, ApplicationNumber: app.Number, Kind: BankStatusChange,
-			Payload: payload, State: BankPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
-		if err := s.outbox.EnqueueBankRequest(ctx, &r); err != nil {
+		r := NewBankRequest{ApplicationID: app.ID, ApplicationNumber: app.Number, Kind: BankStatusChange,
+			Payload: payload, At: now}
+		if err := s.outbox.EnqueueBankRequest(ctx, r); err != nil {
 			if errors.Is(err, ErrConflict) {
 				return refuse("another change of this application's card is on its way to the bank")
 			}
