@@ -20,8 +20,8 @@ import (
 	"github.com/volcard/volcard/cardio/pcsc/pcsctest"
 	"github.com/volcard/volcard/cardio/vpcd"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/personalization/dataprep"
 	"github.com/volcard/volcard/personalization"
+	"github.com/volcard/volcard/personalization/dataprep"
 )
 
 const (

@@ -20,8 +20,8 @@ import (
 	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/personalization/dataprep"
 	"github.com/volcard/volcard/personalization"
+	"github.com/volcard/volcard/personalization/dataprep"
 )
 
 // Problem kinds of the personalization routes.

@@ -12,8 +12,8 @@ import (
 	"github.com/volcard/volcard/api"
 	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/personalization/dataprep"
 	"github.com/volcard/volcard/personalization"
+	"github.com/volcard/volcard/personalization/dataprep"
 )
 
 // envCardKeys names the directory of the software key store (issuer key,
