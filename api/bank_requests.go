@@ -6,29 +6,47 @@ package api
 // no other card or personal data.
 
 import (
-	"log/slog"
+	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
 )
 
-// bankRequestRoutes registers the outbox admin routes and adds them to the
-// OpenAPI document.
-func (s *Server) bankRequestRoutes(v1 *echo.Group, auth, idem echo.MiddlewareFunc) {
-	if err := s.addBankRequestRoutes(v1, auth, idem); err != nil {
-		s.log.Error("api: bank request routes", slog.String("err", err.Error()))
-	}
+// BankRequests is the operators' side of the bank outbox that the admin
+// routes use: an *outbox.Admin, which checks the actor's right
+// (issuance.AuthorizeBankOutbox) itself.
+type BankRequests interface {
+	List(ctx context.Context, a issuance.Actor, f outbox.Filter) ([]outbox.View, error)
+	Retry(ctx context.Context, a issuance.Actor, id int64, reason string) (outbox.Request, error)
+	Cancel(ctx context.Context, a issuance.Actor, id int64, reason string) (outbox.Request, error)
 }
 
-func (s *Server) addBankRequestRoutes(v1 *echo.Group, auth, idem echo.MiddlewareFunc) error {
+var _ BankRequests = (*outbox.Admin)(nil)
+
+// bankRequests holds the handlers of the outbox admin routes.
+type bankRequests struct {
+	s     *Server
+	admin BankRequests
+}
+
+// EnableBankRequests registers the outbox admin routes, served by admin,
+// and adds them to the OpenAPI document. Call it once, before serving.
+func (s *Server) EnableBankRequests(admin BankRequests) error {
+	if admin == nil {
+		return errors.New("api: nil bank requests")
+	}
+	h := &bankRequests{s: s, admin: admin}
 	pa := issuance.RoleProvinceAdmin
-	v1.GET("/admin/bank-requests", s.listBankRequests, auth, allow(pa))
-	v1.POST("/admin/bank-requests/:id/retry", s.bankRequestAction(false), auth, allow(pa), idem)
-	v1.POST("/admin/bank-requests/:id/cancel", s.bankRequestAction(true), auth, allow(pa), idem)
+	auth, idem := s.authenticate(), s.idempotency()
+	s.e.GET("/v1/admin/bank-requests", h.list, auth, allow(pa))
+	s.e.POST("/v1/admin/bank-requests/:id/retry", h.action(false), auth, allow(pa), idem)
+	s.e.POST("/v1/admin/bank-requests/:id/cancel", h.action(true), auth, allow(pa), idem)
 	return s.extendOpenAPI(bankRequestsOpenAPI)
 }
 
@@ -59,13 +77,13 @@ type BankRequestList struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-func toBankRequest(v issuance.BankRequestView) BankRequest {
-	r := v.BankRequest
+func toBankRequest(v outbox.View) BankRequest {
+	r := v.Request
 	out := BankRequest{ID: r.ID, Kind: string(r.Kind), State: string(r.State), ApplicationID: r.ApplicationID,
 		ApplicationNumber: r.ApplicationNumber, CardLastFour: v.CardLastFour, ParentID: r.ParentID, Attempts: r.Attempts,
 		Repeats: r.Repeats, STAN: r.Trace.STAN, RRN: r.Trace.RRN, ResultCode: r.ResultCode, LastError: r.LastError,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
-	if (r.State == issuance.BankPending || r.State == issuance.BankSent) && !r.NextAttemptAt.IsZero() {
+	if (r.State == outbox.StatePending || r.State == outbox.StateSent) && !r.NextAttemptAt.IsZero() {
 		at := r.NextAttemptAt
 		out.NextAttemptAt = &at
 	}
@@ -87,9 +105,9 @@ func oneOf(field, v string, allowed []string) error {
 	return invalidField(field, "unknown value")
 }
 
-func (s *Server) listBankRequests(c echo.Context) error {
+func (h *bankRequests) list(c echo.Context) error {
 	q := c.QueryParams()
-	f := issuance.BankRequestFilter{State: issuance.BankRequestState(q.Get("state")), Kind: issuance.BankRequestKind(q.Get("kind")), Limit: 100}
+	f := outbox.Filter{State: outbox.State(q.Get("state")), Kind: outbox.Kind(q.Get("kind")), Limit: 100}
 	if err := oneOf("state", q.Get("state"), bankRequestStates); err != nil {
 		return err
 	}
@@ -111,7 +129,7 @@ func (s *Server) listBankRequests(c echo.Context) error {
 		f.BeforeID = id
 	}
 	actor, _ := actorFrom(c)
-	rows, err := s.svc.ListBankRequests(c.Request().Context(), actor, f)
+	rows, err := h.admin.List(c.Request().Context(), actor, f)
 	if err != nil {
 		return err
 	}
@@ -125,27 +143,27 @@ func (s *Server) listBankRequests(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) bankRequestAction(cancel bool) echo.HandlerFunc {
+func (h *bankRequests) action(cancel bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
 			return err
 		}
-		reason, err := s.decodeReason(c, cancel)
+		reason, err := h.s.decodeReason(c, cancel)
 		if err != nil {
 			return err
 		}
 		actor, _ := actorFrom(c)
-		var r issuance.BankRequest
+		var r outbox.Request
 		if cancel {
-			r, err = s.svc.CancelBankRequest(c.Request().Context(), actor, id, reason)
+			r, err = h.admin.Cancel(c.Request().Context(), actor, id, reason)
 		} else {
-			r, err = s.svc.RetryBankRequest(c.Request().Context(), actor, id, reason)
+			r, err = h.admin.Retry(c.Request().Context(), actor, id, reason)
 		}
 		if err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, toBankRequest(issuance.BankRequestView{BankRequest: r}))
+		return c.JSON(http.StatusOK, toBankRequest(outbox.View{Request: r}))
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
@@ -31,7 +32,7 @@ func TestAdminBankRequests(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rows, 1)
 	r := rows[0]
-	r.State, r.ResultCode, r.LastError = issuance.BankFailed, "30", "bank declined 30: format error"
+	r.State, r.ResultCode, r.LastError = outbox.StateFailed, "30", "bank declined 30: format error"
 	require.NoError(t, st.SaveBankRequest(ctx, &r, ""))
 	retry := fmt.Sprintf("/v1/admin/bank-requests/%d/retry", r.ID)
 	cancel := fmt.Sprintf("/v1/admin/bank-requests/%d/cancel", r.ID)

@@ -165,7 +165,7 @@ func TestCardLifecycleAPI(t *testing.T) {
 		require.NoError(t, err)
 		n := 0
 		for _, r := range reqs {
-			if r.Kind == issuance.BankStatusChange {
+			if r.Kind == outbox.KindStatusChange {
 				n++
 			}
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/pii"
@@ -90,6 +91,9 @@ func newHarness(t testing.TB, st *store.Store, log *slog.Logger, opts ...func(*O
 	}
 	srv, err := New(o)
 	require.NoError(t, err)
+	admin, err := outbox.NewAdmin(o.Service, st, log)
+	require.NoError(t, err)
+	require.NoError(t, srv.EnableBankRequests(admin))
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	h := &harness{t: t, st: st, svc: svc, srv: srv, ts: ts, client: ts.Client(), tokens: map[string]string{}}

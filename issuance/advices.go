@@ -2,7 +2,6 @@ package issuance
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -45,8 +44,8 @@ type BankAdvice struct {
 	AppliedAt         time.Time
 }
 
-// BankAdviceRepo stores advices from the bank. issuance/store implements
-// it; the Service finds it on its Store by type assertion.
+// BankAdviceRepo stores advices from the bank. It is part of the Store;
+// issuance/store implements it.
 type BankAdviceRepo interface {
 	// InsertBankAdvice inserts a unless an advice with its RRN and kind
 	// exists, sets a.ID when it inserted and reports whether it did.
@@ -80,14 +79,6 @@ const (
 	AdviceDuplicate AdviceOutcome = "duplicate"
 )
 
-func (s *Service) adviceRepo() (BankAdviceRepo, error) {
-	r, ok := s.store.(BankAdviceRepo)
-	if !ok {
-		return nil, errors.New("issuance: the store keeps no bank advices")
-	}
-	return r, nil
-}
-
 // RecordActivationAdvice stores an activation advice once per RRN and
 // applies it: the card becomes active and its application, when issued,
 // activated (an application not issued yet moves on when it becomes
@@ -96,14 +87,6 @@ func (s *Service) adviceRepo() (BankAdviceRepo, error) {
 // a no-op reported as AdviceDuplicate. Every outcome is durable when it
 // returns nil, so the caller may acknowledge the advice.
 func (s *Service) RecordActivationAdvice(ctx context.Context, rrn string, ref CardRef) (AdviceOutcome, error) {
-	cards, err := s.cardRepo()
-	if err != nil {
-		return "", err
-	}
-	advices, err := s.adviceRepo()
-	if err != nil {
-		return "", err
-	}
 	pan := ref.PAN.Reveal()
 	if rrn == "" || (pan == "" && ref.ApplicationNumber == "") {
 		return "", Invalid("rrn", "required, with a PAN or an application number")
@@ -117,23 +100,23 @@ func (s *Service) RecordActivationAdvice(ctx context.Context, rrn string, ref Ca
 		}
 	}
 	var out AdviceOutcome
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		if token != nil {
-			if err := advices.LockPANToken(ctx, token); err != nil {
+			if err := s.store.LockPANToken(ctx, token); err != nil {
 				return err
 			}
 		}
 		now := s.clock.Now()
 		a := BankAdvice{RRN: rrn, Kind: BankAdviceKindActivation, PANToken: token, LastFour: lastFour,
 			ApplicationNumber: ref.ApplicationNumber, State: BankAdviceParked, ReceivedAt: now}
-		c, err := s.findCard(ctx, cards, ref)
+		c, err := s.findCard(ctx, ref)
 		switch {
 		case err == nil:
 			a.State, a.CardID, a.AppliedAt = BankAdviceApplied, c.ID, now
 		case !isNotFound(err):
 			return err
 		}
-		inserted, err := advices.InsertBankAdvice(ctx, &a)
+		inserted, err := s.store.InsertBankAdvice(ctx, &a)
 		switch {
 		case err != nil:
 			return err
@@ -145,7 +128,7 @@ func (s *Service) RecordActivationAdvice(ctx context.Context, rrn string, ref Ca
 			return nil
 		}
 		out = AdviceApplied
-		return s.activate(ctx, cards, c, "activated by the holder")
+		return s.activate(ctx, c, "activated by the holder")
 	})
 	if err != nil {
 		return "", fmt.Errorf("record activation advice rrn %s: %w", rrn, err)
@@ -156,8 +139,8 @@ func (s *Service) RecordActivationAdvice(ctx context.Context, rrn string, ref Ca
 // activate makes an issued card active and moves its application from
 // issued to activated; a blocked, replaced or cancelled card is left as it
 // is. Repeats are no-ops.
-func (s *Service) activate(ctx context.Context, cards IssuedCardRepo, c Card, reason string) error {
-	if err := cards.ActivateCard(ctx, c.ID, s.clock.Now()); err != nil {
+func (s *Service) activate(ctx context.Context, c Card, reason string) error {
+	if err := s.store.ActivateCard(ctx, c.ID, s.clock.Now()); err != nil {
 		return err
 	}
 	if c.State != BankCardIssued && c.State != BankCardActive {
@@ -176,25 +159,21 @@ func (s *Service) activate(ctx context.Context, cards IssuedCardRepo, c Card, re
 // applyParkedAdvices applies the parked activation advices for a card
 // just recorded (in the caller's transaction): the card becomes active, and
 // its application moves on to activated when it is issued.
-func (s *Service) applyParkedAdvices(ctx context.Context, cards IssuedCardRepo, c Card, applicationNumber string) error {
-	advices, ok := s.store.(BankAdviceRepo)
-	if !ok {
-		return nil
-	}
-	if err := advices.LockPANToken(ctx, c.PANToken); err != nil {
+func (s *Service) applyParkedAdvices(ctx context.Context, c Card, applicationNumber string) error {
+	if err := s.store.LockPANToken(ctx, c.PANToken); err != nil {
 		return err
 	}
-	parked, err := advices.ParkedBankAdvices(ctx, BankAdviceKindActivation, c.PANToken, applicationNumber)
+	parked, err := s.store.ParkedBankAdvices(ctx, BankAdviceKindActivation, c.PANToken, applicationNumber)
 	if err != nil || len(parked) == 0 {
 		return err
 	}
 	now := s.clock.Now()
 	for _, a := range parked {
-		if err := advices.MarkBankAdviceApplied(ctx, a.ID, c.ID, now); err != nil {
+		if err := s.store.MarkBankAdviceApplied(ctx, a.ID, c.ID, now); err != nil {
 			return err
 		}
 	}
-	if err := s.activate(ctx, cards, c, "activated by the holder (advice received before the card)"); err != nil {
+	if err := s.activate(ctx, c, "activated by the holder (advice received before the card)"); err != nil {
 		return err
 	}
 	s.log.InfoContext(ctx, "parked activation advice applied", slog.Int64("card", c.ID),

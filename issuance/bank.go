@@ -14,122 +14,44 @@ import (
 // purposePAN seals the PAN (pii); its token is PANToken.
 const purposePAN = "card.pan"
 
-// BankRequestKind is what an outbox row asks of the partner bank.
+// BankRequestKind is what the domain asks of the partner bank.
 type BankRequestKind string
 
-// Bank request kinds. A repeat (0301/0421) is not a kind of its own: it is
-// the same row sent again with its stored trace (BankRequest.MaybeSent).
+// Bank request kinds the domain writes. Everything else about a request —
+// its state, lease, trace, repeats and reversal — is the bank gateway's
+// business (bankgw/outbox).
 const (
 	BankApply        BankRequestKind = "apply"
-	BankInquiry      BankRequestKind = "inquiry"
 	BankStatusChange BankRequestKind = "status_change"
-	BankReversal     BankRequestKind = "reversal"
 )
 
-// BankRequestState is where an outbox row stands.
-type BankRequestState string
-
-// Bank request states.
-//
-//	pending   due at NextAttemptAt; never sent with its current trace
-//	in_flight claimed by a worker until LeaseUntil
-//	sent      sent at least once, outcome unknown: the next send repeats it
-//	waiting   an apply parked until its reversal is acknowledged
-//	done      the result is applied (approved, declined, reversal acked)
-//	failed    given up; needs an operator (for example a format error)
-//	cancelled given up by an operator (volcard outbox cancel); never sent again
-const (
-	BankPending   BankRequestState = "pending"
-	BankInFlight  BankRequestState = "in_flight"
-	BankSent      BankRequestState = "sent"
-	BankWaiting   BankRequestState = "waiting"
-	BankDone      BankRequestState = "done"
-	BankFailed    BankRequestState = "failed"
-	BankCancelled BankRequestState = "cancelled"
-)
-
-// BankTrace identifies one request on the wire (MTI, STAN, field 7, RRN).
-// It is stored before the request is sent so that a repeat after a crash
-// reuses it.
-type BankTrace struct {
-	MTI           string
-	STAN          string
-	TransmittedAt time.Time
-	RRN           string
-}
-
-// IsZero reports whether no trace was allocated yet.
-func (t BankTrace) IsZero() bool { return t.STAN == "" }
-
-// BankRequest is one row of the bank outbox. It holds no personal data:
-// the worker loads and decrypts the applicant when it sends (see
-// Service.BankApplicant).
-type BankRequest struct {
-	ID                int64
+// NewBankRequest is a request to the partner bank as the domain asks for
+// it. It holds no personal data: the gateway loads and decrypts the
+// applicant when it sends (Service.BankApplicant).
+type NewBankRequest struct {
 	ApplicationID     int64
 	ApplicationNumber string
-	// ParentID links a reversal to the apply it reverses.
-	ParentID int64
-	Kind     BankRequestKind
-	// Payload is kind-specific JSON without personal data (for a reversal:
-	// the original trace and file update code).
+	Kind              BankRequestKind
+	// Payload is kind-specific JSON without personal data (for a status
+	// change a CardStatusChange); empty means {}.
 	Payload []byte
-	State   BankRequestState
-	// Attempts counts claims; Repeats the sends without an answer in a row.
-	Attempts      int
-	Repeats       int
-	NextAttemptAt time.Time
-	Trace         BankTrace
-	// MaybeSent is set (and stored) just before the request goes on the
-	// wire: from then on the next send is a repeat with the same trace.
-	MaybeSent  bool
-	ResultCode string
-	// LastError is masked: bank gateway errors carry no card or personal data.
-	LastError  string
-	LeaseOwner string
-	LeaseUntil time.Time
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// At is when it was asked for; the request is due at once.
+	At time.Time
 }
 
-// BankClaim asks the outbox for due rows.
-type BankClaim struct {
-	Owner string
-	Now   time.Time
-	Lease time.Duration
-	Limit int
-}
-
-// BankOutbox stores bank requests. issuance/store implements it: claims use
-// FOR UPDATE SKIP LOCKED on PostgreSQL and a conditional UPDATE on SQLite,
-// so that several workers (and processes) never hold the same row.
+// BankOutbox queues requests to the partner bank in the caller's
+// transaction, so that a request is written if and only if the change that
+// asks for it is. issuance/store implements it; bankgw/outbox sends the
+// requests and reports the bank's answers back through the Service
+// (RecordBankApproval, RecordBankDecline, RecordCardStatusChange ...).
 type BankOutbox interface {
-	// EnqueueBankRequest inserts r (state pending) and sets r.ID. A second
-	// apply for one application is a *ConflictError ("bank_request").
-	EnqueueBankRequest(ctx context.Context, r *BankRequest) error
+	// EnqueueBankRequest writes r, due at r.At. A second apply for one
+	// application, or a second open status change, is a *ConflictError
+	// ("bank_request").
+	EnqueueBankRequest(ctx context.Context, r NewBankRequest) error
 	// LockApprovedApplications returns up to limit ids of approved
 	// applications, locked for the caller's transaction (others skip them).
 	LockApprovedApplications(ctx context.Context, limit int) ([]int64, error)
-	// ClaimBankRequests leases up to c.Limit due rows (pending or sent with
-	// NextAttemptAt ≤ now, or in_flight with an expired lease) to c.Owner.
-	ClaimBankRequests(ctx context.Context, c BankClaim) ([]BankRequest, error)
-	// SaveBankRequest writes the mutable fields of r (state, attempts,
-	// repeats, next attempt, trace, MaybeSent, result, error, lease; the
-	// lease is dropped unless r stays in_flight) if r is still leased to
-	// owner and unresolved; else ErrLeaseLost. An empty owner writes any
-	// unresolved row (late responses).
-	SaveBankRequest(ctx context.Context, r *BankRequest, owner string) error
-	// GetBankRequest returns one row.
-	GetBankRequest(ctx context.Context, id int64) (BankRequest, error)
-	// OpenBankRequest returns the unresolved request of a kind for an
-	// application number, or ErrNotFound.
-	OpenBankRequest(ctx context.Context, applicationNumber string, kind BankRequestKind) (BankRequest, error)
-	// OpenBankRequestByRRN is OpenBankRequest by the RRN of the row's trace
-	// (a 0430 carries no application number).
-	OpenBankRequestByRRN(ctx context.Context, rrn string, kind BankRequestKind) (BankRequest, error)
-	// ReleaseBankRequests hands the rows leased to owner back (state
-	// pending, or sent when MaybeSent) for others to claim at once.
-	ReleaseBankRequests(ctx context.Context, owner string) (int64, error)
 }
 
 // BankCardState is the state of a bank-issued card on our side.
@@ -194,9 +116,8 @@ type Spending struct {
 	ReceivedAt    time.Time
 }
 
-// IssuedCardRepo stores bank-issued cards and their spending.
-// issuance/store implements it; the Service finds it on its Store by type
-// assertion.
+// IssuedCardRepo stores bank-issued cards and their spending. It is part
+// of the Store; issuance/store implements it.
 type IssuedCardRepo interface {
 	// CreateCard inserts c and sets c.ID; a second current (not replaced)
 	// card for an application is a *ConflictError ("card").
@@ -234,18 +155,13 @@ func WithBankOutbox(o BankOutbox) Option {
 func (s *Service) bankHook(ctx context.Context, a Application, e Event) error {
 	switch e.To {
 	case StatusBankPending:
-		now := s.clock.Now()
-		r := BankRequest{ApplicationID: a.ID, ApplicationNumber: a.Number, Kind: BankApply,
-			Payload: []byte("{}"), State: BankPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
-		if err := s.outbox.EnqueueBankRequest(ctx, &r); err != nil {
+		r := NewBankRequest{ApplicationID: a.ID, ApplicationNumber: a.Number, Kind: BankApply,
+			Payload: []byte("{}"), At: s.clock.Now()}
+		if err := s.outbox.EnqueueBankRequest(ctx, r); err != nil {
 			return fmt.Errorf("enqueue bank request: %w", err)
 		}
 	case StatusIssued:
-		cards, err := s.cardRepo()
-		if err != nil {
-			return nil // no card storage: nothing to chain
-		}
-		c, err := cards.GetCardByApplication(ctx, a.ID)
+		c, err := s.store.GetCardByApplication(ctx, a.ID)
 		if err != nil || c.State != BankCardActive {
 			return nil // no active card yet
 		}
@@ -253,14 +169,6 @@ func (s *Service) bankHook(ctx context.Context, a Application, e Event) error {
 		return err
 	}
 	return nil
-}
-
-func (s *Service) cardRepo() (IssuedCardRepo, error) {
-	c, ok := s.store.(IssuedCardRepo)
-	if !ok {
-		return nil, errors.New("issuance: the store keeps no cards")
-	}
-	return c, nil
 }
 
 // SubmitApprovedToBank moves up to limit approved applications to
@@ -382,23 +290,19 @@ type IssuedCard struct {
 // parked for the card (RecordActivationAdvice) are applied in the same
 // transaction.
 func (s *Service) RecordBankApproval(ctx context.Context, applicationID int64, c IssuedCard) (Application, error) {
-	cards, err := s.cardRepo()
-	if err != nil {
-		return Application{}, err
-	}
 	pan := c.PAN.Reveal()
 	if len(pan) < 12 || strings.Trim(pan, "0123456789") != "" {
 		return Application{}, Invalid("pan", "must be 12–19 digits")
 	}
 	token := s.PANToken(pan)
 	var app Application
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		if app, err = s.store.GetApplication(ctx, applicationID, Scope{}); err != nil {
 			return err
 		}
 		if app.Status != StatusBankPending {
-			old, err := cards.GetCardByApplication(ctx, applicationID)
+			old, err := s.store.GetCardByApplication(ctx, applicationID)
 			if err == nil && string(old.PANToken) == string(token) {
 				return nil // already applied
 			}
@@ -420,14 +324,14 @@ func (s *Service) RecordBankApproval(ctx context.Context, applicationID int64, c
 		}
 		card := Card{ApplicationID: applicationID, PANToken: token, PANSealed: sealed, LastFour: pan[len(pan)-4:],
 			Expiry: c.Expiry, PSN: c.PSN, BankReference: c.Reference, State: BankCardIssued, CreatedAt: s.clock.Now()}
-		if err := cards.CreateCard(ctx, &card); err != nil {
+		if err := s.store.CreateCard(ctx, &card); err != nil {
 			return err
 		}
 		if app, err = s.Transition(ctx, SystemActor(), applicationID, StatusBankApproved, "card ending "+card.LastFour); err != nil {
 			return err
 		}
 		// An activation advice that came before the card is applied now.
-		return s.applyParkedAdvices(ctx, cards, card, app.Number)
+		return s.applyParkedAdvices(ctx, card, app.Number)
 	})
 	if err != nil {
 		return Application{}, fmt.Errorf("record bank approval of application %d: %w", applicationID, err)
@@ -473,9 +377,9 @@ type CardRef struct {
 	ApplicationNumber string
 }
 
-func (s *Service) findCard(ctx context.Context, cards IssuedCardRepo, ref CardRef) (Card, error) {
+func (s *Service) findCard(ctx context.Context, ref CardRef) (Card, error) {
 	if pan := ref.PAN.Reveal(); pan != "" {
-		c, err := cards.GetCardByToken(ctx, s.PANToken(pan))
+		c, err := s.store.GetCardByToken(ctx, s.PANToken(pan))
 		if err == nil || !isNotFound(err) {
 			return c, err
 		}
@@ -485,7 +389,7 @@ func (s *Service) findCard(ctx context.Context, cards IssuedCardRepo, ref CardRe
 		if err != nil {
 			return Card{}, err
 		}
-		return cards.GetCardByApplication(ctx, app.ID)
+		return s.store.GetCardByApplication(ctx, app.ID)
 	}
 	return Card{}, ErrNotFound
 }
@@ -494,10 +398,6 @@ func (s *Service) findCard(ctx context.Context, cards IssuedCardRepo, ref CardRe
 // reports whether it was new. A card that is not ours is stored without a
 // card, so that the advice is still acknowledged once.
 func (s *Service) RecordCardSpending(ctx context.Context, ref CardRef, sp Spending) (bool, error) {
-	cards, err := s.cardRepo()
-	if err != nil {
-		return false, err
-	}
 	if sp.RRN == "" || sp.Amount < 0 {
 		return false, Invalid("rrn", "required, with a non-negative amount")
 	}
@@ -505,8 +405,8 @@ func (s *Service) RecordCardSpending(ctx context.Context, ref CardRef, sp Spendi
 		sp.Kind = "spending"
 	}
 	var inserted bool
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		c, err := s.findCard(ctx, cards, ref)
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		c, err := s.findCard(ctx, ref)
 		switch {
 		case err == nil:
 			sp.CardID, sp.ApplicationID = c.ID, c.ApplicationID
@@ -519,7 +419,7 @@ func (s *Service) RecordCardSpending(ctx context.Context, ref CardRef, sp Spendi
 			return err
 		}
 		sp.ReceivedAt = s.clock.Now()
-		inserted, err = cards.RecordSpending(ctx, &sp)
+		inserted, err = s.store.RecordSpending(ctx, &sp)
 		return err
 	})
 	if err != nil {
@@ -530,11 +430,7 @@ func (s *Service) RecordCardSpending(ctx context.Context, ref CardRef, sp Spendi
 
 // CardOf returns the card of an application, or ErrNotFound.
 func (s *Service) CardOf(ctx context.Context, applicationID int64) (Card, error) {
-	cards, err := s.cardRepo()
-	if err != nil {
-		return Card{}, err
-	}
-	c, err := cards.GetCardByApplication(ctx, applicationID)
+	c, err := s.store.GetCardByApplication(ctx, applicationID)
 	if err != nil {
 		return Card{}, fmt.Errorf("card of application %d: %w", applicationID, err)
 	}

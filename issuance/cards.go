@@ -126,8 +126,8 @@ type CardEvent struct {
 	At           time.Time
 }
 
-// CardLifecycleRepo stores card changes. issuance/store implements it; the
-// Service finds it on its Store by type assertion.
+// CardLifecycleRepo stores card changes. It is part of the Store;
+// issuance/store implements it.
 type CardLifecycleRepo interface {
 	// GetCard returns a card by id or ErrNotFound.
 	GetCard(ctx context.Context, id int64) (Card, error)
@@ -194,23 +194,14 @@ var cardChangeRoles = []Role{RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, Rol
 // cardReadRoles may read cards.
 var cardReadRoles = []Role{RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RolePlatform, RoleSystem}
 
-func (s *Service) lifecycleRepo() (CardLifecycleRepo, IssuedCardRepo, error) {
-	l, ok := s.store.(CardLifecycleRepo)
-	c, ok2 := s.store.(IssuedCardRepo)
-	if !ok || !ok2 {
-		return nil, nil, errors.New("issuance: the store keeps no card lifecycle")
-	}
-	return l, c, nil
-}
-
 // cardInScope loads a card and its application inside the actor's scope;
 // a card outside it is ErrNotFound.
-func (s *Service) cardInScope(ctx context.Context, repo CardLifecycleRepo, a Actor, id int64) (Card, Application, error) {
+func (s *Service) cardInScope(ctx context.Context, a Actor, id int64) (Card, Application, error) {
 	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return Card{}, Application{}, err
 	}
-	c, err := repo.GetCard(ctx, id)
+	c, err := s.store.GetCard(ctx, id)
 	if err != nil {
 		return Card{}, Application{}, fmt.Errorf("card %d: %w", id, err)
 	}
@@ -238,11 +229,7 @@ func (s *Service) GetCard(ctx context.Context, a Actor, id int64) (CardDetails, 
 	if err := RequireRole(a, cardReadRoles...); err != nil {
 		return CardDetails{}, err
 	}
-	repo, _, err := s.lifecycleRepo()
-	if err != nil {
-		return CardDetails{}, err
-	}
-	c, app, err := s.cardInScope(ctx, repo, a, id)
+	c, app, err := s.cardInScope(ctx, a, id)
 	if err != nil {
 		return CardDetails{}, err
 	}
@@ -255,10 +242,6 @@ func (s *Service) VolunteerCards(ctx context.Context, a Actor, volunteerID int64
 	if err := RequireRole(a, cardReadRoles...); err != nil {
 		return nil, err
 	}
-	repo, _, err := s.lifecycleRepo()
-	if err != nil {
-		return nil, err
-	}
 	if _, err := s.GetVolunteer(ctx, a, volunteerID); err != nil {
 		return nil, err
 	}
@@ -266,7 +249,7 @@ func (s *Service) VolunteerCards(ctx context.Context, a Actor, volunteerID int64
 	if err != nil {
 		return nil, err
 	}
-	cards, err := repo.CardsOfVolunteer(ctx, volunteerID)
+	cards, err := s.store.CardsOfVolunteer(ctx, volunteerID)
 	if err != nil {
 		return nil, fmt.Errorf("cards of volunteer %d: %w", volunteerID, err)
 	}
@@ -295,14 +278,10 @@ func (s *Service) CardEvents(ctx context.Context, a Actor, id int64) ([]CardEven
 	if err := RequireRole(a, cardReadRoles...); err != nil {
 		return nil, err
 	}
-	repo, _, err := s.lifecycleRepo()
-	if err != nil {
+	if _, _, err := s.cardInScope(ctx, a, id); err != nil {
 		return nil, err
 	}
-	if _, _, err := s.cardInScope(ctx, repo, a, id); err != nil {
-		return nil, err
-	}
-	ev, err := repo.CardEvents(ctx, id)
+	ev, err := s.store.CardEvents(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("events of card %d: %w", id, err)
 	}
@@ -335,17 +314,13 @@ func (s *Service) RequestCardChange(ctx context.Context, a Actor, req CardChange
 	if s.outbox == nil {
 		return CardDetails{}, false, errors.New("issuance: no bank outbox configured")
 	}
-	repo, _, err := s.lifecycleRepo()
-	if err != nil {
-		return CardDetails{}, false, err
-	}
 	var (
 		out     CardDetails
 		written bool
 	)
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		written = false
-		c, app, err := s.cardInScope(ctx, repo, a, req.CardID)
+		c, app, err := s.cardInScope(ctx, a, req.CardID)
 		if err != nil {
 			return err
 		}
@@ -370,7 +345,7 @@ func (s *Service) RequestCardChange(ctx context.Context, a Actor, req CardChange
 			if app.Status != StatusIssued && app.Status != StatusActivated {
 				return refuse("only a card that was handed over can be replaced; application is " + string(app.Status))
 			}
-			all, err := repo.CardsOfApplication(ctx, app.ID)
+			all, err := s.store.CardsOfApplication(ctx, app.ID)
 			if err != nil {
 				return err
 			}
@@ -391,12 +366,12 @@ func (s *Service) RequestCardChange(ctx context.Context, a Actor, req CardChange
 		if req.Change != CardChangeUnblock {
 			c.BlockReason = req.Reason
 		}
-		if err := repo.UpdateCard(ctx, &c); err != nil {
+		if err := s.store.UpdateCard(ctx, &c); err != nil {
 			return err
 		}
-		r := BankRequest{ApplicationID: app.ID, ApplicationNumber: app.Number, Kind: BankStatusChange,
-			Payload: payload, State: BankPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
-		if err := s.outbox.EnqueueBankRequest(ctx, &r); err != nil {
+		r := NewBankRequest{ApplicationID: app.ID, ApplicationNumber: app.Number, Kind: BankStatusChange,
+			Payload: payload, At: now}
+		if err := s.outbox.EnqueueBankRequest(ctx, r); err != nil {
 			if errors.Is(err, ErrConflict) {
 				return refuse("another change of this application's card is on its way to the bank")
 			}
@@ -404,7 +379,7 @@ func (s *Service) RequestCardChange(ctx context.Context, a Actor, req CardChange
 		}
 		e := CardEvent{CardID: c.ID, Kind: CardEventRequested, Change: req.Change, ActorTokenID: a.TokenID,
 			ActorRole: a.Role, Channel: a.Role.Channel(), Reason: req.Reason, At: now}
-		if err := repo.AppendCardEvent(ctx, &e); err != nil {
+		if err := s.store.AppendCardEvent(ctx, &e); err != nil {
 			return err
 		}
 		out, written = s.details(c, app), true
@@ -432,12 +407,8 @@ type BankCardStatus struct {
 // back to bank_approved for personalization. Applying it again is a no-op
 // (the card no longer has that change pending).
 func (s *Service) RecordCardStatusChange(ctx context.Context, ch CardStatusChange, res BankCardStatus) error {
-	repo, cards, err := s.lifecycleRepo()
-	if err != nil {
-		return err
-	}
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		c, err := repo.GetCard(ctx, ch.CardID)
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		c, err := s.store.GetCard(ctx, ch.CardID)
 		if err != nil {
 			return err
 		}
@@ -458,21 +429,21 @@ func (s *Service) RecordCardStatusChange(ctx context.Context, ch CardStatusChang
 			if res.Card == nil {
 				return fmt.Errorf("replacement of card %d approved without a card: %w", c.ID, ErrInvalid)
 			}
-			nc, err := s.storeReplacement(ctx, cards, repo, c, ch.ReplaceSeq, *res.Card)
+			nc, err := s.storeReplacement(ctx, c, ch.ReplaceSeq, *res.Card)
 			if err != nil {
 				return err
 			}
 			c.State, c.ReplacedBy = BankCardReplaced, nc.ID
-			if err := repo.UpdateCard(ctx, &c); err != nil {
+			if err := s.store.UpdateCard(ctx, &c); err != nil {
 				return err
 			}
-			return s.appendBankEvent(ctx, repo, c.ID, CardEventConfirmed, ch.Change, "00",
+			return s.appendBankEvent(ctx, c.ID, CardEventConfirmed, ch.Change, "00",
 				"replaced by the card ending "+nc.LastFour)
 		}
-		if err := repo.UpdateCard(ctx, &c); err != nil {
+		if err := s.store.UpdateCard(ctx, &c); err != nil {
 			return err
 		}
-		return s.appendBankEvent(ctx, repo, c.ID, CardEventConfirmed, ch.Change, "00", "")
+		return s.appendBankEvent(ctx, c.ID, CardEventConfirmed, ch.Change, "00", "")
 	})
 	if err != nil {
 		return fmt.Errorf("record card %d %s: %w", ch.CardID, ch.Change, err)
@@ -483,14 +454,14 @@ func (s *Service) RecordCardStatusChange(ctx context.Context, ch CardStatusChang
 // storeReplacement marks the old card replaced (first, so that the new card
 // can become the current one), stores the new card and moves the
 // application back to bank_approved.
-func (s *Service) storeReplacement(ctx context.Context, cards IssuedCardRepo, repo CardLifecycleRepo, old Card, seq int, ic IssuedCard) (Card, error) {
+func (s *Service) storeReplacement(ctx context.Context, old Card, seq int, ic IssuedCard) (Card, error) {
 	pan := ic.PAN.Reveal()
 	if len(pan) < 12 || strings.Trim(pan, "0123456789") != "" {
 		return Card{}, Invalid("pan", "must be 12–19 digits")
 	}
 	now := s.clock.Now()
 	old.State, old.UpdatedAt = BankCardReplaced, now
-	if err := repo.UpdateCard(ctx, &old); err != nil {
+	if err := s.store.UpdateCard(ctx, &old); err != nil {
 		return Card{}, err
 	}
 	sealed, err := s.keys.Seal(purposePAN, pan)
@@ -500,10 +471,10 @@ func (s *Service) storeReplacement(ctx context.Context, cards IssuedCardRepo, re
 	nc := Card{ApplicationID: old.ApplicationID, PANToken: s.PANToken(pan), PANSealed: sealed, LastFour: pan[len(pan)-4:],
 		Expiry: ic.Expiry, PSN: ic.PSN, BankReference: ic.Reference, State: BankCardIssued, ReplaceSeq: seq,
 		CreatedAt: now, UpdatedAt: now}
-	if err := cards.CreateCard(ctx, &nc); err != nil {
+	if err := s.store.CreateCard(ctx, &nc); err != nil {
 		return Card{}, err
 	}
-	if err := s.appendBankEvent(ctx, repo, nc.ID, CardEventIssued, CardChangeReplace, "00",
+	if err := s.appendBankEvent(ctx, nc.ID, CardEventIssued, CardChangeReplace, "00",
 		"replaces the card ending "+old.LastFour); err != nil {
 		return Card{}, err
 	}
@@ -524,12 +495,8 @@ func (s *Service) storeReplacement(ctx context.Context, cards IssuedCardRepo, re
 // 25, 12, 30 ...): the pending change is dropped and the card keeps its
 // state. A second call is a no-op.
 func (s *Service) RecordCardChangeRefused(ctx context.Context, ch CardStatusChange, code, reason string) error {
-	repo, _, err := s.lifecycleRepo()
-	if err != nil {
-		return err
-	}
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		c, err := repo.GetCard(ctx, ch.CardID)
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		c, err := s.store.GetCard(ctx, ch.CardID)
 		if err != nil {
 			return err
 		}
@@ -537,10 +504,10 @@ func (s *Service) RecordCardChangeRefused(ctx context.Context, ch CardStatusChan
 			return nil
 		}
 		c.PendingChange, c.UpdatedAt = "", s.clock.Now()
-		if err := repo.UpdateCard(ctx, &c); err != nil {
+		if err := s.store.UpdateCard(ctx, &c); err != nil {
 			return err
 		}
-		return s.appendBankEvent(ctx, repo, c.ID, CardEventRefused, ch.Change, code, truncateRunes(reason, 200))
+		return s.appendBankEvent(ctx, c.ID, CardEventRefused, ch.Change, code, truncateRunes(reason, 200))
 	})
 	if err != nil {
 		return fmt.Errorf("record refusal of card %d %s: %w", ch.CardID, ch.Change, err)
@@ -548,10 +515,10 @@ func (s *Service) RecordCardChangeRefused(ctx context.Context, ch CardStatusChan
 	return nil
 }
 
-func (s *Service) appendBankEvent(ctx context.Context, repo CardLifecycleRepo, cardID int64, kind CardEventKind, ch CardChange, code, reason string) error {
+func (s *Service) appendBankEvent(ctx context.Context, cardID int64, kind CardEventKind, ch CardChange, code, reason string) error {
 	e := CardEvent{CardID: cardID, Kind: kind, Change: ch, ActorRole: RoleSystem, Channel: RoleSystem.Channel(),
 		Reason: reason, ResultCode: code, At: s.clock.Now()}
-	return repo.AppendCardEvent(ctx, &e)
+	return s.store.AppendCardEvent(ctx, &e)
 }
 
 // CardByPAN finds a bank-issued card by its PAN (through the PAN token)
@@ -561,19 +528,15 @@ func (s *Service) CardByPAN(ctx context.Context, a Actor, pan string) (CardDetai
 	if err := RequireRole(a, cardReadRoles...); err != nil {
 		return CardDetails{}, err
 	}
-	repo, cards, err := s.lifecycleRepo()
-	if err != nil {
-		return CardDetails{}, err
-	}
 	pan = strings.TrimSpace(pan)
 	if len(pan) < 12 || len(pan) > 19 || strings.Trim(pan, "0123456789") != "" {
 		return CardDetails{}, Invalid("pan", "must be 12–19 digits")
 	}
-	c, err := cards.GetCardByToken(ctx, s.PANToken(pan))
+	c, err := s.store.GetCardByToken(ctx, s.PANToken(pan))
 	if err != nil {
 		return CardDetails{}, fmt.Errorf("card by PAN: %w", err)
 	}
-	c, app, err := s.cardInScope(ctx, repo, a, c.ID)
+	c, app, err := s.cardInScope(ctx, a, c.ID)
 	if err != nil {
 		return CardDetails{}, err
 	}

@@ -23,10 +23,6 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrUnauthenticated means a token is unknown, malformed or revoked.
 	ErrUnauthenticated = errors.New("unauthenticated")
-	// ErrLeaseLost means a bank outbox row is no longer leased to the
-	// worker (its lease expired and another worker claimed it, or a late
-	// response resolved it).
-	ErrLeaseLost = errors.New("bank request lease lost")
 	// ErrBankCardRefused means the card a bank answered with does not fit
 	// the application's product (a PAN outside the product's BIN): nothing
 	// of it is stored and the request needs an operator.

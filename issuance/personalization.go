@@ -157,11 +157,7 @@ func (s *Service) PersonalizationSubject(ctx context.Context, a Actor, applicati
 	if app.Status != StatusBankApproved {
 		return PersoSubject{}, fmt.Errorf("personalize application %d: %w", applicationID, &TransitionError{From: app.Status, To: StatusPersonalized})
 	}
-	cards, err := s.cardRepo()
-	if err != nil {
-		return PersoSubject{}, err
-	}
-	card, err := cards.GetCardByApplication(ctx, applicationID)
+	card, err := s.store.GetCardByApplication(ctx, applicationID)
 	if err != nil {
 		return PersoSubject{}, fmt.Errorf("personalize application %d: bank card: %w", applicationID, err)
 	}
@@ -287,13 +283,9 @@ func (s *Service) CompletePersonalization(ctx context.Context, a Actor, ps *Pers
 	if err != nil {
 		return Application{}, PersoRecord{}, err
 	}
-	cards, err := s.cardRepo()
-	if err != nil {
-		return Application{}, PersoRecord{}, err
-	}
 	var app Application
 	err = s.store.InTx(ctx, func(ctx context.Context) error {
-		card, err := cards.GetCardByApplication(ctx, ps.ApplicationID)
+		card, err := s.store.GetCardByApplication(ctx, ps.ApplicationID)
 		if err != nil {
 			return fmt.Errorf("bank card: %w", err)
 		}

@@ -129,6 +129,11 @@ type Store interface {
 	EventRepo
 	CatalogRepo
 	TokenRepo
+	// The bank's side of a card: the cards it issued (bank.go), their
+	// status changes (cards.go) and its advices (advices.go).
+	IssuedCardRepo
+	CardLifecycleRepo
+	BankAdviceRepo
 }
 
 // TransitionHook runs inside the transaction of every status change, after

@@ -12,8 +12,8 @@ import (
 	"github.com/volcard/volcard/cardio/pcsc/pcsctest"
 	"github.com/volcard/volcard/internal/testproc"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/personalization/dataprep"
 	"github.com/volcard/volcard/issuance/store/storetest"
+	"github.com/volcard/volcard/personalization/dataprep"
 )
 
 func TestMain(m *testing.M) {

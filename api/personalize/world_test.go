@@ -24,10 +24,10 @@ import (
 	"github.com/volcard/volcard/cardio/cardsim"
 	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/personalization/dataprep"
-	"github.com/volcard/volcard/personalization"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
+	"github.com/volcard/volcard/personalization"
+	"github.com/volcard/volcard/personalization/dataprep"
 	"github.com/volcard/volcard/pii"
 )
 

@@ -54,7 +54,7 @@ func TestActivationBeforeApproval(t *testing.T) {
 	require.Equal(t, pan[len(pan)-4:], advices[0].LastFour)
 	require.False(t, strings.Contains(dump(t, st), pan), "clear PAN in the database")
 
-	stats, err := e.svc.BankOutboxStats(ctx, time.Now().Add(time.Minute))
+	stats, err := st.BankOutboxStats(ctx, time.Now().Add(time.Minute))
 	require.NoError(t, err)
 	require.Equal(t, int64(1), stats.ParkedAdvices)
 	require.Equal(t, int64(1), stats.StaleParkedAdvices, "parked before the stale mark asked for")
@@ -90,7 +90,7 @@ func TestActivationBeforeApproval(t *testing.T) {
 	advices, err = st.BankAdvices(ctx)
 	require.NoError(t, err)
 	require.Len(t, advices, 1)
-	stats, err = e.svc.BankOutboxStats(ctx, time.Now().Add(time.Minute))
+	stats, err = st.BankOutboxStats(ctx, time.Now().Add(time.Minute))
 	require.NoError(t, err)
 	require.Zero(t, stats.ParkedAdvices)
 }

@@ -1,9 +1,18 @@
-// Package outbox drains the durable bank outbox of issuance: it moves
-// approved applications to bank_pending (each with its outbox row, in one
-// transaction), claims due rows with a lease (FOR UPDATE SKIP LOCKED on
-// PostgreSQL), sends them through the bankgw.Client with the trace stored
-// before sending, and applies the bank's answer to the application in the
-// same transaction that resolves the row.
+// Package outbox is the durable bank outbox: the rows of requests to the
+// partner bank and their gateway mechanics (states, leases, traces,
+// repeats, reversals). The domain writes a row when it asks the bank for
+// something (issuance.BankOutbox: an apply when an application enters
+// bank_pending, a status change of a card) and keeps the state
+// transitions (issuance.Service.RecordBankApproval, RecordBankDecline,
+// RecordCardStatusChange ...); everything else about a row is here, behind
+// the storage port this package declares (Rows; AdminRows for the
+// operators, StatsSource for the gauges), which issuance/store implements.
+//
+// The Worker moves approved applications to bank_pending (each with its
+// row, in one transaction), claims due rows with a lease (FOR UPDATE SKIP
+// LOCKED on PostgreSQL), sends them through the bankgw.Client with the
+// trace stored before sending, and applies the bank's answer to the
+// application in the same transaction that resolves the row.
 //
 // Recovery follows docs/bank-interface.md section 9: an add without an
 // answer is repeated as 0301 with the same trace; after Config.Repeats
@@ -26,4 +35,8 @@
 // bank_advices) and acknowledged; issuance applies it when the card is
 // recorded. Monitor keeps the outbox gauges (rows by kind and state, failed
 // rows, oldest open row, parked advices) from a periodic count.
+//
+// Admin runs the operators' commands (volcard outbox, the admin API): list
+// rows, retry or cancel a failed one. Who may run them is the domain's rule
+// (issuance.AuthorizeBankOutbox).
 package outbox

@@ -10,4 +10,8 @@ var (
 	// at that point: the worker stops at once and leaves its leases to
 	// expire.
 	ErrCrash = errors.New("outbox: simulated crash")
+	// ErrLeaseLost means a row is no longer leased to the worker (its
+	// lease expired and another worker claimed it, or a late response
+	// resolved it).
+	ErrLeaseLost = errors.New("bank request lease lost")
 )

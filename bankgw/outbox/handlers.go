@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/volcard/volcard/bankgw"
 	"github.com/volcard/volcard/issuance"
@@ -16,12 +17,12 @@ import (
 // Client (the worker needs the Client, the Client needs these).
 type Handlers struct {
 	svc *issuance.Service
-	box issuance.BankOutbox
+	box Rows
 	log *slog.Logger
 }
 
-// NewHandlers returns the handlers over the Service and the outbox.
-func NewHandlers(svc *issuance.Service, box issuance.BankOutbox, log *slog.Logger) (*Handlers, error) {
+// NewHandlers returns the handlers over the Service and the outbox's rows.
+func NewHandlers(svc *issuance.Service, box Rows, log *slog.Logger) (*Handlers, error) {
 	if svc == nil || box == nil {
 		return nil, fmt.Errorf("service and outbox required: %w", ErrInvalidConfig)
 	}
@@ -72,7 +73,7 @@ func (h *Handlers) Advice(ctx context.Context, a bankgw.Advice) error {
 // been reversed is ignored — and then in one transaction with the
 // application change, so a duplicate finds the row done and does nothing.
 func (h *Handlers) LateResponse(ctx context.Context, lr bankgw.LateResponse) {
-	if err := h.late(ctx, lr); err != nil && !errors.Is(err, issuance.ErrLeaseLost) {
+	if err := h.late(ctx, lr); err != nil && !errors.Is(err, ErrLeaseLost) {
 		h.log.Warn("outbox: late response not applied", slog.Any("resp", lr), slog.String("err", err.Error()))
 	}
 }
@@ -83,7 +84,7 @@ func (h *Handlers) late(ctx context.Context, lr bankgw.LateResponse) error {
 		if lr.Result == nil || lr.Result.ApplicationNumber == "" {
 			return nil
 		}
-		r, err := h.box.OpenBankRequest(ctx, lr.Result.ApplicationNumber, issuance.BankApply)
+		r, err := h.box.OpenBankRequest(ctx, lr.Result.ApplicationNumber, KindApply)
 		if err != nil {
 			if errors.Is(err, issuance.ErrNotFound) {
 				// no open add: an answer to a status change, or a duplicate
@@ -91,7 +92,7 @@ func (h *Handlers) late(ctx context.Context, lr bankgw.LateResponse) error {
 			}
 			return err
 		}
-		if r.State == issuance.BankWaiting || r.Trace.RRN != lr.RRN || r.Trace.STAN != lr.STAN {
+		if r.State == StateWaiting || r.Trace.RRN != lr.RRN || r.Trace.STAN != lr.STAN {
 			return nil // answers a request we reversed or replaced
 		}
 		switch code := lr.ResponseCode; {
@@ -124,7 +125,7 @@ func (h *Handlers) late(ctx context.Context, lr bankgw.LateResponse) error {
 			return err
 		}
 		return resolveRow(ctx, h.svc, h.box, &r, "", lr.ResponseCode, func(ctx context.Context) error {
-			return reopen(ctx, h.box, r)
+			return reopen(ctx, h.box, r, time.Now())
 		})
 	}
 	return nil
@@ -132,16 +133,16 @@ func (h *Handlers) late(ctx context.Context, lr bankgw.LateResponse) error {
 
 // lateReversal finds the open reversal a 0430 answers: its RRN is the
 // original's, which is the parked apply's trace.
-func (h *Handlers) lateReversal(ctx context.Context, lr bankgw.LateResponse) (issuance.BankRequest, error) {
-	r, err := h.box.OpenBankRequestByRRN(ctx, lr.RRN, issuance.BankReversal)
+func (h *Handlers) lateReversal(ctx context.Context, lr bankgw.LateResponse) (Request, error) {
+	r, err := h.box.OpenBankRequestByRRN(ctx, lr.RRN, KindReversal)
 	if errors.Is(err, issuance.ErrNotFound) {
-		return issuance.BankRequest{}, nil
+		return Request{}, nil
 	}
 	if err != nil {
-		return issuance.BankRequest{}, err
+		return Request{}, err
 	}
 	if r.Trace.STAN != lr.STAN {
-		return issuance.BankRequest{}, nil
+		return Request{}, nil
 	}
 	return r, nil
 }

@@ -196,7 +196,7 @@ func TestCardLifecycleThroughTheBank(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, reqs, 4, "apply + block + unblock + replace")
 	for _, r := range reqs {
-		require.Equal(t, issuance.BankDone, r.State)
+		require.Equal(t, outbox.StateDone, r.State)
 		require.Equal(t, bankgw.CodeApproved, r.ResultCode)
 	}
 	require.Zero(t, e.sim.Stats()[bankgw.MTIReversalRequest], "status changes are never reversed")
@@ -219,7 +219,7 @@ func TestStatusChangeBankDown(t *testing.T) {
 		reqs, err := st.BankRequests(ctx, app.ID)
 		require.NoError(t, err)
 		r := reqs[len(reqs)-1]
-		return r.Kind == issuance.BankStatusChange && r.Attempts >= 2 && r.State != issuance.BankDone &&
+		return r.Kind == outbox.KindStatusChange && r.Attempts >= 2 && r.State != outbox.StateDone &&
 			strings.Contains(r.LastError, "no bank connection")
 	}, 30*time.Second, 10*time.Millisecond)
 	c, err := st.GetCard(ctx, card.ID)
@@ -261,8 +261,8 @@ func TestStatusChangeNoAnswerRepeated(t *testing.T) {
 	reqs, err := st.BankRequests(ctx, app.ID)
 	require.NoError(t, err)
 	r := reqs[len(reqs)-1]
-	require.Equal(t, issuance.BankStatusChange, r.Kind)
-	require.Equal(t, issuance.BankDone, r.State)
+	require.Equal(t, outbox.KindStatusChange, r.Kind)
+	require.Equal(t, outbox.StateDone, r.State)
 	require.Equal(t, 2, r.Repeats)
 }
 

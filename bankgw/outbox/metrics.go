@@ -7,17 +7,36 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/volcard/volcard/issuance"
 )
 
-// StatsSource counts the outbox rows and parked advices (an
-// *issuance.Service).
-type StatsSource interface {
-	BankOutboxStats(ctx context.Context, staleBefore time.Time) (issuance.BankOutboxStats, error)
+// Count is the number of outbox rows of one kind in one state.
+type Count struct {
+	Kind  Kind
+	State State
+	N     int64
 }
 
-var _ StatsSource = (*issuance.Service)(nil)
+// Stats is what the outbox gauges show. Rows done or cancelled are not
+// counted.
+type Stats struct {
+	Rows []Count
+	// OldestOpen is the creation time of the oldest row not yet done,
+	// failed or cancelled (zero when there is none).
+	OldestOpen time.Time
+	// ParkedAdvices counts activation advices for cards we do not know yet
+	// (issuance.BankAdviceParked); StaleParkedAdvices those of them
+	// received before the staleBefore time asked for.
+	ParkedAdvices      int64
+	StaleParkedAdvices int64
+}
+
+// StatsSource counts the outbox rows and parked advices. issuance/store
+// implements it cheaply (small partial indexes).
+type StatsSource interface {
+	// BankOutboxStats counts the open rows and the parked advices;
+	// advices parked since before staleBefore count as stale.
+	BankOutboxStats(ctx context.Context, staleBefore time.Time) (Stats, error)
+}
 
 // MonitorConfig configures a Monitor. Zero values take the defaults given.
 type MonitorConfig struct {
@@ -104,9 +123,9 @@ func NewMonitor(cfg MonitorConfig) (*Monitor, error) {
 }
 
 var (
-	monitoredKinds  = []issuance.BankRequestKind{issuance.BankApply, issuance.BankReversal, issuance.BankStatusChange}
-	monitoredStates = []issuance.BankRequestState{issuance.BankPending, issuance.BankInFlight, issuance.BankSent,
-		issuance.BankWaiting, issuance.BankFailed}
+	monitoredKinds  = []Kind{KindApply, KindReversal, KindStatusChange}
+	monitoredStates = []State{StatePending, StateInFlight, StateSent,
+		StateWaiting, StateFailed}
 )
 
 // Refresh counts the rows once and sets the gauges.
@@ -121,7 +140,7 @@ func (m *Monitor) Refresh(ctx context.Context) error {
 	var failed float64
 	for _, r := range st.Rows {
 		got[[2]string{string(r.Kind), string(r.State)}] += float64(r.N)
-		if r.State == issuance.BankFailed {
+		if r.State == StateFailed {
 			failed += float64(r.N)
 		}
 	}

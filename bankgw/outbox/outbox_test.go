@@ -107,7 +107,7 @@ func TestApproveToBankApproved(t *testing.T) {
 			reqs, err := st.BankRequests(ctx, a.ID)
 			require.NoError(t, err)
 			require.Len(t, reqs, 1)
-			require.Equal(t, issuance.BankDone, reqs[0].State)
+			require.Equal(t, outbox.StateDone, reqs[0].State)
 			require.Equal(t, "00", reqs[0].ResultCode)
 			require.NotEmpty(t, reqs[0].Trace.STAN)
 		}
@@ -148,7 +148,7 @@ func TestDeclined(t *testing.T) {
 	require.ErrorIs(t, err, issuance.ErrNotFound)
 	reqs, err := st.BankRequests(ctx, bad.ID)
 	require.NoError(t, err)
-	require.Equal(t, issuance.BankDone, reqs[0].State)
+	require.Equal(t, outbox.StateDone, reqs[0].State)
 	require.Equal(t, bankgw.CodeRestricted, reqs[0].ResultCode)
 	require.Empty(t, e.sim.Ledger().CardsFor(bad.Number))
 }
@@ -240,10 +240,10 @@ func TestNoAnswerReversedAndReapplied(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, reqs, 2)
 	apply, rev := reqs[0], reqs[1]
-	require.Equal(t, issuance.BankApply, apply.Kind)
-	require.Equal(t, issuance.BankDone, apply.State)
-	require.Equal(t, issuance.BankReversal, rev.Kind)
-	require.Equal(t, issuance.BankDone, rev.State)
+	require.Equal(t, outbox.KindApply, apply.Kind)
+	require.Equal(t, outbox.StateDone, apply.State)
+	require.Equal(t, outbox.KindReversal, rev.Kind)
+	require.Equal(t, outbox.StateDone, rev.State)
 	require.Equal(t, apply.ID, rev.ParentID)
 	require.NotEqual(t, rev.Trace.STAN, apply.Trace.STAN)
 }
@@ -308,7 +308,7 @@ func TestCrashAndRestart(t *testing.T) {
 		w := e.worker(c, func(cfg *outbox.Config) {
 			cfg.Owner = fmt.Sprintf("round-%d", round)
 			cfg.Lease = 1500 * time.Millisecond
-			cfg.Hook = func(_ context.Context, p outbox.Point, _ issuance.BankRequest) error {
+			cfg.Hook = func(_ context.Context, p outbox.Point, _ outbox.Request) error {
 				if crash && p == crashAt && random(2) == 0 {
 					return outbox.ErrCrash
 				}
@@ -341,7 +341,7 @@ func TestCrashAndRestart(t *testing.T) {
 	counts, err := st.CountBankRequests(ctx)
 	require.NoError(t, err)
 	for state, n := range counts {
-		if state != issuance.BankDone {
+		if state != outbox.StateDone {
 			require.Zero(t, n, "rows left in state %s", state)
 		}
 	}
@@ -464,7 +464,7 @@ func TestShutdownReleasesLeases(t *testing.T) {
 	held := make(chan struct{}, 16)
 	w1 := e.worker(c, func(cfg *outbox.Config) {
 		cfg.Owner, cfg.Lease = "stopping", time.Hour
-		cfg.Hook = func(ctx context.Context, p outbox.Point, _ issuance.BankRequest) error {
+		cfg.Hook = func(ctx context.Context, p outbox.Point, _ outbox.Request) error {
 			if p == outbox.PointTraceSaved {
 				held <- struct{}{}
 				<-ctx.Done() // shutdown arrives while the request is about to go out
@@ -478,8 +478,8 @@ func TestShutdownReleasesLeases(t *testing.T) {
 	require.NoError(t, stop1())
 	counts, err := st.CountBankRequests(ctx)
 	require.NoError(t, err)
-	require.Zero(t, counts[issuance.BankInFlight], "no row left leased")
-	require.Positive(t, counts[issuance.BankSent], "rows whose trace was stored come back as sent (repeat next)")
+	require.Zero(t, counts[outbox.StateInFlight], "no row left leased")
+	require.Positive(t, counts[outbox.StateSent], "rows whose trace was stored come back as sent (repeat next)")
 
 	stop2 := run(e.worker(c, func(cfg *outbox.Config) { cfg.Owner, cfg.Lease = "other", time.Hour }))
 	for _, s := range e.waitResolved(ctx, ids...) {
@@ -501,14 +501,14 @@ func TestCardOutsideBINRefused(t *testing.T) {
 		e := newEnv(t, st, envOpts{simBIN: "622848"})
 		a, _ := e.approved(ctx)
 		stop := run(e.worker(e.client(5*time.Second), nil))
-		var row issuance.BankRequest
+		var row outbox.Request
 		require.Eventually(t, func() bool {
 			reqs, err := st.BankRequests(ctx, a.ID)
 			require.NoError(t, err)
 			if len(reqs) == 1 {
 				row = reqs[0]
 			}
-			return row.State == issuance.BankFailed
+			return row.State == outbox.StateFailed
 		}, 30*time.Second, 20*time.Millisecond)
 		require.NoError(t, stop())
 
@@ -523,7 +523,7 @@ func TestCardOutsideBINRefused(t *testing.T) {
 		require.ErrorIs(t, err, issuance.ErrNotFound, "nothing stored")
 
 		reg := prometheus.NewRegistry()
-		m, err := outbox.NewMonitor(outbox.MonitorConfig{Stats: e.svc, Registerer: reg, Logger: quiet})
+		m, err := outbox.NewMonitor(outbox.MonitorConfig{Stats: st, Registerer: reg, Logger: quiet})
 		require.NoError(t, err)
 		require.NoError(t, m.Refresh(ctx))
 		require.NoError(t, testutil.GatherAndCompare(reg, strings.NewReader(

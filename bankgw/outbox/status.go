@@ -18,15 +18,15 @@ import (
 // answered as the original), so a request without an answer is repeated as
 // 0301 with the same trace until the bank answers — never reversed: soon
 // for the first Config.Repeats repeats, then with exponential back-off.
-func (w *Worker) statusChange(ctx context.Context, r issuance.BankRequest) error {
+func (w *Worker) statusChange(ctx context.Context, r Request) error {
 	var ch issuance.CardStatusChange
 	if err := json.Unmarshal(r.Payload, &ch); err != nil || ch.CardID == 0 || !ch.Change.Valid() {
-		r.State, r.LastError = issuance.BankFailed, "status change payload unreadable"
+		r.State, r.LastError = StateFailed, "status change payload unreadable"
 		return w.save(ctx, &r)
 	}
 	tr, repeat, err := w.prepare(ctx, &r, bankgw.MTIFileUpdateRequest, "")
 	if err != nil {
-		if errors.Is(err, ErrCrash) || errors.Is(err, issuance.ErrLeaseLost) || ctx.Err() != nil {
+		if errors.Is(err, ErrCrash) || errors.Is(err, ErrLeaseLost) || ctx.Err() != nil {
 			return err
 		}
 		return w.retry(ctx, &r, err, false)
@@ -43,7 +43,7 @@ func (w *Worker) statusChange(ctx context.Context, r issuance.BankRequest) error
 	switch {
 	case err == nil:
 		if ch.Change == issuance.CardChangeReplace && res.Card == nil {
-			r.State, r.ResultCode, r.LastError = issuance.BankFailed, bankgw.CodeApproved, "replacement approved without a card"
+			r.State, r.ResultCode, r.LastError = StateFailed, bankgw.CodeApproved, "replacement approved without a card"
 			w.log.Error("outbox: bank approved a replacement without a card; needs an operator",
 				slog.Int64("row", r.ID), slog.String("application", r.ApplicationNumber))
 			return w.save(ctx, &r)
@@ -89,7 +89,7 @@ func cardStatus(res bankgw.ApplicationResult) issuance.BankCardStatus {
 // status_change row of the application it answers, when it answers that
 // row's current trace.
 func (h *Handlers) lateStatusChange(ctx context.Context, lr bankgw.LateResponse) error {
-	r, err := h.box.OpenBankRequest(ctx, lr.Result.ApplicationNumber, issuance.BankStatusChange)
+	r, err := h.box.OpenBankRequest(ctx, lr.Result.ApplicationNumber, KindStatusChange)
 	if err != nil {
 		if errors.Is(err, issuance.ErrNotFound) {
 			return nil // resolved already: a duplicate

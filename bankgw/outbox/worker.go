@@ -43,10 +43,11 @@ type Config struct {
 	// Gateway sends to the bank (a *bankgw.Client). Required.
 	Gateway Gateway
 	// Service applies the results to applications. Required; it must have
-	// been built WithBankOutbox(Outbox).
+	// been built with issuance.WithBankOutbox over the same storage as
+	// Outbox.
 	Service *issuance.Service
 	// Outbox stores the rows (an *issuance/store.Store). Required.
-	Outbox issuance.BankOutbox
+	Outbox Rows
 	// Owner names this worker in leases. Default host-pid-random.
 	Owner string
 	// Workers is the number of claim loops. Default 2.
@@ -72,7 +73,7 @@ type Config struct {
 	Now func() time.Time
 	// Hook, when set, is called at each Point; ErrCrash stops the worker
 	// there as if the process had died (for tests).
-	Hook func(ctx context.Context, p Point, r issuance.BankRequest) error
+	Hook func(ctx context.Context, p Point, r Request) error
 }
 
 // Worker drains the bank outbox. Run it in one goroutine; Notify wakes it.
@@ -197,7 +198,7 @@ func (w *Worker) loop(ctx context.Context, owner string, dispatch bool) error {
 			}
 			busy = n > 0
 		}
-		rows, err := w.cfg.Outbox.ClaimBankRequests(ctx, issuance.BankClaim{
+		rows, err := w.cfg.Outbox.ClaimBankRequests(ctx, Claim{
 			Owner: owner, Now: w.cfg.Now(), Lease: w.cfg.Lease, Limit: w.cfg.Batch})
 		if err != nil && ctx.Err() == nil {
 			w.log.Warn("outbox: claim", slog.String("err", err.Error()))
@@ -237,34 +238,34 @@ func (w *Worker) loop(ctx context.Context, owner string, dispatch bool) error {
 	return nil
 }
 
-func (w *Worker) hook(ctx context.Context, p Point, r issuance.BankRequest) error {
+func (w *Worker) hook(ctx context.Context, p Point, r Request) error {
 	if w.cfg.Hook == nil {
 		return nil
 	}
 	return w.cfg.Hook(ctx, p, r)
 }
 
-func (w *Worker) process(ctx context.Context, r issuance.BankRequest) error {
+func (w *Worker) process(ctx context.Context, r Request) error {
 	if err := w.hook(ctx, PointClaimed, r); err != nil {
 		return err
 	}
 	var err error
 	switch r.Kind {
-	case issuance.BankApply:
+	case KindApply:
 		err = w.apply(ctx, r)
-	case issuance.BankReversal:
+	case KindReversal:
 		err = w.reverse(ctx, r)
-	case issuance.BankStatusChange:
+	case KindStatusChange:
 		err = w.statusChange(ctx, r)
 	default:
-		r.State, r.LastError = issuance.BankFailed, "unsupported kind "+string(r.Kind)
+		r.State, r.LastError = StateFailed, "unsupported kind "+string(r.Kind)
 		err = w.save(ctx, &r)
 	}
 	switch {
 	case err == nil, errors.Is(err, ErrCrash):
 	case ctx.Err() != nil:
 		// shutting down: Run releases the lease
-	case errors.Is(err, issuance.ErrLeaseLost):
+	case errors.Is(err, ErrLeaseLost):
 		w.log.Debug("outbox: row resolved or taken over elsewhere", slog.Int64("row", r.ID))
 		err = nil
 	default:
@@ -274,19 +275,11 @@ func (w *Worker) process(ctx context.Context, r issuance.BankRequest) error {
 	return err
 }
 
-func toTrace(t issuance.BankTrace) bankgw.Trace {
-	return bankgw.Trace{MTI: t.MTI, STAN: t.STAN, TransmittedAt: t.TransmittedAt, RRN: t.RRN}
-}
-
-func fromTrace(t bankgw.Trace) issuance.BankTrace {
-	return issuance.BankTrace{MTI: t.MTI, STAN: t.STAN, TransmittedAt: t.TransmittedAt, RRN: t.RRN}
-}
-
 // prepare allocates (or reuses) the row's trace and stores it with
 // MaybeSent before anything is sent; it returns the trace and whether the
 // send is a repeat.
 // A reversal's trace keeps the original's RRN (field 37 of a 0420).
-func (w *Worker) prepare(ctx context.Context, r *issuance.BankRequest, mti, rrn string) (bankgw.Trace, bool, error) {
+func (w *Worker) prepare(ctx context.Context, r *Request, mti, rrn string) (bankgw.Trace, bool, error) {
 	repeat := r.MaybeSent
 	if r.Trace.IsZero() {
 		tr, err := w.cfg.Gateway.NewTrace(ctx, mti)
@@ -296,7 +289,7 @@ func (w *Worker) prepare(ctx context.Context, r *issuance.BankRequest, mti, rrn 
 		if rrn != "" {
 			tr.RRN = rrn
 		}
-		r.Trace = fromTrace(tr)
+		r.Trace = tr
 		repeat = false
 	}
 	r.MaybeSent = true
@@ -306,13 +299,13 @@ func (w *Worker) prepare(ctx context.Context, r *issuance.BankRequest, mti, rrn 
 	if err := w.hook(ctx, PointTraceSaved, *r); err != nil {
 		return bankgw.Trace{}, false, err
 	}
-	return toTrace(r.Trace), repeat, nil
+	return r.Trace, repeat, nil
 }
 
-func (w *Worker) apply(ctx context.Context, r issuance.BankRequest) error {
+func (w *Worker) apply(ctx context.Context, r Request) error {
 	tr, repeat, err := w.prepare(ctx, &r, bankgw.MTIFileUpdateRequest, "")
 	if err != nil {
-		if errors.Is(err, ErrCrash) || errors.Is(err, issuance.ErrLeaseLost) || ctx.Err() != nil {
+		if errors.Is(err, ErrCrash) || errors.Is(err, ErrLeaseLost) || ctx.Err() != nil {
 			return err
 		}
 		return w.retry(ctx, &r, err, false)
@@ -337,7 +330,7 @@ func (w *Worker) apply(ctx context.Context, r issuance.BankRequest) error {
 	switch {
 	case err == nil:
 		if res.Card == nil {
-			r.State, r.ResultCode, r.LastError = issuance.BankFailed, bankgw.CodeApproved, "approved without a card"
+			r.State, r.ResultCode, r.LastError = StateFailed, bankgw.CodeApproved, "approved without a card"
 			return w.save(ctx, &r)
 		}
 		card := issuance.IssuedCard{PAN: pii.NewSecret(pii.KindOther, res.Card.PAN), Expiry: res.Card.Expiry,
@@ -349,7 +342,7 @@ func (w *Worker) apply(ctx context.Context, r issuance.BankRequest) error {
 	case errors.As(err, &de) && de.Temporary():
 		return w.retry(ctx, &r, err, false)
 	case errors.As(err, &de) && de.Code == bankgw.CodeFormatError:
-		r.State, r.ResultCode, r.LastError = issuance.BankFailed, de.Code, errText(err)
+		r.State, r.ResultCode, r.LastError = StateFailed, de.Code, errText(err)
 		w.log.Error("outbox: bank refused our request as malformed; needs an operator",
 			slog.Int64("row", r.ID), slog.String("application", r.ApplicationNumber))
 		return w.save(ctx, &r)
@@ -374,27 +367,27 @@ func (w *Worker) apply(ctx context.Context, r issuance.BankRequest) error {
 
 // reversalPayload is the payload of a reversal row.
 type reversalPayload struct {
-	Original     issuance.BankTrace `json:"original"`
-	OriginalCode string             `json:"original_code"`
-	Reason       string             `json:"reason"`
+	Original     bankgw.Trace `json:"original"`
+	OriginalCode string       `json:"original_code"`
+	Reason       string       `json:"reason"`
 }
 
 // startReversal parks the apply row (waiting) and enqueues the reversal of
 // its last trace, in one transaction.
-func (w *Worker) startReversal(ctx context.Context, r *issuance.BankRequest, cause error) error {
+func (w *Worker) startReversal(ctx context.Context, r *Request, cause error) error {
 	p, err := json.Marshal(reversalPayload{Original: r.Trace, OriginalCode: string(bankgw.FileAdd), Reason: bankgw.ReasonTimeout})
 	if err != nil {
 		return err
 	}
 	now := w.cfg.Now()
-	rev := issuance.BankRequest{ApplicationID: r.ApplicationID, ApplicationNumber: r.ApplicationNumber, ParentID: r.ID,
-		Kind: issuance.BankReversal, Payload: p, State: issuance.BankPending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
-	r.State, r.LastError = issuance.BankWaiting, errText(cause)
+	rev := Request{ApplicationID: r.ApplicationID, ApplicationNumber: r.ApplicationNumber, ParentID: r.ID,
+		Kind: KindReversal, Payload: p, State: StatePending, NextAttemptAt: now, CreatedAt: now, UpdatedAt: now}
+	r.State, r.LastError = StateWaiting, errText(cause)
 	err = w.cfg.Service.InTx(ctx, func(ctx context.Context) error {
 		if err := w.cfg.Outbox.SaveBankRequest(ctx, r, r.LeaseOwner); err != nil {
 			return err
 		}
-		return w.cfg.Outbox.EnqueueBankRequest(ctx, &rev)
+		return w.cfg.Outbox.InsertBankRequest(ctx, &rev)
 	})
 	if err != nil {
 		return fmt.Errorf("start reversal: %w", err)
@@ -405,20 +398,20 @@ func (w *Worker) startReversal(ctx context.Context, r *issuance.BankRequest, cau
 	return nil
 }
 
-func (w *Worker) reverse(ctx context.Context, r issuance.BankRequest) error {
+func (w *Worker) reverse(ctx context.Context, r Request) error {
 	var p reversalPayload
 	if err := json.Unmarshal(r.Payload, &p); err != nil || p.Original.IsZero() {
-		r.State, r.LastError = issuance.BankFailed, "reversal payload unreadable"
+		r.State, r.LastError = StateFailed, "reversal payload unreadable"
 		return w.save(ctx, &r)
 	}
 	tr, repeat, err := w.prepare(ctx, &r, bankgw.MTIReversalRequest, p.Original.RRN)
 	if err != nil {
-		if errors.Is(err, ErrCrash) || errors.Is(err, issuance.ErrLeaseLost) || ctx.Err() != nil {
+		if errors.Is(err, ErrCrash) || errors.Is(err, ErrLeaseLost) || ctx.Err() != nil {
 			return err
 		}
 		return w.retry(ctx, &r, err, false)
 	}
-	err = w.cfg.Gateway.Reverse(ctx, bankgw.ReversalRequest{Original: toTrace(p.Original),
+	err = w.cfg.Gateway.Reverse(ctx, bankgw.ReversalRequest{Original: p.Original,
 		OriginalCode: bankgw.FileUpdateCode(p.OriginalCode), ApplicationNumber: r.ApplicationNumber,
 		Reason: p.Reason, Trace: tr, Repeat: repeat})
 	if ctx.Err() != nil {
@@ -432,10 +425,10 @@ func (w *Worker) reverse(ctx context.Context, r issuance.BankRequest) error {
 	case err == nil:
 		defer w.Notify()
 		return w.resolve(ctx, &r, r.LeaseOwner, bankgw.CodeApproved, func(ctx context.Context) error {
-			return reopen(ctx, w.cfg.Outbox, r)
+			return reopen(ctx, w.cfg.Outbox, r, time.Now())
 		})
 	case errors.As(err, &de) && !de.Temporary():
-		r.State, r.ResultCode, r.LastError = issuance.BankFailed, de.Code, errText(err)
+		r.State, r.ResultCode, r.LastError = StateFailed, de.Code, errText(err)
 		w.log.Error("outbox: reversal refused; needs an operator", slog.Int64("row", r.ID),
 			slog.String("application", r.ApplicationNumber), slog.String("rc", de.Code))
 		return w.save(ctx, &r)
@@ -448,9 +441,10 @@ func (w *Worker) reverse(ctx context.Context, r issuance.BankRequest) error {
 	}
 }
 
-// reopen makes the apply parked behind an acknowledged reversal due again
-// with a fresh trace (a new 0300: the bank reinstates the same card).
-func reopen(ctx context.Context, box issuance.BankOutbox, rev issuance.BankRequest) error {
+// reopen makes the apply parked behind an acknowledged (or cancelled)
+// reversal due at now again with a fresh trace (a new 0300: the bank
+// reinstates the same card).
+func reopen(ctx context.Context, box RowStore, rev Request, now time.Time) error {
 	if rev.ParentID == 0 {
 		return nil
 	}
@@ -458,19 +452,19 @@ func reopen(ctx context.Context, box issuance.BankOutbox, rev issuance.BankReque
 	if err != nil {
 		return err
 	}
-	if parent.State != issuance.BankWaiting {
+	if parent.State != StateWaiting {
 		return nil
 	}
-	parent.State, parent.Trace, parent.MaybeSent, parent.Repeats = issuance.BankPending, issuance.BankTrace{}, false, 0
-	parent.NextAttemptAt = time.Now()
+	parent.State, parent.Trace, parent.MaybeSent, parent.Repeats = StatePending, bankgw.Trace{}, false, 0
+	parent.NextAttemptAt = now
 	return box.SaveBankRequest(ctx, &parent, "")
 }
 
 // resolve applies a final answer and marks the row done in one
 // transaction. A concurrent resolution (late response, another worker)
 // wins quietly.
-func resolveRow(ctx context.Context, svc *issuance.Service, box issuance.BankOutbox, r *issuance.BankRequest, owner, code string, apply func(ctx context.Context) error) error {
-	r.State, r.ResultCode, r.LastError = issuance.BankDone, code, ""
+func resolveRow(ctx context.Context, svc *issuance.Service, box RowStore, r *Request, owner, code string, apply func(ctx context.Context) error) error {
+	r.State, r.ResultCode, r.LastError = StateDone, code, ""
 	var err error
 	for range 2 {
 		err = svc.InTx(ctx, func(ctx context.Context) error {
@@ -486,23 +480,23 @@ func resolveRow(ctx context.Context, svc *issuance.Service, box issuance.BankOut
 	if err == nil {
 		return nil
 	}
-	if cur, gerr := box.GetBankRequest(ctx, r.ID); gerr == nil && cur.State == issuance.BankDone {
-		return issuance.ErrLeaseLost // resolved by someone else
+	if cur, gerr := box.GetBankRequest(ctx, r.ID); gerr == nil && cur.State == StateDone {
+		return ErrLeaseLost // resolved by someone else
 	}
 	return err
 }
 
-func (w *Worker) resolve(ctx context.Context, r *issuance.BankRequest, owner, code string, apply func(ctx context.Context) error) error {
+func (w *Worker) resolve(ctx context.Context, r *Request, owner, code string, apply func(ctx context.Context) error) error {
 	err := resolveRow(ctx, w.cfg.Service, w.cfg.Outbox, r, owner, code, apply)
 	if errors.Is(err, issuance.ErrBankCardRefused) {
 		// Asking again brings the same card: an operator must settle it
 		// with the bank (volcard outbox list --state failed).
-		r.State, r.ResultCode, r.LastError = issuance.BankFailed, code, errText(err)
+		r.State, r.ResultCode, r.LastError = StateFailed, code, errText(err)
 		w.log.Error("outbox: the bank's card does not fit the product; needs an operator",
 			slog.Int64("row", r.ID), slog.String("application", r.ApplicationNumber), slog.String("err", errText(err)))
 		return w.save(ctx, r)
 	}
-	if err != nil && !errors.Is(err, issuance.ErrLeaseLost) && ctx.Err() == nil {
+	if err != nil && !errors.Is(err, ErrLeaseLost) && ctx.Err() == nil {
 		// keep the row: the next attempt repeats the request and gets the
 		// same answer from the bank
 		return w.retry(ctx, r, err, false)
@@ -513,14 +507,14 @@ func (w *Worker) resolve(ctx context.Context, r *issuance.BankRequest, owner, co
 // retry schedules the row again: soon (RetryBase) after an unanswered
 // request that will be repeated, with exponential back-off and jitter
 // otherwise.
-func (w *Worker) retry(ctx context.Context, r *issuance.BankRequest, cause error, soon bool) error {
+func (w *Worker) retry(ctx context.Context, r *Request, cause error, soon bool) error {
 	delay := w.cfg.RetryBase
 	if !soon {
 		delay = w.backoff(r.Attempts)
 	}
-	r.State = issuance.BankPending
+	r.State = StatePending
 	if r.MaybeSent {
-		r.State = issuance.BankSent
+		r.State = StateSent
 	}
 	r.NextAttemptAt, r.LastError = w.cfg.Now().Add(delay), errText(cause)
 	w.log.Info("outbox: bank request rescheduled", slog.Int64("row", r.ID), slog.String("application", r.ApplicationNumber),
@@ -541,7 +535,7 @@ func (w *Worker) backoff(attempts int) time.Duration {
 
 // save writes r while it is leased to the loop that claimed it (the store
 // drops the lease when r leaves in_flight).
-func (w *Worker) save(ctx context.Context, r *issuance.BankRequest) error {
+func (w *Worker) save(ctx context.Context, r *Request) error {
 	return w.cfg.Outbox.SaveBankRequest(ctx, r, r.LeaseOwner)
 }
 

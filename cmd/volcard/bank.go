@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/volcard/volcard/api"
 	"github.com/volcard/volcard/bankgw"
 	"github.com/volcard/volcard/bankgw/banksim"
 	"github.com/volcard/volcard/bankgw/outbox"
@@ -236,7 +237,7 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 	cfg.STAN, cfg.MACKey, cfg.Logger, cfg.RequestTimeout, cfg.TLS = stan, c.MACKey, log, c.Timeout, c.TLS
 	cfg.AdviceHandler, cfg.LateResponseHandler = h.Advice, h.LateResponse
 	cfg.Registerer = reg
-	mon, err := outbox.NewMonitor(outbox.MonitorConfig{Stats: svc, Registerer: reg, Logger: log})
+	mon, err := outbox.NewMonitor(outbox.MonitorConfig{Stats: st, Registerer: reg, Logger: log})
 	if err != nil {
 		b.closeSim()
 		return nil, err
@@ -266,6 +267,16 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 	log.Info("bank outbox running", slog.Int("workers", c.Workers), slog.String("owner", b.worker.Owner()),
 		slog.Int("addresses", len(addrs)), slog.Bool("tls", c.TLS != nil))
 	return b, nil
+}
+
+// enableBankRequests serves the operators' outbox routes (the same commands
+// as volcard outbox) on srv.
+func enableBankRequests(svc *issuance.Service, st *store.Store, srv *api.Server, log *slog.Logger) error {
+	admin, err := outbox.NewAdmin(svc, st, log)
+	if err != nil {
+		return err
+	}
+	return srv.EnableBankRequests(admin)
 }
 
 func (b *bank) closeSim() {

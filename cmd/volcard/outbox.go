@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/store"
 )
 
 func init() { rootCmd.AddCommand(newOutboxCmd()) }
@@ -50,19 +53,19 @@ type outboxRow struct {
 	UpdatedAt         string `json:"updated_at"`
 }
 
-func toOutboxRow(v issuance.BankRequestView) outboxRow {
-	r := v.BankRequest
+func toOutboxRow(v outbox.View) outboxRow {
+	r := v.Request
 	o := outboxRow{ID: r.ID, Kind: string(r.Kind), State: string(r.State), ApplicationNumber: r.ApplicationNumber,
 		CardLastFour: v.CardLastFour, ParentID: r.ParentID, Attempts: r.Attempts, Repeats: r.Repeats,
 		STAN: r.Trace.STAN, RRN: r.Trace.RRN, ResultCode: r.ResultCode, LastError: r.LastError,
 		CreatedAt: r.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: r.UpdatedAt.UTC().Format(time.RFC3339)}
-	if !r.NextAttemptAt.IsZero() && (r.State == issuance.BankPending || r.State == issuance.BankSent) {
+	if !r.NextAttemptAt.IsZero() && (r.State == outbox.StatePending || r.State == outbox.StateSent) {
 		o.NextAttemptAt = r.NextAttemptAt.UTC().Format(time.RFC3339)
 	}
 	return o
 }
 
-func printOutboxRows(w io.Writer, rows []issuance.BankRequestView, asJSON bool) error {
+func printOutboxRows(w io.Writer, rows []outbox.View, asJSON bool) error {
 	if asJSON {
 		out := make([]outboxRow, len(rows))
 		for i, r := range rows {
@@ -110,17 +113,17 @@ func newOutboxListCmd() *cobra.Command {
 			if err := cfg.check(); err != nil {
 				return err
 			}
-			f := issuance.BankRequestFilter{State: issuance.BankRequestState(state), Kind: issuance.BankRequestKind(kind), Limit: limit}
+			f := outbox.Filter{State: outbox.State(state), Kind: outbox.Kind(kind), Limit: limit}
 			if err := checkOutboxFilter(f); err != nil {
 				return withExit(exitUsage, err)
 			}
 			ctx := cmd.Context()
-			svc, st, err := cfg.openService(ctx, cfg.newLogger(cmd.ErrOrStderr()))
+			admin, st, err := cfg.openOutboxAdmin(ctx, cfg.newLogger(cmd.ErrOrStderr()))
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			rows, err := svc.ListBankRequests(ctx, issuance.SystemActor(), f)
+			rows, err := admin.List(ctx, issuance.SystemActor(), f)
 			if err != nil {
 				return err
 			}
@@ -138,15 +141,15 @@ func newOutboxListCmd() *cobra.Command {
 
 // checkOutboxFilter refuses unknown states and kinds (a typo would list
 // nothing and look like good news).
-func checkOutboxFilter(f issuance.BankRequestFilter) error {
+func checkOutboxFilter(f outbox.Filter) error {
 	switch f.State {
-	case "", issuance.BankPending, issuance.BankInFlight, issuance.BankSent, issuance.BankWaiting, issuance.BankDone,
-		issuance.BankFailed, issuance.BankCancelled:
+	case "", outbox.StatePending, outbox.StateInFlight, outbox.StateSent, outbox.StateWaiting, outbox.StateDone,
+		outbox.StateFailed, outbox.StateCancelled:
 	default:
 		return fmt.Errorf("--state %q: want pending, in_flight, sent, waiting, done, failed or cancelled", f.State)
 	}
 	switch f.Kind {
-	case "", issuance.BankApply, issuance.BankReversal, issuance.BankStatusChange, issuance.BankInquiry:
+	case "", outbox.KindApply, outbox.KindReversal, outbox.KindStatusChange, outbox.KindInquiry:
 	default:
 		return fmt.Errorf("--kind %q: want apply, reversal, status_change or inquiry", f.Kind)
 	}
@@ -186,7 +189,7 @@ func newOutboxRetryCmd() *cobra.Command {
 serve sends it within its poll interval as a new request (new STAN, field 7 and
 RRN; a reversal keeps its original's RRN). The bank deduplicates adds by
 application number and status changes by target state, so this is safe.`,
-	}, false, "why (kept in the row's last error and the log)", "pending again", (*issuance.Service).RetryBankRequest)
+	}, false, "why (kept in the row's last error and the log)", "pending again", (*outbox.Admin).Retry)
 }
 
 func newOutboxCancelCmd() *cobra.Command {
@@ -198,11 +201,11 @@ status change drops the card's pending change (the card keeps its state); a
 cancelled reversal sends its add afresh (the bank returns the same card); a
 cancelled add leaves the application in bank_pending, where nothing moves it
 any more: prefer retry once the cause is fixed.`,
-	}, true, "why (required; kept in the row and the log)", "cancelled", (*issuance.Service).CancelBankRequest)
+	}, true, "why (required; kept in the row and the log)", "cancelled", (*outbox.Admin).Cancel)
 }
 
 // outboxAction is what retry or cancel does to one outbox row.
-type outboxAction func(svc *issuance.Service, ctx context.Context, a issuance.Actor, id int64, reason string) (issuance.BankRequest, error)
+type outboxAction func(admin *outbox.Admin, ctx context.Context, a issuance.Actor, id int64, reason string) (outbox.Request, error)
 
 // newOutboxActionCmd completes cmd (its Use and help) as retry or cancel:
 // one row ID, --reason (refused when empty and reasonRequired), --json and
@@ -225,17 +228,17 @@ func newOutboxActionCmd(cmd *cobra.Command, reasonRequired bool, reasonUsage, do
 			return withExit(exitUsage, errors.New("--reason is required"))
 		}
 		ctx := cmd.Context()
-		svc, st, err := cfg.openService(ctx, cfg.newLogger(cmd.ErrOrStderr()))
+		admin, st, err := cfg.openOutboxAdmin(ctx, cfg.newLogger(cmd.ErrOrStderr()))
 		if err != nil {
 			return err
 		}
 		defer st.Close()
-		r, err := act(svc, ctx, issuance.SystemActor(), id, reason)
+		r, err := act(admin, ctx, issuance.SystemActor(), id, reason)
 		if err != nil {
 			return outboxErr(err)
 		}
 		if asJSON {
-			return printOutboxRows(cmd.OutOrStdout(), []issuance.BankRequestView{{BankRequest: r}}, true)
+			return printOutboxRows(cmd.OutOrStdout(), []outbox.View{{Request: r}}, true)
 		}
 		fmt.Fprintf(cmd.OutOrStdout(), "row %d (%s, application %s) is %s\n", r.ID, r.Kind, r.ApplicationNumber, done)
 		return nil
@@ -244,4 +247,19 @@ func newOutboxActionCmd(cmd *cobra.Command, reasonRequired bool, reasonUsage, do
 	cmd.Flags().StringVar(&reason, "reason", "", reasonUsage)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the row as JSON")
 	return cmd
+}
+
+// openOutboxAdmin opens the Service (openService) and returns the outbox's
+// operator commands over its store. The caller closes the store.
+func (c config) openOutboxAdmin(ctx context.Context, log *slog.Logger) (*outbox.Admin, *store.Store, error) {
+	svc, st, err := c.openService(ctx, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	admin, err := outbox.NewAdmin(svc, st, log)
+	if err != nil {
+		_ = st.Close()
+		return nil, nil, err
+	}
+	return admin, st, nil
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/volcard/volcard/bankgw"
+	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
 )
 
@@ -44,8 +46,8 @@ func failedOutboxRow(t *testing.T, dir string) (int64, string) {
 	require.NoError(t, err)
 	require.Len(t, rows, 1)
 	r := rows[0]
-	r.State, r.ResultCode, r.LastError = issuance.BankFailed, "30", "bank declined 30: format error"
-	r.Trace = issuance.BankTrace{MTI: "0300", STAN: "000042", RRN: "123400000042"}
+	r.State, r.ResultCode, r.LastError = outbox.StateFailed, "30", "bank declined 30: format error"
+	r.Trace = bankgw.Trace{MTI: "0300", STAN: "000042", RRN: "123400000042"}
 	require.NoError(t, st.SaveBankRequest(ctx, &r, ""))
 	return r.ID, app.Number
 }

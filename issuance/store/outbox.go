@@ -10,11 +10,14 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
+	"github.com/volcard/volcard/bankgw"
+	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
 )
 
 var (
 	_ issuance.BankOutbox     = (*Store)(nil)
+	_ outbox.Rows             = (*Store)(nil)
 	_ issuance.IssuedCardRepo = (*Store)(nil)
 	_ checkin.CardDirectory   = (*Store)(nil)
 )
@@ -60,7 +63,7 @@ func fromMS(v int64) time.Time {
 	return time.UnixMilli(v).UTC()
 }
 
-func bankRequestToRow(r *issuance.BankRequest) bankRequestRow {
+func bankRequestToRow(r *outbox.Request) bankRequestRow {
 	row := bankRequestRow{
 		ID: r.ID, ApplicationID: r.ApplicationID, ApplicationNumber: r.ApplicationNumber, Kind: string(r.Kind),
 		Payload: string(r.Payload), State: string(r.State), Attempts: r.Attempts, Repeats: r.Repeats,
@@ -81,12 +84,12 @@ func bankRequestToRow(r *issuance.BankRequest) bankRequestRow {
 	return row
 }
 
-func (r bankRequestRow) domain() issuance.BankRequest {
-	out := issuance.BankRequest{
+func (r bankRequestRow) request() outbox.Request {
+	out := outbox.Request{
 		ID: r.ID, ApplicationID: r.ApplicationID, ApplicationNumber: r.ApplicationNumber,
-		Kind: issuance.BankRequestKind(r.Kind), Payload: []byte(r.Payload), State: issuance.BankRequestState(r.State),
+		Kind: outbox.Kind(r.Kind), Payload: []byte(r.Payload), State: outbox.State(r.State),
 		Attempts: r.Attempts, Repeats: r.Repeats, NextAttemptAt: fromMS(r.NextAttemptMS),
-		Trace:     issuance.BankTrace{MTI: r.TraceMTI, STAN: r.STAN, RRN: r.RRN},
+		Trace:     bankgw.Trace{MTI: r.TraceMTI, STAN: r.STAN, RRN: r.RRN},
 		MaybeSent: r.MaybeSent, ResultCode: r.ResultCode, LastError: r.LastError, LeaseOwner: r.LeaseOwner,
 		LeaseUntil: fromMS(r.LeaseUntilMS), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
@@ -99,8 +102,16 @@ func (r bankRequestRow) domain() issuance.BankRequest {
 	return out
 }
 
-// EnqueueBankRequest implements issuance.BankOutbox.
-func (s *Store) EnqueueBankRequest(ctx context.Context, r *issuance.BankRequest) error {
+// EnqueueBankRequest implements issuance.BankOutbox: a row pending and due
+// at r.At.
+func (s *Store) EnqueueBankRequest(ctx context.Context, r issuance.NewBankRequest) error {
+	return s.InsertBankRequest(ctx, &outbox.Request{ApplicationID: r.ApplicationID, ApplicationNumber: r.ApplicationNumber,
+		Kind: outbox.Kind(r.Kind), Payload: r.Payload, State: outbox.StatePending, NextAttemptAt: r.At,
+		CreatedAt: r.At, UpdatedAt: r.At})
+}
+
+// InsertBankRequest implements outbox.RowStore.
+func (s *Store) InsertBankRequest(ctx context.Context, r *outbox.Request) error {
 	row := bankRequestToRow(r)
 	row.ID = 0
 	if err := s.DB(ctx).Create(&row).Error; err != nil {
@@ -125,11 +136,11 @@ func (s *Store) LockApprovedApplications(ctx context.Context, limit int) ([]int6
 	return ids, nil
 }
 
-// ClaimBankRequests implements issuance.BankOutbox with one UPDATE …
+// ClaimBankRequests implements outbox.Leases with one UPDATE …
 // RETURNING: on PostgreSQL its subquery locks with FOR UPDATE SKIP LOCKED so
 // concurrent claimers take disjoint rows; on SQLite the single statement
 // runs under the database's write lock.
-func (s *Store) ClaimBankRequests(ctx context.Context, c issuance.BankClaim) ([]issuance.BankRequest, error) {
+func (s *Store) ClaimBankRequests(ctx context.Context, c outbox.Claim) ([]outbox.Request, error) {
 	if c.Owner == "" || c.Limit <= 0 || c.Lease <= 0 {
 		return nil, fmt.Errorf("claim bank requests: owner, limit and lease required")
 	}
@@ -152,17 +163,17 @@ func (s *Store) ClaimBankRequests(ctx context.Context, c issuance.BankClaim) ([]
 	if err != nil {
 		return nil, fmt.Errorf("claim bank requests: %w", mapErr(err))
 	}
-	out := make([]issuance.BankRequest, len(rows))
+	out := make([]outbox.Request, len(rows))
 	for i, r := range rows {
-		out[i] = r.domain()
+		out[i] = r.request()
 	}
 	return out, nil
 }
 
-// SaveBankRequest implements issuance.BankOutbox.
-func (s *Store) SaveBankRequest(ctx context.Context, r *issuance.BankRequest, owner string) error {
+// SaveBankRequest implements outbox.RowStore.
+func (s *Store) SaveBankRequest(ctx context.Context, r *outbox.Request, owner string) error {
 	row := bankRequestToRow(r)
-	if r.State != issuance.BankInFlight {
+	if r.State != outbox.StateInFlight {
 		row.LeaseOwner, row.LeaseUntilMS = "", 0
 	}
 	q := s.DB(ctx).Model(&bankRequestRow{}).Where("id = ? AND state NOT IN ('done', 'failed', 'cancelled')", r.ID)
@@ -179,43 +190,43 @@ func (s *Store) SaveBankRequest(ctx context.Context, r *issuance.BankRequest, ow
 		return fmt.Errorf("save bank request %d: %w", r.ID, mapErr(res.Error))
 	}
 	if res.RowsAffected != 1 {
-		return fmt.Errorf("save bank request %d: %w", r.ID, issuance.ErrLeaseLost)
+		return fmt.Errorf("save bank request %d: %w", r.ID, outbox.ErrLeaseLost)
 	}
 	return nil
 }
 
-// GetBankRequest implements issuance.BankOutbox.
-func (s *Store) GetBankRequest(ctx context.Context, id int64) (issuance.BankRequest, error) {
+// GetBankRequest implements outbox.RowStore.
+func (s *Store) GetBankRequest(ctx context.Context, id int64) (outbox.Request, error) {
 	var row bankRequestRow
 	if err := s.DB(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
-		return issuance.BankRequest{}, mapErr(err)
+		return outbox.Request{}, mapErr(err)
 	}
-	return row.domain(), nil
+	return row.request(), nil
 }
 
-// OpenBankRequest implements issuance.BankOutbox.
-func (s *Store) OpenBankRequest(ctx context.Context, number string, kind issuance.BankRequestKind) (issuance.BankRequest, error) {
+// OpenBankRequest implements outbox.Finder.
+func (s *Store) OpenBankRequest(ctx context.Context, number string, kind outbox.Kind) (outbox.Request, error) {
 	var row bankRequestRow
 	err := s.DB(ctx).Where("application_number = ? AND kind = ? AND state NOT IN ('done', 'failed', 'cancelled')", number, string(kind)).
 		Order("id DESC").Take(&row).Error
 	if err != nil {
-		return issuance.BankRequest{}, mapErr(err)
+		return outbox.Request{}, mapErr(err)
 	}
-	return row.domain(), nil
+	return row.request(), nil
 }
 
-// OpenBankRequestByRRN implements issuance.BankOutbox.
-func (s *Store) OpenBankRequestByRRN(ctx context.Context, rrn string, kind issuance.BankRequestKind) (issuance.BankRequest, error) {
+// OpenBankRequestByRRN implements outbox.Finder.
+func (s *Store) OpenBankRequestByRRN(ctx context.Context, rrn string, kind outbox.Kind) (outbox.Request, error) {
 	var row bankRequestRow
 	err := s.DB(ctx).Where("rrn = ? AND kind = ? AND state NOT IN ('done', 'failed', 'cancelled')", rrn, string(kind)).
 		Order("id DESC").Take(&row).Error
 	if err != nil {
-		return issuance.BankRequest{}, mapErr(err)
+		return outbox.Request{}, mapErr(err)
 	}
-	return row.domain(), nil
+	return row.request(), nil
 }
 
-// ReleaseBankRequests implements issuance.BankOutbox.
+// ReleaseBankRequests implements outbox.Leases.
 func (s *Store) ReleaseBankRequests(ctx context.Context, owner string) (int64, error) {
 	res := s.DB(ctx).Model(&bankRequestRow{}).Where("state = 'in_flight' AND lease_owner = ?", owner).
 		Updates(map[string]any{
@@ -232,20 +243,20 @@ func (s *Store) ReleaseBankRequests(ctx context.Context, owner string) (int64, e
 
 // BankRequests returns every outbox row of an application, oldest first
 // (for tests and operators).
-func (s *Store) BankRequests(ctx context.Context, applicationID int64) ([]issuance.BankRequest, error) {
+func (s *Store) BankRequests(ctx context.Context, applicationID int64) ([]outbox.Request, error) {
 	var rows []bankRequestRow
 	if err := s.DB(ctx).Where("application_id = ?", applicationID).Order("id").Find(&rows).Error; err != nil {
 		return nil, mapErr(err)
 	}
-	out := make([]issuance.BankRequest, len(rows))
+	out := make([]outbox.Request, len(rows))
 	for i, r := range rows {
-		out[i] = r.domain()
+		out[i] = r.request()
 	}
 	return out, nil
 }
 
 // CountBankRequests returns how many outbox rows are in each state.
-func (s *Store) CountBankRequests(ctx context.Context) (map[issuance.BankRequestState]int64, error) {
+func (s *Store) CountBankRequests(ctx context.Context) (map[outbox.State]int64, error) {
 	var rows []struct {
 		State string
 		N     int64
@@ -253,9 +264,9 @@ func (s *Store) CountBankRequests(ctx context.Context) (map[issuance.BankRequest
 	if err := s.DB(ctx).Model(&bankRequestRow{}).Select("state, COUNT(*) AS n").Group("state").Scan(&rows).Error; err != nil {
 		return nil, mapErr(err)
 	}
-	out := map[issuance.BankRequestState]int64{}
+	out := map[outbox.State]int64{}
 	for _, r := range rows {
-		out[issuance.BankRequestState(r.State)] = r.N
+		out[outbox.State(r.State)] = r.N
 	}
 	return out, nil
 }

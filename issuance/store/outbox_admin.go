@@ -5,13 +5,17 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
 )
 
-var _ issuance.BankOutboxAdmin = (*Store)(nil)
+var (
+	_ outbox.AdminRows   = (*Store)(nil)
+	_ outbox.StatsSource = (*Store)(nil)
+)
 
-// ListBankRequests implements issuance.BankOutboxAdmin.
-func (s *Store) ListBankRequests(ctx context.Context, f issuance.BankRequestFilter) ([]issuance.BankRequest, error) {
+// ListBankRequests implements outbox.AdminRows.
+func (s *Store) ListBankRequests(ctx context.Context, f outbox.Filter) ([]outbox.Request, error) {
 	q := s.DB(ctx).Model(&bankRequestRow{})
 	if f.State != "" {
 		q = q.Where("state = ?", string(f.State))
@@ -30,9 +34,9 @@ func (s *Store) ListBankRequests(ctx context.Context, f issuance.BankRequestFilt
 	if err := q.Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("list bank requests: %w", mapErr(err))
 	}
-	out := make([]issuance.BankRequest, len(rows))
+	out := make([]outbox.Request, len(rows))
 	for i, r := range rows {
-		out[i] = r.domain()
+		out[i] = r.request()
 	}
 	return out, nil
 }
@@ -49,11 +53,11 @@ func (s *Store) notFailed(ctx context.Context, id int64) error {
 	return &issuance.ConflictError{What: "bank_request_state"}
 }
 
-// ResetFailedBankRequest implements issuance.BankOutboxAdmin.
+// ResetFailedBankRequest implements outbox.AdminRows.
 func (s *Store) ResetFailedBankRequest(ctx context.Context, id int64, note string, now time.Time) error {
-	res := s.DB(ctx).Model(&bankRequestRow{}).Where("id = ? AND state = ?", id, string(issuance.BankFailed)).
+	res := s.DB(ctx).Model(&bankRequestRow{}).Where("id = ? AND state = ?", id, string(outbox.StateFailed)).
 		Updates(map[string]any{
-			"state": string(issuance.BankPending), "attempts": 0, "repeats": 0, "next_attempt_ms": now.UnixMilli(),
+			"state": string(outbox.StatePending), "attempts": 0, "repeats": 0, "next_attempt_ms": now.UnixMilli(),
 			"trace_mti": "", "stan": "", "transmitted_unix": 0, "rrn": "", "maybe_sent": false,
 			"result_code": "", "last_error": note, "lease_owner": "", "lease_until_ms": 0, "updated_at": now.UTC(),
 		})
@@ -66,10 +70,10 @@ func (s *Store) ResetFailedBankRequest(ctx context.Context, id int64, note strin
 	return nil
 }
 
-// CancelFailedBankRequest implements issuance.BankOutboxAdmin.
+// CancelFailedBankRequest implements outbox.AdminRows.
 func (s *Store) CancelFailedBankRequest(ctx context.Context, id int64, note string) error {
-	res := s.DB(ctx).Model(&bankRequestRow{}).Where("id = ? AND state = ?", id, string(issuance.BankFailed)).
-		Updates(map[string]any{"state": string(issuance.BankCancelled), "last_error": note, "updated_at": time.Now().UTC()})
+	res := s.DB(ctx).Model(&bankRequestRow{}).Where("id = ? AND state = ?", id, string(outbox.StateFailed)).
+		Updates(map[string]any{"state": string(outbox.StateCancelled), "last_error": note, "updated_at": time.Now().UTC()})
 	if res.Error != nil {
 		return fmt.Errorf("cancel bank request %d: %w", id, mapErr(res.Error))
 	}
@@ -79,12 +83,12 @@ func (s *Store) CancelFailedBankRequest(ctx context.Context, id int64, note stri
 	return nil
 }
 
-// BankOutboxStats implements issuance.BankOutboxAdmin: one GROUP BY over
+// BankOutboxStats implements outbox.StatsSource: one GROUP BY over
 // the partial index of rows not done (bank_requests_open), the oldest open
 // row through the same index, and two counts over the partial index of
 // parked advices.
-func (s *Store) BankOutboxStats(ctx context.Context, staleBefore time.Time) (issuance.BankOutboxStats, error) {
-	var out issuance.BankOutboxStats
+func (s *Store) BankOutboxStats(ctx context.Context, staleBefore time.Time) (outbox.Stats, error) {
+	var out outbox.Stats
 	var counts []struct {
 		Kind  string
 		State string
@@ -96,8 +100,7 @@ func (s *Store) BankOutboxStats(ctx context.Context, staleBefore time.Time) (iss
 		return out, fmt.Errorf("count bank requests: %w", mapErr(err))
 	}
 	for _, c := range counts {
-		out.Rows = append(out.Rows, issuance.BankRequestCount{Kind: issuance.BankRequestKind(c.Kind),
-			State: issuance.BankRequestState(c.State), N: c.N})
+		out.Rows = append(out.Rows, outbox.Count{Kind: outbox.Kind(c.Kind), State: outbox.State(c.State), N: c.N})
 	}
 	var oldest []bankRequestRow
 	if err := db.Select("id, created_at").Where("state IN ('pending', 'sent', 'in_flight', 'waiting')").
