@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/volcard/volcard/issuance/onsite"
+
 	"github.com/volcard/volcard/issuance/checkin"
 
 	"github.com/stretchr/testify/require"
@@ -81,7 +83,7 @@ type side struct {
 	card      issuance.Card
 	pan       string
 	activity  client.Activity
-	session   issuance.OnsiteSession
+	session   onsite.Session
 }
 
 func newMatrixWorld(t *testing.T, st *store.Store) *matrixWorld {
@@ -121,7 +123,7 @@ func (w *matrixWorld) newSide(t *testing.T, name string, org issuance.Org, produ
 		StartsAt: now.Add(-time.Hour), EndsAt: now.Add(3 * time.Hour)})
 	require.NoError(t, err)
 	s.activity = client.Activity{ID: a.ID}
-	s.session, err = w.h.svc.RequestOnsiteSession(ctx, sys, issuance.NewOnsiteSession{OrgID: org.ID, Site: "礼堂 " + name,
+	s.session, err = w.h.on.Request(ctx, sys, onsite.NewSession{OrgID: org.ID, Site: "礼堂 " + name,
 		Date: now.AddDate(0, 0, 14), ExpectedCount: 40, ProductCode: product})
 	require.NoError(t, err)
 	return s
@@ -359,8 +361,8 @@ func freshCard(req func(c issuance.Card, pan string) matrixRequest) matrixOp {
 	}
 }
 
-func freshSession(t *testing.T, w *matrixWorld, s side) issuance.OnsiteSession {
-	sess, err := w.h.svc.RequestOnsiteSession(context.Background(), issuance.SystemActor(), issuance.NewOnsiteSession{
+func freshSession(t *testing.T, w *matrixWorld, s side) onsite.Session {
+	sess, err := w.h.on.Request(context.Background(), issuance.SystemActor(), onsite.NewSession{
 		OrgID: s.org.ID, Site: "礼堂", Date: time.Now().AddDate(0, 0, 14), ExpectedCount: 40, ProductCode: s.product})
 	require.NoError(t, err)
 	return sess

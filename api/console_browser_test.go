@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/volcard/volcard/issuance/checkin"
+	"github.com/volcard/volcard/issuance/onsite"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -98,13 +99,9 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	require.NoError(t, err)
 	srv, err := New(Options{Service: svc, Idempotency: idem, Ready: st.Ping, Logger: quiet})
 	require.NoError(t, err)
-	onsite := false
-	for _, r := range srv.Routes() {
-		onsite = onsite || r.Path == "/v1/onsite-sessions"
-	}
-	if !onsite { // until routes() wires the on-site API itself
-		srv.onsiteRoutes(srv.e.Group("/v1"), srv.authenticate(), srv.idempotency())
-	}
+	on, err := onsite.New(svc, st)
+	require.NoError(t, err)
+	require.NoError(t, srv.EnableOnsite(on))
 	cas, err := emv.LoadCAKeys(filepath.Join("..", "testdata", "keys", "ca-public.json"))
 	require.NoError(t, err)
 	ck, err := checkin.New(svc, st, checkin.Config{Verifier: emv.EvidenceVerifier{CAs: cas}})

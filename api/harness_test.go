@@ -17,6 +17,7 @@ import (
 
 	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/onsite"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/pii"
 )
@@ -29,6 +30,7 @@ type harness struct {
 	t      testing.TB
 	st     *store.Store
 	svc    *issuance.Service
+	on     *onsite.Service
 	srv    *Server
 	ts     *httptest.Server
 	client *http.Client
@@ -94,9 +96,12 @@ func newHarness(t testing.TB, st *store.Store, log *slog.Logger, opts ...func(*O
 	admin, err := outbox.NewAdmin(o.Service, st, log)
 	require.NoError(t, err)
 	require.NoError(t, srv.EnableBankRequests(admin))
+	on, err := onsite.New(svc, st)
+	require.NoError(t, err)
+	require.NoError(t, srv.EnableOnsite(on))
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	h := &harness{t: t, st: st, svc: svc, srv: srv, ts: ts, client: ts.Client(), tokens: map[string]string{}}
+	h := &harness{t: t, st: st, svc: svc, on: on, srv: srv, ts: ts, client: ts.Client(), tokens: map[string]string{}}
 	h.fixtures()
 	return h
 }

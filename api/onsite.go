@@ -15,6 +15,7 @@ import (
 
 	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/onsite"
 	"github.com/volcard/volcard/issuance/roster"
 )
 
@@ -25,9 +26,15 @@ import (
 // package's default file limit).
 var RosterBodyLimit = roster.DefaultLimits.MaxBytes
 
-// onsiteRoutes registers the /v1/onsite-sessions routes on v1. routes()
-// calls it; it is safe to call once per Server.
-func (s *Server) onsiteRoutes(v1 *echo.Group, auth, idem echo.MiddlewareFunc) {
+// EnableOnsite registers the /v1/onsite-sessions routes, served by o, and
+// adds them to the OpenAPI document. Call it once, before serving.
+func (s *Server) EnableOnsite(o *onsite.Service) error {
+	if o == nil {
+		return errors.New("api: nil on-site service")
+	}
+	s.onsite = o
+	auth, idem := s.authenticate(), s.idempotency()
+	v1 := s.e.Group("/v1")
 	const (
 		pa = issuance.RoleProvinceAdmin
 		oa = issuance.RoleOrgAdmin
@@ -38,7 +45,7 @@ func (s *Server) onsiteRoutes(v1 *echo.Group, auth, idem echo.MiddlewareFunc) {
 	v1.GET("/onsite-sessions/:id", s.getOnsiteSession, auth, allow(pa, oa, bs))
 	for action, to := range sessionActions {
 		roles := []issuance.Role{pa, bs}
-		if to == issuance.SessionCancelled {
+		if to == onsite.SessionCancelled {
 			roles = append(roles, oa)
 		}
 		v1.POST("/onsite-sessions/:id/"+action, s.transitionOnsiteSession(to), auth, allow(roles...), idem)
@@ -49,18 +56,19 @@ func (s *Server) onsiteRoutes(v1 *echo.Group, auth, idem echo.MiddlewareFunc) {
 	v1.GET("/onsite-sessions/:id/report", s.onsiteReport, auth, allow(pa, oa, bs))
 	v1.GET("/onsite-sessions/:id/queue", s.onsiteQueue, auth, allow(pa, oa, bs))
 	v1.POST("/onsite-sessions/:id/queue/:entry", s.markOnsiteEntry, auth, allow(pa, bs), idem)
+	return s.extendOpenAPI(onsiteOpenAPI)
 }
 
-var sessionActions = map[string]issuance.SessionStatus{
-	"schedule": issuance.SessionScheduled,
-	"start":    issuance.SessionInProgress,
-	"complete": issuance.SessionCompleted,
-	"cancel":   issuance.SessionCancelled,
+var sessionActions = map[string]onsite.SessionStatus{
+	"schedule": onsite.SessionScheduled,
+	"start":    onsite.SessionInProgress,
+	"complete": onsite.SessionCompleted,
+	"cancel":   onsite.SessionCancelled,
 }
 
 // onsiteError maps on-site errors that the central mapping does not know.
 func onsiteError(err error) error {
-	var te *issuance.SessionTransitionError
+	var te *onsite.SessionTransitionError
 	var he *roster.HeaderError
 	var fe *roster.FileError
 	switch {
@@ -96,7 +104,7 @@ func rosterDetail(fe *roster.FileError, err error) string {
 // toOnsiteSession maps a session. The branch contact's phone is the bank's
 // work number that the organisation needs to arrange the visit, so it is
 // shown in full (unlike volunteers' phones).
-func toOnsiteSession(s issuance.OnsiteSession) client.OnsiteSession {
+func toOnsiteSession(s onsite.Session) client.OnsiteSession {
 	phone := s.Branch.Contact.Phone.Reveal()
 	return client.OnsiteSession{
 		ID: s.ID, OrgID: s.OrgID, CityID: s.CityID, Product: s.ProductCode, Bank: s.BankCode, Site: s.Site,
@@ -126,7 +134,7 @@ func (s *Server) requestOnsiteSession(c echo.Context) error {
 		return invalidField("date", "must be a date YYYY-MM-DD")
 	}
 	actor, _ := actorFrom(c)
-	sess, err := s.svc.RequestOnsiteSession(c.Request().Context(), actor, issuance.NewOnsiteSession{
+	sess, err := s.onsite.Request(c.Request().Context(), actor, onsite.NewSession{
 		OrgID: req.OrgID, Site: req.Site, Date: date, ExpectedCount: req.ExpectedCount, ProductCode: req.Product})
 	if err != nil {
 		return onsiteError(err)
@@ -138,7 +146,7 @@ func (s *Server) requestOnsiteSession(c echo.Context) error {
 // listOnsiteSessions lists the sessions in the caller's scope, newest
 // first, with cursor pagination like GET /v1/applications.
 func (s *Server) listOnsiteSessions(c echo.Context) error {
-	f := issuance.OnsiteSessionFilter{Status: issuance.SessionStatus(c.QueryParam("state")), Cursor: c.QueryParam("cursor")}
+	f := onsite.SessionFilter{Status: onsite.SessionStatus(c.QueryParam("state")), Cursor: c.QueryParam("cursor")}
 	var err error
 	if f.OrgID, err = queryID(c, "org"); err != nil {
 		return err
@@ -156,13 +164,13 @@ func (s *Server) listOnsiteSessions(c echo.Context) error {
 		}
 	}
 	actor, _ := actorFrom(c)
-	page, err := s.svc.ListOnsiteSessions(c.Request().Context(), actor, f)
+	page, err := s.onsite.List(c.Request().Context(), actor, f)
 	if err != nil {
 		return onsiteError(err)
 	}
 	out := client.OnsiteSessionPage{Items: make([]client.OnsiteSessionItem, 0, len(page.Items)), NextCursor: page.NextCursor}
 	for _, it := range page.Items {
-		out.Items = append(out.Items, client.OnsiteSessionItem{OnsiteSession: toOnsiteSession(it.OnsiteSession),
+		out.Items = append(out.Items, client.OnsiteSessionItem{OnsiteSession: toOnsiteSession(it.Session),
 			OrgName: it.OrgName, Accepted: it.Accepted, Rejected: it.Rejected})
 	}
 	return c.JSON(http.StatusOK, out)
@@ -174,14 +182,14 @@ func (s *Server) getOnsiteSession(c echo.Context) error {
 		return err
 	}
 	actor, _ := actorFrom(c)
-	sess, err := s.svc.GetOnsiteSession(c.Request().Context(), actor, id)
+	sess, err := s.onsite.Get(c.Request().Context(), actor, id)
 	if err != nil {
 		return onsiteError(err)
 	}
 	return c.JSON(http.StatusOK, toOnsiteSession(sess))
 }
 
-func (s *Server) transitionOnsiteSession(to issuance.SessionStatus) echo.HandlerFunc {
+func (s *Server) transitionOnsiteSession(to onsite.SessionStatus) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		id, err := pathID(c)
 		if err != nil {
@@ -192,7 +200,7 @@ func (s *Server) transitionOnsiteSession(to issuance.SessionStatus) echo.Handler
 			return err
 		}
 		actor, _ := actorFrom(c)
-		sess, err := s.svc.TransitionOnsiteSession(c.Request().Context(), actor, id, to, reason)
+		sess, err := s.onsite.Transition(c.Request().Context(), actor, id, to, reason)
 		if err != nil {
 			return onsiteError(err)
 		}
@@ -285,7 +293,7 @@ func (s *Server) uploadRoster(c echo.Context) error {
 		return err
 	}
 	actor, _ := actorFrom(c)
-	rep, err := s.svc.UploadRoster(c.Request().Context(), actor, id, issuance.RosterInput{Data: data, Format: format, Filename: filename})
+	rep, err := s.onsite.UploadRoster(c.Request().Context(), actor, id, onsite.RosterInput{Data: data, Format: format, Filename: filename})
 	if err != nil {
 		return onsiteError(err)
 	}
@@ -300,7 +308,7 @@ func (s *Server) uploadRoster(c echo.Context) error {
 	}
 	reveal := revealRosterPII(actor)
 	for _, r := range rep.Results {
-		if only == "rejected" && r.Status != issuance.RowRejected {
+		if only == "rejected" && r.Status != onsite.RowRejected {
 			continue
 		}
 		row := client.RosterRow{Line: r.Line, Status: string(r.Status), Existing: r.Existing, Name: r.Name,
@@ -332,7 +340,7 @@ func (s *Server) rejectedCSV(c echo.Context) error {
 		return invalidField("encoding", "must be utf-8 or gb18030")
 	}
 	actor, _ := actorFrom(c)
-	_, rows, err := s.svc.RejectedRows(c.Request().Context(), actor, id)
+	_, rows, err := s.onsite.RejectedRows(c.Request().Context(), actor, id)
 	if err != nil {
 		return onsiteError(err)
 	}
@@ -376,7 +384,7 @@ func (s *Server) approveOnsiteSession(c echo.Context) error {
 		return invalidField("reason", "approval takes no reason")
 	}
 	actor, _ := actorFrom(c)
-	ap, err := s.svc.ApproveOnsiteSession(c.Request().Context(), actor, id)
+	ap, err := s.onsite.Approve(c.Request().Context(), actor, id)
 	if err != nil {
 		return onsiteError(err)
 	}
@@ -390,11 +398,11 @@ func (s *Server) onsiteReport(c echo.Context) error {
 	}
 	actor, _ := actorFrom(c)
 	ctx := c.Request().Context()
-	sess, err := s.svc.GetOnsiteSession(ctx, actor, id)
+	sess, err := s.onsite.Get(ctx, actor, id)
 	if err != nil {
 		return onsiteError(err)
 	}
-	n, err := s.svc.OnsiteReport(ctx, actor, id)
+	n, err := s.onsite.Report(ctx, actor, id)
 	if err != nil {
 		return onsiteError(err)
 	}
@@ -410,7 +418,7 @@ func (s *Server) onsiteQueue(c echo.Context) error {
 		return err
 	}
 	actor, _ := actorFrom(c)
-	q, err := s.svc.OnsiteQueue(c.Request().Context(), actor, id)
+	q, err := s.onsite.Queue(c.Request().Context(), actor, id)
 	if err != nil {
 		return onsiteError(err)
 	}
@@ -443,7 +451,7 @@ func (s *Server) markOnsiteEntry(c echo.Context) error {
 		return err
 	}
 	actor, _ := actorFrom(c)
-	e, err := s.svc.MarkOnsiteEntry(c.Request().Context(), actor, id, entry, issuance.PersonalizeState(req.State), req.Note)
+	e, err := s.onsite.MarkEntry(c.Request().Context(), actor, id, entry, onsite.PersonalizeState(req.State), req.Note)
 	if err != nil {
 		return onsiteError(err)
 	}

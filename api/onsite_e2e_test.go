@@ -23,6 +23,7 @@ import (
 	"github.com/volcard/volcard/bankgw/banksim"
 	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/onsite"
 	"github.com/volcard/volcard/issuance/roster"
 	"github.com/volcard/volcard/issuance/roster/rostertest"
 	"github.com/volcard/volcard/issuance/store"
@@ -30,17 +31,13 @@ import (
 	"github.com/volcard/volcard/pii"
 )
 
-// enableOnsite registers the on-site routes and their OpenAPI entries on a
-// server whose routes() does not call onsiteRoutes yet; once it does, this
-// is a no-op.
-func enableOnsite(t testing.TB, s *Server) {
+// enableOnsite serves the on-site routes from s, over the core service and
+// store of the test.
+func enableOnsite(t testing.TB, s *Server, svc *issuance.Service, st *store.Store) {
 	t.Helper()
-	for _, r := range s.Routes() {
-		if r.Path == "/v1/onsite-sessions" {
-			return
-		}
-	}
-	s.onsiteRoutes(s.e.Group("/v1"), s.authenticate(), s.idempotency())
+	on, err := onsite.New(svc, st)
+	require.NoError(t, err)
+	require.NoError(t, s.EnableOnsite(on))
 }
 
 // onsiteEnv is the API over PostgreSQL with the bank outbox drained to a
@@ -70,7 +67,7 @@ func newOnsiteEnv(t *testing.T, configure ...func(*issuance.Service, *Server)) *
 	require.NoError(t, err)
 	srv, err := New(Options{Service: svc, Idempotency: idem, Ready: st.Ping, Logger: quiet})
 	require.NoError(t, err)
-	enableOnsite(t, srv)
+	enableOnsite(t, srv, svc, st)
 	for _, f := range configure {
 		f(svc, srv)
 	}

@@ -257,8 +257,7 @@ func openAPIDocument() obj {
 		}},
 		"StatusBody": object(nil, obj{"status": str("ok or ready.")}),
 	}
-	onsiteOpenAPI(paths, schemas) // onsite_openapi.go (issue 7)
-	cardsOpenAPI(paths, schemas)  // cards.go (issue 4)
+	cardsOpenAPI(paths, schemas) // cards.go (issue 4)
 	return obj{
 		"openapi": "3.1.0",
 		"info": obj{"title": "volcard API", "version": "1.0.0",

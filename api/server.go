@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/onsite"
 	"github.com/volcard/volcard/pii"
 )
 
@@ -99,6 +100,7 @@ type Server struct {
 	e       *echo.Echo
 	opts    Options
 	svc     *issuance.Service
+	onsite  *onsite.Service // nil until EnableOnsite
 	log     *slog.Logger
 	auth    *authCache
 	metrics *metrics
@@ -193,10 +195,9 @@ func (s *Server) routes() {
 	v1.POST("/applications/:id/reject", s.rejectApplication, auth, allow(pa, oa), idem)
 	v1.POST("/applications/:id/cancel", s.cancelApplication, auth, allow(pa, oa, bs, pf), idem)
 	v1.GET("/applications/:id/events", s.listEvents, auth, allow(pa, oa, bs, pf))
-	s.onsiteRoutes(v1, auth, idem) // onsite.go (issue 7)
-	s.cardRoutes(v1, auth, idem)   // cards.go (issue 4: card lifecycle through the bank)
-	s.reportRoutes(v1, auth)       // reports.go (issue 8)
-	s.consoleRoutes()              // console.go: the staff web console at /
+	s.cardRoutes(v1, auth, idem) // cards.go (issue 4: card lifecycle through the bank)
+	s.reportRoutes(v1, auth)     // reports.go (issue 8)
+	s.consoleRoutes()            // console.go: the staff web console at /
 }
 
 // recoverPanic turns a handler panic into a 500 problem and logs the stack

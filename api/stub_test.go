@@ -8,12 +8,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/onsite"
 	"github.com/volcard/volcard/pii"
 )
 
 // stubStore satisfies issuance.Store for tests that never reach storage;
 // any storage call panics (and the server's recovery turns it into 500).
 type stubStore struct{ issuance.Store }
+
+// stubOnsiteStore is the on-site storage of the stub server: any call panics.
+type stubOnsiteStore struct{ onsite.Store }
 
 // newStubServer returns a Server whose Service has no working storage: for
 // tests of routing, middleware, decoding and the document.

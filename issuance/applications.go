@@ -19,8 +19,10 @@ const (
 
 const numberAttempts = 4
 
-// product returns a product, cached; products change only via PutProduct.
-func (s *Service) product(ctx context.Context, code string) (Product, error) {
+// Product returns a product by code, unscoped and cached (products change
+// only via PutProduct): for features that check an actor's right to the
+// product themselves.
+func (s *Service) Product(ctx context.Context, code string) (Product, error) {
 	if p, ok := s.products.Load(code); ok {
 		return p.(Product), nil
 	}
@@ -49,7 +51,7 @@ func (s *Service) Apply(ctx context.Context, a Actor, volunteerID int64, product
 	if volunteerID <= 0 {
 		return Application{}, Invalid("volunteer_id", "required")
 	}
-	p, err := s.product(ctx, strings.TrimSpace(productCode))
+	p, err := s.Product(ctx, strings.TrimSpace(productCode))
 	if err != nil {
 		if isNotFound(err) {
 			return Application{}, Invalid("product", "no such product")
@@ -104,7 +106,7 @@ func (s *Service) Apply(ctx context.Context, a Actor, volunteerID int64, product
 					return err
 				}
 			}
-			return s.runHooks(ctx, app, e)
+			return s.RunHooks(ctx, app, e)
 		})
 		var ce *ConflictError
 		if err != nil && errors.As(err, &ce) && ce.What == "application_number" && attempt < numberAttempts {
@@ -117,7 +119,10 @@ func (s *Service) Apply(ctx context.Context, a Actor, volunteerID int64, product
 	}
 }
 
-func (s *Service) runHooks(ctx context.Context, a Application, e Event) error {
+// RunHooks runs the transition hooks (WithTransitionHooks) for a's change
+// recorded by e, inside the caller's transaction: features that write
+// applications in bulk call it for each, as Apply and Transition do.
+func (s *Service) RunHooks(ctx context.Context, a Application, e Event) error {
 	for _, h := range s.hooks {
 		if err := h.OnTransition(ctx, a, e); err != nil {
 			return fmt.Errorf("transition hook: %w", err)
@@ -268,7 +273,7 @@ func (s *Service) Transition(ctx context.Context, a Actor, id int64, to Status, 
 		if err := s.store.AppendEvent(ctx, &e); err != nil {
 			return err
 		}
-		return s.runHooks(ctx, app, e)
+		return s.RunHooks(ctx, app, e)
 	})
 	if err != nil {
 		return Application{}, fmt.Errorf("application %d → %s: %w", id, to, err)

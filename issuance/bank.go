@@ -308,7 +308,7 @@ func (s *Service) RecordBankApproval(ctx context.Context, applicationID int64, c
 			}
 			return &TransitionError{From: app.Status, To: StatusBankApproved}
 		}
-		p, err := s.product(ctx, app.ProductCode)
+		p, err := s.Product(ctx, app.ProductCode)
 		if err != nil {
 			return err
 		}

@@ -104,7 +104,7 @@ func (s *Service) PutBranch(ctx context.Context, a Actor, br *Branch) error {
 
 // GetProduct returns a product by code.
 func (s *Service) GetProduct(ctx context.Context, code string) (Product, error) {
-	p, err := s.product(ctx, code)
+	p, err := s.Product(ctx, code)
 	if err != nil {
 		return Product{}, fmt.Errorf("get product %s: %w", code, err)
 	}

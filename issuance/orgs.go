@@ -206,3 +206,16 @@ func (s *Service) FindOrg(ctx context.Context, a Actor, parentID int64, name str
 	}
 	return o, nil
 }
+
+// Branch returns a branch with its contact phone opened, unscoped: for
+// features that show the branch serving something the actor may see.
+func (s *Service) Branch(ctx context.Context, id int64) (Branch, error) {
+	br, err := s.store.GetBranch(ctx, id)
+	if err != nil {
+		return Branch{}, err
+	}
+	if err := s.openContact(purposeBranchContact, &br.Contact); err != nil {
+		return Branch{}, fmt.Errorf("branch %d: %w", id, err)
+	}
+	return br, nil
+}

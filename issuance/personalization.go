@@ -172,7 +172,7 @@ func (s *Service) PersonalizationSubject(ctx context.Context, a Actor, applicati
 	if err := s.openVolunteer(&v); err != nil {
 		return PersoSubject{}, err
 	}
-	p, err := s.product(ctx, app.ProductCode)
+	p, err := s.Product(ctx, app.ProductCode)
 	if err != nil {
 		return PersoSubject{}, fmt.Errorf("personalize application %d: product: %w", applicationID, err)
 	}

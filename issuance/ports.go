@@ -123,6 +123,7 @@ type TokenRepo interface {
 // implements it on PostgreSQL and SQLite.
 type Store interface {
 	Transactor
+	BulkRepo
 	OrgRepo
 	VolunteerRepo
 	ApplicationRepo

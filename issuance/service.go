@@ -161,3 +161,17 @@ func (s *Service) Now() time.Time { return s.clock.Now() }
 func (s *Service) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	return s.store.InTx(ctx, fn)
 }
+
+// MinAge returns the minimum applicant age in years (WithMinAge).
+func (s *Service) MinAge() int { return s.minAge }
+
+// BankConnected reports whether approved applications go on to the bank
+// (WithBankOutbox): features that approve in bulk send them on too.
+func (s *Service) BankConnected() bool { return s.outbox != nil }
+
+// Seal encrypts a personal value for storage under purpose (a feature's
+// own purposes, e.g. "roster.id_number"); Open reverses it.
+func (s *Service) Seal(purpose, value string) ([]byte, error) { return s.keys.Seal(purpose, value) }
+
+// Open decrypts what Seal sealed under the same purpose.
+func (s *Service) Open(purpose string, sealed []byte) (string, error) { return s.keys.Open(purpose, sealed) }

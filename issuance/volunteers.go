@@ -46,8 +46,8 @@ func (s *Service) IDIndex(normalized string) []byte {
 	return s.keys.Index(indexIDNumber, normalized)
 }
 
-// validateVolunteer checks and normalises in and returns the volunteer to store.
-func (s *Service) validateVolunteer(in NewVolunteer, now time.Time) (Volunteer, error) {
+// ValidateVolunteer checks and normalises in and returns the volunteer to store.
+func (s *Service) ValidateVolunteer(in NewVolunteer, now time.Time) (Volunteer, error) {
 	v := Volunteer{
 		OrgID: in.OrgID, Name: strings.TrimSpace(in.Name), IDType: in.IDType,
 		LeagueMember: in.LeagueMember, PartyMember: in.PartyMember,
@@ -112,7 +112,9 @@ func (s *Service) validateVolunteer(in NewVolunteer, now time.Time) (Volunteer, 
 	return v, nil
 }
 
-func (s *Service) sealVolunteer(v *Volunteer) error {
+// SealVolunteer encrypts v's ID number and phone and sets the blind index
+// of the ID number; the plaintext never reaches storage.
+func (s *Service) SealVolunteer(v *Volunteer) error {
 	var err error
 	num := v.IDNumber.Reveal()
 	if v.IDNumberSealed, err = s.keys.Seal(purposeIDNumber, num); err != nil {
@@ -156,11 +158,11 @@ func (s *Service) RegisterVolunteer(ctx context.Context, a Actor, in NewVoluntee
 		// platform): nobody else may claim that for a record.
 		return Volunteer{}, Invalid("source", "only the platform registers volunteers of source platform")
 	}
-	v, err := s.validateVolunteer(in, s.clock.Now())
+	v, err := s.ValidateVolunteer(in, s.clock.Now())
 	if err != nil {
 		return Volunteer{}, err
 	}
-	if err := s.sealVolunteer(&v); err != nil {
+	if err := s.SealVolunteer(&v); err != nil {
 		return Volunteer{}, err
 	}
 	sc, err := s.Scope(ctx, a)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/volcard/volcard/api"
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/onsite"
 	"github.com/volcard/volcard/issuance/store"
 )
 
@@ -100,6 +101,13 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 		return err
 	}
 	if err := enablePersonalization(ctx, svc, srv, log); err != nil {
+		return err
+	}
+	on, err := onsite.New(svc, st)
+	if err != nil {
+		return err
+	}
+	if err := srv.EnableOnsite(on); err != nil {
 		return err
 	}
 	if err := enableCheckin(svc, st, srv, log); err != nil {

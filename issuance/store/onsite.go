@@ -6,13 +6,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/volcard/volcard/issuance/onsite"
+
 	"gorm.io/gorm/clause"
 
 	"github.com/volcard/volcard/issuance"
 )
 
-// On-site enrollment storage: implements issuance.OnsiteStore.
-var _ issuance.OnsiteStore = (*Store)(nil)
+// On-site enrollment storage: implements onsite.Store.
+var _ onsite.Store = (*Store)(nil)
 
 // insertBatch bounds multi-row INSERTs (PostgreSQL allows 65,535 bind
 // parameters per statement; the widest row here has 17 columns).
@@ -39,12 +41,12 @@ type onsiteSessionRow struct {
 
 func (onsiteSessionRow) TableName() string { return "onsite_sessions" }
 
-func (r onsiteSessionRow) domain() issuance.OnsiteSession {
+func (r onsiteSessionRow) domain() onsite.Session {
 	y, m, d := r.SessionDate.Date()
-	return issuance.OnsiteSession{
+	return onsite.Session{
 		ID: r.ID, OrgID: r.OrgID, OrgPath: r.OrgPath, CityID: r.CityID, ProductCode: r.ProductCode,
 		BankCode: r.BankCode, BranchID: r.BranchID, Site: r.Site, Date: time.Date(y, m, d, 0, 0, 0, 0, time.UTC),
-		ExpectedCount: r.ExpectedCount, Status: issuance.SessionStatus(r.Status), Reason: r.Reason,
+		ExpectedCount: r.ExpectedCount, Status: onsite.SessionStatus(r.Status), Reason: r.Reason,
 		Version: r.Version, RequestedBy: r.RequestedBy, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
@@ -81,8 +83,8 @@ type rosterUploadRow struct {
 
 func (rosterUploadRow) TableName() string { return "roster_uploads" }
 
-func (r rosterUploadRow) domain() issuance.RosterUpload {
-	u := issuance.RosterUpload{ID: r.ID, SessionID: r.SessionID, SHA256: r.SHA256, Filename: r.Filename,
+func (r rosterUploadRow) domain() onsite.RosterUpload {
+	u := onsite.RosterUpload{ID: r.ID, SessionID: r.SessionID, SHA256: r.SHA256, Filename: r.Filename,
 		Format: r.Format, Encoding: r.Encoding, Rows: r.RowCount, Accepted: r.Accepted, Rejected: r.Rejected,
 		ActorTokenID: r.ActorTokenID, ActorRole: issuance.Role(r.ActorRole), CreatedAt: r.CreatedAt.UTC()}
 	if r.FinishedAt != nil {
@@ -112,11 +114,11 @@ type onsiteEntryRow struct {
 
 func (onsiteEntryRow) TableName() string { return "onsite_entries" }
 
-func (r onsiteEntryRow) domain() issuance.OnsiteEntry {
-	return issuance.OnsiteEntry{ID: r.ID, SessionID: r.SessionID, UploadID: r.UploadID, Line: r.Line,
+func (r onsiteEntryRow) domain() onsite.Entry {
+	return onsite.Entry{ID: r.ID, SessionID: r.SessionID, UploadID: r.UploadID, Line: r.Line,
 		IDNumberIndex: r.IDNumberIdx, VolunteerID: r.VolunteerID, ApplicationID: r.ApplicationID, Name: r.Name,
 		NewVolunteer: r.NewVolunteer, VerifiedBy: r.VerifiedBy, VerifiedRole: issuance.Role(r.VerifiedRole),
-		Personalize: issuance.PersonalizeState(r.Personalize), Attempts: r.Attempts, Note: r.Note,
+		Personalize: onsite.PersonalizeState(r.Personalize), Attempts: r.Attempts, Note: r.Note,
 		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
 }
 
@@ -136,8 +138,8 @@ type rosterRejectRow struct {
 
 func (rosterRejectRow) TableName() string { return "roster_rejects" }
 
-// CreateOnsiteSession implements issuance.OnsiteStore.
-func (s *Store) CreateOnsiteSession(ctx context.Context, o *issuance.OnsiteSession) error {
+// CreateOnsiteSession implements onsite.Store.
+func (s *Store) CreateOnsiteSession(ctx context.Context, o *onsite.Session) error {
 	r := onsiteSessionRow{OrgID: o.OrgID, OrgPath: o.OrgPath, CityID: o.CityID, ProductCode: o.ProductCode,
 		BankCode: o.BankCode, BranchID: o.BranchID, Site: o.Site, SessionDate: o.Date.UTC(),
 		ExpectedCount: o.ExpectedCount, Status: string(o.Status), Reason: o.Reason, Version: o.Version,
@@ -149,17 +151,17 @@ func (s *Store) CreateOnsiteSession(ctx context.Context, o *issuance.OnsiteSessi
 	return nil
 }
 
-// GetOnsiteSession implements issuance.OnsiteStore.
-func (s *Store) GetOnsiteSession(ctx context.Context, id int64) (issuance.OnsiteSession, error) {
+// GetOnsiteSession implements onsite.Store.
+func (s *Store) GetOnsiteSession(ctx context.Context, id int64) (onsite.Session, error) {
 	var r onsiteSessionRow
 	if err := s.DB(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
-		return issuance.OnsiteSession{}, mapErr(err)
+		return onsite.Session{}, mapErr(err)
 	}
 	return r.domain(), nil
 }
 
-// UpdateOnsiteSessionStatus implements issuance.OnsiteStore.
-func (s *Store) UpdateOnsiteSessionStatus(ctx context.Context, o *issuance.OnsiteSession, from issuance.SessionStatus) error {
+// UpdateOnsiteSessionStatus implements onsite.Store.
+func (s *Store) UpdateOnsiteSessionStatus(ctx context.Context, o *onsite.Session, from onsite.SessionStatus) error {
 	res := s.DB(ctx).Model(&onsiteSessionRow{}).
 		Where("id = ? AND status = ? AND version = ?", o.ID, string(from), o.Version).
 		Updates(map[string]any{"status": string(o.Status), "reason": o.Reason,
@@ -174,8 +176,8 @@ func (s *Store) UpdateOnsiteSessionStatus(ctx context.Context, o *issuance.Onsit
 	return nil
 }
 
-// AppendSessionEvent implements issuance.OnsiteStore.
-func (s *Store) AppendSessionEvent(ctx context.Context, e *issuance.SessionEvent) error {
+// AppendSessionEvent implements onsite.Store.
+func (s *Store) AppendSessionEvent(ctx context.Context, e *onsite.SessionEvent) error {
 	r := sessionEventRow{SessionID: e.SessionID, FromStatus: string(e.From), ToStatus: string(e.To),
 		ActorTokenID: e.ActorTokenID, ActorRole: string(e.ActorRole), Reason: e.Reason, At: e.At.UTC()}
 	if err := s.DB(ctx).Create(&r).Error; err != nil {
@@ -185,16 +187,16 @@ func (s *Store) AppendSessionEvent(ctx context.Context, e *issuance.SessionEvent
 	return nil
 }
 
-// ListSessionEvents implements issuance.OnsiteStore.
-func (s *Store) ListSessionEvents(ctx context.Context, sessionID int64) ([]issuance.SessionEvent, error) {
+// ListSessionEvents implements onsite.Store.
+func (s *Store) ListSessionEvents(ctx context.Context, sessionID int64) ([]onsite.SessionEvent, error) {
 	var rows []sessionEventRow
 	if err := s.DB(ctx).Where("session_id = ?", sessionID).Order("id").Find(&rows).Error; err != nil {
 		return nil, mapErr(err)
 	}
-	out := make([]issuance.SessionEvent, len(rows))
+	out := make([]onsite.SessionEvent, len(rows))
 	for i, r := range rows {
-		out[i] = issuance.SessionEvent{ID: r.ID, SessionID: r.SessionID, From: issuance.SessionStatus(r.FromStatus),
-			To: issuance.SessionStatus(r.ToStatus), ActorTokenID: r.ActorTokenID, ActorRole: issuance.Role(r.ActorRole),
+		out[i] = onsite.SessionEvent{ID: r.ID, SessionID: r.SessionID, From: onsite.SessionStatus(r.FromStatus),
+			To: onsite.SessionStatus(r.ToStatus), ActorTokenID: r.ActorTokenID, ActorRole: issuance.Role(r.ActorRole),
 			Reason: r.Reason, At: r.At.UTC()}
 	}
 	return out, nil
@@ -220,8 +222,8 @@ const onsiteSummarySelect = "onsite_sessions.*, " +
 	"COALESCE((SELECT u.rejected FROM roster_uploads u WHERE u.session_id = onsite_sessions.id " +
 	"ORDER BY u.last_seen_at DESC, u.id DESC LIMIT 1), 0) AS rejected"
 
-// ListOnsiteSessions implements issuance.OnsiteStore.
-func (s *Store) ListOnsiteSessions(ctx context.Context, q issuance.OnsiteSessionQuery) ([]issuance.OnsiteSessionSummary, error) {
+// ListOnsiteSessions implements onsite.Store.
+func (s *Store) ListOnsiteSessions(ctx context.Context, q onsite.SessionQuery) ([]onsite.SessionSummary, error) {
 	db := scoped(s.DB(ctx).Table("onsite_sessions").Select(onsiteSummarySelect), q.Scope, true)
 	if q.OrgPath != "" {
 		db = db.Where(`org_path LIKE ? ESCAPE '\'`, likePrefix(q.OrgPath))
@@ -240,17 +242,17 @@ func (s *Store) ListOnsiteSessions(ctx context.Context, q issuance.OnsiteSession
 	if err := db.Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, mapErr(err)
 	}
-	out := make([]issuance.OnsiteSessionSummary, len(rows))
+	out := make([]onsite.SessionSummary, len(rows))
 	for i, r := range rows {
-		out[i] = issuance.OnsiteSessionSummary{OnsiteSession: r.Session.domain(), OrgName: r.OrgName,
+		out[i] = onsite.SessionSummary{Session: r.Session.domain(), OrgName: r.OrgName,
 			BranchName: r.BranchName, Accepted: r.Accepted, Rejected: r.Rejected}
 		out[i].Branch = issuance.Branch{ID: r.Session.BranchID, BankCode: r.Session.BankCode, Name: r.BranchName}
 	}
 	return out, nil
 }
 
-// PutRosterUpload implements issuance.OnsiteStore.
-func (s *Store) PutRosterUpload(ctx context.Context, u *issuance.RosterUpload) (bool, error) {
+// PutRosterUpload implements onsite.Store.
+func (s *Store) PutRosterUpload(ctx context.Context, u *onsite.RosterUpload) (bool, error) {
 	existing := false
 	err := s.InTx(ctx, func(ctx context.Context) error {
 		db := s.DB(ctx)
@@ -280,28 +282,28 @@ func (s *Store) PutRosterUpload(ctx context.Context, u *issuance.RosterUpload) (
 	return existing, err
 }
 
-// FinishRosterUpload implements issuance.OnsiteStore.
-func (s *Store) FinishRosterUpload(ctx context.Context, u *issuance.RosterUpload) error {
+// FinishRosterUpload implements onsite.Store.
+func (s *Store) FinishRosterUpload(ctx context.Context, u *onsite.RosterUpload) error {
 	err := s.DB(ctx).Model(&rosterUploadRow{}).Where("id = ?", u.ID).Updates(map[string]any{
 		"row_count": u.Rows, "accepted": u.Accepted, "rejected": u.Rejected, "finished_at": u.FinishedAt.UTC(),
 	}).Error
 	return mapErr(err)
 }
 
-// LatestRosterUpload implements issuance.OnsiteStore: the upload seen
+// LatestRosterUpload implements onsite.Store: the upload seen
 // last (a file uploaded again counts as seen again).
-func (s *Store) LatestRosterUpload(ctx context.Context, sessionID int64) (issuance.RosterUpload, error) {
+func (s *Store) LatestRosterUpload(ctx context.Context, sessionID int64) (onsite.RosterUpload, error) {
 	var r rosterUploadRow
 	err := s.DB(ctx).Where("session_id = ?", sessionID).Order("last_seen_at DESC, id DESC").Take(&r).Error
 	if err != nil {
-		return issuance.RosterUpload{}, mapErr(err)
+		return onsite.RosterUpload{}, mapErr(err)
 	}
 	return r.domain(), nil
 }
 
-// OnsiteEntriesByIndex implements issuance.OnsiteStore.
-func (s *Store) OnsiteEntriesByIndex(ctx context.Context, sessionID int64, idx [][]byte) (map[string]issuance.OnsiteEntry, error) {
-	out := map[string]issuance.OnsiteEntry{}
+// OnsiteEntriesByIndex implements onsite.Store.
+func (s *Store) OnsiteEntriesByIndex(ctx context.Context, sessionID int64, idx [][]byte) (map[string]onsite.Entry, error) {
+	out := map[string]onsite.Entry{}
 	for lo := 0; lo < len(idx); lo += insertBatch {
 		var rows []onsiteEntryRow
 		err := s.DB(ctx).Where("session_id = ? AND id_number_idx IN ?", sessionID, idx[lo:min(lo+insertBatch, len(idx))]).
@@ -316,7 +318,7 @@ func (s *Store) OnsiteEntriesByIndex(ctx context.Context, sessionID int64, idx [
 	return out, nil
 }
 
-// VolunteersByIndex implements issuance.OnsiteStore.
+// VolunteersByIndex implements onsite.Store.
 func (s *Store) VolunteersByIndex(ctx context.Context, idx [][]byte) (map[string]issuance.Volunteer, error) {
 	out := map[string]issuance.Volunteer{}
 	for lo := 0; lo < len(idx); lo += insertBatch {
@@ -331,7 +333,7 @@ func (s *Store) VolunteersByIndex(ctx context.Context, idx [][]byte) (map[string
 	return out, nil
 }
 
-// LiveApplicationsOf implements issuance.OnsiteStore.
+// LiveApplicationsOf implements onsite.Store.
 func (s *Store) LiveApplicationsOf(ctx context.Context, volunteerIDs []int64, productCode string) (map[int64]issuance.Application, error) {
 	out := map[int64]issuance.Application{}
 	for lo := 0; lo < len(volunteerIDs); lo += insertBatch {
@@ -369,17 +371,17 @@ func createInBatches[T, R any](ctx context.Context, s *Store, items []*T, toRow 
 	return nil
 }
 
-// CreateVolunteers implements issuance.OnsiteStore.
+// CreateVolunteers implements onsite.Store.
 func (s *Store) CreateVolunteers(ctx context.Context, vs []*issuance.Volunteer) error {
 	return createInBatches(ctx, s, vs, volunteerToRow, func(v *issuance.Volunteer, r volunteerRow) { v.ID = r.ID })
 }
 
-// CreateApplications implements issuance.OnsiteStore.
+// CreateApplications implements onsite.Store.
 func (s *Store) CreateApplications(ctx context.Context, as []*issuance.Application) error {
 	return createInBatches(ctx, s, as, applicationToRow, func(a *issuance.Application, r applicationRow) { a.ID = r.ID })
 }
 
-// AppendEvents implements issuance.OnsiteStore.
+// AppendEvents implements onsite.Store.
 func (s *Store) AppendEvents(ctx context.Context, es []*issuance.Event) error {
 	return createInBatches(ctx, s, es, func(e *issuance.Event) eventRow {
 		return eventRow{ApplicationID: e.ApplicationID, FromStatus: string(e.From), ToStatus: string(e.To),
@@ -388,18 +390,18 @@ func (s *Store) AppendEvents(ctx context.Context, es []*issuance.Event) error {
 	}, func(e *issuance.Event, r eventRow) { e.ID = r.ID })
 }
 
-// CreateOnsiteEntries implements issuance.OnsiteStore.
-func (s *Store) CreateOnsiteEntries(ctx context.Context, es []*issuance.OnsiteEntry) error {
-	return createInBatches(ctx, s, es, func(e *issuance.OnsiteEntry) onsiteEntryRow {
+// CreateOnsiteEntries implements onsite.Store.
+func (s *Store) CreateOnsiteEntries(ctx context.Context, es []*onsite.Entry) error {
+	return createInBatches(ctx, s, es, func(e *onsite.Entry) onsiteEntryRow {
 		return onsiteEntryRow{SessionID: e.SessionID, UploadID: e.UploadID, Line: e.Line, IDNumberIdx: e.IDNumberIndex,
 			VolunteerID: e.VolunteerID, ApplicationID: e.ApplicationID, Name: e.Name, NewVolunteer: e.NewVolunteer,
 			VerifiedBy: e.VerifiedBy, VerifiedRole: string(e.VerifiedRole), Personalize: string(e.Personalize),
 			Attempts: e.Attempts, Note: e.Note, CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC()}
-	}, func(e *issuance.OnsiteEntry, r onsiteEntryRow) { e.ID = r.ID })
+	}, func(e *onsite.Entry, r onsiteEntryRow) { e.ID = r.ID })
 }
 
-// PutRosterRejects implements issuance.OnsiteStore.
-func (s *Store) PutRosterRejects(ctx context.Context, rs []*issuance.RosterReject) error {
+// PutRosterRejects implements onsite.Store.
+func (s *Store) PutRosterRejects(ctx context.Context, rs []*onsite.RosterReject) error {
 	if len(rs) == 0 {
 		return nil
 	}
@@ -417,15 +419,15 @@ func (s *Store) PutRosterRejects(ctx context.Context, rs []*issuance.RosterRejec
 	return mapErr(err)
 }
 
-// ListRosterRejects implements issuance.OnsiteStore.
-func (s *Store) ListRosterRejects(ctx context.Context, uploadID int64) ([]issuance.RosterReject, error) {
+// ListRosterRejects implements onsite.Store.
+func (s *Store) ListRosterRejects(ctx context.Context, uploadID int64) ([]onsite.RosterReject, error) {
 	var rows []rosterRejectRow
 	if err := s.DB(ctx).Where("upload_id = ?", uploadID).Order("line").Find(&rows).Error; err != nil {
 		return nil, mapErr(err)
 	}
-	out := make([]issuance.RosterReject, len(rows))
+	out := make([]onsite.RosterReject, len(rows))
 	for i, r := range rows {
-		out[i] = issuance.RosterReject{ID: r.ID, UploadID: r.UploadID, SessionID: r.SessionID, Line: r.Line,
+		out[i] = onsite.RosterReject{ID: r.ID, UploadID: r.UploadID, SessionID: r.SessionID, Line: r.Line,
 			Name: r.Name, League: r.League, Size: r.Size, Emboss: r.Emboss,
 			IDNumberSealed: r.IDNumberEnc, PhoneSealed: r.PhoneEnc}
 		if err := json.Unmarshal([]byte(r.Reasons), &out[i].Reasons); err != nil {
@@ -457,8 +459,8 @@ type queueRow struct {
 	EmbossName    string
 }
 
-// OnsiteQueue implements issuance.OnsiteStore.
-func (s *Store) OnsiteQueue(ctx context.Context, sessionID int64) ([]issuance.QueueItem, error) {
+// OnsiteQueue implements onsite.Store.
+func (s *Store) OnsiteQueue(ctx context.Context, sessionID int64) ([]onsite.QueueItem, error) {
 	var rows []queueRow
 	err := s.DB(ctx).Table("onsite_entries AS e").
 		Select("e.id, e.session_id, e.upload_id, e.line, e.id_number_idx, e.volunteer_id, e.application_id, e.name, "+
@@ -470,19 +472,19 @@ func (s *Store) OnsiteQueue(ctx context.Context, sessionID int64) ([]issuance.Qu
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	out := make([]issuance.QueueItem, len(rows))
+	out := make([]onsite.QueueItem, len(rows))
 	for i, r := range rows {
 		e := onsiteEntryRow{ID: r.ID, SessionID: r.SessionID, UploadID: r.UploadID, Line: r.Line, IDNumberIdx: r.IDNumberIdx,
 			VolunteerID: r.VolunteerID, ApplicationID: r.ApplicationID, Name: r.Name, NewVolunteer: r.NewVolunteer,
 			VerifiedBy: r.VerifiedBy, VerifiedRole: r.VerifiedRole, Personalize: r.Personalize, Attempts: r.Attempts,
 			Note: r.Note, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
-		out[i] = issuance.QueueItem{Entry: e.domain(), ApplicationNumber: r.Number,
+		out[i] = onsite.QueueItem{Entry: e.domain(), ApplicationNumber: r.Number,
 			Status: issuance.Status(r.Status), EmbossName: r.EmbossName}
 	}
 	return out, nil
 }
 
-// OnsiteApplicationIDs implements issuance.OnsiteStore.
+// OnsiteApplicationIDs implements onsite.Store.
 func (s *Store) OnsiteApplicationIDs(ctx context.Context, sessionID int64, st issuance.Status) ([]int64, error) {
 	var ids []int64
 	err := s.DB(ctx).Table("onsite_entries AS e").Select("e.application_id").
@@ -495,8 +497,8 @@ func (s *Store) OnsiteApplicationIDs(ctx context.Context, sessionID int64, st is
 	return ids, nil
 }
 
-// CountOnsite implements issuance.OnsiteStore.
-func (s *Store) CountOnsite(ctx context.Context, sessionID int64) (issuance.OnsiteCounts, error) {
+// CountOnsite implements onsite.Store.
+func (s *Store) CountOnsite(ctx context.Context, sessionID int64) (onsite.Counts, error) {
 	var rows []struct {
 		Status      string
 		Personalize string
@@ -507,9 +509,9 @@ func (s *Store) CountOnsite(ctx context.Context, sessionID int64) (issuance.Onsi
 		Joins("JOIN applications a ON a.id = e.application_id").
 		Where("e.session_id = ?", sessionID).Group("a.status, e.personalize").Scan(&rows).Error
 	if err != nil {
-		return issuance.OnsiteCounts{}, mapErr(err)
+		return onsite.Counts{}, mapErr(err)
 	}
-	var c issuance.OnsiteCounts
+	var c onsite.Counts
 	for _, r := range rows {
 		c.Accepted += r.N
 		st := issuance.Status(r.Status)
@@ -532,7 +534,7 @@ func (s *Store) CountOnsite(ctx context.Context, sessionID int64) (issuance.Onsi
 				c.Personalized += r.N
 			}
 		}
-		if issuance.PersonalizeState(r.Personalize) == issuance.PersonalizeFailed &&
+		if onsite.PersonalizeState(r.Personalize) == onsite.PersonalizeFailed &&
 			(st == issuance.StatusBankApproved || st == issuance.StatusBankPending) {
 			c.Failed += r.N
 		}
@@ -540,17 +542,17 @@ func (s *Store) CountOnsite(ctx context.Context, sessionID int64) (issuance.Onsi
 	return c, nil
 }
 
-// GetOnsiteEntry implements issuance.OnsiteStore.
-func (s *Store) GetOnsiteEntry(ctx context.Context, id int64) (issuance.OnsiteEntry, error) {
+// GetOnsiteEntry implements onsite.Store.
+func (s *Store) GetOnsiteEntry(ctx context.Context, id int64) (onsite.Entry, error) {
 	var r onsiteEntryRow
 	if err := s.DB(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
-		return issuance.OnsiteEntry{}, mapErr(err)
+		return onsite.Entry{}, mapErr(err)
 	}
 	return r.domain(), nil
 }
 
-// UpdateOnsiteEntry implements issuance.OnsiteStore.
-func (s *Store) UpdateOnsiteEntry(ctx context.Context, e *issuance.OnsiteEntry) error {
+// UpdateOnsiteEntry implements onsite.Store.
+func (s *Store) UpdateOnsiteEntry(ctx context.Context, e *onsite.Entry) error {
 	res := s.DB(ctx).Model(&onsiteEntryRow{}).Where("id = ?", e.ID).Updates(map[string]any{
 		"personalize": string(e.Personalize), "attempts": e.Attempts, "note": e.Note, "updated_at": e.UpdatedAt.UTC(),
 	})

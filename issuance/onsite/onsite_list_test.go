@@ -1,9 +1,11 @@
-package issuance_test
+package onsite_test
 
 import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/volcard/volcard/issuance/onsite"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
@@ -42,8 +44,8 @@ func TestListOnsiteSessions(t *testing.T) {
 		cebMZ := actor(issuance.NewToken{Name: "ceb mz", Role: issuance.RoleBankStaff, BankCode: "CEB", BranchID: cebBranch.ID})
 		terminal := actor(issuance.NewToken{Name: "term", Role: issuance.RoleTerminal, OrgID: f.Meizhou.ID})
 
-		request := func(org int64, site string) issuance.OnsiteSession {
-			s, err := f.Svc.RequestOnsiteSession(ctx, province, issuance.NewOnsiteSession{
+		request := func(org int64, site string) onsite.Session {
+			s, err := f.On.Request(ctx, province, onsite.NewSession{
 				OrgID: org, Site: site, Date: f.date, ExpectedCount: 45, ProductCode: "GD-RV-BOC"})
 			require.NoError(t, err)
 			return s
@@ -52,12 +54,12 @@ func TestListOnsiteSessions(t *testing.T) {
 		mz := request(f.Meizhou.ID, "梅州市青年活动中心")
 		gz := request(f.Guangzhou.ID, "天河体育中心")
 		uni2 := request(f.university.ID, "礼堂")
-		_, err := f.Svc.TransitionOnsiteSession(ctx, f.uniAdmin, uni2.ID, issuance.SessionCancelled, "exams")
+		_, err := f.On.Transition(ctx, f.uniAdmin, uni2.ID, onsite.SessionCancelled, "exams")
 		require.NoError(t, err)
-		_, err = f.Svc.UploadRoster(ctx, f.bocStaff, uni1.ID, issuance.RosterInput{Data: fixtureFile(t, "onsite-45-gb18030.csv")})
+		_, err = f.On.UploadRoster(ctx, f.bocStaff, uni1.ID, onsite.RosterInput{Data: fixtureFile(t, "onsite-45-gb18030.csv")})
 		require.NoError(t, err)
 
-		ids := func(p issuance.OnsiteSessionPage) []int64 {
+		ids := func(p onsite.SessionPage) []int64 {
 			out := []int64{}
 			for _, it := range p.Items {
 				out = append(out, it.ID)
@@ -67,7 +69,7 @@ func TestListOnsiteSessions(t *testing.T) {
 		tests := []struct {
 			name  string
 			actor issuance.Actor
-			f     issuance.OnsiteSessionFilter
+			f     onsite.SessionFilter
 			want  []int64
 		}{
 			{name: "province admin sees all, newest first", actor: province, want: []int64{uni2.ID, gz.ID, mz.ID, uni1.ID}},
@@ -77,14 +79,14 @@ func TestListOnsiteSessions(t *testing.T) {
 			{name: "bank staff of the city", actor: f.bocStaff, want: []int64{uni2.ID, mz.ID, uni1.ID}},
 			{name: "bank staff of another city", actor: bocGZ, want: []int64{gz.ID}},
 			{name: "another bank in the city", actor: cebMZ, want: []int64{}},
-			{name: "state filter", actor: province, f: issuance.OnsiteSessionFilter{Status: issuance.SessionCancelled}, want: []int64{uni2.ID}},
-			{name: "org filter", actor: province, f: issuance.OnsiteSessionFilter{OrgID: f.university.ID}, want: []int64{uni2.ID, uni1.ID}},
-			{name: "org filter inside scope", actor: mzAdmin, f: issuance.OnsiteSessionFilter{OrgID: f.university.ID, Status: issuance.SessionRequested},
+			{name: "state filter", actor: province, f: onsite.SessionFilter{Status: onsite.SessionCancelled}, want: []int64{uni2.ID}},
+			{name: "org filter", actor: province, f: onsite.SessionFilter{OrgID: f.university.ID}, want: []int64{uni2.ID, uni1.ID}},
+			{name: "org filter inside scope", actor: mzAdmin, f: onsite.SessionFilter{OrgID: f.university.ID, Status: onsite.SessionRequested},
 				want: []int64{uni1.ID}},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
-				p, err := f.Svc.ListOnsiteSessions(ctx, tc.actor, tc.f)
+				p, err := f.On.List(ctx, tc.actor, tc.f)
 				require.NoError(t, err)
 				if d := cmp.Diff(tc.want, ids(p)); d != "" {
 					t.Fatalf("sessions (-want +got):\n%s", d)
@@ -94,19 +96,19 @@ func TestListOnsiteSessions(t *testing.T) {
 		}
 
 		t.Run("denied", func(t *testing.T) {
-			_, err := f.Svc.ListOnsiteSessions(ctx, f.uniAdmin, issuance.OnsiteSessionFilter{OrgID: f.Guangzhou.ID})
+			_, err := f.On.List(ctx, f.uniAdmin, onsite.SessionFilter{OrgID: f.Guangzhou.ID})
 			require.ErrorIs(t, err, issuance.ErrNotFound, "an org filter outside the scope")
-			_, err = f.Svc.ListOnsiteSessions(ctx, gzAdmin, issuance.OnsiteSessionFilter{OrgID: f.Meizhou.ID})
+			_, err = f.On.List(ctx, gzAdmin, onsite.SessionFilter{OrgID: f.Meizhou.ID})
 			require.ErrorIs(t, err, issuance.ErrNotFound)
-			_, err = f.Svc.ListOnsiteSessions(ctx, terminal, issuance.OnsiteSessionFilter{})
+			_, err = f.On.List(ctx, terminal, onsite.SessionFilter{})
 			require.ErrorIs(t, err, issuance.ErrForbidden)
 		})
 
 		t.Run("bad filter", func(t *testing.T) {
-			for name, flt := range map[string]issuance.OnsiteSessionFilter{
+			for name, flt := range map[string]onsite.SessionFilter{
 				"state": {Status: "open"}, "cursor": {Cursor: "nope"}, "limit": {Limit: issuance.MaxPageSize + 1},
 			} {
-				_, err := f.Svc.ListOnsiteSessions(ctx, province, flt)
+				_, err := f.On.List(ctx, province, flt)
 				var ve *issuance.ValidationError
 				require.True(t, errors.As(err, &ve), "%s: %v", name, err)
 				require.Equal(t, name, ve.Field)
@@ -115,10 +117,10 @@ func TestListOnsiteSessions(t *testing.T) {
 
 		t.Run("pages", func(t *testing.T) {
 			var got []int64
-			flt := issuance.OnsiteSessionFilter{Limit: 3}
+			flt := onsite.SessionFilter{Limit: 3}
 			for pages := 0; ; pages++ {
 				require.Less(t, pages, 3)
-				p, err := f.Svc.ListOnsiteSessions(ctx, province, flt)
+				p, err := f.On.List(ctx, province, flt)
 				require.NoError(t, err)
 				got = append(got, ids(p)...)
 				if p.NextCursor == "" {
@@ -130,7 +132,7 @@ func TestListOnsiteSessions(t *testing.T) {
 		})
 
 		t.Run("figures", func(t *testing.T) {
-			p, err := f.Svc.ListOnsiteSessions(ctx, f.bocStaff, issuance.OnsiteSessionFilter{OrgID: f.university.ID})
+			p, err := f.On.List(ctx, f.bocStaff, onsite.SessionFilter{OrgID: f.university.ID})
 			require.NoError(t, err)
 			require.Len(t, p.Items, 2)
 			first := p.Items[1]
@@ -143,7 +145,7 @@ func TestListOnsiteSessions(t *testing.T) {
 			require.Equal(t, 5, first.Rejected)
 			require.Equal(t, 45, first.ExpectedCount)
 			require.Equal(t, f.date.Format("2006-01-02"), first.Date.Format("2006-01-02"))
-			require.Equal(t, issuance.SessionCancelled, p.Items[0].Status)
+			require.Equal(t, onsite.SessionCancelled, p.Items[0].Status)
 			require.Zero(t, p.Items[0].Accepted)
 			require.Zero(t, p.Items[0].Rejected)
 		})

@@ -1,4 +1,4 @@
-package issuance
+package onsite
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/roster"
 	"github.com/volcard/volcard/pii"
 )
@@ -111,7 +112,7 @@ type rowWork struct {
 	raw    roster.Row
 	norm   string // normalised ID number, "" when invalid
 	index  []byte
-	vol    Volunteer // validated and sealed candidate when no reasons
+	vol    issuance.Volunteer // validated and sealed candidate when no reasons
 	reject bool
 }
 
@@ -144,7 +145,7 @@ func normalizeSize(s string) string {
 
 // checkRow validates one roster row and fills w.vol when it is acceptable
 // so far (the database checks come later).
-func (s *Service) checkRow(w *rowWork, sess OnsiteSession, now time.Time) {
+func (s *Service) checkRow(w *rowWork, sess Session, now time.Time) {
 	r := w.raw
 	name := r.Get(roster.FieldName)
 	idRaw := r.Get(roster.FieldIDNumber)
@@ -152,27 +153,27 @@ func (s *Service) checkRow(w *rowWork, sess OnsiteSession, now time.Time) {
 	w.res.Name, w.res.IDNumber, w.res.Phone = name, pii.IDNumber(idRaw), pii.Phone(r.Get(roster.FieldPhone))
 	if name == "" {
 		w.fail(ReasonMissingField, "name", "姓名 (name) is empty")
-	} else if err := ValidName("name", name, 50); err != nil {
+	} else if err := issuance.ValidName("name", name, 50); err != nil {
 		w.fail(ReasonBadName, "name", "name must be at most 50 characters")
 	}
-	var rid ResidentID
+	var rid issuance.ResidentID
 	if idRaw == "" {
 		w.fail(ReasonMissingField, "id_number", "身份证号 (ID number) is empty")
 	} else {
-		num := NormalizeIDNumber(idRaw)
+		num := issuance.NormalizeIDNumber(idRaw)
 		var err error
-		rid, err = ParseResidentID(num, now)
+		rid, err = issuance.ParseResidentID(num, now)
 		switch {
 		case err == nil:
 			w.norm = rid.Number
-			if age := AgeAt(rid.BirthDate, now); age < s.minAge {
-				w.fail(ReasonUnderAge, "id_number", fmt.Sprintf("applicant is under %d", s.minAge))
+			if age := issuance.AgeAt(rid.BirthDate, now); age < s.svc.MinAge() {
+				w.fail(ReasonUnderAge, "id_number", fmt.Sprintf("applicant is under %d", s.svc.MinAge()))
 			}
-		case len(num) == 18 && ResidentIDCheckChar(num[:17]) != 0 && ResidentIDCheckChar(num[:17]) != num[17]:
+		case len(num) == 18 && issuance.ResidentIDCheckChar(num[:17]) != 0 && issuance.ResidentIDCheckChar(num[:17]) != num[17]:
 			w.fail(ReasonBadChecksum, "id_number", "ID number check character does not match (typo?)")
 		default:
 			msg := "not a valid resident ID number"
-			var ve *ValidationError
+			var ve *issuance.ValidationError
 			if errors.As(err, &ve) {
 				msg = "not a valid resident ID number: " + ve.Reason
 			}
@@ -181,7 +182,7 @@ func (s *Service) checkRow(w *rowWork, sess OnsiteSession, now time.Time) {
 	}
 	if phone == "" {
 		w.fail(ReasonMissingField, "phone", "手机号 (phone) is empty")
-	} else if !ValidMobile(phone) {
+	} else if !issuance.ValidMobile(phone) {
 		w.fail(ReasonBadPhone, "phone", "phone must be an 11-digit mainland mobile number")
 	}
 	league, ok := roster.ParseYesNo(r.Get(roster.FieldLeagueMember))
@@ -191,22 +192,22 @@ func (s *Service) checkRow(w *rowWork, sess OnsiteSession, now time.Time) {
 	size := normalizeSize(r.Get(roster.FieldClothingSize))
 	if size == "" {
 		w.fail(ReasonMissingField, "clothing_size", "服装尺码 (clothing size) is empty")
-	} else if !ClothingSize(size).Valid() {
+	} else if !issuance.ClothingSize(size).Valid() {
 		w.fail(ReasonBadSize, "clothing_size", "clothing size must be one of XS, S, M, L, XL, XXL, XXXL")
 	}
 	emboss := strings.ToUpper(strings.TrimSpace(r.Get(roster.FieldEmbossName)))
-	if emboss != "" && !ValidEmbossName(emboss) {
+	if emboss != "" && !issuance.ValidEmbossName(emboss) {
 		w.fail(ReasonBadEmbossName, "emboss_name", "拼音 must be 1–26 letters A–Z and single spaces")
 	}
 	if w.reject {
 		return
 	}
-	v, err := s.validateVolunteer(NewVolunteer{
-		OrgID: sess.OrgID, Name: name, EmbossName: emboss, IDType: IDResident, IDNumber: w.norm,
-		Phone: phone, LeagueMember: league, ClothingSize: ClothingSize(size), Source: ChannelOnSite,
+	v, err := s.svc.ValidateVolunteer(issuance.NewVolunteer{
+		OrgID: sess.OrgID, Name: name, EmbossName: emboss, IDType: issuance.IDResident, IDNumber: w.norm,
+		Phone: phone, LeagueMember: league, ClothingSize: issuance.ClothingSize(size), Source: issuance.ChannelOnSite,
 	}, now)
 	if err != nil {
-		var ve *ValidationError
+		var ve *issuance.ValidationError
 		if errors.As(err, &ve) && ve.Field == "emboss_name" {
 			w.fail(ReasonBadEmbossName, "emboss_name", "no emboss name can be derived from the name; give 拼音")
 		} else {
@@ -230,8 +231,8 @@ func (s *Service) checkRow(w *rowWork, sess OnsiteSession, now time.Time) {
 // stores every row exactly once and changes nothing that was stored.
 // File-level problems (limits, format, header) are roster errors and store
 // nothing. Roles: province_admin, org_admin, bank_staff.
-func (s *Service) UploadRoster(ctx context.Context, a Actor, sessionID int64, in RosterInput) (RosterReport, error) {
-	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
+func (s *Service) UploadRoster(ctx context.Context, a issuance.Actor, sessionID int64, in RosterInput) (RosterReport, error) {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleBankStaff, issuance.RoleSystem); err != nil {
 		return RosterReport{}, err
 	}
 	sess, st, err := s.sessionInScope(ctx, a, sessionID)
@@ -245,11 +246,11 @@ func (s *Service) UploadRoster(ctx context.Context, a Actor, sessionID int64, in
 	if err != nil {
 		return RosterReport{}, fmt.Errorf("roster: %w", err)
 	}
-	p, err := s.product(ctx, sess.ProductCode)
+	p, err := s.svc.Product(ctx, sess.ProductCode)
 	if err != nil {
 		return RosterReport{}, fmt.Errorf("roster: product: %w", err)
 	}
-	now := s.clock.Now()
+	now := s.svc.Now()
 	sum := sha256.Sum256(in.Data)
 	filename := strings.TrimSpace(in.Filename)
 	if len(filename) > 200 {
@@ -270,10 +271,10 @@ func (s *Service) UploadRoster(ctx context.Context, a Actor, sessionID int64, in
 			} else {
 				firstLine[w.norm] = r.Line
 			}
-			w.index = s.IDIndex(w.norm)
+			w.index = s.svc.IDIndex(w.norm)
 		}
 		if !w.reject {
-			if err := s.sealVolunteer(&w.vol); err != nil {
+			if err := s.svc.SealVolunteer(&w.vol); err != nil {
 				return RosterReport{}, err
 			}
 		}
@@ -300,7 +301,7 @@ func (s *Service) UploadRoster(ctx context.Context, a Actor, sessionID int64, in
 				}
 				break
 			}
-			if errors.Is(err, ErrConflict) && attempt < rosterAttempts {
+			if errors.Is(err, issuance.ErrConflict) && attempt < rosterAttempts {
 				continue // a concurrent upload or registration; the rows re-check
 			}
 			return RosterReport{}, fmt.Errorf("roster: rows %d–%d: %w", work[lo].raw.Line, work[hi-1].raw.Line, err)
@@ -324,7 +325,7 @@ func (s *Service) UploadRoster(ctx context.Context, a Actor, sessionID int64, in
 			rep.Stored++
 		}
 	}
-	up.Accepted, up.Rejected, up.FinishedAt = rep.Accepted, rep.Rejected, s.clock.Now()
+	up.Accepted, up.Rejected, up.FinishedAt = rep.Accepted, rep.Rejected, s.svc.Now()
 	if err := st.FinishRosterUpload(ctx, &up); err != nil {
 		return RosterReport{}, fmt.Errorf("roster: finish upload: %w", err)
 	}
@@ -334,7 +335,7 @@ func (s *Service) UploadRoster(ctx context.Context, a Actor, sessionID int64, in
 
 // storeRosterChunk stores one chunk in one transaction and returns the
 // chunk's results; on error nothing of the chunk is stored.
-func (s *Service) storeRosterChunk(ctx context.Context, st OnsiteStore, a Actor, sess OnsiteSession, p Product,
+func (s *Service) storeRosterChunk(ctx context.Context, st Store, a issuance.Actor, sess Session, p issuance.Product,
 	up RosterUpload, rows []*rowWork, now time.Time) ([]RowResult, error) {
 	res := make([]RowResult, len(rows))
 	reject := make([]bool, len(rows))
@@ -346,7 +347,7 @@ func (s *Service) storeRosterChunk(ctx context.Context, st OnsiteStore, a Actor,
 		reject[i] = true
 		res[i].Reasons = append(res[i].Reasons, RowReason{Code: code, Field: field, Message: msg})
 	}
-	err := s.store.InTx(ctx, func(ctx context.Context) error {
+	err := s.st.InTx(ctx, func(ctx context.Context) error {
 		var idx [][]byte
 		for i, w := range rows {
 			if !reject[i] {
@@ -395,9 +396,9 @@ func (s *Service) storeRosterChunk(ctx context.Context, st OnsiteStore, a Actor,
 		if err != nil {
 			return err
 		}
-		var newVols []*Volunteer
+		var newVols []*issuance.Volunteer
 		var newIdx []int
-		volOf := make([]Volunteer, len(rows))
+		volOf := make([]issuance.Volunteer, len(rows))
 		for i, w := range rows {
 			if reject[i] || res[i].Existing {
 				continue
@@ -422,42 +423,24 @@ func (s *Service) storeRosterChunk(ctx context.Context, st OnsiteStore, a Actor,
 			volOf[newIdx[k]] = *v
 			res[newIdx[k]].NewVolunteer = true
 		}
-		var apps []*Application
+		var applicants []issuance.Volunteer
 		var appIdx []int
 		for i := range rows {
 			if reject[i] || res[i].Existing {
 				continue
 			}
-			number, err := s.numbers.ApplicationNumber(now)
-			if err != nil {
-				return err
-			}
-			v := volOf[i]
-			apps = append(apps, &Application{Number: number, VolunteerID: v.ID, OrgID: v.OrgID, OrgPath: v.OrgPath,
-				ProductCode: p.Code, BankCode: p.BankCode, Channel: ChannelOnSite, Status: StatusSubmitted,
-				Version: 1, CreatedAt: now, UpdatedAt: now})
+			applicants = append(applicants, volOf[i])
 			appIdx = append(appIdx, i)
 		}
-		if err := st.CreateApplications(ctx, apps); err != nil {
+		apps, err := s.svc.BulkApply(ctx, a, p, issuance.ChannelOnSite, applicants,
+			"on-site session "+strconv.FormatInt(sess.ID, 10), now)
+		if err != nil {
 			return err
 		}
-		events := make([]*Event, len(apps))
-		for k, app := range apps {
-			events[k] = &Event{ApplicationID: app.ID, To: StatusSubmitted, ActorTokenID: a.TokenID,
-				ActorRole: a.Role, Channel: ChannelOnSite, Reason: "on-site session " + strconv.FormatInt(sess.ID, 10), At: now}
-		}
-		if err := st.AppendEvents(ctx, events); err != nil {
-			return err
-		}
-		for k, app := range apps {
-			if err := s.runHooks(ctx, *app, *events[k]); err != nil {
-				return err
-			}
-		}
-		entries2 := make([]*OnsiteEntry, len(apps))
+		entries2 := make([]*Entry, len(apps))
 		for k, app := range apps {
 			i := appIdx[k]
-			entries2[k] = &OnsiteEntry{SessionID: sess.ID, UploadID: up.ID, Line: rows[i].raw.Line,
+			entries2[k] = &Entry{SessionID: sess.ID, UploadID: up.ID, Line: rows[i].raw.Line,
 				IDNumberIndex: rows[i].index, VolunteerID: app.VolunteerID, ApplicationID: app.ID,
 				Name: volOf[i].Name, NewVolunteer: res[i].NewVolunteer, VerifiedBy: a.TokenID, VerifiedRole: a.Role,
 				Personalize: PersonalizePending, CreatedAt: now, UpdatedAt: now}
@@ -494,10 +477,10 @@ func (s *Service) sealReject(sessionID, uploadID int64, r roster.Row, reasons []
 		Name: r.Get(roster.FieldName), League: r.Get(roster.FieldLeagueMember), Size: r.Get(roster.FieldClothingSize),
 		Emboss: r.Get(roster.FieldEmbossName), Reasons: reasons}
 	var err error
-	if rj.IDNumberSealed, err = s.keys.Seal(purposeRosterIDNumber, r.Get(roster.FieldIDNumber)); err != nil {
+	if rj.IDNumberSealed, err = s.svc.Seal(purposeRosterIDNumber, r.Get(roster.FieldIDNumber)); err != nil {
 		return nil, fmt.Errorf("seal rejected row: %w", err)
 	}
-	if rj.PhoneSealed, err = s.keys.Seal(purposeRosterPhone, r.Get(roster.FieldPhone)); err != nil {
+	if rj.PhoneSealed, err = s.svc.Seal(purposeRosterPhone, r.Get(roster.FieldPhone)); err != nil {
 		return nil, fmt.Errorf("seal rejected row: %w", err)
 	}
 	return rj, nil
@@ -506,8 +489,8 @@ func (s *Service) sealReject(sessionID, uploadID int64, r roster.Row, reasons []
 // RejectedRows returns the rejected rows of the session's latest upload
 // (ID numbers and phones decrypted), with that upload. Roles:
 // province_admin, org_admin, bank_staff.
-func (s *Service) RejectedRows(ctx context.Context, a Actor, sessionID int64) (RosterUpload, []RosterReject, error) {
-	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem); err != nil {
+func (s *Service) RejectedRows(ctx context.Context, a issuance.Actor, sessionID int64) (RosterUpload, []RosterReject, error) {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleBankStaff, issuance.RoleSystem); err != nil {
 		return RosterUpload{}, nil, err
 	}
 	_, st, err := s.sessionInScope(ctx, a, sessionID)
@@ -526,11 +509,11 @@ func (s *Service) RejectedRows(ctx context.Context, a Actor, sessionID int64) (R
 		return RosterUpload{}, nil, fmt.Errorf("rejected rows of session %d: %w", sessionID, err)
 	}
 	for i := range rs {
-		id, err := s.keys.Open(purposeRosterIDNumber, rs[i].IDNumberSealed)
+		id, err := s.svc.Open(purposeRosterIDNumber, rs[i].IDNumberSealed)
 		if err != nil {
 			return RosterUpload{}, nil, fmt.Errorf("rejected row %d: %w", rs[i].Line, err)
 		}
-		ph, err := s.keys.Open(purposeRosterPhone, rs[i].PhoneSealed)
+		ph, err := s.svc.Open(purposeRosterPhone, rs[i].PhoneSealed)
 		if err != nil {
 			return RosterUpload{}, nil, fmt.Errorf("rejected row %d: %w", rs[i].Line, err)
 		}

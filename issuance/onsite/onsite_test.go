@@ -1,4 +1,4 @@
-package issuance_test
+package onsite_test
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/volcard/volcard/issuance/onsite"
 
 	"github.com/stretchr/testify/require"
 
@@ -23,6 +25,7 @@ import (
 // a BOC staff member of the Meizhou branch.
 type onsiteFixture struct {
 	Svc        *issuance.Service
+	On         *onsite.Service
 	St         *store.Store
 	Sys        issuance.Actor
 	Meizhou    issuance.Org
@@ -40,7 +43,9 @@ func newOnsiteFixture(t testing.TB, st *store.Store, opts ...issuance.Option) *o
 	opts = append([]issuance.Option{issuance.WithClock(&issuancetest.Clock{T: issuancetest.Now})}, opts...)
 	svc, err := issuance.NewService(st, issuancetest.Keys(t), opts...)
 	require.NoError(t, err)
-	f := &onsiteFixture{Svc: svc, St: st, Sys: issuance.SystemActor(), date: issuancetest.Now.AddDate(0, 0, 14)}
+	on, err := onsite.New(svc, st)
+	require.NoError(t, err)
+	f := &onsiteFixture{Svc: svc, On: on, St: st, Sys: issuance.SystemActor(), date: issuancetest.Now.AddDate(0, 0, 14)}
 	province, err := svc.CreateOrg(ctx, f.Sys, issuance.NewOrg{Kind: issuance.OrgProvince, Name: "广东省", RegionCode: "440000"})
 	require.NoError(t, err)
 	f.Meizhou, err = svc.CreateOrg(ctx, f.Sys, issuance.NewOrg{ParentID: province.ID, Kind: issuance.OrgCity, Name: "梅州市", RegionCode: "441400"})
@@ -70,9 +75,9 @@ func newOnsiteFixture(t testing.TB, st *store.Store, opts ...issuance.Option) *o
 	return f
 }
 
-func (f *onsiteFixture) session(t testing.TB, n int) issuance.OnsiteSession {
+func (f *onsiteFixture) session(t testing.TB, n int) onsite.Session {
 	t.Helper()
-	s, err := f.Svc.RequestOnsiteSession(context.Background(), f.uniAdmin, issuance.NewOnsiteSession{
+	s, err := f.On.Request(context.Background(), f.uniAdmin, onsite.NewSession{
 		OrgID: f.university.ID, Site: "嘉应学院体育馆", Date: f.date, ExpectedCount: n, ProductCode: "GD-RV-BOC"})
 	require.NoError(t, err)
 	return s
@@ -87,7 +92,7 @@ func count(t testing.TB, st *store.Store, table string) int64 {
 
 func fixtureFile(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "testdata", "rosters", name))
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "rosters", name))
 	require.NoError(t, err)
 	return b
 }
@@ -97,7 +102,7 @@ func TestOnsiteSessionRequest(t *testing.T) {
 		ctx := context.Background()
 		f := newOnsiteFixture(t, st)
 		req := func(n int, product string, date time.Time) error {
-			_, err := f.Svc.RequestOnsiteSession(ctx, f.uniAdmin, issuance.NewOnsiteSession{
+			_, err := f.On.Request(ctx, f.uniAdmin, onsite.NewSession{
 				OrgID: f.university.ID, Site: "体育馆", Date: date, ExpectedCount: n, ProductCode: product})
 			return err
 		}
@@ -125,11 +130,11 @@ func TestOnsiteSessionRequest(t *testing.T) {
 		require.Contains(t, err.Error(), "bank branch or online")
 
 		s := f.session(t, 45)
-		require.Equal(t, issuance.SessionRequested, s.Status)
+		require.Equal(t, onsite.SessionRequested, s.Status)
 		require.Equal(t, f.branch.ID, s.BranchID)
 		require.Equal(t, f.Meizhou.ID, s.CityID)
 		require.Equal(t, f.date.Format(time.DateOnly), s.Date.Format(time.DateOnly))
-		got, err := f.Svc.GetOnsiteSession(ctx, f.uniAdmin, s.ID)
+		got, err := f.On.Get(ctx, f.uniAdmin, s.ID)
 		require.NoError(t, err)
 		require.Equal(t, s.Date, got.Date)
 		require.Equal(t, "陈经理", s.Branch.Contact.Name)
@@ -140,9 +145,9 @@ func TestOnsiteSessionRequest(t *testing.T) {
 		require.NoError(t, err)
 		gzActor, err := f.Svc.Authenticate(ctx, gz)
 		require.NoError(t, err)
-		_, err = f.Svc.GetOnsiteSession(ctx, gzActor, s.ID)
+		_, err = f.On.Get(ctx, gzActor, s.ID)
 		require.ErrorIs(t, err, issuance.ErrNotFound)
-		_, err = f.Svc.GetOnsiteSession(ctx, f.bocStaff, s.ID)
+		_, err = f.On.Get(ctx, f.bocStaff, s.ID)
 		require.NoError(t, err)
 	})
 }
@@ -152,55 +157,55 @@ func TestOnsiteSessionStates(t *testing.T) {
 		ctx := context.Background()
 		f := newOnsiteFixture(t, st)
 		s := f.session(t, 30)
-		_, err := f.Svc.TransitionOnsiteSession(ctx, f.uniAdmin, s.ID, issuance.SessionScheduled, "")
+		_, err := f.On.Transition(ctx, f.uniAdmin, s.ID, onsite.SessionScheduled, "")
 		require.ErrorIs(t, err, issuance.ErrForbidden, "the organisation does not schedule the bank's visit")
-		_, err = f.Svc.TransitionOnsiteSession(ctx, f.bocStaff, s.ID, issuance.SessionCompleted, "")
-		var te *issuance.SessionTransitionError
+		_, err = f.On.Transition(ctx, f.bocStaff, s.ID, onsite.SessionCompleted, "")
+		var te *onsite.SessionTransitionError
 		require.True(t, errors.As(err, &te))
 		require.ErrorIs(t, err, issuance.ErrIllegalTransition)
-		for _, to := range []issuance.SessionStatus{issuance.SessionScheduled, issuance.SessionInProgress, issuance.SessionCompleted} {
-			got, err := f.Svc.TransitionOnsiteSession(ctx, f.bocStaff, s.ID, to, "")
+		for _, to := range []onsite.SessionStatus{onsite.SessionScheduled, onsite.SessionInProgress, onsite.SessionCompleted} {
+			got, err := f.On.Transition(ctx, f.bocStaff, s.ID, to, "")
 			require.NoError(t, err)
 			require.Equal(t, to, got.Status)
 		}
-		_, err = f.Svc.TransitionOnsiteSession(ctx, f.uniAdmin, s.ID, issuance.SessionCancelled, "too late")
+		_, err = f.On.Transition(ctx, f.uniAdmin, s.ID, onsite.SessionCancelled, "too late")
 		require.ErrorIs(t, err, issuance.ErrIllegalTransition)
-		ev, err := f.Svc.OnsiteSessionEvents(ctx, f.uniAdmin, s.ID)
+		ev, err := f.On.Events(ctx, f.uniAdmin, s.ID)
 		require.NoError(t, err)
-		var path []issuance.SessionStatus
+		var path []onsite.SessionStatus
 		for _, e := range ev {
 			path = append(path, e.To)
 		}
-		require.Equal(t, []issuance.SessionStatus{issuance.SessionRequested, issuance.SessionScheduled, issuance.SessionInProgress, issuance.SessionCompleted}, path)
+		require.Equal(t, []onsite.SessionStatus{onsite.SessionRequested, onsite.SessionScheduled, onsite.SessionInProgress, onsite.SessionCompleted}, path)
 		require.Equal(t, issuance.RoleBankStaff, ev[1].ActorRole)
 
 		s2 := f.session(t, 30)
-		c, err := f.Svc.TransitionOnsiteSession(ctx, f.uniAdmin, s2.ID, issuance.SessionCancelled, "exams moved")
+		c, err := f.On.Transition(ctx, f.uniAdmin, s2.ID, onsite.SessionCancelled, "exams moved")
 		require.NoError(t, err)
 		require.Equal(t, "exams moved", c.Reason)
-		_, err = f.Svc.UploadRoster(ctx, f.bocStaff, s2.ID, issuance.RosterInput{Data: fixtureFile(t, "onsite-45-gb18030.csv")})
+		_, err = f.On.UploadRoster(ctx, f.bocStaff, s2.ID, onsite.RosterInput{Data: fixtureFile(t, "onsite-45-gb18030.csv")})
 		require.ErrorIs(t, err, issuance.ErrIllegalTransition, "no uploads to a cancelled session")
 	})
 }
 
 // wantRejects are the reasons of the five bad rows of the fixtures, by
 // file line (data row + 1 for the header).
-var wantRejects = map[int]issuance.ReasonCode{
-	rostertest.BadChecksumRow + 1: issuance.ReasonBadChecksum,
-	rostertest.UnderAgeRow + 1:    issuance.ReasonUnderAge,
-	rostertest.DuplicateRow + 1:   issuance.ReasonDuplicateInFile,
-	rostertest.BadPhoneRow + 1:    issuance.ReasonBadPhone,
-	rostertest.MissingNameRow + 1: issuance.ReasonMissingField,
+var wantRejects = map[int]onsite.ReasonCode{
+	rostertest.BadChecksumRow + 1: onsite.ReasonBadChecksum,
+	rostertest.UnderAgeRow + 1:    onsite.ReasonUnderAge,
+	rostertest.DuplicateRow + 1:   onsite.ReasonDuplicateInFile,
+	rostertest.BadPhoneRow + 1:    onsite.ReasonBadPhone,
+	rostertest.MissingNameRow + 1: onsite.ReasonMissingField,
 }
 
-func checkReport(t testing.TB, rep issuance.RosterReport) {
+func checkReport(t testing.TB, rep onsite.RosterReport) {
 	t.Helper()
 	require.Equal(t, 45, rep.Rows)
 	require.Equal(t, 40, rep.Accepted)
 	require.Equal(t, 5, rep.Rejected)
-	got := map[int]issuance.ReasonCode{}
+	got := map[int]onsite.ReasonCode{}
 	for _, r := range rep.Results {
-		if r.Status == issuance.RowRejected {
+		if r.Status == onsite.RowRejected {
 			require.Len(t, r.Reasons, 1, "line %d: %v", r.Line, r.Reasons)
 			got[r.Line] = r.Reasons[0].Code
 		}
@@ -227,7 +232,7 @@ func TestUploadRoster(t *testing.T) {
 			IDNumber: people[5].IDNumber, Phone: people[5].Phone, ClothingSize: "M"})
 		require.NoError(t, err)
 
-		rep, err := f.Svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: data, Filename: "roster.csv", ChunkSize: 7})
+		rep, err := f.On.UploadRoster(ctx, f.bocStaff, s.ID, onsite.RosterInput{Data: data, Filename: "roster.csv", ChunkSize: 7})
 		require.NoError(t, err)
 		require.Equal(t, 39, rep.Accepted)
 		require.Equal(t, 6, rep.Rejected)
@@ -235,10 +240,10 @@ func TestUploadRoster(t *testing.T) {
 		var newVols int
 		for _, r := range rep.Results {
 			if r.Line == 6 {
-				require.Equal(t, issuance.ReasonLiveApplication, r.Reasons[0].Code)
+				require.Equal(t, onsite.ReasonLiveApplication, r.Reasons[0].Code)
 			}
 			if r.Line == 7 {
-				require.Equal(t, issuance.RowAccepted, r.Status)
+				require.Equal(t, onsite.RowAccepted, r.Status)
 				require.False(t, r.NewVolunteer)
 			}
 			if r.NewVolunteer {
@@ -250,7 +255,7 @@ func TestUploadRoster(t *testing.T) {
 		require.EqualValues(t, 39, entries)
 
 		// The same file again: nothing changes.
-		rep2, err := f.Svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: data})
+		rep2, err := f.On.UploadRoster(ctx, f.bocStaff, s.ID, onsite.RosterInput{Data: data})
 		require.NoError(t, err)
 		require.True(t, rep2.Repeated)
 		require.Equal(t, 39, rep2.AlreadyStored)
@@ -262,7 +267,7 @@ func TestUploadRoster(t *testing.T) {
 		require.EqualValues(t, 6, count(t, st, "roster_rejects"))
 
 		// The volunteers are on_site, the applications on_site and submitted.
-		q, err := f.Svc.OnsiteQueue(ctx, f.bocStaff, s.ID)
+		q, err := f.On.Queue(ctx, f.bocStaff, s.ID)
 		require.NoError(t, err)
 		require.Len(t, q, 39)
 		require.Equal(t, 2, q[0].Entry.Line)
@@ -277,18 +282,18 @@ func TestUploadRoster(t *testing.T) {
 		require.Equal(t, f.university.ID, nv.OrgID)
 
 		// Rejected rows come back decrypted for the file.
-		_, rj, err := f.Svc.RejectedRows(ctx, f.bocStaff, s.ID)
+		_, rj, err := f.On.RejectedRows(ctx, f.bocStaff, s.ID)
 		require.NoError(t, err)
 		require.Len(t, rj, 6)
 		require.Equal(t, people[rostertest.BadPhoneRow-1].IDNumber, rj[4].IDNumber.Reveal())
 
 		// Approve all in one action: the university's admin.
-		_, err = f.Svc.ApproveOnsiteSession(ctx, f.bocStaff, s.ID)
+		_, err = f.On.Approve(ctx, f.bocStaff, s.ID)
 		require.ErrorIs(t, err, issuance.ErrForbidden)
-		ap, err := f.Svc.ApproveOnsiteSession(ctx, f.uniAdmin, s.ID)
+		ap, err := f.On.Approve(ctx, f.uniAdmin, s.ID)
 		require.NoError(t, err)
 		require.Equal(t, 39, ap.Approved)
-		ap2, err := f.Svc.ApproveOnsiteSession(ctx, f.uniAdmin, s.ID)
+		ap2, err := f.On.Approve(ctx, f.uniAdmin, s.ID)
 		require.NoError(t, err)
 		require.Zero(t, ap2.Approved, "approving again changes nothing")
 		ev, err := f.Svc.Events(ctx, f.Sys, q[0].Entry.ApplicationID)
@@ -296,7 +301,7 @@ func TestUploadRoster(t *testing.T) {
 		require.Equal(t, issuance.StatusApproved, ev[1].To)
 		require.Equal(t, f.uniAdmin.TokenID, ev[1].ActorTokenID)
 
-		c, err := f.Svc.OnsiteReport(ctx, f.uniAdmin, s.ID)
+		c, err := f.On.Report(ctx, f.uniAdmin, s.ID)
 		require.NoError(t, err)
 		require.Equal(t, 45, c.Requested)
 		require.Equal(t, 39, c.Accepted)
@@ -304,10 +309,10 @@ func TestUploadRoster(t *testing.T) {
 		require.Equal(t, 39, c.Approved+c.Sent)
 
 		// Personalization bookkeeping for the later batch command.
-		e, err := f.Svc.MarkOnsiteEntry(ctx, f.bocStaff, s.ID, q[0].Entry.ID, issuance.PersonalizeFailed, "card mute")
+		e, err := f.On.MarkEntry(ctx, f.bocStaff, s.ID, q[0].Entry.ID, onsite.PersonalizeFailed, "card mute")
 		require.NoError(t, err)
 		require.Equal(t, 1, e.Attempts)
-		_, err = f.Svc.MarkOnsiteEntry(ctx, f.bocStaff, s.ID+1, q[0].Entry.ID, issuance.PersonalizeDone, "")
+		_, err = f.On.MarkEntry(ctx, f.bocStaff, s.ID+1, q[0].Entry.ID, onsite.PersonalizeDone, "")
 		require.ErrorIs(t, err, issuance.ErrNotFound)
 	})
 }
@@ -316,7 +321,7 @@ func TestUploadRosterXLSXFixture(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		f := newOnsiteFixture(t, st)
 		s := f.session(t, 45)
-		rep, err := f.Svc.UploadRoster(context.Background(), f.bocStaff, s.ID, issuance.RosterInput{Data: fixtureFile(t, "onsite-45.xlsx")})
+		rep, err := f.On.UploadRoster(context.Background(), f.bocStaff, s.ID, onsite.RosterInput{Data: fixtureFile(t, "onsite-45.xlsx")})
 		require.NoError(t, err)
 		checkReport(t, rep)
 	})
@@ -342,13 +347,13 @@ func TestUploadRosterResumes(t *testing.T) {
 		f := newOnsiteFixture(t, st, issuance.WithTransitionHooks(hook))
 		s := f.session(t, 45)
 		data := fixtureFile(t, "onsite-45-gb18030.csv")
-		_, err := f.Svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: data, ChunkSize: 10})
+		_, err := f.On.UploadRoster(ctx, f.bocStaff, s.ID, onsite.RosterInput{Data: data, ChunkSize: 10})
 		require.ErrorIs(t, err, boom)
 		stored := count(t, st, "onsite_entries")
 		require.Greater(t, stored, int64(0))
 		require.Less(t, stored, int64(40))
 		armed = false
-		rep, err := f.Svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: data, ChunkSize: 10})
+		rep, err := f.On.UploadRoster(ctx, f.bocStaff, s.ID, onsite.RosterInput{Data: data, ChunkSize: 10})
 		require.NoError(t, err)
 		checkReport(t, rep)
 		require.Equal(t, int(stored), rep.AlreadyStored)

@@ -1,13 +1,14 @@
-package issuance_test
+package onsite_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
+	"github.com/volcard/volcard/issuance/onsite"
+
 	"github.com/stretchr/testify/require"
 
-	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/roster/rostertest"
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
@@ -30,7 +31,7 @@ func BenchmarkOnsiteUpload10k(b *testing.B) {
 		s := f.session(b, benchRows)
 		b.StartTimer()
 		start := time.Now()
-		rep, err := f.Svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: data})
+		rep, err := f.On.UploadRoster(ctx, f.bocStaff, s.ID, onsite.RosterInput{Data: data})
 		total += time.Since(start)
 		require.NoError(b, err)
 		require.Equal(b, benchRows, rep.Stored)
@@ -49,12 +50,12 @@ func BenchmarkOnsiteApprove(b *testing.B) {
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		s := f.session(b, rows)
-		_, err := f.Svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{
+		_, err := f.On.UploadRoster(ctx, f.bocStaff, s.ID, onsite.RosterInput{
 			Data: rostertest.CSV(rostertest.People(rows, 5_000_000+i*rows), false, false)})
 		require.NoError(b, err)
 		b.StartTimer()
 		start := time.Now()
-		ap, err := f.Svc.ApproveOnsiteSession(ctx, f.uniAdmin, s.ID)
+		ap, err := f.On.Approve(ctx, f.uniAdmin, s.ID)
 		total += time.Since(start)
 		require.NoError(b, err)
 		require.Equal(b, rows, ap.Approved)

@@ -1,4 +1,4 @@
-package issuance_test
+package onsite_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/volcard/volcard/issuance/onsite"
 
 	"github.com/stretchr/testify/require"
 
@@ -66,7 +68,7 @@ func TestUploadRosterKilled(t *testing.T) {
 	stored := count(t, st, "onsite_entries")
 	require.Less(t, stored, int64(40), "killed midway")
 
-	rep, err := f.Svc.UploadRoster(ctx, f.bocStaff, s.ID, issuance.RosterInput{Data: fixtureFile(t, "onsite-45-gb18030.csv")})
+	rep, err := f.On.UploadRoster(ctx, f.bocStaff, s.ID, onsite.RosterInput{Data: fixtureFile(t, "onsite-45-gb18030.csv")})
 	require.NoError(t, err)
 	checkReport(t, rep)
 	require.Equal(t, int(stored), rep.AlreadyStored)
@@ -88,11 +90,13 @@ func killChild(t *testing.T) {
 	require.NoError(t, err)
 	svc, err := issuance.NewService(st, issuancetest.Keys(t), issuance.WithClock(&issuancetest.Clock{T: issuancetest.Now}))
 	require.NoError(t, err)
+	on, err := onsite.New(svc, st)
+	require.NoError(t, err)
 	sessionID, _ := strconv.ParseInt(os.Getenv(envKillSession), 10, 64)
 	tokenID, _ := strconv.ParseInt(os.Getenv(envKillActor), 10, 64)
 	// The staff member's actor as Authenticate would resolve it.
 	a := issuance.Actor{TokenID: tokenID, Role: issuance.RoleBankStaff, BankCode: "BOC"}
-	_, err = svc.UploadRoster(ctx, a, sessionID, issuance.RosterInput{
+	_, err = on.UploadRoster(ctx, a, sessionID, onsite.RosterInput{
 		Data: fixtureFile(t, "onsite-45-gb18030.csv"), ChunkSize: 5,
 		OnChunk: func(done, total int) { time.Sleep(100 * time.Millisecond) },
 	})

@@ -1,9 +1,10 @@
-package issuance
+package onsite
 
 import (
 	"context"
 	"time"
 
+	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/pii"
 )
 
@@ -49,18 +50,18 @@ func (s SessionStatus) Open() bool {
 	return s == SessionRequested || s == SessionScheduled || s == SessionInProgress
 }
 
-// OnsiteSession is a request by an organisation for the issuing bank's
+// Session is a request by an organisation for the issuing bank's
 // branch to enroll a group on site.
-type OnsiteSession struct {
+type Session struct {
 	ID            int64
 	OrgID         int64  // the requesting organisation (university, unit, ...)
 	OrgPath       string // its Path, for scoped queries
 	CityID        int64  // the organisation's city, whose branch serves it
 	ProductCode   string
 	BankCode      string
-	BranchID      int64  // the assigned branch
-	Branch        Branch // filled by GetOnsiteSession (contact decrypted)
-	Site          string // where, e.g. "嘉应学院体育馆"
+	BranchID      int64           // the assigned branch
+	Branch        issuance.Branch // filled by GetOnsiteSession (contact decrypted)
+	Site          string          // where, e.g. "嘉应学院体育馆"
 	Date          time.Time
 	ExpectedCount int
 	Status        SessionStatus
@@ -71,8 +72,8 @@ type OnsiteSession struct {
 	UpdatedAt     time.Time
 }
 
-// NewOnsiteSession is the input of Service.RequestOnsiteSession.
-type NewOnsiteSession struct {
+// NewSession is the input of Service.RequestOnsiteSession.
+type NewSession struct {
 	OrgID         int64
 	Site          string
 	Date          time.Time // the day; the time of day is ignored
@@ -87,7 +88,7 @@ type SessionEvent struct {
 	From         SessionStatus
 	To           SessionStatus
 	ActorTokenID int64
-	ActorRole    Role
+	ActorRole    issuance.Role
 	Reason       string
 	At           time.Time
 }
@@ -105,14 +106,14 @@ type RosterUpload struct {
 	Accepted     int
 	Rejected     int
 	ActorTokenID int64
-	ActorRole    Role
+	ActorRole    issuance.Role
 	CreatedAt    time.Time
 	FinishedAt   time.Time // zero until every row is stored
 }
 
-// OnsiteEntry is an accepted roster row: a volunteer with an on-site
+// Entry is an accepted roster row: a volunteer with an on-site
 // application in the session's queue. One per session and ID number.
-type OnsiteEntry struct {
+type Entry struct {
 	ID            int64
 	SessionID     int64
 	UploadID      int64
@@ -123,7 +124,7 @@ type OnsiteEntry struct {
 	Name          string
 	NewVolunteer  bool  // registered by this session
 	VerifiedBy    int64 // token id of the staff member who verified the identity
-	VerifiedRole  Role
+	VerifiedRole  issuance.Role
 	Personalize   PersonalizeState
 	Attempts      int
 	Note          string // last personalization error or skip reason
@@ -175,14 +176,14 @@ type RosterReject struct {
 // application's state.
 type QueueItem struct {
 	Position          int // 1-based, roster order
-	Entry             OnsiteEntry
+	Entry             Entry
 	ApplicationNumber string
-	Status            Status // the application's status
+	Status            issuance.Status // the application's status
 	EmbossName        string
 }
 
-// OnsiteCounts are a session's figures.
-type OnsiteCounts struct {
+// Counts are a session's figures.
+type Counts struct {
 	Requested    int // expected head count
 	Accepted     int // roster rows stored (entries)
 	Rejected     int // rejected rows of the latest upload
@@ -196,93 +197,112 @@ type OnsiteCounts struct {
 	Cancelled    int // applications cancelled or rejected
 }
 
-// OnsiteStore is the storage an on-site enrollment needs beyond Store. The
-// Service finds it on its Store by type assertion; issuance/store
-// implements it.
-type OnsiteStore interface {
-	CreateOnsiteSession(ctx context.Context, s *OnsiteSession) error
-	GetOnsiteSession(ctx context.Context, id int64) (OnsiteSession, error)
+// SessionRepo stores sessions and their status changes.
+type SessionRepo interface {
+	CreateOnsiteSession(ctx context.Context, s *Session) error
+	GetOnsiteSession(ctx context.Context, id int64) (Session, error)
 	// UpdateOnsiteSessionStatus writes Status, Reason, UpdatedAt and
 	// Version+1 if the row still has status from and version s.Version,
 	// else ErrConflict.
-	UpdateOnsiteSessionStatus(ctx context.Context, s *OnsiteSession, from SessionStatus) error
+	UpdateOnsiteSessionStatus(ctx context.Context, s *Session, from SessionStatus) error
 	AppendSessionEvent(ctx context.Context, e *SessionEvent) error
 	ListSessionEvents(ctx context.Context, sessionID int64) ([]SessionEvent, error)
 	// ListOnsiteSessions returns up to q.Limit sessions inside q.Scope
 	// matching q, newest (highest id) first.
-	ListOnsiteSessions(ctx context.Context, q OnsiteSessionQuery) ([]OnsiteSessionSummary, error)
+	ListOnsiteSessions(ctx context.Context, q SessionQuery) ([]SessionSummary, error)
+}
 
+// RosterRepo stores roster uploads and their rejected rows.
+type RosterRepo interface {
 	// PutRosterUpload inserts u, or loads the existing upload of the same
 	// session and SHA-256 into u (existing true).
 	PutRosterUpload(ctx context.Context, u *RosterUpload) (existing bool, err error)
 	FinishRosterUpload(ctx context.Context, u *RosterUpload) error
 	LatestRosterUpload(ctx context.Context, sessionID int64) (RosterUpload, error)
-
-	// OnsiteEntriesByIndex returns the session's entries among these blind
-	// indexes, keyed by string(index).
-	OnsiteEntriesByIndex(ctx context.Context, sessionID int64, idx [][]byte) (map[string]OnsiteEntry, error)
-	// VolunteersByIndex returns the volunteers among these blind indexes,
-	// keyed by string(index), unscoped.
-	VolunteersByIndex(ctx context.Context, idx [][]byte) (map[string]Volunteer, error)
-	// LiveApplicationsOf returns, per volunteer, a live application for the
-	// product.
-	LiveApplicationsOf(ctx context.Context, volunteerIDs []int64, productCode string) (map[int64]Application, error)
-	// CreateVolunteers, CreateApplications, AppendEvents and
-	// CreateOnsiteEntries insert many rows at once and set their IDs.
-	CreateVolunteers(ctx context.Context, vs []*Volunteer) error
-	CreateApplications(ctx context.Context, as []*Application) error
-	AppendEvents(ctx context.Context, es []*Event) error
-	CreateOnsiteEntries(ctx context.Context, es []*OnsiteEntry) error
 	// PutRosterRejects inserts rejects, ignoring those already stored for
 	// the same upload and line.
 	PutRosterRejects(ctx context.Context, rs []*RosterReject) error
 	ListRosterRejects(ctx context.Context, uploadID int64) ([]RosterReject, error)
+}
 
+// EntryRepo stores a session's accepted rows (entries) and reads them as
+// the batch queue.
+type EntryRepo interface {
+	// OnsiteEntriesByIndex returns the session's entries among these blind
+	// indexes, keyed by string(index).
+	OnsiteEntriesByIndex(ctx context.Context, sessionID int64, idx [][]byte) (map[string]Entry, error)
+	// CreateOnsiteEntries inserts many entries at once and sets their IDs.
+	CreateOnsiteEntries(ctx context.Context, es []*Entry) error
+	// GetOnsiteEntry returns one entry.
+	GetOnsiteEntry(ctx context.Context, id int64) (Entry, error)
+	// UpdateOnsiteEntry writes Personalize, Attempts, Note and UpdatedAt.
+	UpdateOnsiteEntry(ctx context.Context, e *Entry) error
 	// OnsiteQueue returns the entries of a session in roster order with
 	// their applications' numbers and statuses and volunteers' emboss names.
 	OnsiteQueue(ctx context.Context, sessionID int64) ([]QueueItem, error)
 	// OnsiteApplicationIDs returns the session's application ids in status
 	// st, in roster order.
-	OnsiteApplicationIDs(ctx context.Context, sessionID int64, st Status) ([]int64, error)
+	OnsiteApplicationIDs(ctx context.Context, sessionID int64, st issuance.Status) ([]int64, error)
 	// CountOnsite fills the entry and application counts of a session.
-	CountOnsite(ctx context.Context, sessionID int64) (OnsiteCounts, error)
-	// GetOnsiteEntry returns one entry.
-	GetOnsiteEntry(ctx context.Context, id int64) (OnsiteEntry, error)
-	// UpdateOnsiteEntry writes Personalize, Attempts, Note and UpdatedAt.
-	UpdateOnsiteEntry(ctx context.Context, e *OnsiteEntry) error
+	CountOnsite(ctx context.Context, sessionID int64) (Counts, error)
 }
 
-// OnsiteSessionFilter selects sessions in Service.ListOnsiteSessions. Zero
+// CoreReads are the reads of the core's records a roster check needs, in
+// bulk and unscoped (the session's scope was checked).
+type CoreReads interface {
+	GetOrg(ctx context.Context, id int64, sc issuance.Scope) (issuance.Org, error)
+	ListBranches(ctx context.Context, bankCode string, orgID int64) ([]issuance.Branch, error)
+	// VolunteersByIndex returns the volunteers among these blind indexes,
+	// keyed by string(index), unscoped.
+	VolunteersByIndex(ctx context.Context, idx [][]byte) (map[string]issuance.Volunteer, error)
+	// LiveApplicationsOf returns, per volunteer, a live application for the
+	// product.
+	LiveApplicationsOf(ctx context.Context, volunteerIDs []int64, productCode string) (map[int64]issuance.Application, error)
+	// CreateVolunteers inserts new volunteers at once and sets their IDs.
+	CreateVolunteers(ctx context.Context, vs []*issuance.Volunteer) error
+}
+
+// Store is the storage on-site enrollment needs; issuance/store implements
+// it on PostgreSQL and SQLite (asserted at compile time there).
+type Store interface {
+	issuance.Transactor
+	CoreReads
+	SessionRepo
+	RosterRepo
+	EntryRepo
+}
+
+// SessionFilter selects sessions in Service.ListOnsiteSessions. Zero
 // fields do not filter.
-type OnsiteSessionFilter struct {
+type SessionFilter struct {
 	Status SessionStatus
 	OrgID  int64  // sessions of this organisation's subtree
 	Cursor string // opaque, from a previous page's NextCursor
 	Limit  int    // default DefaultPageSize, at most MaxPageSize
 }
 
-// OnsiteSessionQuery is the storage-level form of OnsiteSessionFilter.
-type OnsiteSessionQuery struct {
-	Scope    Scope  // path prefix and, for bank staff, bank
-	OrgPath  string // subtree filter, empty: any
+// SessionQuery is the storage-level form of SessionFilter.
+type SessionQuery struct {
+	Scope    issuance.Scope // path prefix and, for bank staff, bank
+	OrgPath  string         // subtree filter, empty: any
 	Status   SessionStatus
 	BeforeID int64 // only sessions with a smaller id, when non-zero
 	Limit    int
 }
 
-// OnsiteSessionSummary is a session as listed: without its branch contact,
+// SessionSummary is a session as listed: without its branch contact,
 // with the names of its organisation and branch and its roster figures.
-type OnsiteSessionSummary struct {
-	OnsiteSession
+type SessionSummary struct {
+	Session
 	OrgName    string
 	BranchName string
 	Accepted   int // roster rows stored (queue entries)
 	Rejected   int // rejected rows of the latest upload
 }
 
-// OnsiteSessionPage is one page of sessions, newest first.
-type OnsiteSessionPage struct {
-	Items      []OnsiteSessionSummary
+// SessionPage is one page of sessions, newest first.
+type SessionPage struct {
+	Items      []SessionSummary
 	NextCursor string // empty on the last page
 }
 
