@@ -174,4 +174,6 @@ func (s *Service) BankConnected() bool { return s.outbox != nil }
 func (s *Service) Seal(purpose, value string) ([]byte, error) { return s.keys.Seal(purpose, value) }
 
 // Open decrypts what Seal sealed under the same purpose.
-func (s *Service) Open(purpose string, sealed []byte) (string, error) { return s.keys.Open(purpose, sealed) }
+func (s *Service) Open(purpose string, sealed []byte) (string, error) {
+	return s.keys.Open(purpose, sealed)
+}
