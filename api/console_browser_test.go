@@ -16,6 +16,7 @@ import (
 
 	"github.com/volcard/volcard/issuance/checkin"
 	"github.com/volcard/volcard/issuance/onsite"
+	"github.com/volcard/volcard/issuance/reports"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -91,7 +92,9 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	require.NoError(t, err)
 	orgs, err := st.ListOrgs(ctx, "")
 	require.NoError(t, err)
-	_, err = seed.SeedTargets(ctx, svc, orgs)
+	rs, err := reports.New(svc, st)
+	require.NoError(t, err)
+	_, err = seed.SeedTargets(ctx, rs, orgs)
 	require.NoError(t, err)
 	_, err = seed.Volunteers(ctx, svc, st, 5000, seed.VolunteersOptions{})
 	require.NoError(t, err)
@@ -102,6 +105,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	on, err := onsite.New(svc, st)
 	require.NoError(t, err)
 	require.NoError(t, srv.EnableOnsite(on))
+	require.NoError(t, srv.EnableReports(rs))
 	cas, err := emv.LoadCAKeys(filepath.Join("..", "testdata", "keys", "ca-public.json"))
 	require.NoError(t, err)
 	ck, err := checkin.New(svc, st, checkin.Config{Verifier: emv.EvidenceVerifier{CAs: cas}})

@@ -18,6 +18,7 @@ import (
 	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/onsite"
+	"github.com/volcard/volcard/issuance/reports"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/pii"
 )
@@ -31,6 +32,7 @@ type harness struct {
 	st     *store.Store
 	svc    *issuance.Service
 	on     *onsite.Service
+	rs     *reports.Service
 	srv    *Server
 	ts     *httptest.Server
 	client *http.Client
@@ -99,9 +101,12 @@ func newHarness(t testing.TB, st *store.Store, log *slog.Logger, opts ...func(*O
 	on, err := onsite.New(svc, st)
 	require.NoError(t, err)
 	require.NoError(t, srv.EnableOnsite(on))
+	rs, err := reports.New(svc, st)
+	require.NoError(t, err)
+	require.NoError(t, srv.EnableReports(rs))
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	h := &harness{t: t, st: st, svc: svc, on: on, srv: srv, ts: ts, client: ts.Client(), tokens: map[string]string{}}
+	h := &harness{t: t, st: st, svc: svc, on: on, rs: rs, srv: srv, ts: ts, client: ts.Client(), tokens: map[string]string{}}
 	h.fixtures()
 	return h
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"maps"
 	"strings"
 )
 
@@ -271,5 +272,7 @@ func openAPIDocument() obj {
 
 // openAPIJSON returns the document, indented.
 func openAPIJSON() ([]byte, error) {
-	return json.MarshalIndent(addReportPaths(openAPIDocument()), "", "  ") // + openapi_reports.go
+	doc := openAPIDocument()
+	maps.Copy(doc["paths"].(obj), consolePaths()) // openapi_reports.go
+	return json.MarshalIndent(doc, "", "  ")
 }

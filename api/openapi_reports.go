@@ -1,7 +1,7 @@
 package api
 
 // OpenAPI entries of the report routes and the web console (issue 8);
-// openAPIDocument merges them with addReportPaths.
+// EnableReports adds them to the served document.
 
 func reportFormatParams() []obj {
 	return []obj{
@@ -27,13 +27,23 @@ func reportResponses(desc, schema string) obj {
 var yearParam = queryParam("year", "Calendar year (China Standard Time); default the current year.",
 	obj{"type": "integer", "minimum": 2000, "maximum": 2100})
 
-// reportPaths returns the OpenAPI path items of the report and console routes.
-func reportPaths() obj {
-	review := []string{"province_admin", "org_admin"}
-	withBank := []string{"province_admin", "org_admin", "bank_staff"}
+// consolePaths returns the OpenAPI path items of the console routes (always
+// served).
+func consolePaths() obj {
 	html := obj{"200": obj{"description": "HTML page.", "content": obj{"text/html": obj{"schema": obj{"type": "string"}}}}}
 	asset := obj{"200": obj{"description": "Static asset (JavaScript, CSS).", "content": obj{"*/*": obj{"schema": obj{"type": "string"}}}},
 		"404": obj{"description": "No such asset."}}
+	return obj{
+		"/": obj{"get": op("console", "Staff web console (HTML, assets embedded; sign in with a token).", nil, nil, "", html)},
+		"/console/{file}": obj{"get": op("consoleAsset", "Web console asset.", nil,
+			[]obj{{"name": "file", "in": "path", "required": true, "schema": obj{"type": "string"}}}, "", asset)},
+	}
+}
+
+// reportPaths returns the OpenAPI path items of the report routes.
+func reportPaths() obj {
+	review := []string{"province_admin", "org_admin"}
+	withBank := []string{"province_admin", "org_admin", "bank_staff"}
 	return obj{
 		"/v1/reports/targets": obj{"get": op("reportTargets",
 			"Targets report: per city, county and university, registered volunteers ÷ resident population, league members "+
@@ -57,9 +67,6 @@ func reportPaths() obj {
 			[]obj{queryParam("activity", "Activity id.", obj{"type": "integer", "format": "int64"}),
 				queryParam("format", "json, csv or xlsx.", enum("", "json", "csv", "xlsx"))}, "",
 			reportResponses("Check-ins.", "ActivityCheckins"))},
-		"/": obj{"get": op("console", "Staff web console (HTML, assets embedded; sign in with a token).", nil, nil, "", html)},
-		"/console/{file}": obj{"get": op("consoleAsset", "Web console asset.", nil,
-			[]obj{{"name": "file", "in": "path", "required": true, "schema": obj{"type": "string"}}}, "", asset)},
 	}
 }
 
@@ -111,25 +118,4 @@ func reportSchemas() obj {
 				"responsible_phone": str("Phone (maybe masked)."), "liaison_name": str("Liaison."),
 				"liaison_phone": str("Phone (maybe masked).")}))}),
 	}
-}
-
-// addReportPaths merges the report paths and schemas into doc.
-func addReportPaths(doc obj) obj {
-	paths, _ := doc["paths"].(obj)
-	for k, v := range reportPaths() {
-		paths[k] = v
-	}
-	if comps, ok := doc["components"].(obj); ok {
-		if schemas, ok := comps["schemas"].(obj); ok {
-			merged := obj{}
-			for k, v := range schemas {
-				merged[k] = v
-			}
-			for k, v := range reportSchemas() {
-				merged[k] = v
-			}
-			comps["schemas"] = merged
-		}
-	}
-	return doc
 }

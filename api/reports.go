@@ -9,11 +9,14 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"maps"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/volcard/volcard/issuance/reports"
 
 	"github.com/labstack/echo/v4"
 	"github.com/xuri/excelize/v2"
@@ -32,8 +35,15 @@ const (
 // utf8BOM makes Excel read a CSV file as UTF-8.
 const utf8BOM = "\uFEFF"
 
-// reportRoutes registers the /v1/reports routes on v1 (see routes()).
-func (s *Server) reportRoutes(v1 *echo.Group, auth echo.MiddlewareFunc) {
+// EnableReports registers the /v1/reports routes, served by r, and adds
+// them to the OpenAPI document. Call it once, before serving.
+func (s *Server) EnableReports(r *reports.Service) error {
+	if r == nil {
+		return errors.New("api: nil reports service")
+	}
+	s.reports = r
+	auth := s.authenticate()
+	v1 := s.e.Group("/v1")
 	const (
 		pa = issuance.RoleProvinceAdmin
 		oa = issuance.RoleOrgAdmin
@@ -45,6 +55,10 @@ func (s *Server) reportRoutes(v1 *echo.Group, auth echo.MiddlewareFunc) {
 	v1.GET("/reports/clothing", s.reportClothing, auth, allow(pa, oa))
 	v1.GET("/reports/contacts", s.reportContacts, auth, allow(pa, oa, bs))
 	v1.GET("/reports/activity-checkins", s.reportActivityCheckins, auth, allow(pa, oa))
+	return s.extendOpenAPI(func(paths, schemas obj) {
+		maps.Copy(paths, reportPaths())
+		maps.Copy(schemas, reportSchemas())
+	})
 }
 
 // table is the tabular form of a report, for CSV and XLSX.
@@ -278,7 +292,7 @@ func (s *Server) reportTargets(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rep, err := s.svc.TargetsReport(c.Request().Context(), q.actor, q.year, q.org)
+	rep, err := s.reports.TargetsReport(c.Request().Context(), q.actor, q.year, q.org)
 	if err != nil {
 		return err
 	}
@@ -309,7 +323,7 @@ func (s *Server) reportTargets(c echo.Context) error {
 		t := table{Name: fmt.Sprintf("targets-%d", q.year), Columns: []string{"org_id", "name", "kind", "region_code",
 			"resident_population", "league_members", "registered", "league_registered", "holders",
 			"city_card_holders", "new_volunteers", "new_with_card"}}
-		for _, ind := range issuance.Indicators {
+		for _, ind := range reports.Indicators {
 			t.Columns = append(t.Columns, string(ind), string(ind)+"_target", string(ind)+"_rating")
 		}
 		for _, r := range out.Rows {
@@ -348,7 +362,7 @@ func (s *Server) reportApplications(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.svc.ApplicationFunnel(c.Request().Context(), q.actor, q.org)
+	rows, err := s.reports.ApplicationFunnel(c.Request().Context(), q.actor, q.org)
 	if err != nil {
 		return err
 	}
@@ -386,9 +400,9 @@ func (s *Server) reportServiceHours(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows, err := s.svc.ServiceHours(c.Request().Context(), q.actor, q.year, q.org)
+	rows, err := s.reports.ServiceHours(c.Request().Context(), q.actor, q.year, q.org)
 	if err != nil {
-		if errors.Is(err, issuance.ErrReportUnavailable) {
+		if errors.Is(err, reports.ErrReportUnavailable) {
 			return newError(KindNotFound, "service hours are not available: check-in is not installed")
 		}
 		return err
@@ -425,7 +439,7 @@ func (s *Server) reportClothing(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	orders, err := s.svc.ClothingOrders(c.Request().Context(), q.actor, q.org)
+	orders, err := s.reports.ClothingOrders(c.Request().Context(), q.actor, q.org)
 	if err != nil {
 		return err
 	}
@@ -481,7 +495,7 @@ func (s *Server) reportContacts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	orgs, err := s.svc.Contacts(c.Request().Context(), q.actor, q.org)
+	orgs, err := s.reports.Contacts(c.Request().Context(), q.actor, q.org)
 	if err != nil {
 		return err
 	}
@@ -539,9 +553,9 @@ func (s *Server) reportActivityCheckins(c echo.Context) error {
 		return invalidField("activity", "required")
 	}
 	actor, _ := actorFrom(c)
-	r, err := s.svc.ActivityCheckins(c.Request().Context(), actor, id)
+	r, err := s.reports.ActivityCheckins(c.Request().Context(), actor, id)
 	if err != nil {
-		if errors.Is(err, issuance.ErrReportUnavailable) {
+		if errors.Is(err, reports.ErrReportUnavailable) {
 			return newError(KindNotFound, "check-ins are not available: check-in is not installed")
 		}
 		return err

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/volcard/volcard/issuance/reports"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
@@ -29,10 +31,10 @@ func reportFixture(t *testing.T, h *harness) int {
 	t.Helper()
 	ctx, sys := context.Background(), issuance.SystemActor()
 	year := time.Now().In(time.FixedZone("CST", 8*3600)).Year()
-	require.NoError(t, h.svc.SetOrgFigures(ctx, sys, h.guangzhou.ID, 100, 2016, 10))
-	require.NoError(t, h.svc.SetOrgFigures(ctx, sys, h.meizhou.ID, 50, 2016, 5))
-	_, err := h.svc.PutTarget(ctx, sys, issuance.Target{Year: year, ScopeOrgID: h.province.ID,
-		Indicator: issuance.IndicatorCardRate, BasisPoints: 3000})
+	require.NoError(t, h.rs.SetOrgFigures(ctx, sys, h.guangzhou.ID, 100, 2016, 10))
+	require.NoError(t, h.rs.SetOrgFigures(ctx, sys, h.meizhou.ID, 50, 2016, 5))
+	_, err := h.rs.PutTarget(ctx, sys, reports.Target{Year: year, ScopeOrgID: h.province.ID,
+		Indicator: reports.IndicatorCardRate, BasisPoints: 3000})
 	require.NoError(t, err)
 	_, err = h.svc.CreateOrg(ctx, sys, issuance.NewOrg{ParentID: h.guangzhou.ID, Kind: issuance.OrgUniversity, Name: "=中山大学",
 		Responsible: issuance.Contact{Name: "王书记", Phone: pii.Phone("13912345678")},

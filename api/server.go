@@ -16,6 +16,7 @@ import (
 
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/onsite"
+	"github.com/volcard/volcard/issuance/reports"
 	"github.com/volcard/volcard/pii"
 )
 
@@ -100,7 +101,8 @@ type Server struct {
 	e       *echo.Echo
 	opts    Options
 	svc     *issuance.Service
-	onsite  *onsite.Service // nil until EnableOnsite
+	onsite  *onsite.Service  // nil until EnableOnsite
+	reports *reports.Service // nil until EnableReports
 	log     *slog.Logger
 	auth    *authCache
 	metrics *metrics
@@ -196,7 +198,6 @@ func (s *Server) routes() {
 	v1.POST("/applications/:id/cancel", s.cancelApplication, auth, allow(pa, oa, bs, pf), idem)
 	v1.GET("/applications/:id/events", s.listEvents, auth, allow(pa, oa, bs, pf))
 	s.cardRoutes(v1, auth, idem) // cards.go (issue 4: card lifecycle through the bank)
-	s.reportRoutes(v1, auth)     // reports.go (issue 8)
 	s.consoleRoutes()            // console.go: the staff web console at /
 }
 

@@ -29,7 +29,7 @@ func (s *Service) ListOrgs(ctx context.Context, a Actor, parentID int64) ([]Org,
 		return nil, fmt.Errorf("list orgs under %d: %w", parentID, err)
 	}
 	for i := range orgs {
-		if err := s.openOrg(&orgs[i]); err != nil {
+		if err := s.OpenOrg(&orgs[i]); err != nil {
 			return nil, err
 		}
 	}

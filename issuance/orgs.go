@@ -94,7 +94,9 @@ func (s *Service) openContact(purpose string, c *Contact) error {
 	return nil
 }
 
-func (s *Service) openOrg(o *Org) error {
+// OpenOrg decrypts o's contact phones (responsible person and liaison)
+// in place, for reports that list them.
+func (s *Service) OpenOrg(o *Org) error {
 	if err := s.openContact(purposeResponsible, &o.Responsible); err != nil {
 		return fmt.Errorf("org %d: %w", o.ID, err)
 	}
@@ -181,7 +183,7 @@ func (s *Service) GetOrg(ctx context.Context, a Actor, id int64) (Org, error) {
 	if err != nil {
 		return Org{}, fmt.Errorf("get org %d: %w", id, err)
 	}
-	if err := s.openOrg(&o); err != nil {
+	if err := s.OpenOrg(&o); err != nil {
 		return Org{}, err
 	}
 	return o, nil
@@ -201,7 +203,7 @@ func (s *Service) FindOrg(ctx context.Context, a Actor, parentID int64, name str
 	if !sc.Contains(o.Path, "") {
 		return Org{}, fmt.Errorf("find org: %w", ErrNotFound)
 	}
-	if err := s.openOrg(&o); err != nil {
+	if err := s.OpenOrg(&o); err != nil {
 		return Org{}, err
 	}
 	return o, nil

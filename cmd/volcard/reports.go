@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/reports"
 	"github.com/volcard/volcard/issuance/seed"
 	"github.com/volcard/volcard/issuance/store"
 )
@@ -43,16 +44,20 @@ func newReportsCountersCmd(use, short string, rebuild bool) *cobra.Command {
 				return err
 			}
 			defer st.Close()
+			rs, err := reports.New(svc, st)
+			if err != nil {
+				return err
+			}
 			sys := issuance.SystemActor()
 			start := time.Now()
 			if rebuild {
-				if err := svc.RebuildCounters(ctx, sys); err != nil {
+				if err := rs.RebuildCounters(ctx, sys); err != nil {
 					return err
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "counters rebuilt in %s\n", time.Since(start).Round(time.Millisecond))
 				return nil
 			}
-			diff, err := svc.CheckCounters(ctx, sys)
+			diff, err := rs.CheckCounters(ctx, sys)
 			if err != nil {
 				return err
 			}
@@ -86,8 +91,12 @@ func newReportsTargetsCmd() *cobra.Command {
 				return err
 			}
 			defer st.Close()
+			rs, err := reports.New(svc, st)
+			if err != nil {
+				return err
+			}
 			start := time.Now()
-			rep, err := svc.TargetsReport(ctx, issuance.SystemActor(), year, org)
+			rep, err := rs.TargetsReport(ctx, issuance.SystemActor(), year, org)
 			if err != nil {
 				return err
 			}
@@ -119,7 +128,11 @@ func seedReports(ctx context.Context, w io.Writer, svc *issuance.Service, st *st
 	if err != nil {
 		return err
 	}
-	tr, err := seed.SeedTargets(ctx, svc, orgs)
+	rs, err := reports.New(svc, st)
+	if err != nil {
+		return err
+	}
+	tr, err := seed.SeedTargets(ctx, rs, orgs)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/volcard/volcard/api"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/onsite"
+	"github.com/volcard/volcard/issuance/reports"
 	"github.com/volcard/volcard/issuance/store"
 )
 
@@ -108,6 +109,13 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 		return err
 	}
 	if err := srv.EnableOnsite(on); err != nil {
+		return err
+	}
+	rs, err := reports.New(svc, st)
+	if err != nil {
+		return err
+	}
+	if err := srv.EnableReports(rs); err != nil {
 		return err
 	}
 	if err := enableCheckin(svc, st, srv, log); err != nil {

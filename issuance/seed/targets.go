@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/volcard/volcard/issuance/reports"
+
 	"github.com/volcard/volcard/issuance"
 )
 
@@ -14,7 +16,7 @@ type Target struct {
 	Year      int
 	Scope     string
 	Kind      issuance.OrgKind
-	Indicator issuance.Indicator
+	Indicator reports.Indicator
 	BP        int64 // basis points, 500 = 5 %
 	Note      string
 }
@@ -24,18 +26,18 @@ type Target struct {
 // volunteer newly registered in 2017 should in principle get a card" is
 // seeded as a 100 % new-card target for 2017.
 var Targets = []Target{
-	{2017, "province", "", issuance.IndicatorVolunteerRate, 500, "省通知：注册志愿者占常住人口≥5%"},
-	{2017, "province", "", issuance.IndicatorLeagueRate, 6000, "团员注册率≥60%"},
-	{2017, "province", "", issuance.IndicatorCardRate, 3000, "持卡率≥30%"},
-	{2017, "province", "", issuance.IndicatorNewCardRate, 10000, "2017年新注册志愿者原则上全部办卡"},
-	{2018, "province", "", issuance.IndicatorVolunteerRate, 800, "注册志愿者占常住人口≥8%"},
-	{2018, "province", "", issuance.IndicatorLeagueRate, 8000, "团员注册率≥80%"},
-	{2018, "province", issuance.OrgUniversity, issuance.IndicatorLeagueRate, 10000, "高校团员注册率100%"},
-	{2018, "province", "", issuance.IndicatorCardRate, 5000, "持卡率≥50%"},
-	{2017, "441400", issuance.OrgCounty, issuance.IndicatorVolunteerRate, 1000, "梅州通知：各县（市、区）≥10%"},
-	{2017, "441400", issuance.OrgCounty, issuance.IndicatorLeagueRate, 8000, "团员注册率≥80%"},
-	{2017, "441400", issuance.OrgCounty, issuance.IndicatorCardRate, 3000, "持卡率≥30%"},
-	{2017, "441400", issuance.OrgCounty, issuance.IndicatorCityCardRate, 1500, "梅州志愿者卡≥15%"},
+	{2017, "province", "", reports.IndicatorVolunteerRate, 500, "省通知：注册志愿者占常住人口≥5%"},
+	{2017, "province", "", reports.IndicatorLeagueRate, 6000, "团员注册率≥60%"},
+	{2017, "province", "", reports.IndicatorCardRate, 3000, "持卡率≥30%"},
+	{2017, "province", "", reports.IndicatorNewCardRate, 10000, "2017年新注册志愿者原则上全部办卡"},
+	{2018, "province", "", reports.IndicatorVolunteerRate, 800, "注册志愿者占常住人口≥8%"},
+	{2018, "province", "", reports.IndicatorLeagueRate, 8000, "团员注册率≥80%"},
+	{2018, "province", issuance.OrgUniversity, reports.IndicatorLeagueRate, 10000, "高校团员注册率100%"},
+	{2018, "province", "", reports.IndicatorCardRate, 5000, "持卡率≥50%"},
+	{2017, "441400", issuance.OrgCounty, reports.IndicatorVolunteerRate, 1000, "梅州通知：各县（市、区）≥10%"},
+	{2017, "441400", issuance.OrgCounty, reports.IndicatorLeagueRate, 8000, "团员注册率≥80%"},
+	{2017, "441400", issuance.OrgCounty, reports.IndicatorCardRate, 3000, "持卡率≥30%"},
+	{2017, "441400", issuance.OrgCounty, reports.IndicatorCityCardRate, 1500, "梅州志愿者卡≥15%"},
 }
 
 // CountyPopulation10k are approximate 2016 resident populations of
@@ -65,10 +67,10 @@ type TargetsResult struct {
 	Figures int
 }
 
-// SeedTargets writes the target rules and fills the missing demo figures
+// SeedTargets writes, through the reports service, the target rules and fills the missing demo figures
 // (county populations, league-member counts) of the demo organisations.
 // It is idempotent and never overwrites a non-zero figure.
-func SeedTargets(ctx context.Context, svc *issuance.Service, orgs []issuance.Org) (TargetsResult, error) {
+func SeedTargets(ctx context.Context, svc *reports.Service, orgs []issuance.Org) (TargetsResult, error) {
 	var res TargetsResult
 	sys := issuance.SystemActor()
 	var province issuance.Org
@@ -117,7 +119,7 @@ func SeedTargets(ctx context.Context, svc *issuance.Service, orgs []issuance.Org
 			}
 			scope = o
 		}
-		if _, err := svc.PutTarget(ctx, sys, issuance.Target{Year: t.Year, ScopeOrgID: scope.ID, OrgKind: t.Kind,
+		if _, err := svc.PutTarget(ctx, sys, reports.Target{Year: t.Year, ScopeOrgID: scope.ID, OrgKind: t.Kind,
 			Indicator: t.Indicator, BasisPoints: t.BP, Note: t.Note}); err != nil {
 			return res, fmt.Errorf("seed target: %w", err)
 		}

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/volcard/volcard/issuance/reports"
+
 	"gorm.io/gorm/clause"
 
 	"github.com/volcard/volcard/issuance"
 )
 
-var _ issuance.ReportStore = (*Store)(nil)
+var _ reports.Store = (*Store)(nil)
 
 type targetRow struct {
 	ID         int64 `gorm:"primaryKey"`
@@ -34,8 +36,8 @@ type counterRow struct {
 	NewWithCard     int64
 }
 
-func (r counterRow) domain() issuance.OrgYearCounts {
-	return issuance.OrgYearCounts{OrgID: r.OrgID, Year: r.Year, Volunteers: r.Volunteers,
+func (r counterRow) domain() reports.OrgYearCounts {
+	return reports.OrgYearCounts{OrgID: r.OrgID, Year: r.Year, Volunteers: r.Volunteers,
 		LeagueMembers: r.LeagueMembers, Holders: r.Holders, CityCardHolders: r.CityCardHolders,
 		NewWithCard: r.NewWithCard}
 }
@@ -49,7 +51,7 @@ func (s *Store) yearExpr(col string) string {
 	return "CAST(strftime('%Y', " + col + ", '+8 hours') AS INTEGER)"
 }
 
-// ListOrgs implements issuance.ReportStore.
+// ListOrgs implements reports.Store.
 func (s *Store) ListOrgs(ctx context.Context, pathPrefix string) ([]issuance.Org, error) {
 	q := s.DB(ctx)
 	if pathPrefix != "" {
@@ -66,7 +68,7 @@ func (s *Store) ListOrgs(ctx context.Context, pathPrefix string) ([]issuance.Org
 	return out, nil
 }
 
-// UpdateOrgFigures implements issuance.ReportStore.
+// UpdateOrgFigures implements reports.Store.
 func (s *Store) UpdateOrgFigures(ctx context.Context, orgID, population int64, populationYear int, leagueMembers int64) error {
 	res := s.DB(ctx).Model(&orgRow{}).Where("id = ?", orgID).Updates(map[string]any{
 		"resident_population": population, "population_year": populationYear, "league_members": leagueMembers,
@@ -80,8 +82,8 @@ func (s *Store) UpdateOrgFigures(ctx context.Context, orgID, population int64, p
 	return nil
 }
 
-// PutTarget implements issuance.ReportStore.
-func (s *Store) PutTarget(ctx context.Context, t *issuance.Target) error {
+// PutTarget implements reports.Store.
+func (s *Store) PutTarget(ctx context.Context, t *reports.Target) error {
 	r := targetRow{Year: t.Year, ScopeOrgID: t.ScopeOrgID, OrgKind: string(t.OrgKind),
 		Indicator: string(t.Indicator), TargetBP: t.BasisPoints, Note: t.Note}
 	err := s.DB(ctx).Clauses(clause.OnConflict{
@@ -103,8 +105,8 @@ func (s *Store) PutTarget(ctx context.Context, t *issuance.Target) error {
 	return nil
 }
 
-// ListTargets implements issuance.ReportStore.
-func (s *Store) ListTargets(ctx context.Context, year int) ([]issuance.Target, error) {
+// ListTargets implements reports.Store.
+func (s *Store) ListTargets(ctx context.Context, year int) ([]reports.Target, error) {
 	type row struct {
 		ID         int64
 		Year       int
@@ -125,10 +127,10 @@ func (s *Store) ListTargets(ctx context.Context, year int) ([]issuance.Target, e
 	if err := q.Order("t.year, t.id").Scan(&rows).Error; err != nil {
 		return nil, mapErr(err)
 	}
-	out := make([]issuance.Target, len(rows))
+	out := make([]reports.Target, len(rows))
 	for i, r := range rows {
-		out[i] = issuance.Target{ID: r.ID, Year: r.Year, ScopeOrgID: r.ScopeOrgID, ScopePath: r.ScopePath,
-			OrgKind: issuance.OrgKind(r.OrgKind), Indicator: issuance.Indicator(r.Indicator),
+		out[i] = reports.Target{ID: r.ID, Year: r.Year, ScopeOrgID: r.ScopeOrgID, ScopePath: r.ScopePath,
+			OrgKind: issuance.OrgKind(r.OrgKind), Indicator: reports.Indicator(r.Indicator),
 			BasisPoints: r.TargetBP, Note: r.Note}
 	}
 	return out, nil
@@ -137,8 +139,8 @@ func (s *Store) ListTargets(ctx context.Context, year int) ([]issuance.Target, e
 const sumColumns = "SUM(c.volunteers) AS volunteers, SUM(c.league_members) AS league_members, " +
 	"SUM(c.holders) AS holders, SUM(c.city_card_holders) AS city_card_holders, SUM(c.new_with_card) AS new_with_card"
 
-// SumCounters implements issuance.ReportStore.
-func (s *Store) SumCounters(ctx context.Context, pathPrefix string, maxYear int) ([]issuance.OrgYearCounts, error) {
+// SumCounters implements reports.Store.
+func (s *Store) SumCounters(ctx context.Context, pathPrefix string, maxYear int) ([]reports.OrgYearCounts, error) {
 	q := s.DB(ctx).Table("org_year_counters c").Select("c.org_id, c.year, "+sumColumns).
 		Where("c.year <= ?", maxYear)
 	if pathPrefix != "" {
@@ -148,7 +150,7 @@ func (s *Store) SumCounters(ctx context.Context, pathPrefix string, maxYear int)
 	if err := q.Group("c.org_id, c.year").Order("c.org_id, c.year").Scan(&rows).Error; err != nil {
 		return nil, mapErr(err)
 	}
-	out := make([]issuance.OrgYearCounts, len(rows))
+	out := make([]reports.OrgYearCounts, len(rows))
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
@@ -190,20 +192,20 @@ func (s *Store) recountSQL() string {
 	         GROUP BY org_id, year ORDER BY org_id, year`
 }
 
-// RecountCounters implements issuance.ReportStore.
-func (s *Store) RecountCounters(ctx context.Context) ([]issuance.OrgYearCounts, error) {
+// RecountCounters implements reports.Store.
+func (s *Store) RecountCounters(ctx context.Context) ([]reports.OrgYearCounts, error) {
 	var rows []counterRow
 	if err := s.DB(ctx).Raw(s.recountSQL()).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("recount counters: %w", mapErr(err))
 	}
-	out := make([]issuance.OrgYearCounts, len(rows))
+	out := make([]reports.OrgYearCounts, len(rows))
 	for i, r := range rows {
 		out[i] = r.domain()
 	}
 	return out, nil
 }
 
-// RebuildCounters implements issuance.ReportStore. On PostgreSQL it locks
+// RebuildCounters implements reports.Store. On PostgreSQL it locks
 // volunteers and applications against writes (SHARE mode) for the
 // duration; on SQLite the write transaction does that.
 func (s *Store) RebuildCounters(ctx context.Context) error {
@@ -231,8 +233,8 @@ func (s *Store) RebuildCounters(ctx context.Context) error {
 	})
 }
 
-// ApplicationFunnel implements issuance.ReportStore.
-func (s *Store) ApplicationFunnel(ctx context.Context, sc issuance.Scope, orgPath string) ([]issuance.FunnelRow, error) {
+// ApplicationFunnel implements reports.Store.
+func (s *Store) ApplicationFunnel(ctx context.Context, sc issuance.Scope, orgPath string) ([]reports.FunnelRow, error) {
 	q := scoped(s.DB(ctx).Table("applications"), sc, true)
 	if orgPath != "" {
 		q = q.Where(`org_path LIKE ? ESCAPE '\'`, likePrefix(orgPath))
@@ -245,16 +247,16 @@ func (s *Store) ApplicationFunnel(ctx context.Context, sc issuance.Scope, orgPat
 		Group("status, channel, bank_code").Order("status, channel, bank_code").Scan(&rows).Error; err != nil {
 		return nil, mapErr(err)
 	}
-	out := make([]issuance.FunnelRow, len(rows))
+	out := make([]reports.FunnelRow, len(rows))
 	for i, r := range rows {
-		out[i] = issuance.FunnelRow{Status: issuance.Status(r.Status), Channel: issuance.Channel(r.Channel),
+		out[i] = reports.FunnelRow{Status: issuance.Status(r.Status), Channel: issuance.Channel(r.Channel),
 			BankCode: r.BankCode, Count: r.Count}
 	}
 	return out, nil
 }
 
-// ClothingCounts implements issuance.ReportStore.
-func (s *Store) ClothingCounts(ctx context.Context, sc issuance.Scope, orgPath string) ([]issuance.ClothingRow, error) {
+// ClothingCounts implements reports.Store.
+func (s *Store) ClothingCounts(ctx context.Context, sc issuance.Scope, orgPath string) ([]reports.ClothingRow, error) {
 	q := s.DB(ctx).Table("volunteers v").
 		Where("EXISTS (SELECT 1 FROM applications a WHERE a.volunteer_id = v.id AND a.status IN ('issued', 'activated'))")
 	for _, p := range []string{sc.PathPrefix, orgPath} {
@@ -271,9 +273,9 @@ func (s *Store) ClothingCounts(ctx context.Context, sc issuance.Scope, orgPath s
 		Order("v.org_id, v.clothing_size").Scan(&rows).Error; err != nil {
 		return nil, mapErr(err)
 	}
-	out := make([]issuance.ClothingRow, len(rows))
+	out := make([]reports.ClothingRow, len(rows))
 	for i, r := range rows {
-		out[i] = issuance.ClothingRow{OrgID: r.OrgID, Size: issuance.ClothingSize(r.ClothingSize), Count: r.Count}
+		out[i] = reports.ClothingRow{OrgID: r.OrgID, Size: issuance.ClothingSize(r.ClothingSize), Count: r.Count}
 	}
 	return out, nil
 }
@@ -290,9 +292,9 @@ func (s *Store) hasTable(ctx context.Context, name string) (bool, error) {
 	return n > 0, mapErr(err)
 }
 
-// ServiceMinutes implements issuance.ReportStore over the check-in
+// ServiceMinutes implements reports.Store over the check-in
 // attendances (migration 00030).
-func (s *Store) ServiceMinutes(ctx context.Context, sc issuance.Scope, orgPath string, year int) ([]issuance.HoursRow, bool, error) {
+func (s *Store) ServiceMinutes(ctx context.Context, sc issuance.Scope, orgPath string, year int) ([]reports.HoursRow, bool, error) {
 	ok, err := s.hasTable(ctx, "attendances")
 	if err != nil || !ok {
 		return nil, false, err
@@ -313,19 +315,19 @@ func (s *Store) ServiceMinutes(ctx context.Context, sc issuance.Scope, orgPath s
 		Group("org_path").Scan(&rows).Error; err != nil {
 		return nil, true, mapErr(err)
 	}
-	out := make([]issuance.HoursRow, len(rows))
+	out := make([]reports.HoursRow, len(rows))
 	for i, r := range rows {
-		out[i] = issuance.HoursRow{OrgPath: r.OrgPath, Minutes: r.Minutes, Attendances: r.Attendances, Volunteers: r.Volunteers}
+		out[i] = reports.HoursRow{OrgPath: r.OrgPath, Minutes: r.Minutes, Attendances: r.Attendances, Volunteers: r.Volunteers}
 	}
 	return out, true, nil
 }
 
-// ActivityCheckins implements issuance.ReportStore over the check-in
+// ActivityCheckins implements reports.Store over the check-in
 // tables (migration 00030).
-func (s *Store) ActivityCheckins(ctx context.Context, sc issuance.Scope, activityID int64, limit int) (issuance.ActivityCheckins, bool, error) {
+func (s *Store) ActivityCheckins(ctx context.Context, sc issuance.Scope, activityID int64, limit int) (reports.ActivityCheckins, bool, error) {
 	ok, err := s.hasTable(ctx, "attendances")
 	if err != nil || !ok {
-		return issuance.ActivityCheckins{}, false, err
+		return reports.ActivityCheckins{}, false, err
 	}
 	var act struct {
 		ID    int64
@@ -336,9 +338,9 @@ func (s *Store) ActivityCheckins(ctx context.Context, sc issuance.Scope, activit
 		q = q.Where(`org_path LIKE ? ESCAPE '\'`, likePrefix(sc.PathPrefix))
 	}
 	if err := q.Take(&act).Error; err != nil {
-		return issuance.ActivityCheckins{}, true, mapErr(err)
+		return reports.ActivityCheckins{}, true, mapErr(err)
 	}
-	out := issuance.ActivityCheckins{ActivityID: act.ID, Title: act.Title}
+	out := reports.ActivityCheckins{ActivityID: act.ID, Title: act.Title}
 	var agg struct {
 		N, Open, Minutes int64
 	}
@@ -363,7 +365,7 @@ func (s *Store) ActivityCheckins(ctx context.Context, sc issuance.Scope, activit
 		return out, true, mapErr(err)
 	}
 	for _, r := range rows {
-		cr := issuance.CheckinRow{AttendanceID: r.ID, VolunteerID: r.VolunteerID, Name: r.Name, InAt: r.InAt.UTC(), Minutes: r.Minutes}
+		cr := reports.CheckinRow{AttendanceID: r.ID, VolunteerID: r.VolunteerID, Name: r.Name, InAt: r.InAt.UTC(), Minutes: r.Minutes}
 		if r.OutAt != nil {
 			cr.OutAt = r.OutAt.UTC()
 		}

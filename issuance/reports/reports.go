@@ -1,4 +1,4 @@
-package issuance
+package reports
 
 // Reports (issue 8) other than targets: the application funnel, the
 // clothing-size order list, the responsible-person and liaison list and
@@ -8,12 +8,14 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/volcard/volcard/issuance"
 )
 
 // FunnelRow is the number of applications in one status, channel and bank.
 type FunnelRow struct {
-	Status   Status
-	Channel  Channel
+	Status   issuance.Status
+	Channel  issuance.Channel
 	BankCode string
 	Count    int64
 }
@@ -22,7 +24,7 @@ type FunnelRow struct {
 // one clothing size.
 type ClothingRow struct {
 	OrgID int64
-	Size  ClothingSize
+	Size  issuance.ClothingSize
 	Count int64
 }
 
@@ -39,8 +41,8 @@ type HoursRow struct {
 type ClothingOrder struct {
 	OrgID   int64
 	OrgName string
-	OrgKind OrgKind
-	BySize  map[ClothingSize]int64
+	OrgKind issuance.OrgKind
+	BySize  map[issuance.ClothingSize]int64
 	Total   int64
 }
 
@@ -48,7 +50,7 @@ type ClothingOrder struct {
 type OrgHours struct {
 	OrgID       int64
 	OrgName     string
-	OrgKind     OrgKind
+	OrgKind     issuance.OrgKind
 	Depth       int
 	Minutes     int64
 	Attendances int64
@@ -57,19 +59,16 @@ type OrgHours struct {
 
 // ErrReportUnavailable means a report's data source does not exist in this
 // deployment (for example the check-in tables).
-var ErrReportUnavailable = fmt.Errorf("report not available: %w", ErrNotFound)
+var ErrReportUnavailable = fmt.Errorf("report not available: %w", issuance.ErrNotFound)
 
-func (s *Service) reportPrelude(ctx context.Context, a Actor, orgID int64, roles ...Role) (ReportStore, Org, Scope, error) {
-	if err := RequireRole(a, roles...); err != nil {
-		return nil, Org{}, Scope{}, err
+func (s *Service) reportPrelude(ctx context.Context, a issuance.Actor, orgID int64, roles ...issuance.Role) (Store, issuance.Org, issuance.Scope, error) {
+	if err := issuance.RequireRole(a, roles...); err != nil {
+		return nil, issuance.Org{}, issuance.Scope{}, err
 	}
-	rs, err := s.reportStore()
-	if err != nil {
-		return nil, Org{}, Scope{}, err
-	}
+	rs := s.st
 	root, sc, err := s.reportRoot(ctx, a, orgID)
 	if err != nil {
-		return nil, Org{}, Scope{}, err
+		return nil, issuance.Org{}, issuance.Scope{}, err
 	}
 	return rs, root, sc, nil
 }
@@ -78,8 +77,8 @@ func (s *Service) reportPrelude(ctx context.Context, a Actor, orgID int64, roles
 // (0: the actor's) by status, channel and bank, inside the actor's scope
 // (bank staff see their bank only). Roles: province_admin, org_admin,
 // bank_staff.
-func (s *Service) ApplicationFunnel(ctx context.Context, a Actor, orgID int64) ([]FunnelRow, error) {
-	rs, root, sc, err := s.reportPrelude(ctx, a, orgID, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem)
+func (s *Service) ApplicationFunnel(ctx context.Context, a issuance.Actor, orgID int64) ([]FunnelRow, error) {
+	rs, root, sc, err := s.reportPrelude(ctx, a, orgID, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleBankStaff, issuance.RoleSystem)
 	if err != nil {
 		return nil, err
 	}
@@ -93,12 +92,12 @@ func (s *Service) ApplicationFunnel(ctx context.Context, a Actor, orgID int64) (
 // ClothingOrders lists, per organisation of the subtree of orgID (0: the
 // actor's), the clothing sizes of its card holders. Organisations with no
 // holder are left out. Roles: province_admin, org_admin.
-func (s *Service) ClothingOrders(ctx context.Context, a Actor, orgID int64) ([]ClothingOrder, error) {
-	rs, root, sc, err := s.reportPrelude(ctx, a, orgID, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem)
+func (s *Service) ClothingOrders(ctx context.Context, a issuance.Actor, orgID int64) ([]ClothingOrder, error) {
+	rs, root, sc, err := s.reportPrelude(ctx, a, orgID, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleSystem)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := rs.ClothingCounts(ctx, Scope{PathPrefix: sc.PathPrefix}, root.Path)
+	rows, err := rs.ClothingCounts(ctx, issuance.Scope{PathPrefix: sc.PathPrefix}, root.Path)
 	if err != nil {
 		return nil, fmt.Errorf("clothing orders: %w", err)
 	}
@@ -109,7 +108,7 @@ func (s *Service) ClothingOrders(ctx context.Context, a Actor, orgID int64) ([]C
 	byID := map[int64]*ClothingOrder{}
 	var out []*ClothingOrder
 	for _, o := range orgs {
-		c := &ClothingOrder{OrgID: o.ID, OrgName: o.Name, OrgKind: o.Kind, BySize: map[ClothingSize]int64{}}
+		c := &ClothingOrder{OrgID: o.ID, OrgName: o.Name, OrgKind: o.Kind, BySize: map[issuance.ClothingSize]int64{}}
 		byID[o.ID] = c
 		out = append(out, c)
 	}
@@ -132,8 +131,8 @@ func (s *Service) ClothingOrders(ctx context.Context, a Actor, orgID int64) ([]C
 // orgID (0: the actor's) with their responsible person and liaison, phones
 // decrypted: the caller masks them (the API's policy, api/mask.go). Roles:
 // province_admin, org_admin, bank_staff.
-func (s *Service) Contacts(ctx context.Context, a Actor, orgID int64) ([]Org, error) {
-	rs, root, _, err := s.reportPrelude(ctx, a, orgID, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleSystem)
+func (s *Service) Contacts(ctx context.Context, a issuance.Actor, orgID int64) ([]issuance.Org, error) {
+	rs, root, _, err := s.reportPrelude(ctx, a, orgID, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleBankStaff, issuance.RoleSystem)
 	if err != nil {
 		return nil, err
 	}
@@ -141,12 +140,12 @@ func (s *Service) Contacts(ctx context.Context, a Actor, orgID int64) ([]Org, er
 	if err != nil {
 		return nil, fmt.Errorf("contacts: %w", err)
 	}
-	var out []Org
+	var out []issuance.Org
 	for _, o := range orgs {
 		if !ReportableKind(o.Kind) {
 			continue
 		}
-		if err := s.openOrg(&o); err != nil {
+		if err := s.svc.OpenOrg(&o); err != nil {
 			return nil, err
 		}
 		out = append(out, o)
@@ -158,15 +157,15 @@ func (s *Service) Contacts(ctx context.Context, a Actor, orgID int64) ([]Org, er
 // subtree of orgID (0: the actor's), per organisation including its
 // subtree, in tree order. It returns ErrReportUnavailable when check-in is
 // not installed. Roles: province_admin, org_admin.
-func (s *Service) ServiceHours(ctx context.Context, a Actor, year int, orgID int64) ([]OrgHours, error) {
+func (s *Service) ServiceHours(ctx context.Context, a issuance.Actor, year int, orgID int64) ([]OrgHours, error) {
 	if year < 2000 || year > 2100 {
-		return nil, Invalid("year", "must be 2000–2100")
+		return nil, issuance.Invalid("year", "must be 2000–2100")
 	}
-	rs, root, sc, err := s.reportPrelude(ctx, a, orgID, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem)
+	rs, root, sc, err := s.reportPrelude(ctx, a, orgID, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleSystem)
 	if err != nil {
 		return nil, err
 	}
-	rows, ok, err := rs.ServiceMinutes(ctx, Scope{PathPrefix: sc.PathPrefix}, root.Path, year)
+	rows, ok, err := rs.ServiceMinutes(ctx, issuance.Scope{PathPrefix: sc.PathPrefix}, root.Path, year)
 	if err != nil {
 		return nil, fmt.Errorf("service hours: %w", err)
 	}
@@ -230,22 +229,19 @@ const MaxCheckinRows = 200
 // ActivityCheckins returns the latest check-ins of an activity inside the
 // actor's scope (ErrNotFound otherwise), or ErrReportUnavailable when
 // check-in is not installed. Roles: province_admin, org_admin.
-func (s *Service) ActivityCheckins(ctx context.Context, a Actor, activityID int64) (ActivityCheckins, error) {
-	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+func (s *Service) ActivityCheckins(ctx context.Context, a issuance.Actor, activityID int64) (ActivityCheckins, error) {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleSystem); err != nil {
 		return ActivityCheckins{}, err
 	}
 	if activityID <= 0 {
-		return ActivityCheckins{}, Invalid("activity", "must be a positive integer")
+		return ActivityCheckins{}, issuance.Invalid("activity", "must be a positive integer")
 	}
-	rs, err := s.reportStore()
+	rs := s.st
+	sc, err := s.svc.Scope(ctx, a)
 	if err != nil {
 		return ActivityCheckins{}, err
 	}
-	sc, err := s.Scope(ctx, a)
-	if err != nil {
-		return ActivityCheckins{}, err
-	}
-	out, ok, err := rs.ActivityCheckins(ctx, Scope{PathPrefix: sc.PathPrefix}, activityID, MaxCheckinRows)
+	out, ok, err := rs.ActivityCheckins(ctx, issuance.Scope{PathPrefix: sc.PathPrefix}, activityID, MaxCheckinRows)
 	if err != nil {
 		return ActivityCheckins{}, fmt.Errorf("activity %d check-ins: %w", activityID, err)
 	}

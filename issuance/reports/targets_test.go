@@ -1,10 +1,12 @@
-package issuance_test
+package reports_test
 
 import (
 	"context"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/volcard/volcard/issuance/reports"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
@@ -20,6 +22,7 @@ import (
 // university U under A. See TestTargetsReportFixture for the figures.
 type targetsFixture struct {
 	Svc        *issuance.Service
+	Rs         *reports.Service
 	St         *store.Store
 	Clock      *issuancetest.Clock
 	orgs       map[string]issuance.Org
@@ -39,7 +42,9 @@ func newTargetsFixture(t *testing.T, st *store.Store) *targetsFixture {
 	clk := &issuancetest.Clock{T: in2017}
 	svc, err := issuance.NewService(st, issuancetest.Keys(t), issuance.WithClock(clk))
 	require.NoError(t, err)
-	f := &targetsFixture{Svc: svc, St: st, Clock: clk, orgs: map[string]issuance.Org{},
+	rs, err := reports.New(svc, st)
+	require.NoError(t, err)
+	f := &targetsFixture{Svc: svc, Rs: rs, St: st, Clock: clk, orgs: map[string]issuance.Org{},
 		volunteers: map[string]issuance.Volunteer{}}
 	sys := issuance.SystemActor()
 	mk := func(key, parent string, kind issuance.OrgKind, name, code string, pop, league int64) {
@@ -66,23 +71,23 @@ func newTargetsFixture(t *testing.T, st *store.Store) *targetsFixture {
 	require.NoError(t, svc.PutProduct(ctx, sys, issuance.Product{Code: "MZ", Name: "梅州卡", BankCode: "CCB",
 		BIN: "621700", AID: "A000000333010101", Kind: issuance.CardDebit, OrgID: f.orgs["C"].ID}))
 
-	put := func(year int, scope string, kind issuance.OrgKind, ind issuance.Indicator, bp int64) {
-		_, err := svc.PutTarget(ctx, sys, issuance.Target{Year: year, ScopeOrgID: f.orgs[scope].ID, OrgKind: kind,
+	put := func(year int, scope string, kind issuance.OrgKind, ind reports.Indicator, bp int64) {
+		_, err := rs.PutTarget(ctx, sys, reports.Target{Year: year, ScopeOrgID: f.orgs[scope].ID, OrgKind: kind,
 			Indicator: ind, BasisPoints: bp})
 		require.NoError(t, err)
 	}
-	put(2017, "P", "", issuance.IndicatorVolunteerRate, 500)
-	put(2017, "P", "", issuance.IndicatorLeagueRate, 6000)
-	put(2017, "P", "", issuance.IndicatorCardRate, 3000)
-	put(2017, "P", "", issuance.IndicatorNewCardRate, 10000)
-	put(2018, "P", "", issuance.IndicatorVolunteerRate, 800)
-	put(2018, "P", "", issuance.IndicatorLeagueRate, 8000)
-	put(2018, "P", issuance.OrgUniversity, issuance.IndicatorLeagueRate, 10000)
-	put(2018, "P", "", issuance.IndicatorCardRate, 5000)
-	put(2017, "C", issuance.OrgCounty, issuance.IndicatorVolunteerRate, 1000)
-	put(2017, "C", issuance.OrgCounty, issuance.IndicatorLeagueRate, 8000)
-	put(2017, "C", issuance.OrgCounty, issuance.IndicatorCardRate, 3000)
-	put(2017, "C", issuance.OrgCounty, issuance.IndicatorCityCardRate, 1500)
+	put(2017, "P", "", reports.IndicatorVolunteerRate, 500)
+	put(2017, "P", "", reports.IndicatorLeagueRate, 6000)
+	put(2017, "P", "", reports.IndicatorCardRate, 3000)
+	put(2017, "P", "", reports.IndicatorNewCardRate, 10000)
+	put(2018, "P", "", reports.IndicatorVolunteerRate, 800)
+	put(2018, "P", "", reports.IndicatorLeagueRate, 8000)
+	put(2018, "P", issuance.OrgUniversity, reports.IndicatorLeagueRate, 10000)
+	put(2018, "P", "", reports.IndicatorCardRate, 5000)
+	put(2017, "C", issuance.OrgCounty, reports.IndicatorVolunteerRate, 1000)
+	put(2017, "C", issuance.OrgCounty, reports.IndicatorLeagueRate, 8000)
+	put(2017, "C", issuance.OrgCounty, reports.IndicatorCardRate, 3000)
+	put(2017, "C", issuance.OrgCounty, reports.IndicatorCityCardRate, 1500)
 	return f
 }
 
@@ -148,30 +153,30 @@ func (f *targetsFixture) load(t *testing.T) {
 type row struct {
 	Name                                                 string
 	Registered, League, Holders, City, NewVols, NewWCard int64
-	Vol, Lea, Card, CityCard, NewCard                    issuance.Rating
+	Vol, Lea, Card, CityCard, NewCard                    reports.Rating
 }
 
-func rowsOf(rep issuance.TargetsReport) []row {
+func rowsOf(rep reports.TargetsReport) []row {
 	var out []row
 	for _, r := range rep.Rows {
 		out = append(out, row{
 			Name: r.Name, Registered: r.Registered, League: r.LeagueRegistered, Holders: r.Holders,
 			City: r.CityCardHolders, NewVols: r.NewVolunteers, NewWCard: r.NewWithCard,
-			Vol:      r.Indicator(issuance.IndicatorVolunteerRate).Rating,
-			Lea:      r.Indicator(issuance.IndicatorLeagueRate).Rating,
-			Card:     r.Indicator(issuance.IndicatorCardRate).Rating,
-			CityCard: r.Indicator(issuance.IndicatorCityCardRate).Rating,
-			NewCard:  r.Indicator(issuance.IndicatorNewCardRate).Rating,
+			Vol:      r.Indicator(reports.IndicatorVolunteerRate).Rating,
+			Lea:      r.Indicator(reports.IndicatorLeagueRate).Rating,
+			Card:     r.Indicator(reports.IndicatorCardRate).Rating,
+			CityCard: r.Indicator(reports.IndicatorCityCardRate).Rating,
+			NewCard:  r.Indicator(reports.IndicatorNewCardRate).Rating,
 		})
 	}
 	return out
 }
 
 const (
-	g = issuance.RatingGreen
-	a = issuance.RatingAmber
-	r = issuance.RatingRed
-	n = issuance.RatingNone
+	g = reports.RatingGreen
+	a = reports.RatingAmber
+	r = reports.RatingRed
+	n = reports.RatingNone
 )
 
 // Hand-computed figures. 2017: A = a1–a5 + U (u1, u2): 7 registered, 4
@@ -215,7 +220,7 @@ func TestTargetsReportFixture(t *testing.T) {
 				want []row
 			}{{2017, want2017}, {2018, want2018}} {
 				t.Run(fmt.Sprint(tc.year), func(t *testing.T) {
-					rep, err := f.Svc.TargetsReport(ctx, sys, tc.year, 0)
+					rep, err := f.Rs.TargetsReport(ctx, sys, tc.year, 0)
 					require.NoError(t, err)
 					if d := cmp.Diff(tc.want, rowsOf(rep)); d != "" {
 						t.Fatalf("report %d (-want +got):\n%s", tc.year, d)
@@ -225,27 +230,27 @@ func TestTargetsReportFixture(t *testing.T) {
 		}
 		t.Run("incremental counters", check)
 		t.Run("counters equal a full recount", func(t *testing.T) {
-			diff, err := f.Svc.CheckCounters(ctx, sys)
+			diff, err := f.Rs.CheckCounters(ctx, sys)
 			require.NoError(t, err)
 			require.Empty(t, diff)
 		})
 		t.Run("rebuilt counters", func(t *testing.T) {
-			require.NoError(t, f.Svc.RebuildCounters(ctx, sys))
+			require.NoError(t, f.Rs.RebuildCounters(ctx, sys))
 			check(t)
 		})
 		t.Run("org admin sees its subtree only", func(t *testing.T) {
 			mz := issuance.Actor{Role: issuance.RoleOrgAdmin, OrgID: f.orgs["C"].ID}
-			rep, err := f.Svc.TargetsReport(ctx, mz, 2017, 0)
+			rep, err := f.Rs.TargetsReport(ctx, mz, 2017, 0)
 			require.NoError(t, err)
 			require.Equal(t, want2017[4:], rowsOf(rep))
-			_, err = f.Svc.TargetsReport(ctx, mz, 2017, f.orgs["A"].ID)
+			_, err = f.Rs.TargetsReport(ctx, mz, 2017, f.orgs["A"].ID)
 			require.ErrorIs(t, err, issuance.ErrNotFound)
 		})
 		t.Run("values and targets", func(t *testing.T) {
-			rep, err := f.Svc.TargetsReport(ctx, sys, 2017, f.orgs["K"].ID)
+			rep, err := f.Rs.TargetsReport(ctx, sys, 2017, f.orgs["K"].ID)
 			require.NoError(t, err)
-			v := rep.Rows[0].Indicator(issuance.IndicatorCityCardRate)
-			require.Equal(t, issuance.IndicatorValue{Indicator: issuance.IndicatorCityCardRate, Numerator: 2,
+			v := rep.Rows[0].Indicator(reports.IndicatorCityCardRate)
+			require.Equal(t, reports.IndicatorValue{Indicator: reports.IndicatorCityCardRate, Numerator: 2,
 				Denominator: 3, Value: 2.0 / 3, HasValue: true, Target: 0.15, TargetBP: 1500, Rating: g}, v)
 		})
 	})
@@ -255,7 +260,7 @@ func TestRate(t *testing.T) {
 	for _, tc := range []struct {
 		name         string
 		num, den, bp int64
-		want         issuance.Rating
+		want         reports.Rating
 	}{
 		{"at target", 5, 100, 500, g},
 		{"above", 6, 100, 500, g},
@@ -265,7 +270,7 @@ func TestRate(t *testing.T) {
 		{"no denominator", 0, 0, 500, n},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			require.Equal(t, tc.want, issuance.Rate(tc.num, tc.den, tc.bp))
+			require.Equal(t, tc.want, reports.Rate(tc.num, tc.den, tc.bp))
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package issuance
+package reports
 
 // Targets (issue 8): the programme's targets kept as data, the per-org,
 // per-year counters that make a province-wide report cheap, and the targets
@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/volcard/volcard/issuance"
 )
 
 // Indicator names one measured ratio of the card programme.
@@ -91,7 +93,7 @@ type Target struct {
 	Year        int
 	ScopeOrgID  int64
 	ScopePath   string // filled by storage from the scope org
-	OrgKind     OrgKind
+	OrgKind     issuance.OrgKind
 	Indicator   Indicator
 	BasisPoints int64
 	Note        string
@@ -120,13 +122,17 @@ func (c *OrgYearCounts) add(o OrgYearCounts) {
 	c.NewWithCard += o.NewWithCard
 }
 
-// ReportStore is the storage the targets and reports need beyond Store.
-// The Service finds it on its Store by type assertion; issuance/store
-// implements it.
-type ReportStore interface {
+// OrgReads reads the organisation tree.
+type OrgReads interface {
+	// GetOrg returns the org if it lies inside sc, else ErrNotFound.
+	GetOrg(ctx context.Context, id int64, sc issuance.Scope) (issuance.Org, error)
 	// ListOrgs returns the organisations whose path starts with
 	// pathPrefix (all when empty), ordered by path.
-	ListOrgs(ctx context.Context, pathPrefix string) ([]Org, error)
+	ListOrgs(ctx context.Context, pathPrefix string) ([]issuance.Org, error)
+}
+
+// TargetRepo stores the organisations' figures and the yearly targets.
+type TargetRepo interface {
 	// UpdateOrgFigures sets an organisation's resident population (with its
 	// year) and league-member count.
 	UpdateOrgFigures(ctx context.Context, orgID, population int64, populationYear int, leagueMembers int64) error
@@ -135,6 +141,10 @@ type ReportStore interface {
 	PutTarget(ctx context.Context, t *Target) error
 	// ListTargets returns the rules of a year (all years when 0).
 	ListTargets(ctx context.Context, year int) ([]Target, error)
+}
+
+// CounterRepo reads, recounts and rebuilds the per-organisation counters.
+type CounterRepo interface {
 	// SumCounters returns the counters of every organisation under
 	// pathPrefix for the years up to maxYear, slots summed.
 	SumCounters(ctx context.Context, pathPrefix string, maxYear int) ([]OrgYearCounts, error)
@@ -145,34 +155,58 @@ type ReportStore interface {
 	// RebuildCounters replaces the counters with RecountCounters' result in
 	// one transaction, holding writers off meanwhile.
 	RebuildCounters(ctx context.Context) error
+}
+
+// ReportReads are the aggregate reads of the organisation reports.
+type ReportReads interface {
 	// ApplicationFunnel counts applications inside sc (and under
 	// orgPath when not empty) by status, channel and bank.
-	ApplicationFunnel(ctx context.Context, sc Scope, orgPath string) ([]FunnelRow, error)
+	ApplicationFunnel(ctx context.Context, sc issuance.Scope, orgPath string) ([]FunnelRow, error)
 	// ClothingCounts counts card holders inside sc and under orgPath by
 	// their organisation and clothing size.
-	ClothingCounts(ctx context.Context, sc Scope, orgPath string) ([]ClothingRow, error)
+	ClothingCounts(ctx context.Context, sc issuance.Scope, orgPath string) ([]ClothingRow, error)
 	// ServiceMinutes sums the credited minutes of attendances of a year by
 	// the volunteer's organisation path, inside sc and under orgPath; ok
 	// is false when the check-in tables do not exist.
-	ServiceMinutes(ctx context.Context, sc Scope, orgPath string, year int) (rows []HoursRow, ok bool, err error)
+	ServiceMinutes(ctx context.Context, sc issuance.Scope, orgPath string, year int) (rows []HoursRow, ok bool, err error)
 	// ActivityCheckins returns an activity inside sc with its latest limit
 	// attendances; ok is false when the check-in tables do not exist, and
 	// an activity outside sc is ErrNotFound.
-	ActivityCheckins(ctx context.Context, sc Scope, activityID int64, limit int) (out ActivityCheckins, ok bool, err error)
+	ActivityCheckins(ctx context.Context, sc issuance.Scope, activityID int64, limit int) (out ActivityCheckins, ok bool, err error)
 }
 
-func (s *Service) reportStore() (ReportStore, error) {
-	rs, ok := s.store.(ReportStore)
-	if !ok {
-		return nil, errors.New("issuance: store does not implement ReportStore")
-	}
-	return rs, nil
+// Store is the storage the targets and reports need; issuance/store
+// implements it on PostgreSQL and SQLite (asserted at compile time there).
+type Store interface {
+	OrgReads
+	TargetRepo
+	CounterRepo
+	ReportReads
 }
+
+// Service runs the targets and the organisation reports. Build it with
+// New; it is safe for concurrent use.
+type Service struct {
+	svc *issuance.Service
+	st  Store
+}
+
+// New returns the reports service over svc and st (issuance/store
+// implements Store).
+func New(svc *issuance.Service, st Store) (*Service, error) {
+	if svc == nil || st == nil {
+		return nil, errors.New("reports: nil service or store")
+	}
+	return &Service{svc: svc, st: st}, nil
+}
+
+// isNotFound reports whether err is the core's not-found.
+func isNotFound(err error) bool { return errors.Is(err, issuance.ErrNotFound) }
 
 // ReportableKind reports whether organisations of kind k get their own
 // row in a targets report (units are counted in their parents).
-func ReportableKind(k OrgKind) bool {
-	return k == OrgProvince || k == OrgCity || k == OrgCounty || k == OrgUniversity
+func ReportableKind(k issuance.OrgKind) bool {
+	return k == issuance.OrgProvince || k == issuance.OrgCity || k == issuance.OrgCounty || k == issuance.OrgUniversity
 }
 
 // IndicatorValue is one indicator of one organisation in a report.
@@ -194,7 +228,7 @@ type IndicatorValue struct {
 type OrgTargets struct {
 	OrgID              int64
 	ParentID           int64
-	Kind               OrgKind
+	Kind               issuance.OrgKind
 	Name               string
 	RegionCode         string
 	Depth              int // 0 for the report's root
@@ -231,17 +265,14 @@ type TargetsReport struct {
 // SetOrgFigures sets an organisation's resident population (and the year
 // it refers to) and its league-member count, the denominators of the
 // targets. Roles: province_admin, system.
-func (s *Service) SetOrgFigures(ctx context.Context, a Actor, orgID, population int64, populationYear int, leagueMembers int64) error {
-	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+func (s *Service) SetOrgFigures(ctx context.Context, a issuance.Actor, orgID, population int64, populationYear int, leagueMembers int64) error {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleSystem); err != nil {
 		return err
 	}
 	if population < 0 || leagueMembers < 0 {
-		return Invalid("resident_population", "must not be negative")
+		return issuance.Invalid("resident_population", "must not be negative")
 	}
-	rs, err := s.reportStore()
-	if err != nil {
-		return err
-	}
+	rs := s.st
 	if err := rs.UpdateOrgFigures(ctx, orgID, population, populationYear, leagueMembers); err != nil {
 		return fmt.Errorf("set figures of org %d: %w", orgID, err)
 	}
@@ -250,30 +281,27 @@ func (s *Service) SetOrgFigures(ctx context.Context, a Actor, orgID, population 
 
 // PutTarget stores a target rule (replacing the rule with the same year,
 // scope, kind and indicator). Roles: province_admin, system.
-func (s *Service) PutTarget(ctx context.Context, a Actor, t Target) (Target, error) {
-	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+func (s *Service) PutTarget(ctx context.Context, a issuance.Actor, t Target) (Target, error) {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleSystem); err != nil {
 		return Target{}, err
 	}
 	switch {
 	case t.Year < 2000 || t.Year > 2100:
-		return Target{}, Invalid("year", "must be 2000–2100")
+		return Target{}, issuance.Invalid("year", "must be 2000–2100")
 	case !t.Indicator.Valid():
-		return Target{}, Invalid("indicator", "unknown indicator")
+		return Target{}, issuance.Invalid("indicator", "unknown indicator")
 	case t.OrgKind != "" && !ReportableKind(t.OrgKind):
-		return Target{}, Invalid("org_kind", "must be empty, province, city, county or university")
+		return Target{}, issuance.Invalid("org_kind", "must be empty, province, city, county or university")
 	case t.BasisPoints <= 0 || t.BasisPoints > 10000:
-		return Target{}, Invalid("target", "must be 1–10000 basis points")
+		return Target{}, issuance.Invalid("target", "must be 1–10000 basis points")
 	case t.ScopeOrgID <= 0:
-		return Target{}, Invalid("scope_org_id", "required")
+		return Target{}, issuance.Invalid("scope_org_id", "required")
 	}
-	rs, err := s.reportStore()
-	if err != nil {
-		return Target{}, err
-	}
-	o, err := s.store.GetOrg(ctx, t.ScopeOrgID, Scope{})
+	rs := s.st
+	o, err := s.st.GetOrg(ctx, t.ScopeOrgID, issuance.Scope{})
 	if err != nil {
 		if isNotFound(err) {
-			return Target{}, Invalid("scope_org_id", "no such organisation")
+			return Target{}, issuance.Invalid("scope_org_id", "no such organisation")
 		}
 		return Target{}, err
 	}
@@ -286,25 +314,22 @@ func (s *Service) PutTarget(ctx context.Context, a Actor, t Target) (Target, err
 
 // Targets returns the target rules of a year (every year when 0). Roles:
 // province_admin, org_admin.
-func (s *Service) Targets(ctx context.Context, a Actor, year int) ([]Target, error) {
-	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+func (s *Service) Targets(ctx context.Context, a issuance.Actor, year int) ([]Target, error) {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleSystem); err != nil {
 		return nil, err
 	}
-	rs, err := s.reportStore()
-	if err != nil {
-		return nil, err
-	}
+	rs := s.st
 	return rs.ListTargets(ctx, year)
 }
 
 // reportRoot resolves the organisation a report is about: orgID inside the
 // actor's scope, or (0) the actor's own organisation, or the province.
-func (s *Service) reportRoot(ctx context.Context, a Actor, orgID int64) (Org, Scope, error) {
-	sc, err := s.Scope(ctx, a)
+func (s *Service) reportRoot(ctx context.Context, a issuance.Actor, orgID int64) (issuance.Org, issuance.Scope, error) {
+	sc, err := s.svc.Scope(ctx, a)
 	if err != nil {
-		return Org{}, Scope{}, err
+		return issuance.Org{}, issuance.Scope{}, err
 	}
-	orgScope := Scope{PathPrefix: sc.PathPrefix}
+	orgScope := issuance.Scope{PathPrefix: sc.PathPrefix}
 	if orgID == 0 {
 		orgID = a.OrgID
 	}
@@ -316,26 +341,22 @@ func (s *Service) reportRoot(ctx context.Context, a Actor, orgID int64) (Org, Sc
 	}
 	if orgID == 0 {
 		if sc.PathPrefix != "" {
-			return Org{}, Scope{}, fmt.Errorf("%w: no organisation to report on", ErrForbidden)
+			return issuance.Org{}, issuance.Scope{}, fmt.Errorf("%w: no organisation to report on", issuance.ErrForbidden)
 		}
-		rs, err := s.reportStore()
+		orgs, err := s.st.ListOrgs(ctx, "")
 		if err != nil {
-			return Org{}, Scope{}, err
-		}
-		orgs, err := rs.ListOrgs(ctx, "")
-		if err != nil {
-			return Org{}, Scope{}, err
+			return issuance.Org{}, issuance.Scope{}, err
 		}
 		for _, o := range orgs {
 			if o.ParentID == 0 {
 				return o, sc, nil
 			}
 		}
-		return Org{}, Scope{}, fmt.Errorf("report: no root organisation: %w", ErrNotFound)
+		return issuance.Org{}, issuance.Scope{}, fmt.Errorf("report: no root organisation: %w", issuance.ErrNotFound)
 	}
-	o, err := s.store.GetOrg(ctx, orgID, orgScope)
+	o, err := s.st.GetOrg(ctx, orgID, orgScope)
 	if err != nil {
-		return Org{}, Scope{}, fmt.Errorf("report org %d: %w", orgID, err)
+		return issuance.Org{}, issuance.Scope{}, fmt.Errorf("report org %d: %w", orgID, err)
 	}
 	return o, sc, nil
 }
@@ -356,17 +377,14 @@ func pathIDs(p string) []int64 {
 // university under it for year. It reads the counters, never the
 // volunteers: its cost grows with the number of organisations only.
 // Roles: province_admin, org_admin (its subtree).
-func (s *Service) TargetsReport(ctx context.Context, a Actor, year int, orgID int64) (TargetsReport, error) {
-	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleSystem); err != nil {
+func (s *Service) TargetsReport(ctx context.Context, a issuance.Actor, year int, orgID int64) (TargetsReport, error) {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleSystem); err != nil {
 		return TargetsReport{}, err
 	}
 	if year < 2000 || year > 2100 {
-		return TargetsReport{}, Invalid("year", "must be 2000–2100")
+		return TargetsReport{}, issuance.Invalid("year", "must be 2000–2100")
 	}
-	rs, err := s.reportStore()
-	if err != nil {
-		return TargetsReport{}, err
-	}
+	rs := s.st
 	root, _, err := s.reportRoot(ctx, a, orgID)
 	if err != nil {
 		return TargetsReport{}, err
@@ -383,13 +401,13 @@ func (s *Service) TargetsReport(ctx context.Context, a Actor, year int, orgID in
 	if err != nil {
 		return TargetsReport{}, fmt.Errorf("targets report: %w", err)
 	}
-	return BuildTargetsReport(year, root, orgs, counts, targets, s.clock.Now()), nil
+	return BuildTargetsReport(year, root, orgs, counts, targets, s.svc.Now()), nil
 }
 
 // BuildTargetsReport computes a targets report from the organisations of
 // root's subtree, their counters (years ≤ year) and the year's target
 // rules. It is pure; TargetsReport calls it.
-func BuildTargetsReport(year int, root Org, orgs []Org, counts []OrgYearCounts, targets []Target, now time.Time) TargetsReport {
+func BuildTargetsReport(year int, root issuance.Org, orgs []issuance.Org, counts []OrgYearCounts, targets []Target, now time.Time) TargetsReport {
 	type agg struct{ cum, cur OrgYearCounts }
 	byOrg := make(map[int64]*agg, len(orgs))
 	for _, o := range orgs {
@@ -416,7 +434,7 @@ func BuildTargetsReport(year int, root Org, orgs []Org, counts []OrgYearCounts, 
 			}
 		}
 	}
-	sorted := append([]Org(nil), orgs...)
+	sorted := append([]issuance.Org(nil), orgs...)
 	sortTree(sorted)
 	rootDepth := len(pathIDs(root.Path))
 	rep := TargetsReport{Year: year, RootOrgID: root.ID, GeneratedAt: now}
@@ -463,7 +481,7 @@ func BuildTargetsReport(year int, root Org, orgs []Org, counts []OrgYearCounts, 
 
 // sortTree orders organisations depth-first by numeric path ("/1/2/"
 // before "/1/10/"), parents before children.
-func sortTree(orgs []Org) {
+func sortTree(orgs []issuance.Org) {
 	sort.SliceStable(orgs, func(i, j int) bool {
 		a, b := pathIDs(orgs[i].Path), pathIDs(orgs[j].Path)
 		for k := 0; k < len(a) && k < len(b); k++ {
@@ -476,7 +494,7 @@ func sortTree(orgs []Org) {
 }
 
 // applicableTarget picks the most specific rule for an organisation.
-func applicableTarget(targets []Target, o Org, ind Indicator) (Target, bool) {
+func applicableTarget(targets []Target, o issuance.Org, ind Indicator) (Target, bool) {
 	var best Target
 	found := false
 	for _, t := range targets {
@@ -497,14 +515,11 @@ func applicableTarget(targets []Target, o Org, ind Indicator) (Target, bool) {
 // CheckCounters compares the counters with a full recount and returns the
 // (org, year) pairs that differ; empty means consistent. Roles:
 // province_admin, system.
-func (s *Service) CheckCounters(ctx context.Context, a Actor) ([]CounterDiff, error) {
-	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+func (s *Service) CheckCounters(ctx context.Context, a issuance.Actor) ([]CounterDiff, error) {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleSystem); err != nil {
 		return nil, err
 	}
-	rs, err := s.reportStore()
-	if err != nil {
-		return nil, err
-	}
+	rs := s.st
 	kept, err := rs.SumCounters(ctx, "", 1<<30)
 	if err != nil {
 		return nil, err
@@ -518,14 +533,11 @@ func (s *Service) CheckCounters(ctx context.Context, a Actor) ([]CounterDiff, er
 
 // RebuildCounters recomputes the counters from the base tables. Roles:
 // province_admin, system.
-func (s *Service) RebuildCounters(ctx context.Context, a Actor) error {
-	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+func (s *Service) RebuildCounters(ctx context.Context, a issuance.Actor) error {
+	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleSystem); err != nil {
 		return err
 	}
-	rs, err := s.reportStore()
-	if err != nil {
-		return err
-	}
+	rs := s.st
 	return rs.RebuildCounters(ctx)
 }
 
