@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// OrgLister is the store capability behind ListOrgs.
+// OrgLister lists an organisation's children (ListOrgs).
 type OrgLister interface {
 	// ListChildOrgs returns the organisations directly under parentID (0:
 	// the roots) whose path lies inside sc, ordered by region code and id.
@@ -20,11 +20,7 @@ func (s *Service) ListOrgs(ctx context.Context, a Actor, parentID int64) ([]Org,
 	if err != nil {
 		return nil, err
 	}
-	l, ok := s.store.(OrgLister)
-	if !ok {
-		return nil, fmt.Errorf("list orgs: store cannot list organisations: %w", ErrNotFound)
-	}
-	orgs, err := l.ListChildOrgs(ctx, parentID, sc)
+	orgs, err := s.store.ListChildOrgs(ctx, parentID, sc)
 	if err != nil {
 		return nil, fmt.Errorf("list orgs under %d: %w", parentID, err)
 	}

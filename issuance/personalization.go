@@ -113,14 +113,6 @@ type PersoRepo interface {
 	GetPersoRecord(ctx context.Context, applicationID int64) (PersoRecord, error)
 }
 
-func (s *Service) persoRepo() (PersoRepo, error) {
-	r, ok := s.store.(PersoRepo)
-	if !ok {
-		return nil, errors.New("issuance: the store keeps no personalization sessions")
-	}
-	return r, nil
-}
-
 // PersoSubject is what personalizing an application needs, decrypted in
 // memory only: the volunteer (name, emboss name, ID), the product (bank,
 // BIN, AID) and the bank's card with its clear PAN.
@@ -199,10 +191,7 @@ func (s *Service) OpenPerso(sessionID string, sealed []byte) ([]byte, error) {
 // StartPersonalization stores a new session for an application that is
 // still bank_approved in the actor's scope, superseding its live sessions.
 func (s *Service) StartPersonalization(ctx context.Context, a Actor, ps *PersoSession) error {
-	repo, err := s.persoRepo()
-	if err != nil {
-		return err
-	}
+	repo := s.store
 	sc, err := s.Scope(ctx, a)
 	if err != nil {
 		return err
@@ -228,10 +217,7 @@ func (s *Service) PersoSessionFor(ctx context.Context, a Actor, id string) (Pers
 	if err := RequireRole(a, RoleBankStaff, RoleSystem); err != nil {
 		return PersoSession{}, err
 	}
-	repo, err := s.persoRepo()
-	if err != nil {
-		return PersoSession{}, err
-	}
+	repo := s.store
 	ps, err := repo.GetPersoSession(ctx, id)
 	if err != nil {
 		return PersoSession{}, fmt.Errorf("personalization session: %w", err)
@@ -253,20 +239,14 @@ func (s *Service) PersoSessionFor(ctx context.Context, a Actor, id string) (Pers
 // PersoSessions returns an application's sessions, newest first (for
 // recovering a card that an earlier session already wrote).
 func (s *Service) PersoSessions(ctx context.Context, applicationID int64) ([]PersoSession, error) {
-	repo, err := s.persoRepo()
-	if err != nil {
-		return nil, err
-	}
+	repo := s.store
 	return repo.ListPersoSessions(ctx, applicationID)
 }
 
 // SavePersoSession writes a session's new state if nobody moved it since
 // (from, fromStep); else ErrConflict.
 func (s *Service) SavePersoSession(ctx context.Context, ps *PersoSession, from PersoState, fromStep int) error {
-	repo, err := s.persoRepo()
-	if err != nil {
-		return err
-	}
+	repo := s.store
 	ps.UpdatedAt = s.clock.Now()
 	if err := repo.UpdatePersoSession(ctx, ps, from, fromStep); err != nil {
 		return fmt.Errorf("save personalization session: %w", err)
@@ -279,12 +259,9 @@ func (s *Service) SavePersoSession(ctx context.Context, ps *PersoSession, from P
 // the session, all in one transaction. rec names the chip, reader and
 // branch; the PAN token, last four, PSN and expiry come from the bank card.
 func (s *Service) CompletePersonalization(ctx context.Context, a Actor, ps *PersoSession, from PersoState, fromStep int, rec PersoRecord) (Application, PersoRecord, error) {
-	repo, err := s.persoRepo()
-	if err != nil {
-		return Application{}, PersoRecord{}, err
-	}
+	repo := s.store
 	var app Application
-	err = s.store.InTx(ctx, func(ctx context.Context) error {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		card, err := s.store.GetCardByApplication(ctx, ps.ApplicationID)
 		if err != nil {
 			return fmt.Errorf("bank card: %w", err)
@@ -318,10 +295,7 @@ func (s *Service) CompletePersonalization(ctx context.Context, a Actor, ps *Pers
 
 // PersonalizedCard returns an application's personalization record.
 func (s *Service) PersonalizedCard(ctx context.Context, applicationID int64) (PersoRecord, error) {
-	repo, err := s.persoRepo()
-	if err != nil {
-		return PersoRecord{}, err
-	}
+	repo := s.store
 	return repo.GetPersoRecord(ctx, applicationID)
 }
 

@@ -124,6 +124,8 @@ type TokenRepo interface {
 type Store interface {
 	Transactor
 	BulkRepo
+	OrgLister
+	PersoRepo
 	OrgRepo
 	VolunteerRepo
 	ApplicationRepo
