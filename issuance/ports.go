@@ -100,12 +100,27 @@ type ApplicationEventCreator interface {
 // CatalogRepo stores banks, products and branches. The Put methods insert
 // or update by natural key (bank code, product code, bank+city+name).
 type CatalogRepo interface {
+	BankRepo
+	ProductRepo
+	BranchRepo
+}
+
+// BankRepo stores the partner banks.
+type BankRepo interface {
 	PutBank(ctx context.Context, b Bank) error
 	GetBank(ctx context.Context, code string) (Bank, error)
+}
+
+// ProductRepo stores the card products.
+type ProductRepo interface {
 	PutProduct(ctx context.Context, p Product) error
-	PutBranch(ctx context.Context, br *Branch) error
 	GetProduct(ctx context.Context, code string) (Product, error)
 	ListProducts(ctx context.Context) ([]Product, error)
+}
+
+// BranchRepo stores the bank branches.
+type BranchRepo interface {
+	PutBranch(ctx context.Context, br *Branch) error
 	GetBranch(ctx context.Context, id int64) (Branch, error)
 	ListBranches(ctx context.Context, bankCode string, orgID int64) ([]Branch, error)
 }

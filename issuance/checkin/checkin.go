@@ -360,13 +360,24 @@ type ChallengeRepo interface {
 	ConsumeChallenge(ctx context.Context, id string, tokenID int64, now time.Time) (Challenge, error)
 }
 
-// TapRepo stores taps and attendances.
+// TapRepo stores taps, each with the attendance it opens or closes.
 type TapRepo interface {
 	// GetTap returns the tap of terminal with seq, or ErrNotFound.
 	GetTap(ctx context.Context, terminalID string, seq int64) (TapRecord, error)
 	// CreateTap inserts t; a duplicate (terminal, seq) is a *ConflictError
 	// What "tap_sequence", a duplicate evidence hash What "tap_evidence".
 	CreateTap(ctx context.Context, t *TapRecord) error
+	// RecordTap writes a tap together with its attendance, in one
+	// statement where the database allows: for a check-in it inserts a as
+	// CreateAttendance does (setting a.ID); for a check-out it writes a's
+	// OutAt and Minutes provided a is still open, else it fails with a
+	// *ConflictError What "open_attendance". It then inserts t with
+	// AttendanceID a.ID as CreateTap does (setting t.ID).
+	RecordTap(ctx context.Context, a *Attendance, checkOut bool, t *TapRecord) error
+}
+
+// AttendanceRepo stores attendances (a volunteer's stay at an activity).
+type AttendanceRepo interface {
 	// OpenAttendance returns the attendance of the volunteer at the
 	// activity that has no check-out yet, or ErrNotFound.
 	OpenAttendance(ctx context.Context, activityID, volunteerID int64) (Attendance, error)
@@ -376,13 +387,6 @@ type TapRepo interface {
 	CreateAttendance(ctx context.Context, a *Attendance) error
 	// UpdateAttendance writes InAt, OutAt, Minutes, Year and Corrected.
 	UpdateAttendance(ctx context.Context, a Attendance) error
-	// RecordTap writes a tap together with its attendance, in one
-	// statement where the database allows: for a check-in it inserts a as
-	// CreateAttendance does (setting a.ID); for a check-out it writes a's
-	// OutAt and Minutes provided a is still open, else it fails with a
-	// *ConflictError What "open_attendance". It then inserts t with
-	// AttendanceID a.ID as CreateTap does (setting t.ID).
-	RecordTap(ctx context.Context, a *Attendance, checkOut bool, t *TapRecord) error
 	// GetAttendance returns an attendance whose activity org lies in sc.
 	GetAttendance(ctx context.Context, id int64, sc issuance.Scope) (Attendance, error)
 	// ListAttendances returns a volunteer's attendances, newest first,
@@ -534,6 +538,7 @@ type Store interface {
 	ActivityLister
 	ChallengeRepo
 	TapRepo
+	AttendanceRepo
 	TapLookupRepo
 	ChallengeLookupRepo
 	TapWriter

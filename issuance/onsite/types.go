@@ -225,8 +225,7 @@ type RosterRepo interface {
 	ListRosterRejects(ctx context.Context, uploadID int64) ([]RosterReject, error)
 }
 
-// EntryRepo stores a session's accepted rows (entries) and reads them as
-// the batch queue.
+// EntryRepo stores a session's accepted rows (entries).
 type EntryRepo interface {
 	// OnsiteEntriesByIndex returns the session's entries among these blind
 	// indexes, keyed by string(index).
@@ -237,6 +236,10 @@ type EntryRepo interface {
 	GetOnsiteEntry(ctx context.Context, id int64) (Entry, error)
 	// UpdateOnsiteEntry writes Personalize, Attempts, Note and UpdatedAt.
 	UpdateOnsiteEntry(ctx context.Context, e *Entry) error
+}
+
+// QueueReads read a session's entries as the batch queue and its counts.
+type QueueReads interface {
 	// OnsiteQueue returns the entries of a session in roster order with
 	// their applications' numbers and statuses and volunteers' emboss names.
 	OnsiteQueue(ctx context.Context, sessionID int64) ([]QueueItem, error)
@@ -270,6 +273,7 @@ type Store interface {
 	SessionRepo
 	RosterRepo
 	EntryRepo
+	QueueReads
 }
 
 // SessionFilter selects sessions in Service.ListOnsiteSessions. Zero
