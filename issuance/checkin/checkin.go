@@ -217,10 +217,6 @@ type Service struct {
 	lookup bool
 	// writer: write a tap in one statement (the database can, and lookup).
 	writer bool
-	// starMinutes and tiers are the star thresholds in lifetime minutes
-	// and the tier of each star level, for writer.
-	starMinutes []int64
-	tiers       []BenefitTier
 }
 
 // New returns the check-in service over svc (the core: actors, scope,
@@ -275,15 +271,7 @@ func New(svc *issuance.Service, st Store, cfg Config) (*Service, error) {
 	if !custom {
 		cfg.Cards = issuedCards{st: st}
 	}
-	ck := &Service{svc: svc, st: st, cfg: cfg, lookup: !custom}
-	if st.CanWriteTap() && !custom {
-		ck.writer = true
-		ck.starMinutes = starMinutes(cfg.StarThresholds)
-		for i := 0; i <= len(cfg.StarThresholds); i++ {
-			ck.tiers = append(ck.tiers, TierFor(i, len(cfg.StarThresholds)))
-		}
-	}
-	return ck, nil
+	return &Service{svc: svc, st: st, cfg: cfg, lookup: !custom, writer: st.CanWriteTap() && !custom}, nil
 }
 
 // issuedCards is the CardDirectory over the bank-issued cards table: a
@@ -428,11 +416,13 @@ type ChallengeLookupRepo interface {
 		panToken []byte, activityID int64) (Challenge, TapLookup, error)
 }
 
-// TapWriter is an optional capability of a Store: it writes a whole
-// tap decision in one atomic statement, outside any transaction: the
-// hours totals and the star level, the attendance opened or closed, the
-// tap row with its result, and the star-change event. CanWriteTap says
-// whether the database can (PostgreSQL can, SQLite cannot).
+// TapWriter is an optional capability of a Store: it writes a tap in one
+// atomic statement, outside any transaction: the minutes added to the
+// year's and the lifetime totals, the attendance opened or closed, and the
+// tap row with the totals it left. It does arithmetic only: the star level
+// and the tier are decided from the totals by the caller (StarsFor,
+// TierFor), which stores a change of level with ChangeStars. CanWriteTap
+// says whether the database can (PostgreSQL can, SQLite cannot).
 type TapWriter interface {
 	CanWriteTap() bool
 	// WriteTap writes w. A closed attendance (concurrent tap or correction)
@@ -448,28 +438,20 @@ type TapWrite struct {
 	// VolunteerID, OutAt, Minutes, Year).
 	Attendance Attendance
 	CheckOut   bool
-	// Delta is the minutes credited to Attendance.Year and the lifetime.
-	Delta int64
-	// StarMinutes are the lifetime minutes needed for 1, 2, ... stars: the
-	// star level is how many of them the lifetime total reaches.
-	StarMinutes []int64
-	// Tiers is the benefit tier of each star level, len(StarMinutes)+1.
-	Tiers []BenefitTier
-	// Tap is the tap row. Its Result is the result JSON without the
-	// totals: an object with no closing brace, which the writer completes
-	// with year_minutes, lifetime_minutes, stars, stars_before and tier.
+	// Tap is the tap row; its SessionMinutes are added to Attendance.Year's
+	// total and to the lifetime total. The writer fills in its totals.
 	Tap TapRecord
-	// Event carries the kind, actor and time of the star-change event,
-	// written only when the star level changes.
-	Event Event
 }
 
-// TapWritten is what TapWriter.WriteTap wrote: the ids and the totals
-// after the tap, with the star level before it.
+// TapWritten is what TapWriter.WriteTap wrote.
 type TapWritten struct {
-	TapID, AttendanceID          int64
-	YearMinutes, LifetimeMinutes int64
-	Stars, StarsBefore           int
+	// Tap is the tap row as written: TapWrite.Tap with its ID,
+	// AttendanceID and the volunteer's totals (YearMinutes,
+	// LifetimeMinutesBefore, LifetimeMinutes).
+	Tap TapRecord
+	// Stars is the star level stored with the lifetime total, which the
+	// write leaves as it was.
+	Stars int
 }
 
 // HoursRepo keeps the service-hour totals incrementally.
@@ -478,8 +460,12 @@ type HoursRepo interface {
 	// lifetime total (year 0) and returns the new totals with the star
 	// level stored on the lifetime row.
 	AddMinutes(ctx context.Context, volunteerID int64, year int, delta int64) (HoursTotals, error)
-	// SetStars stores the star level on the lifetime row.
-	SetStars(ctx context.Context, volunteerID int64, stars int) error
+	// ChangeStars stores ch.To as the star level of the volunteer's
+	// lifetime row and appends ch.Event, both or neither, provided the
+	// row still holds ch.From and ch.Lifetime minutes; it reports whether
+	// it did. Of concurrent changes decided from the same row, at most one
+	// is made.
+	ChangeStars(ctx context.Context, ch StarsChange) (bool, error)
 	// HoursByYear returns the volunteer's totals, year 0 (lifetime)
 	// included, in year order.
 	HoursByYear(ctx context.Context, volunteerID int64) ([]YearMinutes, error)
@@ -493,6 +479,17 @@ type HoursTotals struct {
 	Year     int64 // minutes in the year added to
 	Lifetime int64 // lifetime minutes
 	Stars    int   // star level stored with the lifetime total
+}
+
+// StarsChange is a change of the star level stored with a volunteer's
+// lifetime total, decided from that total (StarsFor), and its audit event.
+type StarsChange struct {
+	VolunteerID int64
+	From, To    int
+	// Lifetime is the lifetime total in minutes To was decided from.
+	Lifetime int64
+	// Event is the stars_changed event recorded with the change.
+	Event Event
 }
 
 // CardRepo stores the check-in card bindings.

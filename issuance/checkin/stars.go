@@ -65,60 +65,50 @@ func StarsFor(minutes int64, thresholds []float64) int {
 	return n
 }
 
-// starMinutes turns thresholds in hours into the least whole lifetime
-// minutes reaching each, so that counting the entries m ≤ minutes gives
-// StarsFor(minutes, thresholds); a threshold no total can reach (NaN, +Inf,
-// beyond int64) becomes math.MaxInt64, which a total never reaches
-// either in practice.
-func starMinutes(thresholds []float64) []int64 {
-	out := make([]int64, len(thresholds))
-	for i, h := range thresholds {
-		x := h * 60
-		if math.IsNaN(x) || x > math.MaxInt64/2 {
-			out[i] = math.MaxInt64
-			continue
-		}
-		m := int64(math.Ceil(x))
-		for float64(m-1) >= x {
-			m--
-		}
-		for float64(m) < x {
-			m++
-		}
-		out[i] = m
-	}
-	return out
-}
-
-// Stars returns the star level of lifetime minutes under this Checkin's
+// Stars returns the star level of lifetime minutes under this Service's
 // thresholds.
 func (c *Service) Stars(minutes int64) int { return StarsFor(minutes, c.cfg.StarThresholds) }
 
-type hoursUpdate struct {
-	year, lifetime int64
-	stars, before  int
-}
+// tier returns the tier of a star level under this Service's thresholds.
+func (c *Service) tier(stars int) BenefitTier { return TierFor(stars, len(c.cfg.StarThresholds)) }
 
 // addMinutes adds delta minutes to a volunteer's year and lifetime totals
-// and recomputes the star level from the lifetime total, recording a star
-// change as an audit event. It must run inside a transaction.
-func (c *Service) addMinutes(ctx context.Context, a issuance.Actor, volunteerID int64, year int, delta int64) (hoursUpdate, error) {
+// and settles the star level (settleStars). It must run inside a
+// transaction.
+func (c *Service) addMinutes(ctx context.Context, a issuance.Actor, volunteerID int64, year int, delta int64) (HoursTotals, error) {
 	t, err := c.st.AddMinutes(ctx, volunteerID, year, delta)
 	if err != nil {
-		return hoursUpdate{}, err
+		return HoursTotals{}, err
 	}
-	h := hoursUpdate{year: t.Year, lifetime: t.Lifetime, stars: c.Stars(t.Lifetime), before: t.Stars}
-	if h.stars != t.Stars {
-		if err := c.st.SetStars(ctx, volunteerID, h.stars); err != nil {
-			return hoursUpdate{}, err
-		}
-		detail, _ := json.Marshal(map[string]any{"from": t.Stars, "to": h.stars, "lifetime_minutes": t.Lifetime})
-		if err := c.st.AppendCheckinEvent(ctx, &Event{Kind: EventStarsChanged, VolunteerID: volunteerID,
-			ActorTokenID: a.TokenID, ActorRole: a.Role, Detail: string(detail), At: c.svc.Now().UTC()}); err != nil {
-			return hoursUpdate{}, err
-		}
+	if err := c.settleStars(ctx, a, volunteerID, t.Stars, t.Lifetime); err != nil {
+		return HoursTotals{}, err
 	}
-	return h, nil
+	return t, nil
+}
+
+// settleStars brings the star level stored with a volunteer's lifetime
+// total to the level of that total, lifetime minutes, when it differs from
+// stored, the level read with the total, and records the change as a
+// stars_changed event. The change is made only while the row still holds
+// stored and lifetime (ChangeStars): of concurrent writers of one
+// volunteer's hours, the one that wrote the latest total makes it, once;
+// the others find the row moved on and leave it to that one.
+func (c *Service) settleStars(ctx context.Context, a issuance.Actor, volunteerID int64, stored int, lifetime int64) error {
+	stars := c.Stars(lifetime)
+	if stars == stored {
+		return nil
+	}
+	detail, err := json.Marshal(map[string]any{"from": stored, "to": stars, "lifetime_minutes": lifetime})
+	if err != nil {
+		return err
+	}
+	_, err = c.st.ChangeStars(ctx, StarsChange{VolunteerID: volunteerID, From: stored, To: stars, Lifetime: lifetime,
+		Event: Event{Kind: EventStarsChanged, VolunteerID: volunteerID, ActorTokenID: a.TokenID, ActorRole: a.Role,
+			Detail: string(detail), At: c.svc.Now().UTC()}})
+	if err != nil {
+		return fmt.Errorf("star level: %w", err)
+	}
+	return nil
 }
 
 func (c *Service) yearMinutes(ctx context.Context, volunteerID int64, year int) (int64, error) {
@@ -305,7 +295,7 @@ func (c *Service) ServiceRecord(ctx context.Context, a issuance.Actor, volunteer
 		r.Years = append(r.Years, y)
 	}
 	r.Stars = c.Stars(r.LifetimeMinutes)
-	r.Tier = TierFor(r.Stars, len(c.cfg.StarThresholds))
+	r.Tier = c.tier(r.Stars)
 	if v.LeagueMember || v.PartyMember {
 		r.MemberExpectation = c.cfg.MemberExpectation
 	}
@@ -514,7 +504,7 @@ func (c *Service) CheckBenefits(ctx context.Context, a issuance.Actor, in Benefi
 		}
 	}
 	b := Benefits{MaskedName: maskedName(v.Name), Stars: c.Stars(lifetime)}
-	b.Tier = TierFor(b.Stars, len(c.cfg.StarThresholds))
+	b.Tier = c.tier(b.Stars)
 	tiers := Tiers[:b.Tier.rank()+1]
 	if b.Offers, err = c.st.ListOffers(ctx, ancestorPaths(v.OrgPath), tiers); err != nil {
 		return Benefits{}, fmt.Errorf("check benefits: %w", err)

@@ -81,7 +81,9 @@ type TapInput struct {
 	Evidence evidence.Card
 }
 
-// TapResult is the decision on a tap.
+// TapResult is the decision on a tap, as the terminal is told it. It is
+// built from the tap's record (Service.tapResult) when the tap is made and
+// when it is replayed alike.
 type TapResult struct {
 	TapID           int64       `json:"tap_id"`
 	Kind            TapKind     `json:"kind"`
@@ -94,8 +96,8 @@ type TapResult struct {
 	SessionMinutes  int64       `json:"session_minutes"` // credited for this session (check-out)
 	YearMinutes     int64       `json:"year_minutes"`    // the volunteer's total in the session's year
 	LifetimeMinutes int64       `json:"lifetime_minutes"`
-	Stars           int         `json:"stars"`
-	StarsBefore     int         `json:"stars_before"`
+	Stars           int         `json:"stars"`        // the star level of LifetimeMinutes
+	StarsBefore     int         `json:"stars_before"` // the star level of the lifetime total before the tap
 	Tier            BenefitTier `json:"tier"`
 	OfflineEvidence bool        `json:"offline_evidence"`
 	// Replayed is true when this is the stored result of an earlier
@@ -103,7 +105,8 @@ type TapResult struct {
 	Replayed bool `json:"replayed"`
 }
 
-// TapRecord is a stored tap.
+// TapRecord is a stored tap: the tap, what was decided, and the
+// volunteer's totals it left, from which its result is built.
 type TapRecord struct {
 	ID              int64
 	TerminalID      string
@@ -117,8 +120,23 @@ type TapRecord struct {
 	PANToken        []byte
 	Fingerprint     []byte // identifies the request, to tell a retry from a reused sequence
 	EvidenceHash    []byte
-	Result          []byte // TapResult JSON, returned again to retries
 	CreatedAt       time.Time
+
+	// ActivityTitle and VolunteerName are as they were at the tap.
+	ActivityTitle string
+	VolunteerName string
+	// CheckedInAt is when the attendance was opened (At for a check-in).
+	CheckedInAt time.Time
+	// SessionMinutes are the minutes a check-out credited (0 for a
+	// check-in): what the tap added to the totals.
+	SessionMinutes int64
+	// YearMinutes is the volunteer's total in the session's year after the
+	// tap; LifetimeMinutesBefore and LifetimeMinutes the lifetime total
+	// before and after it. TapWriter.WriteTap sets them as it adds the
+	// minutes; otherwise the caller does.
+	YearMinutes           int64
+	LifetimeMinutesBefore int64
+	LifetimeMinutes       int64
 }
 
 // Attendance is one visit of a volunteer to an activity: checked in at
@@ -277,74 +295,63 @@ func (c *Service) Tap(ctx context.Context, a issuance.Actor, in TapInput) (TapRe
 	return res, nil
 }
 
-// tapResultHead is the part of a TapResult's JSON that is known before the
-// totals are written (TapWrite.Tap.Result); the writer adds year_minutes,
-// lifetime_minutes, stars, stars_before and tier. Keep its fields and tags
-// in step with TapResult.
-type tapResultHead struct {
-	TapID           int64     `json:"tap_id"`
-	Kind            TapKind   `json:"kind"`
-	ActivityID      int64     `json:"activity_id"`
-	ActivityTitle   string    `json:"activity_title"`
-	VolunteerID     int64     `json:"volunteer_id"`
-	VolunteerName   string    `json:"volunteer_name"`
-	At              time.Time `json:"at"`
-	CheckedInAt     time.Time `json:"checked_in_at"`
-	SessionMinutes  int64     `json:"session_minutes"`
-	OfflineEvidence bool      `json:"offline_evidence"`
-	Replayed        bool      `json:"replayed"`
+// tapResult is the result of the tap r records: the one place a tap's star
+// levels and tier are decided (from r's lifetime totals, by StarsFor and
+// TierFor), for a fresh tap and its replays alike, on every store.
+func (c *Service) tapResult(r TapRecord) TapResult {
+	stars := c.Stars(r.LifetimeMinutes)
+	return TapResult{TapID: r.ID, Kind: r.Kind, ActivityID: r.ActivityID, ActivityTitle: r.ActivityTitle,
+		VolunteerID: r.VolunteerID, VolunteerName: r.VolunteerName, At: r.At, CheckedInAt: r.CheckedInAt,
+		SessionMinutes: r.SessionMinutes, YearMinutes: r.YearMinutes, LifetimeMinutes: r.LifetimeMinutes,
+		Stars: stars, StarsBefore: c.Stars(r.LifetimeMinutesBefore), Tier: c.tier(stars),
+		OfflineEvidence: r.OfflineEvidence}
 }
 
-// resultHead returns r's JSON without the totals and without the closing
-// brace, as TapWrite.Tap.Result wants it.
-func resultHead(r TapResult) ([]byte, error) {
-	b, err := json.Marshal(tapResultHead{TapID: r.TapID, Kind: r.Kind, ActivityID: r.ActivityID,
-		ActivityTitle: r.ActivityTitle, VolunteerID: r.VolunteerID, VolunteerName: r.VolunteerName, At: r.At,
-		CheckedInAt: r.CheckedInAt, SessionMinutes: r.SessionMinutes, OfflineEvidence: r.OfflineEvidence,
-		Replayed: r.Replayed})
-	if err != nil {
-		return nil, err
+// decideTap decides a tap at time at by the volunteer's open attendance at
+// the activity (nil when none): a check-out closes open and credits its
+// minutes, else a check-in opens a new attendance. It returns the
+// attendance to write and the tap record without ids and totals.
+func (c *Service) decideTap(in TapInput, act Activity, vol issuance.Volunteer, open *Attendance,
+	at, now time.Time, token, fp, evidenceHash []byte) (Attendance, bool, TapRecord) {
+	rec := TapRecord{TerminalID: in.TerminalID, Seq: in.Seq, ActivityID: act.ID, VolunteerID: vol.ID, At: at,
+		OfflineEvidence: in.Offline, PANToken: token, Fingerprint: fp, EvidenceHash: evidenceHash, CreatedAt: now,
+		ActivityTitle: act.Title, VolunteerName: vol.Name}
+	if open == nil {
+		rec.Kind, rec.CheckedInAt = TapIn, at
+		return Attendance{ActivityID: act.ID, VolunteerID: vol.ID, OrgPath: act.OrgPath, InAt: at,
+			Year: at.In(c.cfg.Location).Year()}, false, rec
 	}
-	return b[:len(b)-1], nil
+	att := *open
+	att.OutAt = at
+	if att.OutAt.Before(att.InAt) {
+		att.OutAt = att.InAt
+	}
+	att.Minutes = credit(act, att.InAt, att.OutAt, c.cfg.Rounding)
+	rec.Kind, rec.CheckedInAt, rec.SessionMinutes = TapOut, att.InAt, att.Minutes
+	return att, true, rec
 }
 
 // writeTap decides a tap whose holder and open attendance (open.ID 0 when
 // none) were read by the lookup, and writes it with the store's TapWriter in
-// one statement: no transaction round trips.
+// one statement: no transaction round trips. Only when the star level
+// changes does a second statement store it (settleStars).
 func (c *Service) writeTap(ctx context.Context, a issuance.Actor, in TapInput, act Activity, vol issuance.Volunteer, open Attendance,
 	at, now time.Time, token, fp, evidenceHash []byte) (TapResult, error) {
-	res := TapResult{ActivityID: act.ID, ActivityTitle: act.Title, VolunteerID: vol.ID,
-		VolunteerName: vol.Name, At: at, OfflineEvidence: in.Offline}
-	w := TapWrite{StarMinutes: c.starMinutes, Tiers: c.tiers,
-		Event: Event{Kind: EventStarsChanged, VolunteerID: vol.ID, ActorTokenID: a.TokenID, ActorRole: a.Role, At: now}}
+	var cur *Attendance
 	if open.ID != 0 {
-		open.OutAt = at
-		if open.OutAt.Before(open.InAt) {
-			open.OutAt = open.InAt
-		}
-		open.Minutes = credit(act, open.InAt, open.OutAt, c.cfg.Rounding)
-		w.Attendance, w.CheckOut, w.Delta = open, true, open.Minutes
-		res.Kind, res.CheckedInAt, res.SessionMinutes = TapOut, open.InAt, open.Minutes
-	} else {
-		w.Attendance = Attendance{ActivityID: act.ID, VolunteerID: vol.ID, OrgPath: act.OrgPath, InAt: at,
-			Year: at.In(c.cfg.Location).Year()}
-		res.Kind, res.CheckedInAt = TapIn, at
+		cur = &open
 	}
-	head, err := resultHead(res)
+	att, checkOut, rec := c.decideTap(in, act, vol, cur, at, now, token, fp, evidenceHash)
+	out, err := c.st.WriteTap(ctx, TapWrite{Attendance: att, CheckOut: checkOut, Tap: rec})
 	if err != nil {
 		return TapResult{}, err
 	}
-	w.Tap = TapRecord{TerminalID: in.TerminalID, Seq: in.Seq, ActivityID: act.ID, VolunteerID: vol.ID,
-		Kind: res.Kind, At: at, OfflineEvidence: in.Offline, PANToken: token, Fingerprint: fp,
-		EvidenceHash: evidenceHash, Result: head, CreatedAt: now}
-	out, err := c.st.WriteTap(ctx, w)
-	if err != nil {
+	// The tap is written; should this fail, a retry is answered from the
+	// tap row and the next write of the volunteer's hours settles the level.
+	if err := c.settleStars(ctx, a, vol.ID, out.Stars, out.Tap.LifetimeMinutes); err != nil {
 		return TapResult{}, err
 	}
-	res.TapID, res.YearMinutes, res.LifetimeMinutes = out.TapID, out.YearMinutes, out.LifetimeMinutes
-	res.Stars, res.StarsBefore = out.Stars, out.StarsBefore
-	res.Tier = TierFor(res.Stars, len(c.cfg.StarThresholds))
-	return res, nil
+	return c.tapResult(out.Tap), nil
 }
 
 // recordTap decides a tap and writes it in a transaction, statement by
@@ -355,8 +362,6 @@ func (c *Service) recordTap(ctx context.Context, a issuance.Actor, in TapInput, 
 	at, now time.Time, token, fp, evidenceHash []byte) (TapResult, error) {
 	var res TapResult
 	err := c.st.InTx(ctx, func(ctx context.Context) error {
-		res = TapResult{ActivityID: act.ID, ActivityTitle: act.Title, VolunteerID: vol.ID,
-			VolunteerName: vol.Name, At: at, OfflineEvidence: in.Offline}
 		var open Attendance
 		var err error
 		if prefetched != nil {
@@ -367,49 +372,26 @@ func (c *Service) recordTap(ctx context.Context, a issuance.Actor, in TapInput, 
 		} else {
 			open, err = c.st.OpenAttendance(ctx, act.ID, vol.ID)
 		}
-		// The totals are updated first (the result carries them), then
-		// the attendance and the tap are written together. Every writer
-		// takes the hours rows before the attendance rows.
-		checkOut := false
+		var cur *Attendance
 		switch {
 		case err == nil:
-			checkOut = true
-			open.OutAt = at
-			if open.OutAt.Before(open.InAt) {
-				open.OutAt = open.InAt
-			}
-			open.Minutes = credit(act, open.InAt, open.OutAt, c.cfg.Rounding)
-			h, err := c.addMinutes(ctx, a, vol.ID, open.Year, open.Minutes)
-			if err != nil {
-				return err
-			}
-			res.Kind, res.CheckedInAt, res.SessionMinutes = TapOut, open.InAt, open.Minutes
-			res.YearMinutes, res.LifetimeMinutes, res.Stars, res.StarsBefore = h.year, h.lifetime, h.stars, h.before
-		case isNotFound(err):
-			open = Attendance{ActivityID: act.ID, VolunteerID: vol.ID, OrgPath: act.OrgPath, InAt: at,
-				Year: at.In(c.cfg.Location).Year()}
-			h, err := c.addMinutes(ctx, a, vol.ID, open.Year, 0)
-			if err != nil {
-				return err
-			}
-			res.Kind, res.CheckedInAt = TapIn, at
-			res.YearMinutes, res.LifetimeMinutes, res.Stars, res.StarsBefore = h.year, h.lifetime, h.stars, h.before
-		default:
+			cur = &open
+		case !isNotFound(err):
 			return err
 		}
-		res.Tier = TierFor(res.Stars, len(c.cfg.StarThresholds))
-		rec := TapRecord{TerminalID: in.TerminalID, Seq: in.Seq, ActivityID: act.ID, VolunteerID: vol.ID,
-			Kind: res.Kind, At: at, OfflineEvidence: in.Offline, PANToken: token,
-			Fingerprint: fp, EvidenceHash: evidenceHash, CreatedAt: now}
-		// The tap id is known only after the insert; store the result
-		// without it and fill it in when replaying.
-		if rec.Result, err = json.Marshal(res); err != nil {
+		att, checkOut, rec := c.decideTap(in, act, vol, cur, at, now, token, fp, evidenceHash)
+		// The totals are updated first (the tap row carries them), then
+		// the attendance and the tap are written together. Every writer
+		// takes the hours rows before the attendance rows.
+		h, err := c.addMinutes(ctx, a, vol.ID, att.Year, rec.SessionMinutes)
+		if err != nil {
 			return err
 		}
-		if err := c.st.RecordTap(ctx, &open, checkOut, &rec); err != nil {
+		rec.YearMinutes, rec.LifetimeMinutesBefore, rec.LifetimeMinutes = h.Year, h.Lifetime-rec.SessionMinutes, h.Lifetime
+		if err := c.st.RecordTap(ctx, &att, checkOut, &rec); err != nil {
 			return err
 		}
-		res.TapID = rec.ID
+		res = c.tapResult(rec)
 		return nil
 	})
 	return res, err
@@ -468,11 +450,8 @@ func (c *Service) replay(ctx context.Context, in TapInput, fp []byte) (*TapResul
 	if !bytes.Equal(prev.Fingerprint, fp) {
 		return nil, fmt.Errorf("tap: %w", ErrTapSequenceReused)
 	}
-	var res TapResult
-	if err := json.Unmarshal(prev.Result, &res); err != nil {
-		return nil, fmt.Errorf("tap: stored result: %w", err)
-	}
-	res.TapID, res.Replayed = prev.ID, true
+	res := c.tapResult(prev)
+	res.Replayed = true
 	return &res, nil
 }
 

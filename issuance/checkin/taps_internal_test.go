@@ -1,57 +1,38 @@
 package checkin
 
 import (
-	"encoding/json"
-	"math"
-	"slices"
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
 
-// TestResultHeadCoversTapResult checks that the result head and the totals
-// the TapWriter appends are together exactly TapResult's JSON fields.
-func TestResultHeadCoversTapResult(t *testing.T) {
-	keys := func(b []byte) []string {
-		var m map[string]any
-		require.NoError(t, json.Unmarshal(b, &m))
-		var out []string
-		for k := range m {
-			out = append(out, k)
+// TestTapResultCoversRecord checks that a tap's result is wholly built from
+// its record: every field of TapResult but Replayed comes out set from a
+// record with every field set, and the star levels and the tier are the
+// rule's (StarsFor, TierFor) over the record's lifetime totals.
+func TestTapResultCoversRecord(t *testing.T) {
+	c := &Service{cfg: Config{StarThresholds: []float64{1, 2.5}}}
+	at := time.Date(2026, 11, 23, 2, 0, 0, 0, time.UTC)
+	rec := TapRecord{ID: 1, TerminalID: "T", Seq: 2, ActivityID: 3, VolunteerID: 4, AttendanceID: 5, Kind: TapOut,
+		At: at, OfflineEvidence: true, PANToken: []byte{6}, Fingerprint: []byte{7}, EvidenceHash: []byte{8},
+		CreatedAt: at, ActivityTitle: "义诊", VolunteerName: "张晓明", CheckedInAt: at.Add(-time.Hour),
+		SessionMinutes: 60, YearMinutes: 170, LifetimeMinutesBefore: 100, LifetimeMinutes: 160}
+	res := c.tapResult(rec)
+	v := reflect.ValueOf(res)
+	for i := range v.NumField() {
+		name := v.Type().Field(i).Name
+		if name == "Replayed" {
+			continue
 		}
-		slices.Sort(out)
-		return out
+		require.False(t, v.Field(i).IsZero(), "TapResult.%s is not built from the record", name)
 	}
-	full, err := json.Marshal(TapResult{})
-	require.NoError(t, err)
-	head, err := resultHead(TapResult{})
-	require.NoError(t, err)
-	joined := string(head) + `,"year_minutes":0,"lifetime_minutes":0,"stars":0,"stars_before":0,"tier":""}`
-	require.Equal(t, keys(full), keys([]byte(joined)))
-}
+	require.Equal(t, TapResult{TapID: 1, Kind: TapOut, ActivityID: 3, ActivityTitle: "义诊", VolunteerID: 4,
+		VolunteerName: "张晓明", At: at, CheckedInAt: at.Add(-time.Hour), SessionMinutes: 60, YearMinutes: 170,
+		LifetimeMinutes: 160, Stars: 2, StarsBefore: 1, Tier: TierFiveStar, OfflineEvidence: true}, res)
 
-// TestStarMinutes checks that counting the threshold minutes reached gives
-// StarsFor.
-func TestStarMinutes(t *testing.T) {
-	for _, tc := range []struct {
-		name       string
-		thresholds []float64
-	}{
-		{"default", DefaultStarThresholds},
-		{"fractional", []float64{0.01, 0.5, 1.0 / 3, 100.01, 299.99}},
-		{"unreachable", []float64{1, math.Inf(1), math.NaN()}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			sm := starMinutes(tc.thresholds)
-			for _, m := range []int64{0, 1, 19, 20, 30, 59, 60, 6000, 6001, 17999, 18000, 89999, 90000, 1 << 40} {
-				n := 0
-				for _, x := range sm {
-					if x <= m {
-						n++
-					}
-				}
-				require.Equal(t, StarsFor(m, tc.thresholds), n, "minutes %d", m)
-			}
-		})
-	}
+	rec.LifetimeMinutesBefore, rec.LifetimeMinutes = 40, 100
+	res = c.tapResult(rec)
+	require.Equal(t, []any{1, 0, TierStar}, []any{res.Stars, res.StarsBefore, res.Tier})
 }

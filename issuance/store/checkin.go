@@ -6,7 +6,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -244,11 +246,62 @@ type tapRow struct {
 	PANToken        []byte `gorm:"column:pan_token"`
 	Fingerprint     []byte
 	EvidenceHash    []byte
-	Result          string
-	CreatedAt       time.Time
+	// Result is a tapNote's JSON.
+	Result    string
+	CreatedAt time.Time
+	// The volunteer's totals the tap left (migration 00110).
+	YearMinutes           int64
+	LifetimeMinutesBefore int64
+	LifetimeMinutes       int64
 }
 
 func (tapRow) TableName() string { return "taps" }
+
+// tapNote is what the result column of a tap holds: the parts of the
+// decision that have no column of their own, and the tap's times exactly
+// (the at column keeps what the database resolves). Rows written before
+// migration 00110 hold the whole TapResult JSON of the time there, whose
+// fields of these names read the same; that migration copied their totals
+// into the columns.
+type tapNote struct {
+	ActivityTitle  string    `json:"activity_title"`
+	VolunteerName  string    `json:"volunteer_name"`
+	At             time.Time `json:"at"`
+	CheckedInAt    time.Time `json:"checked_in_at"`
+	SessionMinutes int64     `json:"session_minutes"`
+}
+
+// tapToRow is the row of t.
+func tapToRow(t checkin.TapRecord) (tapRow, error) {
+	note, err := json.Marshal(tapNote{ActivityTitle: t.ActivityTitle, VolunteerName: t.VolunteerName, At: t.At,
+		CheckedInAt: t.CheckedInAt, SessionMinutes: t.SessionMinutes})
+	if err != nil {
+		return tapRow{}, fmt.Errorf("tap note: %w", err)
+	}
+	return tapRow{ID: t.ID, TerminalID: t.TerminalID, Seq: t.Seq, ActivityID: t.ActivityID,
+		VolunteerID: t.VolunteerID, AttendanceID: t.AttendanceID, Kind: string(t.Kind), At: t.At.UTC(),
+		OfflineEvidence: t.OfflineEvidence, PANToken: t.PANToken, Fingerprint: t.Fingerprint,
+		EvidenceHash: t.EvidenceHash, Result: string(note), CreatedAt: t.CreatedAt.UTC(),
+		YearMinutes: t.YearMinutes, LifetimeMinutesBefore: t.LifetimeMinutesBefore,
+		LifetimeMinutes: t.LifetimeMinutes}, nil
+}
+
+func (r tapRow) domain() (checkin.TapRecord, error) {
+	var n tapNote
+	if err := json.Unmarshal([]byte(r.Result), &n); err != nil {
+		return checkin.TapRecord{}, fmt.Errorf("tap %d: note: %w", r.ID, err)
+	}
+	if n.At.IsZero() {
+		n.At = r.At
+	}
+	return checkin.TapRecord{ID: r.ID, TerminalID: r.TerminalID, Seq: r.Seq, ActivityID: r.ActivityID,
+		VolunteerID: r.VolunteerID, AttendanceID: r.AttendanceID, Kind: checkin.TapKind(r.Kind), At: n.At.UTC(),
+		OfflineEvidence: r.OfflineEvidence, PANToken: r.PANToken, Fingerprint: r.Fingerprint,
+		EvidenceHash: r.EvidenceHash, CreatedAt: r.CreatedAt.UTC(), ActivityTitle: n.ActivityTitle,
+		VolunteerName: n.VolunteerName, CheckedInAt: n.CheckedInAt.UTC(), SessionMinutes: n.SessionMinutes,
+		YearMinutes: r.YearMinutes, LifetimeMinutesBefore: r.LifetimeMinutesBefore,
+		LifetimeMinutes: r.LifetimeMinutes}, nil
+}
 
 // GetTap implements checkin.TapRepo.
 func (s *Store) GetTap(ctx context.Context, terminalID string, seq int64) (checkin.TapRecord, error) {
@@ -256,18 +309,16 @@ func (s *Store) GetTap(ctx context.Context, terminalID string, seq int64) (check
 	if err := s.DB(ctx).Where("terminal_id = ? AND seq = ?", terminalID, seq).Take(&r).Error; err != nil {
 		return checkin.TapRecord{}, mapCheckinErr(err)
 	}
-	return checkin.TapRecord{ID: r.ID, TerminalID: r.TerminalID, Seq: r.Seq, ActivityID: r.ActivityID,
-		VolunteerID: r.VolunteerID, AttendanceID: r.AttendanceID, Kind: checkin.TapKind(r.Kind), At: r.At.UTC(),
-		OfflineEvidence: r.OfflineEvidence, PANToken: r.PANToken, Fingerprint: r.Fingerprint,
-		EvidenceHash: r.EvidenceHash, Result: []byte(r.Result), CreatedAt: r.CreatedAt.UTC()}, nil
+	return r.domain()
 }
 
 // CreateTap implements checkin.TapRepo.
 func (s *Store) CreateTap(ctx context.Context, t *checkin.TapRecord) error {
-	r := tapRow{TerminalID: t.TerminalID, Seq: t.Seq, ActivityID: t.ActivityID, VolunteerID: t.VolunteerID,
-		AttendanceID: t.AttendanceID, Kind: string(t.Kind), At: t.At.UTC(), OfflineEvidence: t.OfflineEvidence,
-		PANToken: t.PANToken, Fingerprint: t.Fingerprint, EvidenceHash: t.EvidenceHash, Result: string(t.Result),
-		CreatedAt: t.CreatedAt.UTC()}
+	r, err := tapToRow(*t)
+	if err != nil {
+		return err
+	}
+	r.ID = 0
 	if err := s.DB(ctx).Create(&r).Error; err != nil {
 		return mapCheckinErr(err)
 	}
@@ -418,10 +469,47 @@ func (s *Store) AddMinutes(ctx context.Context, volunteerID int64, year int, del
 	return h, nil
 }
 
-// SetStars implements checkin.HoursRepo.
-func (s *Store) SetStars(ctx context.Context, volunteerID int64, stars int) error {
-	return mapCheckinErr(s.DB(ctx).Exec(`UPDATE volunteer_hours SET stars = ? WHERE volunteer_id = ? AND year = 0`,
-		stars, volunteerID).Error)
+// changeStarsPG is ChangeStars in one statement on PostgreSQL: the level
+// changes only if the row still holds the level and total it was decided
+// from (a concurrent change waits for the row and then finds it changed),
+// and the event is inserted only with the change. Parameters: to,
+// volunteer, from, lifetime, then the event's kind, actor token, actor
+// role, detail and at.
+const changeStarsPG = `WITH u AS (
+	UPDATE volunteer_hours SET stars = ?::int
+	WHERE volunteer_id = ?::bigint AND year = 0 AND stars = ?::int AND minutes = ?::bigint
+	RETURNING volunteer_id
+)
+INSERT INTO checkin_events (kind, volunteer_id, attendance_id, actor_token_id, actor_role, reason, detail, at)
+SELECT ?::text, u.volunteer_id, 0, ?::bigint, ?::text, '', ?::text, ?::timestamptz FROM u
+RETURNING id`
+
+// ChangeStars implements checkin.HoursRepo: one statement on PostgreSQL,
+// the update then the event in a transaction on SQLite.
+func (s *Store) ChangeStars(ctx context.Context, ch checkin.StarsChange) (bool, error) {
+	e := ch.Event
+	if s.dialect == Postgres {
+		var ids []int64
+		err := s.DB(ctx).Raw(changeStarsPG, ch.To, ch.VolunteerID, ch.From, ch.Lifetime, string(e.Kind),
+			e.ActorTokenID, string(e.ActorRole), e.Detail, e.At.UTC()).Scan(&ids).Error
+		if err != nil {
+			return false, mapCheckinErr(err)
+		}
+		return len(ids) == 1, nil
+	}
+	changed := false
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		res := s.DB(ctx).Exec(`UPDATE volunteer_hours SET stars = ?
+			WHERE volunteer_id = ? AND year = 0 AND stars = ? AND minutes = ?`,
+			ch.To, ch.VolunteerID, ch.From, ch.Lifetime)
+		if res.Error != nil || res.RowsAffected != 1 {
+			return mapCheckinErr(res.Error)
+		}
+		changed = true
+		e.VolunteerID = ch.VolunteerID
+		return s.AppendCheckinEvent(ctx, &e)
+	})
+	return changed && err == nil, err
 }
 
 // HoursByYear implements checkin.HoursRepo.

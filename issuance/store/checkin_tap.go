@@ -228,9 +228,10 @@ func (r tapLookupRow) lookup(panToken []byte, activityID int64) checkin.TapLooku
 // the parameters carry their types because INSERT … SELECT does not infer
 // them from the target columns.
 const tapInsertPG = `INSERT INTO taps (terminal_id, seq, activity_id, volunteer_id, kind, at, offline_evidence,
-		pan_token, fingerprint, evidence_hash, result, created_at, attendance_id)
+		pan_token, fingerprint, evidence_hash, result, created_at, year_minutes, lifetime_minutes_before,
+		lifetime_minutes, attendance_id)
 	SELECT ?::text, ?::bigint, ?::bigint, ?::bigint, ?::text, ?::timestamptz, ?::boolean,
-		?::bytea, ?::bytea, ?::bytea, ?::text, ?::timestamptz, a.id FROM a
+		?::bytea, ?::bytea, ?::bytea, ?::text, ?::timestamptz, ?::bigint, ?::bigint, ?::bigint, a.id FROM a
 	RETURNING id, attendance_id`
 
 // RecordTap implements checkin.TapRepo. On PostgreSQL the attendance and
@@ -240,8 +241,13 @@ func (s *Store) RecordTap(ctx context.Context, a *checkin.Attendance, checkOut b
 		return s.recordTapSteps(ctx, a, checkOut, t)
 	}
 	r := attendanceToRow(*a)
-	tapArgs := []any{t.TerminalID, t.Seq, t.ActivityID, t.VolunteerID, string(t.Kind), t.At.UTC(), t.OfflineEvidence,
-		t.PANToken, t.Fingerprint, t.EvidenceHash, string(t.Result), t.CreatedAt.UTC()}
+	tr, err := tapToRow(*t)
+	if err != nil {
+		return err
+	}
+	tapArgs := []any{tr.TerminalID, tr.Seq, tr.ActivityID, tr.VolunteerID, tr.Kind, tr.At, tr.OfflineEvidence,
+		tr.PANToken, tr.Fingerprint, tr.EvidenceHash, tr.Result, tr.CreatedAt, tr.YearMinutes,
+		tr.LifetimeMinutesBefore, tr.LifetimeMinutes}
 	var sql string
 	var args []any
 	if checkOut {
@@ -296,79 +302,63 @@ var _ checkin.TapWriter = (*Store)(nil)
 // cannot modify data in a CTE).
 func (s *Store) CanWriteTap() bool { return s.dialect == Postgres }
 
-// writeTapSQL is WriteTap's statement. CTEs:
-//   - p locks the volunteer's year and lifetime rows, year first as
-//     AddMinutes does, and keeps their values before the change (FOR
-//     UPDATE returns the latest committed version);
-//   - h adds the delta to both rows (creating them), recomputing the star
-//     level of the lifetime row from the threshold minutes;
-//   - hs is the totals after, and the star level before;
+// writeTapSQL is WriteTap's statement. It adds and counts, nothing else:
+// the star level is left to the caller. CTEs:
+//   - h adds the session's minutes to the volunteer's year and lifetime
+//     rows (creating them), year first as AddMinutes does, and returns
+//     them after the change with the star level stored on the lifetime
+//     row (the latest committed version: the upsert locks the rows);
+//   - hs is the totals after, and that star level;
 //   - a opens or closes the attendance, after the hours rows (every writer
 //     takes the hours rows first);
-//   - t inserts the tap, its stored result completed with the totals;
-//   - e records a star change.
+//   - t inserts the tap with the totals: the year's after, the lifetime
+//     before (after less the minutes added) and after.
 //
 // The final SELECT divides by the number of taps written: when the
 // attendance was closed meanwhile nothing is inserted into taps and the
 // division by zero aborts the whole statement (SQLSTATE 22012), so that the
 // hours are not added either.
 //
-// Parameters: $1 volunteer, $2 year, $3 delta, $4 threshold minutes
-// (bigint[] literal), $5 tiers by star level (text[] literal), $6–$16 the
-// tap (terminal, seq, activity, kind, at, offline, PAN token, fingerprint,
-// evidence hash, result head, created at), $17–$20 the event (kind, actor
-// token, actor role, at), then the attendance parameters of
-// writeTapOpenSQL or writeTapCloseSQL from $21. Every parameter carries its
+// Parameters: $1 volunteer, $2 year, $3 minutes added, $4–$14 the tap
+// (terminal, seq, activity, kind, at, offline, PAN token, fingerprint,
+// evidence hash, result, created at), then the attendance parameters of
+// writeTapOpenSQL or writeTapCloseSQL from $15. Every parameter carries its
 // type: INSERT … SELECT does not infer them from the target columns.
-const writeTapSQL = `WITH p AS MATERIALIZED (
-	SELECT year, minutes, stars FROM volunteer_hours
-	WHERE volunteer_id = $1::bigint AND year IN ($2::int, 0) ORDER BY year DESC FOR UPDATE
-), h AS (
+const writeTapSQL = `WITH h AS (
 	INSERT INTO volunteer_hours (volunteer_id, year, minutes, stars)
-	SELECT $1::bigint, x.y, $3::bigint, CASE WHEN x.y = 0 THEN
-		(SELECT count(*) FROM unnest($4::bigint[]) m WHERE m <= $3::bigint) ELSE 0 END
-	FROM (VALUES ($2::int, 1), (0, 2)) x(y, o) LEFT JOIN p ON p.year = x.y ORDER BY x.o
-	ON CONFLICT (volunteer_id, year) DO UPDATE SET minutes = volunteer_hours.minutes + excluded.minutes,
-		stars = CASE WHEN volunteer_hours.year = 0 THEN
-			(SELECT count(*) FROM unnest($4::bigint[]) m WHERE m <= volunteer_hours.minutes + excluded.minutes)
-			ELSE volunteer_hours.stars END
+	VALUES ($1::bigint, $2::int, $3::bigint, 0), ($1::bigint, 0, $3::bigint, 0)
+	ON CONFLICT (volunteer_id, year) DO UPDATE SET minutes = volunteer_hours.minutes + excluded.minutes
 	RETURNING year, minutes, stars
 ), hs AS (
-	SELECT hy.minutes AS year_minutes, hl.minutes AS lifetime, hl.stars AS stars,
-		COALESCE((SELECT p.stars FROM p WHERE p.year = 0), 0) AS before
+	SELECT hy.minutes AS year_minutes, hl.minutes AS lifetime, hl.stars AS stars
 	FROM h hy, h hl WHERE hy.year = $2::int AND hl.year = 0
 ), a AS (%s
 ), t AS (
 	INSERT INTO taps (terminal_id, seq, activity_id, volunteer_id, kind, at, offline_evidence,
-		pan_token, fingerprint, evidence_hash, result, created_at, attendance_id)
-	SELECT $6::text, $7::bigint, $8::bigint, $1::bigint, $9::text, $10::timestamptz, $11::boolean,
-		$12::bytea, $13::bytea, $14::bytea,
-		$15::text || format(',"year_minutes":%%s,"lifetime_minutes":%%s,"stars":%%s,"stars_before":%%s,"tier":%%s}',
-			hs.year_minutes, hs.lifetime, hs.stars, hs.before, to_json(($5::text[])[hs.stars + 1])::text),
-		$16::timestamptz, a.id FROM a, hs
-	RETURNING id, attendance_id
-), e AS (
-	INSERT INTO checkin_events (kind, volunteer_id, attendance_id, actor_token_id, actor_role, reason, detail, at)
-	SELECT $17::text, $1::bigint, 0, $18::bigint, $19::text, '',
-		format('{"from":%%s,"lifetime_minutes":%%s,"to":%%s}', hs.before, hs.lifetime, hs.stars), $20::timestamptz
-	FROM hs WHERE hs.stars <> hs.before
+		pan_token, fingerprint, evidence_hash, result, created_at, attendance_id,
+		year_minutes, lifetime_minutes_before, lifetime_minutes)
+	SELECT $4::text, $5::bigint, $6::bigint, $1::bigint, $7::text, $8::timestamptz, $9::boolean,
+		$10::bytea, $11::bytea, $12::bytea, $13::text, $14::timestamptz, a.id,
+		hs.year_minutes, hs.lifetime - $3::bigint, hs.lifetime
+	FROM a, hs
+	RETURNING id, attendance_id, year_minutes, lifetime_minutes_before, lifetime_minutes
 )
-SELECT t.id, t.attendance_id, hs.year_minutes, hs.lifetime, hs.stars, hs.before,
+SELECT t.id, t.attendance_id, t.year_minutes, t.lifetime_minutes_before, t.lifetime_minutes, hs.stars,
 	1 / (SELECT count(*) FROM t) AS written
 FROM hs LEFT JOIN t ON true`
 
-// writeTapOpenSQL opens the attendance (a check-in); parameters from $21:
+// writeTapOpenSQL opens the attendance (a check-in); parameters from $15:
 // org path, in at.
 const writeTapOpenSQL = `
 	INSERT INTO attendances (activity_id, volunteer_id, org_path, in_at, out_at, minutes, year, corrected)
-	SELECT $8::bigint, $1::bigint, $21::text, $22::timestamptz, NULL, 0, $2::int, false FROM hs
+	SELECT $6::bigint, $1::bigint, $15::text, $16::timestamptz, NULL, 0, $2::int, false FROM hs
 	RETURNING id`
 
 // writeTapCloseSQL closes the open attendance (a check-out); parameters
-// from $21: attendance id, out at, minutes.
+// from $15: attendance id, out at, minutes.
 const writeTapCloseSQL = `
-	UPDATE attendances SET out_at = $22::timestamptz, minutes = $23::int FROM hs
-	WHERE attendances.id = $21::bigint AND attendances.out_at IS NULL
+	UPDATE attendances SET out_at = $16::timestamptz, minutes = $17::int FROM hs
+	WHERE attendances.id = $15::bigint AND attendances.out_at IS NULL
 	RETURNING attendances.id`
 
 var (
@@ -382,15 +372,14 @@ func (s *Store) WriteTap(ctx context.Context, w checkin.TapWrite) (checkin.TapWr
 	if s.dialect != Postgres {
 		return checkin.TapWritten{}, errors.New("write tap: needs PostgreSQL")
 	}
-	t, at := w.Tap, w.Attendance
-	tiers := make([]string, len(w.Tiers))
-	for i, x := range w.Tiers {
-		tiers[i] = string(x)
+	at := w.Attendance
+	t, err := tapToRow(w.Tap)
+	if err != nil {
+		return checkin.TapWritten{}, err
 	}
-	args := []any{at.VolunteerID, at.Year, w.Delta, int64ArrayLiteral(w.StarMinutes), textArrayLiteral(tiers),
-		t.TerminalID, t.Seq, t.ActivityID, string(t.Kind), t.At.UTC(), t.OfflineEvidence,
-		t.PANToken, t.Fingerprint, t.EvidenceHash, string(t.Result), t.CreatedAt.UTC(),
-		string(w.Event.Kind), w.Event.ActorTokenID, string(w.Event.ActorRole), w.Event.At.UTC()}
+	args := []any{at.VolunteerID, at.Year, w.Tap.SessionMinutes,
+		t.TerminalID, t.Seq, t.ActivityID, t.Kind, t.At, t.OfflineEvidence,
+		t.PANToken, t.Fingerprint, t.EvidenceHash, t.Result, t.CreatedAt}
 	sql := writeTapOpen
 	if w.CheckOut {
 		sql = writeTapClose
@@ -398,11 +387,11 @@ func (s *Store) WriteTap(ctx context.Context, w checkin.TapWrite) (checkin.TapWr
 	} else {
 		args = append(args, at.OrgPath, at.InAt.UTC())
 	}
-	var out checkin.TapWritten
+	out := checkin.TapWritten{Tap: w.Tap}
 	var written int64
 	row := s.DB(ctx).Statement.ConnPool.QueryRowContext(ctx, sql, args...)
-	err := row.Scan(&out.TapID, &out.AttendanceID, &out.YearMinutes, &out.LifetimeMinutes, &out.Stars,
-		&out.StarsBefore, &written)
+	err = row.Scan(&out.Tap.ID, &out.Tap.AttendanceID, &out.Tap.YearMinutes, &out.Tap.LifetimeMinutesBefore,
+		&out.Tap.LifetimeMinutes, &out.Stars, &written)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "22012" {
 		// The attendance was closed meanwhile (a concurrent tap or a
@@ -413,38 +402,4 @@ func (s *Store) WriteTap(ctx context.Context, w checkin.TapWrite) (checkin.TapWr
 		return checkin.TapWritten{}, mapCheckinErr(err)
 	}
 	return out, nil
-}
-
-// int64ArrayLiteral is a PostgreSQL array literal of v ({1,2,3}).
-func int64ArrayLiteral(v []int64) string {
-	b := []byte{'{'}
-	for i, x := range v {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, x, 10)
-	}
-	return string(append(b, '}'))
-}
-
-// textArrayLiteral is a PostgreSQL array literal of v, every element
-// quoted.
-func textArrayLiteral(v []string) string {
-	var b strings.Builder
-	b.WriteByte('{')
-	for i, x := range v {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('"')
-		for _, r := range x {
-			if r == '"' || r == '\\' {
-				b.WriteByte('\\')
-			}
-			b.WriteRune(r)
-		}
-		b.WriteByte('"')
-	}
-	b.WriteByte('}')
-	return b.String()
 }
