@@ -1,7 +1,10 @@
 package checkin
 
 // The Service, its configuration, its storage ports and its errors. The
-// commands live in activities.go, taps.go and stars.go.
+// commands live by subject: activities.go, taps.go (challenges and taps),
+// cards.go (check-in blocks), hours.go (corrections, added hours, service
+// records, member hours), stars.go (star levels and tiers), benefits.go
+// (offers and the benefit check).
 
 import (
 	"context"
