@@ -3,7 +3,7 @@ package api
 // Check-in routes (issue 6): terminal challenges, activities, taps, service
 // records, benefit checks, and the admin routes around them (corrections,
 // added hours, offers, blocked cards, the member-hours report). The wire
-// types live in api/client. EnableCheckin adds the routes and their OpenAPI
+// types live in client. EnableCheckin adds the routes and their OpenAPI
 // entries to a Server.
 
 import (
@@ -18,7 +18,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance"
 )
 

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
 

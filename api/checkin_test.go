@@ -14,11 +14,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/volcard/volcard/api/client"
-	"github.com/volcard/volcard/api/terminal"
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/cardsim"
 	"github.com/volcard/volcard/cardio/emv"
+	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/client/terminal"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"

@@ -22,8 +22,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
-	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/cardio/emv"
+	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/roster/rostertest"
 	"github.com/volcard/volcard/issuance/seed"

@@ -13,14 +13,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/onsite"
 	"github.com/volcard/volcard/issuance/roster"
 )
 
 // On-site batch enrollment routes (issue 7). Wire types live in
-// api/client so that the enroll command shares them.
+// client so that the enroll command shares them.
 
 // RosterBodyLimit is the largest roster upload accepted (the roster
 // package's default file limit).

@@ -18,10 +18,10 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
-	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/bankgw"
 	"github.com/volcard/volcard/bankgw/banksim"
 	"github.com/volcard/volcard/bankgw/outbox"
+	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/onsite"
 	"github.com/volcard/volcard/issuance/roster"

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/encoding/simplifiedchinese"
 
-	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance/roster/rostertest"
 )
 

@@ -12,13 +12,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/volcard/volcard/api/client"
-	"github.com/volcard/volcard/api/personalize"
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/cardsim"
 	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/cardio/pcsc/pcsctest"
 	"github.com/volcard/volcard/cardio/vpcd"
+	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/client/personalize"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/personalization"
 	"github.com/volcard/volcard/personalization/dataprep"

@@ -12,8 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/volcard/volcard/api/client"
-	"github.com/volcard/volcard/api/enroll"
+	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/client/enroll"
 	"github.com/volcard/volcard/issuance/onsite"
 )
 
@@ -55,8 +55,8 @@ func TestOnsiteOpenAPICoversRoutes(t *testing.T) {
 	require.NoError(t, err)
 }
 
-// TestOnsiteEnrollCLI drives the enroll command's logic (api/enroll over
-// api/client) against the real server: request, upload with the progress
+// TestOnsiteEnrollCLI drives the enroll command's logic (client/enroll over
+// package client) against the real server: request, upload with the progress
 // bar, report as JSON.
 func TestOnsiteEnrollCLI(t *testing.T) {
 	e := newOnsiteEnv(t)

@@ -2,7 +2,7 @@ package api
 
 // Personalization routes (issue 5): a bank_staff client opens a session for
 // a bank_approved application, relays the APDU batches to a blank card and
-// posts the card's responses back. The wire types live in api/client; the
+// posts the card's responses back. The wire types live in client; the
 // work is done by personalization. EnablePersonalization adds the
 // routes and their OpenAPI entries to a Server. The PIN in the opening body
 // is never logged (the access log records no bodies) and never stored.
@@ -17,8 +17,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/personalization"
 	"github.com/volcard/volcard/personalization/dataprep"

@@ -11,8 +11,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/volcard/volcard/api/client"
-	"github.com/volcard/volcard/api/enroll"
+	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/client/enroll"
 )
 
 func init() { rootCmd.AddCommand(newEnrollCmd()) }

@@ -16,9 +16,9 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/volcard/volcard/api/client"
-	"github.com/volcard/volcard/api/personalize"
 	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/client/personalize"
 	"github.com/volcard/volcard/personalization/dataprep"
 )
 

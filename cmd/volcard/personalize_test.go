@@ -9,8 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/volcard/volcard/api/personalize"
 	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/client/personalize"
 	"github.com/volcard/volcard/personalization/dataprep"
 )
 

@@ -12,10 +12,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/volcard/volcard/api/client"
-	"github.com/volcard/volcard/api/terminal"
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/cardsim"
+	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/client/terminal"
 )
 
 func init() { rootCmd.AddCommand(newTerminalCmd()) }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/volcard/volcard/api/client"
-	"github.com/volcard/volcard/api/terminal"
+	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/client/terminal"
 )
 
 func TestQueue(t *testing.T) {

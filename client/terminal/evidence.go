@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/emv"
+	"github.com/volcard/volcard/client"
 )
 
 // ReadCard reads a card for a tap and returns its facts and the evidence

@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/client"
 )
 
 func TestErrors(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/cardio/pcsc/pcsctest"
+	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/internal/testproc"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/store/storetest"

@@ -15,7 +15,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
-	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/client"
 )
 
 // API is what the commands need from the server; *client.Client

@@ -8,11 +8,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/volcard/volcard/api/personalize"
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/cardio/gp"
 	"github.com/volcard/volcard/cardio/pcsc/pcsctest"
+	"github.com/volcard/volcard/client/personalize"
 )
 
 // BenchmarkPersonalizePCSC personalizes one blank software card per
@@ -41,7 +41,7 @@ import (
 // card/(floor+busy) counts it in the floor instead (a hardware card's
 // computation is part of any transaction with it).
 //
-//	scripts/with-postgres.sh go test ./api/personalize -run '^$' -bench PersonalizePCSC -benchtime 20x
+//	scripts/with-postgres.sh go test ./client/personalize -run '^$' -bench PersonalizePCSC -benchtime 20x
 func BenchmarkPersonalizePCSC(b *testing.B) {
 	w := startServerProcess(b)
 	readers := pcsctest.Start(b)

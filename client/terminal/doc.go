@@ -8,7 +8,7 @@
 // when the server comes back; the server's idempotency by terminal and
 // sequence number makes each count exactly once.
 //
-// It talks to the server through api/client and to cards through the
+// It talks to the server through package client and to cards through the
 // cardio ports, so it runs the same on pcscd readers and on the in-process
 // simulator.
 package terminal

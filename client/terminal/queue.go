@@ -19,7 +19,7 @@ import (
 
 	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3" (pure Go, no cgo)
 
-	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/client"
 )
 
 // Queue is the terminal's durable state in a SQLite file: the sequence

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/client"
 )
 
 // API is the server side of a personalization; *client.Client implements it.

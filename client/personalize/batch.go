@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
-	"github.com/volcard/volcard/api/client"
+	"github.com/volcard/volcard/client"
 )
 
 // QueueAPI is the server side of a batch walk: the session's queue and the

@@ -14,9 +14,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/emv"
+	"github.com/volcard/volcard/client"
 )
 
 // API is what the terminal needs from the server; *client.Client

@@ -8,8 +8,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/volcard/volcard/api/client"
 	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/client"
 )
 
 // LineOperator is an Operator on a line-oriented console: it prints the

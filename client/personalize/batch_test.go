@@ -8,9 +8,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/volcard/volcard/api/client"
-	"github.com/volcard/volcard/api/personalize"
 	"github.com/volcard/volcard/cardio/cardsim"
+	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/client/personalize"
 	"github.com/volcard/volcard/issuance"
 )
 

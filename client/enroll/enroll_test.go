@@ -13,8 +13,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/volcard/volcard/api/client"
-	"github.com/volcard/volcard/api/enroll"
+	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/client/enroll"
 )
 
 // fakeAPI records uploads and answers with canned values.
