@@ -13,6 +13,7 @@ import (
 	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
+	"github.com/volcard/volcard/wire"
 )
 
 // TestActivityListAPI checks GET /v1/activities through HTTP on both
@@ -23,12 +24,12 @@ func TestActivityListAPI(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		h := newCheckinHarness(t, st)
 		now := time.Now().Truncate(time.Second)
-		create := func(token string, org int64, title string, from, to time.Time) client.Activity {
+		create := func(token string, org int64, title string, from, to time.Time) wire.Activity {
 			t.Helper()
-			r := h.do(http.MethodPost, "/v1/activities", token, client.NewActivity{OrgID: org, Title: title, Site: "现场",
+			r := h.do(http.MethodPost, "/v1/activities", token, wire.NewActivity{OrgID: org, Title: title, Site: "现场",
 				StartsAt: from, EndsAt: to})
 			require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
-			var a client.Activity
+			var a wire.Activity
 			r.json(t, &a)
 			return a
 		}
@@ -36,16 +37,16 @@ func TestActivityListAPI(t *testing.T) {
 		gz := create("gz", h.guangzhou.ID, "广州塔志愿服务", now.Add(-2*time.Hour), now.Add(time.Hour))
 		future := create("mz", h.meizhou.ID, "梅州读书月", now.Add(48*time.Hour), now.Add(50*time.Hour))
 
-		list := func(token, query string) (client.ActivityPage, response) {
+		list := func(token, query string) (wire.ActivityPage, response) {
 			t.Helper()
 			r := h.do(http.MethodGet, "/v1/activities"+query, token, nil)
-			var p client.ActivityPage
+			var p wire.ActivityPage
 			if r.status == http.StatusOK {
 				r.json(t, &p)
 			}
 			return p, r
 		}
-		ids := func(p client.ActivityPage) []int64 {
+		ids := func(p wire.ActivityPage) []int64 {
 			out := []int64{}
 			for _, it := range p.Items {
 				out = append(out, it.ID)
@@ -108,7 +109,7 @@ func TestActivityListAPI(t *testing.T) {
 
 		t.Run("items with check-in figures", func(t *testing.T) {
 			ch := h.challenge(t, "terminal")
-			r := h.do(http.MethodPost, h.tapPath(), "terminal", client.TapRequest{Seq: 1, ChallengeID: ch.ID,
+			r := h.do(http.MethodPost, h.tapPath(), "terminal", wire.TapRequest{Seq: 1, ChallengeID: ch.ID,
 				Card: cardEvidence(t, "default.json", ch.UN)})
 			require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
 			p, _ := list("terminal", "")

@@ -17,12 +17,12 @@ import (
 	"time"
 
 	"github.com/volcard/volcard/issuance/onsite"
+	"github.com/volcard/volcard/wire"
 
 	"github.com/volcard/volcard/issuance/checkin"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
@@ -82,7 +82,7 @@ type side struct {
 	app       issuance.Application
 	card      issuance.Card
 	pan       string
-	activity  client.Activity
+	activity  wire.Activity
 	session   onsite.Session
 }
 
@@ -122,7 +122,7 @@ func (w *matrixWorld) newSide(t *testing.T, name string, org issuance.Org, produ
 	a, err := w.h.ck.CreateActivity(ctx, sys, checkin.NewActivity{OrgID: org.ID, Title: "植树 " + name, Site: "公园",
 		StartsAt: now.Add(-time.Hour), EndsAt: now.Add(3 * time.Hour)})
 	require.NoError(t, err)
-	s.activity = client.Activity{ID: a.ID}
+	s.activity = wire.Activity{ID: a.ID}
 	s.session, err = w.h.on.Request(ctx, sys, onsite.NewSession{OrgID: org.ID, Site: "礼堂 " + name,
 		Date: now.AddDate(0, 0, 14), ExpectedCount: 40, ProductCode: product})
 	require.NoError(t, err)

@@ -14,9 +14,9 @@ import (
 	"github.com/volcard/volcard/bankgw"
 	"github.com/volcard/volcard/bankgw/banksim"
 	"github.com/volcard/volcard/bankgw/outbox"
-	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/store/storetest"
+	"github.com/volcard/volcard/wire"
 )
 
 // cardHarness is a check-in harness whose Service sends to banksim over
@@ -103,7 +103,7 @@ func (c *cardHarness) waitState(t *testing.T, id int64, state string) Card {
 func (c *cardHarness) tapStatus(t *testing.T, seq int64) int {
 	t.Helper()
 	ch := c.challenge(t, "terminal")
-	res := c.do(http.MethodPost, c.tapPath(), "terminal", client.TapRequest{Seq: seq, ChallengeID: ch.ID,
+	res := c.do(http.MethodPost, c.tapPath(), "terminal", wire.TapRequest{Seq: seq, ChallengeID: ch.ID,
 		Card: cardEvidence(t, "default.json", ch.UN)})
 	if res.status == http.StatusForbidden {
 		require.Equal(t, KindCardBlocked.TypeURI(), res.problem(t).Type)

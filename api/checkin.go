@@ -2,9 +2,9 @@ package api
 
 // Check-in routes (issue 6): terminal challenges, activities, taps, service
 // records, benefit checks, and the admin routes around them (corrections,
-// added hours, offers, blocked cards, the member-hours report). The wire
-// types live in client. EnableCheckin adds the routes and their OpenAPI
-// entries to a Server.
+// added hours, offers, blocked cards, the member-hours report). The bodies
+// the terminal shares are package wire's. EnableCheckin adds the routes and
+// their OpenAPI entries to a Server.
 
 import (
 	"errors"
@@ -15,22 +15,22 @@ import (
 	"time"
 
 	"github.com/volcard/volcard/issuance/checkin"
+	"github.com/volcard/volcard/wire"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance"
 )
 
 // Problem kinds of the check-in routes.
 const (
-	KindChallengeReplayed Kind = client.ProblemChallengeReplayed
-	KindChallengeInvalid  Kind = client.ProblemChallengeInvalid
-	KindCardNotGenuine    Kind = client.ProblemCardNotGenuine
-	KindCardUnknown       Kind = client.ProblemCardUnknown
-	KindCardBlocked       Kind = client.ProblemCardBlocked
-	KindEvidenceReplayed  Kind = client.ProblemEvidenceReplayed
-	KindSequenceReused    Kind = client.ProblemSequenceReused
+	KindChallengeReplayed Kind = wire.ProblemChallengeReplayed
+	KindChallengeInvalid  Kind = wire.ProblemChallengeInvalid
+	KindCardNotGenuine    Kind = wire.ProblemCardNotGenuine
+	KindCardUnknown       Kind = wire.ProblemCardUnknown
+	KindCardBlocked       Kind = wire.ProblemCardBlocked
+	KindEvidenceReplayed  Kind = wire.ProblemEvidenceReplayed
+	KindSequenceReused    Kind = wire.ProblemSequenceReused
 )
 
 func init() {
@@ -124,16 +124,16 @@ func (h *checkinHandlers) challenge(c echo.Context) error {
 		return checkinError(err)
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
-	return c.JSON(http.StatusCreated, client.Challenge{ID: ch.ID, UN: ch.UN, ExpiresAt: ch.ExpiresAt})
+	return c.JSON(http.StatusCreated, wire.Challenge{ID: ch.ID, UN: ch.UN, ExpiresAt: ch.ExpiresAt})
 }
 
-func toActivity(a checkin.Activity) client.Activity {
-	return client.Activity{ID: a.ID, OrgID: a.OrgID, Title: a.Title, Site: a.Site, StartsAt: a.StartsAt,
+func toActivity(a checkin.Activity) wire.Activity {
+	return wire.Activity{ID: a.ID, OrgID: a.OrgID, Title: a.Title, Site: a.Site, StartsAt: a.StartsAt,
 		EndsAt: a.EndsAt, CreatedAt: a.CreatedAt}
 }
 
 func (h *checkinHandlers) createActivity(c echo.Context) error {
-	var req client.NewActivity
+	var req wire.NewActivity
 	if err := h.s.decodeJSON(c, &req); err != nil {
 		return err
 	}
@@ -208,9 +208,9 @@ func (h *checkinHandlers) listActivities(c echo.Context) error {
 	if err != nil {
 		return checkinError(err)
 	}
-	out := client.ActivityPage{Items: make([]client.ActivityItem, 0, len(page.Items)), NextCursor: page.NextCursor}
+	out := wire.ActivityPage{Items: make([]wire.ActivityItem, 0, len(page.Items)), NextCursor: page.NextCursor}
 	for _, it := range page.Items {
-		out.Items = append(out.Items, client.ActivityItem{Activity: toActivity(it.Activity), OrgName: it.OrgName,
+		out.Items = append(out.Items, wire.ActivityItem{Activity: toActivity(it.Activity), OrgName: it.OrgName,
 			CheckIns: it.CheckIns, OnSite: it.OnSite})
 	}
 	return c.JSON(http.StatusOK, out)
@@ -223,7 +223,7 @@ func (h *checkinHandlers) tap(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req client.TapRequest
+	var req wire.TapRequest
 	if err := h.s.decodeJSON(c, &req); err != nil {
 		return err
 	}
@@ -247,7 +247,7 @@ func (h *checkinHandlers) tap(c echo.Context) error {
 	if r.Replayed {
 		status = http.StatusOK
 	}
-	return c.JSON(status, client.TapResult{TapID: r.TapID, Kind: string(r.Kind), ActivityID: r.ActivityID,
+	return c.JSON(status, wire.TapResult{TapID: r.TapID, Kind: string(r.Kind), ActivityID: r.ActivityID,
 		ActivityTitle: r.ActivityTitle, VolunteerID: r.VolunteerID, VolunteerName: r.VolunteerName, At: r.At,
 		CheckedInAt: r.CheckedInAt, SessionMinutes: r.SessionMinutes, SessionHours: hours(r.SessionMinutes),
 		YearHours: hours(r.YearMinutes), LifetimeHours: hours(r.LifetimeMinutes), Stars: r.Stars,
@@ -264,14 +264,14 @@ func (h *checkinHandlers) serviceRecord(c echo.Context) error {
 	if err != nil {
 		return checkinError(err)
 	}
-	out := client.ServiceRecord{VolunteerID: r.VolunteerID, Name: r.Name, Years: []client.YearHours{},
+	out := wire.ServiceRecord{VolunteerID: r.VolunteerID, Name: r.Name, Years: []wire.YearHours{},
 		LifetimeHours: hours(r.LifetimeMinutes), Stars: r.Stars, Tier: string(r.Tier),
-		MemberExpectationHours: r.MemberExpectation, Activities: []client.AttendanceItem{}}
+		MemberExpectationHours: r.MemberExpectation, Activities: []wire.AttendanceItem{}}
 	for _, y := range r.Years {
-		out.Years = append(out.Years, client.YearHours{Year: y.Year, Minutes: y.Minutes, Hours: hours(y.Minutes)})
+		out.Years = append(out.Years, wire.YearHours{Year: y.Year, Minutes: y.Minutes, Hours: hours(y.Minutes)})
 	}
 	for _, a := range r.Attendances {
-		it := client.AttendanceItem{AttendanceID: a.ID, ActivityID: a.ActivityID, Title: a.Title, Site: a.Site,
+		it := wire.AttendanceItem{AttendanceID: a.ID, ActivityID: a.ActivityID, Title: a.Title, Site: a.Site,
 			InAt: a.InAt, Minutes: a.Minutes, Hours: hours(a.Minutes), Corrected: a.Corrected}
 		if !a.OutAt.IsZero() {
 			t := a.OutAt
@@ -333,7 +333,7 @@ func (h *checkinHandlers) correct(c echo.Context) error {
 		return checkinError(err)
 	}
 	out := a.OutAt
-	return c.JSON(http.StatusOK, client.AttendanceItem{AttendanceID: a.ID, ActivityID: a.ActivityID, InAt: a.InAt,
+	return c.JSON(http.StatusOK, wire.AttendanceItem{AttendanceID: a.ID, ActivityID: a.ActivityID, InAt: a.InAt,
 		OutAt: &out, Minutes: a.Minutes, Hours: hours(a.Minutes), Corrected: a.Corrected})
 }
 
@@ -409,7 +409,7 @@ func (h *checkinHandlers) createOffer(c echo.Context) error {
 	if err != nil {
 		return checkinError(err)
 	}
-	return c.JSON(http.StatusCreated, client.Offer{ID: o.ID, OrgID: o.OrgID, Tier: string(o.Tier), Title: o.Title,
+	return c.JSON(http.StatusCreated, wire.Offer{ID: o.ID, OrgID: o.OrgID, Tier: string(o.Tier), Title: o.Title,
 		Description: o.Description})
 }
 
@@ -462,7 +462,7 @@ func (h *checkinHandlers) cardByPAN(change issuance.CardChange) echo.HandlerFunc
 }
 
 func (h *checkinHandlers) benefits(c echo.Context) error {
-	var req client.BenefitsRequest
+	var req wire.BenefitsRequest
 	if err := h.s.decodeJSON(c, &req); err != nil {
 		return err
 	}
@@ -475,9 +475,9 @@ func (h *checkinHandlers) benefits(c echo.Context) error {
 	if err != nil {
 		return checkinError(err)
 	}
-	out := client.Benefits{Name: b.MaskedName, Stars: b.Stars, Tier: string(b.Tier), Offers: []client.Offer{}}
+	out := wire.Benefits{Name: b.MaskedName, Stars: b.Stars, Tier: string(b.Tier), Offers: []wire.Offer{}}
 	for _, o := range b.Offers {
-		out.Offers = append(out.Offers, client.Offer{ID: o.ID, OrgID: o.OrgID, Tier: string(o.Tier), Title: o.Title,
+		out.Offers = append(out.Offers, wire.Offer{ID: o.ID, OrgID: o.OrgID, Tier: string(o.Tier), Title: o.Title,
 			Description: o.Description})
 	}
 	return c.JSON(http.StatusOK, out)

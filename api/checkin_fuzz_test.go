@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance/store/storetest"
+	"github.com/volcard/volcard/wire"
 )
 
 // FuzzTapPayload posts arbitrary bytes as the body of POST
@@ -34,9 +34,9 @@ func FuzzTapPayload(f *testing.F) {
 		f.Add(b)
 	}
 	ch := h.challenge(f, "terminal")
-	online, _ := json.Marshal(client.TapRequest{Seq: 1, ChallengeID: ch.ID, Card: cardEvidence(f, "default.json", ch.UN)})
+	online, _ := json.Marshal(wire.TapRequest{Seq: 1, ChallengeID: ch.ID, Card: cardEvidence(f, "default.json", ch.UN)})
 	at := time.Now().UTC()
-	offline, _ := json.Marshal(client.TapRequest{Seq: 2, Offline: true, At: &at,
+	offline, _ := json.Marshal(wire.TapRequest{Seq: 2, Offline: true, At: &at,
 		Card: cardEvidence(f, "forged.json", []byte{1, 2, 3, 4})})
 	for _, s := range [][]byte{online, offline, []byte(``), []byte(`{}`), []byte(`null`), []byte(`{"seq":-1}`),
 		[]byte(`{"seq":1,"offline":true,"at":"9999-12-31T23:59:59Z","card":{}}`), []byte(strings.Repeat("[", 5000))} {

@@ -11,13 +11,13 @@ import (
 	"time"
 
 	"github.com/volcard/volcard/issuance/checkin"
+	"github.com/volcard/volcard/wire"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/cardsim"
 	"github.com/volcard/volcard/cardio/emv"
-	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/client/terminal"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/store"
@@ -31,7 +31,7 @@ const checkinCardID = "441402200001011232" // 9F61 of testdata/cards/default.jso
 type checkinHarness struct {
 	*harness
 	ck     *checkin.Service
-	act    client.Activity
+	act    wire.Activity
 	holder issuance.Volunteer
 }
 
@@ -51,7 +51,7 @@ func withCheckin(t testing.TB, h *harness) *checkinHarness {
 	require.NoError(t, h.srv.EnableCheckin(ck))
 	ch := &checkinHarness{harness: h, ck: ck}
 	now := time.Now()
-	res := h.do(http.MethodPost, "/v1/activities", "mz", client.NewActivity{OrgID: h.meizhou.ID, Title: "梅州马拉松志愿服务",
+	res := h.do(http.MethodPost, "/v1/activities", "mz", wire.NewActivity{OrgID: h.meizhou.ID, Title: "梅州马拉松志愿服务",
 		Site: "梅江区", StartsAt: now.Add(-time.Hour), EndsAt: now.Add(5 * time.Hour)})
 	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
 	res.json(t, &ch.act)
@@ -62,7 +62,7 @@ func withCheckin(t testing.TB, h *harness) *checkinHarness {
 }
 
 // evidence reads a software card image over un.
-func cardEvidence(t testing.TB, image string, un []byte) client.CardEvidence {
+func cardEvidence(t testing.TB, image string, un []byte) wire.CardEvidence {
 	t.Helper()
 	card, err := cardsim.Load(filepath.Join("..", "testdata", "cards", image))
 	require.NoError(t, err)
@@ -73,11 +73,11 @@ func cardEvidence(t testing.TB, image string, un []byte) client.CardEvidence {
 	return ev
 }
 
-func (h *checkinHarness) challenge(t testing.TB, token string) client.Challenge {
+func (h *checkinHarness) challenge(t testing.TB, token string) wire.Challenge {
 	t.Helper()
 	res := h.do(http.MethodPost, "/v1/terminals/challenge", token, "{}")
 	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
-	var ch client.Challenge
+	var ch wire.Challenge
 	res.json(t, &ch)
 	require.Len(t, ch.UN, 4)
 	return ch
@@ -122,14 +122,14 @@ func TestCheckinAPI(t *testing.T) {
 		require.Equal(t, http.StatusForbidden, h.do(http.MethodPost, h.tapPath(), "admin", "{}").status)
 	})
 
-	var in client.TapResult
+	var in wire.TapResult
 	t.Run("tap in, replay, tap out", func(t *testing.T) {
 		ch := h.challenge(t, "terminal")
-		req := client.TapRequest{Seq: 1, ChallengeID: ch.ID, Card: cardEvidence(t, "default.json", ch.UN)}
+		req := wire.TapRequest{Seq: 1, ChallengeID: ch.ID, Card: cardEvidence(t, "default.json", ch.UN)}
 		res := h.do(http.MethodPost, h.tapPath(), "terminal", req)
 		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
 		res.json(t, &in)
-		require.Equal(t, client.KindCheckIn, in.Kind)
+		require.Equal(t, wire.KindCheckIn, in.Kind)
 		require.Equal(t, "张晓明", in.VolunteerName)
 		require.Equal(t, h.holder.ID, in.VolunteerID)
 		require.NotContains(t, string(res.body), "6217850000000012349", "the PAN never comes back")
@@ -137,22 +137,22 @@ func TestCheckinAPI(t *testing.T) {
 		// Same terminal, same seq: the first result, marked replayed.
 		res = h.do(http.MethodPost, h.tapPath(), "terminal", req)
 		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
-		var again client.TapResult
+		var again wire.TapResult
 		res.json(t, &again)
 		require.True(t, again.Replayed)
 		require.Equal(t, in.TapID, again.TapID)
 
 		ch = h.challenge(t, "terminal")
-		res = h.do(http.MethodPost, h.tapPath(), "terminal", client.TapRequest{Seq: 2, ChallengeID: ch.ID,
+		res = h.do(http.MethodPost, h.tapPath(), "terminal", wire.TapRequest{Seq: 2, ChallengeID: ch.ID,
 			Card: cardEvidence(t, "default.json", ch.UN)})
 		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
-		var out client.TapResult
+		var out wire.TapResult
 		res.json(t, &out)
-		require.Equal(t, client.KindCheckOut, out.Kind)
+		require.Equal(t, wire.KindCheckOut, out.Kind)
 	})
 	t.Run("replayed challenge", func(t *testing.T) {
 		ch := h.challenge(t, "terminal")
-		req := client.TapRequest{Seq: 3, ChallengeID: ch.ID, Card: cardEvidence(t, "default.json", ch.UN)}
+		req := wire.TapRequest{Seq: 3, ChallengeID: ch.ID, Card: cardEvidence(t, "default.json", ch.UN)}
 		require.Equal(t, http.StatusCreated, h.do(http.MethodPost, h.tapPath(), "terminal", req).status)
 		req.Seq = 4
 		res := h.do(http.MethodPost, h.tapPath(), "terminal", req)
@@ -161,7 +161,7 @@ func TestCheckinAPI(t *testing.T) {
 	})
 	t.Run("forged card", func(t *testing.T) {
 		ch := h.challenge(t, "terminal")
-		res := h.do(http.MethodPost, h.tapPath(), "terminal", client.TapRequest{Seq: 5, ChallengeID: ch.ID,
+		res := h.do(http.MethodPost, h.tapPath(), "terminal", wire.TapRequest{Seq: 5, ChallengeID: ch.ID,
 			Card: cardEvidence(t, "forged.json", ch.UN)})
 		require.Equal(t, http.StatusUnprocessableEntity, res.status)
 		p := res.problem(t)
@@ -170,14 +170,14 @@ func TestCheckinAPI(t *testing.T) {
 	})
 	t.Run("unknown card", func(t *testing.T) {
 		ch := h.challenge(t, "terminal")
-		res := h.do(http.MethodPost, h.tapPath(), "terminal", client.TapRequest{Seq: 6, ChallengeID: ch.ID,
+		res := h.do(http.MethodPost, h.tapPath(), "terminal", wire.TapRequest{Seq: 6, ChallengeID: ch.ID,
 			Card: cardEvidence(t, "pse-only.json", ch.UN)})
 		require.Equal(t, http.StatusNotFound, res.status, "%s", res.body)
 		require.Equal(t, KindCardUnknown.TypeURI(), res.problem(t).Type)
 	})
 	t.Run("sequence reused", func(t *testing.T) {
 		ch := h.challenge(t, "terminal")
-		res := h.do(http.MethodPost, h.tapPath(), "terminal", client.TapRequest{Seq: 1, ChallengeID: ch.ID,
+		res := h.do(http.MethodPost, h.tapPath(), "terminal", wire.TapRequest{Seq: 1, ChallengeID: ch.ID,
 			Card: cardEvidence(t, "default.json", ch.UN)})
 		require.Equal(t, http.StatusConflict, res.status)
 		require.Equal(t, KindSequenceReused.TypeURI(), res.problem(t).Type)
@@ -199,7 +199,7 @@ func TestCheckinAPI(t *testing.T) {
 	t.Run("service record", func(t *testing.T) {
 		res := h.do(http.MethodGet, "/v1/volunteers/"+strconv.FormatInt(h.holder.ID, 10)+"/service-record", "mz", nil)
 		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
-		var rec client.ServiceRecord
+		var rec wire.ServiceRecord
 		res.json(t, &rec)
 		require.Equal(t, "张晓明", rec.Name)
 		require.Len(t, rec.Activities, 2)
@@ -210,7 +210,7 @@ func TestCheckinAPI(t *testing.T) {
 		path := "/v1/volunteers/" + strconv.FormatInt(h.holder.ID, 10) + "/service-hours"
 		res := h.do(http.MethodPost, path, "mz", map[string]any{"year": 2025, "hours": 310, "reason": "i志愿 import"})
 		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
-		var rec client.ServiceRecord
+		var rec wire.ServiceRecord
 		res.json(t, &rec)
 		require.Equal(t, 2, rec.Stars)
 		require.Equal(t, "star", rec.Tier)
@@ -220,7 +220,7 @@ func TestCheckinAPI(t *testing.T) {
 		res = h.do(http.MethodPost, "/v1/attendances/"+strconv.FormatInt(att.AttendanceID, 10)+"/correction", "mz",
 			map[string]any{"in_at": now.Add(-50 * time.Minute), "out_at": now, "reason": "tapped out late"})
 		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
-		var item client.AttendanceItem
+		var item wire.AttendanceItem
 		res.json(t, &item)
 		require.True(t, item.Corrected)
 		require.Equal(t, int64(50), item.Minutes)
@@ -240,10 +240,10 @@ func TestCheckinAPI(t *testing.T) {
 		res := h.do(http.MethodPost, "/v1/offers", "mz", map[string]any{"org_id": h.meizhou.ID, "tier": "star", "title": "景区门票半价"})
 		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
 		ch := h.challenge(t, "terminal")
-		res = h.do(http.MethodPost, "/v1/benefits/check", "terminal", client.BenefitsRequest{ChallengeID: ch.ID,
+		res = h.do(http.MethodPost, "/v1/benefits/check", "terminal", wire.BenefitsRequest{ChallengeID: ch.ID,
 			Card: cardEvidence(t, "default.json", ch.UN)})
 		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
-		var b client.Benefits
+		var b wire.Benefits
 		res.json(t, &b)
 		require.Equal(t, "张*明", b.Name)
 		require.Equal(t, "star", b.Tier)
@@ -273,7 +273,7 @@ func TestCheckinAPI(t *testing.T) {
 		res := h.do(http.MethodPost, "/v1/cards/block", "mz", map[string]any{"pan": pan, "reason": "lost"})
 		require.Equal(t, http.StatusNoContent, res.status, "%s", res.body)
 		ch := h.challenge(t, "terminal")
-		res = h.do(http.MethodPost, h.tapPath(), "terminal", client.TapRequest{Seq: 20, ChallengeID: ch.ID,
+		res = h.do(http.MethodPost, h.tapPath(), "terminal", wire.TapRequest{Seq: 20, ChallengeID: ch.ID,
 			Card: cardEvidence(t, "default.json", ch.UN)})
 		require.Equal(t, http.StatusForbidden, res.status)
 		require.Equal(t, KindCardBlocked.TypeURI(), res.problem(t).Type)
@@ -286,7 +286,7 @@ func TestCheckinAPI(t *testing.T) {
 		require.Equal(t, http.StatusNoContent, res.status, "%s", res.body)
 		require.Equal(t, checkin.CardActive, binding(t).Status)
 		ch := h.challenge(t, "terminal")
-		res = h.do(http.MethodPost, h.tapPath(), "terminal", client.TapRequest{Seq: 21, ChallengeID: ch.ID,
+		res = h.do(http.MethodPost, h.tapPath(), "terminal", wire.TapRequest{Seq: 21, ChallengeID: ch.ID,
 			Card: cardEvidence(t, "default.json", ch.UN)})
 		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
 		res = h.do(http.MethodPost, "/v1/cards/block", "admin", map[string]any{"pan": "6217850000000099998", "reason": "reported stolen"})

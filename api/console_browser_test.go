@@ -17,6 +17,7 @@ import (
 	"github.com/volcard/volcard/issuance/checkin"
 	"github.com/volcard/volcard/issuance/onsite"
 	"github.com/volcard/volcard/issuance/reports"
+	"github.com/volcard/volcard/wire"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -341,7 +342,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// 行号 and the masking (a province admin sees masked ID numbers).
 	api, err := client.New(env.ts.URL, env.token)
 	require.NoError(t, err)
-	second, err := api.RequestOnsiteSession(context.Background(), client.NewOnsiteSession{OrgID: env.meizhou.ID,
+	second, err := api.RequestOnsiteSession(context.Background(), wire.NewOnsiteSession{OrgID: env.meizhou.ID,
 		Site: "梅州市青年活动中心", Date: tomorrow, ExpectedCount: 45, Product: "GD-RV-BOC"})
 	require.NoError(t, err)
 	fixture, err := filepath.Abs(filepath.Join("..", "testdata", "rosters", "onsite-45-gb18030.csv"))
@@ -372,9 +373,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	// recorded through the API (a terminal reading the software card) shows
 	// up by polling, and in the picker's count after a reload.
 	ctx0 := context.Background()
-	newActivity := func(title string, from, to time.Time) client.Activity {
+	newActivity := func(title string, from, to time.Time) wire.Activity {
 		t.Helper()
-		a, err := api.CreateActivity(ctx0, client.NewActivity{OrgID: env.meizhou.ID, Title: title, Site: "梅江区",
+		a, err := api.CreateActivity(ctx0, wire.NewActivity{OrgID: env.meizhou.ID, Title: title, Site: "梅江区",
 			StartsAt: from, EndsAt: to})
 		require.NoError(t, err)
 		return a
@@ -415,9 +416,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	require.NoError(t, err)
 	ch, err := gate.Challenge(ctx0)
 	require.NoError(t, err)
-	tap, err := gate.Tap(ctx0, act.ID, client.TapRequest{Seq: 1, ChallengeID: ch.ID, Card: cardEvidence(t, "default.json", ch.UN)})
+	tap, err := gate.Tap(ctx0, act.ID, wire.TapRequest{Seq: 1, ChallengeID: ch.ID, Card: cardEvidence(t, "default.json", ch.UN)})
 	require.NoError(t, err)
-	require.Equal(t, client.KindCheckIn, tap.Kind)
+	require.Equal(t, wire.KindCheckIn, tap.Kind)
 	run("live check-ins (after the tap)",
 		chromedp.Poll(`document.querySelector('#checkins-total').textContent === '1'`, nil, chromedp.WithPollingTimeout(15*time.Second)),
 		chromedp.Click("#checkins-reload", chromedp.ByQuery),

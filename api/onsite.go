@@ -13,14 +13,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/onsite"
 	"github.com/volcard/volcard/issuance/roster"
+	"github.com/volcard/volcard/wire"
 )
 
-// On-site batch enrollment routes (issue 7). Wire types live in
-// client so that the enroll command shares them.
+// On-site batch enrollment routes (issue 7). The bodies are
+// package wire's, which the enroll command shares.
 
 // RosterBodyLimit is the largest roster upload accepted (the roster
 // package's default file limit).
@@ -104,19 +104,19 @@ func rosterDetail(fe *roster.FileError, err error) string {
 // toOnsiteSession maps a session. The branch contact's phone is the bank's
 // work number that the organisation needs to arrange the visit, so it is
 // shown in full (unlike volunteers' phones).
-func toOnsiteSession(s onsite.Session) client.OnsiteSession {
+func toOnsiteSession(s onsite.Session) wire.OnsiteSession {
 	phone := s.Branch.Contact.Phone.Reveal()
-	return client.OnsiteSession{
+	return wire.OnsiteSession{
 		ID: s.ID, OrgID: s.OrgID, CityID: s.CityID, Product: s.ProductCode, Bank: s.BankCode, Site: s.Site,
 		Date: s.Date.Format(time.DateOnly), ExpectedCount: s.ExpectedCount, Status: string(s.Status), Reason: s.Reason,
-		Branch: client.OnsiteBranch{ID: s.Branch.ID, Bank: s.Branch.BankCode, Name: s.Branch.Name,
+		Branch: wire.OnsiteBranch{ID: s.Branch.ID, Bank: s.Branch.BankCode, Name: s.Branch.Name,
 			ContactName: s.Branch.Contact.Name, ContactPhone: phone},
 		CreatedAt: s.CreatedAt, UpdatedAt: s.UpdatedAt,
 	}
 }
 
 func (s *Server) requestOnsiteSession(c echo.Context) error {
-	var req client.NewOnsiteSession
+	var req wire.NewOnsiteSession
 	if err := s.decodeJSON(c, &req); err != nil {
 		return err
 	}
@@ -168,9 +168,9 @@ func (s *Server) listOnsiteSessions(c echo.Context) error {
 	if err != nil {
 		return onsiteError(err)
 	}
-	out := client.OnsiteSessionPage{Items: make([]client.OnsiteSessionItem, 0, len(page.Items)), NextCursor: page.NextCursor}
+	out := wire.OnsiteSessionPage{Items: make([]wire.OnsiteSessionItem, 0, len(page.Items)), NextCursor: page.NextCursor}
 	for _, it := range page.Items {
-		out.Items = append(out.Items, client.OnsiteSessionItem{OnsiteSession: toOnsiteSession(it.Session),
+		out.Items = append(out.Items, wire.OnsiteSessionItem{OnsiteSession: toOnsiteSession(it.Session),
 			OrgName: it.OrgName, Accepted: it.Accepted, Rejected: it.Rejected})
 	}
 	return c.JSON(http.StatusOK, out)
@@ -297,11 +297,11 @@ func (s *Server) uploadRoster(c echo.Context) error {
 	if err != nil {
 		return onsiteError(err)
 	}
-	out := client.RosterReport{
+	out := wire.RosterReport{
 		SessionID: id, UploadID: rep.Upload.ID, SHA256: rep.Upload.SHA256, Format: rep.Upload.Format,
 		Encoding: rep.Upload.Encoding, Repeated: rep.Repeated, Rows: rep.Rows, Accepted: rep.Accepted,
 		Stored: rep.Stored, AlreadyStored: rep.AlreadyStored, Rejected: rep.Rejected, BlankRows: rep.BlankRows,
-		Items: make([]client.RosterRow, 0, len(rep.Results)),
+		Items: make([]wire.RosterRow, 0, len(rep.Results)),
 	}
 	if rep.Rejected > 0 {
 		out.RejectedURL = "/v1/onsite-sessions/" + strconv.FormatInt(id, 10) + "/rejected.csv"
@@ -311,14 +311,14 @@ func (s *Server) uploadRoster(c echo.Context) error {
 		if only == "rejected" && r.Status != onsite.RowRejected {
 			continue
 		}
-		row := client.RosterRow{Line: r.Line, Status: string(r.Status), Existing: r.Existing, Name: r.Name,
+		row := wire.RosterRow{Line: r.Line, Status: string(r.Status), Existing: r.Existing, Name: r.Name,
 			IDNumber: r.IDNumber.Masked(), Phone: r.Phone.Masked(), VolunteerID: r.VolunteerID,
 			ApplicationID: r.ApplicationID, NewVolunteer: r.NewVolunteer}
 		if reveal {
 			row.IDNumber, row.Phone = r.IDNumber.Reveal(), r.Phone.Reveal()
 		}
 		for _, why := range r.Reasons {
-			row.Reasons = append(row.Reasons, client.RowReason{Code: string(why.Code), Field: why.Field, Message: why.Message})
+			row.Reasons = append(row.Reasons, wire.RowReason{Code: string(why.Code), Field: why.Field, Message: why.Message})
 		}
 		out.Items = append(out.Items, row)
 	}
@@ -388,7 +388,7 @@ func (s *Server) approveOnsiteSession(c echo.Context) error {
 	if err != nil {
 		return onsiteError(err)
 	}
-	return c.JSON(http.StatusOK, client.OnsiteApproval{SessionID: id, Approved: ap.Approved, Sent: ap.Sent})
+	return c.JSON(http.StatusOK, wire.OnsiteApproval{SessionID: id, Approved: ap.Approved, Sent: ap.Sent})
 }
 
 func (s *Server) onsiteReport(c echo.Context) error {
@@ -406,7 +406,7 @@ func (s *Server) onsiteReport(c echo.Context) error {
 	if err != nil {
 		return onsiteError(err)
 	}
-	return c.JSON(http.StatusOK, client.OnsiteReport{SessionID: id, Status: string(sess.Status),
+	return c.JSON(http.StatusOK, wire.OnsiteReport{SessionID: id, Status: string(sess.Status),
 		Requested: n.Requested, Accepted: n.Accepted, Rejected: n.Rejected, Submitted: n.Submitted, Approved: n.Approved,
 		Sent: n.Sent, BankApproved: n.BankApproved, BankDeclined: n.BankDeclined, Personalized: n.Personalized,
 		Failed: n.Failed, Cancelled: n.Cancelled})
@@ -422,9 +422,9 @@ func (s *Server) onsiteQueue(c echo.Context) error {
 	if err != nil {
 		return onsiteError(err)
 	}
-	out := client.OnsiteQueue{SessionID: id, Items: make([]client.QueueItem, len(q))}
+	out := wire.OnsiteQueue{SessionID: id, Items: make([]wire.QueueItem, len(q))}
 	for i, it := range q {
-		out.Items[i] = client.QueueItem{Position: it.Position, EntryID: it.Entry.ID, ApplicationID: it.Entry.ApplicationID,
+		out.Items[i] = wire.QueueItem{Position: it.Position, EntryID: it.Entry.ID, ApplicationID: it.Entry.ApplicationID,
 			ApplicationNumber: it.ApplicationNumber, VolunteerID: it.Entry.VolunteerID, Name: it.Entry.Name,
 			EmbossName: it.EmbossName, Status: string(it.Status), Personalize: string(it.Entry.Personalize),
 			Attempts: it.Entry.Attempts, Note: it.Entry.Note}
@@ -443,7 +443,7 @@ func (s *Server) markOnsiteEntry(c echo.Context) error {
 	if err != nil || entry <= 0 {
 		return invalidField("entry", "must be a positive integer")
 	}
-	var req client.QueueMark
+	var req wire.QueueMark
 	if err := s.decodeJSON(c, &req); err != nil {
 		return err
 	}
@@ -455,6 +455,6 @@ func (s *Server) markOnsiteEntry(c echo.Context) error {
 	if err != nil {
 		return onsiteError(err)
 	}
-	return c.JSON(http.StatusOK, client.QueueItem{EntryID: e.ID, ApplicationID: e.ApplicationID, VolunteerID: e.VolunteerID,
+	return c.JSON(http.StatusOK, wire.QueueItem{EntryID: e.ID, ApplicationID: e.ApplicationID, VolunteerID: e.VolunteerID,
 		Name: e.Name, Personalize: string(e.Personalize), Attempts: e.Attempts, Note: e.Note})
 }

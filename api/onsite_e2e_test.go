@@ -21,7 +21,6 @@ import (
 	"github.com/volcard/volcard/bankgw"
 	"github.com/volcard/volcard/bankgw/banksim"
 	"github.com/volcard/volcard/bankgw/outbox"
-	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/onsite"
 	"github.com/volcard/volcard/issuance/roster"
@@ -29,6 +28,7 @@ import (
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
 	"github.com/volcard/volcard/pii"
+	"github.com/volcard/volcard/wire"
 )
 
 // enableOnsite serves the on-site routes from s, over the core service and
@@ -166,7 +166,7 @@ func (e *onsiteEnv) tableCount(table string) int64 {
 func TestOnsiteEndToEnd(t *testing.T) {
 	e := newOnsiteEnv(t)
 	date := time.Now().AddDate(0, 0, 10).Format(time.DateOnly)
-	req := client.NewOnsiteSession{OrgID: e.university.ID, Site: "嘉应学院体育馆", Date: date, ExpectedCount: 29, Product: "GD-RV-BOC"}
+	req := wire.NewOnsiteSession{OrgID: e.university.ID, Site: "嘉应学院体育馆", Date: date, ExpectedCount: 29, Product: "GD-RV-BOC"}
 
 	r := e.do(http.MethodPost, "/v1/onsite-sessions", "uni", req)
 	require.Equal(t, http.StatusBadRequest, r.status, "29 refused: %s", r.body)
@@ -177,7 +177,7 @@ func TestOnsiteEndToEnd(t *testing.T) {
 	req.ExpectedCount = 45
 	r = e.do(http.MethodPost, "/v1/onsite-sessions", "uni", req)
 	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
-	var sess client.OnsiteSession
+	var sess wire.OnsiteSession
 	r.json(t, &sess)
 	require.Equal(t, "requested", sess.Status)
 	require.Equal(t, e.branch.ID, sess.Branch.ID)
@@ -201,7 +201,7 @@ func TestOnsiteEndToEnd(t *testing.T) {
 	data := readFixture(t, "onsite-45-gb18030.csv")
 	r = e.upload("bocmz", sess.ID, data, "text/csv")
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-	var rep client.RosterReport
+	var rep wire.RosterReport
 	r.json(t, &rep)
 	require.Equal(t, 45, rep.Rows)
 	require.Equal(t, 40, rep.Accepted)
@@ -229,7 +229,7 @@ func TestOnsiteEndToEnd(t *testing.T) {
 	// The same file again (as multipart this time): nothing changes.
 	r = e.upload("bocmz", sess.ID, data, "multipart")
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-	var rep2 client.RosterReport
+	var rep2 wire.RosterReport
 	r.json(t, &rep2)
 	require.True(t, rep2.Repeated)
 	require.Equal(t, 40, rep2.AlreadyStored)
@@ -258,16 +258,16 @@ func TestOnsiteEndToEnd(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, e.do(http.MethodPost, "/v1/onsite-sessions/"+id+"/approve", "bocmz", nil).status)
 	r = e.do(http.MethodPost, "/v1/onsite-sessions/"+id+"/approve", "uni", nil)
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-	var ap client.OnsiteApproval
+	var ap wire.OnsiteApproval
 	r.json(t, &ap)
-	require.Equal(t, client.OnsiteApproval{SessionID: sess.ID, Approved: 40, Sent: 40}, ap)
+	require.Equal(t, wire.OnsiteApproval{SessionID: sess.ID, Approved: 40, Sent: 40}, ap)
 
-	var report client.OnsiteReport
+	var report wire.OnsiteReport
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		r = e.do(http.MethodGet, "/v1/onsite-sessions/"+id+"/report", "uni", nil)
 		require.Equal(t, http.StatusOK, r.status)
-		report = client.OnsiteReport{}
+		report = wire.OnsiteReport{}
 		r.json(t, &report)
 		if report.BankApproved == 40 || time.Now().After(deadline) {
 			break
@@ -275,13 +275,13 @@ func TestOnsiteEndToEnd(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	require.Equal(t, 40, e.sim.CardsIssued())
-	require.Equal(t, client.OnsiteReport{SessionID: sess.ID, Status: "in_progress", Requested: 45, Accepted: 40,
+	require.Equal(t, wire.OnsiteReport{SessionID: sess.ID, Status: "in_progress", Requested: 45, Accepted: 40,
 		Rejected: 5, Sent: 40, BankApproved: 40}, report)
 
 	// The queue in roster order for `volcard personalize --batch`.
 	r = e.do(http.MethodGet, "/v1/onsite-sessions/"+id+"/queue", "bocmz", nil)
 	require.Equal(t, http.StatusOK, r.status)
-	var q client.OnsiteQueue
+	var q wire.OnsiteQueue
 	r.json(t, &q)
 	require.Len(t, q.Items, 40)
 	require.Equal(t, 1, q.Items[0].Position)
@@ -292,13 +292,13 @@ func TestOnsiteEndToEnd(t *testing.T) {
 
 	// The personalization hook: mark the first entry failed, then the report counts it.
 	r = e.do(http.MethodPost, "/v1/onsite-sessions/"+id+"/queue/"+strconv.FormatInt(q.Items[0].EntryID, 10), "bocmz",
-		client.QueueMark{State: "failed", Note: "card mute"})
+		wire.QueueMark{State: "failed", Note: "card mute"})
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
 	r = e.do(http.MethodPost, "/v1/onsite-sessions/"+id+"/queue/"+strconv.FormatInt(q.Items[0].EntryID, 10), "uni",
-		client.QueueMark{State: "skipped"})
+		wire.QueueMark{State: "skipped"})
 	require.Equal(t, http.StatusForbidden, r.status)
 	r = e.do(http.MethodGet, "/v1/onsite-sessions/"+id+"/report", "uni", nil)
-	report = client.OnsiteReport{}
+	report = wire.OnsiteReport{}
 	r.json(t, &report)
 	require.Equal(t, 1, report.Failed)
 
@@ -312,14 +312,14 @@ func TestOnsiteEndToEnd(t *testing.T) {
 // IDs and phones come back masked.
 func TestOnsiteXLSXUpload(t *testing.T) {
 	e := newOnsiteEnv(t)
-	r := e.do(http.MethodPost, "/v1/onsite-sessions", "uni", client.NewOnsiteSession{OrgID: e.university.ID, Site: "图书馆",
+	r := e.do(http.MethodPost, "/v1/onsite-sessions", "uni", wire.NewOnsiteSession{OrgID: e.university.ID, Site: "图书馆",
 		Date: time.Now().AddDate(0, 0, 3).Format(time.DateOnly), ExpectedCount: 45, Product: "GD-RV-BOC"})
 	require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
-	var sess client.OnsiteSession
+	var sess wire.OnsiteSession
 	r.json(t, &sess)
 	r = e.upload("uni", sess.ID, readFixture(t, "onsite-45.xlsx"), roster.MediaXLSX)
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
-	var rep client.RosterReport
+	var rep wire.RosterReport
 	r.json(t, &rep)
 	require.Equal(t, "xlsx", rep.Format)
 	require.Equal(t, 40, rep.Accepted)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance/roster/rostertest"
+	"github.com/volcard/volcard/wire"
 )
 
 // TestOnsiteSessionListAPI checks GET /v1/onsite-sessions on PostgreSQL
@@ -23,12 +24,12 @@ import (
 func TestOnsiteSessionListAPI(t *testing.T) {
 	e := newOnsiteEnv(t)
 	date := time.Now().AddDate(0, 0, 7).Format(time.DateOnly)
-	request := func(token string, org int64, site string) client.OnsiteSession {
+	request := func(token string, org int64, site string) wire.OnsiteSession {
 		t.Helper()
-		r := e.do(http.MethodPost, "/v1/onsite-sessions", token, client.NewOnsiteSession{OrgID: org, Site: site, Date: date,
+		r := e.do(http.MethodPost, "/v1/onsite-sessions", token, wire.NewOnsiteSession{OrgID: org, Site: site, Date: date,
 			ExpectedCount: 45, Product: "GD-RV-BOC"}, "Idempotency-Key", fmt.Sprintf("list-%d-%d", org, len(site)))
 		require.Equal(t, http.StatusCreated, r.status, "%s", r.body)
-		var s client.OnsiteSession
+		var s wire.OnsiteSession
 		r.json(t, &s)
 		return s
 	}
@@ -37,16 +38,16 @@ func TestOnsiteSessionListAPI(t *testing.T) {
 	r := e.upload("bocmz", uni.ID, readFixture(t, "onsite-45-gb18030.csv"), "text/csv")
 	require.Equal(t, http.StatusOK, r.status, "%s", r.body)
 
-	list := func(token, query string) (client.OnsiteSessionPage, response) {
+	list := func(token, query string) (wire.OnsiteSessionPage, response) {
 		t.Helper()
 		r := e.do(http.MethodGet, "/v1/onsite-sessions"+query, token, nil)
-		var p client.OnsiteSessionPage
+		var p wire.OnsiteSessionPage
 		if r.status == http.StatusOK {
 			r.json(t, &p)
 		}
 		return p, r
 	}
-	ids := func(p client.OnsiteSessionPage) []int64 {
+	ids := func(p wire.OnsiteSessionPage) []int64 {
 		out := []int64{}
 		for _, it := range p.Items {
 			out = append(out, it.ID)

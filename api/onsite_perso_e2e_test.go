@@ -22,6 +22,7 @@ import (
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/personalization"
 	"github.com/volcard/volcard/personalization/dataprep"
+	"github.com/volcard/volcard/wire"
 )
 
 const (
@@ -93,7 +94,7 @@ func TestOnsitePersonalizeEndToEndPCSC(t *testing.T) {
 		}
 	})
 	var out bytes.Buffer
-	pins := func(_ context.Context, item client.QueueItem) (string, error) {
+	pins := func(_ context.Context, item wire.QueueItem) (string, error) {
 		return fmt.Sprintf("%04d", 1000+item.Position), nil
 	}
 	op := &siteOperator{t: t, readers: readers, reader: slot.Reader, slot: vslot, holder: holder, kmc: kmc,
@@ -101,7 +102,7 @@ func TestOnsitePersonalizeEndToEndPCSC(t *testing.T) {
 		LineOperator: personalize.LineOperator{Out: &out, Interactive: true, PINFor: pins,
 			// 1 go; 2 go, pulled, retry; 3 skip; 4 quit.
 			In: strings.NewReader("\n\n\ns\nq\n")}}
-	op.onFailed = func(item client.QueueItem, err error) {
+	op.onFailed = func(item wire.QueueItem, err error) {
 		// The failure is on the server before the operator answers.
 		require.ErrorIs(t, err, personalize.ErrCardRemoved)
 		require.Equal(t, names[1], item.Name)
@@ -171,7 +172,7 @@ func TestOnsitePersonalizeEndToEndPCSC(t *testing.T) {
 	// The report's counts, from the server.
 	report, err := uni.OnsiteReport(ctx, sess.ID)
 	require.NoError(t, err)
-	require.Equal(t, client.OnsiteReport{SessionID: sess.ID, Status: "in_progress", Requested: 45, Accepted: 40,
+	require.Equal(t, wire.OnsiteReport{SessionID: sess.ID, Status: "in_progress", Requested: 45, Accepted: 40,
 		Rejected: 5, Sent: 40, BankApproved: 40, Personalized: 3}, report)
 	q, err = staff.OnsiteQueue(ctx, sess.ID)
 	require.NoError(t, err)
@@ -215,10 +216,10 @@ func TestOnsitePersonalizeEndToEndPCSC(t *testing.T) {
 // branch schedules and starts it and uploads the GB18030 roster (40
 // accepted, 5 rejected), the university approves, and the outbox sends the
 // 40 applications to banksim. It returns once the bank approved all 40.
-func (e *onsiteEnv) bankApprovedSession(ctx context.Context, staff, org *client.Client) client.OnsiteSession {
+func (e *onsiteEnv) bankApprovedSession(ctx context.Context, staff, org *client.Client) wire.OnsiteSession {
 	t := e.t
 	t.Helper()
-	sess, err := org.RequestOnsiteSession(ctx, client.NewOnsiteSession{OrgID: e.university.ID, Site: "嘉应学院体育馆",
+	sess, err := org.RequestOnsiteSession(ctx, wire.NewOnsiteSession{OrgID: e.university.ID, Site: "嘉应学院体育馆",
 		Date: time.Now().AddDate(0, 0, 10).Format(time.DateOnly), ExpectedCount: 45, Product: onsiteProduct})
 	require.NoError(t, err)
 	for _, action := range []string{"schedule", "start"} {
@@ -293,11 +294,11 @@ type siteOperator struct {
 	holder   *cardHolder
 	kmc      dataprep.KMC
 	pull     map[string]int // name → the first card is pulled after n APDUs
-	onFailed func(item client.QueueItem, err error)
+	onFailed func(item wire.QueueItem, err error)
 	cards    []*cardsim.Card
 }
 
-func (o *siteOperator) Next(ctx context.Context, pos, total int, item client.QueueItem) (personalize.Action, error) {
+func (o *siteOperator) Next(ctx context.Context, pos, total int, item wire.QueueItem) (personalize.Action, error) {
 	act, err := o.LineOperator.Next(ctx, pos, total, item)
 	if err != nil || act != personalize.Go {
 		return act, err
@@ -310,7 +311,7 @@ func (o *siteOperator) Next(ctx context.Context, pos, total int, item client.Que
 	return act, o.insert(ctx, card)
 }
 
-func (o *siteOperator) Failed(ctx context.Context, item client.QueueItem, err error) (personalize.Action, error) {
+func (o *siteOperator) Failed(ctx context.Context, item wire.QueueItem, err error) (personalize.Action, error) {
 	if o.onFailed != nil {
 		o.onFailed(item, err)
 	}
@@ -321,7 +322,7 @@ func (o *siteOperator) Failed(ctx context.Context, item client.QueueItem, err er
 	return act, o.insert(ctx, o.blank()) // a new blank card for the retry
 }
 
-func (o *siteOperator) Done(item client.QueueItem, res client.PersonalizationResult, st personalize.Stats) {
+func (o *siteOperator) Done(item wire.QueueItem, res wire.PersonalizationResult, st personalize.Stats) {
 	o.LineOperator.Done(item, res, st)
 	_ = o.slot.Remove()
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/client/enroll"
 	"github.com/volcard/volcard/issuance/onsite"
+	"github.com/volcard/volcard/wire"
 )
 
 // TestOnsiteOpenAPICoversRoutes checks that every on-site route is in the
@@ -67,12 +68,12 @@ func TestOnsiteEnrollCLI(t *testing.T) {
 	require.NoError(t, err)
 	var out, errw bytes.Buffer
 	r := &enroll.Runner{API: uni, Out: &out, Err: &errw, JSON: true}
-	require.NoError(t, r.Request(ctx, client.NewOnsiteSession{OrgID: e.university.ID, Site: "礼堂",
+	require.NoError(t, r.Request(ctx, wire.NewOnsiteSession{OrgID: e.university.ID, Site: "礼堂",
 		Date: time.Now().AddDate(0, 0, 5).Format(time.DateOnly), ExpectedCount: 45, Product: "GD-RV-BOC"}))
-	var sess client.OnsiteSession
+	var sess wire.OnsiteSession
 	require.NoError(t, json.Unmarshal(out.Bytes(), &sess))
 
-	err = r.Request(ctx, client.NewOnsiteSession{OrgID: e.university.ID, Site: "礼堂",
+	err = r.Request(ctx, wire.NewOnsiteSession{OrgID: e.university.ID, Site: "礼堂",
 		Date: time.Now().AddDate(0, 0, 5).Format(time.DateOnly), ExpectedCount: 29, Product: "GD-RV-BOC"})
 	require.Contains(t, enroll.Explain(err), "bank branch or online")
 
@@ -86,7 +87,7 @@ func TestOnsiteEnrollCLI(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, r.List(ctx, client.OnsiteSessionFilter{}, true))
-	var list client.OnsiteSessionPage
+	var list wire.OnsiteSessionPage
 	require.NoError(t, json.Unmarshal(out.Bytes(), &list))
 	require.Len(t, list.Items, 1)
 	require.Equal(t, sess.ID, list.Items[0].ID)
@@ -98,7 +99,7 @@ func TestOnsiteEnrollCLI(t *testing.T) {
 	require.NoError(t, r.Approve(ctx, sess.ID))
 	out.Reset()
 	require.NoError(t, r.Report(ctx, sess.ID))
-	var rep client.OnsiteReport
+	var rep wire.OnsiteReport
 	require.NoError(t, json.NewDecoder(io.Reader(&out)).Decode(&rep))
 	require.Equal(t, 45, rep.Requested)
 	require.Equal(t, 40, rep.Accepted)

@@ -2,7 +2,7 @@ package api
 
 // Personalization routes (issue 5): a bank_staff client opens a session for
 // a bank_approved application, relays the APDU batches to a blank card and
-// posts the card's responses back. The wire types live in client; the
+// posts the card's responses back. The bodies are package wire's; the
 // work is done by personalization. EnablePersonalization adds the
 // routes and their OpenAPI entries to a Server. The PIN in the opening body
 // is never logged (the access log records no bodies) and never stored.
@@ -18,20 +18,20 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/volcard/volcard/cardio"
-	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/personalization"
 	"github.com/volcard/volcard/personalization/dataprep"
+	"github.com/volcard/volcard/wire"
 )
 
 // Problem kinds of the personalization routes.
 const (
-	KindCardRefused       Kind = client.ProblemCardRefused
-	KindCardCheckFailed   Kind = client.ProblemCardCheckFailed
-	KindCardNotBlank      Kind = client.ProblemCardNotBlank
-	KindSessionExpired    Kind = client.ProblemSessionExpired
-	KindSessionClosed     Kind = client.ProblemSessionClosed
-	KindResponsesMismatch Kind = client.ProblemResponsesMismatch
+	KindCardRefused       Kind = wire.ProblemCardRefused
+	KindCardCheckFailed   Kind = wire.ProblemCardCheckFailed
+	KindCardNotBlank      Kind = wire.ProblemCardNotBlank
+	KindSessionExpired    Kind = wire.ProblemSessionExpired
+	KindSessionClosed     Kind = wire.ProblemSessionClosed
+	KindResponsesMismatch Kind = wire.ProblemResponsesMismatch
 )
 
 func init() {
@@ -97,7 +97,7 @@ func (h *personalizer) open(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var req client.OpenPersonalization
+	var req wire.OpenPersonalization
 	if err := h.s.decodeJSON(c, &req); err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (h *personalizer) respond(c echo.Context) error {
 	if len(sid) != 32 || strings.Trim(sid, "0123456789abcdef") != "" {
 		return &Error{Kind: KindNotFound, Detail: "no such personalization session"}
 	}
-	var req client.PersonalizationResponses
+	var req wire.PersonalizationResponses
 	if err := h.s.decodeJSON(c, &req); err != nil {
 		return err
 	}
@@ -165,8 +165,8 @@ func (h *personalizer) respond(c echo.Context) error {
 	return c.JSON(http.StatusOK, toStep(step))
 }
 
-func toStep(st personalization.Step) client.PersonalizationStep {
-	out := client.PersonalizationStep{SessionID: st.SessionID, ApplicationID: st.ApplicationID, Phase: string(st.Phase),
+func toStep(st personalization.Step) wire.PersonalizationStep {
+	out := wire.PersonalizationStep{SessionID: st.SessionID, ApplicationID: st.ApplicationID, Phase: string(st.Phase),
 		ExpiresAt: st.ExpiresAt, Commands: make([]string, 0, len(st.Commands))}
 	for _, cmd := range st.Commands {
 		raw, err := cmd.Encode()
@@ -176,7 +176,7 @@ func toStep(st personalization.Step) client.PersonalizationStep {
 		out.Commands = append(out.Commands, strings.ToUpper(hex.EncodeToString(raw)))
 	}
 	if r := st.Result; r != nil {
-		out.Result = &client.PersonalizationResult{
+		out.Result = &wire.PersonalizationResult{
 			ApplicationID: r.Application.ID, ApplicationNumber: r.Application.Number, Status: string(r.Application.Status),
 			MaskedPAN: r.MaskedPAN, Name: r.Name, EmbossName: r.EmbossName, ChipSerial: r.Record.ChipSerial,
 			PSN: r.Record.PSN, Expiry: r.Record.Expiry, Reader: r.Record.Reader, Branch: r.Record.Branch,

@@ -6,22 +6,9 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/volcard/volcard/wire"
 )
-
-// ActivityItem is an activity in GET /v1/activities: the activity with its
-// organisation's name and its check-in figures.
-type ActivityItem struct {
-	Activity
-	OrgName  string `json:"org_name"`
-	CheckIns int64  `json:"check_ins"` // check-ins recorded (attendances)
-	OnSite   int64  `json:"on_site"`   // checked in, not checked out yet
-}
-
-// ActivityPage is one page of activities, newest start first.
-type ActivityPage struct {
-	Items      []ActivityItem `json:"items"`
-	NextCursor string         `json:"next_cursor,omitempty"`
-}
 
 // ActivityFilter selects activities in ListActivities; zero fields do not
 // filter. From and To select the activities overlapping [From, To): with
@@ -37,7 +24,7 @@ type ActivityFilter struct {
 
 // ListActivities returns one page of the activities in the caller's scope,
 // newest start first.
-func (c *Client) ListActivities(ctx context.Context, f ActivityFilter) (ActivityPage, error) {
+func (c *Client) ListActivities(ctx context.Context, f ActivityFilter) (wire.ActivityPage, error) {
 	q := url.Values{}
 	if f.OrgID != 0 {
 		q.Set("org", strconv.FormatInt(f.OrgID, 10))
@@ -58,7 +45,7 @@ func (c *Client) ListActivities(ctx context.Context, f ActivityFilter) (Activity
 	if len(q) > 0 {
 		path += "?" + q.Encode()
 	}
-	var p ActivityPage
+	var p wire.ActivityPage
 	err := c.do(ctx, http.MethodGet, path, nil, &p)
 	return p, err
 }

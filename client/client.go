@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/volcard/volcard/wire"
 )
 
 // Errors.
@@ -172,43 +174,43 @@ func problem(res *http.Response, b []byte) error {
 }
 
 // Challenge asks for a fresh DDA challenge (role terminal).
-func (c *Client) Challenge(ctx context.Context) (Challenge, error) {
-	var ch Challenge
+func (c *Client) Challenge(ctx context.Context) (wire.Challenge, error) {
+	var ch wire.Challenge
 	err := c.do(ctx, http.MethodPost, "/v1/terminals/challenge", struct{}{}, &ch)
 	return ch, err
 }
 
 // Tap posts a tap at an activity (role terminal).
-func (c *Client) Tap(ctx context.Context, activityID int64, req TapRequest) (TapResult, error) {
-	var r TapResult
+func (c *Client) Tap(ctx context.Context, activityID int64, req wire.TapRequest) (wire.TapResult, error) {
+	var r wire.TapResult
 	err := c.do(ctx, http.MethodPost, "/v1/activities/"+strconv.FormatInt(activityID, 10)+"/taps", req, &r)
 	return r, err
 }
 
 // CreateActivity creates an activity.
-func (c *Client) CreateActivity(ctx context.Context, in NewActivity) (Activity, error) {
-	var a Activity
+func (c *Client) CreateActivity(ctx context.Context, in wire.NewActivity) (wire.Activity, error) {
+	var a wire.Activity
 	err := c.do(ctx, http.MethodPost, "/v1/activities", in, &a)
 	return a, err
 }
 
 // Activity returns an activity.
-func (c *Client) Activity(ctx context.Context, id int64) (Activity, error) {
-	var a Activity
+func (c *Client) Activity(ctx context.Context, id int64) (wire.Activity, error) {
+	var a wire.Activity
 	err := c.do(ctx, http.MethodGet, "/v1/activities/"+strconv.FormatInt(id, 10), nil, &a)
 	return a, err
 }
 
 // ServiceRecord returns a volunteer's service record.
-func (c *Client) ServiceRecord(ctx context.Context, volunteerID int64) (ServiceRecord, error) {
-	var r ServiceRecord
+func (c *Client) ServiceRecord(ctx context.Context, volunteerID int64) (wire.ServiceRecord, error) {
+	var r wire.ServiceRecord
 	err := c.do(ctx, http.MethodGet, "/v1/volunteers/"+strconv.FormatInt(volunteerID, 10)+"/service-record", nil, &r)
 	return r, err
 }
 
 // CheckBenefits asks for a card holder's tier and offers (merchants).
-func (c *Client) CheckBenefits(ctx context.Context, in BenefitsRequest) (Benefits, error) {
-	var b Benefits
+func (c *Client) CheckBenefits(ctx context.Context, in wire.BenefitsRequest) (wire.Benefits, error) {
+	var b wire.Benefits
 	err := c.do(ctx, http.MethodPost, "/v1/benefits/check", in, &b)
 	return b, err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/wire"
 )
 
 func TestErrors(t *testing.T) {
@@ -37,11 +38,11 @@ func TestErrors(t *testing.T) {
 		ch, err := c.Challenge(ctx)
 		require.NoError(t, err)
 		require.Equal(t, "abc", ch.ID)
-		require.Equal(t, client.Hex{1, 2, 3, 4}, ch.UN)
+		require.Equal(t, wire.Hex{1, 2, 3, 4}, ch.UN)
 	})
 	t.Run("problem", func(t *testing.T) {
-		_, err := c.Tap(ctx, 1, client.TapRequest{Seq: 1})
-		require.Equal(t, client.ProblemCardNotGenuine, client.ProblemType(err))
+		_, err := c.Tap(ctx, 1, wire.TapRequest{Seq: 1})
+		require.Equal(t, wire.ProblemCardNotGenuine, client.ProblemType(err))
 		require.False(t, client.Retryable(err))
 	})
 	t.Run("5xx is retryable", func(t *testing.T) {

@@ -16,18 +16,19 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/wire"
 )
 
 // API is what the commands need from the server; *client.Client
 // implements it.
 type API interface {
-	RequestOnsiteSession(ctx context.Context, in client.NewOnsiteSession) (client.OnsiteSession, error)
-	OnsiteSession(ctx context.Context, id int64) (client.OnsiteSession, error)
-	ListOnsiteSessions(ctx context.Context, f client.OnsiteSessionFilter) (client.OnsiteSessionPage, error)
-	UploadRoster(ctx context.Context, id int64, body io.Reader, size int64, contentType string) (client.RosterReport, error)
+	RequestOnsiteSession(ctx context.Context, in wire.NewOnsiteSession) (wire.OnsiteSession, error)
+	OnsiteSession(ctx context.Context, id int64) (wire.OnsiteSession, error)
+	ListOnsiteSessions(ctx context.Context, f client.OnsiteSessionFilter) (wire.OnsiteSessionPage, error)
+	UploadRoster(ctx context.Context, id int64, body io.Reader, size int64, contentType string) (wire.RosterReport, error)
 	RejectedCSV(ctx context.Context, id int64, encoding string, w io.Writer) error
-	ApproveOnsiteSession(ctx context.Context, id int64) (client.OnsiteApproval, error)
-	OnsiteReport(ctx context.Context, id int64) (client.OnsiteReport, error)
+	ApproveOnsiteSession(ctx context.Context, id int64) (wire.OnsiteApproval, error)
+	OnsiteReport(ctx context.Context, id int64) (wire.OnsiteReport, error)
 }
 
 var _ API = (*client.Client)(nil)
@@ -79,7 +80,7 @@ func (r *Runner) emit(v any, text func(w io.Writer)) error {
 }
 
 // Request asks for a session. date is YYYY-MM-DD.
-func (r *Runner) Request(ctx context.Context, in client.NewOnsiteSession) error {
+func (r *Runner) Request(ctx context.Context, in wire.NewOnsiteSession) error {
 	if _, err := time.Parse(time.DateOnly, in.Date); err != nil {
 		return fmt.Errorf("%w: --date must be YYYY-MM-DD", ErrInput)
 	}
@@ -90,7 +91,7 @@ func (r *Runner) Request(ctx context.Context, in client.NewOnsiteSession) error 
 	return r.emit(s, func(w io.Writer) { printSession(w, s) })
 }
 
-func printSession(w io.Writer, s client.OnsiteSession) {
+func printSession(w io.Writer, s wire.OnsiteSession) {
 	fmt.Fprintf(w, "On-site session %d: %s\n", s.ID, s.Status)
 	fmt.Fprintf(w, "  site:     %s on %s, %d people expected\n", s.Site, s.Date, s.ExpectedCount)
 	fmt.Fprintf(w, "  product:  %s (%s)\n", s.Product, s.Bank)
@@ -112,7 +113,7 @@ func (r *Runner) Status(ctx context.Context, id int64) error {
 // List prints the sessions in the caller's scope, newest first: one page,
 // or with all every page (following the cursor).
 func (r *Runner) List(ctx context.Context, f client.OnsiteSessionFilter, all bool) error {
-	var page client.OnsiteSessionPage
+	var page wire.OnsiteSessionPage
 	for {
 		p, err := r.API.ListOnsiteSessions(ctx, f)
 		if err != nil {
@@ -126,12 +127,12 @@ func (r *Runner) List(ctx context.Context, f client.OnsiteSessionFilter, all boo
 		f.Cursor = p.NextCursor
 	}
 	if page.Items == nil {
-		page.Items = []client.OnsiteSessionItem{}
+		page.Items = []wire.OnsiteSessionItem{}
 	}
 	return r.emit(page, func(w io.Writer) { printSessions(w, page) })
 }
 
-func printSessions(w io.Writer, page client.OnsiteSessionPage) {
+func printSessions(w io.Writer, page wire.OnsiteSessionPage) {
 	if len(page.Items) == 0 {
 		fmt.Fprintln(w, "No on-site sessions.")
 		return
@@ -209,7 +210,7 @@ func (r *Runner) Upload(ctx context.Context, id int64, path, rejectedOut, encodi
 	return r.emit(rep, func(w io.Writer) { printReport(w, rep, rejectedOut) })
 }
 
-func printReport(w io.Writer, rep client.RosterReport, rejectedOut string) {
+func printReport(w io.Writer, rep wire.RosterReport, rejectedOut string) {
 	fmt.Fprintf(w, "Roster for session %d (%s, %s): %d rows\n", rep.SessionID, rep.Format, rep.Encoding, rep.Rows)
 	fmt.Fprintf(w, "  accepted: %d (%d stored now, %d already stored)\n", rep.Accepted, rep.Stored, rep.AlreadyStored)
 	fmt.Fprintf(w, "  rejected: %d\n", rep.Rejected)

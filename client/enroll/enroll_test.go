@@ -15,37 +15,38 @@ import (
 
 	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/client/enroll"
+	"github.com/volcard/volcard/wire"
 )
 
 // fakeAPI records uploads and answers with canned values.
 type fakeAPI struct {
 	uploaded    []byte
 	contentType string
-	report      client.RosterReport
+	report      wire.RosterReport
 	err         error
 	filters     []client.OnsiteSessionFilter
 }
 
-func (f *fakeAPI) RequestOnsiteSession(_ context.Context, in client.NewOnsiteSession) (client.OnsiteSession, error) {
-	return client.OnsiteSession{ID: 7, Site: in.Site, Date: in.Date, ExpectedCount: in.ExpectedCount, Status: "requested"}, f.err
+func (f *fakeAPI) RequestOnsiteSession(_ context.Context, in wire.NewOnsiteSession) (wire.OnsiteSession, error) {
+	return wire.OnsiteSession{ID: 7, Site: in.Site, Date: in.Date, ExpectedCount: in.ExpectedCount, Status: "requested"}, f.err
 }
-func (f *fakeAPI) OnsiteSession(context.Context, int64) (client.OnsiteSession, error) {
-	return client.OnsiteSession{ID: 7, Status: "scheduled"}, f.err
+func (f *fakeAPI) OnsiteSession(context.Context, int64) (wire.OnsiteSession, error) {
+	return wire.OnsiteSession{ID: 7, Status: "scheduled"}, f.err
 }
-func (f *fakeAPI) ListOnsiteSessions(_ context.Context, q client.OnsiteSessionFilter) (client.OnsiteSessionPage, error) {
+func (f *fakeAPI) ListOnsiteSessions(_ context.Context, q client.OnsiteSessionFilter) (wire.OnsiteSessionPage, error) {
 	f.filters = append(f.filters, q)
 	if q.Cursor == "" {
-		return client.OnsiteSessionPage{Items: []client.OnsiteSessionItem{{OnsiteSession: client.OnsiteSession{ID: 8,
+		return wire.OnsiteSessionPage{Items: []wire.OnsiteSessionItem{{OnsiteSession: wire.OnsiteSession{ID: 8,
 			OrgID: 3, Site: "嘉应学院体育馆", Date: "2026-05-01", ExpectedCount: 45, Status: "scheduled", Product: "GD-RV-BOC"},
 			OrgName: "嘉应学院", Accepted: 40, Rejected: 5}}, NextCursor: "c2"}, f.err
 	}
-	return client.OnsiteSessionPage{Items: []client.OnsiteSessionItem{{OnsiteSession: client.OnsiteSession{ID: 7,
+	return wire.OnsiteSessionPage{Items: []wire.OnsiteSessionItem{{OnsiteSession: wire.OnsiteSession{ID: 7,
 		OrgID: 3, Site: "礼堂", Date: "2026-04-01", ExpectedCount: 30, Status: "completed"}}}}, f.err
 }
-func (f *fakeAPI) UploadRoster(_ context.Context, _ int64, body io.Reader, size int64, ct string) (client.RosterReport, error) {
+func (f *fakeAPI) UploadRoster(_ context.Context, _ int64, body io.Reader, size int64, ct string) (wire.RosterReport, error) {
 	b, _ := io.ReadAll(body)
 	if int64(len(b)) != size {
-		return client.RosterReport{}, fmt.Errorf("size %d != %d", len(b), size)
+		return wire.RosterReport{}, fmt.Errorf("size %d != %d", len(b), size)
 	}
 	f.uploaded, f.contentType = b, ct
 	return f.report, f.err
@@ -54,11 +55,11 @@ func (f *fakeAPI) RejectedCSV(_ context.Context, _ int64, _ string, w io.Writer)
 	_, err := w.Write([]byte("\ufeff行号,姓名,原因\r\n"))
 	return err
 }
-func (f *fakeAPI) ApproveOnsiteSession(context.Context, int64) (client.OnsiteApproval, error) {
-	return client.OnsiteApproval{SessionID: 7, Approved: 40, Sent: 40}, f.err
+func (f *fakeAPI) ApproveOnsiteSession(context.Context, int64) (wire.OnsiteApproval, error) {
+	return wire.OnsiteApproval{SessionID: 7, Approved: 40, Sent: 40}, f.err
 }
-func (f *fakeAPI) OnsiteReport(context.Context, int64) (client.OnsiteReport, error) {
-	return client.OnsiteReport{SessionID: 7, Requested: 45, Accepted: 40, Rejected: 5}, f.err
+func (f *fakeAPI) OnsiteReport(context.Context, int64) (wire.OnsiteReport, error) {
+	return wire.OnsiteReport{SessionID: 7, Requested: 45, Accepted: 40, Rejected: 5}, f.err
 }
 
 func TestUpload(t *testing.T) {
@@ -67,9 +68,9 @@ func TestUpload(t *testing.T) {
 	require.NoError(t, os.WriteFile(csvPath, []byte("姓名\n"), 0o600))
 	xlsxPath := filepath.Join(dir, "roster.xlsx")
 	require.NoError(t, os.WriteFile(xlsxPath, []byte("PK\x03\x04rest"), 0o600))
-	rep := client.RosterReport{SessionID: 7, Rows: 2, Accepted: 1, Stored: 1, Rejected: 1, Format: "csv", Encoding: "gb18030",
-		Items: []client.RosterRow{{Line: 2, Status: "accepted"}, {Line: 3, Status: "rejected",
-			Reasons: []client.RowReason{{Code: "bad_phone", Message: "phone must be an 11-digit mainland mobile number"}}}}}
+	rep := wire.RosterReport{SessionID: 7, Rows: 2, Accepted: 1, Stored: 1, Rejected: 1, Format: "csv", Encoding: "gb18030",
+		Items: []wire.RosterRow{{Line: 2, Status: "accepted"}, {Line: 3, Status: "rejected",
+			Reasons: []wire.RowReason{{Code: "bad_phone", Message: "phone must be an 11-digit mainland mobile number"}}}}}
 	tests := []struct {
 		name     string
 		path     string
@@ -94,7 +95,7 @@ func TestUpload(t *testing.T) {
 				require.Contains(t, out.String(), w)
 			}
 			if tc.json {
-				var got client.RosterReport
+				var got wire.RosterReport
 				require.NoError(t, json.Unmarshal(out.Bytes(), &got))
 				require.Equal(t, rep, got)
 			}
@@ -115,9 +116,9 @@ func TestUpload(t *testing.T) {
 func TestRequestAndReport(t *testing.T) {
 	var out bytes.Buffer
 	r := &enroll.Runner{API: &fakeAPI{}, Out: &out, Err: io.Discard}
-	err := r.Request(context.Background(), client.NewOnsiteSession{Date: "next week"})
+	err := r.Request(context.Background(), wire.NewOnsiteSession{Date: "next week"})
 	require.ErrorIs(t, err, enroll.ErrInput)
-	require.NoError(t, r.Request(context.Background(), client.NewOnsiteSession{Site: "体育馆", Date: "2026-12-01", ExpectedCount: 45}))
+	require.NoError(t, r.Request(context.Background(), wire.NewOnsiteSession{Site: "体育馆", Date: "2026-12-01", ExpectedCount: 45}))
 	require.Contains(t, out.String(), "On-site session 7: requested")
 	out.Reset()
 	require.NoError(t, r.Report(context.Background(), 7))

@@ -7,19 +7,20 @@ import (
 	"unicode/utf8"
 
 	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/wire"
 )
 
 // QueueAPI is the server side of a batch walk: the session's queue and the
 // route that records each entry's outcome; *client.Client implements it.
 type QueueAPI interface {
-	OnsiteQueue(ctx context.Context, sessionID int64) (client.OnsiteQueue, error)
-	MarkQueueEntry(ctx context.Context, sessionID, entryID int64, m client.QueueMark) (client.QueueItem, error)
+	OnsiteQueue(ctx context.Context, sessionID int64) (wire.OnsiteQueue, error)
+	MarkQueueEntry(ctx context.Context, sessionID, entryID int64, m wire.QueueMark) (wire.QueueItem, error)
 }
 
 var _ QueueAPI = (*client.Client)(nil)
 
-// Queue entry states, as the server records them (client.QueueItem's
-// Personalize and client.QueueMark's State).
+// Queue entry states, as the server records them (wire.QueueItem's
+// Personalize and wire.QueueMark's State).
 const (
 	EntryPending      = "pending"
 	EntryPersonalized = "personalized"
@@ -48,14 +49,14 @@ type Operator interface {
 	// Next is asked before each entry (pos of total, in roster order);
 	// item.Personalize says whether an earlier walk skipped it or saw it
 	// fail.
-	Next(ctx context.Context, pos, total int, item client.QueueItem) (Action, error)
+	Next(ctx context.Context, pos, total int, item wire.QueueItem) (Action, error)
 	// PIN returns the PIN the entry's cardholder chose.
-	PIN(ctx context.Context, item client.QueueItem) (string, error)
+	PIN(ctx context.Context, item wire.QueueItem) (string, error)
 	// Failed is asked after a failed attempt (already recorded on the
 	// server as failed): Go retries.
-	Failed(ctx context.Context, item client.QueueItem, err error) (Action, error)
+	Failed(ctx context.Context, item wire.QueueItem, err error) (Action, error)
 	// Done reports a personalized card; the walk then waits for its removal.
-	Done(item client.QueueItem, res client.PersonalizationResult, st Stats)
+	Done(item wire.QueueItem, res wire.PersonalizationResult, st Stats)
 }
 
 // BatchReport counts a batch walk.
@@ -67,11 +68,11 @@ type BatchReport struct {
 	// Personalized, Skipped and Failed count what this walk did: cards
 	// made, entries the operator skipped, and failed attempts (a retried
 	// entry can fail more than once and still be personalized).
-	Personalized int                            `json:"personalized"`
-	Skipped      int                            `json:"skipped"`
-	Failed       int                            `json:"failed"`
-	NotReady     int                            `json:"not_ready"` // not bank_approved yet
-	Results      []client.PersonalizationResult `json:"results"`
+	Personalized int                          `json:"personalized"`
+	Skipped      int                          `json:"skipped"`
+	Failed       int                          `json:"failed"`
+	NotReady     int                          `json:"not_ready"` // not bank_approved yet
+	Results      []wire.PersonalizationResult `json:"results"`
 	// Queue is where the whole session stands on the server after the
 	// walk, every walk included (zero when the queue could not be read
 	// again).
@@ -97,7 +98,7 @@ type QueueCounts struct {
 }
 
 // CountQueue counts a queue's entries by where they stand.
-func CountQueue(q client.OnsiteQueue) QueueCounts {
+func CountQueue(q wire.OnsiteQueue) QueueCounts {
 	var c QueueCounts
 	for _, it := range q.Items {
 		switch {
@@ -150,9 +151,9 @@ func (r *Runner) Batch(ctx context.Context, api QueueAPI, sessionID int64, op Op
 	return rep, err
 }
 
-func (r *Runner) walk(ctx context.Context, api QueueAPI, sessionID int64, op Operator, q client.OnsiteQueue, rep *BatchReport) error {
-	mark := func(item client.QueueItem, state, note string) error {
-		if _, err := api.MarkQueueEntry(ctx, sessionID, item.EntryID, client.QueueMark{State: state, Note: note}); err != nil {
+func (r *Runner) walk(ctx context.Context, api QueueAPI, sessionID int64, op Operator, q wire.OnsiteQueue, rep *BatchReport) error {
+	mark := func(item wire.QueueItem, state, note string) error {
+		if _, err := api.MarkQueueEntry(ctx, sessionID, item.EntryID, wire.QueueMark{State: state, Note: note}); err != nil {
 			return fmt.Errorf("personalize: record entry %d of on-site session %d as %s: %w", item.EntryID, sessionID, state, err)
 		}
 		return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/client/personalize"
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/wire"
 )
 
 // queueAPI serves a fixed queue (the on-site part is tested by its own
@@ -21,12 +22,12 @@ import (
 type queueAPI struct {
 	*client.Client
 	w     *world
-	items []client.QueueItem
+	items []wire.QueueItem
 	marks []string // "name state" in the order recorded
 }
 
-func (q *queueAPI) OnsiteQueue(_ context.Context, id int64) (client.OnsiteQueue, error) {
-	out := client.OnsiteQueue{SessionID: id}
+func (q *queueAPI) OnsiteQueue(_ context.Context, id int64) (wire.OnsiteQueue, error) {
+	out := wire.OnsiteQueue{SessionID: id}
 	for _, it := range q.items {
 		it.Status = string(q.w.status(it.ApplicationID))
 		out.Items = append(out.Items, it)
@@ -34,7 +35,7 @@ func (q *queueAPI) OnsiteQueue(_ context.Context, id int64) (client.OnsiteQueue,
 	return out, nil
 }
 
-func (q *queueAPI) MarkQueueEntry(_ context.Context, _, entryID int64, m client.QueueMark) (client.QueueItem, error) {
+func (q *queueAPI) MarkQueueEntry(_ context.Context, _, entryID int64, m wire.QueueMark) (wire.QueueItem, error) {
 	for i := range q.items {
 		it := &q.items[i]
 		if it.EntryID != entryID {
@@ -47,7 +48,7 @@ func (q *queueAPI) MarkQueueEntry(_ context.Context, _, entryID int64, m client.
 		q.marks = append(q.marks, it.Name+" "+m.State)
 		return *it, nil
 	}
-	return client.QueueItem{}, &client.ProblemError{Status: 404}
+	return wire.QueueItem{}, &client.ProblemError{Status: 404}
 }
 
 // cardFeeder is the person at the reader: it inserts a blank card when
@@ -60,7 +61,7 @@ type cardFeeder struct {
 	pull    map[string]int // name → pull the card after n APDUs on the first try
 }
 
-func (f *cardFeeder) Next(ctx context.Context, pos, total int, item client.QueueItem) (personalize.Action, error) {
+func (f *cardFeeder) Next(ctx context.Context, pos, total int, item wire.QueueItem) (personalize.Action, error) {
 	f.serial++
 	card := f.w.blankCard(f.serial)
 	f.readers.Insert(card) // Insert clears faults: arm the pull after it
@@ -71,14 +72,14 @@ func (f *cardFeeder) Next(ctx context.Context, pos, total int, item client.Queue
 	return f.LineOperator.Next(ctx, pos, total, item)
 }
 
-func (f *cardFeeder) Failed(ctx context.Context, item client.QueueItem, err error) (personalize.Action, error) {
+func (f *cardFeeder) Failed(ctx context.Context, item wire.QueueItem, err error) (personalize.Action, error) {
 	act, aerr := f.LineOperator.Failed(ctx, item, err)
 	f.serial++
 	f.readers.Insert(f.w.blankCard(f.serial)) // a new blank card for the retry
 	return act, aerr
 }
 
-func (f *cardFeeder) Done(item client.QueueItem, res client.PersonalizationResult, st personalize.Stats) {
+func (f *cardFeeder) Done(item wire.QueueItem, res wire.PersonalizationResult, st personalize.Stats) {
 	f.LineOperator.Done(item, res, st)
 	f.readers.Remove()
 }
@@ -94,7 +95,7 @@ func TestBatchWalk(t *testing.T) {
 	for i, n := range names {
 		v := w.apply(n)
 		vs = append(vs, v)
-		api.items = append(api.items, client.QueueItem{Position: i + 1, EntryID: int64(100 + i), ApplicationID: v.AppID,
+		api.items = append(api.items, wire.QueueItem{Position: i + 1, EntryID: int64(100 + i), ApplicationID: v.AppID,
 			ApplicationNumber: v.AppNumber, Name: n, Personalize: personalize.EntryPending})
 	}
 	w.waitBankApproved(vs...)
@@ -104,7 +105,7 @@ func TestBatchWalk(t *testing.T) {
 	// Interactive answers: 陈一 go; 陈二 skip; 陈三 go, pulled, retry; 陈四 go.
 	feeder := &cardFeeder{w: w, readers: readers, pull: map[string]int{"陈三": 6},
 		LineOperator: personalize.LineOperator{In: strings.NewReader("\ns\n\n\n\n"), Out: &out, Interactive: true,
-			PINFor: func(context.Context, client.QueueItem) (string, error) { return "8642", nil }}}
+			PINFor: func(context.Context, wire.QueueItem) (string, error) { return "8642", nil }}}
 	run := &personalize.Runner{API: api, Readers: readers, Reader: cardsim.ReaderName}
 	rep, err := run.Batch(ctx, api, 1, feeder)
 	require.NoError(t, err)
@@ -163,7 +164,7 @@ func TestBatchRecordsOutcomes(t *testing.T) {
 	for i, n := range []string{"周一", "周二"} {
 		v := w.apply(n)
 		vs = append(vs, v)
-		api.items = append(api.items, client.QueueItem{Position: i + 1, EntryID: int64(200 + i), ApplicationID: v.AppID,
+		api.items = append(api.items, wire.QueueItem{Position: i + 1, EntryID: int64(200 + i), ApplicationID: v.AppID,
 			ApplicationNumber: v.AppNumber, Name: n, Personalize: personalize.EntryPending})
 	}
 	w.waitBankApproved(vs...)
@@ -179,7 +180,7 @@ func TestBatchRecordsOutcomes(t *testing.T) {
 
 	var out bytes.Buffer
 	op := &personalize.LineOperator{Out: &out,
-		PINFor: func(context.Context, client.QueueItem) (string, error) { return "1357", nil }}
+		PINFor: func(context.Context, wire.QueueItem) (string, error) { return "1357", nil }}
 	rep, err := run.Batch(ctx, api, 2, op)
 	require.NoError(t, err)
 	require.Equal(t, 2, rep.Failed)

@@ -3,9 +3,11 @@ package personalize_test
 import (
 	"context"
 	"fmt"
-	"github.com/volcard/volcard/pii"
 	"strings"
 	"testing"
+
+	"github.com/volcard/volcard/pii"
+	"github.com/volcard/volcard/wire"
 
 	"github.com/stretchr/testify/require"
 
@@ -102,7 +104,7 @@ func TestPersonalizeEndToEndPCSC(t *testing.T) {
 	require.Equal(t, 3, n)
 
 	t.Run("issued application cannot be personalized again", func(t *testing.T) {
-		_, err := w.api.OpenPersonalization(ctx, v.AppID, client.OpenPersonalization{Reader: "x", PIN: "1234"})
+		_, err := w.api.OpenPersonalization(ctx, v.AppID, wire.OpenPersonalization{Reader: "x", PIN: "1234"})
 		var pe *client.ProblemError
 		require.ErrorAs(t, err, &pe)
 		require.Equal(t, 409, pe.Status)
@@ -211,7 +213,7 @@ func TestPersonalizeRefusals(t *testing.T) {
 		require.NoError(t, err)
 		r := &personalize.Runner{API: w.api, Readers: cardsim.NewReaders(card), Reader: cardsim.ReaderName}
 		_, _, err = r.Personalize(ctx, personalize.Request{ApplicationID: vs[0].AppID, PIN: "1234"})
-		require.Equal(t, client.ProblemCardRefused, client.ProblemType(err))
+		require.Equal(t, wire.ProblemCardRefused, client.ProblemType(err))
 		require.Equal(t, issuance.StatusBankApproved, w.status(vs[0].AppID))
 	})
 	t.Run("card already personalized for someone else", func(t *testing.T) {
@@ -220,21 +222,21 @@ func TestPersonalizeRefusals(t *testing.T) {
 		_, _, err := r.Personalize(ctx, personalize.Request{ApplicationID: vs[0].AppID, PIN: "1234"})
 		require.NoError(t, err)
 		_, _, err = r.Personalize(ctx, personalize.Request{ApplicationID: vs[1].AppID, PIN: "1234"})
-		require.Equal(t, client.ProblemCardNotBlank, client.ProblemType(err))
+		require.Equal(t, wire.ProblemCardNotBlank, client.ProblemType(err))
 		require.Equal(t, issuance.StatusBankApproved, w.status(vs[1].AppID))
 	})
 	t.Run("a new session supersedes the old one", func(t *testing.T) {
-		s1, err := w.api.OpenPersonalization(ctx, vs[1].AppID, client.OpenPersonalization{Reader: "r", PIN: "1234"})
+		s1, err := w.api.OpenPersonalization(ctx, vs[1].AppID, wire.OpenPersonalization{Reader: "r", PIN: "1234"})
 		require.NoError(t, err)
-		_, err = w.api.OpenPersonalization(ctx, vs[1].AppID, client.OpenPersonalization{Reader: "r", PIN: "1234"})
+		_, err = w.api.OpenPersonalization(ctx, vs[1].AppID, wire.OpenPersonalization{Reader: "r", PIN: "1234"})
 		require.NoError(t, err)
-		_, err = w.api.PostPersonalizationResponses(ctx, s1.SessionID, client.PersonalizationResponses{Responses: []string{"9000"}})
-		require.Equal(t, client.ProblemSessionClosed, client.ProblemType(err))
+		_, err = w.api.PostPersonalizationResponses(ctx, s1.SessionID, wire.PersonalizationResponses{Responses: []string{"9000"}})
+		require.Equal(t, wire.ProblemSessionClosed, client.ProblemType(err))
 	})
 	t.Run("bad PIN and unknown session", func(t *testing.T) {
-		_, err := w.api.OpenPersonalization(ctx, vs[1].AppID, client.OpenPersonalization{Reader: "r", PIN: "12"})
+		_, err := w.api.OpenPersonalization(ctx, vs[1].AppID, wire.OpenPersonalization{Reader: "r", PIN: "12"})
 		require.Equal(t, "validation", client.ProblemType(err))
-		_, err = w.api.PostPersonalizationResponses(ctx, strings.Repeat("ab", 16), client.PersonalizationResponses{Responses: []string{"9000"}})
+		_, err = w.api.PostPersonalizationResponses(ctx, strings.Repeat("ab", 16), wire.PersonalizationResponses{Responses: []string{"9000"}})
 		require.Equal(t, "not-found", client.ProblemType(err))
 	})
 	t.Run("another bank's staff gets 404", func(t *testing.T) {
@@ -243,12 +245,12 @@ func TestPersonalizeRefusals(t *testing.T) {
 		require.NoError(t, err)
 		other, err := client.New(w.ts.URL, plain)
 		require.NoError(t, err)
-		_, err = other.OpenPersonalization(ctx, vs[1].AppID, client.OpenPersonalization{Reader: "r", PIN: "1234"})
+		_, err = other.OpenPersonalization(ctx, vs[1].AppID, wire.OpenPersonalization{Reader: "r", PIN: "1234"})
 		require.Equal(t, "not-found", client.ProblemType(err))
 		// Nor can it continue a session opened by the bank's staff.
-		s, err := w.api.OpenPersonalization(ctx, vs[1].AppID, client.OpenPersonalization{Reader: "r", PIN: "1234"})
+		s, err := w.api.OpenPersonalization(ctx, vs[1].AppID, wire.OpenPersonalization{Reader: "r", PIN: "1234"})
 		require.NoError(t, err)
-		_, err = other.PostPersonalizationResponses(ctx, s.SessionID, client.PersonalizationResponses{Responses: []string{"9000"}})
+		_, err = other.PostPersonalizationResponses(ctx, s.SessionID, wire.PersonalizationResponses{Responses: []string{"9000"}})
 		require.Equal(t, "not-found", client.ProblemType(err))
 	})
 }

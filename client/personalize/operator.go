@@ -10,6 +10,7 @@ import (
 
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/wire"
 )
 
 // LineOperator is an Operator on a line-oriented console: it prints the
@@ -23,9 +24,9 @@ type LineOperator struct {
 	Interactive bool
 	// PINFor returns the PIN of an entry (asked twice without echo, or
 	// read from a file); required.
-	PINFor func(ctx context.Context, item client.QueueItem) (string, error)
+	PINFor func(ctx context.Context, item wire.QueueItem) (string, error)
 	// OnDone, when set, is called for each personalized card.
-	OnDone func(item client.QueueItem, res client.PersonalizationResult, st Stats)
+	OnDone func(item wire.QueueItem, res wire.PersonalizationResult, st Stats)
 
 	lines *bufio.Scanner
 }
@@ -55,14 +56,14 @@ func (o *LineOperator) ask(prompt string) (Action, error) {
 // Next prints the entry, with its state when an earlier walk skipped it
 // or saw it fail ("3/45 李四 LI SI (…) — skipped earlier"), and asks for a
 // blank card.
-func (o *LineOperator) Next(_ context.Context, pos, total int, item client.QueueItem) (Action, error) {
+func (o *LineOperator) Next(_ context.Context, pos, total int, item wire.QueueItem) (Action, error) {
 	fmt.Fprintf(o.Out, "%d/%d %s %s (%s)%s\n", pos, total, item.Name, item.EmbossName, item.ApplicationNumber, earlier(item))
 	return o.ask("  put a blank card in the reader and press Enter (s = skip, q = quit): ")
 }
 
 // earlier describes an entry's state left by an earlier walk ("" when
 // there is none).
-func earlier(item client.QueueItem) string {
+func earlier(item wire.QueueItem) string {
 	switch item.Personalize {
 	case EntrySkipped:
 		return " — skipped earlier"
@@ -77,7 +78,7 @@ func earlier(item client.QueueItem) string {
 }
 
 // PIN calls PINFor.
-func (o *LineOperator) PIN(ctx context.Context, item client.QueueItem) (string, error) {
+func (o *LineOperator) PIN(ctx context.Context, item wire.QueueItem) (string, error) {
 	if o.PINFor == nil {
 		return "", ErrNoPIN
 	}
@@ -85,7 +86,7 @@ func (o *LineOperator) PIN(ctx context.Context, item client.QueueItem) (string, 
 }
 
 // Failed explains the failure and asks whether to retry.
-func (o *LineOperator) Failed(_ context.Context, item client.QueueItem, err error) (Action, error) {
+func (o *LineOperator) Failed(_ context.Context, item wire.QueueItem, err error) (Action, error) {
 	fmt.Fprintf(o.Out, "  %s: %s\n", item.Name, Explain(err))
 	if !o.Interactive {
 		if errors.Is(err, ErrCardRemoved) {
@@ -97,7 +98,7 @@ func (o *LineOperator) Failed(_ context.Context, item client.QueueItem, err erro
 }
 
 // Done prints the result.
-func (o *LineOperator) Done(item client.QueueItem, res client.PersonalizationResult, st Stats) {
+func (o *LineOperator) Done(item wire.QueueItem, res wire.PersonalizationResult, st Stats) {
 	fmt.Fprintf(o.Out, "  done: %s %s chip %s (%d APDUs); take the card out\n", res.MaskedPAN, res.Name, res.ChipSerial, st.APDUs)
 	if o.OnDone != nil {
 		o.OnDone(item, res, st)
@@ -114,11 +115,11 @@ func Explain(err error) string {
 		return "no card in the reader"
 	case errors.As(err, &pe):
 		switch pe.Type {
-		case client.ProblemCardNotBlank:
+		case wire.ProblemCardNotBlank:
 			return "this card is already personalized — use a blank card"
-		case client.ProblemCardRefused:
+		case wire.ProblemCardRefused:
 			return "the card refused personalization (not one of our blank cards?): " + pe.Detail
-		case client.ProblemCardCheckFailed:
+		case wire.ProblemCardCheckFailed:
 			return "the card failed its final check; the application was not issued — retry with a blank card"
 		}
 		if pe.Detail != "" {

@@ -10,12 +10,13 @@ import (
 
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/wire"
 )
 
 // API is the server side of a personalization; *client.Client implements it.
 type API interface {
-	OpenPersonalization(ctx context.Context, applicationID int64, in client.OpenPersonalization) (client.PersonalizationStep, error)
-	PostPersonalizationResponses(ctx context.Context, sessionID string, in client.PersonalizationResponses) (client.PersonalizationStep, error)
+	OpenPersonalization(ctx context.Context, applicationID int64, in wire.OpenPersonalization) (wire.PersonalizationStep, error)
+	PostPersonalizationResponses(ctx context.Context, sessionID string, in wire.PersonalizationResponses) (wire.PersonalizationStep, error)
 }
 
 var _ API = (*client.Client)(nil)
@@ -68,34 +69,34 @@ const expectedAPDUs = 32
 // returns the result. A card lost midway is a *CardLostError (errors.Is
 // ErrCardRemoved): the application stays bank_approved and a new call with
 // the same or another blank card starts a new session.
-func (r *Runner) Personalize(ctx context.Context, req Request) (client.PersonalizationResult, Stats, error) {
+func (r *Runner) Personalize(ctx context.Context, req Request) (wire.PersonalizationResult, Stats, error) {
 	var st Stats
 	if r.API == nil || r.Readers == nil || r.Reader == "" {
-		return client.PersonalizationResult{}, st, errors.New("personalize: runner needs an API, readers and a reader name")
+		return wire.PersonalizationResult{}, st, errors.New("personalize: runner needs an API, readers and a reader name")
 	}
 	start := time.Now()
 	if err := r.Readers.WaitForCard(ctx, r.Reader); err != nil {
-		return client.PersonalizationResult{}, st, fmt.Errorf("personalize: wait for a card in %q: %w", r.Reader, err)
+		return wire.PersonalizationResult{}, st, fmt.Errorf("personalize: wait for a card in %q: %w", r.Reader, err)
 	}
 	card, err := r.Readers.Connect(ctx, r.Reader, cardio.ShareExclusive)
 	if err != nil {
 		if errors.Is(err, cardio.ErrNoCard) || errors.Is(err, cardio.ErrCardRemoved) {
-			return client.PersonalizationResult{}, st, &CardLostError{Err: err}
+			return wire.PersonalizationResult{}, st, &CardLostError{Err: err}
 		}
-		return client.PersonalizationResult{}, st, fmt.Errorf("personalize: connect to %q: %w", r.Reader, err)
+		return wire.PersonalizationResult{}, st, fmt.Errorf("personalize: connect to %q: %w", r.Reader, err)
 	}
 	defer func() { _ = card.Disconnect(context.WithoutCancel(ctx)) }()
 	t0 := time.Now()
-	step, err := r.API.OpenPersonalization(ctx, req.ApplicationID, client.OpenPersonalization{Reader: r.Reader, Branch: r.Branch, PIN: req.PIN})
+	step, err := r.API.OpenPersonalization(ctx, req.ApplicationID, wire.OpenPersonalization{Reader: r.Reader, Branch: r.Branch, PIN: req.PIN})
 	st.Open = time.Since(t0)
 	if err != nil {
-		return client.PersonalizationResult{}, st, fmt.Errorf("personalize: open session for application %d: %w", req.ApplicationID, err)
+		return wire.PersonalizationResult{}, st, fmt.Errorf("personalize: open session for application %d: %w", req.ApplicationID, err)
 	}
 	total := len(step.Commands) + expectedAPDUs
 	var first time.Time
 	for step.Phase != "done" {
 		if len(step.Commands) == 0 {
-			return client.PersonalizationResult{}, st, fmt.Errorf("personalize: server sent an empty %q batch", step.Phase)
+			return wire.PersonalizationResult{}, st, fmt.Errorf("personalize: server sent an empty %q batch", step.Phase)
 		}
 		if step.Phase == "script" || step.Phase == "read_back" {
 			total = st.APDUs + len(step.Commands)
@@ -105,18 +106,18 @@ func (r *Runner) Personalize(ctx context.Context, req Request) (client.Personali
 		}
 		resps, err := r.relay(ctx, card, step.Commands, &st, total)
 		if err != nil {
-			return client.PersonalizationResult{}, st, err
+			return wire.PersonalizationResult{}, st, err
 		}
 		st.CardTime = time.Since(first)
 		st.RoundTrips++
-		step, err = r.API.PostPersonalizationResponses(ctx, step.SessionID, client.PersonalizationResponses{Responses: resps})
+		step, err = r.API.PostPersonalizationResponses(ctx, step.SessionID, wire.PersonalizationResponses{Responses: resps})
 		if err != nil {
-			return client.PersonalizationResult{}, st, fmt.Errorf("personalize: application %d: %w", req.ApplicationID, err)
+			return wire.PersonalizationResult{}, st, fmt.Errorf("personalize: application %d: %w", req.ApplicationID, err)
 		}
 	}
 	st.Total = time.Since(start)
 	if step.Result == nil {
-		return client.PersonalizationResult{}, st, errors.New("personalize: server finished without a result")
+		return wire.PersonalizationResult{}, st, errors.New("personalize: server finished without a result")
 	}
 	return *step.Result, st, nil
 }

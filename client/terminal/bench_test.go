@@ -25,6 +25,7 @@ import (
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
+	"github.com/volcard/volcard/wire"
 )
 
 // cloneCard derives a genuine card from default.json for another holder:
@@ -219,7 +220,7 @@ func benchTapsHTTP(b *testing.B, workers int) {
 
 	type job struct {
 		card int
-		req  client.TapRequest
+		req  wire.TapRequest
 	}
 	conns := make([]cardio.Card, cards)
 	for i, c := range sims {
@@ -235,7 +236,7 @@ func benchTapsHTTP(b *testing.B, workers int) {
 			_, ev, err := terminal.ReadCard(ctx, conns[i%cards], ch.UN, emv.Options{})
 			require.NoError(b, err)
 			seq++
-			jobs[i] = job{card: i % cards, req: client.TapRequest{Seq: seq, ChallengeID: ch.ID, Card: ev}}
+			jobs[i] = job{card: i % cards, req: wire.TapRequest{Seq: seq, ChallengeID: ch.ID, Card: ev}}
 		}
 		return jobs
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/volcard/volcard/issuance/checkin"
+	"github.com/volcard/volcard/wire"
 
 	"github.com/stretchr/testify/require"
 
@@ -307,10 +308,10 @@ func checkinEndToEnd(t *testing.T, rg rig) {
 		o := tapOnce(t)
 		require.Equal(t, terminal.StatusOK, o.Status)
 		require.Equal(t, 8, o.APDUs)
-		require.Equal(t, client.KindCheckIn, o.Result.Kind)
+		require.Equal(t, wire.KindCheckIn, o.Result.Kind)
 		s.clock.set(s.clock.Now().Add(15 * time.Minute))
 		o = tapOnce(t)
-		require.Equal(t, client.KindCheckOut, o.Result.Kind)
+		require.Equal(t, wire.KindCheckOut, o.Result.Kind)
 	})
 
 	t.Run("replayed challenge refused", func(t *testing.T) {
@@ -321,10 +322,10 @@ func checkinEndToEnd(t *testing.T, rg rig) {
 		require.NoError(t, err)
 		_, ev, err := terminal.ReadCard(ctx, card, ch.UN, emv.Options{})
 		require.NoError(t, err)
-		_, err = cl.Tap(ctx, s.act.ID, client.TapRequest{Seq: 9001, ChallengeID: ch.ID, Card: ev})
+		_, err = cl.Tap(ctx, s.act.ID, wire.TapRequest{Seq: 9001, ChallengeID: ch.ID, Card: ev})
 		require.NoError(t, err)
-		_, err = cl.Tap(ctx, s.act.ID, client.TapRequest{Seq: 9002, ChallengeID: ch.ID, Card: ev})
-		require.Equal(t, client.ProblemChallengeReplayed, client.ProblemType(err))
+		_, err = cl.Tap(ctx, s.act.ID, wire.TapRequest{Seq: 9002, ChallengeID: ch.ID, Card: ev})
+		require.Equal(t, wire.ProblemChallengeReplayed, client.ProblemType(err))
 		s.clock.set(s.clock.Now().Add(time.Minute))
 		_, err = term.TapCard(ctx, card) // check out again, to leave the volunteer checked out
 		require.NoError(t, err)
@@ -334,8 +335,8 @@ func checkinEndToEnd(t *testing.T, rg rig) {
 	for _, tc := range []struct {
 		image, status, problem, message string
 	}{
-		{"forged.json", "refused", client.ProblemCardNotGenuine, "✗ 卡片验证失败，疑似伪造卡（card not genuine）"},
-		{"pse-only.json", "refused", client.ProblemCardUnknown, "✗ 未登记的卡片，请先注册志愿者（unknown card）"},
+		{"forged.json", "refused", wire.ProblemCardNotGenuine, "✗ 卡片验证失败，疑似伪造卡（card not genuine）"},
+		{"pse-only.json", "refused", wire.ProblemCardUnknown, "✗ 未登记的卡片，请先注册志愿者（unknown card）"},
 		{"non-financial.json", "error", "not-financial-card", "✗ 非金融IC卡，请使用志愿者证（not a financial card）"},
 	} {
 		t.Run(tc.image+" refused", func(t *testing.T) {

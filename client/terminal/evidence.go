@@ -7,7 +7,7 @@ import (
 
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/emv"
-	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/wire"
 )
 
 // ReadCard reads a card for a tap and returns its facts and the evidence
@@ -20,19 +20,19 @@ import (
 //
 // Errors: emv.ErrNotFinancialCard, card I/O errors (cardio.ErrCardRemoved),
 // *cardio.StatusError and emv data errors, all wrapped.
-func ReadCard(ctx context.Context, card cardio.Card, un []byte, opts emv.Options) (*emv.CardFacts, client.CardEvidence, error) {
+func ReadCard(ctx context.Context, card cardio.Card, un []byte, opts emv.Options) (*emv.CardFacts, wire.CardEvidence, error) {
 	if len(un) != 4 {
-		return nil, client.CardEvidence{}, fmt.Errorf("terminal: unpredictable number must be 4 bytes, got %d", len(un))
+		return nil, wire.CardEvidence{}, fmt.Errorf("terminal: unpredictable number must be 4 bytes, got %d", len(un))
 	}
 	opts.Fast, opts.SkipODA = true, true
 	f, err := emv.Read(ctx, card, opts)
 	if err != nil {
-		return nil, client.CardEvidence{}, fmt.Errorf("terminal: read card: %w", err)
+		return nil, wire.CardEvidence{}, fmt.Errorf("terminal: read card: %w", err)
 	}
 	ddol := emv.DefaultDDOL
 	if raw, ok := f.Tag("9F49"); ok {
 		if ddol, err = cardio.ParseDOL(raw); err != nil {
-			return nil, client.CardEvidence{}, fmt.Errorf("terminal: card DDOL: %w", err)
+			return nil, wire.CardEvidence{}, fmt.Errorf("terminal: card DDOL: %w", err)
 		}
 	}
 	now := time.Now()
@@ -41,19 +41,19 @@ func ReadCard(ctx context.Context, card cardio.Card, un []byte, opts emv.Options
 	}
 	term, err := opts.TerminalData(now)
 	if err != nil {
-		return nil, client.CardEvidence{}, err
+		return nil, wire.CardEvidence{}, err
 	}
 	term["9F37"] = un
 	data := ddol.Build(term)
 	sdad, err := emv.InternalAuthenticate(ctx, card, data)
 	f.APDUs++
 	if err != nil {
-		return f, client.CardEvidence{}, fmt.Errorf("terminal: %w", err)
+		return f, wire.CardEvidence{}, fmt.Errorf("terminal: %w", err)
 	}
-	ev := client.CardEvidence{AID: f.AID, PAN: f.PAN.Digits(), AIP: f.AIP[:], AFL: cardio.EncodeAFL(f.AFL),
+	ev := wire.CardEvidence{AID: f.AID, PAN: f.PAN.Digits(), AIP: f.AIP[:], AFL: cardio.EncodeAFL(f.AFL),
 		DDOLData: data, SDAD: sdad}
 	for _, r := range f.Records() {
-		ev.Records = append(ev.Records, client.Record{SFI: r.SFI, Number: r.Number, Raw: r.Raw})
+		ev.Records = append(ev.Records, wire.Record{SFI: r.SFI, Number: r.Number, Raw: r.Raw})
 	}
 	return f, ev, nil
 }

@@ -19,7 +19,7 @@ import (
 
 	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3" (pure Go, no cgo)
 
-	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/wire"
 )
 
 // Queue is the terminal's durable state in a SQLite file: the sequence
@@ -62,7 +62,7 @@ const (
 type QueuedTap struct {
 	Seq        int64
 	ActivityID int64
-	Request    client.TapRequest
+	Request    wire.TapRequest
 	QueuedAt   time.Time
 }
 
@@ -207,7 +207,7 @@ func (q *Queue) NextSeq(ctx context.Context) (int64, error) {
 }
 
 // Push queues a tap (its Seq from NextSeq). The clear PAN is dropped.
-func (q *Queue) Push(ctx context.Context, activityID int64, req client.TapRequest, now time.Time) error {
+func (q *Queue) Push(ctx context.Context, activityID int64, req wire.TapRequest, now time.Time) error {
 	req.Card.PAN = ""
 	b, err := json.Marshal(req)
 	if err != nil {
@@ -255,8 +255,8 @@ func (q *Queue) Peek(ctx context.Context) (QueuedTap, bool, error) {
 }
 
 // open unseals and decodes a queued tap; a *HeldError says why it cannot.
-func (q *Queue) open(seq int64, b []byte) (client.TapRequest, *HeldError) {
-	var req client.TapRequest
+func (q *Queue) open(seq int64, b []byte) (wire.TapRequest, *HeldError) {
+	var req wire.TapRequest
 	ns := q.aead.NonceSize()
 	if len(b) < ns {
 		return req, &HeldError{Seq: seq, Reason: heldDamaged}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/client/terminal"
+	"github.com/volcard/volcard/wire"
 )
 
 func TestQueue(t *testing.T) {
@@ -39,8 +39,8 @@ func TestQueue(t *testing.T) {
 	t.Run("taps come out in sequence order, without the PAN", func(t *testing.T) {
 		now := time.Now()
 		for _, seq := range []int64{7, 5, 6} {
-			req := client.TapRequest{Seq: seq, Offline: true, At: &now, Card: client.CardEvidence{PAN: "6217850000000012349",
-				Records: []client.Record{{SFI: 2, Number: 1, Raw: client.Hex{0x70, 0x0C, 0x5A, 0x0A, 0x62, 0x17, 0x85, 0, 0, 0, 0, 0x12, 0x34, 0x9F}}}}}
+			req := wire.TapRequest{Seq: seq, Offline: true, At: &now, Card: wire.CardEvidence{PAN: "6217850000000012349",
+				Records: []wire.Record{{SFI: 2, Number: 1, Raw: wire.Hex{0x70, 0x0C, 0x5A, 0x0A, 0x62, 0x17, 0x85, 0, 0, 0, 0, 0x12, 0x34, 0x9F}}}}}
 			require.NoError(t, q.Push(ctx, 3, req, now))
 		}
 		n, err := q.Len(ctx)
@@ -69,7 +69,7 @@ func TestQueue(t *testing.T) {
 	})
 	t.Run("a tap sealed under another token is kept aside, not in the way", func(t *testing.T) {
 		now := time.Now()
-		require.NoError(t, q.Push(ctx, 3, client.TapRequest{Seq: 99}, now))
+		require.NoError(t, q.Push(ctx, 3, wire.TapRequest{Seq: 99}, now))
 		other, err := terminal.OpenQueue(ctx, path, []byte("other"))
 		require.NoError(t, err)
 		_, ok, err := other.Peek(ctx)
@@ -81,7 +81,7 @@ func TestQueue(t *testing.T) {
 		require.Equal(t, 0, queueLen(t, other))
 		require.Equal(t, 1, heldLen(t, other))
 		// New taps under the new token are not blocked by it.
-		require.NoError(t, other.Push(ctx, 3, client.TapRequest{Seq: 100}, now))
+		require.NoError(t, other.Push(ctx, 3, wire.TapRequest{Seq: 100}, now))
 		qt, ok, err := other.Peek(ctx)
 		require.NoError(t, err)
 		require.True(t, ok)
@@ -105,7 +105,7 @@ func TestQueue(t *testing.T) {
 		_, err = db.Exec(`INSERT INTO pending (seq, activity_id, request, queued_at) VALUES (1000, 3, x'0102', 0)`)
 		require.NoError(t, err)
 		require.NoError(t, db.Close())
-		require.NoError(t, q.Push(ctx, 3, client.TapRequest{Seq: 1001}, time.Now()))
+		require.NoError(t, q.Push(ctx, 3, wire.TapRequest{Seq: 1001}, time.Now()))
 		_, _, err = q.Peek(ctx)
 		var held *terminal.HeldError
 		require.ErrorAs(t, err, &held)

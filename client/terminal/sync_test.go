@@ -12,6 +12,7 @@ import (
 
 	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/client/terminal"
+	"github.com/volcard/volcard/wire"
 )
 
 // scriptedAPI answers taps with the errors of a script, then successes.
@@ -20,20 +21,20 @@ type scriptedAPI struct {
 	got  []int64
 }
 
-func (a *scriptedAPI) Challenge(context.Context) (client.Challenge, error) {
-	return client.Challenge{}, client.ErrUnreachable
+func (a *scriptedAPI) Challenge(context.Context) (wire.Challenge, error) {
+	return wire.Challenge{}, client.ErrUnreachable
 }
 
-func (a *scriptedAPI) Tap(_ context.Context, _ int64, req client.TapRequest) (client.TapResult, error) {
+func (a *scriptedAPI) Tap(_ context.Context, _ int64, req wire.TapRequest) (wire.TapResult, error) {
 	if len(a.errs) > 0 {
 		err := a.errs[0]
 		a.errs = a.errs[1:]
 		if err != nil {
-			return client.TapResult{}, err
+			return wire.TapResult{}, err
 		}
 	}
 	a.got = append(a.got, req.Seq)
-	return client.TapResult{VolunteerName: "张*明"}, nil
+	return wire.TapResult{VolunteerName: "张*明"}, nil
 }
 
 // TestSyncKeepsTapsWhenTheTokenIsRefused queues offline taps and syncs them
@@ -47,13 +48,13 @@ func TestSyncKeepsTapsWhenTheTokenIsRefused(t *testing.T) {
 	defer q.Close()
 	now := time.Now()
 	for _, seq := range []int64{1, 2, 3} {
-		require.NoError(t, q.Push(ctx, 9, client.TapRequest{Seq: seq, Offline: true, At: &now}, now))
+		require.NoError(t, q.Push(ctx, 9, wire.TapRequest{Seq: seq, Offline: true, At: &now}, now))
 	}
 	api := &scriptedAPI{errs: []error{
 		&client.ProblemError{Status: http.StatusUnauthorized, Type: "unauthorized"},
 		&client.ProblemError{Status: http.StatusForbidden, Type: "forbidden"},
 		nil,
-		&client.ProblemError{Status: http.StatusForbidden, Type: client.ProblemCardBlocked},
+		&client.ProblemError{Status: http.StatusForbidden, Type: wire.ProblemCardBlocked},
 	}}
 	term, err := terminal.New(terminal.Config{API: api, Queue: q, ActivityID: 9})
 	require.NoError(t, err)
@@ -85,13 +86,13 @@ func TestSyncGoesPastAHeldTap(t *testing.T) {
 	old, err := terminal.OpenQueue(ctx, path, []byte("old token"))
 	require.NoError(t, err)
 	now := time.Now()
-	require.NoError(t, old.Push(ctx, 9, client.TapRequest{Seq: 1, Offline: true, At: &now}, now))
+	require.NoError(t, old.Push(ctx, 9, wire.TapRequest{Seq: 1, Offline: true, At: &now}, now))
 	require.NoError(t, old.Close())
 	q, err := terminal.OpenQueue(ctx, path, []byte("tok"))
 	require.NoError(t, err)
 	defer q.Close()
 	for _, seq := range []int64{2, 3} {
-		require.NoError(t, q.Push(ctx, 9, client.TapRequest{Seq: seq, Offline: true, At: &now}, now))
+		require.NoError(t, q.Push(ctx, 9, wire.TapRequest{Seq: seq, Offline: true, At: &now}, now))
 	}
 	api := &scriptedAPI{}
 	var out strings.Builder

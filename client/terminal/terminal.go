@@ -17,13 +17,14 @@ import (
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/wire"
 )
 
 // API is what the terminal needs from the server; *client.Client
 // implements it.
 type API interface {
-	Challenge(ctx context.Context) (client.Challenge, error)
-	Tap(ctx context.Context, activityID int64, req client.TapRequest) (client.TapResult, error)
+	Challenge(ctx context.Context) (wire.Challenge, error)
+	Tap(ctx context.Context, activityID int64, req wire.TapRequest) (wire.TapResult, error)
 }
 
 var _ API = (*client.Client)(nil)
@@ -107,13 +108,13 @@ const (
 
 // Outcome is what happened to one tap.
 type Outcome struct {
-	Status  Status            `json:"status"`
-	Seq     int64             `json:"seq,omitempty"`
-	Name    string            `json:"name,omitempty"`    // cardholder name from the card (offline) or the server
-	Problem string            `json:"problem,omitempty"` // problem type when refused, "not-financial-card", "card-removed", ...
-	Message string            `json:"message"`           // the line shown
-	Result  *client.TapResult `json:"result,omitempty"`
-	APDUs   int               `json:"apdus,omitempty"`
+	Status  Status          `json:"status"`
+	Seq     int64           `json:"seq,omitempty"`
+	Name    string          `json:"name,omitempty"`    // cardholder name from the card (offline) or the server
+	Problem string          `json:"problem,omitempty"` // problem type when refused, "not-financial-card", "card-removed", ...
+	Message string          `json:"message"`           // the line shown
+	Result  *wire.TapResult `json:"result,omitempty"`
+	APDUs   int             `json:"apdus,omitempty"`
 	// CardTime is the time spent talking to the card, ServerTime the time
 	// waiting for the server (challenge and tap).
 	CardTime   time.Duration `json:"card_ns,omitempty"`
@@ -141,7 +142,7 @@ func (t *Terminal) tap(ctx context.Context, card cardio.Card) (Outcome, error) {
 		}
 	}
 	var o Outcome
-	var ch client.Challenge
+	var ch wire.Challenge
 	un := make([]byte, 4)
 	if online {
 		start := time.Now()
@@ -189,7 +190,7 @@ func (t *Terminal) tap(ctx context.Context, card cardio.Card) (Outcome, error) {
 		return o, err
 	}
 	o.Seq = seq
-	req := client.TapRequest{Seq: seq, Card: ev}
+	req := wire.TapRequest{Seq: seq, Card: ev}
 	if online {
 		req.ChallengeID = ch.ID
 		t.mu.Lock()
@@ -385,10 +386,10 @@ func formatHours(h float64) string { return strconv.FormatFloat(h, 'f', -1, 64) 
 
 // resultLine is the line shown for a recorded tap, e.g. "✓ 张三 签到 09:02
 // ★★★" or "✓ 张三 签退 3.5 h ★★★".
-func resultLine(r client.TapResult, loc *time.Location) string {
+func resultLine(r wire.TapResult, loc *time.Location) string {
 	var b strings.Builder
 	b.WriteString("✓ " + displayName(r.VolunteerName))
-	if r.Kind == client.KindCheckOut {
+	if r.Kind == wire.KindCheckOut {
 		b.WriteString(" 签退 " + formatHours(r.SessionHours) + " h")
 	} else {
 		b.WriteString(" 签到 " + r.At.In(loc).Format("15:04"))
@@ -408,13 +409,13 @@ func resultLine(r client.TapResult, loc *time.Location) string {
 // refusedLine is the line shown for a refused tap.
 func refusedLine(problem string) string {
 	switch problem {
-	case client.ProblemCardNotGenuine:
+	case wire.ProblemCardNotGenuine:
 		return "✗ 卡片验证失败，疑似伪造卡（card not genuine）"
-	case client.ProblemCardUnknown:
+	case wire.ProblemCardUnknown:
 		return "✗ 未登记的卡片，请先注册志愿者（unknown card）"
-	case client.ProblemCardBlocked:
+	case wire.ProblemCardBlocked:
 		return "✗ 卡片已挂失或停用（blocked card）"
-	case client.ProblemChallengeReplayed, client.ProblemChallengeInvalid, client.ProblemEvidenceReplayed:
+	case wire.ProblemChallengeReplayed, wire.ProblemChallengeInvalid, wire.ProblemEvidenceReplayed:
 		return "✗ 验证数据无效，请重新刷卡（" + problem + "）"
 	case "not-found":
 		return "✗ 活动不存在或不属于本终端（activity not found）"

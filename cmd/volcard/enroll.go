@@ -13,6 +13,7 @@ import (
 
 	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/client/enroll"
+	"github.com/volcard/volcard/wire"
 )
 
 func init() { rootCmd.AddCommand(newEnrollCmd()) }
@@ -119,7 +120,7 @@ func newEnrollSessionCmd(f *enrollFlags, use, short string, timeout time.Duratio
 }
 
 func newEnrollRequestCmd(f *enrollFlags) *cobra.Command {
-	var in client.NewOnsiteSession
+	var in wire.NewOnsiteSession
 	cmd := &cobra.Command{
 		Use:   "request",
 		Short: "Ask the bank to enroll a group of 30 or more on site",

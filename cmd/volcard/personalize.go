@@ -20,6 +20,7 @@ import (
 	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/client/personalize"
 	"github.com/volcard/volcard/personalization/dataprep"
+	"github.com/volcard/volcard/wire"
 )
 
 func init() { rootCmd.AddCommand(newPersonalizeCmd()) }
@@ -119,7 +120,7 @@ func runPersonalize(ctx context.Context, o personalizeOptions, stdin io.Reader, 
 		return runBatch(ctx, o, run, api, pinFor, stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "Put a blank card in %q (Ctrl-C to stop)...\n", reader)
-	pin, err := pinFor(ctx, client.QueueItem{ApplicationID: o.application})
+	pin, err := pinFor(ctx, wire.QueueItem{ApplicationID: o.application})
 	if err != nil {
 		return err
 	}
@@ -129,7 +130,7 @@ func runPersonalize(ctx context.Context, o personalizeOptions, stdin io.Reader, 
 	}
 	if o.asJSON {
 		return json.NewEncoder(stdout).Encode(struct {
-			client.PersonalizationResult
+			wire.PersonalizationResult
 			APDUs      int `json:"apdus"`
 			RoundTrips int `json:"round_trips"`
 		}{res, st.APDUs, st.RoundTrips})
@@ -138,7 +139,7 @@ func runPersonalize(ctx context.Context, o personalizeOptions, stdin io.Reader, 
 	return nil
 }
 
-func printResult(w io.Writer, res client.PersonalizationResult) {
+func printResult(w io.Writer, res wire.PersonalizationResult) {
 	fmt.Fprintf(w, "Issued: %s  %s %s\n  card %s  PSN %s  expires %s\n  chip %s  application %s\n",
 		res.MaskedPAN, res.Name, res.EmbossName, res.MaskedPAN, res.PSN, res.Expiry, res.ChipSerial, res.ApplicationNumber)
 	if res.Recovered {
@@ -147,7 +148,7 @@ func printResult(w io.Writer, res client.PersonalizationResult) {
 }
 
 func runBatch(ctx context.Context, o personalizeOptions, run *personalize.Runner, api *client.Client,
-	pinFor func(context.Context, client.QueueItem) (string, error), stdin io.Reader, stdout, stderr io.Writer) error {
+	pinFor func(context.Context, wire.QueueItem) (string, error), stdin io.Reader, stdout, stderr io.Writer) error {
 	interactive := o.pinFile == "" && isTerminal(stdin)
 	op := &personalize.LineOperator{In: stdin, Out: stderr, Interactive: interactive, PINFor: pinFor}
 	rep, err := run.Batch(ctx, api, o.batch, op)
@@ -193,7 +194,7 @@ func isTerminal(r io.Reader) bool {
 
 // pinSource returns how PINs are obtained: from the file, or typed twice
 // without echo on the terminal.
-func pinSource(file string, stdin io.Reader, stderr io.Writer) (func(context.Context, client.QueueItem) (string, error), error) {
+func pinSource(file string, stdin io.Reader, stderr io.Writer) (func(context.Context, wire.QueueItem) (string, error), error) {
 	if file != "" {
 		f, err := os.Open(file)
 		if err != nil {
@@ -206,13 +207,13 @@ func pinSource(file string, stdin io.Reader, stderr io.Writer) (func(context.Con
 		if _, err := dataprep.NewPIN(pin); err != nil {
 			return nil, withExit(exitUsage, errors.New("--pin-file: the first line must be a PIN of 4 to 12 digits"))
 		}
-		return func(context.Context, client.QueueItem) (string, error) { return pin, nil }, nil
+		return func(context.Context, wire.QueueItem) (string, error) { return pin, nil }, nil
 	}
 	in, ok := stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(in.Fd())) {
 		return nil, withExit(exitUsage, errors.New("no terminal to type the PIN on: use --pin-file"))
 	}
-	return func(_ context.Context, item client.QueueItem) (string, error) {
+	return func(_ context.Context, item wire.QueueItem) (string, error) {
 		for {
 			who := ""
 			if item.Name != "" {

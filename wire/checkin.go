@@ -1,10 +1,13 @@
-package client
+package wire
 
 import (
 	"time"
 
 	"github.com/volcard/volcard/evidence"
 )
+
+// Bodies of the check-in routes: terminal challenges, taps, activities,
+// service records, benefit checks.
 
 // Hex is a byte string sent as upper-case hex in JSON.
 type Hex = evidence.Hex
@@ -143,14 +146,17 @@ type Benefits struct {
 	Offers []Offer `json:"offers"`
 }
 
-// Problem type names (the last segment of the problem type URI) that the
-// check-in routes return besides the generic ones.
-const (
-	ProblemChallengeReplayed = "challenge-replayed"
-	ProblemChallengeInvalid  = "challenge-invalid"
-	ProblemCardNotGenuine    = "card-not-genuine"
-	ProblemCardUnknown       = "card-unknown"
-	ProblemCardBlocked       = "card-blocked"
-	ProblemEvidenceReplayed  = "evidence-replayed"
-	ProblemSequenceReused    = "sequence-reused"
-)
+// ActivityItem is an activity in GET /v1/activities: the activity with its
+// organisation's name and its check-in figures.
+type ActivityItem struct {
+	Activity
+	OrgName  string `json:"org_name"`
+	CheckIns int64  `json:"check_ins"` // check-ins recorded (attendances)
+	OnSite   int64  `json:"on_site"`   // checked in, not checked out yet
+}
+
+// ActivityPage is one page of activities, newest start first.
+type ActivityPage struct {
+	Items      []ActivityItem `json:"items"`
+	NextCursor string         `json:"next_cursor,omitempty"`
+}
