@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/volcard/volcard/wire"
 )
 
 // DefaultBodyLimit is the default maximum size of a JSON request body.
@@ -178,20 +180,15 @@ func checkText(field, v string, max int, required bool) error {
 	return nil
 }
 
-// reasonBody is a request body that carries only a free-text reason (card
-// block, unblock and replace; outbox retry and cancel).
-type reasonBody struct {
-	Reason string `json:"reason"`
-}
-
-// decodeReason reads a reasonBody, where no body at all means no reason,
+// decodeReason reads a wire.Decision (card block, unblock and replace;
+// outbox retry and cancel), where no body at all means no reason,
 // and checks the reason: at most 200 characters, and given when required.
 func (s *Server) decodeReason(c echo.Context, required bool) (string, error) {
 	b, err := readBody(c, s.opts.BodyLimit)
 	if err != nil {
 		return "", err
 	}
-	var req reasonBody
+	var req wire.Decision
 	if len(b) > 0 {
 		if err := decodeStrict(b, &req); err != nil {
 			return "", err

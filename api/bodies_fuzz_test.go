@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/volcard/volcard/issuance/store/storetest"
+	"github.com/volcard/volcard/wire"
 )
 
 // FuzzOtherBodies posts arbitrary JSON bodies to every JSON route that the
@@ -55,7 +56,7 @@ func FuzzOtherBodies(f *testing.F) {
 			t.Fatalf("%s: status %d: %s", r.path, rec.Code, rec.Body)
 		}
 		if rec.Code >= 400 {
-			if rec.Header().Get("Content-Type") != ProblemContentType {
+			if rec.Header().Get("Content-Type") != wire.ProblemContentType {
 				t.Fatalf("%s: status %d without problem+json", r.path, rec.Code)
 			}
 			for _, secret := range []string{"6216610000000000018", "44140219950615123X"} {

@@ -53,7 +53,7 @@ func FuzzTapPayload(f *testing.F) {
 		if rec.Code >= 500 {
 			t.Fatalf("status %d for body %q: %s", rec.Code, body, rec.Body.String())
 		}
-		if rec.Code >= 400 && rec.Header().Get("Content-Type") != ProblemContentType {
+		if rec.Code >= 400 && rec.Header().Get("Content-Type") != wire.ProblemContentType {
 			t.Fatalf("status %d without a problem document", rec.Code)
 		}
 	})

@@ -131,10 +131,6 @@ type newApplicationRequest struct {
 	Channel     string `json:"channel"`
 }
 
-type decisionRequest struct {
-	Reason string `json:"reason"`
-}
-
 type applicationResponse struct {
 	ID          int64     `json:"id"`
 	Number      string    `json:"number"`

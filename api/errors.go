@@ -5,32 +5,31 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/volcard/volcard/wire"
 )
 
-// ProblemBase is the prefix of every problem type URI.
-const ProblemBase = "https://volcard.example/problems/"
-
 // Kind is a stable class of API error. Each kind has one problem type URI
-// (ProblemBase + the kind), one title and one HTTP status.
+// (wire.ProblemBase + the kind), one title and one HTTP status.
 type Kind string
 
 // Problem kinds.
 const (
-	KindValidation          Kind = "validation"
-	KindMalformedJSON       Kind = "malformed-json"
-	KindPayloadTooLarge     Kind = "payload-too-large"
-	KindUnsupportedMedia    Kind = "unsupported-media-type"
-	KindUnauthorized        Kind = "unauthorized"
-	KindForbidden           Kind = "forbidden"
-	KindNotFound            Kind = "not-found"
-	KindMethodNotAllowed    Kind = "method-not-allowed"
-	KindConflict            Kind = "conflict"
-	KindIllegalTransition   Kind = "illegal-transition"
-	KindIdempotencyMismatch Kind = "idempotency-mismatch"
-	KindIdempotencyInFlight Kind = "idempotency-in-flight"
-	KindRateLimited         Kind = "rate-limited"
-	KindUnavailable         Kind = "unavailable"
-	KindInternal            Kind = "internal"
+	KindValidation          Kind = wire.ProblemValidation
+	KindMalformedJSON       Kind = wire.ProblemMalformedJSON
+	KindPayloadTooLarge     Kind = wire.ProblemPayloadTooLarge
+	KindUnsupportedMedia    Kind = wire.ProblemUnsupportedMedia
+	KindUnauthorized        Kind = wire.ProblemUnauthorized
+	KindForbidden           Kind = wire.ProblemForbidden
+	KindNotFound            Kind = wire.ProblemNotFound
+	KindMethodNotAllowed    Kind = wire.ProblemMethodNotAllowed
+	KindConflict            Kind = wire.ProblemConflict
+	KindIllegalTransition   Kind = wire.ProblemIllegalTransition
+	KindIdempotencyMismatch Kind = wire.ProblemIdempotencyMismatch
+	KindIdempotencyInFlight Kind = wire.ProblemIdempotencyInFlight
+	KindRateLimited         Kind = wire.ProblemRateLimited
+	KindUnavailable         Kind = wire.ProblemUnavailable
+	KindInternal            Kind = wire.ProblemInternal
 )
 
 type kindInfo struct {
@@ -57,7 +56,7 @@ var kinds = map[Kind]kindInfo{
 }
 
 // TypeURI returns the problem type URI of k.
-func (k Kind) TypeURI() string { return ProblemBase + string(k) }
+func (k Kind) TypeURI() string { return wire.ProblemBase + string(k) }
 
 // Status returns the HTTP status of k.
 func (k Kind) Status() int {
@@ -75,19 +74,12 @@ func (k Kind) Title() string {
 	return kinds[KindInternal].title
 }
 
-// FieldError names one invalid input field. Message never contains the
-// submitted value.
-type FieldError struct {
-	Field   string `json:"field"`
-	Message string `json:"message"`
-}
-
 // Error is an API error on its way to the central error handler. Detail and
 // Fields are shown to the client; Internal is logged and never serialised.
 type Error struct {
 	Kind       Kind
 	Detail     string
-	Fields     []FieldError
+	Fields     []wire.FieldError
 	RetryAfter time.Duration // sets Retry-After when positive
 	Internal   error
 }
@@ -111,7 +103,7 @@ func newError(k Kind, format string, args ...any) *Error {
 // invalidField returns a validation error for one field.
 func invalidField(field, message string) *Error {
 	return &Error{Kind: KindValidation, Detail: field + ": " + message,
-		Fields: []FieldError{{Field: field, Message: message}}}
+		Fields: []wire.FieldError{{Field: field, Message: message}}}
 }
 
 // ErrNilService is returned by New when Options has no Service.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/store/storetest"
+	"github.com/volcard/volcard/wire"
 )
 
 // fuzzBody posts arbitrary bytes as the JSON body of path, as the province
@@ -49,7 +50,7 @@ func fuzzBody(f *testing.F, path, seedPrefix string, extra func(h *harness) []st
 		if rec.Code >= 500 || rec.Code < 200 {
 			t.Fatalf("status %d for body %q: %s", rec.Code, body, rec.Body)
 		}
-		if rec.Code >= 400 && rec.Header().Get("Content-Type") != ProblemContentType {
+		if rec.Code >= 400 && rec.Header().Get("Content-Type") != wire.ProblemContentType {
 			t.Fatalf("status %d without problem+json", rec.Code)
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/wire"
 )
 
 func (s *Server) createApplication(c echo.Context) error {
@@ -96,7 +97,7 @@ func (s *Server) decision(c echo.Context) (string, error) {
 	if len(b) == 0 {
 		return "", nil
 	}
-	var req decisionRequest
+	var req wire.Decision
 	if err := decodeStrict(b, &req); err != nil {
 		return "", err
 	}

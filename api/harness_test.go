@@ -21,6 +21,7 @@ import (
 	"github.com/volcard/volcard/issuance/reports"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/pii"
+	"github.com/volcard/volcard/wire"
 )
 
 // testDataKey is the PII key of test servers (not secret).
@@ -149,10 +150,10 @@ func (r response) json(t testing.TB, v any) {
 	require.NoError(t, json.Unmarshal(r.body, v), "body: %s", r.body)
 }
 
-func (r response) problem(t testing.TB) Problem {
+func (r response) problem(t testing.TB) wire.Problem {
 	t.Helper()
-	require.Equal(t, ProblemContentType, r.header.Get("Content-Type"), "body: %s", r.body)
-	var p Problem
+	require.Equal(t, wire.ProblemContentType, r.header.Get("Content-Type"), "body: %s", r.body)
+	var p wire.Problem
 	r.json(t, &p)
 	require.Equal(t, r.status, p.Status)
 	return p

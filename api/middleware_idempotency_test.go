@@ -12,6 +12,7 @@ import (
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
+	"github.com/volcard/volcard/wire"
 )
 
 func TestIdempotencyHTTP(t *testing.T) {
@@ -56,7 +57,7 @@ func TestIdempotencyHTTP(t *testing.T) {
 		r2 := h.do("POST", "/v1/applications", "platform", body, "Idempotency-Key", "dup-1")
 		require.Equal(t, http.StatusConflict, r2.status)
 		require.Equal(t, "true", r2.header.Get(headerReplayed))
-		require.Equal(t, ProblemContentType, r2.header.Get("Content-Type"))
+		require.Equal(t, wire.ProblemContentType, r2.header.Get("Content-Type"))
 		require.JSONEq(t, string(r1.body), string(r2.body))
 	})
 

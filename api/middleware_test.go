@@ -19,6 +19,7 @@ import (
 
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/pii"
+	"github.com/volcard/volcard/wire"
 )
 
 // fakeAuth resolves a fixed set of tokens and counts lookups.
@@ -46,10 +47,10 @@ func newFakeAuth() *fakeAuth {
 	}}
 }
 
-func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder) Problem {
+func decodeProblem(t *testing.T, rec *httptest.ResponseRecorder) wire.Problem {
 	t.Helper()
-	require.Equal(t, ProblemContentType, rec.Header().Get("Content-Type"), "body: %s", rec.Body)
-	var p Problem
+	require.Equal(t, wire.ProblemContentType, rec.Header().Get("Content-Type"), "body: %s", rec.Body)
+	var p wire.Problem
 	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &p))
 	require.Equal(t, rec.Code, p.Status)
 	return p
@@ -61,7 +62,7 @@ func TestProblemResponses(t *testing.T) {
 		name, method, path, token, ctype, body string
 		wantStatus                             int
 		wantKind                               Kind
-		wantFields                             []FieldError
+		wantFields                             []wire.FieldError
 	}{
 		{name: "no token", method: "GET", path: "/v1/volunteers/1", wantStatus: 401, wantKind: KindUnauthorized},
 		{name: "unknown token", method: "GET", path: "/v1/volunteers/1", token: "nope", wantStatus: 401, wantKind: KindUnauthorized},
@@ -74,19 +75,19 @@ func TestProblemResponses(t *testing.T) {
 		{name: "trailing data", method: "POST", path: "/v1/applications", token: "admin", body: `{"volunteer_id":1} {}`, wantStatus: 400, wantKind: KindMalformedJSON},
 		{name: "not an object", method: "POST", path: "/v1/applications", token: "admin", body: `[1,2]`, wantStatus: 400, wantKind: KindValidation},
 		{name: "unknown field", method: "POST", path: "/v1/volunteers", token: "admin", body: `{"name":"x","shoe_size":42}`, wantStatus: 400, wantKind: KindValidation,
-			wantFields: []FieldError{{Field: "shoe_size", Message: "unknown field"}}},
+			wantFields: []wire.FieldError{{Field: "shoe_size", Message: "unknown field"}}},
 		{name: "wrong type", method: "POST", path: "/v1/volunteers", token: "admin", body: `{"org_id":"seven"}`, wantStatus: 400, wantKind: KindValidation,
-			wantFields: []FieldError{{Field: "org_id", Message: "must be an integer in range"}}},
+			wantFields: []wire.FieldError{{Field: "org_id", Message: "must be an integer in range"}}},
 		{name: "control character", method: "POST", path: "/v1/volunteers", token: "admin", body: `{"name":"a\u0000b"}`, wantStatus: 400, wantKind: KindValidation,
-			wantFields: []FieldError{{Field: "name", Message: "contains control or invalid characters"}}},
+			wantFields: []wire.FieldError{{Field: "name", Message: "contains control or invalid characters"}}},
 		{name: "missing product", method: "POST", path: "/v1/applications", token: "admin", body: `{"volunteer_id":1}`, wantStatus: 400, wantKind: KindValidation,
-			wantFields: []FieldError{{Field: "product", Message: "is required"}}},
+			wantFields: []wire.FieldError{{Field: "product", Message: "is required"}}},
 		{name: "too large", method: "POST", path: "/v1/volunteers", token: "admin", body: `{"name":"` + strings.Repeat("x", 2000) + `"}`, wantStatus: 413, wantKind: KindPayloadTooLarge},
 		{name: "wrong media type", method: "POST", path: "/v1/volunteers", token: "admin", ctype: "text/plain", body: `{}`, wantStatus: 415, wantKind: KindUnsupportedMedia},
 		{name: "bad path id", method: "GET", path: "/v1/applications/abc", token: "admin", wantStatus: 400, wantKind: KindValidation,
-			wantFields: []FieldError{{Field: "id", Message: "must be a positive integer"}}},
+			wantFields: []wire.FieldError{{Field: "id", Message: "must be a positive integer"}}},
 		{name: "reject without reason", method: "POST", path: "/v1/applications/7/reject", token: "admin", wantStatus: 400, wantKind: KindValidation,
-			wantFields: []FieldError{{Field: "reason", Message: "is required"}}},
+			wantFields: []wire.FieldError{{Field: "reason", Message: "is required"}}},
 		{name: "bad idempotency key", method: "POST", path: "/v1/applications", token: "admin", body: `{}`, wantStatus: 400, wantKind: KindValidation},
 		{name: "lookup without id number", method: "GET", path: "/v1/volunteers", token: "admin", wantStatus: 400, wantKind: KindValidation},
 		{name: "bad limit", method: "GET", path: "/v1/applications?limit=0", token: "admin", wantStatus: 400, wantKind: KindValidation},

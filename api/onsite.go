@@ -80,10 +80,10 @@ func onsiteError(err error) error {
 	case errors.As(err, &he):
 		e := &Error{Kind: KindValidation, Detail: he.Error()}
 		for _, f := range he.Missing {
-			e.Fields = append(e.Fields, FieldError{Field: string(f), Message: "required column " + f.Label() + " is missing"})
+			e.Fields = append(e.Fields, wire.FieldError{Field: string(f), Message: "required column " + f.Label() + " is missing"})
 		}
 		for _, f := range he.Duplicate {
-			e.Fields = append(e.Fields, FieldError{Field: string(f), Message: "column " + f.Label() + " appears twice"})
+			e.Fields = append(e.Fields, wire.FieldError{Field: string(f), Message: "column " + f.Label() + " appears twice"})
 		}
 		return e
 	case errors.Is(err, roster.ErrTooLarge):

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"maps"
 	"strings"
+
+	"github.com/volcard/volcard/wire"
 )
 
 // The OpenAPI 3.1 document is built here in Go from small helpers. Every
@@ -43,7 +45,7 @@ func jsonResponse(desc, schema string) obj {
 }
 
 func problem(desc string) obj {
-	return obj{"description": desc, "content": obj{ProblemContentType: obj{"schema": ref("Problem")}}}
+	return obj{"description": desc, "content": obj{wire.ProblemContentType: obj{"schema": ref("Problem")}}}
 }
 
 func pathParam(name, desc string) obj {
@@ -185,7 +187,7 @@ func openAPIDocument() obj {
 		"Channel": enum("Channel.", "platform", "online", "branch", "on_site", "console", "system"),
 		"Problem": obj{"type": "object", "description": "RFC 9457 problem details.", "required": []string{"type", "title", "status"},
 			"properties": obj{
-				"type": obj{"type": "string", "format": "uri", "description": "Stable URI, " + ProblemBase + "{validation,malformed-json,payload-too-large," +
+				"type": obj{"type": "string", "format": "uri", "description": "Stable URI, " + wire.ProblemBase + "{validation,malformed-json,payload-too-large," +
 					"unsupported-media-type,unauthorized,forbidden,not-found,method-not-allowed,conflict,illegal-transition," +
 					"idempotency-mismatch,idempotency-in-flight,rate-limited,unavailable,internal}."},
 				"title": str("Summary of the problem type."), "status": obj{"type": "integer"},

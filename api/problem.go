@@ -12,21 +12,8 @@ import (
 
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/pii"
+	"github.com/volcard/volcard/wire"
 )
-
-// ProblemContentType is the media type of error responses (RFC 9457).
-const ProblemContentType = "application/problem+json"
-
-// Problem is an RFC 9457 problem document.
-type Problem struct {
-	Type      string       `json:"type"`
-	Title     string       `json:"title"`
-	Status    int          `json:"status"`
-	Detail    string       `json:"detail,omitempty"`
-	Instance  string       `json:"instance,omitempty"`
-	RequestID string       `json:"request_id,omitempty"`
-	Errors    []FieldError `json:"errors,omitempty"`
-}
 
 // toAPIError maps any error to an *Error. Typed domain errors are matched
 // with errors.Is/As; anything unknown is internal.
@@ -45,7 +32,7 @@ func toAPIError(err error) *Error {
 	switch {
 	case errors.As(err, &ve):
 		return &Error{Kind: KindValidation, Detail: ve.Field + ": " + ve.Reason,
-			Fields: []FieldError{{Field: ve.Field, Message: ve.Reason}}}
+			Fields: []wire.FieldError{{Field: ve.Field, Message: ve.Reason}}}
 	case errors.As(err, &te):
 		return &Error{Kind: KindIllegalTransition,
 			Detail: "an application in status " + string(te.From) + " cannot become " + string(te.To)}
@@ -115,7 +102,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	}
 	ae := toAPIError(err)
 	status := ae.Kind.Status()
-	p := Problem{
+	p := wire.Problem{
 		Type:      ae.Kind.TypeURI(),
 		Title:     ae.Kind.Title(),
 		Status:    status,
@@ -150,7 +137,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	writeProblem(c, p)
 }
 
-func writeProblem(c echo.Context, p Problem) {
+func writeProblem(c echo.Context, p wire.Problem) {
 	b, err := json.Marshal(p)
 	if err != nil { // cannot happen: Problem holds only strings and ints
 		b = []byte(`{"type":"` + KindInternal.TypeURI() + `","title":"Internal server error","status":500}`)
@@ -160,7 +147,7 @@ func writeProblem(c echo.Context, p Problem) {
 		_ = c.NoContent(p.Status)
 		return
 	}
-	_ = c.Blob(p.Status, ProblemContentType, b)
+	_ = c.Blob(p.Status, wire.ProblemContentType, b)
 }
 
 func conflictDetail(what string) string {

@@ -154,12 +154,7 @@ func (c *Client) do(ctx context.Context, method, path string, in, out any) error
 }
 
 func problem(res *http.Response, b []byte) error {
-	var p struct {
-		Type      string `json:"type"`
-		Title     string `json:"title"`
-		Detail    string `json:"detail"`
-		RequestID string `json:"request_id"`
-	}
+	var p wire.Problem
 	_ = json.Unmarshal(b, &p)
 	pe := &ProblemError{Status: res.StatusCode, Title: p.Title, Detail: p.Detail, RequestID: p.RequestID}
 	if i := strings.LastIndexByte(p.Type, '/'); i >= 0 {

@@ -76,16 +76,14 @@ func (c *Client) OnsiteSession(ctx context.Context, id int64) (wire.OnsiteSessio
 // complete or cancel.
 func (c *Client) TransitionOnsiteSession(ctx context.Context, id int64, action, reason string) (wire.OnsiteSession, error) {
 	var s wire.OnsiteSession
-	err := c.do(ctx, http.MethodPost, sessionPath(id, "/"+url.PathEscape(action)), struct {
-		Reason string `json:"reason,omitempty"`
-	}{reason}, &s)
+	err := c.do(ctx, http.MethodPost, sessionPath(id, "/"+url.PathEscape(action)), wire.Decision{Reason: reason}, &s)
 	return s, err
 }
 
 // ApproveOnsiteSession approves every accepted row's application.
 func (c *Client) ApproveOnsiteSession(ctx context.Context, id int64) (wire.OnsiteApproval, error) {
 	var a wire.OnsiteApproval
-	err := c.do(ctx, http.MethodPost, sessionPath(id, "/approve"), struct{}{}, &a)
+	err := c.do(ctx, http.MethodPost, sessionPath(id, "/approve"), wire.Decision{}, &a)
 	return a, err
 }
 

@@ -133,6 +133,14 @@ type QueueItem struct {
 	Note              string `json:"note,omitempty"`
 }
 
+// States of a queue entry (QueueItem.Personalize, QueueMark.State).
+const (
+	EntryPending      = "pending"
+	EntryPersonalized = "personalized"
+	EntryFailed       = "failed"
+	EntrySkipped      = "skipped"
+)
+
 // OnsiteQueue is the answer of GET /v1/onsite-sessions/{id}/queue.
 type OnsiteQueue struct {
 	SessionID int64       `json:"session_id"`

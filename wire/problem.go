@@ -1,7 +1,52 @@
 package wire
 
-// Problem type names (the last segment of the problem type URI) that the
-// check-in routes return besides the generic ones.
+// ProblemContentType is the media type of every error answer (RFC 9457).
+const ProblemContentType = "application/problem+json"
+
+// ProblemBase is the prefix of every problem type URI.
+const ProblemBase = "https://volcard.example/problems/"
+
+// Problem is an RFC 9457 problem document: the body of every error answer.
+// Type is ProblemBase followed by one of the Problem* names below.
+type Problem struct {
+	Type      string       `json:"type"`
+	Title     string       `json:"title"`
+	Status    int          `json:"status"`
+	Detail    string       `json:"detail,omitempty"`
+	Instance  string       `json:"instance,omitempty"`
+	RequestID string       `json:"request_id,omitempty"`
+	Errors    []FieldError `json:"errors,omitempty"`
+}
+
+// FieldError names one invalid input field. Message never contains the
+// submitted value.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// Problem type names (the last segment of the problem type URI) that any
+// route may return.
+const (
+	ProblemValidation          = "validation"
+	ProblemMalformedJSON       = "malformed-json"
+	ProblemPayloadTooLarge     = "payload-too-large"
+	ProblemUnsupportedMedia    = "unsupported-media-type"
+	ProblemUnauthorized        = "unauthorized"
+	ProblemForbidden           = "forbidden"
+	ProblemNotFound            = "not-found"
+	ProblemMethodNotAllowed    = "method-not-allowed"
+	ProblemConflict            = "conflict"
+	ProblemIllegalTransition   = "illegal-transition"
+	ProblemIdempotencyMismatch = "idempotency-mismatch"
+	ProblemIdempotencyInFlight = "idempotency-in-flight"
+	ProblemRateLimited         = "rate-limited"
+	ProblemUnavailable         = "unavailable"
+	ProblemInternal            = "internal"
+)
+
+// Problem type names that the check-in routes return besides the generic
+// ones.
 const (
 	ProblemChallengeReplayed = "challenge-replayed"
 	ProblemChallengeInvalid  = "challenge-invalid"
@@ -12,7 +57,7 @@ const (
 	ProblemSequenceReused    = "sequence-reused"
 )
 
-// Problem types of the personalization routes.
+// Problem type names of the personalization routes.
 const (
 	// ProblemCardRefused: the card answered a personalization command with
 	// an error status (wrong card keys, bad order...). The session is closed.

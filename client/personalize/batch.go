@@ -19,15 +19,6 @@ type QueueAPI interface {
 
 var _ QueueAPI = (*client.Client)(nil)
 
-// Queue entry states, as the server records them (wire.QueueItem's
-// Personalize and wire.QueueMark's State).
-const (
-	EntryPending      = "pending"
-	EntryPersonalized = "personalized"
-	EntryFailed       = "failed"
-	EntrySkipped      = "skipped"
-)
-
 // maxNote is the longest note the queue route accepts, in characters.
 const maxNote = 500
 
@@ -106,9 +97,9 @@ func CountQueue(q wire.OnsiteQueue) QueueCounts {
 			c.Personalized++
 		case it.Status != "bank_approved":
 			c.NotReady++
-		case it.Personalize == EntryFailed:
+		case it.Personalize == wire.EntryFailed:
 			c.Failed++
-		case it.Personalize == EntrySkipped:
+		case it.Personalize == wire.EntrySkipped:
 			c.Skipped++
 		default:
 			c.Pending++
@@ -162,8 +153,8 @@ func (r *Runner) walk(ctx context.Context, api QueueAPI, sessionID int64, op Ope
 		switch {
 		case done(item.Status):
 			rep.Already++
-			if item.Personalize != EntryPersonalized {
-				if err := mark(item, EntryPersonalized, "card made outside this walk or not recorded"); err != nil {
+			if item.Personalize != wire.EntryPersonalized {
+				if err := mark(item, wire.EntryPersonalized, "card made outside this walk or not recorded"); err != nil {
 					return err
 				}
 			}
@@ -185,7 +176,7 @@ func (r *Runner) walk(ctx context.Context, api QueueAPI, sessionID int64, op Ope
 			if err == nil {
 				rep.Personalized++
 				rep.Results = append(rep.Results, res)
-				if merr := mark(item, EntryPersonalized, ""); merr != nil {
+				if merr := mark(item, wire.EntryPersonalized, ""); merr != nil {
 					return merr
 				}
 				op.Done(item, res, st)
@@ -198,10 +189,10 @@ func (r *Runner) walk(ctx context.Context, api QueueAPI, sessionID int64, op Ope
 				return ctx.Err()
 			}
 			rep.Failed++
-			if merr := mark(item, EntryFailed, note(Explain(err))); merr != nil {
+			if merr := mark(item, wire.EntryFailed, note(Explain(err))); merr != nil {
 				return errors.Join(err, merr)
 			}
-			item.Personalize = EntryFailed
+			item.Personalize = wire.EntryFailed
 			if act, err = op.Failed(ctx, item, err); err != nil {
 				return err
 			}
@@ -211,8 +202,8 @@ func (r *Runner) walk(ctx context.Context, api QueueAPI, sessionID int64, op Ope
 			rep.Skipped++
 			// An entry that failed keeps its failure (the report counts
 			// it); a plain skip is recorded as such.
-			if item.Personalize != EntryFailed {
-				if err := mark(item, EntrySkipped, "skipped by the operator"); err != nil {
+			if item.Personalize != wire.EntryFailed {
+				if err := mark(item, wire.EntrySkipped, "skipped by the operator"); err != nil {
 					return err
 				}
 			}

@@ -41,7 +41,7 @@ func (q *queueAPI) MarkQueueEntry(_ context.Context, _, entryID int64, m wire.Qu
 		if it.EntryID != entryID {
 			continue
 		}
-		if m.State == personalize.EntryPersonalized || m.State == personalize.EntryFailed {
+		if m.State == wire.EntryPersonalized || m.State == wire.EntryFailed {
 			it.Attempts++
 		}
 		it.Personalize, it.Note = m.State, m.Note
@@ -96,7 +96,7 @@ func TestBatchWalk(t *testing.T) {
 		v := w.apply(n)
 		vs = append(vs, v)
 		api.items = append(api.items, wire.QueueItem{Position: i + 1, EntryID: int64(100 + i), ApplicationID: v.AppID,
-			ApplicationNumber: v.AppNumber, Name: n, Personalize: personalize.EntryPending})
+			ApplicationNumber: v.AppNumber, Name: n, Personalize: wire.EntryPending})
 	}
 	w.waitBankApproved(vs...)
 
@@ -143,7 +143,7 @@ func TestBatchWalk(t *testing.T) {
 	require.Equal(t, "陈二 personalized", api.marks[len(api.marks)-1])
 
 	t.Run("a card made but not recorded is recorded on resume", func(t *testing.T) {
-		api.items[0].Personalize = personalize.EntryPending
+		api.items[0].Personalize = wire.EntryPending
 		api.marks = nil
 		rep, err := run.Batch(ctx, api, 1, feeder)
 		require.NoError(t, err)
@@ -165,7 +165,7 @@ func TestBatchRecordsOutcomes(t *testing.T) {
 		v := w.apply(n)
 		vs = append(vs, v)
 		api.items = append(api.items, wire.QueueItem{Position: i + 1, EntryID: int64(200 + i), ApplicationID: v.AppID,
-			ApplicationNumber: v.AppNumber, Name: n, Personalize: personalize.EntryPending})
+			ApplicationNumber: v.AppNumber, Name: n, Personalize: wire.EntryPending})
 	}
 	w.waitBankApproved(vs...)
 

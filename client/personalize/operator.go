@@ -65,9 +65,9 @@ func (o *LineOperator) Next(_ context.Context, pos, total int, item wire.QueueIt
 // there is none).
 func earlier(item wire.QueueItem) string {
 	switch item.Personalize {
-	case EntrySkipped:
+	case wire.EntrySkipped:
 		return " — skipped earlier"
-	case EntryFailed:
+	case wire.EntryFailed:
 		s := fmt.Sprintf(" — failed earlier (%d attempts)", item.Attempts)
 		if item.Note != "" {
 			s += ": " + item.Note

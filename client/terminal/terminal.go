@@ -288,7 +288,7 @@ func credentialProblem(err error) bool {
 		return false
 	}
 	return pe.Status == http.StatusUnauthorized ||
-		(pe.Status == http.StatusForbidden && pe.Type == "forbidden")
+		(pe.Status == http.StatusForbidden && pe.Type == wire.ProblemForbidden)
 }
 
 // Run is the terminal loop: wait for a card, tap it, wait for it to leave;
@@ -417,9 +417,9 @@ func refusedLine(problem string) string {
 		return "✗ 卡片已挂失或停用（blocked card）"
 	case wire.ProblemChallengeReplayed, wire.ProblemChallengeInvalid, wire.ProblemEvidenceReplayed:
 		return "✗ 验证数据无效，请重新刷卡（" + problem + "）"
-	case "not-found":
+	case wire.ProblemNotFound:
 		return "✗ 活动不存在或不属于本终端（activity not found）"
-	case "unauthorized", "forbidden":
+	case wire.ProblemUnauthorized, wire.ProblemForbidden:
 		return "✗ 终端令牌无效（" + problem + "）"
 	}
 	return "✗ 刷卡未被接受（" + problem + "）"
