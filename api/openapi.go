@@ -260,7 +260,7 @@ func openAPIDocument() obj {
 		}},
 		"StatusBody": object(nil, obj{"status": str("ok or ready.")}),
 	}
-	cardsOpenAPI(paths, schemas) // cards.go (issue 4)
+	cardsOpenAPI(paths, schemas) // handlers_cards.go (issue 4)
 	return obj{
 		"openapi": "3.1.0",
 		"info": obj{"title": "volcard API", "version": "1.0.0",
