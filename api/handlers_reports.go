@@ -9,7 +9,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"maps"
 	"mime"
 	"net/http"
 	"strconv"
@@ -55,10 +54,7 @@ func (s *Server) EnableReports(r *reports.Service) error {
 	v1.GET("/reports/clothing", s.reportClothing, auth, allow(pa, oa))
 	v1.GET("/reports/contacts", s.reportContacts, auth, allow(pa, oa, bs))
 	v1.GET("/reports/activity-checkins", s.reportActivityCheckins, auth, allow(pa, oa))
-	return s.extendOpenAPI(func(paths, schemas obj) {
-		maps.Copy(paths, reportPaths())
-		maps.Copy(schemas, reportSchemas())
-	})
+	return s.extendOpenAPI(reportsOpenAPI)
 }
 
 // table is the tabular form of a report, for CSV and XLSX.

@@ -1,7 +1,7 @@
 package api
 
 // onsiteOpenAPI adds the on-site enrollment routes and schemas to the
-// OpenAPI document. openAPIDocument calls it.
+// OpenAPI document. EnableOnsite calls it.
 func onsiteOpenAPI(paths, schemas obj) {
 	staff := []string{"province_admin", "org_admin", "bank_staff"}
 	admins := []string{"province_admin", "org_admin"}

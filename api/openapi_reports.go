@@ -1,7 +1,15 @@
 package api
 
-// OpenAPI entries of the report routes and the web console (issue 8);
-// EnableReports adds them to the served document.
+import "maps"
+
+// OpenAPI entries of the report routes (issue 8).
+
+// reportsOpenAPI adds the report routes and schemas to the OpenAPI
+// document. EnableReports calls it.
+func reportsOpenAPI(paths, schemas obj) {
+	maps.Copy(paths, reportPaths())
+	maps.Copy(schemas, reportSchemas())
+}
 
 func reportFormatParams() []obj {
 	return []obj{
@@ -26,19 +34,6 @@ func reportResponses(desc, schema string) obj {
 
 var yearParam = queryParam("year", "Calendar year (China Standard Time); default the current year.",
 	obj{"type": "integer", "minimum": 2000, "maximum": 2100})
-
-// consolePaths returns the OpenAPI path items of the console routes (always
-// served).
-func consolePaths() obj {
-	html := obj{"200": obj{"description": "HTML page.", "content": obj{"text/html": obj{"schema": obj{"type": "string"}}}}}
-	asset := obj{"200": obj{"description": "Static asset (JavaScript, CSS).", "content": obj{"*/*": obj{"schema": obj{"type": "string"}}}},
-		"404": obj{"description": "No such asset."}}
-	return obj{
-		"/": obj{"get": op("console", "Staff web console (HTML, assets embedded; sign in with a token).", nil, nil, "", html)},
-		"/console/{file}": obj{"get": op("consoleAsset", "Web console asset.", nil,
-			[]obj{{"name": "file", "in": "path", "required": true, "schema": obj{"type": "string"}}}, "", asset)},
-	}
-}
 
 // reportPaths returns the OpenAPI path items of the report routes.
 func reportPaths() obj {
