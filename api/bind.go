@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -198,4 +199,26 @@ func (s *Server) decodeReason(c echo.Context, required bool) (string, error) {
 		return "", err
 	}
 	return req.Reason, nil
+}
+
+// pathID parses the :id path parameter.
+func pathID(c echo.Context) (int64, error) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, invalidField("id", "must be a positive integer")
+	}
+	return id, nil
+}
+
+// queryID parses an optional positive integer query parameter (0 if absent).
+func queryID(c echo.Context, name string) (int64, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, invalidField(name, "must be a positive integer")
+	}
+	return id, nil
 }
