@@ -13,34 +13,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/volcard/volcard/issuance/checkin"
-	"github.com/volcard/volcard/wire"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/checkin"
+	"github.com/volcard/volcard/wire"
 )
-
-// Problem kinds of the check-in routes.
-const (
-	KindChallengeReplayed Kind = wire.ProblemChallengeReplayed
-	KindChallengeInvalid  Kind = wire.ProblemChallengeInvalid
-	KindCardNotGenuine    Kind = wire.ProblemCardNotGenuine
-	KindCardUnknown       Kind = wire.ProblemCardUnknown
-	KindCardBlocked       Kind = wire.ProblemCardBlocked
-	KindEvidenceReplayed  Kind = wire.ProblemEvidenceReplayed
-	KindSequenceReused    Kind = wire.ProblemSequenceReused
-)
-
-func init() {
-	kinds[KindChallengeReplayed] = kindInfo{http.StatusConflict, "Challenge already used"}
-	kinds[KindChallengeInvalid] = kindInfo{http.StatusUnprocessableEntity, "Challenge unknown or expired"}
-	kinds[KindCardNotGenuine] = kindInfo{http.StatusUnprocessableEntity, "Card is not genuine"}
-	kinds[KindCardUnknown] = kindInfo{http.StatusNotFound, "Card unknown"}
-	kinds[KindCardBlocked] = kindInfo{http.StatusForbidden, "Card blocked"}
-	kinds[KindEvidenceReplayed] = kindInfo{http.StatusConflict, "Card evidence already presented"}
-	kinds[KindSequenceReused] = kindInfo{http.StatusConflict, "Sequence number reused"}
-}
 
 // checkinError turns the check-in domain errors into API errors; others
 // pass through to the central mapping.

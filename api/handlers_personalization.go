@@ -23,25 +23,6 @@ import (
 	"github.com/volcard/volcard/wire"
 )
 
-// Problem kinds of the personalization routes.
-const (
-	KindCardRefused       Kind = wire.ProblemCardRefused
-	KindCardCheckFailed   Kind = wire.ProblemCardCheckFailed
-	KindCardNotBlank      Kind = wire.ProblemCardNotBlank
-	KindSessionExpired    Kind = wire.ProblemSessionExpired
-	KindSessionClosed     Kind = wire.ProblemSessionClosed
-	KindResponsesMismatch Kind = wire.ProblemResponsesMismatch
-)
-
-func init() {
-	kinds[KindCardRefused] = kindInfo{http.StatusUnprocessableEntity, "The card refused a personalization command"}
-	kinds[KindCardCheckFailed] = kindInfo{http.StatusUnprocessableEntity, "The personalized card failed its check"}
-	kinds[KindCardNotBlank] = kindInfo{http.StatusConflict, "The card is not blank"}
-	kinds[KindSessionExpired] = kindInfo{http.StatusGone, "Personalization session expired"}
-	kinds[KindSessionClosed] = kindInfo{http.StatusConflict, "Personalization session closed"}
-	kinds[KindResponsesMismatch] = kindInfo{http.StatusBadRequest, "Responses do not fit the batch"}
-}
-
 // personalizationError maps the personalization errors; others pass
 // through to the central mapping.
 func personalizationError(err error) error {

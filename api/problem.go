@@ -15,6 +15,109 @@ import (
 	"github.com/volcard/volcard/wire"
 )
 
+// Kind is a stable class of API error. Each kind has one problem type URI
+// (wire.ProblemBase + the kind), one title and one HTTP status.
+type Kind string
+
+// Problem kinds of every route.
+const (
+	KindValidation          Kind = wire.ProblemValidation
+	KindMalformedJSON       Kind = wire.ProblemMalformedJSON
+	KindPayloadTooLarge     Kind = wire.ProblemPayloadTooLarge
+	KindUnsupportedMedia    Kind = wire.ProblemUnsupportedMedia
+	KindUnauthorized        Kind = wire.ProblemUnauthorized
+	KindForbidden           Kind = wire.ProblemForbidden
+	KindNotFound            Kind = wire.ProblemNotFound
+	KindMethodNotAllowed    Kind = wire.ProblemMethodNotAllowed
+	KindConflict            Kind = wire.ProblemConflict
+	KindIllegalTransition   Kind = wire.ProblemIllegalTransition
+	KindIdempotencyMismatch Kind = wire.ProblemIdempotencyMismatch
+	KindIdempotencyInFlight Kind = wire.ProblemIdempotencyInFlight
+	KindRateLimited         Kind = wire.ProblemRateLimited
+	KindUnavailable         Kind = wire.ProblemUnavailable
+	KindInternal            Kind = wire.ProblemInternal
+)
+
+// Problem kinds of the check-in routes.
+const (
+	KindChallengeReplayed Kind = wire.ProblemChallengeReplayed
+	KindChallengeInvalid  Kind = wire.ProblemChallengeInvalid
+	KindCardNotGenuine    Kind = wire.ProblemCardNotGenuine
+	KindCardUnknown       Kind = wire.ProblemCardUnknown
+	KindCardBlocked       Kind = wire.ProblemCardBlocked
+	KindEvidenceReplayed  Kind = wire.ProblemEvidenceReplayed
+	KindSequenceReused    Kind = wire.ProblemSequenceReused
+)
+
+// Problem kinds of the personalization routes.
+const (
+	KindCardRefused       Kind = wire.ProblemCardRefused
+	KindCardCheckFailed   Kind = wire.ProblemCardCheckFailed
+	KindCardNotBlank      Kind = wire.ProblemCardNotBlank
+	KindSessionExpired    Kind = wire.ProblemSessionExpired
+	KindSessionClosed     Kind = wire.ProblemSessionClosed
+	KindResponsesMismatch Kind = wire.ProblemResponsesMismatch
+)
+
+type kindInfo struct {
+	status int
+	title  string
+}
+
+var kinds = map[Kind]kindInfo{
+	KindValidation:          {http.StatusBadRequest, "Invalid request"},
+	KindMalformedJSON:       {http.StatusBadRequest, "Malformed JSON body"},
+	KindPayloadTooLarge:     {http.StatusRequestEntityTooLarge, "Request body too large"},
+	KindUnsupportedMedia:    {http.StatusUnsupportedMediaType, "Unsupported media type"},
+	KindUnauthorized:        {http.StatusUnauthorized, "Authentication required"},
+	KindForbidden:           {http.StatusForbidden, "Forbidden"},
+	KindNotFound:            {http.StatusNotFound, "Not found"},
+	KindMethodNotAllowed:    {http.StatusMethodNotAllowed, "Method not allowed"},
+	KindConflict:            {http.StatusConflict, "Conflict"},
+	KindIllegalTransition:   {http.StatusConflict, "Illegal status transition"},
+	KindIdempotencyMismatch: {http.StatusUnprocessableEntity, "Idempotency-Key reused with a different request"},
+	KindIdempotencyInFlight: {http.StatusConflict, "A request with this Idempotency-Key is in progress"},
+	KindRateLimited:         {http.StatusTooManyRequests, "Too many requests"},
+	KindUnavailable:         {http.StatusServiceUnavailable, "Service unavailable"},
+	KindInternal:            {http.StatusInternalServerError, "Internal server error"},
+
+	// Check-in.
+	KindChallengeReplayed: {http.StatusConflict, "Challenge already used"},
+	KindChallengeInvalid:  {http.StatusUnprocessableEntity, "Challenge unknown or expired"},
+	KindCardNotGenuine:    {http.StatusUnprocessableEntity, "Card is not genuine"},
+	KindCardUnknown:       {http.StatusNotFound, "Card unknown"},
+	KindCardBlocked:       {http.StatusForbidden, "Card blocked"},
+	KindEvidenceReplayed:  {http.StatusConflict, "Card evidence already presented"},
+	KindSequenceReused:    {http.StatusConflict, "Sequence number reused"},
+
+	// Personalization.
+	KindCardRefused:       {http.StatusUnprocessableEntity, "The card refused a personalization command"},
+	KindCardCheckFailed:   {http.StatusUnprocessableEntity, "The personalized card failed its check"},
+	KindCardNotBlank:      {http.StatusConflict, "The card is not blank"},
+	KindSessionExpired:    {http.StatusGone, "Personalization session expired"},
+	KindSessionClosed:     {http.StatusConflict, "Personalization session closed"},
+	KindResponsesMismatch: {http.StatusBadRequest, "Responses do not fit the batch"},
+}
+
+// TypeURI returns the problem type URI of k.
+func (k Kind) TypeURI() string { return wire.ProblemBase + string(k) }
+
+// Status returns the HTTP status of k.
+func (k Kind) Status() int {
+	if i, ok := kinds[k]; ok {
+		return i.status
+	}
+	return http.StatusInternalServerError
+}
+
+// Title returns the short human-readable summary of k.
+func (k Kind) Title() string {
+	if i, ok := kinds[k]; ok {
+		return i.title
+	}
+	return kinds[KindInternal].title
+}
+
 // toAPIError maps any error to an *Error. Typed domain errors are matched
 // with errors.Is/As; anything unknown is internal.
 func toAPIError(err error) *Error {
