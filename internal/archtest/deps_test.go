@@ -132,6 +132,44 @@ func TestVocabularies(t *testing.T) {
 	}
 }
 
+// TestAPIAndClients keeps the two sides of the HTTP API apart (issue #21):
+// the server (api) and the client side (client and the client programs
+// under it) share only the bodies in wire; neither depends on the other,
+// and wire depends on nothing of the module but the evidence vocabulary.
+func TestAPIAndClients(t *testing.T) {
+	pkgs := listModule(t)
+	sides := 0
+	for path, p := range pkgs {
+		var bad string
+		switch {
+		case under(path, module+"/api"):
+			bad = module + "/client"
+		case under(path, module+"/client"):
+			bad = module + "/api"
+		default:
+			continue
+		}
+		sides++
+		for _, dep := range p.Deps {
+			if under(dep, bad) {
+				t.Errorf("%s depends on %s: the server and the client side share only wire", path, dep)
+			}
+		}
+	}
+	if sides < 6 {
+		t.Fatalf("only %d api and client packages found", sides)
+	}
+	w, ok := pkgs[module+"/wire"]
+	if !ok {
+		t.Fatalf("%s: not in the module", module+"/wire")
+	}
+	for _, dep := range w.Deps {
+		if strings.Contains(strings.Split(dep, "/")[0], ".") && !under(dep, module+"/evidence") && !under(dep, module+"/pii") {
+			t.Errorf("%s depends on %s: wire holds bodies only (and the evidence vocabulary)", w.ImportPath, dep)
+		}
+	}
+}
+
 // TestRulesCanFail proves the checks see real edges: the bank gateway does
 // depend on ISO 8583 and the store on GORM, so a rule list that matched
 // nothing would be caught here.
@@ -151,6 +189,10 @@ func TestRulesCanFail(t *testing.T) {
 		{module + "/api", "github.com/labstack/echo"},
 		{module + "/cardio/pcsc", "github.com/ebfe/scard"},
 		{module + "/personalization", module + "/cardio"},
+		{module + "/client/terminal", module + "/client"},
+		{module + "/client/terminal", module + "/wire"},
+		{module + "/api", module + "/wire"},
+		{module + "/wire", module + "/evidence"},
 	} {
 		if !has(edge[0], edge[1]) {
 			t.Errorf("%s no longer depends on %s: the rule that forbids it elsewhere is untested", edge[0], edge[1])
