@@ -58,8 +58,7 @@ func (k PublicKey) recover(sig []byte) ([]byte, error) {
 
 // PrivateKey is an RSA private key for test CAs, issuers and ICCs (the card
 // simulator). Keys held by a real issuer belong in an HSM, not in this type:
-// its arithmetic (math/big, and mont.go for ICC-sized primes) is not
-// constant time.
+// its arithmetic is math/big, not constant time.
 type PrivateKey struct {
 	PublicKey
 	D cardio.Hex `json:"d"`
@@ -94,24 +93,9 @@ func (k *PrivateKey) Validate() error {
 	return nil
 }
 
-// crtValues are the numbers a CRT signature uses, computed once per key;
-// mp and mq are p and q prepared for the unrolled exponentiation (nil for
-// sizes it does not cover).
+// crtValues are the numbers a CRT signature uses, computed once per key.
 type crtValues struct {
 	n, p, q, dp, dq, qinv *big.Int
-	mp, mq                *montModulus
-}
-
-func newCRTValues(n, p, q, dp, dq, qinv *big.Int) *crtValues {
-	return &crtValues{n: n, p: p, q: q, dp: dp, dq: dq, qinv: qinv, mp: newMontModulus(p), mq: newMontModulus(q)}
-}
-
-// crtExp returns x^d mod p, with the unrolled arithmetic when mp is set.
-func crtExp(x, d, p *big.Int, mp *montModulus) *big.Int {
-	if mp == nil {
-		return new(big.Int).Exp(x, d, p)
-	}
-	return mp.exp(new(big.Int).Mod(x, p), d)
 }
 
 // Precompute validates the key and computes and keeps the CRT values every
@@ -151,7 +135,7 @@ func NewCRTKey(e, p, q, dp, dq, qinv []byte) (*PrivateKey, error) {
 		return nil, err
 	}
 	E := new(big.Int).SetBytes(e)
-	c := newCRTValues(n, P, Q, new(big.Int).SetBytes(dp), new(big.Int).SetBytes(dq), new(big.Int).SetBytes(qinv))
+	c := &crtValues{n: n, p: P, q: Q, dp: new(big.Int).SetBytes(dp), dq: new(big.Int).SetBytes(dq), qinv: new(big.Int).SetBytes(qinv)}
 	p1, q1 := new(big.Int).Sub(P, one), new(big.Int).Sub(Q, one)
 	inverse := func(a, b, m *big.Int) bool { return new(big.Int).Mod(new(big.Int).Mul(a, b), m).Cmp(one) == 0 }
 	if c.dp.Cmp(p1) >= 0 || c.dq.Cmp(q1) >= 0 || c.qinv.Cmp(P) >= 0 ||
@@ -179,11 +163,14 @@ func (k *PrivateKey) crtValues() (*crtValues, error) {
 	}
 	one := big.NewInt(1)
 	d := new(big.Int).SetBytes(k.D)
-	qinv := new(big.Int).ModInverse(Q, P)
-	if qinv == nil {
+	c := &crtValues{n: n, p: P, q: Q,
+		dp:   new(big.Int).Mod(d, new(big.Int).Sub(P, one)),
+		dq:   new(big.Int).Mod(d, new(big.Int).Sub(Q, one)),
+		qinv: new(big.Int).ModInverse(Q, P)}
+	if c.qinv == nil {
 		return nil, fmt.Errorf("p and q not coprime: %w", ErrInvalidKey)
 	}
-	return newCRTValues(n, P, Q, new(big.Int).Mod(d, new(big.Int).Sub(P, one)), new(big.Int).Mod(d, new(big.Int).Sub(Q, one)), qinv), nil
+	return c, nil
 }
 
 // sign computes m^d mod n for a block exactly as long as the modulus.
@@ -210,8 +197,8 @@ func (k *PrivateKey) sign(block []byte) ([]byte, error) {
 		return nil, fmt.Errorf("block not below modulus: %w", ErrInvalidKey)
 	}
 	// Chinese remainder theorem: about three times faster than m^d mod n.
-	m1 := crtExp(m, c.dp, c.p, c.mp)
-	m2 := crtExp(m, c.dq, c.q, c.mq)
+	m1 := new(big.Int).Exp(m, c.dp, c.p)
+	m2 := new(big.Int).Exp(m, c.dq, c.q)
 	h := m1.Sub(m1, m2)
 	h.Mul(h, c.qinv).Mod(h, c.p)
 	s := h.Mul(h, c.q).Add(h, m2)
