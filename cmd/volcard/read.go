@@ -64,13 +64,18 @@ no reader, no card within --timeout, or the card was pulled out mid-read.`,
 	f.StringVar(&o.reader, "reader", "", "reader name as listed by \"volcard readers\" (default: the first reader that holds a card)")
 	f.BoolVar(&o.asJSON, "json", false, "print the facts as JSON")
 	f.DurationVar(&o.timeout, "timeout", 0, "give up after this long (e.g. 30s); 0 waits until Ctrl-C")
-	f.StringVar(&o.caKeys, "ca-keys", os.Getenv("VOLCARD_CA_KEYS"), "JSON file of trusted CA public keys for offline authentication (env VOLCARD_CA_KEYS; the test CA is testdata/keys/ca-public.json)")
+	f.StringVar(&o.caKeys, "ca-keys", os.Getenv("VOLCARD_CA_KEYS"), "JSON file of trusted CA public keys for offline authentication (env VOLCARD_CA_KEYS; default: the test CA testdata/keys/ca-public.json when the working directory has it)")
 	f.BoolVar(&o.fast, "fast", false, "check-in read: skip GET DATA for the transaction counter and PIN tries")
 	return cmd
 }
 
 func runRead(ctx context.Context, o readOptions, stdout, stderr io.Writer) error {
 	var keys emv.CAKeys
+	if o.caKeys == "" {
+		if o.caKeys = defaultCAKeys(); o.caKeys != "" {
+			fmt.Fprintf(stderr, "Trusting the TEST CA of %s (give --ca-keys or %s for real cards).\n", o.caKeys, envCAKeys)
+		}
+	}
 	if o.caKeys != "" {
 		var err error
 		if keys, err = emv.LoadCAKeys(o.caKeys); err != nil {

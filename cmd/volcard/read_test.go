@@ -54,6 +54,16 @@ func TestReadAndReadersCommands(t *testing.T) {
 		require.Equal(t, slot.Reader, res.Reader)
 		require.NotContains(t, out.String(), "6217850000")
 	})
+	t.Run("read defaults to the test CA of a checkout", func(t *testing.T) {
+		t.Chdir("../..") // the repository root, which has testdata/keys
+		var out, errOut bytes.Buffer
+		o := readOptions{reader: slot.Reader, asJSON: true, timeout: 10 * time.Second}
+		require.NoError(t, runRead(t.Context(), o, &out, &errOut))
+		var res readResult
+		require.NoError(t, json.Unmarshal(out.Bytes(), &res))
+		require.True(t, res.ODA.Verified, "a fresh card is genuine under the default CA")
+		require.Contains(t, errOut.String(), "TEST CA")
+	})
 	t.Run("read text without CA keys fails ODA", func(t *testing.T) {
 		var out, errOut bytes.Buffer
 		o := readOptions{reader: slot.Reader, timeout: 10 * time.Second}

@@ -34,13 +34,23 @@ const (
 	envChallengeTTL = "VOLCARD_CHALLENGE_TTL"
 )
 
+// defaultCAKeys is the CA key file used when VOLCARD_CA_KEYS (or read's
+// --ca-keys) is not set: the test CA of testdata/keys when the working
+// directory has it (a checkout), else none.
+func defaultCAKeys() string {
+	p := filepath.Join(defaultCardKeys, "ca-public.json")
+	if _, err := os.Stat(p); err != nil {
+		return ""
+	}
+	return p
+}
+
 // checkinConfig reads the check-in configuration from getenv.
 func checkinConfig(getenv func(string) string, log *slog.Logger) (checkin.Config, error) {
 	var cfg checkin.Config
 	path := getenv(envCAKeys)
 	if path == "" {
-		if _, err := os.Stat(filepath.Join(defaultCardKeys, "ca-public.json")); err == nil {
-			path = filepath.Join(defaultCardKeys, "ca-public.json")
+		if path = defaultCAKeys(); path != "" {
 			log.Warn("check-in trusts the TEST CA (testdata/keys); set " + envCAKeys + " in production")
 		} else {
 			log.Warn("check-in has no CA keys: every card will be refused as not genuine (set " + envCAKeys + ")")
