@@ -1,6 +1,8 @@
 package api
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -8,7 +10,16 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// ipLimiter keeps one token bucket per client IP. Buckets idle for longer
+// RateLimiter decides whether one more request under key may run now, and
+// if not how long to wait. Keys name a route's limit and a client address
+// ("progress:192.0.2.1"). serve gives one kept in the database
+// (store.RateLimits), shared by every process on it; the default is the
+// in-process ipLimiter.
+type RateLimiter interface {
+	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration, err error)
+}
+
+// ipLimiter keeps one token bucket per key in memory. Buckets idle for longer
 // than idle are dropped by a sweep that runs on access.
 type ipLimiter struct {
 	limit rate.Limit
@@ -29,6 +40,12 @@ type ipBucket struct {
 func newIPLimiter(limit rate.Limit, burst int, now func() time.Time) *ipLimiter {
 	return &ipLimiter{limit: limit, burst: burst, idle: 10 * time.Minute, now: now,
 		buckets: make(map[string]*ipBucket), lastSweep: now()}
+}
+
+// Allow implements RateLimiter; it never fails.
+func (l *ipLimiter) Allow(_ context.Context, ip string) (bool, time.Duration, error) {
+	ok, wait := l.allow(ip)
+	return ok, wait, nil
 }
 
 // allow reports whether ip may make a request now, and if not how long it
@@ -62,13 +79,20 @@ func (l *ipLimiter) allow(ip string) (bool, time.Duration) {
 	return true, 0
 }
 
-// rateLimit refuses requests over the per-IP limit with 429 and Retry-After.
-// The client IP comes from Echo's IPExtractor (the direct peer unless
-// trusted proxies are configured).
-func (l *ipLimiter) middleware() echo.MiddlewareFunc {
+// rateLimit refuses requests over the per-IP limit of route with 429 and
+// Retry-After. The client IP comes from Echo's IPExtractor (the direct peer
+// unless trusted proxies are configured). A limiter that cannot decide (its
+// database is down) refuses with 503: the limit guards a lookup by ID
+// number, so it fails closed.
+func rateLimit(l RateLimiter, route string, log *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			if ok, wait := l.allow(c.RealIP()); !ok {
+			ok, wait, err := l.Allow(c.Request().Context(), route+":"+c.RealIP())
+			if err != nil {
+				log.Warn("rate limit unavailable", slog.String("route", route), slog.String("error", err.Error()))
+				return &Error{Kind: KindUnavailable, Detail: "the lookup limit cannot be checked right now; retry in a minute", RetryAfter: time.Minute}
+			}
+			if !ok {
 				return &Error{Kind: KindRateLimited, Detail: "too many lookups from your address; retry after the time in Retry-After", RetryAfter: wait}
 			}
 			return next(c)

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -152,6 +153,29 @@ func TestProgressRateLimit(t *testing.T) {
 	now = now.Add(10 * time.Second)
 	mu.Unlock()
 	require.Equal(t, 400, get("192.0.2.1").Code, "a token came back")
+}
+
+// brokenLimiter is a shared limiter whose database is down.
+type brokenLimiter struct{ keys []string }
+
+func (b *brokenLimiter) Allow(_ context.Context, key string) (bool, time.Duration, error) {
+	b.keys = append(b.keys, key)
+	return false, 0, errors.New("connection refused")
+}
+
+// TestProgressLimiterDown: a limiter that cannot decide refuses (503 with
+// Retry-After): the limit guards a lookup by ID number, so it fails closed.
+func TestProgressLimiterDown(t *testing.T) {
+	l := &brokenLimiter{}
+	s := newStubServer(t, func(o *Options) { o.ProgressLimiter = l })
+	req := httptest.NewRequest("GET", "/v1/progress", nil)
+	req.RemoteAddr = "192.0.2.5:1234"
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	require.Equal(t, 503, rec.Code)
+	require.Equal(t, "60", rec.Header().Get("Retry-After"))
+	require.NotContains(t, rec.Body.String(), "connection refused", "the cause stays in the log")
+	require.Equal(t, []string{"progress:192.0.2.5"}, l.keys, "keyed by route and client address")
 }
 
 func TestRateLimitIgnoresForwardedForFromUntrustedPeer(t *testing.T) {

@@ -52,6 +52,10 @@ type Options struct {
 	// client IP; default 10 per minute with a burst of 5.
 	ProgressRate  rate.Limit
 	ProgressBurst int
+	// ProgressLimiter, when set, replaces the in-process limiter built from
+	// ProgressRate and ProgressBurst (serve passes store.RateLimits, so that
+	// every process on one database enforces one limit).
+	ProgressLimiter RateLimiter
 	// TrustedProxies are the networks whose X-Forwarded-For header is
 	// believed when finding the client IP; empty uses the peer address.
 	TrustedProxies []*net.IPNet
@@ -168,8 +172,11 @@ func (s *Server) routes() {
 
 	v1 := e.Group("/v1")
 	v1.GET("/openapi.json", s.getOpenAPI)
-	limiter := newIPLimiter(s.opts.ProgressRate, s.opts.ProgressBurst, s.opts.Now)
-	v1.GET("/progress", s.getProgress, limiter.middleware())
+	limiter := s.opts.ProgressLimiter
+	if limiter == nil {
+		limiter = newIPLimiter(s.opts.ProgressRate, s.opts.ProgressBurst, s.opts.Now)
+	}
+	v1.GET("/progress", s.getProgress, rateLimit(limiter, "progress", s.log))
 
 	const (
 		pa = issuance.RoleProvinceAdmin

@@ -531,3 +531,64 @@ func TestCardOutsideBINRefused(t *testing.T) {
 				"# TYPE volcard_outbox_failed_rows gauge\nvolcard_outbox_failed_rows 1\n"), "volcard_outbox_failed_rows"))
 	})
 }
+
+// TestDeadMemberLeasesReclaimed: a serve process that joined the cluster
+// (store.Join) and dies with rows leased for an hour (kill -9: ErrCrash
+// releases nothing) loses them the moment its membership connection ends;
+// while it lives, another process leaves them alone (issue 20).
+func TestDeadMemberLeasesReclaimed(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Postgres(t)
+	e := newEnv(t, st, envOpts{})
+	c := e.client(5 * time.Second)
+	var ids []int64
+	for range 4 {
+		a, _ := e.approved(ctx)
+		ids = append(ids, a.ID)
+	}
+	m1, err := st.Join(ctx, "", nil)
+	require.NoError(t, err)
+	m2, err := st.Join(ctx, "", nil)
+	require.NoError(t, err)
+	defer m2.Close()
+
+	var once sync.Once
+	w1 := e.worker(c, func(cfg *outbox.Config) {
+		cfg.Owner, cfg.Lease, cfg.Workers = m1.ID(), time.Hour, 1
+		cfg.Hook = func(_ context.Context, p outbox.Point, _ outbox.Request) error {
+			if p == outbox.PointSent {
+				var crash error
+				once.Do(func() { crash = outbox.ErrCrash })
+				return crash
+			}
+			return nil
+		}
+	})
+	require.ErrorIs(t, w1.Run(ctx), outbox.ErrCrash)
+	counts, err := st.CountBankRequests(ctx)
+	require.NoError(t, err)
+	leased := counts[outbox.StateInFlight]
+	require.Positive(t, leased, "the crashed worker left rows leased")
+
+	other := func(owner string) *outbox.Worker {
+		return e.worker(c, func(cfg *outbox.Config) {
+			cfg.Owner, cfg.Lease, cfg.PollInterval = owner, time.Hour, 20*time.Millisecond
+		})
+	}
+	// While the first member is connected, its leases hold.
+	rctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	require.NoError(t, other(m2.ID()).Run(rctx))
+	cancel()
+	counts, err = st.CountBankRequests(ctx)
+	require.NoError(t, err)
+	require.Equal(t, leased, counts[outbox.StateInFlight], "a live member's leases are not taken")
+
+	require.NoError(t, m1.Close()) // the process dies: its connection ends
+	stop := run(other(m2.ID()))
+	for _, s := range e.waitResolved(ctx, ids...) {
+		require.Equal(t, issuance.StatusBankApproved, s)
+	}
+	require.NoError(t, stop())
+	ledger := e.sim.Ledger()
+	require.Len(t, ledger.Cards, len(ids), "one card per application: the taken-over rows were repeated, not added twice")
+}

@@ -52,6 +52,9 @@ type bankConfig struct {
 	Timeout       time.Duration
 	// TLS, when set, is the link's TLS client configuration.
 	TLS *tls.Config
+	// Owner names the outbox worker in leases: serve's cluster member id,
+	// so that its leases end with the process (store.MemberPrefix).
+	Owner string
 }
 
 // bankConfigFromEnv reads the VOLCARD_BANK_* variables through getenv.
@@ -250,7 +253,7 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 		b.closeSim()
 		return nil, withExit(exitNoDevice, err)
 	}
-	b.worker, err = outbox.New(outbox.Config{Gateway: b.client, Service: svc, Outbox: st, Workers: c.Workers,
+	b.worker, err = outbox.New(outbox.Config{Gateway: b.client, Service: svc, Outbox: st, Workers: c.Workers, Owner: c.Owner,
 		PollInterval: c.Poll, Lease: max(time.Minute, 3*c.Timeout), Logger: log})
 	if err != nil {
 		_ = b.client.Close(ctx)
@@ -262,7 +265,6 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	b.cancel = cancel
 	go func() { b.done <- b.worker.Run(wctx) }()
-	go pruneSTANs(wctx, st, log)
 	go mon.Run(wctx)
 	log.Info("bank outbox running", slog.Int("workers", c.Workers), slog.String("owner", b.worker.Owner()),
 		slog.Int("addresses", len(addrs)), slog.Bool("tls", c.TLS != nil))
@@ -293,21 +295,4 @@ func (b *bank) stop(ctx context.Context) error {
 	err = errors.Join(err, b.client.Close(ctx))
 	b.closeSim()
 	return err
-}
-
-// pruneSTANs deletes the STAN counters of past days every six hours (the
-// current and the previous UTC day are kept).
-func pruneSTANs(ctx context.Context, st *store.Store, log *slog.Logger) {
-	t := time.NewTicker(6 * time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := st.PruneSTANs(ctx, time.Now().AddDate(0, 0, -1)); err != nil && ctx.Err() == nil {
-				log.Warn("prune STAN counters", slog.String("err", err.Error()))
-			}
-		}
-	}
 }

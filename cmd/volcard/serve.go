@@ -27,6 +27,10 @@ import (
 
 func init() { rootCmd.AddCommand(newServeCmd()) }
 
+// progressBurst is how many public progress lookups one address may make at
+// once before VOLCARD_PROGRESS_RATE applies.
+const progressBurst = 5
+
 func newServeCmd() *cobra.Command {
 	cfg := loadConfig()
 	var seedDemo bool
@@ -75,11 +79,31 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	go sweepIdempotencyKeys(ctx, idem, log)
+	// This process's membership of the serve processes on the database:
+	// its outbox leases and job locks end with it (closed last).
+	member, err := st.Join(ctx, "", log)
+	if err != nil {
+		return withExit(exitNoDevice, err)
+	}
+	defer member.Close()
+	limiter, err := store.NewRateLimits(st, rate.Limit(cfg.ProgressRate/60), progressBurst, nil)
+	if err != nil {
+		return err
+	}
 
-	// One registry for /metrics: the API's, the bank link's and the outbox's.
+	// One registry for /metrics: the API's, the bank link's, the outbox's
+	// and the jobs'.
 	reg := prometheus.NewRegistry()
-	bk, err := startBank(ctx, cfg.Bank, svc, st, reg, log)
+	jctx, stopJobs := context.WithCancel(ctx)
+	waitJobs, err := startJobs(jctx, st, member, idem, reg, log)
+	if err != nil {
+		stopJobs()
+		return err
+	}
+	defer func() { stopJobs(); waitJobs() }()
+	bankCfg := cfg.Bank
+	bankCfg.Owner = member.ID()
+	bk, err := startBank(ctx, bankCfg, svc, st, reg, log)
 	if err != nil {
 		return err
 	}
@@ -90,13 +114,13 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 	}()
 
 	srv, err := api.New(api.Options{
-		Service:        svc,
-		Registry:       reg,
-		Idempotency:    idem,
-		Ready:          st.Ping,
-		Logger:         log,
-		TrustedProxies: cfg.TrustedProxies,
-		ProgressRate:   rate.Limit(cfg.ProgressRate / 60),
+		Service:         svc,
+		Registry:        reg,
+		Idempotency:     idem,
+		Ready:           st.Ping,
+		Logger:          log,
+		TrustedProxies:  cfg.TrustedProxies,
+		ProgressLimiter: limiter,
 	})
 	if err != nil {
 		return err
@@ -194,25 +218,4 @@ func bootstrapAdminToken(ctx context.Context, cfg config, svc *issuance.Service,
 	fmt.Fprintf(stdout, "First province_admin token (shown once; also in %s):\n%s\n", path, plain)
 	log.Warn("created the first province_admin token", slog.Int64("token_id", tok.ID), slog.String("path", path))
 	return nil
-}
-
-// sweepIdempotencyKeys deletes expired Idempotency-Keys every hour.
-func sweepIdempotencyKeys(ctx context.Context, idem *store.IdempotencyKeys, log *slog.Logger) {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := idem.DeleteExpired(ctx)
-			if err != nil {
-				log.Warn("sweep idempotency keys", slog.String("error", err.Error()))
-				continue
-			}
-			if n > 0 {
-				log.Info("swept expired idempotency keys", slog.Int64("deleted", n))
-			}
-		}
-	}
 }

@@ -138,23 +138,30 @@ func (s *Store) LockApprovedApplications(ctx context.Context, limit int) ([]int6
 
 // ClaimBankRequests implements outbox.Leases with one UPDATE …
 // RETURNING: on PostgreSQL its subquery locks with FOR UPDATE SKIP LOCKED so
-// concurrent claimers take disjoint rows; on SQLite the single statement
-// runs under the database's write lock.
+// concurrent claimers take disjoint rows, and takes over the in-flight rows
+// of a cluster member that is gone (see MemberPrefix); on SQLite the single
+// statement runs under the database's write lock.
 func (s *Store) ClaimBankRequests(ctx context.Context, c outbox.Claim) ([]outbox.Request, error) {
 	if c.Owner == "" || c.Limit <= 0 || c.Lease <= 0 {
 		return nil, fmt.Errorf("claim bank requests: owner, limit and lease required")
 	}
 	now := c.Now.UnixMilli()
-	lock := ""
+	lock, gone := "", ""
 	if s.dialect == Postgres {
 		lock = " FOR UPDATE SKIP LOCKED"
+		// A lease of a cluster member (Store.Join) ends with the member's
+		// membership connection: a process killed mid-request leaves no
+		// session named after it, and its rows are claimable at once.
+		gone = `
+			   OR (state = 'in_flight' AND lease_owner LIKE '` + MemberPrefix + `%' AND NOT EXISTS (
+			       SELECT 1 FROM pg_stat_activity a WHERE a.application_name = split_part(b.lease_owner, '/', 1)))`
 	}
 	sql := `UPDATE bank_requests
 		SET state = 'in_flight', lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1, updated_at = ?
 		WHERE id IN (
-			SELECT id FROM bank_requests
+			SELECT id FROM bank_requests b
 			WHERE (state IN ('pending', 'sent') AND next_attempt_ms <= ?)
-			   OR (state = 'in_flight' AND lease_until_ms < ?)
+			   OR (state = 'in_flight' AND lease_until_ms < ?)` + gone + `
 			ORDER BY next_attempt_ms, id
 			LIMIT ?` + lock + `)
 		RETURNING *`

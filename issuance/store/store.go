@@ -33,6 +33,7 @@ type Store struct {
 	db      *gorm.DB
 	sqlDB   *sql.DB
 	dialect Dialect
+	locks   localLocks // TryLock on SQLite (member.go)
 }
 
 var _ issuance.Store = (*Store)(nil)

@@ -1,0 +1,24 @@
+-- +goose Up
+-- State that several serve processes on one database share (issue 20).
+-- rate_limits: one row per limited key (a route and a client address), the
+-- generic cell rate algorithm's theoretical arrival time in microseconds
+-- since the epoch; a row whose time has passed carries no debt and is swept.
+CREATE TABLE rate_limits (
+    limit_key TEXT   PRIMARY KEY,
+    tat_us    BIGINT NOT NULL
+);
+-- scheduled_jobs: the last run of each scheduled job, whichever process ran
+-- it, so that a job due once an interval runs once an interval across all
+-- processes (the run itself is guarded by a lock; see internal/jobs).
+CREATE TABLE scheduled_jobs (
+    name             TEXT    PRIMARY KEY,
+    last_started_ms  BIGINT  NOT NULL DEFAULT 0,
+    last_finished_ms BIGINT  NOT NULL DEFAULT 0,
+    last_owner       TEXT    NOT NULL DEFAULT '',
+    last_error       TEXT    NOT NULL DEFAULT '',
+    runs             BIGINT  NOT NULL DEFAULT 0
+);
+
+-- +goose Down
+DROP TABLE scheduled_jobs;
+DROP TABLE rate_limits;
