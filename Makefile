@@ -5,7 +5,7 @@ PKGS      ?= ./...
 TESTFLAGS ?= -count=1 -timeout 20m
 BENCHTIME ?= 2s
 
-.PHONY: all build run test bench bench-large fuzz vet fmt clean
+.PHONY: all build run test bench bench-large fuzz vet fmt clean cluster soak
 
 all: build
 
@@ -34,6 +34,17 @@ bench-large:
 	@scripts/deps.sh bench
 	VOLCARD_BENCH_VOLUNTEERS=8150000 scripts/with-postgres.sh $(GO) test -run '^$$' -bench TargetsReport -benchtime 200x -timeout 120m ./issuance/seed/ 2>&1 | tee bench-large.out
 
+## cluster: PostgreSQL, bank-sim and two serve processes on this machine until Ctrl-C (scripts/cluster.sh)
+cluster:
+	@scripts/deps.sh test
+	scripts/cluster.sh
+
+## soak: SOAK (default 60s) of applications, taps and reads against two serve processes, one killed midway
+SOAK ?= 60s
+soak:
+	@scripts/deps.sh test
+	VOLCARD_SOAK=$(SOAK) scripts/with-postgres.sh $(GO) test -run '^TestSoak$$' -count=1 -v -timeout 30m ./cmd/volcard 2>&1 | tee soak.out
+
 ## fuzz: run every fuzz target for FUZZTIME each (seeds alone run in `make test`)
 FUZZTIME ?= 20s
 fuzz:
@@ -46,4 +57,4 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf bin bench.out
+	rm -rf bin bench.out soak.out

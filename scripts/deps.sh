@@ -2,7 +2,8 @@
 # deps.sh MODE — make sure the system packages volcard needs are installed.
 #   MODE=run    what `make run` needs (C toolchain and PC/SC headers to build the binary)
 #   MODE=test   what `make test` / `make bench` need: adds pcscd, the vpcd driver, PostgreSQL, and
-#               Debian's chromium with CJK fonts for the console's browser tests
+#               Debian's chromium with CJK fonts for the console's browser tests, and docker-compose
+#               (Debian's, to validate docker-compose.yml; no Docker daemon is needed)
 # As root it installs what is missing with apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
 mode=${1:-test}
@@ -10,7 +11,7 @@ mode=${1:-test}
 pkgs=(gcc pkg-config libpcsclite-dev)
 case "$mode" in
   run) ;;
-  test|bench) pkgs+=(pcscd vsmartcard-vpcd postgresql chromium fonts-noto-cjk) ;;
+  test|bench) pkgs+=(pcscd vsmartcard-vpcd postgresql chromium fonts-noto-cjk docker-compose) ;;
   *) echo "deps.sh: unknown mode '$mode' (run|test|bench)" >&2; exit 2 ;;
 esac
 

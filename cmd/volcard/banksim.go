@@ -20,6 +20,7 @@ func newBankSimCmd() *cobra.Command {
 		listen, bin, macKeyHex string
 		deny                   []string
 		minAge                 int
+		productBINs            map[string]string
 		faults                 banksim.Faults
 	)
 	cmd := &cobra.Command{
@@ -32,6 +33,9 @@ and can inject faults into file updates and reversals.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var key []byte
+			if macKeyHex == "" {
+				macKeyHex = os.Getenv(envBankMACKey) // the same variable as serve's (one env file for both)
+			}
 			if macKeyHex != "" {
 				var err error
 				if key, err = hex.DecodeString(macKeyHex); err != nil {
@@ -39,7 +43,7 @@ and can inject faults into file updates and reversals.`,
 				}
 			}
 			logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-			sim, err := banksim.New(banksim.Config{BIN: bin, DenyIDs: deny, MinAge: minAge, MACKey: key, Logger: logger})
+			sim, err := banksim.New(banksim.Config{BIN: bin, ProductBINs: productBINs, DenyIDs: deny, MinAge: minAge, MACKey: key, Logger: logger})
 			if err != nil {
 				return withExit(exitUsage, err)
 			}
@@ -59,9 +63,10 @@ and can inject faults into file updates and reversals.`,
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:8583", "address to listen on")
 	f.StringVar(&bin, "bin", "621660", "product BIN the PANs start with")
+	f.StringToStringVar(&productBINs, "product-bin", nil, "BIN of one bank product's PANs, CODE=BIN (repeatable; products not listed use --bin); serve refuses a card outside its product's BIN")
 	f.StringSliceVar(&deny, "deny-id", nil, "ID numbers to decline with 62 (repeatable)")
 	f.IntVar(&minAge, "min-age", 16, "minimum applicant age (younger: V1)")
-	f.StringVar(&macKeyHex, "mac-key", "", "32-byte HMAC-SHA256 key for field 128, hex (empty: no MAC)")
+	f.StringVar(&macKeyHex, "mac-key", "", "32-byte HMAC-SHA256 key for field 128, hex (default $VOLCARD_BANK_MAC_KEY; empty: no MAC)")
 	f.DurationVar(&faults.Latency, "latency", 0, "fault: delay every answer")
 	f.BoolVar(&faults.Drop, "drop", false, "fault: close the connection on each request")
 	f.BoolVar(&faults.NoAnswer, "no-answer", false, "fault: process requests but never answer")

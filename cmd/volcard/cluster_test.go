@@ -286,6 +286,18 @@ func TestCluster(t *testing.T) {
 		require.Equal(t, progressBurst, passed, "one burst for the address, not one per process")
 	})
 
+	t.Run("a process with another data key refuses to start", func(t *testing.T) {
+		other := make([]byte, 32)
+		_, _ = rand.Read(other)
+		cmd := exec.Command(os.Args[0], "-test.run=^TestCluster$", "-test.count=1")
+		cmd.Env = append(append(os.Environ(), c.env...), envListen+"="+freeAddr(t),
+			envDataDir+"="+filepath.Join(c.dir, "wrongkey"), envDataKey+"="+hex.EncodeToString(other))
+		out, err := cmd.CombinedOutput()
+		require.Error(t, err, "serve exits")
+		require.Contains(t, string(out), "sealed with another data key")
+		require.Contains(t, string(out), envDataKey)
+	})
+
 	// The bank answers slowly, so that requests stay in flight.
 	c.sim.SetFaults(banksim.Faults{Latency: 1500 * time.Millisecond})
 	var ids []int64

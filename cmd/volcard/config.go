@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -268,6 +269,14 @@ func (c config) openService(ctx context.Context, log *slog.Logger) (*issuance.Se
 	st, err := c.openStore(ctx, log)
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := st.CheckDataKey(ctx, hex.EncodeToString(keys.Index("data-key-fingerprint", "volcard"))); err != nil {
+		_ = st.Close()
+		if errors.Is(err, store.ErrOtherDataKey) {
+			return nil, nil, withExit(exitUsage, fmt.Errorf("%w: give every process the same %s (a process without it generates its own in %s)",
+				err, envDataKey, filepath.Join(c.DataDir, dataKeyFile)))
+		}
+		return nil, nil, withExit(exitNoDevice, err)
 	}
 	svc, err := issuance.NewService(st, keys, issuance.WithLogger(log), issuance.WithBankOutbox(st))
 	if err != nil {

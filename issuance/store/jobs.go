@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -57,6 +58,30 @@ func (s *Store) FinishJobRun(ctx context.Context, name, owner string, at time.Ti
 		at.UnixMilli(), errText, name, owner).Error
 	if err != nil {
 		return fmt.Errorf("finish run of job %s: %w", name, mapErr(err))
+	}
+	return nil
+}
+
+// ErrOtherDataKey means the database's personal data was sealed under
+// another data key than the one this process was given.
+var ErrOtherDataKey = errors.New("this database's personal data is sealed with another data key")
+
+// CheckDataKey records fingerprint (a value derived from the PII data key,
+// never the key) on first use and afterwards refuses a process whose key
+// gives another one: two processes with different keys would each seal
+// data the other cannot read.
+func (s *Store) CheckDataKey(ctx context.Context, fingerprint string) error {
+	db := s.DB(ctx)
+	if err := db.Exec(`INSERT INTO settings (name, value) VALUES ('data_key_fingerprint', ?) ON CONFLICT (name) DO NOTHING`,
+		fingerprint).Error; err != nil {
+		return fmt.Errorf("check data key: %w", mapErr(err))
+	}
+	var got string
+	if err := db.Raw(`SELECT value FROM settings WHERE name = 'data_key_fingerprint'`).Scan(&got).Error; err != nil {
+		return fmt.Errorf("check data key: %w", mapErr(err))
+	}
+	if got != fingerprint {
+		return ErrOtherDataKey
 	}
 	return nil
 }

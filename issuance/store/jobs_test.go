@@ -139,3 +139,14 @@ func TestJobsOncePerInterval(t *testing.T) {
 		require.EqualValues(t, 1, expiry.Load())
 	})
 }
+
+// TestCheckDataKey: the first process records its key's fingerprint; a
+// process with another key is refused, one with the same key runs.
+func TestCheckDataKey(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		require.NoError(t, st.CheckDataKey(ctx, "aa11"))
+		require.NoError(t, st.CheckDataKey(ctx, "aa11"), "the same key again")
+		require.ErrorIs(t, st.CheckDataKey(ctx, "bb22"), store.ErrOtherDataKey)
+	})
+}

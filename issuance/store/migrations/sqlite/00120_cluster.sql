@@ -18,7 +18,16 @@ CREATE TABLE scheduled_jobs (
     last_error       TEXT    NOT NULL DEFAULT '',
     runs             BIGINT  NOT NULL DEFAULT 0
 );
+-- settings: facts every process must agree on; today the fingerprint of the
+-- PII data key (a blind index under the key, never the key), recorded by
+-- the first process, so that a process started with another key refuses to
+-- run instead of sealing personal data the others cannot read.
+CREATE TABLE settings (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 
 -- +goose Down
+DROP TABLE settings;
 DROP TABLE scheduled_jobs;
 DROP TABLE rate_limits;
