@@ -181,7 +181,7 @@ func runBatch(ctx context.Context, o personalizeOptions, run *personalize.Runner
 		fmt.Fprintf(stdout, "Session %d: %d entries, %d personalized now, %d before, %d skipped, %d failed attempts, %d not approved by the bank yet\n",
 			rep.SessionID, rep.Total, rep.Personalized, rep.Already, rep.Skipped, rep.Failed, rep.NotReady)
 		if rep.Refused > 0 {
-			fmt.Fprintf(stdout, "%d cards refused as already personalized (nothing written to them)\n", rep.Refused)
+			fmt.Fprintf(stdout, "Cards refused as already personalized (nothing written to them): %d\n", rep.Refused)
 		}
 		qc := rep.Queue
 		fmt.Fprintf(stdout, "On the server: %d personalized, %d failed, %d skipped, %d to do, %d not ready\n",
