@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -188,5 +190,21 @@ func TestCardSimBlanks(t *testing.T) {
 	}
 	t.Run("force overwrites", func(t *testing.T) {
 		require.NoError(t, runCardSimBlanks(blanksOptions{count: 1, serial: "00A10001", out: dir, kmc: "../../testdata/keys/kmc.json", force: true}, io.Discard))
+	})
+}
+
+// FuzzParseChipSerial: --serial gives a serial or an error, and a serial
+// read back prints as the 8 hex digits given (upper case).
+func FuzzParseChipSerial(f *testing.F) {
+	for _, s := range []string{"00A00001", "0xFFFFFFFF", "00a0000g", "", " 00000001 ", "123456789"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := parseChipSerial(s)
+		if err != nil {
+			return
+		}
+		h := strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X")
+		require.Equal(t, strings.ToUpper(h), fmt.Sprintf("%08X", n))
 	})
 }
