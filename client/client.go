@@ -168,6 +168,14 @@ func problem(res *http.Response, b []byte) error {
 	return pe
 }
 
+// Ready asks the server whether it is up and can serve requests (GET
+// /readyz, no token needed): nil when it can; ErrUnreachable when no
+// answer came; a *ProblemError (503) when it is up but not ready, e.g.
+// without its database. Client commands call it before asking for a card.
+func (c *Client) Ready(ctx context.Context) error {
+	return c.do(ctx, http.MethodGet, "/readyz", nil, nil)
+}
+
 // Challenge asks for a fresh DDA challenge (role terminal).
 func (c *Client) Challenge(ctx context.Context) (wire.Challenge, error) {
 	var ch wire.Challenge

@@ -144,6 +144,34 @@ func NewBlankImage(o BlankOptions) (Image, error) {
 	}, nil
 }
 
+// MaxBlankSeries is the most cards NewBlankImages makes at once.
+const MaxBlankSeries = 10000
+
+// NewBlankImages makes n blank cards with consecutive chip serials from
+// o.Serial: each has its own CPLC (IC serial) and key diversification
+// data, hence its own security domain keys, as real cards of a production
+// batch do. The same options give the same cards (tests, demos). Serials
+// must not wrap past FFFFFFFF.
+func NewBlankImages(o BlankOptions, n int) ([]Image, error) {
+	if n < 1 || n > MaxBlankSeries {
+		return nil, fmt.Errorf("cardsim: blank series of %d cards: 1 to %d: %w", n, MaxBlankSeries, ErrInvalidImage)
+	}
+	if uint64(o.Serial)+uint64(n)-1 > 0xFFFFFFFF {
+		return nil, fmt.Errorf("cardsim: blank series from serial %08X: %d cards pass FFFFFFFF: %w", o.Serial, n, ErrInvalidImage)
+	}
+	out := make([]Image, 0, n)
+	for i := range n {
+		c := o
+		c.Serial = o.Serial + uint32(i)
+		img, err := NewBlankImage(c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, img)
+	}
+	return out, nil
+}
+
 // checkKind validates the kind of an image before it is built.
 func checkKind(img Image) error {
 	switch img.Kind {
@@ -283,6 +311,7 @@ func (c *Card) handleISD(cmd cardio.Command) ([]byte, bool) {
 		}
 		if s.counter < 0xFFFF {
 			s.counter++
+			c.changes++
 		}
 		return sw(swOK), true
 	case gp.INSGetData:
@@ -391,6 +420,7 @@ func (c *Card) isdStoreData(cmd cardio.Command) []byte {
 		return sw(swWrongData)
 	}
 	c.adopt(nc)
+	c.changes++
 	s.abort()
 	return sw(swOK)
 }
@@ -506,6 +536,7 @@ func (c *Card) personalizedImage() (Image, uint16) {
 			return Image{}, swWrongData
 		}
 	}
+	app.Keys = &AppKeys{AC: cardio.Hex(bytes.Clone(keys[:16])), SMI: cardio.Hex(bytes.Clone(keys[16:32])), SMC: cardio.Hex(bytes.Clone(keys[32:]))}
 	pin, ok := parsePINBlock(st[DGIPIN])
 	if !ok || len(st[DGIPIN]) != 8 {
 		return Image{}, swWrongData
@@ -610,6 +641,17 @@ func (c *Card) Image() (Image, error) {
 		img.GP = &g
 	}
 	return img, nil
+}
+
+// Save writes the card's current state (Image) to a card file, which
+// Load puts back into service later: a personalized card keeps its data,
+// keys and counters across runs of card-sim.
+func (c *Card) Save(path string) error {
+	img, err := c.Image()
+	if err != nil {
+		return err
+	}
+	return img.Save(path)
 }
 
 // Personalized reports whether the card holds a payment application.

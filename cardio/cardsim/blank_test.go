@@ -123,6 +123,7 @@ func TestBlankCard(t *testing.T) {
 		ea, err := s.ExternalAuthenticate()
 		require.NoError(t, err)
 		require.True(t, send(ea).OK())
+		require.Equal(t, uint64(1), c.Changes(), "the sequence counter moved")
 		// A STORE DATA before INSTALL [for personalization] is out of order.
 		sd, err := s.Wrap(cardio.Command{CLA: 0x80, INS: 0xE2, P1: 0x80, Data: []byte{0x01, 0x01, 0x01, 0x00}})
 		require.NoError(t, err)

@@ -85,6 +85,8 @@ type Card struct {
 	delay     time.Duration
 	fails     []failRule
 	onRemoved func()
+	// changes counts changes of the persistent state (see Changes).
+	changes uint64
 	// img is the image the card was built from (or committed by
 	// personalization), exported with live counters by Image.
 	img Image
@@ -256,6 +258,9 @@ func compileApp(a Application) (*app, error) {
 		}
 		ca.data[t] = raw
 	}
+	if k := a.Keys; k != nil && (len(k.AC) != 16 || len(k.SMI) != 16 || len(k.SMC) != 16) {
+		return nil, fmt.Errorf("application keys must be 16 bytes each: %w", ErrInvalidImage)
+	}
 	if a.ICCKey != nil {
 		// The card's own copy, validated, with the CRT values every
 		// INTERNAL AUTHENTICATE uses computed once (the image may be
@@ -351,6 +356,18 @@ func (c *Card) APDUCount() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.count
+}
+
+// Changes counts the changes of the card's persistent state since it was
+// built: ATC, PIN try counter, SCP02 sequence counter, personalization.
+// A holder that keeps the card in a file (card-sim --save) saves it when
+// the count moves; commands that change nothing that survives a
+// power-off (SELECT, READ RECORD, STORE DATA before the last block) leave
+// it alone.
+func (c *Card) Changes() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.changes
 }
 
 // PINTries returns the PIN try counter.
@@ -559,9 +576,9 @@ func (c *Card) doGPO(cmd cardio.Command) []byte {
 	if cmd.Data[0] != 0x83 || int(cmd.Data[1]) != a.pdolLen {
 		return sw(swWrongData)
 	}
-	c.atc++
-	if c.atc > 0xFFFF {
-		c.atc = 0xFFFF
+	if c.atc < 0xFFFF {
+		c.atc++
+		c.changes++
 	}
 	c.gpoDone = true
 	return c.respond(cmd, a.gpo(c.atc))
@@ -645,10 +662,14 @@ func (c *Card) doVerify(cmd cardio.Command) []byte {
 	}
 	if pin != c.pin {
 		c.tries--
+		c.changes++
 		c.verified = false
 		return sw(0x63C0 | uint16(c.tries))
 	}
-	c.tries = c.tryLimit
+	if c.tries != c.tryLimit {
+		c.tries = c.tryLimit
+		c.changes++
+	}
 	c.verified = true
 	return sw(swOK)
 }

@@ -1,10 +1,12 @@
 package cardsim
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/emv"
@@ -13,12 +15,37 @@ import (
 // ErrInvalidImage means a card image is inconsistent or malformed.
 var ErrInvalidImage = errors.New("cardsim: invalid card image")
 
+// ErrNewerFormat means a card file was written in a format version newer
+// than this program knows (Image.Format above CurrentFormat): loading it
+// would drop state it does not understand.
+var ErrNewerFormat = errors.New("cardsim: card file written by a newer volcard")
+
+// CurrentFormat is the card file format version this package reads and
+// writes. Adding a field with a zero value that means "none yet" (an empty
+// log, a counter at zero) keeps the version; a change that older programs
+// would misread raises it.
+const CurrentFormat = 1
+
 // DefaultATR is used when an image has no ATR: T=0, historical bytes
 // ending in "VOLCARD".
 var DefaultATR = cardio.Hex{0x3B, 0x6C, 0x00, 0x00, 0x80, 0x73, 0xC8, 0x21, 0x13, 0x56, 0x4F, 0x4C, 0x43, 0x41, 0x52, 0x44}
 
-// Image is the content of a software card, stored as JSON.
+// Image is the content of a software card, stored as JSON: a card file.
+// The same format holds a blank card, a personalized card and a card saved
+// after use (Card.Image, Card.Save): everything the card keeps across a
+// power-off is in it — files (records, FCI, GET DATA objects), keys (ICC
+// private key, application keys, security domain keys), counters (ATC,
+// PIN try counter, SCP02 sequence counter) and the security domain's
+// remaining instances.
+//
+// To add persistent state: add the field here or to Application (with
+// omitempty, zero meaning "none yet", so older files still load), have
+// build or compileApp read it, and have Card.Image export its live value;
+// TestSaveRoundTrip compares a used card with its saved and reloaded copy.
 type Image struct {
+	// Format is the card file format version; 0 (absent) means 1. Load
+	// refuses files newer than CurrentFormat.
+	Format int `json:"format,omitempty"`
 	// Description says what the card is for (tests, docs).
 	Description string `json:"description"`
 	// ATR is the answer to reset; DefaultATR when empty.
@@ -75,6 +102,18 @@ type Application struct {
 	ICCKey *emv.PrivateKey `json:"iccPrivateKey,omitempty"`
 	// DDAFormat is 1 (80) or 2 (77 with 9F4B) for INTERNAL AUTHENTICATE; 2 when zero.
 	DDAFormat int `json:"ddaFormat,omitempty"`
+	// Keys are the application's own 3DES keys (DGI 8000), kept by a card
+	// personalized from a blank one; nil on images written by hand.
+	Keys *AppKeys `json:"keys,omitempty"`
+}
+
+// AppKeys are an application's card keys (EMV option A, derived by the
+// issuer from its master keys): application cryptograms, secure messaging
+// integrity and confidentiality. 16 bytes each.
+type AppKeys struct {
+	AC  cardio.Hex `json:"ac"`
+	SMI cardio.Hex `json:"smi"`
+	SMC cardio.Hex `json:"smc"`
 }
 
 // Record is one record of an application file.
@@ -130,7 +169,7 @@ func Find(fields []Field, tag string) (Field, bool) {
 	return Field{}, false
 }
 
-// Load reads a JSON card image and builds the card.
+// Load reads a card file (a JSON card image) and builds the card.
 func Load(path string) (*Card, error) {
 	img, err := LoadImage(path)
 	if err != nil {
@@ -139,27 +178,68 @@ func Load(path string) (*Card, error) {
 	return New(img)
 }
 
-// LoadImage reads a JSON card image without building a card (tests tweak
-// images before calling New).
+// LoadImage reads a card file without building a card (tests tweak images
+// before calling New). Unknown fields are refused rather than dropped, and
+// so is a format newer than CurrentFormat: a card saved again after such a
+// load would lose state.
 func LoadImage(path string) (Image, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Image{}, fmt.Errorf("cardsim: load image: %w", err)
 	}
-	var img Image
-	if err := json.Unmarshal(b, &img); err != nil {
-		return Image{}, fmt.Errorf("cardsim: load image %s: %v: %w", path, err, ErrInvalidImage)
+	img, err := ParseImage(b)
+	if err != nil {
+		return Image{}, fmt.Errorf("cardsim: load image %s: %w", path, err)
 	}
 	return img, nil
 }
 
-// Save writes img as indented JSON.
+// ParseImage decodes a card file's content (see LoadImage).
+func ParseImage(b []byte) (Image, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var img Image
+	if err := dec.Decode(&img); err != nil {
+		return Image{}, fmt.Errorf("%v: %w", err, ErrInvalidImage)
+	}
+	if dec.More() {
+		return Image{}, fmt.Errorf("data after the card image: %w", ErrInvalidImage)
+	}
+	if img.Format > CurrentFormat {
+		return Image{}, fmt.Errorf("format %d, this program knows %d: %w", img.Format, CurrentFormat, ErrNewerFormat)
+	}
+	if img.Format < 0 {
+		return Image{}, fmt.Errorf("format %d: %w", img.Format, ErrInvalidImage)
+	}
+	return img, nil
+}
+
+// Save writes img as indented JSON, atomically: a new file in the same
+// directory renamed over path, so a crash leaves the old card or the new
+// one, never half of either. The file is private to its owner (0600): it
+// holds the card's keys.
 func (img Image) Save(path string) error {
 	b, err := json.MarshalIndent(img, "", "  ")
 	if err != nil {
 		return fmt.Errorf("cardsim: save image: %w", err)
 	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("cardsim: save image: %w", err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(append(b, '\n'))
+	if err == nil {
+		err = f.Chmod(0o600)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
 		return fmt.Errorf("cardsim: save image: %w", err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"unicode/utf8"
 
+	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/wire"
 )
@@ -48,6 +49,45 @@ type Operator interface {
 	Failed(ctx context.Context, item wire.QueueItem, err error) (Action, error)
 	// Done reports a personalized card; the walk then waits for its removal.
 	Done(item wire.QueueItem, res wire.PersonalizationResult, st Stats)
+	// Swapping is told each step of a card hand-over just before the walk
+	// waits for it (see AwaitSwap): TakeOut, the card in the reader must
+	// leave it (why: it is already personalized, it failed, or nil after
+	// Done); PutIn, the reader is empty and a blank card is awaited for
+	// item.
+	Swapping(step SwapStep, item wire.QueueItem, why error)
+}
+
+// SwapStep is a step of the hand-over between two cards in the reader.
+type SwapStep int
+
+// Swap steps.
+const (
+	// TakeOut: the card in the reader must be taken out.
+	TakeOut SwapStep = iota
+	// PutIn: the reader is empty; a blank card must be put in.
+	PutIn
+)
+
+// AwaitSwap waits until the card in the reader has been taken out and
+// another put in: the hand-over between two cards. say, when not nil, is
+// called with TakeOut before waiting for the reader to be empty (at once
+// when it is) and with PutIn before waiting for the next card, so the
+// operator sees what the walk waits for. It returns when a card is in the
+// reader, or with ctx's error.
+func AwaitSwap(ctx context.Context, readers cardio.Readers, reader string, say func(SwapStep)) error {
+	if say != nil {
+		say(TakeOut)
+	}
+	if err := readers.WaitForRemoval(ctx, reader); err != nil {
+		return fmt.Errorf("personalize: wait for the card to leave %q: %w", reader, err)
+	}
+	if say != nil {
+		say(PutIn)
+	}
+	if err := readers.WaitForCard(ctx, reader); err != nil {
+		return fmt.Errorf("personalize: wait for a card in %q: %w", reader, err)
+	}
+	return nil
 }
 
 // BatchReport counts a batch walk.
@@ -59,11 +99,14 @@ type BatchReport struct {
 	// Personalized, Skipped and Failed count what this walk did: cards
 	// made, entries the operator skipped, and failed attempts (a retried
 	// entry can fail more than once and still be personalized).
-	Personalized int                          `json:"personalized"`
-	Skipped      int                          `json:"skipped"`
-	Failed       int                          `json:"failed"`
-	NotReady     int                          `json:"not_ready"` // not bank_approved yet
-	Results      []wire.PersonalizationResult `json:"results"`
+	Personalized int `json:"personalized"`
+	Skipped      int `json:"skipped"`
+	Failed       int `json:"failed"`
+	// Refused counts cards refused as already personalized: nothing was
+	// written to them, and the entry waited for another card.
+	Refused  int                          `json:"refused_cards"`
+	NotReady int                          `json:"not_ready"` // not bank_approved yet
+	Results  []wire.PersonalizationResult `json:"results"`
 	// Queue is where the whole session stands on the server after the
 	// walk, every walk included (zero when the queue could not be read
 	// again).
@@ -122,8 +165,17 @@ func done(status string) bool {
 // not yet recorded, as after a crash, is recorded now); entries the bank
 // has not approved yet are passed as not ready; skipped and failed entries
 // of earlier walks are offered again, the operator seeing their state. A
-// quit leaves the current entry as it was. After each card it waits for
-// the card to leave the reader. The report ends with the server's counts.
+// quit leaves the current entry as it was.
+//
+// A card is used for one attempt: after a personalized card the walk waits
+// for it to leave the reader; a card the server finds already personalized
+// (refused before anything is written to it) is not the entry's failure:
+// the walk waits for it to be swapped for another card (AwaitSwap) and
+// tries the same entry again; after any other failure of a card still in
+// the reader, the next attempt waits for a swap too, so one card left in
+// the reader never runs through the queue. Only a failure of the server
+// (unreachable, 5xx) lets the same card be tried again. The report ends
+// with the server's counts.
 func (r *Runner) Batch(ctx context.Context, api QueueAPI, sessionID int64, op Operator) (BatchReport, error) {
 	rep := BatchReport{SessionID: sessionID}
 	q, err := api.OnsiteQueue(ctx, sessionID)
@@ -142,12 +194,31 @@ func (r *Runner) Batch(ctx context.Context, api QueueAPI, sessionID int64, op Op
 	return rep, err
 }
 
+// notBlank reports whether err is the server's refusal of a card that is
+// already personalized (INSTALL answered 6985 before any STORE DATA).
+func notBlank(err error) bool { return client.ProblemType(err) == wire.ProblemCardNotBlank }
+
+// cardStays reports whether the card of a failed attempt may still be in
+// the reader and must not be used again: not pulled out, and the failure
+// was the card's (a server that could not answer leaves the card usable).
+func cardStays(err error) bool {
+	return !errors.Is(err, ErrCardRemoved) && !errors.Is(err, cardio.ErrNoCard) && !client.Retryable(err)
+}
+
 func (r *Runner) walk(ctx context.Context, api QueueAPI, sessionID int64, op Operator, q wire.OnsiteQueue, rep *BatchReport) error {
 	mark := func(item wire.QueueItem, state, note string) error {
 		if _, err := api.MarkQueueEntry(ctx, sessionID, item.EntryID, wire.QueueMark{State: state, Note: note}); err != nil {
 			return fmt.Errorf("personalize: record entry %d of on-site session %d as %s: %w", item.EntryID, sessionID, state, err)
 		}
 		return nil
+	}
+	// used is the card in the reader that must not be tried again, and
+	// why (nil: none); the next attempt first waits for a swap.
+	var used error
+	swap := func(item wire.QueueItem) error {
+		why := used
+		used = nil
+		return AwaitSwap(ctx, r.Readers, r.Reader, func(s SwapStep) { op.Swapping(s, item, why) })
 	}
 	for i, item := range q.Items {
 		switch {
@@ -167,10 +238,17 @@ func (r *Runner) walk(ctx context.Context, api QueueAPI, sessionID int64, op Ope
 		if err != nil {
 			return err
 		}
+		pin := ""
 		for act == Go {
-			pin, err := op.PIN(ctx, item)
-			if err != nil {
-				return err
+			if used != nil {
+				if err := swap(item); err != nil {
+					return err
+				}
+			}
+			if pin == "" {
+				if pin, err = op.PIN(ctx, item); err != nil {
+					return err
+				}
 			}
 			res, st, err := r.Personalize(ctx, Request{ApplicationID: item.ApplicationID, PIN: pin})
 			if err == nil {
@@ -180,6 +258,7 @@ func (r *Runner) walk(ctx context.Context, api QueueAPI, sessionID int64, op Ope
 					return merr
 				}
 				op.Done(item, res, st)
+				op.Swapping(TakeOut, item, nil)
 				if werr := r.Readers.WaitForRemoval(ctx, r.Reader); werr != nil {
 					return fmt.Errorf("personalize: wait for the card to leave %q: %w", r.Reader, werr)
 				}
@@ -188,14 +267,25 @@ func (r *Runner) walk(ctx context.Context, api QueueAPI, sessionID int64, op Ope
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if notBlank(err) {
+				// Nothing was written and the entry is not at fault:
+				// another card, the same entry.
+				rep.Refused++
+				used = err
+				continue // the same PIN: the cardholder is not asked again
+			}
 			rep.Failed++
 			if merr := mark(item, wire.EntryFailed, note(Explain(err))); merr != nil {
 				return errors.Join(err, merr)
 			}
 			item.Personalize = wire.EntryFailed
+			if cardStays(err) {
+				used = err
+			}
 			if act, err = op.Failed(ctx, item, err); err != nil {
 				return err
 			}
+			pin = "" // a retry asks again, as a new attempt
 		}
 		switch act {
 		case Skip:

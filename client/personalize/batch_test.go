@@ -8,7 +8,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/cardsim"
+	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/client/personalize"
 	"github.com/volcard/volcard/issuance"
@@ -152,55 +154,153 @@ func TestBatchWalk(t *testing.T) {
 	})
 }
 
-// TestBatchRecordsOutcomes walks with a non-interactive operator: a card
-// the server refuses (already personalized) marks the entry failed with the
-// operator's explanation and skips it; the next walk offers it again,
-// showing the failure; a pulled card quits the walk, leaving it failed.
+// hand is the person at the reader of a non-interactive walk (a PIN file):
+// it puts the next card of its pile in whenever the walk waits for one, and
+// takes a card out when the walk asks for that.
+type hand struct {
+	personalize.LineOperator
+	readers *cardsim.Readers
+	pile    []pileCard
+	in      []*cardsim.Card // cards put in, in order
+}
+
+// pileCard is a card and, when pull > 0, the APDUs it answers before it is
+// pulled out.
+type pileCard struct {
+	card *cardsim.Card
+	pull int
+}
+
+func (h *hand) feed() {
+	if h.readers.Card() != nil || len(h.pile) == 0 {
+		return
+	}
+	c := h.pile[0]
+	h.pile = h.pile[1:]
+	h.readers.Insert(c.card) // Insert clears faults: arm the pull after it
+	if c.pull > 0 {
+		c.card.RemoveAfter(c.pull)
+	}
+	h.in = append(h.in, c.card)
+}
+
+func (h *hand) Next(ctx context.Context, pos, total int, item wire.QueueItem) (personalize.Action, error) {
+	act, err := h.LineOperator.Next(ctx, pos, total, item)
+	h.feed()
+	return act, err
+}
+
+func (h *hand) Failed(ctx context.Context, item wire.QueueItem, err error) (personalize.Action, error) {
+	act, aerr := h.LineOperator.Failed(ctx, item, err)
+	h.feed()
+	return act, aerr
+}
+
+func (h *hand) Swapping(step personalize.SwapStep, item wire.QueueItem, why error) {
+	h.LineOperator.Swapping(step, item, why)
+	if step == personalize.TakeOut {
+		h.readers.Remove()
+	} else {
+		h.feed()
+	}
+}
+
+// TestBatchRecordsOutcomes walks with a non-interactive operator (as with
+// --pin-file) and one reader: an already personalized card is refused
+// before anything is written to it and the same entry goes on with the
+// next card, not marked failed; a card of another issuer fails its entry,
+// which is skipped, and is not tried on the next entry (the walk waits
+// for it to be swapped); a card pulled midway is retried with the next
+// card put in. The failed entry is offered again by the next walk.
 func TestBatchRecordsOutcomes(t *testing.T) {
 	w := newWorld(t)
 	ctx := t.Context()
 	api := &queueAPI{Client: w.api, w: w}
 	var vs []volunteer
-	for i, n := range []string{"周一", "周二"} {
+	for i, n := range []string{"周一", "周二", "周三"} {
 		v := w.apply(n)
 		vs = append(vs, v)
 		api.items = append(api.items, wire.QueueItem{Position: i + 1, EntryID: int64(200 + i), ApplicationID: v.AppID,
 			ApplicationNumber: v.AppNumber, Name: n, Personalize: wire.EntryPending})
 	}
-	w.waitBankApproved(vs...)
-
-	// A card personalized for someone else is not blank.
 	other := w.apply("周外")
-	w.waitBankApproved(other)
+	w.waitBankApproved(append(vs, other)...)
+
+	// A card personalized for someone else.
 	used := w.blankCard(900)
 	readers := cardsim.NewReaders(used)
 	run := &personalize.Runner{API: api, Readers: readers, Reader: cardsim.ReaderName}
 	_, _, err := run.Personalize(ctx, personalize.Request{ApplicationID: other.AppID, PIN: "1357"})
 	require.NoError(t, err)
+	readers.Remove()
+	usedBefore, err := used.Image()
+	require.NoError(t, err)
+	usedAPDUs := used.APDUCount()
+
+	foreignImg, err := cardsim.NewBlankImage(cardsim.BlankOptions{KMC: make([]byte, 16), Diversification: w.kmc.Diversification,
+		KeyVersion: w.kmc.Version, Serial: 902})
+	require.NoError(t, err)
+	foreign, err := cardsim.New(foreignImg)
+	require.NoError(t, err)
+	blank1, blank3, pulled, blank3b := w.blankCard(901), w.blankCard(903), w.blankCard(904), w.blankCard(905)
 
 	var out bytes.Buffer
-	op := &personalize.LineOperator{Out: &out,
-		PINFor: func(context.Context, wire.QueueItem) (string, error) { return "1357", nil }}
-	rep, err := run.Batch(ctx, api, 2, op)
+	h := &hand{readers: readers, LineOperator: personalize.LineOperator{Out: &out,
+		PINFor: func(context.Context, wire.QueueItem) (string, error) { return "1357", nil }},
+		pile: []pileCard{{card: used}, {card: blank1}, {card: foreign}, {card: pulled, pull: 5}, {card: blank3}, {card: blank3b}}}
+	rep, err := run.Batch(ctx, api, 2, h)
 	require.NoError(t, err)
-	require.Equal(t, 2, rep.Failed)
-	require.Equal(t, 2, rep.Skipped)
-	require.Equal(t, personalize.QueueCounts{Failed: 2}, rep.Queue)
-	require.Equal(t, []string{"周一 failed", "周二 failed"}, api.marks, "a failure then a skip stays failed")
-	require.Contains(t, api.items[0].Note, "already personalized")
+	require.Equal(t, []*cardsim.Card{used, blank1, foreign, pulled, blank3}, h.in)
+	require.Equal(t, 2, rep.Personalized)
+	require.Equal(t, 1, rep.Refused, "the personalized card")
+	require.Equal(t, 2, rep.Failed, "the foreign card and the pulled one")
+	require.Equal(t, 1, rep.Skipped)
+	require.Equal(t, personalize.QueueCounts{Personalized: 2, Failed: 1}, rep.Queue)
+	require.Equal(t, []string{"周一 personalized", "周二 failed", "周三 failed", "周三 personalized"}, api.marks,
+		"the refused card is not the entry's failure")
 
-	// The next walk shows the failure; the card is pulled: quit, still failed.
+	t.Run("the personalized card is refused before any write", func(t *testing.T) {
+		// SELECT card manager, GET CPLC, INITIALIZE UPDATE, EXTERNAL
+		// AUTHENTICATE, INSTALL (6985): no STORE DATA reached the card.
+		require.Equal(t, usedAPDUs+5, used.APDUCount())
+		after, err := used.Image()
+		require.NoError(t, err)
+		require.Equal(t, usedBefore.GP.SequenceCounter+1, after.GP.SequenceCounter, "one secure channel opened")
+		after.GP.SequenceCounter = usedBefore.GP.SequenceCounter
+		require.Equal(t, usedBefore, after, "files, keys, PIN and counters unchanged")
+		conn, err := cardsim.NewReaders(used).Connect(ctx, cardsim.ReaderName, cardio.ShareExclusive)
+		require.NoError(t, err)
+		f, err := emv.Read(ctx, conn, emv.Options{CAKeys: w.ca})
+		require.NoError(t, err)
+		require.Equal(t, "周外", f.CardholderName)
+	})
+	t.Run("the foreign card is tried once", func(t *testing.T) {
+		require.Equal(t, 3, foreign.APDUCount(), "batch 1 only: its cryptogram is not ours")
+		require.False(t, foreign.Personalized())
+		require.True(t, blank1.Personalized())
+		require.False(t, pulled.Personalized())
+		require.True(t, blank3.Personalized())
+	})
+	text := out.String()
+	require.Contains(t, text, "周一: this card is already personalized; nothing was written to it — take it out and put a blank card in")
+	require.Contains(t, text, "waiting for a blank card for 周一")
+	require.Contains(t, text, "周二: the card refused personalization")
+	require.Contains(t, text, "take that card out and put another blank card in")
+	require.Contains(t, text, "周三: card removed")
+	require.Contains(t, api.items[1].Note, "refused personalization")
+	for i, want := range []issuance.Status{issuance.StatusIssued, issuance.StatusBankApproved, issuance.StatusIssued} {
+		require.Equal(t, want, w.status(vs[i].AppID), vs[i].Name)
+	}
+
+	// The next walk offers the failed entry again, showing the failure.
 	out.Reset()
-	fresh := w.blankCard(901)
-	readers.Insert(fresh) // Insert clears faults: arm the pull after it
-	fresh.RemoveAfter(3)
 	api.marks = nil
-	rep, err = run.Batch(ctx, api, 2, op)
-	require.ErrorIs(t, err, personalize.ErrQuit)
-	require.Contains(t, out.String(), "1/2 周一")
+	h.pile = []pileCard{{card: w.blankCard(906)}}
+	readers.Remove()
+	rep, err = run.Batch(ctx, api, 2, h)
+	require.NoError(t, err)
+	require.Contains(t, out.String(), "2/3 周二")
 	require.Contains(t, out.String(), "failed earlier (1 attempts)")
-	require.Equal(t, []string{"周一 failed"}, api.marks)
-	require.Equal(t, 2, api.items[0].Attempts)
-	require.Equal(t, personalize.QueueCounts{Failed: 2}, rep.Queue)
-	require.Equal(t, issuance.StatusBankApproved, w.status(vs[0].AppID))
+	require.Equal(t, []string{"周二 personalized"}, api.marks)
+	require.Equal(t, personalize.QueueCounts{Personalized: 3}, rep.Queue)
 }

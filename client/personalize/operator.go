@@ -15,8 +15,11 @@ import (
 
 // LineOperator is an Operator on a line-oriented console: it prints the
 // entry ("12/45 李四 …") and reads the operator's answer (Enter to go,
-// "s" to skip, "q" to quit). With Interactive false it never asks: every
-// entry goes, a failure skips the entry, a pulled card quits the walk.
+// "s" to skip, "q" to quit). With Interactive false (a PIN file, no
+// terminal) it never asks: every entry goes when a card arrives, a failure
+// skips the entry, a card pulled out midway is retried with the next card
+// put in. Either way it says what the walk waits for when a card must be
+// swapped.
 type LineOperator struct {
 	In  io.Reader
 	Out io.Writer
@@ -58,7 +61,25 @@ func (o *LineOperator) ask(prompt string) (Action, error) {
 // blank card.
 func (o *LineOperator) Next(_ context.Context, pos, total int, item wire.QueueItem) (Action, error) {
 	fmt.Fprintf(o.Out, "%d/%d %s %s (%s)%s\n", pos, total, item.Name, item.EmbossName, item.ApplicationNumber, earlier(item))
+	if !o.Interactive {
+		fmt.Fprintln(o.Out, "  put a blank card in the reader")
+	}
 	return o.ask("  put a blank card in the reader and press Enter (s = skip, q = quit): ")
+}
+
+// Swapping says what the walk waits for: the used card out (with the
+// reason it cannot be used), then a blank card in. After Done, whose line
+// already asks for the card, it says nothing.
+func (o *LineOperator) Swapping(step SwapStep, item wire.QueueItem, why error) {
+	switch {
+	case why == nil:
+	case step == TakeOut && notBlank(why):
+		fmt.Fprintf(o.Out, "  %s: this card is already personalized; nothing was written to it — take it out and put a blank card in\n", item.Name)
+	case step == TakeOut:
+		fmt.Fprintln(o.Out, "  take that card out and put another blank card in")
+	case step == PutIn:
+		fmt.Fprintf(o.Out, "  waiting for a blank card for %s…\n", item.Name)
+	}
 }
 
 // earlier describes an entry's state left by an earlier walk ("" when
@@ -89,8 +110,8 @@ func (o *LineOperator) PIN(ctx context.Context, item wire.QueueItem) (string, er
 func (o *LineOperator) Failed(_ context.Context, item wire.QueueItem, err error) (Action, error) {
 	fmt.Fprintf(o.Out, "  %s: %s\n", item.Name, Explain(err))
 	if !o.Interactive {
-		if errors.Is(err, ErrCardRemoved) {
-			return Quit, nil
+		if errors.Is(err, ErrCardRemoved) || errors.Is(err, cardio.ErrNoCard) {
+			return Go, nil // with the next card put in
 		}
 		return Skip, nil
 	}
@@ -116,7 +137,7 @@ func Explain(err error) string {
 	case errors.As(err, &pe):
 		switch pe.Type {
 		case wire.ProblemCardNotBlank:
-			return "this card is already personalized — use a blank card"
+			return "this card is already personalized; nothing was written to it — use a blank card"
 		case wire.ProblemCardRefused:
 			return "the card refused personalization (not one of our blank cards?): " + pe.Detail
 		case wire.ProblemCardCheckFailed:

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -50,9 +51,22 @@ skipped or failed earlier are offered again, marked as such.
 The cardholder types the PIN twice (no echo); --pin-file reads it from the
 first line of a file instead (scripts; one PIN for every card of a batch).
 
+A batch never uses a card twice: after each card it waits for the card to be
+taken out, and the next entry waits for the next card. A card that is already
+personalized is refused before anything is written to it: take it out and put
+a blank card in, and the same entry goes on (it is not counted as a failure).
+After any other failure the card must be swapped too before the walk goes on,
+also with --pin-file (no questions asked: a failed entry is skipped, a card
+pulled out midway is retried with the next card put in).
+
+Progress: a bar per card on a terminal; on a log or pipe one line per card,
+no bar.
+
 Exit codes: 0 done; 1 refused (card not blank, check failed, server said no);
-2 bad flags; 3 no reader / pcscd, or the card was removed (put a blank card
-back in and rerun: the application is not issued).`,
+2 bad flags, or the token was refused; 3 no reader / pcscd, the card was
+removed (put a blank card back in and rerun: the application is not issued),
+or the server cannot be reached (check --server and that "volcard serve" runs
+there).`,
 		Example: `  volcard personalize --server https://volcard.example --token $TOKEN --application 42
   volcard personalize --server http://127.0.0.1:8080 --token $TOKEN --batch 7 --reader "Virtual PCD 00 00"`,
 		Args: cobra.NoArgs,
@@ -89,6 +103,11 @@ func runPersonalize(ctx context.Context, o personalizeOptions, stdin io.Reader, 
 	if err != nil {
 		return err
 	}
+	// The server first: no card goes into the reader for a server that
+	// cannot take it.
+	if err := api.Ready(ctx); err != nil {
+		return personalizeError(o.server, err)
+	}
 	r, err := openReaders(ctx)
 	if err != nil {
 		return err
@@ -102,7 +121,9 @@ func runPersonalize(ctx context.Context, o personalizeOptions, stdin io.Reader, 
 	}
 	var bar *progressbar.ProgressBar
 	run := &personalize.Runner{API: api, Readers: r, Reader: reader, Branch: o.branch}
-	if !o.asJSON {
+	// A bar only on a terminal: redrawn after every APDU, it is some
+	// hundred kilobytes of escape sequences in a log.
+	if !o.asJSON && isTerminalWriter(stderr) {
 		run.Progress = func(done, total int) {
 			if bar == nil {
 				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("personalizing"),
@@ -126,7 +147,7 @@ func runPersonalize(ctx context.Context, o personalizeOptions, stdin io.Reader, 
 	}
 	res, st, err := run.Personalize(ctx, personalize.Request{ApplicationID: o.application, PIN: pin})
 	if err != nil {
-		return personalizeError(err)
+		return personalizeError(o.server, err)
 	}
 	if o.asJSON {
 		return json.NewEncoder(stdout).Encode(struct {
@@ -159,6 +180,9 @@ func runBatch(ctx context.Context, o personalizeOptions, run *personalize.Runner
 	} else {
 		fmt.Fprintf(stdout, "Session %d: %d entries, %d personalized now, %d before, %d skipped, %d failed attempts, %d not approved by the bank yet\n",
 			rep.SessionID, rep.Total, rep.Personalized, rep.Already, rep.Skipped, rep.Failed, rep.NotReady)
+		if rep.Refused > 0 {
+			fmt.Fprintf(stdout, "Cards refused as already personalized (nothing written to them): %d\n", rep.Refused)
+		}
 		qc := rep.Queue
 		fmt.Fprintf(stdout, "On the server: %d personalized, %d failed, %d skipped, %d to do, %d not ready\n",
 			qc.Personalized, qc.Failed, qc.Skipped, qc.Pending, qc.NotReady)
@@ -167,13 +191,15 @@ func runBatch(ctx context.Context, o personalizeOptions, run *personalize.Runner
 	case errors.Is(err, personalize.ErrQuit):
 		return withExit(exitNoDevice, errors.New("stopped; rerun the same command to resume"))
 	case err != nil:
-		return personalizeError(err)
+		return personalizeError(o.server, err)
 	}
 	return nil
 }
 
-// personalizeError maps a personalization error to an exit code.
-func personalizeError(err error) error {
+// personalizeError maps a personalization error to an exit code and a
+// message saying what to do next; server is the --server URL.
+func personalizeError(server string, err error) error {
+	var pe *client.ProblemError
 	switch {
 	case errors.Is(err, personalize.ErrCardRemoved), errors.Is(err, cardio.ErrNoCard):
 		return withExit(exitNoDevice, errors.New(personalize.Explain(err)))
@@ -182,9 +208,25 @@ func personalizeError(err error) error {
 	case errors.Is(err, cardio.ErrNoReader), errors.Is(err, cardio.ErrServiceUnavailable):
 		return deviceError(err)
 	case errors.Is(err, client.ErrUnreachable):
-		return withExit(exitNoDevice, err)
+		return withExit(exitNoDevice, fmt.Errorf("cannot reach the volcard server at %s: check --server (or VOLCARD_SERVER), "+
+			"that \"volcard serve\" runs there and the network in between, then rerun the same command (nothing was written to a card)\n(%w)", server, err))
+	case errors.As(err, &pe) && pe.Status == http.StatusServiceUnavailable:
+		return withExit(exitNoDevice, fmt.Errorf("the volcard server at %s is up but not ready (its database?): see the server's log, "+
+			"then rerun the same command\n(%w)", server, err))
+	case errors.As(err, &pe) && pe.Status == http.StatusUnauthorized:
+		return withExit(exitUsage, fmt.Errorf("the server refused the token: check --token (or VOLCARD_TOKEN); "+
+			"personalization needs a bank_staff token of the card's bank (volcard token create --role bank_staff --bank CODE)\n(%w)", err))
+	case errors.As(err, &pe) && pe.Status >= 500:
+		return withExit(exitFailure, fmt.Errorf("the server failed (request %s): see its log; rerun the same command to try again\n(%w)", pe.RequestID, err))
 	}
 	return withExit(exitFailure, errors.New(personalize.Explain(err)))
+}
+
+// isTerminalWriter reports whether w is a terminal (progress bars go there
+// only).
+func isTerminalWriter(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func isTerminal(r io.Reader) bool {

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,8 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/client/personalize"
 	"github.com/volcard/volcard/personalization/dataprep"
+	"github.com/volcard/volcard/wire"
 )
 
 func TestPersonalizeUsage(t *testing.T) {
@@ -50,21 +55,81 @@ func TestPersonalizeErrorExitCodes(t *testing.T) {
 		name string
 		err  error
 		code int
+		hint string
 	}{
-		{"card removed", &personalize.CardLostError{APDUs: 7, Err: cardio.ErrCardRemoved}, exitNoDevice},
-		{"no reader", cardio.ErrNoReader, exitNoDevice},
-		{"refused", errors.New("refused"), exitFailure},
+		{"card removed", &personalize.CardLostError{APDUs: 7, Err: cardio.ErrCardRemoved}, exitNoDevice,
+			"card removed — put a blank card back in and press Enter / rerun"},
+		{"no reader", cardio.ErrNoReader, exitNoDevice, "plug one in"},
+		{"server down", fmt.Errorf("personalize: %w: POST /v1/x: dial tcp: connection refused", client.ErrUnreachable), exitNoDevice,
+			"cannot reach the volcard server at http://127.0.0.1:1: check --server (or VOLCARD_SERVER), that \"volcard serve\" runs there"},
+		{"server not ready", &client.ProblemError{Status: 503, Type: "unavailable"}, exitNoDevice, "up but not ready"},
+		{"token refused", &client.ProblemError{Status: 401, Type: "unauthorized"}, exitUsage, "check --token (or VOLCARD_TOKEN)"},
+		{"server failed", &client.ProblemError{Status: 500, Type: "internal", RequestID: "r-1"}, exitFailure, "the server failed (request r-1): see its log"},
+		{"not blank", &client.ProblemError{Status: 409, Type: wire.ProblemCardNotBlank}, exitFailure, "already personalized; nothing was written to it"},
+		{"refused", errors.New("refused"), exitFailure, "refused"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var ee *exitError
-			err := personalizeError(tc.err)
+			err := personalizeError("http://127.0.0.1:1", tc.err)
 			require.ErrorAs(t, err, &ee)
 			require.Equal(t, tc.code, ee.code)
+			require.Contains(t, err.Error(), tc.hint)
 		})
 	}
-	require.Contains(t, personalizeError(&personalize.CardLostError{Err: cardio.ErrCardRemoved}).Error(),
-		"card removed — put a blank card back in and press Enter / rerun")
+}
+
+// TestPersonalizeServerProblems runs the command against a server that is
+// down, one that is not ready and one that refuses the token (a batch
+// reads its queue first): each stops before asking for a card, with its
+// own hint and exit code.
+func TestPersonalizeServerProblems(t *testing.T) {
+	dir := t.TempDir()
+	pinFile := filepath.Join(dir, "pin")
+	require.NoError(t, os.WriteFile(pinFile, []byte("1234\n"), 0o600))
+	answer := func(status int, body string) string {
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/readyz" && status == http.StatusUnauthorized {
+				return // ready; the token is refused on the real routes
+			}
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(body))
+		}))
+		t.Cleanup(ts.Close)
+		return ts.URL
+	}
+	tests := []struct {
+		name   string
+		server string
+		code   int
+		hint   string
+	}{
+		{"down", "http://" + freeAddr(t), exitNoDevice, "cannot reach the volcard server at http://127.0.0.1:"},
+		{"not ready", answer(503, `{"type":"https://volcard.example/problems/unavailable","status":503}`), exitNoDevice, "up but not ready"},
+		{"token refused", answer(401, `{"type":"https://volcard.example/problems/unauthorized","status":401}`), exitUsage, "check --token"},
+	}
+	for _, tc := range tests {
+		for _, mode := range [][]string{{"--batch", "7"}, {"--application", "42"}} {
+			if tc.name == "token refused" && mode[0] == "--application" {
+				continue // one card's token is checked when its session opens
+			}
+			t.Run(tc.name+" "+mode[0], func(t *testing.T) {
+				cmd := newPersonalizeCmd()
+				cmd.SetArgs(append([]string{"--server", tc.server, "--token", "t0ken", "--pin-file", pinFile, "--reader", "none"}, mode...))
+				cmd.SetIn(bytes.NewReader(nil))
+				var stderr bytes.Buffer
+				cmd.SetOut(&bytes.Buffer{})
+				cmd.SetErr(&stderr)
+				cmd.SilenceUsage, cmd.SilenceErrors = true, true
+				err := cmd.Execute()
+				require.Equal(t, tc.code, exitCode(err), "%v", err)
+				require.Contains(t, err.Error(), tc.hint)
+				require.NotContains(t, err.Error(), "t0ken")
+				require.NotContains(t, stderr.String(), "Put a blank card", "stopped before asking for a card")
+			})
+		}
+	}
 }
 
 // TestICCKeyPoolSize: VOLCARD_ICC_KEY_POOL defaults to the library's pool

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -205,6 +206,31 @@ func TestPersonalizeEndToEnd(t *testing.T) {
 	f2, _, err := readCard(ctx, t, e, cardsim.NewReaders(again))
 	require.NoError(t, err)
 	require.True(t, f2.ODA.Verified)
+
+	// Saved to a card file and loaded back: the same card, its application
+	// keys (DGI 8000) included, with the counters as they stand.
+	keys := img.Applications[0].Keys
+	require.NotNil(t, keys)
+	found := false
+	for _, d := range p.DGIs {
+		if d.Tag == 0x8000 {
+			found = true
+			require.Equal(t, []byte(d.Data), append(append(append([]byte{}, keys.AC...), keys.SMI...), keys.SMC...))
+		}
+	}
+	require.True(t, found, "DGI 8000 prepared")
+	path := filepath.Join(t.TempDir(), "card.json")
+	require.NoError(t, card.Save(path))
+	saved, err := cardsim.Load(path)
+	require.NoError(t, err)
+	back, err := saved.Image()
+	require.NoError(t, err)
+	require.Equal(t, img, back)
+	f3, conn3, err := readCard(ctx, t, e, cardsim.NewReaders(saved))
+	require.NoError(t, err)
+	require.True(t, f3.ODA.Verified, f3.ODA.Failure)
+	require.Equal(t, "李小红", f3.CardholderName)
+	require.NoError(t, emv.VerifyPIN(ctx, conn3, "246810"))
 
 	t.Run("second personalization refused", func(t *testing.T) {
 		res, err := personalize(ctx, t, e, readers, p)
