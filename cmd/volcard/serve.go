@@ -86,6 +86,7 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 		return withExit(exitNoDevice, err)
 	}
 	defer member.Close()
+	idem = idem.OwnedBy(member.ID())
 	limiter, err := store.NewRateLimits(st, rate.Limit(cfg.ProgressRate/60), progressBurst, nil)
 	if err != nil {
 		return err

@@ -24,8 +24,19 @@ const claimAttempts = 4
 // keys: the claim is a single INSERT … ON CONFLICT DO NOTHING, and take-overs
 // of expired or abandoned claims are compare-and-set UPDATEs.
 type IdempotencyKeys struct {
-	st  *Store
-	now func() time.Time
+	st    *Store
+	now   func() time.Time
+	owner string // the cluster member whose claims these are ("" outside serve)
+}
+
+// OwnedBy makes k's claims those of cluster member id (serve's
+// Member.ID()): on PostgreSQL a claim still in flight when its member's
+// connection ends (the process died) is taken over at once by a retry,
+// instead of after its lock (one minute).
+func (s *IdempotencyKeys) OwnedBy(id string) *IdempotencyKeys {
+	k := *s
+	k.owner = id
+	return &k
 }
 
 // NewIdempotencyKeys returns the idempotency-key store on st. now may be nil
@@ -50,6 +61,7 @@ type idempotencyRow struct {
 	ResponseBody  []byte
 	LockedUntilMs int64
 	ExpiresAtMs   int64
+	Owner         string
 }
 
 // Claim implements issuance.IdempotencyStore.
@@ -63,9 +75,9 @@ func (s *IdempotencyKeys) Claim(ctx context.Context, c issuance.IdempotencyClaim
 		lock := now + c.LockTTL.Milliseconds()
 		exp := now + c.TTL.Milliseconds()
 		res := db.Exec(`INSERT INTO idempotency_keys
-			(scope, idem_key, request_hash, status_code, content_type, locked_until_ms, created_at_ms, expires_at_ms)
-			VALUES (?, ?, ?, 0, '', ?, ?, ?) ON CONFLICT (scope, idem_key) DO NOTHING`,
-			c.Scope, c.Key, c.RequestHash, lock, now, exp)
+			(scope, idem_key, request_hash, status_code, content_type, locked_until_ms, created_at_ms, expires_at_ms, owner)
+			VALUES (?, ?, ?, 0, '', ?, ?, ?, ?) ON CONFLICT (scope, idem_key) DO NOTHING`,
+			c.Scope, c.Key, c.RequestHash, lock, now, exp, s.owner)
 		if res.Error != nil {
 			return nil, fmt.Errorf("claim idempotency key: insert: %w", res.Error)
 		}
@@ -74,7 +86,7 @@ func (s *IdempotencyKeys) Claim(ctx context.Context, c issuance.IdempotencyClaim
 		}
 
 		var rows []idempotencyRow
-		err := db.Raw(`SELECT request_hash, status_code, content_type, location, response_body, locked_until_ms, expires_at_ms
+		err := db.Raw(`SELECT request_hash, status_code, content_type, location, response_body, locked_until_ms, expires_at_ms, owner
 			FROM idempotency_keys WHERE scope = ? AND idem_key = ?`, c.Scope, c.Key).Scan(&rows).Error
 		if err != nil {
 			return nil, fmt.Errorf("claim idempotency key: read: %w", err)
@@ -97,7 +109,22 @@ func (s *IdempotencyKeys) Claim(ctx context.Context, c issuance.IdempotencyClaim
 		case r.RequestHash != c.RequestHash:
 			return nil, issuance.ErrIdempotencyKeyMismatch
 		case r.StatusCode == 0 && r.LockedUntilMs > now:
-			return nil, issuance.ErrIdempotencyKeyInFlight
+			gone, err := s.st.memberGone(ctx, r.Owner)
+			if err != nil {
+				return nil, fmt.Errorf("claim idempotency key: %w", err)
+			}
+			if !gone {
+				return nil, issuance.ErrIdempotencyKeyInFlight
+			}
+			// Its process died mid-request: take it over now.
+			ok, err := s.takeOver(ctx, c, lock, now, exp, "status_code = 0 AND owner = ?", r.Owner)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				return nil, nil
+			}
+			continue
 		case r.StatusCode == 0:
 			// Abandoned claim (its process died): take it over.
 			ok, err := s.takeOver(ctx, c, lock, now, exp, "status_code = 0 AND locked_until_ms = ?", r.LockedUntilMs)
@@ -115,12 +142,12 @@ func (s *IdempotencyKeys) Claim(ctx context.Context, c issuance.IdempotencyClaim
 	return nil, issuance.ErrIdempotencyKeyInFlight
 }
 
-func (s *IdempotencyKeys) takeOver(ctx context.Context, c issuance.IdempotencyClaim, lock, now, exp int64, cond string, arg int64) (bool, error) {
+func (s *IdempotencyKeys) takeOver(ctx context.Context, c issuance.IdempotencyClaim, lock, now, exp int64, cond string, arg any) (bool, error) {
 	res := s.db(ctx).Exec(`UPDATE idempotency_keys
 		SET request_hash = ?, status_code = 0, content_type = '', location = '', response_body = NULL,
-		    locked_until_ms = ?, created_at_ms = ?, expires_at_ms = ?
+		    locked_until_ms = ?, created_at_ms = ?, expires_at_ms = ?, owner = ?
 		WHERE scope = ? AND idem_key = ? AND `+cond,
-		c.RequestHash, lock, now, exp, c.Scope, c.Key, arg)
+		c.RequestHash, lock, now, exp, s.owner, c.Scope, c.Key, arg)
 	if res.Error != nil {
 		return false, fmt.Errorf("claim idempotency key: take over: %w", res.Error)
 	}

@@ -107,3 +107,35 @@ func TestIdempotencyKeys(t *testing.T) {
 		})
 	})
 }
+
+// TestIdempotencyClaimOfDeadMember: a request in flight on a serve process
+// that dies is taken over at once by the retry on another process, not
+// after its one-minute lock (issue 20).
+func TestIdempotencyClaimOfDeadMember(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Postgres(t)
+	m1, err := st.Join(ctx, "", nil)
+	require.NoError(t, err)
+	m2, err := st.Join(ctx, "", nil)
+	require.NoError(t, err)
+	defer m2.Close()
+	base, err := store.NewIdempotencyKeys(st, nil)
+	require.NoError(t, err)
+	k1, k2 := base.OwnedBy(m1.ID()), base.OwnedBy(m2.ID())
+	claim := issuance.IdempotencyClaim{Scope: "token:1", Key: "approve-7", RequestHash: "h", TTL: time.Hour, LockTTL: time.Minute}
+
+	got, err := k1.Claim(ctx, claim)
+	require.NoError(t, err)
+	require.Nil(t, got)
+	_, err = k2.Claim(ctx, claim)
+	require.ErrorIs(t, err, issuance.ErrIdempotencyKeyInFlight, "its process is alive: the first request may still finish")
+	_, err = base.Claim(ctx, claim)
+	require.ErrorIs(t, err, issuance.ErrIdempotencyKeyInFlight)
+
+	require.NoError(t, m1.Close()) // the first process dies mid-request
+	got, err = k2.Claim(ctx, claim)
+	require.NoError(t, err)
+	require.Nil(t, got, "taken over at once")
+	_, err = base.Claim(ctx, claim)
+	require.ErrorIs(t, err, issuance.ErrIdempotencyKeyInFlight, "now held by the live process")
+}

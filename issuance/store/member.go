@@ -149,6 +149,21 @@ func (m *Member) keep() {
 	}
 }
 
+// memberGone reports whether owner names a cluster member whose membership
+// connection has ended (its process is gone). Names that are not members'
+// ("" or a worker named by a test) are never gone; on SQLite nothing is.
+func (s *Store) memberGone(ctx context.Context, owner string) (bool, error) {
+	if s.dialect != Postgres || !strings.HasPrefix(owner, MemberPrefix) {
+		return false, nil
+	}
+	var alive bool
+	err := s.DB(ctx).Raw(`SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = ?)`, owner).Scan(&alive).Error
+	if err != nil {
+		return false, fmt.Errorf("member %s alive: %w", owner, mapErr(err))
+	}
+	return !alive, nil
+}
+
 // lockKey maps a lock name onto PostgreSQL's 64-bit advisory lock space.
 func lockKey(name string) int64 {
 	h := fnv.New64a()

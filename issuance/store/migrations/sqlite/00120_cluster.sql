@@ -26,8 +26,12 @@ CREATE TABLE settings (
     name  TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+-- idempotency_keys.owner: the cluster member that holds an in-flight claim,
+-- so that a retry takes over the claim of a process that died at once.
+ALTER TABLE idempotency_keys ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 
 -- +goose Down
+ALTER TABLE idempotency_keys DROP COLUMN owner;
 DROP TABLE settings;
 DROP TABLE scheduled_jobs;
 DROP TABLE rate_limits;
