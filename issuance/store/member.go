@@ -222,7 +222,22 @@ func (m *Member) Close() error {
 	}
 	discard(m.conn)
 	m.conn = nil
-	return nil
+	// The server ends the session a moment after the connection closes;
+	// wait for it (5 s at most), so that when Close returns the other
+	// processes see this one gone and its locks free.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		gone, err := m.st.memberGone(ctx, m.id)
+		if err != nil || gone {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("leave: the session of %s is still open after 5 s", m.id)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
 }
 
 // discard closes the member's session for good. Conn.Close would hand it
