@@ -397,7 +397,7 @@ func (c *Card) isdStoreData(cmd cardio.Command) []byte {
 
 func knownDGI(tag uint16) bool {
 	switch tag {
-	case DGIFCI, DGIGPO, DGIGetData, DGIKeyKCV, DGIPINTry, DGIAppKeys, DGIPIN,
+	case DGIFCI, DGIGPO, DGIGetData, DGIKeyKCV, DGIPINTry, DGIAppKeys, DGIPIN, DGICardRisk,
 		DGIICCQInv, DGIICCDQ, DGIICCDP, DGIICCPrimeQ, DGIICCPrimeP:
 		return true
 	}
@@ -436,7 +436,7 @@ func (s *isd) stage(d gp.DGI) uint16 {
 func (c *Card) personalizedImage() (Image, uint16) {
 	s := c.isd
 	st := s.staged
-	for _, tag := range []uint16{DGIFCI, DGIGPO, DGIPIN, DGIPINTry, DGIAppKeys, DGIKeyKCV} {
+	for _, tag := range []uint16{DGIFCI, DGIGPO, DGIPIN, DGIPINTry, DGIAppKeys, DGIKeyKCV, DGICardRisk} {
 		if _, ok := st[tag]; !ok {
 			return Image{}, swConditions
 		}
@@ -505,6 +505,18 @@ func (c *Card) personalizedImage() (Image, uint16) {
 		if !bytes.Equal(gp.Key(keys[i*16:(i+1)*16]).KCV(), kcv[i*3:(i+1)*3]) {
 			return Image{}, swWrongData
 		}
+	}
+	risk := st[DGICardRisk]
+	if len(risk) != 11 || risk[10]&0xFE != 0 {
+		return Image{}, swWrongData
+	}
+	app.Payment = &Payment{
+		AC: cardio.Hex(keys[:16]), SMI: cardio.Hex(keys[16:32]), SMC: cardio.Hex(keys[32:48]),
+		CIACDecline: cardio.Hex(risk[0:3]), CIACOnline: cardio.Hex(risk[3:6]), CIACDefault: cardio.Hex(risk[6:9]),
+		DKI: int(risk[9]), IssuerAuthRequired: risk[10]&0x01 != 0,
+	}
+	if f, ok := Find(app.Data, "9F13"); ok && len(f.Value) == 2 {
+		app.Payment.LastOnlineATC = int(f.Value[0])<<8 | int(f.Value[1])
 	}
 	pin, ok := parsePINBlock(st[DGIPIN])
 	if !ok || len(st[DGIPIN]) != 8 {
@@ -601,6 +613,11 @@ func (c *Card) Image() (Image, error) {
 		return Image{}, fmt.Errorf("cardsim: export image: %w", err)
 	}
 	img.ATC = c.atc
+	for i, a := range c.apps {
+		if a.pay != nil && i < len(img.Applications) {
+			img.Applications[i].Payment = a.pay.state.clone()
+		}
+	}
 	if c.pin != "" {
 		t := c.tries
 		img.PINTryCounter = &t

@@ -52,6 +52,16 @@ type app struct {
 	key     *emv.PrivateKey
 	ddaFmt  int
 	dirTLVs []cardio.TLV // 4F, 50, 87 (and 9F12) for directory entries
+	aip     []byte
+	// gpoFormat is also the format of GENERATE AC responses.
+	gpoFormat int
+	// pay is the payment part (GENERATE AC); nil when not supported.
+	pay *payApp
+	// logSFI, logMax and logFormat describe the transaction log (9F4D,
+	// 9F4F); logSFI 0 when the application has none.
+	logSFI    byte
+	logMax    int
+	logFormat cardio.DOL
 }
 
 type failRule struct {
@@ -78,6 +88,7 @@ type Card struct {
 	cur       *app
 	gpoDone   bool
 	verified  bool
+	txn       txn
 	pending   []byte
 	removed   bool
 	count     int
@@ -241,6 +252,7 @@ func compileApp(a Application) (*app, error) {
 		}
 	}
 	ca.ddolLen = ddol.Len()
+	ca.aip, ca.gpoFormat = append([]byte(nil), a.AIP...), a.GPOFormat
 	for _, d := range a.Data {
 		tb, err := cardio.TagBytes(d.Tag)
 		if err != nil || len(tb) > 2 {
@@ -265,6 +277,9 @@ func compileApp(a Application) (*app, error) {
 			return nil, fmt.Errorf("ICC key: %v: %w", err, ErrInvalidImage)
 		}
 		ca.key = &k
+	}
+	if err := compilePayment(a, ca); err != nil {
+		return nil, err
 	}
 	aip, aflRaw := append([]byte(nil), a.AIP...), append([]byte(nil), a.AFL...)
 	switch a.GPOFormat {
@@ -298,7 +313,7 @@ func (c *Card) Reset() {
 }
 
 func (c *Card) resetLocked() {
-	c.sel, c.cur, c.gpoDone, c.verified, c.pending = selNone, nil, false, false, nil
+	c.sel, c.cur, c.gpoDone, c.verified, c.pending, c.txn = selNone, nil, false, false, nil, txn{}
 	if c.isd != nil {
 		c.isd.reset()
 	}
@@ -458,6 +473,10 @@ func (c *Card) handle(raw []byte) []byte {
 		cla, fn = 0x00, c.doInternalAuth
 	case cardio.INSGetResponse:
 		cla, fn = 0x00, c.doGetResponse
+	case cardio.INSGenerateAC:
+		cla, fn = 0x80, c.doGenerateAC
+	case cardio.INSExternalAuth:
+		cla, fn = 0x00, c.doExternalAuth
 	default:
 		return sw(swINSNotSupported)
 	}
@@ -559,11 +578,11 @@ func (c *Card) doGPO(cmd cardio.Command) []byte {
 	if cmd.Data[0] != 0x83 || int(cmd.Data[1]) != a.pdolLen {
 		return sw(swWrongData)
 	}
-	c.atc++
-	if c.atc > 0xFFFF {
-		c.atc = 0xFFFF
+	if c.atc >= 0xFFFF {
+		return sw(swConditions) // the ATC is exhausted: the application is blocked
 	}
-	c.gpoDone = true
+	c.atc++
+	c.gpoDone, c.txn = true, txn{}
 	return c.respond(cmd, a.gpo(c.atc))
 }
 
@@ -582,6 +601,9 @@ func (c *Card) doReadRecord(cmd cardio.Command) []byte {
 		}
 		return c.respond(cmd, c.pseRecs[cmd.P1-1])
 	case selApp:
+		if c.cur.logSFI != 0 && sfi == c.cur.logSFI {
+			return c.readLog(cmd)
+		}
 		if !c.cur.sfis[sfi] {
 			return sw(swFileNotFound)
 		}
@@ -608,6 +630,16 @@ func (c *Card) doGetData(cmd cardio.Command) []byte {
 			return sw(swDataNotFound)
 		}
 		data = []byte{0x9F, 0x17, 0x01, byte(c.tries)}
+	case 0x9F13:
+		if c.cur.pay == nil {
+			var ok bool
+			if data, ok = c.cur.data[tag]; !ok {
+				return sw(swDataNotFound)
+			}
+			break
+		}
+		n := c.cur.pay.state.LastOnlineATC
+		data = []byte{0x9F, 0x13, 0x02, byte(n >> 8), byte(n)}
 	default:
 		var ok bool
 		if data, ok = c.cur.data[tag]; !ok {
@@ -643,13 +675,14 @@ func (c *Card) doVerify(cmd cardio.Command) []byte {
 	if !ok {
 		return sw(swWrongData)
 	}
+	c.txn.pinTried = true
 	if pin != c.pin {
 		c.tries--
-		c.verified = false
+		c.verified, c.txn.pinFailed = false, true
 		return sw(0x63C0 | uint16(c.tries))
 	}
 	c.tries = c.tryLimit
-	c.verified = true
+	c.verified, c.txn.pinFailed = true, false
 	return sw(swOK)
 }
 
@@ -731,5 +764,6 @@ func (c *Card) doInternalAuth(cmd cardio.Command) []byte {
 	if err != nil {
 		return sw(0x6F00)
 	}
+	c.txn.ddaDone = true
 	return c.respond(cmd, out)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/emv"
@@ -75,6 +76,65 @@ type Application struct {
 	ICCKey *emv.PrivateKey `json:"iccPrivateKey,omitempty"`
 	// DDAFormat is 1 (80) or 2 (77 with 9F4B) for INTERNAL AUTHENTICATE; 2 when zero.
 	DDAFormat int `json:"ddaFormat,omitempty"`
+	// Payment holds the application's card master keys, card risk
+	// management parameters and live payment state (GENERATE AC, EXTERNAL
+	// AUTHENTICATE, transaction log); nil means the application does not
+	// support GENERATE AC or EXTERNAL AUTHENTICATE (6D00). The GENERATE AC
+	// response uses GPOFormat (1: tag 80, 2: template 77).
+	Payment *Payment `json:"payment,omitempty"`
+}
+
+// Payment is the payment part of an application (docs/card-profile.md,
+// "GENERATE AC"): personalized keys and parameters, and the state the card
+// keeps across transactions, exported live by Card.Image.
+type Payment struct {
+	// AC, SMI and SMC are the card master keys MK-AC, MK-SMI and MK-SMC
+	// (16 bytes each), derived from the issuer master keys by EMV option A.
+	// Only AC is used (application cryptograms, ARPC); SMI and SMC are kept
+	// for issuer scripts. TEST keys in committed images.
+	AC  cardio.Hex `json:"ac"`
+	SMI cardio.Hex `json:"smi,omitempty"`
+	SMC cardio.Hex `json:"smc,omitempty"`
+	// DKI is the derivation key index written in 9F10.
+	DKI int `json:"dki"`
+	// CIACDecline, CIACOnline and CIACDefault are the card issuer action
+	// codes, 3 bytes each, matched against the CVR (card risk management).
+	CIACDecline cardio.Hex `json:"ciacDecline"`
+	CIACOnline  cardio.Hex `json:"ciacOnline"`
+	CIACDefault cardio.Hex `json:"ciacDefault"`
+	// IssuerAuthRequired makes the card answer the second GENERATE AC of an
+	// online transaction with an AAC unless EXTERNAL AUTHENTICATE succeeded.
+	IssuerAuthRequired bool `json:"issuerAuthRequired,omitempty"`
+
+	// LastOnlineATC is the last online ATC register (GET DATA 9F13): the
+	// ATC of the last online transaction whose issuer authentication succeeded.
+	LastOnlineATC int `json:"lastOnlineATC"`
+	// IssuerAuthFailed records that issuer authentication failed (or was
+	// required and not done) on the last online transaction.
+	IssuerAuthFailed bool `json:"issuerAuthFailed,omitempty"`
+	// OnlineIncomplete records an ARQC that got no second GENERATE AC.
+	OnlineIncomplete bool `json:"onlineIncomplete,omitempty"`
+	// Log is the transaction log, newest first: one record per transaction
+	// the card approved (TC), each the values named by the log format 9F4F.
+	Log []cardio.Hex `json:"log,omitempty"`
+}
+
+// clone returns a deep copy.
+func (p *Payment) clone() *Payment {
+	if p == nil {
+		return nil
+	}
+	q := *p
+	q.AC, q.SMI, q.SMC = slices.Clone(p.AC), slices.Clone(p.SMI), slices.Clone(p.SMC)
+	q.CIACDecline, q.CIACOnline, q.CIACDefault = slices.Clone(p.CIACDecline), slices.Clone(p.CIACOnline), slices.Clone(p.CIACDefault)
+	q.Log = make([]cardio.Hex, len(p.Log))
+	for i, r := range p.Log {
+		q.Log[i] = slices.Clone(r)
+	}
+	if len(q.Log) == 0 {
+		q.Log = nil
+	}
+	return &q
 }
 
 // Record is one record of an application file.

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -174,7 +175,8 @@ func TestPersonalizeEndToEnd(t *testing.T) {
 	f, conn, err := readCard(ctx, t, e, readers)
 	require.NoError(t, err)
 	require.Equal(t, "李小红", f.CardholderName)
-	require.Equal(t, "LI XIAOHONG", f.CardholderNameExtended)
+	require.Equal(t, "LI XIAOHONG", f.CardholderNameLatin)
+	require.Empty(t, f.CardholderNameExtended, "9F0B only for names longer than 26")
 	require.Equal(t, in.IDNumber.Clear(), f.IDNumber.Clear())
 	require.Equal(t, in.PAN.String(), f.PAN.String())
 	require.Equal(t, "01", f.PSN)
@@ -368,7 +370,12 @@ func TestPrepareValidation(t *testing.T) {
 	}{
 		{"bad PAN check digit", func(in *dataprep.Input) { in.PAN, _ = emv.NewPAN("6217850000123450") }},
 		{"no PIN", func(in *dataprep.Input) { in.PIN = dataprep.PIN{} }},
-		{"name too long", func(in *dataprep.Input) { in.LegalName = "一二三四五六七八九十一二三四" }},
+		{"name too long", func(in *dataprep.Input) {
+			in.LegalName = "一二三四五六七八九十一二三四五六七八九十一"
+		}},
+		{"emboss name too long", func(in *dataprep.Input) { in.EmbossName = strings.Repeat("A", 46) }},
+		{"emboss name of one letter", func(in *dataprep.Input) { in.EmbossName = "A" }},
+		{"Chinese preferred name", func(in *dataprep.Input) { in.PreferredName = "志愿者借记卡" }},
 		{"non-ASCII emboss name", func(in *dataprep.Input) { in.EmbossName = "李" }},
 		{"no expiry", func(in *dataprep.Input) { in.Expiry = time.Time{} }},
 		{"try limit", func(in *dataprep.Input) { in.PINTryLimit = 16 }},
@@ -403,7 +410,7 @@ func TestPreparedNeverPrintsSecrets(t *testing.T) {
 		require.NotContains(t, s, "864209")
 		require.NotContains(t, s, in.PAN.Digits())
 	}
-	require.Len(t, p.DGIs, 16)
+	require.Len(t, p.DGIs, 17)
 	sensitive := 0
 	for _, d := range p.DGIs {
 		if d.Sensitive {
