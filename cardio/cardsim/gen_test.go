@@ -223,7 +223,7 @@ func buildImage(t *testing.T, p profile, issuer *emv.PrivateKey, issuerCert emv.
 		require.NoError(t, err)
 		a.Payment = &cardsim.Payment{
 			AC: mk, SMI: smi, SMC: smc, DKI: 1,
-			CIACDecline: hx("004000"), CIACOnline: hx("00B800"), CIACDefault: hx("00B800"), IssuerAuthRequired: true,
+			CIACDecline: hx("004000"), CIACOnline: hx("02B800"), CIACDefault: hx("02B800"), IssuerAuthRequired: true,
 		}
 		holder := []cardsim.Field{
 			{Tag: "57", Value: hx(track2), Note: "track-2 equivalent data"},
@@ -249,9 +249,9 @@ func buildImage(t *testing.T, p profile, issuer *emv.PrivateKey, issuerCert emv.
 			{Tag: "8E", Value: hx("00000000 00000000 4103 4203 1E03 1F00"), Note: "CVM list: offline plaintext PIN, online PIN, signature, no CVM"},
 			{Tag: "9F07", Value: hx("FF00"), Note: "application usage control"},
 			{Tag: "9F08", Value: hx("0030"), Note: "application version 0030"},
-			{Tag: "9F0D", Value: hx("D86004A800"), Note: "IAC default"},
+			{Tag: "9F0D", Value: hx("D86084A800"), Note: "IAC default"},
 			{Tag: "9F0E", Value: hx("0010000000"), Note: "IAC denial"},
-			{Tag: "9F0F", Value: hx("D86804F800"), Note: "IAC online"},
+			{Tag: "9F0F", Value: hx("D86884F800"), Note: "IAC online"},
 			{Tag: "8C", Value: hx("9F0206 9F0306 9F1A02 9505 5F2A02 9A03 9C01 9F3704 9F2103 9F4E14"), Note: "CDOL1"},
 			{Tag: "8D", Value: hx("8A02 9F0206 9F0306 9F1A02 9505 5F2A02 9A03 9C01 9F3704"), Note: "CDOL2"},
 			{Tag: "9F14", Value: cardio.Hex{3}, Note: "lower consecutive offline limit"},

@@ -64,12 +64,13 @@ var (
 	LogFormat = bcdHex("9A03 9F2103 9F0206 9F0306 9F1A02 5F2A02 9F4E14 9C01 9F3602")
 	// CIACDecline, CIACOnline and CIACDefault are the card issuer action
 	// codes matched against the CVR (docs/card-profile.md): decline when
-	// the PIN try limit is exceeded; go online (or, unable to, decline) for
-	// a new card, an incomplete or unauthenticated last online
-	// transaction, or past the lower consecutive offline limit.
+	// the PIN try limit is exceeded; go online (or, unable to, decline)
+	// after a wrong offline PIN, for a new card, after an incomplete or
+	// unauthenticated last online transaction, or past the lower
+	// consecutive offline limit.
 	CIACDecline = cardio.Hex{0x00, 0x40, 0x00}
-	CIACOnline  = cardio.Hex{0x00, 0xB8, 0x00}
-	CIACDefault = cardio.Hex{0x00, 0xB8, 0x00}
+	CIACOnline  = cardio.Hex{0x02, 0xB8, 0x00}
+	CIACDefault = cardio.Hex{0x02, 0xB8, 0x00}
 )
 
 // Card risk management limits written in SFI 2 record 1.
@@ -363,9 +364,9 @@ func (p *Preparer) Prepare(ctx context.Context, in Input) (*Prepared, error) {
 		cardio.NewTLV("8E", bcdHex("00000000 00000000 4103 4203 1E03 1F00")),
 		cardio.NewTLV("9F07", []byte{0xFF, 0x00}),
 		cardio.NewTLV("9F08", []byte{0x00, 0x30}),
-		cardio.NewTLV("9F0D", bcdHex("D86004A800")),
+		cardio.NewTLV("9F0D", bcdHex("D86084A800")),
 		cardio.NewTLV("9F0E", bcdHex("0010000000")),
-		cardio.NewTLV("9F0F", bcdHex("D86804F800")),
+		cardio.NewTLV("9F0F", bcdHex("D86884F800")),
 		cardio.NewTLV("8C", CDOL1),
 		cardio.NewTLV("8D", CDOL2),
 		cardio.NewTLV("9F14", []byte{LowerConsecutiveOfflineLimit}),
