@@ -3,10 +3,12 @@
 //
 // A Card is built from a JSON card image (testdata/cards/*.json): PPSE and
 // PSE directories, applications with their FCI and PDOL, GPO response (format
-// 1 or 2), records, GET DATA objects, PIN and try counter, and the ICC
-// private key for DDA. It answers SELECT, GET PROCESSING OPTIONS, READ
-// RECORD, GET DATA, VERIFY, GET CHALLENGE, INTERNAL AUTHENTICATE and GET
-// RESPONSE with the status words a real card uses, emulates T=0 (61xx when
+// 1 or 2), records, GET DATA objects, PIN and try counter, the ICC
+// private key for DDA, and the payment part (card master keys, card risk
+// management, last online ATC, transaction log; payment.go). It answers
+// SELECT, GET PROCESSING OPTIONS, READ RECORD, GET DATA, VERIFY, GET
+// CHALLENGE, INTERNAL AUTHENTICATE, GENERATE AC, EXTERNAL AUTHENTICATE and
+// GET RESPONSE with the status words a real card uses, emulates T=0 (61xx when
 // Le is absent, 6Cxx when Le is wrong), and supports fault injection (card
 // removed after N APDUs, per-APDU delay, a chosen status word for a chosen
 // command).

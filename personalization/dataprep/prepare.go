@@ -60,7 +60,7 @@ var (
 	LogEntry = cardio.Hex{0x0B, 0x0A}
 	// LogFormat (9F4F) is the content of each log record: date, time,
 	// amount, amount other, terminal country, currency, merchant name,
-	// transaction type, ATC (47 bytes).
+	// transaction type, ATC (45 bytes).
 	LogFormat = bcdHex("9A03 9F2103 9F0206 9F0306 9F1A02 5F2A02 9F4E14 9C01 9F3602")
 	// CIACDecline, CIACOnline and CIACDefault are the card issuer action
 	// codes matched against the CVR (docs/card-profile.md): decline when
