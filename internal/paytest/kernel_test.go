@@ -105,7 +105,7 @@ func (k *kernel) transact(ctx context.Context, amount int64) (*outcome, error) {
 	}
 	// Application selection, GPO, READ RECORD and DDA (ODA errors come
 	// back with the facts and go to the TVR).
-	facts, err := emv.Read(ctx, k.card, emv.Options{CAKeys: k.cas, Now: func() time.Time { return k.now }, Rand: k.rand, Terminal: term})
+	facts, err := emv.Read(ctx, k.card, emv.Options{CAKeys: k.cas, Fast: true, Now: func() time.Time { return k.now }, Rand: k.rand, Terminal: term})
 	var odaErr *emv.ODAError
 	if err != nil && !errors.As(err, &odaErr) {
 		return nil, fmt.Errorf("read: %w", err)

@@ -148,9 +148,11 @@ func TestPaymentThroughPCSCD(t *testing.T) {
 	k := &kernel{card: card, cas: b.cas, bank: b.client, now: testNow, rand: &seq{}, pin: "246810", floor: 10000}
 
 	// Online purchase: 123.45 CNY.
+	before := sc.APDUCount()
 	o, err := k.transact(ctx, 12345)
 	require.NoError(t, err)
-	t.Logf("purchase 1: %s", o)
+	t.Logf("purchase 1: %s, %d APDUs", o, sc.APDUCount()-before)
+	require.Equal(t, 14, sc.APDUCount()-before, "docs/card-profile.md section 7")
 	require.True(t, o.facts.ODA.Verified, "DDA")
 	require.Equal(t, emv.ODADDA, o.facts.ODA.Method)
 	require.Equal(t, []byte{0x01, 0x03, 0x02}, o.cvmResults, "offline plaintext PIN verified")
@@ -171,9 +173,13 @@ func TestPaymentThroughPCSCD(t *testing.T) {
 	// ATC passes the last online ATC by more than 9F14 (3).
 	var kinds []string
 	for i := range 4 {
+		before := sc.APDUCount()
 		o, err := k.transact(ctx, 1000+int64(i))
 		require.NoError(t, err)
-		t.Logf("purchase %d: %s", i+2, o)
+		t.Logf("purchase %d: %s, %d APDUs", i+2, o, sc.APDUCount()-before)
+		if i < 3 {
+			require.Equal(t, 12, sc.APDUCount()-before, "an offline approval")
+		}
 		require.True(t, o.approved)
 		kinds = append(kinds, o.first.Type().String())
 		if i == 3 {
