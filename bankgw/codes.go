@@ -5,8 +5,10 @@ const (
 	CodeApproved          = "00"
 	CodeDoNotHonour       = "05"
 	CodeInvalidTxn        = "12"
+	CodeInvalidCard       = "14"
 	CodeRecordNotFound    = "25"
 	CodeFormatError       = "30"
+	CodeInsufficientFunds = "51"
 	CodeNotPermitted      = "57"
 	CodeRestricted        = "62"
 	CodeIssuerUnavailable = "91"
@@ -24,6 +26,8 @@ var codeReasons = map[string]string{
 	CodeApproved:          "approved",
 	CodeDoNotHonour:       "do not honour",
 	CodeInvalidTxn:        "invalid transaction",
+	CodeInvalidCard:       "invalid card number",
+	CodeInsufficientFunds: "insufficient funds",
 	CodeRecordNotFound:    "unable to locate record",
 	CodeFormatError:       "format error",
 	CodeNotPermitted:      "status change not permitted",

@@ -42,8 +42,8 @@ func maskAll(in string, _ field.Field) string { return strings.Repeat("*", len(i
 func maskPANFilter(in string, _ field.Field) string { return pii.MaskPAN(in) }
 
 // describeFilters mask PAN (2), field 48's personal subfields, track data
-// (35, 36, 45, not in our spec but masked should a frame carry them) and the
-// MAC (128).
+// (35, 36, 45, not in our spec but masked should a frame carry them), the
+// ICC data (55: tags and lengths only) and the MAC (128).
 var describeFilters = []iso8583.FieldFilter{
 	iso8583.FilterField("2", maskPANFilter),
 	iso8583.FilterField("35", maskAll),
@@ -51,6 +51,7 @@ var describeFilters = []iso8583.FieldFilter{
 	iso8583.FilterField("45", maskAll),
 	iso8583.FilterField("48", maskPrivateData),
 	iso8583.FilterField("52", maskAll),
+	iso8583.FilterField("55", describeICC),
 	iso8583.FilterField("128", maskAll),
 }
 

@@ -21,6 +21,8 @@ const (
 	MTIReversalRequest     = "0420"
 	MTIReversalRepeat      = "0421"
 	MTIReversalResponse    = "0430"
+	MTIAuthRequest         = "0100"
+	MTIAuthResponse        = "0110"
 	networkSignOn          = "001"
 	networkSignOff         = "002"
 	networkEcho            = "301"
@@ -54,7 +56,7 @@ const FileName = fileNameApplications
 var knownMTIs = []string{
 	MTINetworkRequest, MTINetworkResponse, MTIFileUpdateRequest, MTIFileUpdateRepeat,
 	MTIFileUpdateResponse, MTIAdvice, MTIAdviceRepeat, MTIAdviceResponse,
-	MTIReversalRequest, MTIReversalRepeat, MTIReversalResponse,
+	MTIReversalRequest, MTIReversalRepeat, MTIReversalResponse, MTIAuthRequest, MTIAuthResponse,
 }
 
 // KnownMTI reports whether mti is one of the MTIs of the specification.
@@ -120,6 +122,25 @@ type ReversalMessage struct {
 	OriginalData   string `iso8583:"90"`
 	FileUpdateCode string `iso8583:"91"`
 	FileName       string `iso8583:"101"`
+}
+
+// AuthorizationMessage is a 0100 authorization request of a chip card
+// transaction (the card's ARQC in field 55) or its 0110 response (the
+// issuer authentication data in field 55).
+type AuthorizationMessage struct {
+	Header
+	PAN            string `iso8583:"2"`
+	ProcessingCode string `iso8583:"3"`
+	Amount         string `iso8583:"4"`
+	LocalTime      string `iso8583:"12"`
+	LocalDate      string `iso8583:"13"`
+	Expiry         string `iso8583:"14"`
+	PSN            string `iso8583:"23"`
+	RRN            string `iso8583:"37"`
+	AuthCode       string `iso8583:"38"`
+	ResponseCode   string `iso8583:"39"`
+	Currency       string `iso8583:"49"`
+	ICCData        []byte `iso8583:"55"`
 }
 
 // NewMessage returns a message of Spec holding the fields of v, one of the

@@ -23,6 +23,23 @@ const (
 	pan = "6216600000000000018"
 )
 
+// exampleARQC and exampleARPC are field 55 of the 0100 and 0110 examples:
+// the card's ARQC with the data it covers, and the issuer authentication
+// data (values made up, not computed).
+const (
+	exampleARQC = "9F2608 1A2B3C4D5E6F7081 9F2701 80 9F1008 07010103A0B00001 9F3704 CAFEBABE 9F3602 0012 95050000000000" +
+		"9A03 261124 9C01 00 9F0206 000000001234 9F0306 000000000000 5F2A02 0156 9F1A02 0156 8202 7C00 9F3403 010002" +
+		"9F3501 22 9F3303 E0E1C8 8408 A000000333010101"
+	exampleARPC = "910A 1122334455667788 3030"
+)
+
+func mustHex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	require.NoError(t, err)
+	return b
+}
+
 func hdr(mti, stan string) bankgw.Header {
 	return bankgw.Header{MTI: mti, TransmissionDateTime: "1123173001", STAN: stan, TerminalID: tid, InstitutionID: iid}
 }
@@ -69,6 +86,8 @@ func goldenMessages(t *testing.T) []struct {
 		{"0420_timeout", &bankgw.ReversalMessage{Header: hdr("0420", "000007"), RRN: "632117000002", ResponseCode: "68", PrivateData: pd(t, an), OriginalData: orig, FileUpdateCode: "1", FileName: bankgw.FileName}},
 		{"0421_timeout_repeat", &bankgw.ReversalMessage{Header: hdr("0421", "000007"), RRN: "632117000002", ResponseCode: "68", PrivateData: pd(t, an), OriginalData: orig, FileUpdateCode: "1", FileName: bankgw.FileName}},
 		{"0430", &bankgw.ReversalMessage{Header: hdr("0430", "000007"), RRN: "632117000002", ResponseCode: "00", OriginalData: orig}},
+		{"0100_chip", &bankgw.AuthorizationMessage{Header: hdr("0100", "000011"), PAN: pan, ProcessingCode: "000000", Amount: "000000001234", LocalTime: "013001", LocalDate: "1124", Expiry: "3111", PSN: "001", RRN: "632117000011", Currency: "156", ICCData: mustHex(t, exampleARQC)}},
+		{"0110_chip", &bankgw.AuthorizationMessage{Header: hdr("0110", "000011"), PAN: pan, ProcessingCode: "000000", Amount: "000000001234", RRN: "632117000011", AuthCode: "000001", ResponseCode: "00", Currency: "156", ICCData: mustHex(t, exampleARPC)}},
 	}
 }
 

@@ -27,6 +27,7 @@ const (
 	FieldAcceptorName         = 43
 	FieldPrivateData          = 48
 	FieldCurrency             = 49
+	FieldICCData              = 55
 	FieldNetworkCode          = 70
 	FieldOriginalData         = 90
 	FieldFileUpdateCode       = 91
@@ -81,7 +82,7 @@ func varUTF8(pref prefix.Prefixer, maxLen int, desc string) field.Field {
 // Spec is the ISO 8583 message specification of docs/bank-interface.md:
 // ASCII MTI, 8-byte binary bitmaps (a secondary bitmap only when a field
 // 65–128 is present), ASCII fields and ASCII length prefixes. Fields 43 and
-// 48 carry UTF-8 bytes.
+// 48 carry UTF-8 bytes, field 55 binary BER-TLV.
 var Spec = &iso8583.MessageSpec{
 	Name: "volcard bank interface v1",
 	Fields: map[int]field.Field{
@@ -110,10 +111,16 @@ var Spec = &iso8583.MessageSpec{
 		FieldAcceptorName:         varUTF8(prefix.ASCII.LL, 99, "Card Acceptor Name/Location"),
 		FieldPrivateData:          varUTF8(prefix.ASCII.LLL, 999, "Additional Data - Private (TLV)"),
 		FieldCurrency:             fixedN(3, "Currency Code, Transaction"),
-		FieldNetworkCode:          fixedN(3, "Network Management Information Code"),
-		FieldOriginalData:         fixedN(42, "Original Data Elements"),
-		FieldFileUpdateCode:       fixedAN(1, "File Update Code"),
-		FieldFileName:             varASCII(prefix.ASCII.LL, 17, "File Name"),
+		FieldICCData: field.NewBinary(&field.Spec{
+			Length:      MaxICCData,
+			Description: "ICC System Related Data (BER-TLV)",
+			Enc:         encoding.Binary,
+			Pref:        prefix.ASCII.LLL,
+		}),
+		FieldNetworkCode:    fixedN(3, "Network Management Information Code"),
+		FieldOriginalData:   fixedN(42, "Original Data Elements"),
+		FieldFileUpdateCode: fixedAN(1, "File Update Code"),
+		FieldFileName:       varASCII(prefix.ASCII.LL, 17, "File Name"),
 		FieldMAC: field.NewBinary(&field.Spec{
 			Length:      8,
 			Description: "Message Authentication Code",

@@ -421,7 +421,7 @@ func (s *Service) afterScript(ctx context.Context, a issuance.Actor, ps issuance
 		return Step{}, err
 	}
 	return Step{SessionID: ps.ID, ApplicationID: ps.ApplicationID, Phase: PhaseDone, ExpiresAt: ps.ExpiresAt,
-		Result: &Result{Application: app, Record: rec, MaskedPAN: facts.PAN.String(), Name: facts.CardholderName, EmbossName: facts.CardholderNameExtended, Recovered: recovered}}, nil
+		Result: &Result{Application: app, Record: rec, MaskedPAN: facts.PAN.String(), Name: facts.CardholderName, EmbossName: facts.CardholderNameLatin, Recovered: recovered}}, nil
 }
 
 // recover handles a card that refused INSTALL because it is personalized:

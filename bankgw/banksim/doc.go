@@ -5,7 +5,9 @@
 // issues a second card for one application number, applies status changes
 // (activate, block, unblock, replace with a new PAN) and answers a repeat of
 // a change from its record of the original without acting twice, declines
-// applicants on a deny list or under 16, can push 0220 advices, and injects
+// applicants on a deny list or under 16, answers chip authorizations (0100:
+// checks the ARQC with the card key derived from Config.MasterKeyAC by PAN
+// and PSN, answers with an ARPC; auth.go), can push 0220 advices, and injects
 // faults that can
 // be switched at run time (latency, dropped connection, no answer, garbage
 // frame, late answer, duplicate answer).

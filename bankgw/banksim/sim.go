@@ -56,6 +56,15 @@ type Config struct {
 	InstitutionID string
 	// MACKey enables field 128 (bankgw.MACKeySize bytes).
 	MACKey []byte
+	// MasterKeyAC is the issuer master key for application cryptograms
+	// (IMK-AC, 16 bytes, the same key data preparation derives the cards'
+	// MK-AC from). With it the simulator answers chip authorizations
+	// (0100): it checks the ARQC and returns an ARPC. Without it every 0100
+	// is declined 05 without issuer authentication data.
+	MasterKeyAC []byte
+	// AuthLimit is the largest amount (fen) approved in one authorization;
+	// more is declined 51. Default 500000 (5,000 CNY).
+	AuthLimit int64
 	// TLS, when set, makes the simulator a TLS server (with ClientAuth
 	// and ClientCAs set, one that requires our client certificate, as a
 	// bank asking for mutual TLS does). Connections that fail the
@@ -110,6 +119,7 @@ type Sim struct {
 	faults    Faults
 	conns     map[*connection.Connection]*peer
 	stats     map[string]int
+	auths     []Authorization
 }
 
 type peer struct {
@@ -165,6 +175,12 @@ func New(cfg Config) (*Sim, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.AuthLimit == 0 {
+		cfg.AuthLimit = 500000
+	}
+	if len(cfg.MasterKeyAC) != 0 && len(cfg.MasterKeyAC) != 16 {
+		return nil, fmt.Errorf("issuer master key of %d bytes: %w", len(cfg.MasterKeyAC), ErrInvalidConfig)
 	}
 	if len(cfg.BIN) < 6 || cfg.PANLength < 16 || cfg.PANLength > 19 || len(cfg.BIN) >= cfg.PANLength-1 ||
 		strings.Trim(cfg.BIN, "0123456789") != "" || len(cfg.TerminalID) != 8 || len(cfg.InstitutionID) != 15 {
@@ -372,6 +388,8 @@ func (s *Sim) handle(c *connection.Connection, msg *iso8583.Message) {
 			time.Sleep(5 * time.Millisecond)
 			s.reply(c, resp)
 		}
+	case bankgw.MTIAuthRequest:
+		s.reply(c, s.authorize(p, msg))
 	default:
 		s.log.Warn("banksim: unexpected MTI, ignored", slog.String("mti", mti))
 	}

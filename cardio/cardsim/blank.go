@@ -135,7 +135,7 @@ func NewBlankImage(o BlankOptions) (Image, error) {
 	cplc = append(cplc, 0x00, 0x01)
 	cplc = append(cplc, make([]byte, gp.CPLCLen-len(cplc))...)
 	return Image{
-		Description: o.Description, Kind: KindBlank, ATR: DefaultATR, PPSE: true, PSE: true,
+		Format: CurrentFormat, Description: o.Description, Kind: KindBlank, ATR: DefaultATR, PPSE: true, PSE: true,
 		GP: &GPImage{
 			ISDAID: DefaultISDAID, I: int(o.I), KeyVersion: int(o.KeyVersion),
 			ENC: cardio.Hex(keys.ENC), MAC: cardio.Hex(keys.MAC), DEK: cardio.Hex(keys.DEK),
@@ -427,7 +427,7 @@ func (c *Card) isdStoreData(cmd cardio.Command) []byte {
 
 func knownDGI(tag uint16) bool {
 	switch tag {
-	case DGIFCI, DGIGPO, DGIGetData, DGIKeyKCV, DGIPINTry, DGIAppKeys, DGIPIN,
+	case DGIFCI, DGIGPO, DGIGetData, DGIKeyKCV, DGIPINTry, DGIAppKeys, DGIPIN, DGICardRisk,
 		DGIICCQInv, DGIICCDQ, DGIICCDP, DGIICCPrimeQ, DGIICCPrimeP:
 		return true
 	}
@@ -466,7 +466,7 @@ func (s *isd) stage(d gp.DGI) uint16 {
 func (c *Card) personalizedImage() (Image, uint16) {
 	s := c.isd
 	st := s.staged
-	for _, tag := range []uint16{DGIFCI, DGIGPO, DGIPIN, DGIPINTry, DGIAppKeys, DGIKeyKCV} {
+	for _, tag := range []uint16{DGIFCI, DGIGPO, DGIPIN, DGIPINTry, DGIAppKeys, DGIKeyKCV, DGICardRisk} {
 		if _, ok := st[tag]; !ok {
 			return Image{}, swConditions
 		}
@@ -536,7 +536,18 @@ func (c *Card) personalizedImage() (Image, uint16) {
 			return Image{}, swWrongData
 		}
 	}
-	app.Keys = &AppKeys{AC: cardio.Hex(bytes.Clone(keys[:16])), SMI: cardio.Hex(bytes.Clone(keys[16:32])), SMC: cardio.Hex(bytes.Clone(keys[32:]))}
+	risk := st[DGICardRisk]
+	if len(risk) != 11 || risk[10]&0xFE != 0 {
+		return Image{}, swWrongData
+	}
+	app.Payment = &Payment{
+		AC: cardio.Hex(bytes.Clone(keys[:16])), SMI: cardio.Hex(bytes.Clone(keys[16:32])), SMC: cardio.Hex(bytes.Clone(keys[32:48])),
+		CIACDecline: cardio.Hex(bytes.Clone(risk[0:3])), CIACOnline: cardio.Hex(bytes.Clone(risk[3:6])), CIACDefault: cardio.Hex(bytes.Clone(risk[6:9])),
+		DKI: int(risk[9]), IssuerAuthRequired: risk[10]&0x01 != 0,
+	}
+	if f, ok := Find(app.Data, "9F13"); ok && len(f.Value) == 2 {
+		app.Payment.LastOnlineATC = int(f.Value[0])<<8 | int(f.Value[1])
+	}
 	pin, ok := parsePINBlock(st[DGIPIN])
 	if !ok || len(st[DGIPIN]) != 8 {
 		return Image{}, swWrongData
@@ -631,7 +642,12 @@ func (c *Card) Image() (Image, error) {
 	if err := json.Unmarshal(b, &img); err != nil {
 		return Image{}, fmt.Errorf("cardsim: export image: %w", err)
 	}
-	img.ATC = c.atc
+	img.Format, img.ATC = CurrentFormat, c.atc
+	for i, a := range c.apps {
+		if a.pay != nil && i < len(img.Applications) {
+			img.Applications[i].Payment = a.pay.state.clone()
+		}
+	}
 	if c.pin != "" {
 		t := c.tries
 		img.PINTryCounter = &t

@@ -52,6 +52,16 @@ type app struct {
 	key     *emv.PrivateKey
 	ddaFmt  int
 	dirTLVs []cardio.TLV // 4F, 50, 87 (and 9F12) for directory entries
+	aip     []byte
+	// gpoFormat is also the format of GENERATE AC responses.
+	gpoFormat int
+	// pay is the payment part (GENERATE AC); nil when not supported.
+	pay *payApp
+	// logSFI, logMax and logFormat describe the transaction log (9F4D,
+	// 9F4F); logSFI 0 when the application has none.
+	logSFI    byte
+	logMax    int
+	logFormat cardio.DOL
 }
 
 type failRule struct {
@@ -78,6 +88,7 @@ type Card struct {
 	cur       *app
 	gpoDone   bool
 	verified  bool
+	txn       txn
 	pending   []byte
 	removed   bool
 	count     int
@@ -243,6 +254,7 @@ func compileApp(a Application) (*app, error) {
 		}
 	}
 	ca.ddolLen = ddol.Len()
+	ca.aip, ca.gpoFormat = append([]byte(nil), a.AIP...), a.GPOFormat
 	for _, d := range a.Data {
 		tb, err := cardio.TagBytes(d.Tag)
 		if err != nil || len(tb) > 2 {
@@ -258,9 +270,6 @@ func compileApp(a Application) (*app, error) {
 		}
 		ca.data[t] = raw
 	}
-	if k := a.Keys; k != nil && (len(k.AC) != 16 || len(k.SMI) != 16 || len(k.SMC) != 16) {
-		return nil, fmt.Errorf("application keys must be 16 bytes each: %w", ErrInvalidImage)
-	}
 	if a.ICCKey != nil {
 		// The card's own copy, validated, with the CRT values every
 		// INTERNAL AUTHENTICATE uses computed once (the image may be
@@ -270,6 +279,9 @@ func compileApp(a Application) (*app, error) {
 			return nil, fmt.Errorf("ICC key: %v: %w", err, ErrInvalidImage)
 		}
 		ca.key = &k
+	}
+	if err := compilePayment(a, ca); err != nil {
+		return nil, err
 	}
 	aip, aflRaw := append([]byte(nil), a.AIP...), append([]byte(nil), a.AFL...)
 	switch a.GPOFormat {
@@ -303,7 +315,7 @@ func (c *Card) Reset() {
 }
 
 func (c *Card) resetLocked() {
-	c.sel, c.cur, c.gpoDone, c.verified, c.pending = selNone, nil, false, false, nil
+	c.sel, c.cur, c.gpoDone, c.verified, c.pending, c.txn = selNone, nil, false, false, nil, txn{}
 	if c.isd != nil {
 		c.isd.reset()
 	}
@@ -359,7 +371,8 @@ func (c *Card) APDUCount() int {
 }
 
 // Changes counts the changes of the card's persistent state since it was
-// built: ATC, PIN try counter, SCP02 sequence counter, personalization.
+// built: ATC, PIN try counter, SCP02 sequence counter, personalization,
+// payment state (GENERATE AC: last online ATC, flags, transaction log).
 // A holder that keeps the card in a file (card-sim --save) saves it when
 // the count moves; commands that change nothing that survives a
 // power-off (SELECT, READ RECORD, STORE DATA before the last block) leave
@@ -475,6 +488,10 @@ func (c *Card) handle(raw []byte) []byte {
 		cla, fn = 0x00, c.doInternalAuth
 	case cardio.INSGetResponse:
 		cla, fn = 0x00, c.doGetResponse
+	case cardio.INSGenerateAC:
+		cla, fn = 0x80, c.doGenerateAC
+	case cardio.INSExternalAuth:
+		cla, fn = 0x00, c.doExternalAuth
 	default:
 		return sw(swINSNotSupported)
 	}
@@ -576,11 +593,12 @@ func (c *Card) doGPO(cmd cardio.Command) []byte {
 	if cmd.Data[0] != 0x83 || int(cmd.Data[1]) != a.pdolLen {
 		return sw(swWrongData)
 	}
-	if c.atc < 0xFFFF {
-		c.atc++
-		c.changes++
+	if c.atc >= 0xFFFF {
+		return sw(swConditions) // the ATC is exhausted: the application is blocked
 	}
-	c.gpoDone = true
+	c.atc++
+	c.changes++
+	c.gpoDone, c.txn = true, txn{}
 	return c.respond(cmd, a.gpo(c.atc))
 }
 
@@ -599,6 +617,9 @@ func (c *Card) doReadRecord(cmd cardio.Command) []byte {
 		}
 		return c.respond(cmd, c.pseRecs[cmd.P1-1])
 	case selApp:
+		if c.cur.logSFI != 0 && sfi == c.cur.logSFI {
+			return c.readLog(cmd)
+		}
 		if !c.cur.sfis[sfi] {
 			return sw(swFileNotFound)
 		}
@@ -625,6 +646,16 @@ func (c *Card) doGetData(cmd cardio.Command) []byte {
 			return sw(swDataNotFound)
 		}
 		data = []byte{0x9F, 0x17, 0x01, byte(c.tries)}
+	case 0x9F13:
+		if c.cur.pay == nil {
+			var ok bool
+			if data, ok = c.cur.data[tag]; !ok {
+				return sw(swDataNotFound)
+			}
+			break
+		}
+		n := c.cur.pay.state.LastOnlineATC
+		data = []byte{0x9F, 0x13, 0x02, byte(n >> 8), byte(n)}
 	default:
 		var ok bool
 		if data, ok = c.cur.data[tag]; !ok {
@@ -660,17 +691,18 @@ func (c *Card) doVerify(cmd cardio.Command) []byte {
 	if !ok {
 		return sw(swWrongData)
 	}
+	c.txn.pinTried = true
 	if pin != c.pin {
 		c.tries--
 		c.changes++
-		c.verified = false
+		c.verified, c.txn.pinFailed = false, true
 		return sw(0x63C0 | uint16(c.tries))
 	}
 	if c.tries != c.tryLimit {
 		c.tries = c.tryLimit
 		c.changes++
 	}
-	c.verified = true
+	c.verified, c.txn.pinFailed = true, false
 	return sw(swOK)
 }
 
@@ -752,5 +784,6 @@ func (c *Card) doInternalAuth(cmd cardio.Command) []byte {
 	if err != nil {
 		return sw(0x6F00)
 	}
+	c.txn.ddaDone = true
 	return c.respond(cmd, out)
 }

@@ -20,6 +20,12 @@ const (
 	selectDebit = "00A4040008A00000033301010100"
 	// GPO with the default card's 36-byte PDOL data.
 	gpoDefault = "80A8000026 8324" + "46000000" + "000000000000" + "000000000000" + "0156" + "0000000000" + "0156" + "261123" + "00" + "11223344" + "093000" + "00"
+	// First GENERATE AC asking for an ARQC with the 52 bytes of CDOL1 data
+	// (amount 1.00 CNY), second asking for a TC with the 31 bytes of CDOL2
+	// data (ARC "00"), and EXTERNAL AUTHENTICATE with a made-up ARPC.
+	genAC1  = "80AE800034" + "000000000100" + "000000000000" + "0156" + "0000000000" + "0156" + "261123" + "00" + "55667788" + "093000" + "5445535420534850000000000000000000000000" + "00"
+	genAC2  = "80AE40001F" + "3030" + "000000000100" + "000000000000" + "0156" + "0000000000" + "0156" + "261123" + "00" + "55667788" + "00"
+	extAuth = "008200000A" + "1122334455667788" + "3030"
 )
 
 func load(t testing.TB, name string) *cardsim.Card {
@@ -98,10 +104,26 @@ func TestStatusWords(t *testing.T) {
 		{"internal auth", []string{selectDebit, gpoDefault, "008800000411223344 00"}, "9000"},
 		{"internal auth bad P1P2", []string{selectDebit, gpoDefault, "008801000411223344 00"}, "6A86"},
 		{"get response without data", []string{"00C0000010"}, "6985"},
-		{"no Le gives 61xx", []string{"00A404000E325041592E5359532E4444463031"}, "6141"},
-		{"get response after 61xx", []string{"00A404000E325041592E5359532E4444463031", "00C0000041"}, "9000"},
-		{"partial get response", []string{"00A404000E325041592E5359532E4444463031", "00C0000028"}, "6119"},
+		{"no Le gives 61xx", []string{"00A404000E325041592E5359532E4444463031"}, "6144"},
+		{"get response after 61xx", []string{"00A404000E325041592E5359532E4444463031", "00C0000044"}, "9000"},
+		{"partial get response", []string{"00A404000E325041592E5359532E4444463031", "00C0000028"}, "611C"},
 		{"short Le gives 6Cxx", []string{selectDebit, "80CA9F3602"}, "6C05"},
+		{"get data log format", []string{selectDebit, "80CA9F4F00"}, "9000"},
+		{"read empty transaction log", []string{selectDebit, gpoDefault, "00B2015C00"}, "6A83"},
+		{"generate AC before GPO", []string{selectDebit, genAC1}, "6985"},
+		{"generate AC", []string{selectDebit, gpoDefault, genAC1}, "9000"},
+		{"generate AC wrong length", []string{selectDebit, gpoDefault, "80AE80000300000000"}, "6700"},
+		{"generate AC with CDA", []string{selectDebit, gpoDefault, strings.Replace(genAC1, "80AE80", "80AE90", 1)}, "6A86"},
+		{"generate AC wrong CLA", []string{selectDebit, gpoDefault, "00" + genAC1[2:]}, "6E00"},
+		{"second generate AC", []string{selectDebit, gpoDefault, genAC1, genAC2}, "9000"},
+		{"second generate AC asking ARQC", []string{selectDebit, gpoDefault, genAC1, strings.Replace(genAC2, "80AE40", "80AE80", 1)}, "6A86"},
+		{"third generate AC", []string{selectDebit, gpoDefault, genAC1, genAC2, genAC2}, "6985"},
+		{"generate AC after an AAC", []string{selectDebit, gpoDefault, strings.Replace(genAC1, "80AE80", "80AE00", 1), genAC2}, "6985"},
+		{"external authenticate before an ARQC", []string{selectDebit, gpoDefault, extAuth}, "6985"},
+		{"external authenticate with a wrong ARPC", []string{selectDebit, gpoDefault, genAC1, extAuth}, "6300"},
+		{"external authenticate twice", []string{selectDebit, gpoDefault, genAC1, extAuth, extAuth}, "6985"},
+		{"external authenticate wrong length", []string{selectDebit, gpoDefault, genAC1, "008200000811223344556677"}, "6700"},
+		{"external authenticate after the second generate AC", []string{selectDebit, gpoDefault, genAC1, genAC2, extAuth}, "6985"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -36,8 +36,8 @@ type profile struct {
 	file, description string
 	pan               string
 	psn               byte
-	name              string // 5F20, GBK when not ASCII
-	nameExt           string // 9F0B
+	name              string // Chinese name (DF20, GBK); "" for none
+	nameLatin         string // 5F20 (first 26 characters) and, when longer, 9F0B
 	idNumber          string
 	idType            byte
 	ppse, pse         bool
@@ -56,7 +56,7 @@ type profile struct {
 type appProfile struct {
 	aid       string
 	label     string
-	preferred string // 9F12, GBK
+	preferred string // 9F12, ISO 8859-1 (9F11 = 01)
 	priority  byte
 }
 
@@ -104,37 +104,37 @@ func gbk(t testing.TB, s string) cardio.Hex {
 }
 
 func profiles() []profile {
-	debit := appProfile{aid: "A000000333010101", label: "PBOC DEBIT", preferred: "志愿者借记卡", priority: 1}
+	debit := appProfile{aid: "A000000333010101", label: "PBOC DEBIT", preferred: "VOLUNTEER DEBIT", priority: 1}
 	fullPDOL := "9F6604 9F0206 9F0306 9F1A02 9505 5F2A02 9A03 9C01 9F3704 9F2103"
 	return []profile{
 		{
 			file: "default.json", description: "Volunteer debit card (Bank-of-China-like PBOC 3.0 debit, DDA, PPSE+PSE, Chinese name, resident ID). PIN 123456, 3 tries.",
-			pan: "621785000000001234", psn: 0x01, name: "张晓明", nameExt: "ZHANG XIAOMING",
+			pan: "621785000000001234", psn: 0x01, name: "张晓明", nameLatin: "ZHANG XIAOMING",
 			idNumber: gb11643("44140220000101123"), idType: 0x00, ppse: true, pse: true,
 			apps: []appProfile{debit}, gpoFormat: 1, ddaFormat: 2, aip: "7C00", iccKey: "icc-default.json",
 			pdol: fullPDOL, pin: "123456",
 		},
 		{
 			file: "pse-only.json", description: "Contact-only card: no PPSE, PSE directory with a credit (priority 2) and a debit (priority 1) application; GPO format 2; DDA format 1.",
-			pan: "625908000000005678", psn: 0x00, name: "LI/SI", nameExt: "LI SI",
+			pan: "625908000000005678", psn: 0x00, nameLatin: "LI/SI",
 			idNumber: gb11643("44010619851231456"), idType: 0x00, pse: true,
 			apps: []appProfile{
-				{aid: "A000000333010102", label: "PBOC CREDIT", preferred: "信用卡", priority: 2},
-				{aid: "A000000333010101", label: "PBOC DEBIT", preferred: "借记卡", priority: 1},
+				{aid: "A000000333010102", label: "PBOC CREDIT", preferred: "UNIONPAY CREDIT", priority: 2},
+				{aid: "A000000333010101", label: "PBOC DEBIT", preferred: "UNIONPAY DEBIT", priority: 1},
 			},
 			gpoFormat: 2, ddaFormat: 1, aip: "7C00", iccKey: "icc-pse.json",
 			pdol: "9F6604 9F0206 9F3704 5F2A02 9A03", pin: "8888",
 		},
 		{
 			file: "sda-only.json", description: "SDA-only card: AIP 5C00, signed static application data (93), no ICC key (INTERNAL AUTHENTICATE answers 6D00).",
-			pan: "621785000000009876", psn: 0x00, name: "王芳", nameExt: "WANG FANG",
+			pan: "621785000000009876", psn: 0x00, name: "王芳", nameLatin: "WANG FANG",
 			idNumber: gb11643("44142119990909246"), idType: 0x00, ppse: true,
 			apps: []appProfile{debit}, gpoFormat: 1, aip: "5C00", sda: true,
 			pdol: fullPDOL, pin: "1234",
 		},
 		{
 			file: "forged.json", description: "Forged card: certificates copied from a genuine card, but the ICC private key does not match the ICC certificate (DDA must fail with ErrSignature).",
-			pan: "621785000000001234", psn: 0x01, name: "张晓明", nameExt: "ZHANG XIAOMING",
+			pan: "621785000000001234", psn: 0x01, name: "张晓明", nameLatin: "ZHANG XIAOMING",
 			idNumber: gb11643("44140220000101123"), idType: 0x00, ppse: true, pse: true,
 			apps: []appProfile{debit}, gpoFormat: 1, ddaFormat: 2, aip: "7C00", iccKey: "icc-default.json", forgeKey: "icc-forged.json",
 			pdol: fullPDOL, pin: "123456",
@@ -164,11 +164,23 @@ func loadOrMakeKey(t *testing.T, name string, bits int) *emv.PrivateKey {
 	return k
 }
 
+// masterKeys are the test issuer master keys (issuer-master-keys.json).
+type masterKeys struct{ AC, SMI, SMC []byte }
+
+func loadMasterKeys(t *testing.T) masterKeys {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(keysDir, "issuer-master-keys.json"))
+	require.NoError(t, err)
+	var f struct{ AC, SMI, SMC cardio.Hex }
+	require.NoError(t, json.Unmarshal(b, &f))
+	return masterKeys{AC: f.AC, SMI: f.SMI, SMC: f.SMC}
+}
+
 func month(y int, m time.Month) time.Time { return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC) }
 
 // buildImage makes the card image for p, signing with the issuer key.
-func buildImage(t *testing.T, p profile, issuer *emv.PrivateKey, issuerCert emv.SignedCertificate) cardsim.Image {
-	img := cardsim.Image{Description: p.description, PPSE: p.ppse, PSE: p.pse, ATR: cardsim.DefaultATR, ATC: 0x0010}
+func buildImage(t *testing.T, p profile, issuer *emv.PrivateKey, issuerCert emv.SignedCertificate, imk masterKeys) cardsim.Image {
+	img := cardsim.Image{Format: cardsim.CurrentFormat, Description: p.description, PPSE: p.ppse, PSE: p.pse, ATR: cardsim.DefaultATR, ATC: 0x0010}
 	for _, o := range p.otherAIDs {
 		img.OtherAIDs = append(img.OtherAIDs, hx(o))
 	}
@@ -194,20 +206,40 @@ func buildImage(t *testing.T, p profile, issuer *emv.PrivateKey, issuerCert emv.
 				{Tag: "87", Value: cardio.Hex{ap.priority}},
 				{Tag: "9F38", Value: hx(p.pdol), Note: "PDOL"},
 				{Tag: "5F2D", Value: cardio.Hex("zhen"), Note: "zhen"},
-				{Tag: "9F11", Value: cardio.Hex{0x01}, Note: "issuer code table index 1 (ISO 8859-1); 9F12 is GBK as on PBOC cards"},
-				{Tag: "9F12", Value: gbk(t, ap.preferred), Note: ap.preferred + " (GBK)"},
+				{Tag: "9F11", Value: cardio.Hex{0x01}, Note: "issuer code table index 1: 9F12 is ISO 8859-1"},
+				{Tag: "9F12", Value: cardio.Hex(ap.preferred), Note: ap.preferred},
 				{Tag: "BF0C", Fields: []cardsim.Field{{Tag: "9F4D", Value: hx("0B0A"), Note: "log entry: SFI 11, 10 records"}}},
 			},
-			Data: []cardsim.Field{{Tag: "9F13", Value: hx("0000"), Note: "last online ATC"}},
+			Data: []cardsim.Field{
+				{Tag: "9F13", Value: hx("0000"), Note: "last online ATC (served live from payment.lastOnlineATC)"},
+				{Tag: "9F4F", Value: hx("9A03 9F2103 9F0206 9F0306 9F1A02 5F2A02 9F4E14 9C01 9F3602"), Note: "log format"},
+			},
 		}
-		rec1 := cardsim.Record{SFI: 1, Number: 1, Note: "cardholder data (signed for ODA)", Fields: []cardsim.Field{
+		mk, err := emv.DeriveICCMasterKey(imk.AC, pan, p.psn)
+		require.NoError(t, err)
+		smi, err := emv.DeriveICCMasterKey(imk.SMI, pan, p.psn)
+		require.NoError(t, err)
+		smc, err := emv.DeriveICCMasterKey(imk.SMC, pan, p.psn)
+		require.NoError(t, err)
+		a.Payment = &cardsim.Payment{
+			AC: mk, SMI: smi, SMC: smc, DKI: 1,
+			CIACDecline: hx("004000"), CIACOnline: hx("02B800"), CIACDefault: hx("02B800"), IssuerAuthRequired: true,
+		}
+		holder := []cardsim.Field{
 			{Tag: "57", Value: hx(track2), Note: "track-2 equivalent data"},
-			{Tag: "5F20", Value: gbk(t, p.name), Note: p.name},
-			{Tag: "9F0B", Value: cardio.Hex(p.nameExt), Note: p.nameExt},
-			{Tag: "9F61", Value: cardio.Hex(p.idNumber), Note: "cardholder ID number"},
-			{Tag: "9F62", Value: cardio.Hex{p.idType}, Note: "ID type 00: resident identity card"},
-			{Tag: "5F30", Value: hx("0220"), Note: "service code 220"},
-		}}
+			{Tag: "5F20", Value: cardio.Hex(p.nameLatin[:min(len(p.nameLatin), 26)]), Note: "cardholder name (ans)"},
+		}
+		if len(p.nameLatin) > 26 {
+			holder = append(holder, cardsim.Field{Tag: "9F0B", Value: cardio.Hex(p.nameLatin), Note: "cardholder name extended (ans 27-45)"})
+		}
+		if p.name != "" {
+			holder = append(holder, cardsim.Field{Tag: emv.TagChineseName, Value: gbk(t, p.name), Note: p.name + " (GBK, volcard tag)"})
+		}
+		rec1 := cardsim.Record{SFI: 1, Number: 1, Note: "cardholder data (signed for ODA)", Fields: append(holder,
+			cardsim.Field{Tag: "9F61", Value: cardio.Hex(p.idNumber), Note: "cardholder ID number"},
+			cardsim.Field{Tag: "9F62", Value: cardio.Hex{p.idType}, Note: "ID type 00: resident identity card"},
+			cardsim.Field{Tag: "5F30", Value: hx("0220"), Note: "service code 220"},
+		)}
 		rec2 := cardsim.Record{SFI: 2, Number: 1, Note: "application data (signed for ODA)", Fields: []cardsim.Field{
 			{Tag: "5A", Value: hx(panHex), Note: "PAN"},
 			{Tag: "5F24", Value: hx("301231"), Note: "expiry 2030-12-31"},
@@ -217,11 +249,13 @@ func buildImage(t *testing.T, p profile, issuer *emv.PrivateKey, issuerCert emv.
 			{Tag: "8E", Value: hx("00000000 00000000 4103 4203 1E03 1F00"), Note: "CVM list: offline plaintext PIN, online PIN, signature, no CVM"},
 			{Tag: "9F07", Value: hx("FF00"), Note: "application usage control"},
 			{Tag: "9F08", Value: hx("0030"), Note: "application version 0030"},
-			{Tag: "9F0D", Value: hx("D86004A800"), Note: "IAC default"},
+			{Tag: "9F0D", Value: hx("D86084A800"), Note: "IAC default"},
 			{Tag: "9F0E", Value: hx("0010000000"), Note: "IAC denial"},
-			{Tag: "9F0F", Value: hx("D86804F800"), Note: "IAC online"},
+			{Tag: "9F0F", Value: hx("D86884F800"), Note: "IAC online"},
 			{Tag: "8C", Value: hx("9F0206 9F0306 9F1A02 9505 5F2A02 9A03 9C01 9F3704 9F2103 9F4E14"), Note: "CDOL1"},
 			{Tag: "8D", Value: hx("8A02 9F0206 9F0306 9F1A02 9505 5F2A02 9A03 9C01 9F3704"), Note: "CDOL2"},
+			{Tag: "9F14", Value: cardio.Hex{3}, Note: "lower consecutive offline limit"},
+			{Tag: "9F23", Value: cardio.Hex{5}, Note: "upper consecutive offline limit"},
 			{Tag: "9F49", Value: hx("9F3704"), Note: "DDOL: unpredictable number"},
 			{Tag: "9F4A", Value: hx("82"), Note: "SDA tag list: AIP"},
 		}}
@@ -290,13 +324,14 @@ func TestImagesUpToDate(t *testing.T) {
 	})
 	require.NoError(t, err)
 
+	imk := loadMasterKeys(t)
 	files := map[string][]byte{filepath.Join(keysDir, "ca-public.json"): pubJSON}
 	for _, p := range profiles() {
 		ic := issuerCert
 		if strings.HasPrefix(p.pan, "6259") {
 			ic = issuerCert2
 		}
-		img := buildImage(t, p, issuer, ic)
+		img := buildImage(t, p, issuer, ic, imk)
 		_, err := cardsim.New(img)
 		require.NoError(t, err, p.file)
 		b, err := json.MarshalIndent(img, "", "  ")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/emv"
@@ -20,11 +21,22 @@ var ErrInvalidImage = errors.New("cardsim: invalid card image")
 // would drop state it does not understand.
 var ErrNewerFormat = errors.New("cardsim: card file written by a newer volcard")
 
+// ErrOldFormat means a card file of an older format holds state this
+// program cannot carry on: a format 1 card personalized before volcard's
+// cards ran payments (application keys without the payment part).
+var ErrOldFormat = errors.New("cardsim: card file of an older volcard")
+
 // CurrentFormat is the card file format version this package reads and
 // writes. Adding a field with a zero value that means "none yet" (an empty
 // log, a counter at zero) keeps the version; a change that older programs
 // would misread raises it.
-const CurrentFormat = 1
+//
+// Format 1 kept a personalized application's DGI 8000 keys in "keys";
+// format 2 keeps them in "payment" with the card risk management
+// parameters (DGI 9200) and the payment state. Format 1 files load unless
+// they hold "keys" (ErrOldFormat): such a card lacks the payment data and
+// must be personalized again from a blank card.
+const CurrentFormat = 2
 
 // DefaultATR is used when an image has no ATR: T=0, historical bytes
 // ending in "VOLCARD".
@@ -34,9 +46,10 @@ var DefaultATR = cardio.Hex{0x3B, 0x6C, 0x00, 0x00, 0x80, 0x73, 0xC8, 0x21, 0x13
 // The same format holds a blank card, a personalized card and a card saved
 // after use (Card.Image, Card.Save): everything the card keeps across a
 // power-off is in it — files (records, FCI, GET DATA objects), keys (ICC
-// private key, application keys, security domain keys), counters (ATC,
-// PIN try counter, SCP02 sequence counter) and the security domain's
-// remaining instances.
+// private key, security domain keys, and the application keys in
+// Application.Payment), counters (ATC, PIN try counter, SCP02 sequence
+// counter), the payment state (last online ATC, issuer authentication
+// flags, transaction log) and the security domain's remaining instances.
 //
 // To add persistent state: add the field here or to Application (with
 // omitempty, zero meaning "none yet", so older files still load), have
@@ -44,7 +57,8 @@ var DefaultATR = cardio.Hex{0x3B, 0x6C, 0x00, 0x00, 0x80, 0x73, 0xC8, 0x21, 0x13
 // TestSaveRoundTrip compares a used card with its saved and reloaded copy.
 type Image struct {
 	// Format is the card file format version; 0 (absent) means 1. Load
-	// refuses files newer than CurrentFormat.
+	// refuses files newer than CurrentFormat; Card.Image and NewBlankImage
+	// write CurrentFormat.
 	Format int `json:"format,omitempty"`
 	// Description says what the card is for (tests, docs).
 	Description string `json:"description"`
@@ -102,18 +116,65 @@ type Application struct {
 	ICCKey *emv.PrivateKey `json:"iccPrivateKey,omitempty"`
 	// DDAFormat is 1 (80) or 2 (77 with 9F4B) for INTERNAL AUTHENTICATE; 2 when zero.
 	DDAFormat int `json:"ddaFormat,omitempty"`
-	// Keys are the application's own 3DES keys (DGI 8000), kept by a card
-	// personalized from a blank one; nil on images written by hand.
-	Keys *AppKeys `json:"keys,omitempty"`
+	// Payment holds the application's card master keys, card risk
+	// management parameters and live payment state (GENERATE AC, EXTERNAL
+	// AUTHENTICATE, transaction log); nil means the application does not
+	// support GENERATE AC or EXTERNAL AUTHENTICATE (6D00). The GENERATE AC
+	// response uses GPOFormat (1: tag 80, 2: template 77).
+	Payment *Payment `json:"payment,omitempty"`
 }
 
-// AppKeys are an application's card keys (EMV option A, derived by the
-// issuer from its master keys): application cryptograms, secure messaging
-// integrity and confidentiality. 16 bytes each.
-type AppKeys struct {
+// Payment is the payment part of an application (docs/card-profile.md,
+// "GENERATE AC"): personalized keys and parameters, and the state the card
+// keeps across transactions, exported live by Card.Image.
+type Payment struct {
+	// AC, SMI and SMC are the card master keys MK-AC, MK-SMI and MK-SMC
+	// (16 bytes each), derived from the issuer master keys by EMV option A.
+	// Only AC is used (application cryptograms, ARPC); SMI and SMC are kept
+	// for issuer scripts. TEST keys in committed images.
 	AC  cardio.Hex `json:"ac"`
-	SMI cardio.Hex `json:"smi"`
-	SMC cardio.Hex `json:"smc"`
+	SMI cardio.Hex `json:"smi,omitempty"`
+	SMC cardio.Hex `json:"smc,omitempty"`
+	// DKI is the derivation key index written in 9F10.
+	DKI int `json:"dki"`
+	// CIACDecline, CIACOnline and CIACDefault are the card issuer action
+	// codes, 3 bytes each, matched against the CVR (card risk management).
+	CIACDecline cardio.Hex `json:"ciacDecline"`
+	CIACOnline  cardio.Hex `json:"ciacOnline"`
+	CIACDefault cardio.Hex `json:"ciacDefault"`
+	// IssuerAuthRequired makes the card answer the second GENERATE AC of an
+	// online transaction with an AAC unless EXTERNAL AUTHENTICATE succeeded.
+	IssuerAuthRequired bool `json:"issuerAuthRequired,omitempty"`
+
+	// LastOnlineATC is the last online ATC register (GET DATA 9F13): the
+	// ATC of the last online transaction whose issuer authentication succeeded.
+	LastOnlineATC int `json:"lastOnlineATC"`
+	// IssuerAuthFailed records that issuer authentication failed (or was
+	// required and not done) on the last online transaction.
+	IssuerAuthFailed bool `json:"issuerAuthFailed,omitempty"`
+	// OnlineIncomplete records an ARQC that got no second GENERATE AC.
+	OnlineIncomplete bool `json:"onlineIncomplete,omitempty"`
+	// Log is the transaction log, newest first: one record per transaction
+	// the card approved (TC), each the values named by the log format 9F4F.
+	Log []cardio.Hex `json:"log,omitempty"`
+}
+
+// clone returns a deep copy.
+func (p *Payment) clone() *Payment {
+	if p == nil {
+		return nil
+	}
+	q := *p
+	q.AC, q.SMI, q.SMC = slices.Clone(p.AC), slices.Clone(p.SMI), slices.Clone(p.SMC)
+	q.CIACDecline, q.CIACOnline, q.CIACDefault = slices.Clone(p.CIACDecline), slices.Clone(p.CIACOnline), slices.Clone(p.CIACDefault)
+	q.Log = make([]cardio.Hex, len(p.Log))
+	for i, r := range p.Log {
+		q.Log[i] = slices.Clone(r)
+	}
+	if len(q.Log) == 0 {
+		q.Log = nil
+	}
+	return &q
 }
 
 // Record is one record of an application file.
@@ -196,6 +257,25 @@ func LoadImage(path string) (Image, error) {
 
 // ParseImage decodes a card file's content (see LoadImage).
 func ParseImage(b []byte) (Image, error) {
+	// The version first, so that a newer file is refused as newer rather
+	// than for the fields it adds, and a format 1 personalized card (keys
+	// in "keys") with a message saying what to do.
+	var head struct {
+		Format       int `json:"format"`
+		Applications []struct {
+			Keys json.RawMessage `json:"keys"`
+		} `json:"applications"`
+	}
+	if json.Unmarshal(b, &head) == nil {
+		if head.Format > CurrentFormat {
+			return Image{}, fmt.Errorf("format %d, this program knows %d: %w", head.Format, CurrentFormat, ErrNewerFormat)
+		}
+		for _, a := range head.Applications {
+			if head.Format <= 1 && a.Keys != nil {
+				return Image{}, fmt.Errorf("format 1 card personalized without the payment part (DGI 9200): personalize a new blank card: %w", ErrOldFormat)
+			}
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	var img Image

@@ -1,6 +1,8 @@
 package cardsim_test
 
 import (
+	"context"
+	"encoding/binary"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/cardio/cardsim"
+	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/cardio/gp"
 )
 
@@ -18,9 +21,9 @@ const (
 	verifyWrong = "0020008008" + "26111111FFFFFFFF"
 )
 
-// TestSaveRoundTrip uses a card (an ATC step, a wrong PIN), saves it and
-// loads it back: the reloaded card has the same state, file by file and
-// counter by counter, and carries on from it.
+// TestSaveRoundTrip uses a card (an ATC step, a wrong PIN; payments), saves
+// it and loads it back: the reloaded card has the same state, file by file,
+// counter by counter and log record by log record, and carries on from it.
 func TestSaveRoundTrip(t *testing.T) {
 	c := load(t, "default.json")
 	require.Zero(t, c.Changes())
@@ -61,6 +64,70 @@ func TestSaveRoundTrip(t *testing.T) {
 	require.Equal(t, 3, again.PINTries())
 	require.Equal(t, uint64(1), again.Changes())
 
+	t.Run("payment state", func(t *testing.T) {
+		// Keys, ATC, last online ATC, issuer authentication flags and the
+		// transaction log: an online approval the issuer authenticated, an
+		// offline approval, then an ARQC left without its second GENERATE
+		// AC (the card pulled mid-transaction).
+		sc := load(t, "default.json")
+		is := testIssuer(t)
+		card := connectCard(t, sc)
+		r := transact(t, card, is, 1234, emv.TC, "00", false)
+		require.Equal(t, emv.ARQC, r.first.Type())
+		require.NoError(t, r.extAuthErr)
+		require.Equal(t, emv.TC, r.second.Type())
+		r2 := transact(t, card, is, 500, emv.TC, "", false)
+		require.Equal(t, emv.TC, r2.first.Type())
+		before := sc.Changes()
+		_, sw := run(t, sc, selectDebit, gpoDefault, genAC1)
+		require.Equal(t, "9000", sw)
+		require.Equal(t, before+2, sc.Changes(), "the ATC and the online transaction left incomplete")
+
+		img, err := sc.Image()
+		require.NoError(t, err)
+		require.Equal(t, cardsim.CurrentFormat, img.Format)
+		pay := img.Applications[0].Payment
+		require.NotNil(t, pay)
+		first, err := cardsim.LoadImage(imagePath("default.json"))
+		require.NoError(t, err)
+		orig := first.Applications[0].Payment
+		require.Equal(t, orig.AC, pay.AC)
+		require.Equal(t, orig.SMI, pay.SMI)
+		require.Equal(t, orig.SMC, pay.SMC)
+		require.Equal(t, int(r.first.ATC), pay.LastOnlineATC)
+		require.True(t, pay.OnlineIncomplete)
+		require.Len(t, pay.Log, 2)
+		require.Equal(t, first.ATC+3, img.ATC)
+
+		path := filepath.Join(t.TempDir(), "card.json")
+		require.NoError(t, sc.Save(path))
+		again, err := cardsim.Load(path)
+		require.NoError(t, err)
+		got, err := again.Image()
+		require.NoError(t, err)
+		require.Equal(t, img, got)
+
+		// The reloaded card serves that state and carries on from it.
+		card2 := connectCard(t, again)
+		f, err := emv.Read(context.Background(), card2, emv.Options{SkipODA: true, Fast: true})
+		require.NoError(t, err)
+		entry, ok := f.Tag("9F4D")
+		require.True(t, ok)
+		log, err := emv.TransactionLog(context.Background(), card2, entry)
+		require.NoError(t, err)
+		require.Len(t, log, 2)
+		require.Equal(t, bcdAmount(500), log[0]["9F02"])
+		require.Equal(t, bcdAmount(1234), log[1]["9F02"])
+		require.Equal(t, r.first.ATC, binary.BigEndian.Uint16(getData(t, card2, "9F13")))
+		r4 := transact(t, card2, is, 100, emv.TC, "00", false)
+		require.Equal(t, uint16(img.ATC+2), r4.first.ATC, "the ATC carries on (one for the read above)")
+		require.Equal(t, emv.ARQC, r4.first.Type())
+		iad, err := emv.ParseIssuerApplicationData(r4.first.IAD)
+		require.NoError(t, err)
+		require.NotZero(t, iad.CVR[1]&0x80, "CVR: last online transaction not completed")
+		require.NoError(t, r4.extAuthErr, "the card keys survived: the issuer's ARPC verifies")
+	})
+
 	t.Run("security domain counter", func(t *testing.T) {
 		img := blankImage(t, 0x42)
 		img.GP.SequenceCounter = 5
@@ -80,16 +147,37 @@ func TestParseImage(t *testing.T) {
 	require.NoError(t, err)
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(good, &m))
-	with := func(k string, v any) []byte {
+	with := func(kv ...any) []byte { // key, value, key, value...
 		c := map[string]any{}
 		for k, v := range m {
 			c[k] = v
 		}
-		c[k] = v
+		for i := 0; i+1 < len(kv); i += 2 {
+			c[kv[i].(string)] = kv[i+1]
+		}
 		b, err := json.Marshal(c)
 		require.NoError(t, err)
 		return b
 	}
+	// A format 1 personalized card kept its DGI 8000 keys in "keys".
+	withKeys := func(format int) []byte {
+		var c map[string]any
+		require.NoError(t, json.Unmarshal(good, &c))
+		c["format"] = format
+		app := c["applications"].([]any)[0].(map[string]any)
+		delete(app, "payment")
+		app["keys"] = map[string]string{"ac": "00112233445566778899AABBCCDDEEFF", "smi": "00112233445566778899AABBCCDDEEFF", "smc": "00112233445566778899AABBCCDDEEFF"}
+		b, err := json.Marshal(c)
+		require.NoError(t, err)
+		return b
+	}
+	blank, err := os.ReadFile(imagePath("blank.json"))
+	require.NoError(t, err)
+	var bm map[string]any
+	require.NoError(t, json.Unmarshal(blank, &bm))
+	delete(bm, "format")
+	blankV1, err := json.Marshal(bm)
+	require.NoError(t, err)
 	tests := []struct {
 		name string
 		in   []byte
@@ -97,7 +185,12 @@ func TestParseImage(t *testing.T) {
 	}{
 		{"committed image", good, nil},
 		{"format 1", with("format", 1), nil},
+		{"format 1 blank card", blankV1, nil},
+		{"format 1 personalized card with application keys", withKeys(1), cardsim.ErrOldFormat},
+		{"application keys without a format", withKeys(0), cardsim.ErrOldFormat},
+		{"application keys in format 2", withKeys(2), cardsim.ErrInvalidImage},
 		{"newer format", with("format", cardsim.CurrentFormat+1), cardsim.ErrNewerFormat},
+		{"newer format with a field unknown here", with("format", cardsim.CurrentFormat+1, "loyalty", 7), cardsim.ErrNewerFormat},
 		{"negative format", with("format", -1), cardsim.ErrInvalidImage},
 		{"unknown field", with("transactionLog", []int{1}), cardsim.ErrInvalidImage},
 		{"two images", append(append([]byte{}, good...), good...), cardsim.ErrInvalidImage},
@@ -125,8 +218,9 @@ func FuzzParseImage(f *testing.F) {
 		require.NoError(f, err)
 		f.Add(b)
 	}
-	f.Add([]byte(`{"format":2}`))
+	f.Add([]byte(`{"format":3}`))
 	f.Add([]byte(`{"applications":[{"aid":"A0000003330101","keys":{"ac":"00"}}]}`))
+	f.Add([]byte(`{"format":2,"applications":[{"aid":"A0000003330101","payment":{"ac":"00","log":["00"]}}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		img, err := cardsim.ParseImage(b)
 		if err != nil {

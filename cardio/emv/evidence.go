@@ -173,8 +173,10 @@ func (v EvidenceVerifier) Verify(ev evidence.Card, un []byte, now time.Time) (ev
 	if raw, ok := tags["9F61"]; ok {
 		id.IDNumber = strings.TrimRight(string(raw), "\x00 ")
 	}
-	if name, ok := tags["5F20"]; ok {
+	if name, ok := tags[TagChineseName]; ok {
 		id.Name = DecodeText(name, 0, true)
+	} else if name, ok := tags["5F20"]; ok {
+		id.Name = DecodeText(name, 1, true)
 	}
 	h := sha256.Sum256(ev.SDAD)
 	id.SignatureHash = h[:]

@@ -41,6 +41,6 @@ func Example() {
 	fmt.Println(facts.PAN, facts.CardholderName, facts.PreferredName, facts.IDNumber, facts.IDType)
 	fmt.Println(facts.ODA.Method, facts.ODA.Verified, facts.APDUs, "APDUs")
 	// Output:
-	// 621785*********2349 张晓明 志愿者借记卡 441402************ resident identity card (身份证)
+	// 621785*********2349 张晓明 VOLUNTEER DEBIT 441402************ resident identity card (身份证)
 	// DDA true 8 APDUs
 }

@@ -46,9 +46,14 @@ type CardFacts struct {
 	Expiry time.Time `json:"expiry"`
 	// Effective is the application effective date (5F25), zero when absent.
 	Effective time.Time `json:"effective,omitzero"`
-	// CardholderName is 5F20 (GBK Chinese or ASCII), spaces trimmed.
+	// CardholderName is the holder's name to show: the Chinese name of the
+	// volcard tag DF20 (GBK) when the card has it, else 5F20 (ISO 8859-1
+	// text; GBK Chinese on PBOC cards that put it there), spaces trimmed.
 	CardholderName string `json:"cardholderName,omitempty"`
-	// CardholderNameExtended is 9F0B.
+	// CardholderNameLatin is the romanized name: 9F0B (the whole name, when
+	// longer than 26 characters) or else 5F20, when that is plain text.
+	CardholderNameLatin string `json:"cardholderNameLatin,omitempty"`
+	// CardholderNameExtended is 9F0B (present only for names longer than 26).
 	CardholderNameExtended string `json:"cardholderNameExtended,omitempty"`
 	// IDNumber is the cardholder ID number (9F61, PBOC).
 	IDNumber IDNumber `json:"idNumber,omitzero"`

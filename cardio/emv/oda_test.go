@@ -38,7 +38,7 @@ func TestODAFailures(t *testing.T) {
 			setField(t, img, "9F48", flip(getField(t, *img, "9F48"), 0))
 		}, emv.ODADDA, emv.ErrICCCertificate, emv.ErrHashMismatch},
 		{"tampered signed record (cardholder name)", "default.json", func(t *testing.T, img *cardsim.Image, _ *emv.Options) {
-			setField(t, img, "9F0B", []byte("LI SI"))
+			setField(t, img, "5F20", []byte("LI SI"))
 		}, emv.ODADDA, emv.ErrICCCertificate, emv.ErrHashMismatch},
 		{"tampered issuer certificate", "default.json", func(t *testing.T, img *cardsim.Image, _ *emv.Options) {
 			setField(t, img, "90", flip(getField(t, *img, "90"), 7))

@@ -449,6 +449,22 @@ func getData(ctx context.Context, card cardio.Card, tag uint16) ([]byte, error) 
 	return v, nil
 }
 
+// TagChineseName is the volcard tag of the holder's Chinese name (GBK,
+// b 2–40), in the signed cardholder record: EMV codes 5F20 and 9F0B as
+// ISO 8859 text (ans), which cannot carry Chinese (docs/card-profile.md).
+const TagChineseName = "DF20"
+
+// isText reports whether b is printable ASCII (the ans characters a volcard
+// card writes in 5F20 and 9F0B).
+func isText(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 || c > 0x7E {
+			return false
+		}
+	}
+	return len(b) > 0
+}
+
 func binaryUint(b []byte) uint64 {
 	var n uint64
 	for _, c := range b {
@@ -510,10 +526,19 @@ func (f *CardFacts) decode() error {
 		f.PSN = fmt.Sprintf("%02X", v[0])
 	}
 	if v, ok := t["5F20"]; ok {
-		f.CardholderName = DecodeText(v, f.CodeTableIndex, gbk)
+		f.CardholderName = DecodeText(v, 1, gbk)
+		if isText(v) {
+			f.CardholderNameLatin = f.CardholderName
+		}
 	}
 	if v, ok := t["9F0B"]; ok {
-		f.CardholderNameExtended = DecodeText(v, f.CodeTableIndex, gbk)
+		f.CardholderNameExtended = DecodeText(v, 1, gbk)
+		if isText(v) {
+			f.CardholderNameLatin = f.CardholderNameExtended
+		}
+	}
+	if v, ok := t[TagChineseName]; ok {
+		f.CardholderName = DecodeText(v, 0, true)
 	}
 	if v, ok := t["9F61"]; ok {
 		f.IDNumber = NewIDNumber(strings.TrimRight(string(v), " \x00"))

@@ -58,7 +58,7 @@ func ctxT(t testing.TB) context.Context {
 type factsView struct {
 	Selection, AID, Label, Preferred, PAN, PANMasked, PSN string
 	Expiry, Effective                                     string
-	Name, NameExt, ID, IDMasked                           string
+	Name, NameLatin, NameExt, ID, IDMasked                string
 	IDType                                                emv.IDType
 	Track2Expiry, ServiceCode                             string
 	Country, Priority, CodeTable                          int
@@ -73,7 +73,7 @@ func view(f *emv.CardFacts) factsView {
 		Selection: f.Selection, AID: f.AID.String(), Label: f.Label, Preferred: f.PreferredName,
 		PAN: f.PAN.Digits(), PANMasked: f.PAN.String(), PSN: f.PSN,
 		Expiry: f.Expiry.Format("2006-01-02"), Effective: f.Effective.Format("2006-01-02"),
-		Name: f.CardholderName, NameExt: f.CardholderNameExtended, ID: f.IDNumber.Clear(), IDMasked: f.IDNumber.String(),
+		Name: f.CardholderName, NameLatin: f.CardholderNameLatin, NameExt: f.CardholderNameExtended, ID: f.IDNumber.Clear(), IDMasked: f.IDNumber.String(),
 		Track2Expiry: f.Track2.Expiry, ServiceCode: f.Track2.ServiceCode,
 		Country: f.IssuerCountry, Priority: f.Priority, CodeTable: f.CodeTableIndex,
 		AIP: f.AIP.String(), CVM: len(f.CVMList.Rules), ODA: f.ODA.Method, Verified: f.ODA.Verified,
@@ -88,9 +88,9 @@ func TestReadImages(t *testing.T) {
 	// The default image reads the same with and without the check-in
 	// shortcut.
 	defaultCard := factsView{
-		Selection: "PPSE", AID: "A000000333010101", Label: "PBOC DEBIT", Preferred: "志愿者借记卡",
+		Selection: "PPSE", AID: "A000000333010101", Label: "PBOC DEBIT", Preferred: "VOLUNTEER DEBIT",
 		PAN: "6217850000000012349", PANMasked: "621785*********2349", PSN: "01",
-		Expiry: "2030-12-31", Effective: "2020-12-01", Name: "张晓明", NameExt: "ZHANG XIAOMING",
+		Expiry: "2030-12-31", Effective: "2020-12-01", Name: "张晓明", NameLatin: "ZHANG XIAOMING",
 		ID: "441402200001011232", IDMasked: "441402************", IDType: emv.IDTypeResidentCard,
 		Track2Expiry: "3012", ServiceCode: "220", Country: 156, Priority: 1, CodeTable: 1,
 		AIP: "7C00", CVM: 4, ODA: emv.ODADDA, Verified: true,
@@ -114,9 +114,9 @@ func TestReadImages(t *testing.T) {
 			name: "PSE only, priority picks debit, GPO format 2", file: "pse-only.json", fast: true,
 			apdus: 1 + 1 + 3 + 1 + 1 + 4 + 1, // PPSE, PSE, 2 records + 6A83, SELECT, GPO, 4 records, INTERNAL AUTH
 			want: factsView{
-				Selection: "PSE", AID: "A000000333010101", Label: "PBOC DEBIT", Preferred: "借记卡",
+				Selection: "PSE", AID: "A000000333010101", Label: "PBOC DEBIT", Preferred: "UNIONPAY DEBIT",
 				PAN: "6259080000000056787", PANMasked: "625908*********6787", PSN: "00",
-				Expiry: "2030-12-31", Effective: "2020-12-01", Name: "LI/SI", NameExt: "LI SI",
+				Expiry: "2030-12-31", Effective: "2020-12-01", Name: "LI/SI", NameLatin: "LI/SI",
 				ID: "440106198512314567", IDMasked: "440106************", IDType: emv.IDTypeResidentCard,
 				Track2Expiry: "3012", ServiceCode: "220", Country: 156, Priority: 1, CodeTable: 1,
 				AIP: "7C00", CVM: 4, ODA: emv.ODADDA, Verified: true,
@@ -125,9 +125,9 @@ func TestReadImages(t *testing.T) {
 		{
 			name: "SDA only", file: "sda-only.json", fast: true, apdus: 7,
 			want: factsView{
-				Selection: "PPSE", AID: "A000000333010101", Label: "PBOC DEBIT", Preferred: "志愿者借记卡",
+				Selection: "PPSE", AID: "A000000333010101", Label: "PBOC DEBIT", Preferred: "VOLUNTEER DEBIT",
 				PAN: "6217850000000098769", PANMasked: "621785*********8769", PSN: "00",
-				Expiry: "2030-12-31", Effective: "2020-12-01", Name: "王芳", NameExt: "WANG FANG",
+				Expiry: "2030-12-31", Effective: "2020-12-01", Name: "王芳", NameLatin: "WANG FANG",
 				ID: "44142119990909246X", IDMasked: "441421************", IDType: emv.IDTypeResidentCard,
 				Track2Expiry: "3012", ServiceCode: "220", Country: 156, Priority: 1, CodeTable: 1,
 				AIP: "5C00", CVM: 4, ODA: emv.ODASDA, Verified: true,

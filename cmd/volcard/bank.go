@@ -216,7 +216,11 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 		if err != nil {
 			return nil, err
 		}
-		sim, err := banksim.New(banksim.Config{MACKey: c.MACKey, Logger: log, ProductBINs: bins})
+		imk, err := simMasterKeyAC(os.Getenv)
+		if err != nil {
+			return nil, withExit(exitUsage, err)
+		}
+		sim, err := banksim.New(banksim.Config{MACKey: c.MACKey, Logger: log, ProductBINs: bins, MasterKeyAC: imk})
 		if err != nil {
 			return nil, err
 		}

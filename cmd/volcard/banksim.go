@@ -11,17 +11,21 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/volcard/volcard/bankgw/banksim"
+	"github.com/volcard/volcard/personalization/dataprep"
 )
 
 func init() { rootCmd.AddCommand(newBankSimCmd()) }
 
+// defaultIMKFile holds the TEST issuer master keys of a checkout.
+const defaultIMKFile = "testdata/keys/issuer-master-keys.json"
+
 func newBankSimCmd() *cobra.Command {
 	var (
-		listen, bin, macKeyHex string
-		deny                   []string
-		minAge                 int
-		productBINs            map[string]string
-		faults                 banksim.Faults
+		listen, bin, macKeyHex, imkFile string
+		deny                            []string
+		minAge                          int
+		productBINs                     map[string]string
+		faults                          banksim.Faults
 	)
 	cmd := &cobra.Command{
 		Use:   "bank-sim",
@@ -29,7 +33,12 @@ func newBankSimCmd() *cobra.Command {
 		Long: `bank-sim runs the partner-bank host used by tests and by "volcard serve"
 without a configured bank. It issues cards from the product BIN, never twice for
 one application number, declines IDs on the deny list and applicants under 16,
-and can inject faults into file updates and reversals.`,
+and can inject faults into file updates and reversals.
+
+With --issuer-master-keys (default: testdata/keys/issuer-master-keys.json when
+it exists) it also answers chip authorizations (0100): it derives the card's
+key from the issuer master key by PAN and PSN, checks the ARQC in field 55 and
+answers with an ARPC the card accepts (docs/bank-interface.md, section 7.5).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var key []byte
@@ -43,7 +52,22 @@ and can inject faults into file updates and reversals.`,
 				}
 			}
 			logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-			sim, err := banksim.New(banksim.Config{BIN: bin, ProductBINs: productBINs, DenyIDs: deny, MinAge: minAge, MACKey: key, Logger: logger})
+			var imk []byte
+			if imkFile == "" && !cmd.Flags().Changed("issuer-master-keys") {
+				if _, err := os.Stat(defaultIMKFile); err == nil {
+					imkFile = defaultIMKFile
+				}
+			}
+			if imkFile != "" {
+				ms, err := dataprep.LoadMasterKeys(imkFile)
+				if err != nil {
+					return withExit(exitUsage, fmt.Errorf("--issuer-master-keys: %w (give a file like testdata/keys/issuer-master-keys.json, or \"\" to decline chip authorizations)", err))
+				}
+				imk = ms.AC
+			} else {
+				logger.Warn("bank-sim: no issuer master keys: every chip authorization (0100) is declined")
+			}
+			sim, err := banksim.New(banksim.Config{BIN: bin, ProductBINs: productBINs, DenyIDs: deny, MinAge: minAge, MACKey: key, Logger: logger, MasterKeyAC: imk})
 			if err != nil {
 				return withExit(exitUsage, err)
 			}
@@ -67,6 +91,7 @@ and can inject faults into file updates and reversals.`,
 	f.StringSliceVar(&deny, "deny-id", nil, "ID numbers to decline with 62 (repeatable)")
 	f.IntVar(&minAge, "min-age", 16, "minimum applicant age (younger: V1)")
 	f.StringVar(&macKeyHex, "mac-key", "", "32-byte HMAC-SHA256 key for field 128, hex (default $VOLCARD_BANK_MAC_KEY; empty: no MAC)")
+	f.StringVar(&imkFile, "issuer-master-keys", "", "issuer master keys file for checking ARQCs and making ARPCs (default "+defaultIMKFile+" when present; \"\" to decline chip authorizations)")
 	f.DurationVar(&faults.Latency, "latency", 0, "fault: delay every answer")
 	f.BoolVar(&faults.Drop, "drop", false, "fault: close the connection on each request")
 	f.BoolVar(&faults.NoAnswer, "no-answer", false, "fault: process requests but never answer")

@@ -192,7 +192,7 @@ func newReadResult(reader string, f *emv.CardFacts) readResult {
 		APDUs:         f.APDUs,
 	}
 	if res.Name == "" {
-		res.Name = f.CardholderNameExtended
+		res.Name = f.CardholderNameLatin
 	}
 	if f.IDType != nil {
 		res.IDType = f.IDType.String()

@@ -43,6 +43,25 @@ func iccKeyPoolSize(getenv func(string) string) (int, error) {
 // exists (running from the repository: `make run`).
 const defaultCardKeys = "testdata/keys"
 
+// simMasterKeyAC is the issuer master key for application cryptograms of
+// the software key store (envCardKeys, else defaultCardKeys when present),
+// for the embedded bank simulator's chip authorizations; nil when there is
+// no key store (the simulator then declines every 0100).
+func simMasterKeyAC(getenv func(string) string) ([]byte, error) {
+	dir := getenv(envCardKeys)
+	if dir == "" {
+		if _, err := os.Stat(defaultCardKeys); err != nil {
+			return nil, nil
+		}
+		dir = defaultCardKeys
+	}
+	ms, err := dataprep.LoadMasterKeys(filepath.Join(dir, "issuer-master-keys.json"))
+	if err != nil {
+		return nil, fmt.Errorf("bank simulator: %w", err)
+	}
+	return ms.AC, nil
+}
+
 // productBINs maps every catalog product code to its BIN: the key store
 // certifies the issuer key for each, and the embedded bank simulator issues
 // each product's PANs from it (keyed by issuance.BankProductCode).

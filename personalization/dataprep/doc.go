@@ -3,8 +3,9 @@
 // everything a blank volunteer card receives at personalization — records
 // in the AFL layout of docs/card-profile.md, a fresh per-card ICC RSA key
 // and its certificate signed by the issuer key, application keys derived
-// from issuer master keys (EMV option A), the offline PIN and its try
-// limit — as DGIs for STORE DATA (cardio/gp).
+// from issuer master keys (EMV option A), the card risk management data
+// (CDOLs, consecutive offline limits, card issuer action codes, log format),
+// the offline PIN and its try limit — as DGIs for STORE DATA (cardio/gp).
 //
 // Keys come through the KeyStore port (an HSM in production). SoftKeyStore
 // is the all-software implementation that loads the TEST keys of

@@ -117,6 +117,27 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
+// LoadMasterKeys reads an issuer master keys file
+// (testdata/keys/issuer-master-keys.json: keyID, ac, smi, smc in hex). The
+// bank simulator loads the same file to check application cryptograms.
+func LoadMasterKeys(path string) (MasterKeys, error) {
+	var mf mastersFile
+	if err := readJSON(path, &mf); err != nil {
+		return MasterKeys{}, err
+	}
+	ms := MasterKeys{KeyID: mf.KeyID}
+	for _, p := range []struct {
+		dst *gp.Key
+		hex string
+	}{{&ms.AC, mf.AC}, {&ms.SMI, mf.SMI}, {&ms.SMC, mf.SMC}} {
+		var err error
+		if *p.dst, err = gp.ParseKey(p.hex); err != nil {
+			return MasterKeys{}, fmt.Errorf("dataprep: issuer master keys: %w", err)
+		}
+	}
+	return ms, nil
+}
+
 // LoadKMC reads a KMC file (testdata/keys/kmc.json).
 func LoadKMC(path string) (KMC, error) {
 	var f kmcFile
@@ -181,18 +202,9 @@ func LoadSoftKeyStore(cfg SoftKeyStoreConfig) (*SoftKeyStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataprep: certify issuer key: %w", err)
 	}
-	var mf mastersFile
-	if err := readJSON(filepath.Join(cfg.Dir, "issuer-master-keys.json"), &mf); err != nil {
+	ms, err := LoadMasterKeys(filepath.Join(cfg.Dir, "issuer-master-keys.json"))
+	if err != nil {
 		return nil, err
-	}
-	ms := MasterKeys{KeyID: mf.KeyID}
-	for _, p := range []struct {
-		dst *gp.Key
-		hex string
-	}{{&ms.AC, mf.AC}, {&ms.SMI, mf.SMI}, {&ms.SMC, mf.SMC}} {
-		if *p.dst, err = gp.ParseKey(p.hex); err != nil {
-			return nil, fmt.Errorf("dataprep: issuer master keys: %w", err)
-		}
 	}
 	kmc, err := LoadKMC(filepath.Join(cfg.Dir, "kmc.json"))
 	if err != nil {

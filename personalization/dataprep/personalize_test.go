@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,7 +176,8 @@ func TestPersonalizeEndToEnd(t *testing.T) {
 	f, conn, err := readCard(ctx, t, e, readers)
 	require.NoError(t, err)
 	require.Equal(t, "李小红", f.CardholderName)
-	require.Equal(t, "LI XIAOHONG", f.CardholderNameExtended)
+	require.Equal(t, "LI XIAOHONG", f.CardholderNameLatin)
+	require.Empty(t, f.CardholderNameExtended, "9F0B only for names longer than 26")
 	require.Equal(t, in.IDNumber.Clear(), f.IDNumber.Clear())
 	require.Equal(t, in.PAN.String(), f.PAN.String())
 	require.Equal(t, "01", f.PSN)
@@ -208,17 +210,28 @@ func TestPersonalizeEndToEnd(t *testing.T) {
 	require.True(t, f2.ODA.Verified)
 
 	// Saved to a card file and loaded back: the same card, its application
-	// keys (DGI 8000) included, with the counters as they stand.
-	keys := img.Applications[0].Keys
-	require.NotNil(t, keys)
-	found := false
+	// keys (DGI 8000) and card risk management parameters (DGI 9200) in
+	// the payment part included, with the counters as they stand.
+	pay := img.Applications[0].Payment
+	require.NotNil(t, pay)
+	found := map[uint16]bool{}
 	for _, d := range p.DGIs {
-		if d.Tag == 0x8000 {
-			found = true
-			require.Equal(t, []byte(d.Data), append(append(append([]byte{}, keys.AC...), keys.SMI...), keys.SMC...))
+		switch d.Tag {
+		case 0x8000:
+			require.Equal(t, []byte(d.Data), append(append(append([]byte{}, pay.AC...), pay.SMI...), pay.SMC...))
+		case cardsim.DGICardRisk:
+			risk := append(append(append([]byte{}, pay.CIACDecline...), pay.CIACOnline...), pay.CIACDefault...)
+			flags := byte(0)
+			if pay.IssuerAuthRequired {
+				flags = 1
+			}
+			require.Equal(t, []byte(d.Data), append(risk, byte(pay.DKI), flags))
+		default:
+			continue
 		}
+		found[d.Tag] = true
 	}
-	require.True(t, found, "DGI 8000 prepared")
+	require.True(t, found[0x8000] && found[cardsim.DGICardRisk], "DGI 8000 and 9200 prepared")
 	path := filepath.Join(t.TempDir(), "card.json")
 	require.NoError(t, card.Save(path))
 	saved, err := cardsim.Load(path)
@@ -394,7 +407,12 @@ func TestPrepareValidation(t *testing.T) {
 	}{
 		{"bad PAN check digit", func(in *dataprep.Input) { in.PAN, _ = emv.NewPAN("6217850000123450") }},
 		{"no PIN", func(in *dataprep.Input) { in.PIN = dataprep.PIN{} }},
-		{"name too long", func(in *dataprep.Input) { in.LegalName = "一二三四五六七八九十一二三四" }},
+		{"name too long", func(in *dataprep.Input) {
+			in.LegalName = "一二三四五六七八九十一二三四五六七八九十一"
+		}},
+		{"emboss name too long", func(in *dataprep.Input) { in.EmbossName = strings.Repeat("A", 46) }},
+		{"emboss name of one letter", func(in *dataprep.Input) { in.EmbossName = "A" }},
+		{"Chinese preferred name", func(in *dataprep.Input) { in.PreferredName = "志愿者借记卡" }},
 		{"non-ASCII emboss name", func(in *dataprep.Input) { in.EmbossName = "李" }},
 		{"no expiry", func(in *dataprep.Input) { in.Expiry = time.Time{} }},
 		{"try limit", func(in *dataprep.Input) { in.PINTryLimit = 16 }},
@@ -429,7 +447,7 @@ func TestPreparedNeverPrintsSecrets(t *testing.T) {
 		require.NotContains(t, s, "864209")
 		require.NotContains(t, s, in.PAN.Digits())
 	}
-	require.Len(t, p.DGIs, 16)
+	require.Len(t, p.DGIs, 17)
 	sensitive := 0
 	for _, d := range p.DGIs {
 		if d.Sensitive {

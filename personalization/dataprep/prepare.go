@@ -28,6 +28,7 @@ const (
 	DGIGPO            uint16 = 0x9104
 	DGIKeyKCV         uint16 = 0x9000
 	DGIPINTry         uint16 = 0x9010
+	DGICardRisk       uint16 = 0x9200 // CIACs, DKI, options (card risk management)
 	DGIAppKeys        uint16 = 0x8000
 	DGIPIN            uint16 = 0x8010
 	DGIICCQInv        uint16 = 0x8201
@@ -49,6 +50,38 @@ var (
 	PDOL = cardio.Hex{0x9F, 0x66, 0x04, 0x9F, 0x02, 0x06, 0x9F, 0x03, 0x06, 0x9F, 0x1A, 0x02, 0x95, 0x05, 0x5F, 0x2A, 0x02, 0x9A, 0x03, 0x9C, 0x01, 0x9F, 0x37, 0x04, 0x9F, 0x21, 0x03}
 	// DDOL is 9F37 04 (unpredictable number).
 	DDOL = cardio.Hex{0x9F, 0x37, 0x04}
+	// CDOL1 and CDOL2 are the card risk management data object lists of
+	// the first and second GENERATE AC (8C, 8D): each carries every value
+	// the cryptogram covers (emv.CryptogramInputTags), CDOL2 the
+	// authorisation response code (8A) first.
+	CDOL1 = bcdHex("9F0206 9F0306 9F1A02 9505 5F2A02 9A03 9C01 9F3704 9F2103 9F4E14")
+	CDOL2 = bcdHex("8A02 9F0206 9F0306 9F1A02 9505 5F2A02 9A03 9C01 9F3704")
+	// LogEntry (9F4D) names the transaction log: SFI 11, 10 records.
+	LogEntry = cardio.Hex{0x0B, 0x0A}
+	// LogFormat (9F4F) is the content of each log record: date, time,
+	// amount, amount other, terminal country, currency, merchant name,
+	// transaction type, ATC (45 bytes).
+	LogFormat = bcdHex("9A03 9F2103 9F0206 9F0306 9F1A02 5F2A02 9F4E14 9C01 9F3602")
+	// CIACDecline, CIACOnline and CIACDefault are the card issuer action
+	// codes matched against the CVR (docs/card-profile.md): decline when
+	// the PIN try limit is exceeded; go online (or, unable to, decline)
+	// after a wrong offline PIN, for a new card, after an incomplete or
+	// unauthenticated last online transaction, or past the lower
+	// consecutive offline limit.
+	CIACDecline = cardio.Hex{0x00, 0x40, 0x00}
+	CIACOnline  = cardio.Hex{0x02, 0xB8, 0x00}
+	CIACDefault = cardio.Hex{0x02, 0xB8, 0x00}
+)
+
+// Card risk management limits written in SFI 2 record 1.
+const (
+	// LowerConsecutiveOfflineLimit is 9F14: past it the card goes online.
+	LowerConsecutiveOfflineLimit = 3
+	// UpperConsecutiveOfflineLimit is 9F23: past it a card that cannot go
+	// online declines.
+	UpperConsecutiveOfflineLimit = 5
+	// DKI is the derivation key index written in 9F10.
+	DKI = 0x01
 )
 
 // PIN is an offline PIN (4 to 12 digits). It never prints.
@@ -98,9 +131,12 @@ type Input struct {
 	// MasterKeyID selects the issuer master keys (KeyStore.MasterKeys).
 	MasterKeyID string
 
-	// LegalName is the cardholder name (5F20), Chinese in GBK, 2-26 bytes encoded.
+	// LegalName is the holder's Chinese name, written in GBK to the volcard
+	// tag DF20 (2-40 bytes encoded).
 	LegalName string
-	// EmbossName is the extended name (9F0B), ASCII (pinyin), up to 45.
+	// EmbossName is the romanized name (pinyin, printable ASCII), 2 to 45
+	// characters or empty: 5F20 holds it (its first 26 characters), and
+	// 9F0B the whole name when it is longer than 26.
 	EmbossName string
 	// IDType is 9F62; IDNumber is 9F61 (up to 40 characters).
 	IDType   emv.IDType
@@ -114,7 +150,8 @@ type Input struct {
 	AID cardio.Hex
 	// Label is 50 (ASCII, up to 16): "PBOC DEBIT" when empty.
 	Label string
-	// PreferredName is 9F12 (GBK, up to 16 bytes): "志愿者借记卡" when empty.
+	// PreferredName is 9F12 (ISO 8859-1 as 9F11 says, printable ASCII, up
+	// to 16): "VOLUNTEER DEBIT" when empty.
 	PreferredName string
 
 	// PAN, Expiry (month of 5F24, last day), Effective (5F25) and PSN (5F34,
@@ -237,7 +274,7 @@ func (in *Input) normalize() error {
 		in.Label = "PBOC DEBIT"
 	}
 	if in.PreferredName == "" {
-		in.PreferredName = "志愿者借记卡"
+		in.PreferredName = "VOLUNTEER DEBIT"
 	}
 	if in.PINTryLimit == 0 {
 		in.PINTryLimit = 3
@@ -257,8 +294,10 @@ func (in *Input) normalize() error {
 		return invalid("ID number", "must be 1 to 40 ASCII characters")
 	case in.IDType > emv.IDTypeOther:
 		return invalid("ID type", "unknown")
-	case len(in.EmbossName) > 45 || !ascii(in.EmbossName):
-		return invalid("emboss name", "must be at most 45 ASCII characters")
+	case len(in.EmbossName) == 1 || len(in.EmbossName) > 45 || !ascii(in.EmbossName):
+		return invalid("emboss name", "must be 2 to 45 ASCII characters")
+	case len(in.PreferredName) > 16 || !ascii(in.PreferredName):
+		return invalid("preferred name", "must be at most 16 ASCII characters")
 	case len(in.Label) > 16 || !ascii(in.Label):
 		return invalid("label", "must be at most 16 ASCII characters")
 	case in.Bank == "" || in.Product == "":
@@ -283,12 +322,8 @@ func (p *Preparer) Prepare(ctx context.Context, in Input) (*Prepared, error) {
 		return nil, err
 	}
 	name, err := emv.EncodeGBK(in.LegalName)
-	if err != nil || len(name) < 2 || len(name) > 26 {
-		return nil, invalid("legal name", "must encode in GBK as 2 to 26 bytes")
-	}
-	preferred, err := emv.EncodeGBK(in.PreferredName)
-	if err != nil || len(preferred) > 16 {
-		return nil, invalid("preferred name", "must encode in GBK in at most 16 bytes")
+	if err != nil || len(name) < 2 || len(name) > 40 {
+		return nil, invalid("legal name", "must encode in GBK as 2 to 40 bytes")
 	}
 	pan := in.PAN.Digits()
 	expiry := lastDay(in.Expiry)
@@ -307,17 +342,19 @@ func (p *Preparer) Prepare(ctx context.Context, in Input) (*Prepared, error) {
 	}
 
 	track2 := pan + "D" + expiry.Format("0601") + "220" + "0000000000"
-	rec1 := []cardio.TLV{
-		cardio.NewTLV("57", bcd(track2)),
-		cardio.NewTLV("5F20", name),
-		cardio.NewTLV("9F0B", []byte(in.EmbossName)),
+	rec1 := []cardio.TLV{cardio.NewTLV("57", bcd(track2))}
+	if e := in.EmbossName; e != "" {
+		rec1 = append(rec1, cardio.NewTLV("5F20", []byte(e[:min(len(e), 26)])))
+		if len(e) > 26 {
+			rec1 = append(rec1, cardio.NewTLV("9F0B", []byte(e)))
+		}
+	}
+	rec1 = append(rec1,
+		cardio.NewTLV(emv.TagChineseName, name),
 		cardio.NewTLV("9F61", []byte(in.IDNumber.Clear())),
 		cardio.NewTLV("9F62", []byte{byte(in.IDType)}),
 		cardio.NewTLV("5F30", []byte{0x02, 0x20}),
-	}
-	if in.EmbossName == "" {
-		rec1 = append(rec1[:2], rec1[3:]...)
-	}
+	)
 	rec2 := []cardio.TLV{
 		cardio.NewTLV("5A", bcd(pan)),
 		cardio.NewTLV("5F24", bcd(expiry.Format("060102"))),
@@ -327,11 +364,13 @@ func (p *Preparer) Prepare(ctx context.Context, in Input) (*Prepared, error) {
 		cardio.NewTLV("8E", bcdHex("00000000 00000000 4103 4203 1E03 1F00")),
 		cardio.NewTLV("9F07", []byte{0xFF, 0x00}),
 		cardio.NewTLV("9F08", []byte{0x00, 0x30}),
-		cardio.NewTLV("9F0D", bcdHex("D86004A800")),
+		cardio.NewTLV("9F0D", bcdHex("D86084A800")),
 		cardio.NewTLV("9F0E", bcdHex("0010000000")),
-		cardio.NewTLV("9F0F", bcdHex("D86804F800")),
-		cardio.NewTLV("8C", bcdHex("9F0206 9F0306 9F1A02 9505 5F2A02 9A03 9C01 9F3704 9F2103 9F4E14")),
-		cardio.NewTLV("8D", bcdHex("8A02 9F0206 9F0306 9F1A02 9505 5F2A02 9A03 9C01 9F3704")),
+		cardio.NewTLV("9F0F", bcdHex("D86884F800")),
+		cardio.NewTLV("8C", CDOL1),
+		cardio.NewTLV("8D", CDOL2),
+		cardio.NewTLV("9F14", []byte{LowerConsecutiveOfflineLimit}),
+		cardio.NewTLV("9F23", []byte{UpperConsecutiveOfflineLimit}),
 		cardio.NewTLV("9F49", DDOL),
 		cardio.NewTLV("9F4A", []byte{0x82}),
 	}
@@ -404,14 +443,15 @@ func (p *Preparer) Prepare(ctx context.Context, in Input) (*Prepared, error) {
 		cardio.NewTLV("9F38", PDOL),
 		cardio.NewTLV("5F2D", []byte("zhen")),
 		cardio.NewTLV("9F11", []byte{0x01}),
-		cardio.NewTLV("9F12", preferred),
-		cardio.NewTemplate("BF0C", cardio.NewTLV("9F4D", []byte{0x0B, 0x0A})),
+		cardio.NewTLV("9F12", []byte(in.PreferredName)),
+		cardio.NewTemplate("BF0C", cardio.NewTLV("9F4D", LogEntry)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("dataprep: FCI: %w", err)
 	}
 	gpo, _ := cardio.EncodeTLV(cardio.NewTLV("82", AIP), cardio.NewTLV("94", AFL))
-	getData, _ := cardio.EncodeTLV(cardio.NewTLV("9F13", []byte{0x00, 0x00}))
+	getData, _ := cardio.EncodeTLV(cardio.NewTLV("9F13", []byte{0x00, 0x00}), cardio.NewTLV("9F4F", LogFormat))
+	risk := append(append(append(append([]byte(nil), CIACDecline...), CIACOnline...), CIACDefault...), DKI, 0x01)
 
 	ac, err := DeriveOptionA(masters.AC, pan, in.PSN)
 	if err != nil {
@@ -443,6 +483,7 @@ func (p *Preparer) Prepare(ctx context.Context, in Input) (*Prepared, error) {
 		{Tag: DGIGetData, Data: getData},
 		{Tag: DGIKeyKCV, Data: kcv},
 		{Tag: DGIPINTry, Data: []byte{byte(in.PINTryLimit), byte(in.PINTryLimit)}},
+		{Tag: DGICardRisk, Data: risk},
 		{Tag: DGIAppKeys, Data: appKeys, Sensitive: true},
 		{Tag: DGIPIN, Data: block, Sensitive: true},
 		{Tag: DGIICCQInv, Data: crt[0], Sensitive: true},
@@ -473,45 +514,17 @@ func crtParts(k *emv.PrivateKey) [5][]byte {
 	return [5][]byte{qinv.Bytes(), dq.Bytes(), dp.Bytes(), q.Bytes(), p.Bytes()}
 }
 
-// DeriveOptionA derives a card key from an issuer master key with EMV
-// option A (EMV Book 2, A1.4.1): Y = the rightmost 16 digits of PAN || PSN
-// (left-padded with zeros), Z = 3DES(IMK)[Y] || 3DES(IMK)[Y xor FF..FF],
-// with odd parity.
+// DeriveOptionA derives a card master key from an issuer master key with
+// EMV option A (EMV Book 2, A1.4.1): Y = the rightmost 16 digits of PAN ||
+// PSN (left-padded with zeros), Z = 3DES(IMK)[Y] || 3DES(IMK)[Y xor FF..FF],
+// with odd parity (emv.DeriveICCMasterKey, which the bank uses too).
 func DeriveOptionA(imk gp.Key, pan string, psn byte) (gp.Key, error) {
 	if err := imk.Validate(); err != nil {
 		return nil, fmt.Errorf("dataprep: option A: %w", err)
 	}
-	s := pan + fmt.Sprintf("%02X", psn)
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return nil, invalid("PAN", "not digits")
-		}
-	}
-	if len(s) < 16 {
-		s = strings.Repeat("0", 16-len(s)) + s
-	}
-	y, _ := hex.DecodeString(s[len(s)-16:])
-	yx := make([]byte, 8)
-	for i := range y {
-		yx[i] = y[i] ^ 0xFF
-	}
-	z, err := imk.EncryptECB(append(y, yx...))
+	k, err := emv.DeriveICCMasterKey(imk, pan, psn)
 	if err != nil {
-		return nil, err
+		return nil, invalid("PAN", "not digits")
 	}
-	for i, b := range z {
-		z[i] = oddParity(b)
-	}
-	return gp.Key(z), nil
-}
-
-func oddParity(b byte) byte {
-	n := 0
-	for i := 1; i < 8; i++ {
-		n += int(b>>i) & 1
-	}
-	if n%2 == 0 {
-		return b | 1
-	}
-	return b &^ 1
+	return gp.Key(k), nil
 }

@@ -207,7 +207,7 @@ func CheckReadBack(ctx context.Context, p *Prepared, b *Batch, responses []cardi
 		return facts, fmt.Errorf("dataprep: read-back: PSN: %w", ErrReadBack)
 	case facts.Expiry.Year() != p.Expiry.Year() || facts.Expiry.Month() != p.Expiry.Month():
 		return facts, fmt.Errorf("dataprep: read-back: expiry: %w", ErrReadBack)
-	case facts.CardholderName != p.legalName || facts.CardholderNameExtended != p.embossName:
+	case facts.CardholderName != p.legalName || facts.CardholderNameLatin != p.embossName:
 		return facts, fmt.Errorf("dataprep: read-back: cardholder name: %w", ErrReadBack)
 	case facts.IDNumber.Clear() != p.idNumber.Clear() || facts.IDType == nil || *facts.IDType != p.idType:
 		return facts, fmt.Errorf("dataprep: read-back: ID number: %w", ErrReadBack)
