@@ -110,6 +110,8 @@ func checkinSchemas() obj {
 	dt := obj{"type": "string", "format": "date-time"}
 	num := func(desc string) obj { return obj{"type": "number", "description": desc} }
 	tier := enum("Benefit tier.", "card_holder", "star", "five_star")
+	recordTier := enum("Benefit tier; none while the volunteer holds no card check-in accepts (benefits come with the card).",
+		"none", "card_holder", "star", "five_star")
 	evidence := object([]string{"aid", "pan", "aip", "afl", "records", "ddol_data", "sdad"}, obj{
 		"aid": hex("Selected AID."), "pan": str("Clear PAN (TLS only); checked against the signed record and the ICC certificate, then tokenised; never stored."),
 		"aip": hex("AIP (82)."), "afl": hex("AFL (94)."),
@@ -151,7 +153,7 @@ func checkinSchemas() obj {
 			"hours": num("Credited hours."), "corrected": boolean("Corrected by an admin.")}},
 		"ServiceRecord": obj{"type": "object", "properties": obj{"volunteer_id": integer("Volunteer."), "name": str("Name."),
 			"years":          arrayOf(object(nil, obj{"year": obj{"type": "integer"}, "minutes": integer("Minutes."), "hours": num("Hours.")})),
-			"lifetime_hours": num("Lifetime hours."), "stars": obj{"type": "integer"}, "tier": tier,
+			"lifetime_hours": num("Lifetime hours."), "stars": obj{"type": "integer"}, "tier": recordTier,
 			"member_expectation_hours": num("Yearly hours expected (league and party members)."),
 			"activities":               arrayOf(ref("AttendanceItem"))}},
 		"AddHours":   object([]string{"year", "hours", "reason"}, obj{"year": obj{"type": "integer"}, "hours": num("Hours, may be negative."), "reason": str("Why.")}),

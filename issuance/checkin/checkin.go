@@ -501,6 +501,8 @@ type CardRepo interface {
 	GetCardBinding(ctx context.Context, panToken []byte) (CardBinding, error)
 	// PutCardBinding inserts or updates the binding of b.PANToken.
 	PutCardBinding(ctx context.Context, b CardBinding) error
+	// CardBindingsOf returns the bindings of a volunteer's cards.
+	CardBindingsOf(ctx context.Context, volunteerID int64) ([]CardBinding, error)
 }
 
 // OfferRepo stores benefit offers.
@@ -527,6 +529,9 @@ type CoreReads interface {
 	FindVolunteerByIndex(ctx context.Context, index []byte, sc issuance.Scope) (issuance.Volunteer, error)
 	GetApplication(ctx context.Context, id int64, sc issuance.Scope) (issuance.Application, error)
 	GetCardByToken(ctx context.Context, panToken []byte) (issuance.Card, error)
+	// CardsOfVolunteer returns every card of a volunteer's applications,
+	// oldest first.
+	CardsOfVolunteer(ctx context.Context, volunteerID int64) ([]issuance.Card, error)
 }
 
 // Store is the storage check-in needs; issuance/store implements it on
