@@ -19,16 +19,17 @@ import (
 
 	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3" (pure Go, no cgo)
 
+	"github.com/volcard/volcard/internal/sqlitevfs"
 	"github.com/volcard/volcard/wire"
 )
 
 // Queue is the terminal's durable state in a SQLite file: the sequence
 // counter (every tap gets the next number, reserved durably before it is
-// used) and the taps waiting to be sent, in sequence order. The file is
-// created with mode 0600. Queued taps hold card records (PAN, name, ID
-// number), so each is sealed with AES-256-GCM under a key derived from the
-// secret given to OpenQueue (the terminal token): the file alone reveals no
-// card data. The "pan" field is dropped as well (the server takes the PAN
+// used) and the taps waiting to be sent, in sequence order. The file and
+// its -wal and -shm are created with mode 0600 (sqlitevfs). Queued taps
+// hold card records (PAN, name, ID number), so each is sealed with
+// AES-256-GCM under a key derived from the secret given to OpenQueue (the
+// terminal token): the file alone reveals no card data. The "pan" field is dropped as well (the server takes the PAN
 // from the signed record).
 type Queue struct {
 	db   *sql.DB
@@ -90,11 +91,11 @@ func OpenQueue(ctx context.Context, path string, secret []byte) (*Queue, error) 
 			return nil, fmt.Errorf("terminal: queue: %w", err)
 		}
 	}
-	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
-		_ = f.Close()
-	}
+	// The owner-only VFS creates the file and its -wal and -shm with mode
+	// 0600: they hold sealed taps and the sequence counter.
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(full)&_txlock=immediate"
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(full)&_txlock=immediate" +
+		"&vfs=" + sqlitevfs.Name
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("terminal: open queue: %w", err)

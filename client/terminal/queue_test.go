@@ -19,9 +19,18 @@ func TestQueue(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "q", "queue.db")
 	q, err := terminal.OpenQueue(ctx, path, []byte("tok"))
 	require.NoError(t, err)
-	fi, err := os.Stat(path)
+	_, err = q.NextSeq(ctx) // a write: the WAL and its index exist now
 	require.NoError(t, err)
-	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	// The queue holds sealed taps and the sequence counter: owner-only, the
+	// WAL and its index too, and the directory made for it.
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(f)
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), filepath.Base(f))
+	}
+	fi, err := os.Stat(filepath.Dir(path))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
 
 	t.Run("sequence numbers increase and survive a restart", func(t *testing.T) {
 		a, err := q.NextSeq(ctx)
