@@ -38,6 +38,15 @@ func checkinPaths() obj {
 	return obj{
 		"/v1/terminals/challenge": obj{"post": op("issueChallenge", "A fresh 4-byte challenge for one DDA (single use, short expiry).", terminal, nil, "",
 			obj{"201": jsonResponse("The challenge.", "Challenge")})},
+		"/v1/terminals/self": obj{"get": op("getTerminalState",
+			"What a terminal checks at start: its token (401 unknown or revoked, 403 not a terminal token), the activity it "+
+				"taps at (404 when it does not exist or lies outside the token's organisation subtree), and the highest tap "+
+				"sequence number the server holds for the token, after which a terminal with a new queue file, or one that "+
+				"finds its number taken by another terminal on the same token (sequence-reused), goes on.", terminal,
+			[]obj{queryParam("activity", "The activity to check.", obj{"type": "integer", "minimum": 1})}, "", obj{
+				"200": jsonResponse("The terminal's state.", "TerminalState"),
+				"404": problem("Activity not found or out of the token's scope (not-found)."),
+			})},
 		"/v1/activities": obj{"get": op("listActivities",
 			"List activities in scope, newest start first, with cursor pagination like GET /v1/applications: an org admin or a "+
 				"terminal sees its organisation's subtree, bank staff its branch's city, a province admin and the platform all. "+
@@ -122,7 +131,10 @@ func checkinSchemas() obj {
 		"sdad":      hex("Signed dynamic application data (9F4B)."),
 	})
 	return obj{
-		"Challenge":    object(nil, obj{"challenge_id": str("Opaque id."), "un": hex("4-byte unpredictable number for 9F37."), "expires_at": dt}),
+		"Challenge": object(nil, obj{"challenge_id": str("Opaque id."), "un": hex("4-byte unpredictable number for 9F37."), "expires_at": dt}),
+		"TerminalState": object([]string{"last_seq"}, obj{
+			"last_seq": integer("Highest tap sequence number the server holds for this token (0 when none)."),
+			"activity": ref("Activity")}),
 		"CardEvidence": evidence,
 		"TapRequest": object([]string{"seq", "card"}, obj{
 			"seq":          integer("Terminal sequence number (persisted); same seq → first result."),

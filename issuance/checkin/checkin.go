@@ -355,6 +355,9 @@ type ChallengeRepo interface {
 type TapRepo interface {
 	// GetTap returns the tap of terminal with seq, or ErrNotFound.
 	GetTap(ctx context.Context, terminalID string, seq int64) (TapRecord, error)
+	// LastTapSeq returns the highest sequence number of terminal's taps,
+	// 0 when it has none.
+	LastTapSeq(ctx context.Context, terminalID string) (int64, error)
 	// CreateTap inserts t; a duplicate (terminal, seq) is a *ConflictError
 	// What "tap_sequence", a duplicate evidence hash What "tap_evidence".
 	CreateTap(ctx context.Context, t *TapRecord) error

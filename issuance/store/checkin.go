@@ -312,6 +312,15 @@ func (s *Store) GetTap(ctx context.Context, terminalID string, seq int64) (check
 	return r.domain()
 }
 
+// LastTapSeq implements checkin.TapRepo.
+func (s *Store) LastTapSeq(ctx context.Context, terminalID string) (int64, error) {
+	var seq int64
+	if err := s.DB(ctx).Raw(`SELECT COALESCE(MAX(seq), 0) FROM taps WHERE terminal_id = ?`, terminalID).Scan(&seq).Error; err != nil {
+		return 0, mapCheckinErr(err)
+	}
+	return seq, nil
+}
+
 // CreateTap implements checkin.TapRepo.
 func (s *Store) CreateTap(ctx context.Context, t *checkin.TapRecord) error {
 	r, err := tapToRow(*t)
