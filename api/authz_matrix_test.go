@@ -286,6 +286,9 @@ var matrixOps = map[string]matrixOp{
 	"issueChallenge": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
 		return post("/v1/terminals/challenge", map[string]any{})
 	},
+	"getTerminalState": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/terminals/self?activity=" + id(s.activity.ID))
+	},
 	"correctAttendance": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
 		// No attendance exists on either side: 404 for every role that may
 		// correct (the scope of a real attendance is TestCheckinAPI's).
@@ -634,6 +637,8 @@ const decisions = `
 - **Sources.** A volunteer registered without ` + "`source`" + ` takes the registering role's channel (` + "`console`" + ` for
   league-committee staff, ` + "`branch`" + ` for bank staff, ` + "`platform`" + ` for the platform); only the platform token may
   register ` + "`source: platform`" + `, which is what unmasks a volunteer for it. Internal loads (seed, bulk) are ` + "`platform`" + `.
+  An application posted without ` + "`channel`" + ` takes the caller's: ` + "`branch`" + ` for bank staff, ` + "`platform`" + ` for the platform,
+  ` + "`online`" + ` for league-committee staff (province and organisation admins entering it for the volunteer).
 - **Terminals** must name an organisation (the province's id for a province-wide terminal); a terminal token
   made before this rule is refused (403).
 - **Cursors.** Every list pages with an opaque ` + "`cursor`" + ` / ` + "`next_cursor`" + ` (the bank outbox list too); a malformed

@@ -25,13 +25,8 @@ func (s *Server) createApplication(c echo.Context) error {
 		return invalidField("volunteer_id", "is required and must be a positive integer")
 	}
 	actor, _ := actorFrom(c)
-	ch := issuance.Channel(req.Channel)
-	if ch == "" {
-		if ch = actor.Role.Channel(); !ch.ValidSource() {
-			return invalidField("channel", "is required (platform, online, branch or on_site)")
-		}
-	}
-	app, err := s.svc.Apply(c.Request().Context(), actor, req.VolunteerID, req.Product, ch)
+	// Without a channel the domain takes the caller's (Role.ApplicationChannel).
+	app, err := s.svc.Apply(c.Request().Context(), actor, req.VolunteerID, req.Product, issuance.Channel(req.Channel))
 	if err != nil {
 		return err
 	}

@@ -69,6 +69,7 @@ func (s *Server) EnableCheckin(ck *checkin.Service) error {
 	auth, idem := s.authenticate(), s.idempotency()
 	e := s.e
 	e.POST("/v1/terminals/challenge", h.challenge, auth, allow(tm))
+	e.GET("/v1/terminals/self", h.terminalState, auth, allow(tm))
 	e.POST("/v1/activities", h.createActivity, auth, allow(pa, oa), idem)
 	e.GET("/v1/activities", h.listActivities, auth, allow(pa, oa, bs, tm, pf))
 	e.GET("/v1/activities/:id", h.getActivity, auth, allow(pa, oa, bs, tm, pf))
@@ -99,6 +100,34 @@ func (h *checkinHandlers) challenge(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return c.JSON(http.StatusCreated, wire.Challenge{ID: ch.ID, UN: ch.UN, ExpiresAt: ch.ExpiresAt})
+}
+
+// terminalState answers GET /v1/terminals/self[?activity=ID]: the highest
+// sequence number of the caller's taps and, when asked, the activity (404
+// when it does not exist or lies outside the token's scope). A terminal
+// calls it at start: a 401 or 403 says its token is wrong, a 404 its
+// activity.
+func (h *checkinHandlers) terminalState(c echo.Context) error {
+	actID, err := queryID(c, "activity")
+	if err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	ctx := c.Request().Context()
+	var out wire.TerminalState
+	if actID != 0 {
+		a, err := h.ck.GetActivity(ctx, actor, actID)
+		if err != nil {
+			return checkinError(err)
+		}
+		act := toActivity(a)
+		out.Activity = &act
+	}
+	if out.LastSeq, err = h.ck.LastTapSeq(ctx, actor, terminalID(actor)); err != nil {
+		return checkinError(err)
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.JSON(http.StatusOK, out)
 }
 
 func toActivity(a checkin.Activity) wire.Activity {

@@ -293,3 +293,69 @@ func TestCheckinAPI(t *testing.T) {
 		require.Equal(t, http.StatusNoContent, res.status, "the province admin blocks an unknown card ahead: %s", res.body)
 	})
 }
+
+// TestTerminalState checks GET /v1/terminals/self, what a terminal asks at
+// start: its activity when in scope (404 otherwise), and the highest
+// sequence number of its token's taps, which a tap moves and another
+// token's taps do not.
+func TestTerminalState(t *testing.T) {
+	h := newCheckinHarness(t, storetest.Postgres(t))
+	state := func(t *testing.T, token, query string) (response, wire.TerminalState) {
+		t.Helper()
+		res := h.do(http.MethodGet, "/v1/terminals/self"+query, token, nil)
+		var st wire.TerminalState
+		if res.status == http.StatusOK {
+			res.json(t, &st)
+		}
+		return res, st
+	}
+	actQuery := "?activity=" + strconv.FormatInt(h.act.ID, 10)
+
+	res, st := state(t, "terminal", actQuery)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	require.Zero(t, st.LastSeq)
+	require.NotNil(t, st.Activity)
+	require.Equal(t, h.act.Title, st.Activity.Title)
+	require.Equal(t, "no-store", res.header.Get("Cache-Control"))
+
+	ch := h.challenge(t, "terminal")
+	tap := h.do(http.MethodPost, h.tapPath(), "terminal", wire.TapRequest{Seq: 41, ChallengeID: ch.ID, Card: cardEvidence(t, "default.json", ch.UN)})
+	require.Equal(t, http.StatusCreated, tap.status, "%s", tap.body)
+	res, st = state(t, "terminal", "")
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	require.Equal(t, int64(41), st.LastSeq)
+	require.Nil(t, st.Activity, "none asked for")
+
+	other, _, err := h.svc.CreateToken(context.Background(), issuance.SystemActor(), issuance.NewToken{Name: "gate 2",
+		Role: issuance.RoleTerminal, OrgID: h.meizhou.ID})
+	require.NoError(t, err)
+	h.tokens["terminal 2"] = other
+	_, st = state(t, "terminal 2", actQuery)
+	require.Zero(t, st.LastSeq, "another token's taps are another sequence")
+
+	for _, tc := range []struct {
+		name, token, query string
+		status             int
+		problem            string
+	}{
+		{"unknown activity", "terminal", "?activity=999999", http.StatusNotFound, wire.ProblemNotFound},
+		{"bad activity", "terminal", "?activity=twelve", http.StatusBadRequest, wire.ProblemValidation},
+		{"not a terminal token", "mz", actQuery, http.StatusForbidden, wire.ProblemForbidden},
+		{"no token", "", actQuery, http.StatusUnauthorized, wire.ProblemUnauthorized},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, _ := state(t, tc.token, tc.query)
+			require.Equal(t, tc.status, res.status, "%s", res.body)
+			require.Equal(t, wire.ProblemBase+tc.problem, res.problem(t).Type)
+		})
+	}
+	t.Run("activity of another organisation", func(t *testing.T) {
+		gz := h.do(http.MethodPost, "/v1/activities", "gz", wire.NewActivity{OrgID: h.guangzhou.ID, Title: "广州义工",
+			StartsAt: time.Now(), EndsAt: time.Now().Add(time.Hour)})
+		require.Equal(t, http.StatusCreated, gz.status, "%s", gz.body)
+		var a wire.Activity
+		gz.json(t, &a)
+		res, _ := state(t, "terminal", "?activity="+strconv.FormatInt(a.ID, 10))
+		require.Equal(t, http.StatusNotFound, res.status, "a Meizhou terminal cannot use a Guangzhou activity")
+	})
+}

@@ -61,7 +61,7 @@ func applicationsOpenAPI(paths, schemas obj) {
 		"Channel": enum("Channel.", "platform", "online", "branch", "on_site", "console", "system"),
 		"NewApplication": object([]string{"volunteer_id", "product"}, obj{
 			"volunteer_id": integer("Volunteer."), "product": str("Product code."),
-			"channel": enum("Channel; default from the caller's role.", "platform", "online", "branch", "on_site"),
+			"channel": enum("Channel; default from the caller's role: bank_staff branch, platform platform, province_admin and org_admin online.", "platform", "online", "branch", "on_site"),
 		}),
 		"Application": obj{"type": "object", "properties": obj{
 			"id": integer("Id."), "number": str("Application number."), "volunteer_id": integer("Volunteer."),

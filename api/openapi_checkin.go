@@ -38,6 +38,15 @@ func checkinPaths() obj {
 	return obj{
 		"/v1/terminals/challenge": obj{"post": op("issueChallenge", "A fresh 4-byte challenge for one DDA (single use, short expiry).", terminal, nil, "",
 			obj{"201": jsonResponse("The challenge.", "Challenge")})},
+		"/v1/terminals/self": obj{"get": op("getTerminalState",
+			"What a terminal checks at start: its token (401 unknown or revoked, 403 not a terminal token), the activity it "+
+				"taps at (404 when it does not exist or lies outside the token's organisation subtree), and the highest tap "+
+				"sequence number the server holds for the token, after which a terminal with a new queue file, or one that "+
+				"finds its number taken by another terminal on the same token (sequence-reused), goes on.", terminal,
+			[]obj{queryParam("activity", "The activity to check.", obj{"type": "integer", "minimum": 1})}, "", obj{
+				"200": jsonResponse("The terminal's state.", "TerminalState"),
+				"404": problem("Activity not found or out of the token's scope (not-found)."),
+			})},
 		"/v1/activities": obj{"get": op("listActivities",
 			"List activities in scope, newest start first, with cursor pagination like GET /v1/applications: an org admin or a "+
 				"terminal sees its organisation's subtree, bank staff its branch's city, a province admin and the platform all. "+
@@ -110,6 +119,8 @@ func checkinSchemas() obj {
 	dt := obj{"type": "string", "format": "date-time"}
 	num := func(desc string) obj { return obj{"type": "number", "description": desc} }
 	tier := enum("Benefit tier.", "card_holder", "star", "five_star")
+	recordTier := enum("Benefit tier; none while the volunteer holds no card check-in accepts (benefits come with the card).",
+		"none", "card_holder", "star", "five_star")
 	evidence := object([]string{"aid", "pan", "aip", "afl", "records", "ddol_data", "sdad"}, obj{
 		"aid": hex("Selected AID."), "pan": str("Clear PAN (TLS only); checked against the signed record and the ICC certificate, then tokenised; never stored."),
 		"aip": hex("AIP (82)."), "afl": hex("AFL (94)."),
@@ -120,7 +131,10 @@ func checkinSchemas() obj {
 		"sdad":      hex("Signed dynamic application data (9F4B)."),
 	})
 	return obj{
-		"Challenge":    object(nil, obj{"challenge_id": str("Opaque id."), "un": hex("4-byte unpredictable number for 9F37."), "expires_at": dt}),
+		"Challenge": object(nil, obj{"challenge_id": str("Opaque id."), "un": hex("4-byte unpredictable number for 9F37."), "expires_at": dt}),
+		"TerminalState": object([]string{"last_seq"}, obj{
+			"last_seq": integer("Highest tap sequence number the server holds for this token (0 when none)."),
+			"activity": ref("Activity")}),
 		"CardEvidence": evidence,
 		"TapRequest": object([]string{"seq", "card"}, obj{
 			"seq":          integer("Terminal sequence number (persisted); same seq → first result."),
@@ -151,7 +165,7 @@ func checkinSchemas() obj {
 			"hours": num("Credited hours."), "corrected": boolean("Corrected by an admin.")}},
 		"ServiceRecord": obj{"type": "object", "properties": obj{"volunteer_id": integer("Volunteer."), "name": str("Name."),
 			"years":          arrayOf(object(nil, obj{"year": obj{"type": "integer"}, "minutes": integer("Minutes."), "hours": num("Hours.")})),
-			"lifetime_hours": num("Lifetime hours."), "stars": obj{"type": "integer"}, "tier": tier,
+			"lifetime_hours": num("Lifetime hours."), "stars": obj{"type": "integer"}, "tier": recordTier,
 			"member_expectation_hours": num("Yearly hours expected (league and party members)."),
 			"activities":               arrayOf(ref("AttendanceItem"))}},
 		"AddHours":   object([]string{"year", "hours", "reason"}, obj{"year": obj{"type": "integer"}, "hours": num("Hours, may be negative."), "reason": str("Why.")}),

@@ -183,6 +183,19 @@ func (c *Client) Challenge(ctx context.Context) (wire.Challenge, error) {
 	return ch, err
 }
 
+// TerminalState asks what a terminal checks at start (role terminal): the
+// highest tap sequence number of its token and, with activityID > 0, that
+// activity (a 404 *ProblemError when it is unknown or out of scope).
+func (c *Client) TerminalState(ctx context.Context, activityID int64) (wire.TerminalState, error) {
+	path := "/v1/terminals/self"
+	if activityID > 0 {
+		path += "?activity=" + strconv.FormatInt(activityID, 10)
+	}
+	var st wire.TerminalState
+	err := c.do(ctx, http.MethodGet, path, nil, &st)
+	return st, err
+}
+
 // Tap posts a tap at an activity (role terminal).
 func (c *Client) Tap(ctx context.Context, activityID int64, req wire.TapRequest) (wire.TapResult, error) {
 	var r wire.TapResult

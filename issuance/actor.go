@@ -51,6 +51,25 @@ func (r Role) Channel() Channel {
 	}
 }
 
+// ApplicationChannel returns the channel of an application this role makes
+// without naming one: a bank branch's (branch), the volunteer platform's
+// (platform), a terminal's (on_site); league-committee staff (province and
+// organisation admins) entering an application for a volunteer make it
+// online, and internal processes as the platform, as for volunteers they
+// load.
+func (r Role) ApplicationChannel() Channel {
+	switch r {
+	case RoleBankStaff:
+		return ChannelBranch
+	case RoleTerminal:
+		return ChannelOnSite
+	case RolePlatform, RoleSystem:
+		return ChannelPlatform
+	default:
+		return ChannelOnline
+	}
+}
+
 // Actor is who runs a command: resolved from a token by
 // Service.Authenticate, or SystemActor for internal processes.
 type Actor struct {

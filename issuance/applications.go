@@ -39,11 +39,15 @@ func (s *Service) Product(ctx context.Context, code string) (Product, error) {
 // volunteer must belong to the product's organisation subtree (the Meizhou
 // card is for Meizhou volunteers) and be at least the minimum age. A second
 // live application for the same volunteer and product is a *ConflictError
-// ("live_application"). Roles: province_admin, org_admin, bank_staff (own
-// bank's products), platform.
+// ("live_application"). An empty channel is the actor's
+// (Role.ApplicationChannel). Roles: province_admin, org_admin, bank_staff
+// (own bank's products), platform.
 func (s *Service) Apply(ctx context.Context, a Actor, volunteerID int64, productCode string, ch Channel) (Application, error) {
 	if err := RequireRole(a, RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RolePlatform, RoleSystem); err != nil {
 		return Application{}, err
+	}
+	if ch == "" {
+		ch = a.Role.ApplicationChannel()
 	}
 	if !ch.ValidSource() {
 		return Application{}, Invalid("channel", "must be platform, online, branch or on_site")

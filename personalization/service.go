@@ -349,6 +349,9 @@ func (s *Service) afterSelect(ctx context.Context, a issuance.Actor, ps issuance
 		if errors.Is(err, gp.ErrCardCryptogram) || errors.Is(err, gp.ErrKeyVersion) {
 			return Step{}, s.fail(ctx, ps, "card cryptogram or key version does not match the KMC", fmt.Errorf("%w: %w", ErrCardRefused, err))
 		}
+		if errors.Is(err, gp.ErrCardChallenge) {
+			return Step{}, s.fail(ctx, ps, "card challenge is not SCP02 i=55's (docs/card-profile.md section 9)", fmt.Errorf("%w: %w", ErrCardRefused, err))
+		}
 		return Step{}, s.fail(ctx, ps, "second batch", err)
 	}
 	if st.Batch, err = batch.Export(); err != nil {

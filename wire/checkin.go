@@ -20,6 +20,15 @@ type Challenge struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
+// TerminalState is the answer to GET /v1/terminals/self: what a terminal
+// checks when it starts. LastSeq is the highest sequence number the server
+// holds for the terminal's token (0 when none); Activity is the activity
+// asked for with ?activity=, when it is in the token's scope.
+type TerminalState struct {
+	LastSeq  int64     `json:"last_seq"`
+	Activity *Activity `json:"activity,omitempty"`
+}
+
 // Record, Certificates and CardEvidence are the card evidence a terminal
 // sends (package evidence): the server, the check-in domain and the card
 // verifier (cardio/emv) use the same types, so there is nothing to copy.

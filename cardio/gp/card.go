@@ -68,9 +68,9 @@ func (c *CardChannel) Level() SecurityLevel {
 
 // InitializeUpdate answers INITIALIZE UPDATE with the current sequence
 // counter; random supplies the card challenge (crypto/rand when nil; unused
-// for I55, whose challenge is pseudo-random: the leftmost 6 bytes of a full
-// 3DES MAC over the AID with the S-ENC session key). It returns the 28-byte
-// response data. Errors: ErrMalformedCommand, ErrKeyVersion.
+// for I55, whose challenge is pseudo-random, see pseudoRandomChallenge). It
+// returns the 28-byte response data. Errors: ErrMalformedCommand,
+// ErrKeyVersion.
 func (c *CardChannel) InitializeUpdate(cmd cardio.Command, counter uint16, random io.Reader) ([]byte, error) {
 	c.Close()
 	if cmd.P2 != 0 || len(cmd.Data) != 8 {
@@ -88,12 +88,8 @@ func (c *CardChannel) InitializeUpdate(cmd cardio.Command, counter uint16, rando
 		return nil, err
 	}
 	var cc []byte
-	if c.i&0x40 != 0 {
-		m, err := fullMAC(ciphers.enc, c.aid)
-		if err != nil {
-			return nil, err
-		}
-		cc = m[:6]
+	if c.i&iPseudoRandom != 0 {
+		cc = ciphers.pseudoRandomChallenge(c.aid)
 	} else {
 		if random == nil {
 			random = rand.Reader

@@ -18,6 +18,11 @@ var (
 	// ErrCardCryptogram means the card cryptogram did not verify: wrong keys
 	// or not the card we think.
 	ErrCardCryptogram = errors.New("gp: card cryptogram mismatch")
+	// ErrCardChallenge means the card cryptogram verified but the card
+	// challenge is not the pseudo-random one of i = 55 for the security
+	// domain's AID: the card does not use SCP02 i = 55 (or the channel was
+	// opened on another security domain).
+	ErrCardChallenge = errors.New("gp: card challenge is not the i=55 pseudo-random challenge")
 	// ErrHostCryptogram means (card side) the host cryptogram did not verify.
 	ErrHostCryptogram = errors.New("gp: host cryptogram mismatch")
 	// ErrMAC means (card side) a C-MAC did not verify.

@@ -46,6 +46,10 @@ const (
 
 func validI(i byte) bool { return i == I15 || i == I55 }
 
+// iPseudoRandom is the bit of "i" that selects the well-known pseudo-random
+// card challenge (GP Card Specification 2.2.1, table E-1).
+const iPseudoRandom byte = 0x40
+
 // Session key derivation constants (GP Card Specification 2.2, E.4.1).
 var (
 	constCMAC = [2]byte{0x01, 0x01}
@@ -177,6 +181,17 @@ func (sc *sessionCiphers) cardCryptogram(hostChallenge []byte, counter uint16, c
 	d = append(d, hostChallenge...)
 	d = append(d, byte(counter>>8), byte(counter))
 	return fullMAC(sc.enc, append(d, cardChallenge...))
+}
+
+// pseudoRandomChallenge is the card challenge of the "well-known
+// pseudo-random algorithm" (i = 55), GlobalPlatform Card Specification
+// 2.2.1 section E.4.2.3 (the same text in 2.3.1): the AID of the security
+// domain opening the channel, padded 80 00..., MACed as in B.1.2.2 (single
+// DES plus final triple DES, the "retail MAC" the C-MAC uses) under the
+// C-MAC session key with an ICV of zeroes; the six leftmost bytes of the
+// MAC are the challenge.
+func (sc *sessionCiphers) pseudoRandomChallenge(aid []byte) []byte {
+	return sc.cmac(make([]byte, blockSize), aid)[:6]
 }
 
 // hostCryptogram is the host cryptogram: full 3DES MAC under S-ENC of

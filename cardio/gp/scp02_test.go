@@ -162,6 +162,80 @@ func TestSessionPublishedVectors(t *testing.T) {
 	})
 }
 
+// TestPseudoRandomCardChallenge pins the i = 55 card challenge (GP Card
+// Specification 2.2.1 E.4.2.3: retail MAC under the C-MAC session key over
+// the security domain's AID, ICV zero, six leftmost bytes) to INITIALIZE
+// UPDATE answers of real cards published in public issue threads, with
+// their static keys and security domain:
+//   - GlobalPlatformPro issue #169 (github.com/martinpaljak/GlobalPlatformPro/issues/169):
+//     default keys 404142...4F, ISD A000000151000000;
+//   - GlobalPlatformPro issue #192 (.../issues/192): the keys given there,
+//     ISD A000000151000000, two sessions (counters 0019 and 0018);
+//   - kaoh/globalplatform issue #36 (github.com/kaoh/globalplatform/issues/36):
+//     a card whose card recognition data says SCP02 i = 55, default keys,
+//     ISD A000000003000000; the answer is cut after the card challenge, so
+//     only the challenge is checked.
+//
+// The card end must answer exactly as those cards did, and the host end
+// must accept those answers and refuse a challenge made for another AID.
+func TestPseudoRandomCardChallenge(t *testing.T) {
+	const def = "404142434445464748494A4B4C4D4E4F"
+	tests := []struct {
+		name, enc, mac, dek, aid, hostChallenge, response string
+	}{
+		{"GlobalPlatformPro #169", def, def, def, "A000000151000000", "EC255ADBCDB6C751",
+			"00007213002987072483FF02020613A5A6AADE027E59F3F8C98F0EE3"},
+		{"GlobalPlatformPro #192 counter 0019", "90379A3E7116D455E55F9398736A01CA", "473F36161A7F7F60CC3A766EA4BE5247",
+			"D3749ED4FF42FD58B39EEB562B017CD9", "A000000151000000", "85E62B2D580A74B1",
+			"00003266201710208650FF020019051296110E9665CAA9C7C9B8233B"},
+		{"GlobalPlatformPro #192 counter 0018", "90379A3E7116D455E55F9398736A01CA", "473F36161A7F7F60CC3A766EA4BE5247",
+			"D3749ED4FF42FD58B39EEB562B017CD9", "A000000151000000", "BA53AAED5BBD5654",
+			"00003266201710208650FF02001825ACCEA6297056E582A1325F085B"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := hx(t, tc.response)
+			r, err := ParseInitializeUpdateResponse(resp)
+			require.NoError(t, err)
+			keys := KeySet{Version: r.KeyVersion, ENC: hx(t, tc.enc), MAC: hx(t, tc.mac), DEK: hx(t, tc.dek)}
+			iu := cardio.Command{CLA: CLAGP, INS: INSInitializeUpdate, Data: hx(t, tc.hostChallenge), Le: 256}
+
+			card, err := NewCardChannel(keys, r.KDD, I55, hx(t, tc.aid))
+			require.NoError(t, err)
+			got, err := card.InitializeUpdate(iu, r.SequenceCounter, nil)
+			require.NoError(t, err)
+			require.Equal(t, tc.response, strings.ToUpper(hex.EncodeToString(got)), "the card's own answer")
+
+			open := func(i byte, aid string) error {
+				s, err := NewSession(Options{Keys: &keys, I: i, AID: hx(t, aid), Rand: bytes.NewReader(iu.Data)})
+				require.NoError(t, err)
+				_, err = s.InitializeUpdate()
+				require.NoError(t, err)
+				_, err = s.Open(resp)
+				return err
+			}
+			require.NoError(t, open(I55, tc.aid))
+			require.ErrorIs(t, open(I55, "A000000003000000"), ErrCardChallenge, "a challenge made for another AID")
+			require.NoError(t, open(I15, "A000000003000000"), "i = 15 does not check the challenge")
+		})
+	}
+	t.Run("kaoh/globalplatform #36", func(t *testing.T) {
+		key, err := ParseKey(def)
+		require.NoError(t, err)
+		sk, err := DeriveSessionKeys(KeySet{ENC: key, MAC: key, DEK: key}, 0x3205)
+		require.NoError(t, err)
+		sc, err := newSessionCiphers(sk)
+		require.NoError(t, err)
+		require.Equal(t, hx(t, "DAF17E7362A8"), sc.pseudoRandomChallenge(hx(t, "A000000003000000")))
+	})
+	t.Run("bad AID length", func(t *testing.T) {
+		kmc, err := ParseKey(def)
+		require.NoError(t, err)
+		_, err = NewSession(Options{KMC: kmc, AID: hx(t, "A000")})
+		require.ErrorIs(t, err, ErrMalformedCommand)
+	})
+}
+
 // TestHostAndCard runs the host Session against the card CardChannel for
 // both implementation options and both security levels, with a KMC.
 func TestHostAndCard(t *testing.T) {
@@ -182,7 +256,7 @@ func TestHostAndCard(t *testing.T) {
 		for _, lvl := range []SecurityLevel{LevelMAC, LevelMACENC} {
 			name := hex.EncodeToString([]byte{i, byte(lvl)})
 			t.Run(name, func(t *testing.T) {
-				host, err := NewSession(Options{KMC: kmc, Diversification: DiversifyEMV, KeyVersion: 0x20, Level: lvl, I: i})
+				host, err := NewSession(Options{KMC: kmc, Diversification: DiversifyEMV, KeyVersion: 0x20, Level: lvl, I: i, AID: aid})
 				require.NoError(t, err)
 				card, err := NewCardChannel(cardKeys, kdd, i, aid)
 				require.NoError(t, err)

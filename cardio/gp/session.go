@@ -28,6 +28,11 @@ type Options struct {
 	Level SecurityLevel
 	// I is the SCP02 implementation option (I15 or I55); I55 when zero.
 	I byte
+	// AID is the security domain the channel is opened with (the one
+	// selected before INITIALIZE UPDATE). With I55 and AID set, Open checks
+	// that the card challenge is the pseudo-random one of that AID
+	// (ErrCardChallenge); with I15 or no AID the challenge is not checked.
+	AID []byte
 	// Rand is the source of the host challenge; crypto/rand when nil.
 	Rand io.Reader
 }
@@ -84,6 +89,10 @@ func NewSession(opts Options) (*Session, error) {
 	if !validI(opts.I) {
 		return nil, fmt.Errorf("gp: new session: i=%02X: %w", opts.I, ErrUnsupportedSCP)
 	}
+	if len(opts.AID) != 0 && (len(opts.AID) < 5 || len(opts.AID) > 16) {
+		return nil, fmt.Errorf("gp: new session: AID of %d bytes, want 5 to 16: %w", len(opts.AID), ErrMalformedCommand)
+	}
+	opts.AID = clone(opts.AID)
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader
 	}
@@ -103,7 +112,8 @@ func (s *Session) InitializeUpdate() (cardio.Command, error) {
 
 // Open consumes the data of the card's INITIALIZE UPDATE response: it
 // parses it, derives the card's static keys (from the KMC when set) and the
-// session keys, and checks the card cryptogram (ErrCardCryptogram).
+// session keys, and checks the card cryptogram (ErrCardCryptogram) and,
+// with I55 and an AID, the pseudo-random card challenge (ErrCardChallenge).
 func (s *Session) Open(data []byte) (*InitializeUpdateResponse, error) {
 	if s.state != stateInitialized {
 		return nil, fmt.Errorf("gp: open: INITIALIZE UPDATE not sent: %w", ErrState)
@@ -135,6 +145,10 @@ func (s *Session) Open(data []byte) (*InitializeUpdateResponse, error) {
 	}
 	if subtle.ConstantTimeCompare(want, r.CardCryptogram) != 1 {
 		return nil, fmt.Errorf("gp: open: %w", ErrCardCryptogram)
+	}
+	if s.opts.I&iPseudoRandom != 0 && len(s.opts.AID) > 0 &&
+		subtle.ConstantTimeCompare(ciphers.pseudoRandomChallenge(s.opts.AID), r.CardChallenge) != 1 {
+		return nil, fmt.Errorf("gp: open: %w", ErrCardChallenge)
 	}
 	s.resp, s.ciphers, s.state = r, ciphers, stateOpened
 	return r, nil

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -137,19 +138,16 @@ func printSessions(w io.Writer, page wire.OnsiteSessionPage) {
 		fmt.Fprintln(w, "No on-site sessions.")
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	// Chinese text goes last: tabwriter counts runes, and Chinese characters
-	// are two columns wide on a terminal.
-	fmt.Fprintln(tw, "ID\tDATE\tSTATUS\tEXPECTED\tACCEPTED\tREJECTED\tPRODUCT\tORG\tSITE")
+	rows := [][]string{{"ID", "DATE", "STATUS", "EXPECTED", "ACCEPTED", "REJECTED", "PRODUCT", "ORG", "SITE"}}
 	for _, s := range page.Items {
 		org := s.OrgName
 		if org == "" {
 			org = fmt.Sprintf("#%d", s.OrgID)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\t%s\t%s\n", s.ID, s.Date, s.Status, s.ExpectedCount,
-			s.Accepted, s.Rejected, s.Product, org, s.Site)
+		rows = append(rows, []string{strconv.FormatInt(s.ID, 10), s.Date, s.Status, strconv.Itoa(s.ExpectedCount),
+			strconv.Itoa(s.Accepted), strconv.Itoa(s.Rejected), s.Product, org, s.Site})
 	}
-	_ = tw.Flush()
+	writeTable(w, "", rows)
 	if page.NextCursor != "" {
 		fmt.Fprintf(w, "More sessions: add --cursor %s (or --all).\n", page.NextCursor)
 	}
@@ -220,10 +218,7 @@ func printReport(w io.Writer, rep wire.RosterReport, rejectedOut string) {
 	if rep.Rejected == 0 {
 		return
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	// The name goes last: tabwriter counts runes, and Chinese names are
-	// two columns wide on a terminal.
-	fmt.Fprintln(tw, "  LINE\tREASONS\tNAME")
+	rows := [][]string{{"LINE", "NAME", "REASONS"}}
 	for _, it := range rep.Items {
 		if it.Status != "rejected" {
 			continue
@@ -236,9 +231,9 @@ func printReport(w io.Writer, rep wire.RosterReport, rejectedOut string) {
 		if name == "" {
 			name = "(empty)"
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\n", it.Line, strings.Join(why, "; "), name)
+		rows = append(rows, []string{strconv.Itoa(it.Line), name, strings.Join(why, "; ")})
 	}
-	_ = tw.Flush()
+	writeTable(w, "  ", rows)
 	// Only bank staff get full ID numbers and phones back: for everyone
 	// else the saved rows are masked and cannot be uploaded as they are.
 	fmt.Fprintln(w, "LINE (行号) is the line in your file, the header being line 1: correct those lines in your")

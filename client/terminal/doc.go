@@ -6,7 +6,10 @@
 // level). Taps that cannot be sent go into a durable local queue (a SQLite
 // file, pure Go) with persisted sequence numbers, and are sent in order
 // when the server comes back; the server's idempotency by terminal and
-// sequence number makes each count exactly once.
+// sequence number makes each count exactly once. Start checks the token and
+// the activity before the first card and moves the numbering past numbers
+// another terminal on the same token used; a tap or queued tap that still
+// meets a used number recovers (Terminal.Start, docs/checkin.md).
 //
 // It talks to the server through package client and to cards through the
 // cardio ports, so it runs the same on pcscd readers and on the in-process

@@ -338,6 +338,8 @@ func checkinEndToEnd(t *testing.T, rg rig) {
 		{"forged.json", "refused", wire.ProblemCardNotGenuine, "✗ 卡片验证失败，疑似伪造卡（card not genuine）"},
 		{"pse-only.json", "refused", wire.ProblemCardUnknown, "✗ 未登记的卡片，请先注册志愿者（unknown card）"},
 		{"non-financial.json", "error", "not-financial-card", "✗ 非金融IC卡，请使用志愿者证（not a financial card）"},
+		// Tapping again cannot help an SDA-only card: refused, not "read failed, tap again".
+		{"sda-only.json", "refused", terminal.ProblemNoDDA, "✗ 此卡不支持动态数据认证（DDA），不能用于签到，请到发卡银行换卡（card without DDA）"},
 	} {
 		t.Run(tc.image+" refused", func(t *testing.T) {
 			rg.present(tc.image)

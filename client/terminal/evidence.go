@@ -18,7 +18,8 @@ import (
 // terminal holds no CA key it must trust. facts.APDUs counts the APDUs of
 // the whole exchange.
 //
-// Errors: emv.ErrNotFinancialCard, card I/O errors (cardio.ErrCardRemoved),
+// Errors: emv.ErrNotFinancialCard, ErrNoDDA (the AIP announces no DDA: the
+// card cannot sign a challenge), card I/O errors (cardio.ErrCardRemoved),
 // *cardio.StatusError and emv data errors, all wrapped.
 func ReadCard(ctx context.Context, card cardio.Card, un []byte, opts emv.Options) (*emv.CardFacts, wire.CardEvidence, error) {
 	if len(un) != 4 {
@@ -28,6 +29,10 @@ func ReadCard(ctx context.Context, card cardio.Card, un []byte, opts emv.Options
 	f, err := emv.Read(ctx, card, opts)
 	if err != nil {
 		return nil, wire.CardEvidence{}, fmt.Errorf("terminal: read card: %w", err)
+	}
+	if !f.AIP.DDA() {
+		// INTERNAL AUTHENTICATE would fail (6D00 on an SDA-only card).
+		return f, wire.CardEvidence{}, fmt.Errorf("terminal: AIP %s: %w", f.AIP, ErrNoDDA)
 	}
 	ddol := emv.DefaultDDOL
 	if raw, ok := f.Tag("9F49"); ok {

@@ -19,16 +19,17 @@ import (
 
 	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3" (pure Go, no cgo)
 
+	"github.com/volcard/volcard/internal/sqlitevfs"
 	"github.com/volcard/volcard/wire"
 )
 
 // Queue is the terminal's durable state in a SQLite file: the sequence
 // counter (every tap gets the next number, reserved durably before it is
-// used) and the taps waiting to be sent, in sequence order. The file is
-// created with mode 0600. Queued taps hold card records (PAN, name, ID
-// number), so each is sealed with AES-256-GCM under a key derived from the
-// secret given to OpenQueue (the terminal token): the file alone reveals no
-// card data. The "pan" field is dropped as well (the server takes the PAN
+// used) and the taps waiting to be sent, in sequence order. The file and
+// its -wal and -shm are created with mode 0600 (sqlitevfs). Queued taps
+// hold card records (PAN, name, ID number), so each is sealed with
+// AES-256-GCM under a key derived from the secret given to OpenQueue (the
+// terminal token): the file alone reveals no card data. The "pan" field is dropped as well (the server takes the PAN
 // from the signed record).
 type Queue struct {
 	db   *sql.DB
@@ -90,11 +91,11 @@ func OpenQueue(ctx context.Context, path string, secret []byte) (*Queue, error) 
 			return nil, fmt.Errorf("terminal: queue: %w", err)
 		}
 	}
-	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600); err == nil {
-		_ = f.Close()
-	}
+	// The owner-only VFS creates the file and its -wal and -shm with mode
+	// 0600: they hold sealed taps and the sequence counter.
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(full)&_txlock=immediate"
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=synchronous(full)&_txlock=immediate" +
+		"&vfs=" + sqlitevfs.Name
 	db, err := sql.Open("sqlite3", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("terminal: open queue: %w", err)
@@ -206,24 +207,128 @@ func (q *Queue) NextSeq(ctx context.Context) (int64, error) {
 	return seq, nil
 }
 
+// SkipTo makes every sequence number handed out from now on greater than
+// floor, and reports whether that skipped numbers this queue would have
+// handed out (numbers are never given back: a skip only leaves a gap).
+// A terminal skips past the numbers the server already holds for its token
+// that it did not hand out itself: another terminal uses the token, or
+// this file is new.
+func (q *Queue) SkipTo(ctx context.Context, floor int64) (bool, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	skipped := false
+	if q.next != 0 && q.next <= q.limit {
+		if q.next > floor {
+			return false, nil
+		}
+		q.next, q.limit, skipped = 0, 0, true // the rest of the block in hand goes
+	}
+	res, err := q.db.ExecContext(ctx, `UPDATE counter SET seq = ? WHERE id = 1 AND seq < ?`, floor, floor)
+	if err != nil {
+		return false, fmt.Errorf("terminal: skip sequence numbers: %w", err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n > 0 {
+		skipped = true
+	}
+	return skipped, nil
+}
+
+// Renumber gives every queued tap a new sequence number greater than after
+// and than every number handed out so far, keeping their order (the server
+// decides check-in or check-out by the order taps arrive), all in one
+// transaction. It returns how many taps were renumbered; a tap it cannot
+// read keeps its number (Peek then holds it aside). A terminal renumbers
+// its queue when the server answers sequence-reused for a queued tap:
+// another terminal on the same token used that number.
+func (q *Queue) Renumber(ctx context.Context, after int64) (int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	tx, err := q.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("terminal: renumber queued taps: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	var counter int64
+	if err := tx.QueryRowContext(ctx, `SELECT seq FROM counter WHERE id = 1`).Scan(&counter); err != nil {
+		return 0, fmt.Errorf("terminal: renumber queued taps: %w", err)
+	}
+	type row struct {
+		seq int64
+		req wire.TapRequest
+	}
+	var readable []row
+	rows, err := tx.QueryContext(ctx, `SELECT seq, request FROM pending ORDER BY seq`)
+	if err != nil {
+		return 0, fmt.Errorf("terminal: renumber queued taps: %w", err)
+	}
+	for rows.Next() {
+		var r row
+		var b []byte
+		if err := rows.Scan(&r.seq, &b); err != nil {
+			_ = rows.Close()
+			return 0, fmt.Errorf("terminal: renumber queued taps: %w", err)
+		}
+		if req, held := q.open(r.seq, b); held == nil {
+			r.req = req
+			readable = append(readable, r)
+		}
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, fmt.Errorf("terminal: renumber queued taps: %w", err)
+	}
+	next := max(counter, after)
+	for _, r := range readable {
+		next++
+		r.req.Seq = next
+		sealed, err := q.seal(r.req)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO pending (seq, activity_id, request, queued_at)
+			SELECT ?, activity_id, ?, queued_at FROM pending WHERE seq = ?`, next, sealed, r.seq); err != nil {
+			return 0, fmt.Errorf("terminal: renumber queued tap %d: %w", r.seq, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM pending WHERE seq = ?`, r.seq); err != nil {
+			return 0, fmt.Errorf("terminal: renumber queued tap %d: %w", r.seq, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE counter SET seq = ? WHERE id = 1`, next); err != nil {
+		return 0, fmt.Errorf("terminal: renumber queued taps: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("terminal: renumber queued taps: %w", err)
+	}
+	q.next, q.limit = 0, 0 // the block in hand lies below the new numbers
+	return len(readable), nil
+}
+
 // Push queues a tap (its Seq from NextSeq). The clear PAN is dropped.
 func (q *Queue) Push(ctx context.Context, activityID int64, req wire.TapRequest, now time.Time) error {
-	req.Card.PAN = ""
-	b, err := json.Marshal(req)
+	sealed, err := q.seal(req)
 	if err != nil {
-		return fmt.Errorf("terminal: queue tap: %w", err)
+		return err
 	}
-	nonce := make([]byte, q.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return fmt.Errorf("terminal: queue tap: %w", err)
-	}
-	sealed := q.aead.Seal(nonce, nonce, b, []byte(strconv.FormatInt(req.Seq, 10)))
 	_, err = q.db.ExecContext(ctx, `INSERT INTO pending (seq, activity_id, request, queued_at) VALUES (?, ?, ?, ?)`,
 		req.Seq, activityID, sealed, now.UnixMilli())
 	if err != nil {
 		return fmt.Errorf("terminal: queue tap %d: %w", req.Seq, err)
 	}
 	return nil
+}
+
+// seal encodes a tap without its clear PAN and seals it under the queue key,
+// bound to its sequence number.
+func (q *Queue) seal(req wire.TapRequest) ([]byte, error) {
+	req.Card.PAN = ""
+	b, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("terminal: queue tap: %w", err)
+	}
+	nonce := make([]byte, q.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, fmt.Errorf("terminal: queue tap: %w", err)
+	}
+	return q.aead.Seal(nonce, nonce, b, []byte(strconv.FormatInt(req.Seq, 10))), nil
 }
 
 // Peek returns the oldest queued tap, or ok false when the queue is empty.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -19,9 +20,18 @@ func TestQueue(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "q", "queue.db")
 	q, err := terminal.OpenQueue(ctx, path, []byte("tok"))
 	require.NoError(t, err)
-	fi, err := os.Stat(path)
+	_, err = q.NextSeq(ctx) // a write: the WAL and its index exist now
 	require.NoError(t, err)
-	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	// The queue holds sealed taps and the sequence counter: owner-only, the
+	// WAL and its index too, and the directory made for it.
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(f)
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), filepath.Base(f))
+	}
+	fi, err := os.Stat(filepath.Dir(path))
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
 
 	t.Run("sequence numbers increase and survive a restart", func(t *testing.T) {
 		a, err := q.NextSeq(ctx)
@@ -132,4 +142,90 @@ func heldLen(t *testing.T, q *terminal.Queue) int {
 	n, err := q.Held(context.Background())
 	require.NoError(t, err)
 	return n
+}
+
+// TestQueueSkipTo checks that after SkipTo(floor) every number handed out
+// is above floor, that it reports whether numbers were skipped, and that
+// the skip survives a restart.
+func TestQueueSkipTo(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "queue.db")
+	q, err := terminal.OpenQueue(ctx, path, []byte("tok"))
+	require.NoError(t, err)
+	defer func() { q.Close() }()
+
+	skipped, err := q.SkipTo(ctx, 0)
+	require.NoError(t, err)
+	require.False(t, skipped, "nothing to skip on a new file")
+	first, err := q.NextSeq(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(1), first)
+
+	skipped, err = q.SkipTo(ctx, 1)
+	require.NoError(t, err)
+	require.False(t, skipped, "1 is handed out already; 2 comes next")
+
+	skipped, err = q.SkipTo(ctx, 5)
+	require.NoError(t, err)
+	require.True(t, skipped, "2 to 5 were still to come from the block in hand")
+	next, err := q.NextSeq(ctx)
+	require.NoError(t, err)
+	require.Greater(t, next, int64(5))
+
+	skipped, err = q.SkipTo(ctx, 5000)
+	require.NoError(t, err)
+	require.True(t, skipped)
+	require.NoError(t, q.Close())
+	q, err = terminal.OpenQueue(ctx, path, []byte("tok"))
+	require.NoError(t, err)
+	next, err = q.NextSeq(ctx)
+	require.NoError(t, err)
+	require.Equal(t, int64(5001), next, "the skip is durable")
+}
+
+// TestQueueRenumber queues three taps and one sealed under another token,
+// renumbers the queue after 100: the three readable taps come out with new
+// numbers above 100, in their old order, carrying the new number in their
+// request; the unreadable one keeps its number (and is held by Peek).
+func TestQueueRenumber(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "queue.db")
+	other, err := terminal.OpenQueue(ctx, path, []byte("old token"))
+	require.NoError(t, err)
+	now := time.Now().UTC()
+	require.NoError(t, other.Push(ctx, 9, wire.TapRequest{Seq: 4, Offline: true, At: &now}, now))
+	require.NoError(t, other.Close())
+
+	q, err := terminal.OpenQueue(ctx, path, []byte("tok"))
+	require.NoError(t, err)
+	defer q.Close()
+	var ats []time.Time
+	for i := range 3 {
+		seq, err := q.NextSeq(ctx)
+		require.NoError(t, err)
+		at := now.Add(time.Duration(i) * time.Minute)
+		ats = append(ats, at)
+		require.NoError(t, q.Push(ctx, 9, wire.TapRequest{Seq: seq, Offline: true, At: &at, ChallengeID: "c" + strconv.Itoa(i)}, at))
+	}
+	n, err := q.Renumber(ctx, 100)
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+
+	var held *terminal.HeldError
+	_, _, err = q.Peek(ctx)
+	require.ErrorAs(t, err, &held, "the tap sealed under the old token comes first, still number 4")
+	require.Equal(t, int64(4), held.Seq)
+	for i := range 3 {
+		qt, ok, err := q.Peek(ctx)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, int64(101+i), qt.Seq)
+		require.Equal(t, qt.Seq, qt.Request.Seq, "the request carries its new number")
+		require.Equal(t, "c"+strconv.Itoa(i), qt.Request.ChallengeID, "in the old order")
+		require.True(t, ats[i].Equal(*qt.Request.At))
+		require.NoError(t, q.Done(ctx, qt.Seq))
+	}
+	next, err := q.NextSeq(ctx)
+	require.NoError(t, err)
+	require.Greater(t, next, int64(103), "never a number given to a renumbered tap")
 }

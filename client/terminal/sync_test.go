@@ -25,6 +25,10 @@ func (a *scriptedAPI) Challenge(context.Context) (wire.Challenge, error) {
 	return wire.Challenge{}, client.ErrUnreachable
 }
 
+func (a *scriptedAPI) TerminalState(context.Context, int64) (wire.TerminalState, error) {
+	return wire.TerminalState{}, client.ErrUnreachable
+}
+
 func (a *scriptedAPI) Tap(_ context.Context, _ int64, req wire.TapRequest) (wire.TapResult, error) {
 	if len(a.errs) > 0 {
 		err := a.errs[0]

@@ -25,6 +25,9 @@ import (
 type API interface {
 	Challenge(ctx context.Context) (wire.Challenge, error)
 	Tap(ctx context.Context, activityID int64, req wire.TapRequest) (wire.TapResult, error)
+	// TerminalState answers the start-up check (activityID > 0) and the
+	// highest sequence number the server holds for the token.
+	TerminalState(ctx context.Context, activityID int64) (wire.TerminalState, error)
 }
 
 var _ API = (*client.Client)(nil)
@@ -44,6 +47,9 @@ type Config struct {
 	// Out receives one line per tap: a human line, or JSON with JSON set.
 	Out  io.Writer
 	JSON bool
+	// Notices receives lines for the operator that are not about one tap
+	// (another terminal uses this token, ...); default io.Discard.
+	Notices io.Writer
 	// Now is the clock (tap times of offline taps); default time.Now.
 	Now func() time.Time
 	// Rand is the source of the terminal's own unpredictable numbers;
@@ -77,6 +83,9 @@ func New(cfg Config) (*Terminal, error) {
 	if cfg.Out == nil {
 		cfg.Out = io.Discard
 	}
+	if cfg.Notices == nil {
+		cfg.Notices = io.Discard
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -95,6 +104,83 @@ func New(cfg Config) (*Terminal, error) {
 	return &Terminal{cfg: cfg, opts: emv.Options{Now: cfg.Now, Rand: cfg.Rand}}, nil
 }
 
+// seqGap is how far a terminal jumps past the server's last sequence number
+// when it finds numbers it did not hand out: another terminal on the same
+// token goes on numbering from there, and the gap lets it tap that many
+// times before the two meet again.
+const seqGap = 1000
+
+// StartInfo is what Start found.
+type StartInfo struct {
+	// Activity is the activity the terminal taps at.
+	Activity wire.Activity
+	// LastSeq is the highest sequence number the server holds for the token.
+	LastSeq int64
+	// SkippedTo is, when the server held numbers this terminal's queue had
+	// not handed out yet (another terminal uses the token, or the queue
+	// file is new), the number after which numbering goes on; else 0.
+	SkippedTo int64
+}
+
+// Start checks, before the first card, what would otherwise fail at the
+// first volunteer: that the server accepts the token as a terminal's and
+// knows the activity in the token's scope. It also moves the sequence
+// numbers past those the server already holds for the token that this
+// queue did not hand out, with a notice. Errors: ErrTokenRefused,
+// ErrNotTerminalToken, ErrActivityUnknown (each wrapping the server's
+// answer); an unreachable server gives an error for which
+// client.Retryable is true: the terminal can still work offline.
+func (t *Terminal) Start(ctx context.Context) (StartInfo, error) {
+	st, err := t.cfg.API.TerminalState(ctx, t.cfg.ActivityID)
+	if err != nil {
+		return StartInfo{}, startError(err)
+	}
+	if st.Activity == nil {
+		return StartInfo{}, fmt.Errorf("terminal: start: the server answered without activity %d", t.cfg.ActivityID)
+	}
+	info := StartInfo{Activity: *st.Activity, LastSeq: st.LastSeq}
+	if st.LastSeq > 0 {
+		skipped, err := t.cfg.Queue.SkipTo(ctx, st.LastSeq)
+		if err != nil {
+			return info, err
+		}
+		if skipped {
+			if _, err := t.cfg.Queue.SkipTo(ctx, st.LastSeq+seqGap); err != nil {
+				return info, err
+			}
+			info.SkippedTo = st.LastSeq + seqGap
+			t.notice("the server already holds taps up to #%d under this token that this queue file did not number: "+
+				"another terminal uses the same token, or this queue file is new. Numbering goes on after #%d. "+
+				"Give every terminal its own token: volcard token create --role terminal --org ORG_ID",
+				st.LastSeq, info.SkippedTo)
+		}
+	}
+	return info, nil
+}
+
+// startError turns the server's refusal of the start-up check into
+// ErrTokenRefused, ErrNotTerminalToken or ErrActivityUnknown.
+func startError(err error) error {
+	var pe *client.ProblemError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("terminal: start: %w", err)
+	}
+	switch {
+	case pe.Status == http.StatusUnauthorized:
+		return fmt.Errorf("%w: %w", ErrTokenRefused, err)
+	case pe.Status == http.StatusForbidden:
+		return fmt.Errorf("%w: %w", ErrNotTerminalToken, err)
+	case pe.Status == http.StatusNotFound:
+		return fmt.Errorf("%w: %w", ErrActivityUnknown, err)
+	}
+	return fmt.Errorf("terminal: start: %w", err)
+}
+
+// notice writes a line for the operator to Notices.
+func (t *Terminal) notice(format string, args ...any) {
+	fmt.Fprintf(t.cfg.Notices, "volcard terminal: "+format+"\n", args...)
+}
+
 // Status is the outcome class of a tap.
 type Status string
 
@@ -105,6 +191,10 @@ const (
 	StatusRefused Status = "refused" // the card or the tap was refused
 	StatusError   Status = "error"   // the card could not be read
 )
+
+// ProblemNoDDA is the Problem of a tap refused because the card cannot do
+// DDA (ErrNoDDA): tapping again cannot help, the card must be replaced.
+const ProblemNoDDA = "card-no-dda"
 
 // Outcome is what happened to one tap.
 type Outcome struct {
@@ -132,6 +222,41 @@ func (t *Terminal) TapCard(ctx context.Context, card cardio.Card) (Outcome, erro
 }
 
 func (t *Terminal) tap(ctx context.Context, card cardio.Card) (Outcome, error) {
+	o, err := t.tapOnce(ctx, card)
+	if o.Problem != wire.ProblemSequenceReused {
+		return o, err
+	}
+	// Another terminal on this token took the number: go on after the
+	// server's last number, and tap again with a new challenge (the card is
+	// still there; the refused tap was not recorded).
+	if rerr := t.skipTaken(ctx, o.Seq); rerr != nil {
+		return o, err
+	}
+	again, err := t.tapOnce(ctx, card)
+	again.APDUs += o.APDUs
+	again.CardTime += o.CardTime
+	again.ServerTime += o.ServerTime
+	return again, err
+}
+
+// skipTaken moves the sequence numbers past the server's last one (and seq)
+// with a gap, after the server answered sequence-reused for seq, and tells
+// the operator.
+func (t *Terminal) skipTaken(ctx context.Context, seq int64) error {
+	st, err := t.cfg.API.TerminalState(ctx, 0)
+	if err != nil {
+		return err
+	}
+	after := max(st.LastSeq, seq) + seqGap
+	if _, err := t.cfg.Queue.SkipTo(ctx, after); err != nil {
+		return err
+	}
+	t.notice("sequence number #%d was already used by another terminal with this token; numbering goes on after #%d. "+
+		"Two terminals share one token: give each its own (volcard token create --role terminal --org ORG_ID)", seq, after)
+	return nil
+}
+
+func (t *Terminal) tapOnce(ctx context.Context, card cardio.Card) (Outcome, error) {
 	online := true
 	if n, err := t.cfg.Queue.Len(ctx); err != nil {
 		return Outcome{Status: StatusError, Message: "✗ 本地队列不可用"}, err
@@ -175,6 +300,9 @@ func (t *Terminal) tap(ctx context.Context, card cardio.Card) (Outcome, error) {
 	if err != nil {
 		o.Status = StatusError
 		switch {
+		case errors.Is(err, ErrNoDDA):
+			o.Status, o.Problem = StatusRefused, ProblemNoDDA
+			o.Message = "✗ 此卡不支持动态数据认证（DDA），不能用于签到，请到发卡银行换卡（card without DDA）"
 		case errors.Is(err, emv.ErrNotFinancialCard):
 			o.Problem, o.Message = "not-financial-card", "✗ 非金融IC卡，请使用志愿者证（not a financial card）"
 		case errors.Is(err, cardio.ErrCardRemoved), errors.Is(err, cardio.ErrNoCard):
@@ -237,7 +365,7 @@ func (t *Terminal) pending(ctx context.Context) int {
 func (t *Terminal) Sync(ctx context.Context) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	n := 0
+	n, renumbered := 0, 0
 	for {
 		qt, ok, err := t.cfg.Queue.Peek(ctx)
 		var held *HeldError
@@ -255,6 +383,19 @@ func (t *Terminal) Sync(ctx context.Context) (int, error) {
 			return n, err
 		}
 		res, err := t.cfg.API.Tap(ctx, qt.ActivityID, qt.Request)
+		if client.ProblemType(err) == wire.ProblemSequenceReused {
+			// Another terminal on this token used the number: the queued
+			// taps get new numbers, in the same order, and go on. Never
+			// dropped: after maxRenumber clashes they wait for the next Sync.
+			if renumbered == maxRenumber {
+				return n, fmt.Errorf("terminal: queued tap %d: %w", qt.Seq, err)
+			}
+			if rerr := t.renumberQueue(ctx, qt.Seq); rerr != nil {
+				return n, rerr
+			}
+			renumbered++
+			continue
+		}
 		if err != nil && (client.Retryable(err) || credentialProblem(err)) {
 			// Unreachable, or the terminal's own token is refused: the
 			// taps stay queued until that is mended.
@@ -277,6 +418,30 @@ func (t *Terminal) Sync(ctx context.Context) (int, error) {
 		n++
 		t.print(o)
 	}
+}
+
+// maxRenumber bounds how often one Sync renumbers the queue: each time the
+// numbers go past the server's last one with a gap, so a second clash in
+// one Sync means another terminal is racing this one.
+const maxRenumber = 3
+
+// renumberQueue gives the queued taps new numbers after the server's last
+// one (and seq) with a gap, after the server answered sequence-reused for
+// the queued tap seq, and tells the operator.
+func (t *Terminal) renumberQueue(ctx context.Context, seq int64) error {
+	st, err := t.cfg.API.TerminalState(ctx, 0)
+	if err != nil {
+		return err
+	}
+	after := max(st.LastSeq, seq) + seqGap
+	k, err := t.cfg.Queue.Renumber(ctx, after)
+	if err != nil {
+		return err
+	}
+	t.notice("queued tap #%d: another terminal with this token already used that number; the %d queued tap(s) "+
+		"are numbered again after #%d, in the same order, and sent. Two terminals share one token: give each its own "+
+		"(volcard token create --role terminal --org ORG_ID)", seq, k, after)
+	return nil
 }
 
 // credentialProblem reports whether the server refused the terminal itself
@@ -421,6 +586,8 @@ func refusedLine(problem string) string {
 		return "✗ 活动不存在或不属于本终端（activity not found）"
 	case wire.ProblemUnauthorized, wire.ProblemForbidden:
 		return "✗ 终端令牌无效（" + problem + "）"
+	case wire.ProblemSequenceReused:
+		return "✗ 另一台终端正在使用本终端令牌，请重新刷卡，并为每台终端单独创建令牌（sequence-reused）"
 	}
 	return "✗ 刷卡未被接受（" + problem + "）"
 }

@@ -39,7 +39,7 @@ func withExit(code int, err error) error {
 	return &exitError{code: code, err: err}
 }
 
-var rootCmd = &cobra.Command{
+var rootCmd = newRootCmd(&cobra.Command{
 	Use:   "volcard",
 	Short: "Volunteer-card issuance service and card tools",
 	Long: `volcard issues and uses volunteer cards: chip debit cards (PBOC 3.0 / EMV) that
@@ -50,17 +50,49 @@ in-process partner-bank simulator and a software card. See README.md for the
 configuration variables (VOLCARD_*).`,
 	SilenceUsage:  true,
 	SilenceErrors: true,
+})
+
+// newRootCmd makes every flag error of root's tree a usage error (exit 2):
+// a flag cobra cannot parse (its flag error function, which subcommands
+// inherit), and a required flag left out or a flag group broken, which
+// cobra checks after the persistent pre-run hooks and reports as plain
+// errors: the root's PersistentPreRunE makes the same checks first and
+// wraps them. Subcommands must not set their own PersistentPreRun(E):
+// cobra would run theirs instead (TestFlagErrorsExitTwo checks).
+func newRootCmd(root *cobra.Command) *cobra.Command {
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError(cmd, err) })
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := cmd.ValidateRequiredFlags(); err != nil {
+			return usageError(cmd, err)
+		}
+		if err := cmd.ValidateFlagGroups(); err != nil {
+			return usageError(cmd, err)
+		}
+		return nil
+	}
+	return root
+}
+
+// usageError is a flag error of cmd, exit 2, pointing at cmd's --help.
+func usageError(cmd *cobra.Command, err error) error {
+	return withExit(exitUsage, fmt.Errorf("%w (see %s --help)", err, cmd.CommandPath()))
+}
+
+// exitCode is the exit status for err, the result of running a command.
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return exitFailure
 }
 
 func main() {
-	// A bad flag is a usage error (exit 2), on every subcommand.
-	rootCmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withExit(exitUsage, err) })
 	if err := rootCmd.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "volcard:", err)
-		var ee *exitError
-		if errors.As(err, &ee) {
-			os.Exit(ee.code)
-		}
-		os.Exit(exitFailure)
+		os.Exit(exitCode(err))
 	}
 }

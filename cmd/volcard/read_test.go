@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"testing"
 	"time"
 
@@ -18,17 +17,6 @@ const (
 	testCardImage = "../../testdata/cards/default.json"
 	testCAKeys    = "../../testdata/keys/ca-public.json"
 )
-
-func exitCode(err error) int {
-	var ee *exitError
-	if errors.As(err, &ee) {
-		return ee.code
-	}
-	if err != nil {
-		return exitFailure
-	}
-	return exitOK
-}
 
 func TestReadAndReadersCommands(t *testing.T) {
 	pcsctest.Start(t)

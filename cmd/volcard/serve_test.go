@@ -82,6 +82,17 @@ func TestServeFirstStart(t *testing.T) {
 	res.Body.Close()
 	require.Equal(t, http.StatusOK, res.StatusCode)
 
+	// The embedded database is owner-only, as docs/operations.md says: the
+	// data directory 0700, the database and its -wal and -shm 0600.
+	fi, err = os.Stat(dir)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
+	for _, f := range []string{"volcard.db", "volcard.db-wal", "volcard.db-shm"} {
+		fi, err := os.Stat(filepath.Join(dir, f))
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(0o600), fi.Mode().Perm(), f)
+	}
+
 	cancel()
 	require.NoError(t, <-done)
 	require.NotContains(t, stderr.String(), token, "the token is never logged")

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -53,7 +54,17 @@ The token (a "terminal" role token, see "volcard token create") may come from
 VOLCARD_TOKEN instead of --token. --reader sim uses the in-process software
 card (--sim-image).
 
-Exit status: 0 stopped with Ctrl-C; 2 bad flags; 3 no reader or pcscd not running.`,
+At start the terminal checks its token and activity with the server and stops
+if the server refuses the token or does not know the activity (in the token's
+organisation); when the server cannot be reached it starts anyway, offline.
+Each terminal needs its own token: the server numbers taps per token, and a
+terminal that finds its numbers used by another one says so and goes on past
+them. Cards that cannot do DDA (SDA-only) are refused: they cannot sign the
+server's challenge.
+
+Exit status: 0 stopped with Ctrl-C; 1 the start-up check failed otherwise;
+2 bad flags, or the server refuses the token (unknown, revoked, not a terminal
+token) or does not know the activity; 3 no reader or pcscd not running.`,
 		Example: `  volcard terminal --server https://volcard.example --token vc_... --activity 12
   volcard terminal --server http://127.0.0.1:8080 --activity 12 --reader "Virtual PCD 00 00" --json`,
 		Args: cobra.NoArgs,
@@ -106,9 +117,12 @@ func runTerminal(ctx context.Context, o terminalOptions, stdout, stderr io.Write
 		readers = r
 	}
 	t, err := terminal.New(terminal.Config{API: api, Queue: q, ActivityID: o.activity, Readers: readers,
-		Reader: o.reader, Out: stdout, JSON: o.asJSON})
+		Reader: o.reader, Out: stdout, JSON: o.asJSON, Notices: stderr})
 	if err != nil {
 		return withExit(exitUsage, err)
+	}
+	if err := startTerminal(ctx, t, o, stderr); err != nil {
+		return err
 	}
 	if n, err := q.Len(ctx); err == nil && n > 0 {
 		fmt.Fprintf(stderr, "%d queued tap(s) will be sent when the server answers\n", n)
@@ -120,6 +134,44 @@ func runTerminal(ctx context.Context, o terminalOptions, stdout, stderr io.Write
 	fmt.Fprintln(stderr, "Waiting for cards (Ctrl-C to stop)...")
 	if err := t.Run(ctx); err != nil {
 		return deviceError(err)
+	}
+	return nil
+}
+
+// startTerminal runs the terminal's start-up check and says what it found:
+// the activity, or what to do about the token or the activity (exit 2), or
+// that the server cannot be reached and the terminal starts offline.
+func startTerminal(ctx context.Context, t *terminal.Terminal, o terminalOptions, stderr io.Writer) error {
+	info, err := t.Start(ctx)
+	switch {
+	case err == nil:
+	case errors.Is(err, terminal.ErrTokenRefused):
+		return withExit(exitUsage, errors.New("the server refuses this token (unknown or revoked): check --token or "+
+			"VOLCARD_TOKEN; a terminal token is made with: volcard token create --role terminal --org ORG_ID"))
+	case errors.Is(err, terminal.ErrNotTerminalToken):
+		return withExit(exitUsage, errors.New("this token is not a terminal token (another role, or a terminal token "+
+			"made without an organisation): make one with: volcard token create --role terminal --org ORG_ID"))
+	case errors.Is(err, terminal.ErrActivityUnknown):
+		return withExit(exitUsage, fmt.Errorf("activity %d does not exist or is not in this token's organisation: "+
+			"check --activity (GET /v1/activities with this token lists the activities it may use)", o.activity))
+	case client.Retryable(err):
+		fmt.Fprintf(stderr, "warning: the server cannot be reached (%v): token and activity %d not checked; "+
+			"taps are queued and sent when it answers\n", err, o.activity)
+		return nil
+	default:
+		return withExit(exitFailure, fmt.Errorf("start-up check: %w", err))
+	}
+	cst := time.FixedZone("CST", 8*3600)
+	a := info.Activity
+	where := ""
+	if a.Site != "" {
+		where = " @ " + a.Site
+	}
+	fmt.Fprintf(stderr, "Activity %d: %s%s, %s – %s\n", a.ID, a.Title, where,
+		a.StartsAt.In(cst).Format("2006-01-02 15:04"), a.EndsAt.In(cst).Format("2006-01-02 15:04 MST"))
+	if now := time.Now(); a.EndsAt.Before(now) {
+		fmt.Fprintf(stderr, "warning: activity %d has ended: taps are still recorded, but no hours are credited "+
+			"after its end; check --activity\n", a.ID)
 	}
 	return nil
 }

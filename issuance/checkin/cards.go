@@ -107,3 +107,30 @@ func (c *Service) checkinCardInScope(ctx context.Context, a issuance.Actor, toke
 	}
 	return b, found, nil
 }
+
+// holdsCard reports whether a volunteer holds a card check-in accepts: an
+// issued card of theirs in state issued or active with no block or
+// replacement on its way to the bank (issuance.CardRefused), or a card bound
+// to them at check-in (a genuine card carrying their ID number) that is not
+// blocked.
+func (c *Service) holdsCard(ctx context.Context, volunteerID int64) (bool, error) {
+	cards, err := c.st.CardsOfVolunteer(ctx, volunteerID)
+	if err != nil {
+		return false, fmt.Errorf("cards of volunteer: %w", err)
+	}
+	for _, card := range cards {
+		if !issuance.CardRefused(card.State, card.PendingChange) {
+			return true, nil
+		}
+	}
+	bound, err := c.st.CardBindingsOf(ctx, volunteerID)
+	if err != nil {
+		return false, fmt.Errorf("card bindings of volunteer: %w", err)
+	}
+	for _, b := range bound {
+		if b.Status == CardActive {
+			return true, nil
+		}
+	}
+	return false, nil
+}

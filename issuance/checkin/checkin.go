@@ -355,6 +355,9 @@ type ChallengeRepo interface {
 type TapRepo interface {
 	// GetTap returns the tap of terminal with seq, or ErrNotFound.
 	GetTap(ctx context.Context, terminalID string, seq int64) (TapRecord, error)
+	// LastTapSeq returns the highest sequence number of terminal's taps,
+	// 0 when it has none.
+	LastTapSeq(ctx context.Context, terminalID string) (int64, error)
 	// CreateTap inserts t; a duplicate (terminal, seq) is a *ConflictError
 	// What "tap_sequence", a duplicate evidence hash What "tap_evidence".
 	CreateTap(ctx context.Context, t *TapRecord) error
@@ -501,6 +504,8 @@ type CardRepo interface {
 	GetCardBinding(ctx context.Context, panToken []byte) (CardBinding, error)
 	// PutCardBinding inserts or updates the binding of b.PANToken.
 	PutCardBinding(ctx context.Context, b CardBinding) error
+	// CardBindingsOf returns the bindings of a volunteer's cards.
+	CardBindingsOf(ctx context.Context, volunteerID int64) ([]CardBinding, error)
 }
 
 // OfferRepo stores benefit offers.
@@ -527,6 +532,9 @@ type CoreReads interface {
 	FindVolunteerByIndex(ctx context.Context, index []byte, sc issuance.Scope) (issuance.Volunteer, error)
 	GetApplication(ctx context.Context, id int64, sc issuance.Scope) (issuance.Application, error)
 	GetCardByToken(ctx context.Context, panToken []byte) (issuance.Card, error)
+	// CardsOfVolunteer returns every card of a volunteer's applications,
+	// oldest first.
+	CardsOfVolunteer(ctx context.Context, volunteerID int64) ([]issuance.Card, error)
 }
 
 // Store is the storage check-in needs; issuance/store implements it on

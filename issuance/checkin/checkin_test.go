@@ -591,3 +591,50 @@ func TestTapIssuedCard(t *testing.T) {
 		})
 	})
 }
+
+// TestServiceRecordTierNeedsACard checks that the benefit tier on a service
+// record comes with a card: none for a volunteer without one (even with
+// stars), the tier of their stars once a card is bound at check-in or
+// issued to them, none again while their only card is blocked.
+func TestServiceRecordTierNeedsACard(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cf := newCheckinFixture(t, st, checkin.Config{})
+		tier := func(t *testing.T, id int64) checkin.BenefitTier {
+			t.Helper()
+			rec, err := cf.ck.ServiceRecord(ctx, cf.MzAdmin, id)
+			require.NoError(t, err)
+			return rec.Tier
+		}
+		require.Equal(t, checkin.TierNone, tier(t, cf.holder.ID), "no card, no stars")
+		require.NoError(t, cf.ck.AddServiceHours(ctx, cf.Sys, cf.holder.ID, 2025, 120, "i志愿 import"))
+		rec, err := cf.ck.ServiceRecord(ctx, cf.MzAdmin, cf.holder.ID)
+		require.NoError(t, err)
+		require.Equal(t, 1, rec.Stars)
+		require.Equal(t, checkin.TierNone, rec.Tier, "a star without a card is no card benefit")
+
+		cf.at(9, 0)
+		_, err = cf.tap(t, "default.json") // binds the card by the ID number it carries
+		require.NoError(t, err)
+		require.Equal(t, checkin.TierStar, tier(t, cf.holder.ID))
+
+		pan := tapEvidence(t, "default.json", []byte{1, 2, 3, 4}).PAN
+		require.NoError(t, cf.ck.BlockCard(ctx, cf.MzAdmin, pan, "lost"))
+		require.Equal(t, checkin.TierNone, tier(t, cf.holder.ID), "the only card is blocked")
+
+		t.Run("issued card", func(t *testing.T) {
+			other, err := cf.Svc.RegisterVolunteer(ctx, cf.Sys, issuance.NewVolunteer{OrgID: cf.Meizhou.ID, Name: "李华",
+				IDNumber: issuancetest.ResidentID("44140219950505021"), Phone: "13812340000"})
+			require.NoError(t, err)
+			require.Equal(t, checkin.TierNone, tier(t, other.ID))
+			app, err := cf.Svc.Apply(ctx, cf.Sys, other.ID, "MZ-VC-CCB", issuance.ChannelBranch)
+			require.NoError(t, err)
+			card := &issuance.Card{ApplicationID: app.ID, PANToken: cf.Svc.PANToken("6217000000000000011"), PANSealed: []byte("sealed"),
+				LastFour: "0011", Expiry: "3012", State: issuance.BankCardIssued, CreatedAt: cf.Clock.Now()}
+			require.NoError(t, st.CreateCard(ctx, card))
+			require.Equal(t, checkin.TierCardHolder, tier(t, other.ID), "issued, not yet activated")
+			require.NoError(t, st.DB(ctx).Exec(`UPDATE cards SET pending_change = 'block' WHERE id = ?`, card.ID).Error)
+			require.Equal(t, checkin.TierNone, tier(t, other.ID), "a block on its way to the bank")
+		})
+	})
+}

@@ -181,7 +181,8 @@ type ServiceRecord struct {
 }
 
 // ServiceRecord returns a volunteer's hours by year, recent attendances,
-// star level and tier. Roles: any, within scope.
+// star level and tier (TierNone without a card, holdsCard). Roles: any,
+// within scope.
 func (c *Service) ServiceRecord(ctx context.Context, a issuance.Actor, volunteerID int64) (ServiceRecord, error) {
 	v, err := c.svc.GetVolunteer(ctx, a, volunteerID)
 	if err != nil {
@@ -200,7 +201,14 @@ func (c *Service) ServiceRecord(ctx context.Context, a issuance.Actor, volunteer
 		r.Years = append(r.Years, y)
 	}
 	r.Stars = c.Stars(r.LifetimeMinutes)
-	r.Tier = c.tier(r.Stars)
+	holds, err := c.holdsCard(ctx, v.ID)
+	if err != nil {
+		return ServiceRecord{}, fmt.Errorf("service record: %w", err)
+	}
+	r.Tier = TierNone
+	if holds {
+		r.Tier = c.tier(r.Stars)
+	}
 	if v.LeagueMember || v.PartyMember {
 		r.MemberExpectation = c.cfg.MemberExpectation
 	}

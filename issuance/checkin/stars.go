@@ -18,6 +18,11 @@ const (
 	TierFiveStar   BenefitTier = "five_star"   // the top level
 )
 
+// TierNone is the tier of a volunteer who holds no card check-in accepts:
+// card benefits come with the card, whatever the star level. It appears on
+// service records only; offers are attached to the Tiers.
+const TierNone BenefitTier = "none"
+
 // Tiers lists the tiers lowest first.
 var Tiers = []BenefitTier{TierCardHolder, TierStar, TierFiveStar}
 

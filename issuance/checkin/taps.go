@@ -294,6 +294,25 @@ func (c *Service) Tap(ctx context.Context, a issuance.Actor, in TapInput) (TapRe
 	return res, nil
 }
 
+// LastTapSeq returns the highest sequence number recorded for a terminal
+// (0 when none): a terminal that starts with a new queue file, or that finds
+// its number taken by another terminal on the same token, resumes after it.
+// Roles: terminal, system.
+func (c *Service) LastTapSeq(ctx context.Context, a issuance.Actor, terminalID string) (int64, error) {
+	if err := issuance.RequireRole(a, issuance.RoleTerminal, issuance.RoleSystem); err != nil {
+		return 0, err
+	}
+	terminalID = strings.TrimSpace(terminalID)
+	if terminalID == "" || len(terminalID) > 64 {
+		return 0, issuance.Invalid("terminal_id", "required, at most 64 characters")
+	}
+	seq, err := c.st.LastTapSeq(ctx, terminalID)
+	if err != nil {
+		return 0, fmt.Errorf("last tap sequence: %w", err)
+	}
+	return seq, nil
+}
+
 // tapResult is the result of the tap r records: the one place a tap's star
 // levels and tier are decided (from r's lifetime totals, by StarsFor and
 // TierFor), for a fresh tap and its replays alike, on every store.

@@ -312,6 +312,15 @@ func (s *Store) GetTap(ctx context.Context, terminalID string, seq int64) (check
 	return r.domain()
 }
 
+// LastTapSeq implements checkin.TapRepo.
+func (s *Store) LastTapSeq(ctx context.Context, terminalID string) (int64, error) {
+	var seq int64
+	if err := s.DB(ctx).Raw(`SELECT COALESCE(MAX(seq), 0) FROM taps WHERE terminal_id = ?`, terminalID).Scan(&seq).Error; err != nil {
+		return 0, mapCheckinErr(err)
+	}
+	return seq, nil
+}
+
 // CreateTap implements checkin.TapRepo.
 func (s *Store) CreateTap(ctx context.Context, t *checkin.TapRecord) error {
 	r, err := tapToRow(*t)
@@ -565,18 +574,35 @@ type checkinCardRow struct {
 
 func (checkinCardRow) TableName() string { return "checkin_cards" }
 
+func (r checkinCardRow) domain() checkin.CardBinding {
+	b := checkin.CardBinding{PANToken: r.PANToken, PANLast4: r.PANLast4, Status: checkin.CardStatus(r.Status),
+		Reason: r.Reason, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
+	if r.VolunteerID != nil {
+		b.VolunteerID = *r.VolunteerID
+	}
+	return b
+}
+
 // GetCardBinding implements checkin.CardRepo.
 func (s *Store) GetCardBinding(ctx context.Context, panToken []byte) (checkin.CardBinding, error) {
 	var r checkinCardRow
 	if err := s.DB(ctx).Where("pan_token = ?", panToken).Take(&r).Error; err != nil {
 		return checkin.CardBinding{}, mapCheckinErr(err)
 	}
-	b := checkin.CardBinding{PANToken: r.PANToken, PANLast4: r.PANLast4, Status: checkin.CardStatus(r.Status),
-		Reason: r.Reason, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC()}
-	if r.VolunteerID != nil {
-		b.VolunteerID = *r.VolunteerID
+	return r.domain(), nil
+}
+
+// CardBindingsOf implements checkin.CardRepo.
+func (s *Store) CardBindingsOf(ctx context.Context, volunteerID int64) ([]checkin.CardBinding, error) {
+	var rows []checkinCardRow
+	if err := s.DB(ctx).Where("volunteer_id = ?", volunteerID).Order("created_at").Find(&rows).Error; err != nil {
+		return nil, mapCheckinErr(err)
 	}
-	return b, nil
+	out := make([]checkin.CardBinding, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
 }
 
 // PutCardBinding implements checkin.CardRepo.

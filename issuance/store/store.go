@@ -16,6 +16,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/volcard/volcard/internal/sqlitevfs"
 	"github.com/volcard/volcard/issuance"
 )
 
@@ -126,7 +127,10 @@ func redactErr(err error, databaseURL string) error {
 	return err
 }
 
-// sqliteDSN turns a path or file: URI into a DSN with our pragmas.
+// sqliteDSN turns a path or file: URI into a DSN with our pragmas. A path
+// also gets the owner-only VFS (sqlitevfs: the database, -wal and -shm files
+// are created with mode 0600) and its directory, when missing, mode 0700; a
+// file: URI is taken as given.
 func sqliteDSN(p string) (string, error) {
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=foreign_keys(on)" +
 		"&_pragma=synchronous(normal)&_txlock=immediate"
@@ -142,7 +146,7 @@ func sqliteDSN(p string) (string, error) {
 			return "", fmt.Errorf("open sqlite store: %w", err)
 		}
 	}
-	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?" + pragmas, nil
+	return "file:" + (&url.URL{Path: p}).EscapedPath() + "?" + pragmas + "&vfs=" + sqlitevfs.Name, nil
 }
 
 // Dialect reports which database the store uses.

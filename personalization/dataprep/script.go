@@ -41,7 +41,8 @@ func FirstBatch(ctx context.Context, keys KeyStore, o SessionOptions) (*gp.Sessi
 	if o.Level == 0 {
 		o.Level = gp.LevelMACENC
 	}
-	s, err := gp.NewSession(gp.Options{KMC: kmc.Key, Diversification: kmc.Diversification, KeyVersion: kmc.Version, Level: o.Level, Rand: o.Rand})
+	s, err := gp.NewSession(gp.Options{KMC: kmc.Key, Diversification: kmc.Diversification, KeyVersion: kmc.Version, Level: o.Level,
+		AID: ISDAID, Rand: o.Rand})
 	if err != nil {
 		return nil, nil, fmt.Errorf("dataprep: first batch: %w", err)
 	}
