@@ -3,7 +3,8 @@
 # a throwaway PostgreSQL (or VOLCARD_TEST_DATABASE_URL's server), volcard bank-sim, and two
 # volcard serve processes on 127.0.0.1:8081 and :8082 sharing the database and one data key.
 # Clients spread over both (the proxy's job in the compose file). Ctrl-C stops everything.
-# Logs and the first admin token are in $CLUSTER_DIR (default: a new temporary directory).
+# Logs and the first admin token are in $CLUSTER_DIR (default: a new temporary directory);
+# CLUSTER_PORTS="8081 8082 18583" sets the two serve ports and the bank simulator's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,7 +22,8 @@ admin_url=$VOLCARD_TEST_DATABASE_URL
 psql "$admin_url" -qc "CREATE DATABASE $db" >/dev/null
 export VOLCARD_DATABASE_URL=${admin_url%/*}/$db?sslmode=disable
 export VOLCARD_DATA_KEY=${VOLCARD_DATA_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
-export VOLCARD_BANK_ADDR=127.0.0.1:18583
+read -r port1 port2 bankport <<<"${CLUSTER_PORTS:-8081 8082 18583}"
+export VOLCARD_BANK_ADDR=127.0.0.1:$bankport
 export VOLCARD_LOG_FORMAT=text
 
 pids=()
@@ -31,7 +33,8 @@ stop() {
   wait 2>/dev/null || true
   psql "$admin_url" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
 }
-trap stop EXIT INT TERM
+trap stop EXIT
+trap 'exit 130' INT TERM
 
 "$dir/volcard" bank-sim --listen "$VOLCARD_BANK_ADDR" \
   --product-bin GDRVBOC=621785,GDRVCEB=622660,MZVCCCB=621700,MZVCPSBC=628258 >"$dir/banksim.log" 2>&1 &
@@ -47,10 +50,10 @@ start() { # name port [serve flags]
   done
   echo "cluster.sh: $name did not become ready; its log:" >&2; tail -20 "$dir/$name.log" >&2; exit 1
 }
-start serve1 8081 --seed-demo   # migrates, seeds the demo data, creates the first admin token
-start serve2 8082
+start serve1 "$port1" --seed-demo   # migrates, seeds the demo data, creates the first admin token
+start serve2 "$port2"
 
-echo "cluster.sh: ready — serve1 http://127.0.0.1:8081, serve2 http://127.0.0.1:8082 (pids ${pids[*]:1})"
+echo "cluster.sh: ready — serve1 http://127.0.0.1:$port1, serve2 http://127.0.0.1:$port2 (pids ${pids[*]:1})"
 echo "cluster.sh: admin token in $dir/serve1/admin.token; logs in $dir; Ctrl-C stops"
 wait -n "${pids[@]}" || true
 echo "cluster.sh: a process ended; see the logs in $dir" >&2
