@@ -22,6 +22,10 @@ const pnpReader = `\\?PnP?\Notification`
 // narrow race where the cancel arrives between two calls.
 const pollInterval = 500 * time.Millisecond
 
+// unknownGrace is how long a reader may be reported unknown before a wait
+// gives up on it (see waitReader).
+const unknownGrace = 2 * time.Second
+
 // Readers is the set of PC/SC readers seen by pcscd. It implements
 // cardio.Readers and is safe for concurrent use. Close it when done.
 type Readers struct {
@@ -203,6 +207,7 @@ func (r *Readers) waitReader(ctx context.Context, reader string, done func(scard
 	}
 	defer release()
 	states := []scard.ReaderState{{Reader: reader, CurrentState: scard.StateUnaware}}
+	var unknownSince time.Time
 	for {
 		if err := statusChange(ctx, sc, states); err != nil {
 			if ctx.Err() != nil {
@@ -212,8 +217,24 @@ func (r *Readers) waitReader(ctx context.Context, reader string, done func(scard
 		}
 		ev := states[0].EventState
 		if ev&(scard.StateUnknown|scard.StateIgnore) != 0 {
-			return &Error{Op: "wait", Reader: reader, Code: scard.ErrUnknownReader, kind: cardio.ErrNoReader}
+			// pcscd reports a reader unknown for a moment when its driver
+			// fails one presence poll (seen with vpcd as a card's
+			// connection closes); a reader that stays unknown is gone.
+			if unknownSince.IsZero() {
+				unknownSince = time.Now()
+			}
+			if time.Since(unknownSince) > unknownGrace {
+				return &Error{Op: "wait", Reader: reader, Code: scard.ErrUnknownReader, kind: cardio.ErrNoReader}
+			}
+			states[0].CurrentState = scard.StateUnaware
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("pcsc: wait on %q: %w", reader, ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
 		}
+		unknownSince = time.Time{}
 		if done(ev) {
 			return nil
 		}
