@@ -76,6 +76,7 @@ type newVolunteerRequest struct {
 	Name            string `json:"name"`
 	IDType          string `json:"id_type"`
 	IDNumber        string `json:"id_number"`
+	BirthDate       string `json:"birth_date"`
 	Phone           string `json:"phone"`
 	OrgID           int64  `json:"org_id"`
 	LeagueMember    bool   `json:"league_member"`

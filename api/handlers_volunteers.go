@@ -18,7 +18,7 @@ func (s *Server) createVolunteer(c echo.Context) error {
 		name, v string
 		max     int
 	}{
-		{"name", req.Name, 50}, {"id_type", req.IDType, 20}, {"id_number", req.IDNumber, 32},
+		{"name", req.Name, 50}, {"id_type", req.IDType, 20}, {"id_number", req.IDNumber, 32}, {"birth_date", req.BirthDate, 10},
 		{"phone", req.Phone, 20}, {"clothing_size", req.ClothingSize, 8}, {"emboss_name", req.EmbossName, 26},
 		{"source", req.Source, 20}, {"volunteer_number", req.VolunteerNumber, 40},
 	} {
@@ -30,7 +30,7 @@ func (s *Server) createVolunteer(c echo.Context) error {
 	source := issuance.Channel(req.Source)
 	v, err := s.svc.RegisterVolunteer(c.Request().Context(), actor, issuance.NewVolunteer{
 		OrgID: req.OrgID, Name: req.Name, EmbossName: req.EmbossName, IDType: issuance.IDType(req.IDType),
-		IDNumber: req.IDNumber, Phone: req.Phone, LeagueMember: req.LeagueMember, PartyMember: req.PartyMember,
+		IDNumber: req.IDNumber, BirthDate: req.BirthDate, Phone: req.Phone, LeagueMember: req.LeagueMember, PartyMember: req.PartyMember,
 		ClothingSize: issuance.ClothingSize(req.ClothingSize), Source: source, VolunteerNumber: req.VolunteerNumber,
 	})
 	if err != nil {

@@ -1,6 +1,9 @@
 package bankgw_test
 
 import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/hex"
 	"flag"
 	"os"
@@ -58,8 +61,8 @@ func goldenMessages(t *testing.T) []struct {
 } {
 	applicant := bankgw.PrivateData{
 		bankgw.TagApplicationNumber: "GD2026112300001", bankgw.TagName: "张三", bankgw.TagEmbossName: "ZHANG SAN",
-		bankgw.TagIDType: "01", bankgw.TagIDNumber: "44140219900307001X", bankgw.TagPhone: "13800138000",
-		bankgw.TagProduct: "BOCVOL01", bankgw.TagBranch: "MZ0001", bankgw.TagClothingSize: "L",
+		bankgw.TagIDType: "01", bankgw.TagIDNumber: "441402199003070011", bankgw.TagPhone: "13800138000",
+		bankgw.TagProduct: "GDRVBOC", bankgw.TagBranch: "BOC0001", bankgw.TagClothingSize: "L",
 	}
 	issued := bankgw.PrivateData{bankgw.TagApplicationNumber: "GD2026112300001", bankgw.TagCardReference: "CR0000000001", bankgw.TagStatus: "I"}
 	an := bankgw.PrivateData{bankgw.TagApplicationNumber: "GD2026112300001"}
@@ -75,7 +78,7 @@ func goldenMessages(t *testing.T) []struct {
 		{"0300_add", &bankgw.FileUpdateMessage{Header: hdr("0300", "000002"), RRN: "632117000002", PrivateData: pd(t, applicant), FileUpdateCode: "1", FileName: bankgw.FileName}},
 		{"0301_add_repeat", &bankgw.FileUpdateMessage{Header: hdr("0301", "000002"), RRN: "632117000002", PrivateData: pd(t, applicant), FileUpdateCode: "1", FileName: bankgw.FileName}},
 		{"0310_approved", &bankgw.FileUpdateMessage{Header: hdr("0310", "000002"), PAN: pan, Expiry: "3111", PSN: "001", RRN: "632117000002", ResponseCode: "00", PrivateData: pd(t, issued), FileUpdateCode: "1", FileName: bankgw.FileName}},
-		{"0310_declined", &bankgw.FileUpdateMessage{Header: hdr("0310", "000002"), RRN: "632117000002", ResponseCode: "V1", PrivateData: pd(t, an), FileUpdateCode: "1", FileName: bankgw.FileName}},
+		{"0310_declined", &bankgw.FileUpdateMessage{Header: hdr("0310", "000002"), RRN: "632117000002", ResponseCode: "62", PrivateData: pd(t, bankgw.PrivateData{bankgw.TagApplicationNumber: "GD2026112300001", bankgw.TagDeclineText: "申请人在本行限制名单中，请到柜台咨询"}), FileUpdateCode: "1", FileName: bankgw.FileName}},
 		{"0300_inquiry", &bankgw.FileUpdateMessage{Header: hdr("0300", "000004"), RRN: "632117000004", PrivateData: pd(t, an), FileUpdateCode: "5", FileName: bankgw.FileName}},
 		{"0300_status_block", &bankgw.FileUpdateMessage{Header: hdr("0300", "000005"), PAN: pan, RRN: "632117000005", PrivateData: pd(t, bankgw.PrivateData{bankgw.TagApplicationNumber: "GD2026112300001", bankgw.TagStatus: "B"}), FileUpdateCode: "2", FileName: bankgw.FileName}},
 		{"0300_status_replace", &bankgw.FileUpdateMessage{Header: hdr("0300", "000006"), RRN: "632117000006", PrivateData: pd(t, bankgw.PrivateData{bankgw.TagApplicationNumber: "GD2026112300001", bankgw.TagStatus: "R", bankgw.TagReplaceSeq: "1"}), FileUpdateCode: "2", FileName: bankgw.FileName}},
@@ -279,4 +282,30 @@ func FuzzParsePrivateData(f *testing.F) {
 			t.Fatalf("round trip differs")
 		}
 	})
+}
+
+// TestMACExampleInDoc packs the sign-on of docs/bank-interface.md section
+// 11's worked MAC example with the example key and checks that the
+// document shows exactly these bytes.
+func TestMACExampleInDoc(t *testing.T) {
+	key, err := hex.DecodeString("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	require.NoError(t, err)
+	codec, err := bankgw.NewCodec(key, nil)
+	require.NoError(t, err)
+	msg, err := bankgw.NewMessage(&bankgw.NetworkMessage{Header: hdr("0800", "000001"), NetworkCode: "001"})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	require.NoError(t, codec.WriteMessage(&buf, msg))
+	frame := buf.Bytes()
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "bank-interface.md"))
+	require.NoError(t, err)
+	whole := strings.ToUpper(hex.EncodeToString(frame))
+	t.Logf("frame %s", whole)
+	require.Contains(t, string(doc), "`"+whole+"`", "the doc's MAC example frame")
+	// The MAC is the first 8 bytes of HMAC-SHA256 over MTI … last field.
+	m := hmac.New(sha256.New, key)
+	m.Write(frame[2 : len(frame)-8])
+	mac := strings.ToUpper(hex.EncodeToString(m.Sum(nil)[:8]))
+	require.Equal(t, mac, whole[len(whole)-16:])
+	require.Contains(t, string(doc), "`"+mac+"`", "the doc's MAC value")
 }

@@ -446,3 +446,21 @@ func (s *Service) OpenPAN(c Card) (pii.Secret, error) {
 	}
 	return pii.NewSecret(pii.KindOther, pan), nil
 }
+
+// RecordBankRequestFailed appends an event to the application saying that
+// its request to the bank was given up for an operator (the outbox row is
+// failed): the status stays as it is (From = To), Reason says why. Call it
+// in the transaction that fails the row.
+func (s *Service) RecordBankRequestFailed(ctx context.Context, applicationID int64, reason string) error {
+	app, err := s.store.GetApplication(ctx, applicationID, Scope{})
+	if err != nil {
+		return fmt.Errorf("record failed bank request of application %d: %w", applicationID, err)
+	}
+	e := Event{ApplicationID: app.ID, From: app.Status, To: app.Status, ActorRole: RoleSystem,
+		Channel: RoleSystem.Channel(), Reason: truncateRunes("bank request failed, needs an operator: "+reason, 500),
+		At: s.clock.Now()}
+	if err := s.store.AppendEvent(ctx, &e); err != nil {
+		return fmt.Errorf("record failed bank request of application %d: %w", applicationID, err)
+	}
+	return nil
+}

@@ -192,11 +192,15 @@ func (v Volunteer) Age(now time.Time) int {
 
 // NewVolunteer is the input of Service.RegisterVolunteer.
 type NewVolunteer struct {
-	OrgID           int64
-	Name            string
-	EmbossName      string // derived from Name when empty
-	IDType          IDType // IDResident when empty
-	IDNumber        string
+	OrgID      int64
+	Name       string
+	EmbossName string // derived from Name when empty
+	IDType     IDType // IDResident when empty
+	IDNumber   string
+	// BirthDate is YYYY-MM-DD. Required for the non-resident ID types (the
+	// bank needs it, docs/bank-interface.md field 48 BD); for a resident ID
+	// it comes from the number and, when given, must agree with it.
+	BirthDate       string
 	Phone           string
 	LeagueMember    bool
 	PartyMember     bool

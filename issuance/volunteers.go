@@ -41,6 +41,44 @@ func validOtherID(s string) bool {
 	return true
 }
 
+// earliestBirth is the earliest birth date accepted.
+var earliestBirth = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// checkBirthDate validates the given birth date (YYYY-MM-DD) against v:
+// required for a non-resident ID type (v.BirthDate is then set from it), for
+// a resident ID optional and equal to the date in the number when given. A
+// date must exist, lie in 1900 or later and not after today (Beijing). The
+// age rule (Service.MinAge) applies when applying for a card, as for
+// residents.
+func checkBirthDate(v *Volunteer, given string, now time.Time) error {
+	given = strings.TrimSpace(given)
+	if given == "" {
+		if v.BirthDate.IsZero() {
+			return Invalid("birth_date", "required for "+string(v.IDType)+" (YYYY-MM-DD)")
+		}
+		return nil
+	}
+	d, err := time.Parse(time.DateOnly, given)
+	if err != nil {
+		return Invalid("birth_date", "must be a real date YYYY-MM-DD")
+	}
+	y, m, day := now.In(cst).Date()
+	if d.After(time.Date(y, m, day, 0, 0, 0, 0, time.UTC)) {
+		return Invalid("birth_date", "must not be in the future")
+	}
+	if d.Before(earliestBirth) {
+		return Invalid("birth_date", "must be 1900-01-01 or later")
+	}
+	if !v.BirthDate.IsZero() {
+		if !v.BirthDate.Equal(d) {
+			return Invalid("birth_date", "does not agree with the birth date in the ID number")
+		}
+		return nil
+	}
+	v.BirthDate = d
+	return nil
+}
+
 // IDIndex is the blind index of a normalised ID number.
 func (s *Service) IDIndex(normalized string) []byte {
 	return s.keys.Index(indexIDNumber, normalized)
@@ -76,6 +114,9 @@ func (s *Service) ValidateVolunteer(in NewVolunteer, now time.Time) (Volunteer, 
 		num, v.BirthDate, v.Gender = rid.Number, rid.BirthDate, rid.Gender
 	} else if !validOtherID(num) {
 		return v, Invalid("id_number", "must be 5–20 letters and digits")
+	}
+	if err := checkBirthDate(&v, in.BirthDate, now); err != nil {
+		return v, err
 	}
 	v.IDNumber = pii.IDNumber(num)
 	phone := strings.TrimSpace(in.Phone)

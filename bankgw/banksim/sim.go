@@ -46,6 +46,13 @@ type Config struct {
 	// cards count up from it. Default 1. Tests use it to issue the PAN of
 	// a software card image.
 	FirstCardSeq int
+	// Taken, when set, reports whether a PAN is already a card elsewhere;
+	// the simulator skips such sequence numbers when it issues. serve's
+	// embedded simulator asks our database (a card with the PAN's token),
+	// so that a simulator restarted with its counter back at FirstCardSeq
+	// never issues an existing card's PAN again. An error answers the
+	// request 96 (try again later).
+	Taken func(pan string) (bool, error)
 	// DenyIDs are ID numbers declined with 62.
 	DenyIDs []string
 	// MinAge is the minimum applicant age. Default 16.
@@ -490,7 +497,7 @@ func (s *Sim) fileUpdate(p *peer, msg *iso8583.Message) any {
 			return finish(a.code, s.cards[a.pan])
 		}
 		code, card := s.change(an, pd, m.PAN, key)
-		if code != bankgw.CodeFormatError {
+		if code != bankgw.CodeFormatError && code != bankgw.CodeSystemMalfunction {
 			a := answer{code: code}
 			if card != nil {
 				a.pan = card.PAN
@@ -544,7 +551,10 @@ func (s *Sim) add(an string, pd bankgw.PrivateData, key string) (string, *CardRe
 	}
 	var card *CardRecord
 	if app.Code == bankgw.CodeApproved {
-		card = s.issue(an, app.Product, 0)
+		var err error
+		if card, err = s.issue(an, app.Product, 0); err != nil {
+			return bankgw.CodeSystemMalfunction, nil // not recorded: the add is sent again
+		}
 		app.PAN = card.PAN
 		s.journal[key] = journalEntry{an: an, code: bankgw.FileAdd, pan: card.PAN, before: bankgw.CardCancelled, changed: true, newCard: card.PAN}
 	}
@@ -552,15 +562,34 @@ func (s *Sim) add(an string, pd bankgw.PrivateData, key string) (string, *CardRe
 	return app.Code, card
 }
 
-// issue creates a card; s.mu is held.
-func (s *Sim) issue(an, product string, replaceSeq int) *CardRecord {
-	s.seq++
+// issue creates a card with the next free sequence number; s.mu is held.
+// A PAN that Config.Taken reports as an existing card is skipped.
+func (s *Sim) issue(an, product string, replaceSeq int) (*CardRecord, error) {
 	bin := s.cfg.BIN
 	if b, ok := s.cfg.ProductBINs[product]; ok {
 		bin = b
 	}
-	body := bin + fmt.Sprintf("%0*d", s.cfg.PANLength-1-len(bin), s.seq)
-	pan := body + string(luhnDigit(body))
+	var pan string
+	for {
+		s.seq++
+		body := bin + fmt.Sprintf("%0*d", s.cfg.PANLength-1-len(bin), s.seq)
+		pan = body + string(luhnDigit(body))
+		if _, ok := s.cards[pan]; ok {
+			continue
+		}
+		if s.cfg.Taken == nil {
+			break
+		}
+		taken, err := s.cfg.Taken(pan)
+		if err != nil {
+			s.seq-- // try this number again next time
+			s.log.Warn("banksim: cannot check whether a PAN is taken", slog.String("err", err.Error()))
+			return nil, err
+		}
+		if !taken {
+			break
+		}
+	}
 	card := &CardRecord{
 		PAN:               pan,
 		Expiry:            s.cfg.Now().AddDate(5, 0, 0).In(time.FixedZone("CST", 8*3600)).Format("0601"),
@@ -571,7 +600,7 @@ func (s *Sim) issue(an, product string, replaceSeq int) *CardRecord {
 		ReplaceSeq:        replaceSeq,
 	}
 	s.cards[pan] = card
-	return card
+	return card, nil
 }
 
 // birthDate is BD, or for a resident ID (01) the ID's digits 7–14.
@@ -649,9 +678,12 @@ func (s *Sim) change(an string, pd bankgw.PrivateData, pan, key string) (string,
 		if before != bankgw.CardIssued && before != bankgw.CardActive && before != bankgw.CardBlocked {
 			return bankgw.CodeNotPermitted, card
 		}
+		nc, err := s.issue(an, app.Product, seq)
+		if err != nil {
+			return bankgw.CodeSystemMalfunction, nil
+		}
 		card.State = bankgw.CardReplaced
 		card.Changes++
-		nc := s.issue(an, app.Product, seq)
 		app.PAN = nc.PAN
 		s.apps[an] = app
 		entry.newCard, entry.prevPAN = nc.PAN, card.PAN

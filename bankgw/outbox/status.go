@@ -21,8 +21,7 @@ import (
 func (w *Worker) statusChange(ctx context.Context, r Request) error {
 	var ch issuance.CardStatusChange
 	if err := json.Unmarshal(r.Payload, &ch); err != nil || ch.CardID == 0 || !ch.Change.Valid() {
-		r.State, r.LastError = StateFailed, "status change payload unreadable"
-		return w.save(ctx, &r)
+		return w.fail(ctx, &r, "", "status change payload unreadable", "outbox: status change payload unreadable; needs an operator")
 	}
 	tr, repeat, err := w.prepare(ctx, &r, bankgw.MTIFileUpdateRequest, "")
 	if err != nil {
@@ -43,10 +42,8 @@ func (w *Worker) statusChange(ctx context.Context, r Request) error {
 	switch {
 	case err == nil:
 		if ch.Change == issuance.CardChangeReplace && res.Card == nil {
-			r.State, r.ResultCode, r.LastError = StateFailed, bankgw.CodeApproved, "replacement approved without a card"
-			w.log.Error("outbox: bank approved a replacement without a card; needs an operator",
-				slog.Int64("row", r.ID), slog.String("application", r.ApplicationNumber))
-			return w.save(ctx, &r)
+			return w.fail(ctx, &r, bankgw.CodeApproved, "replacement approved without a card",
+				"outbox: bank approved a replacement without a card; needs an operator")
 		}
 		return w.resolve(ctx, &r, r.LeaseOwner, bankgw.CodeApproved, func(ctx context.Context) error {
 			return w.cfg.Service.RecordCardStatusChange(ctx, ch, cardStatus(res))

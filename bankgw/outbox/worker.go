@@ -67,6 +67,11 @@ type Config struct {
 	// Repeats is how many 0301 repeats follow an unanswered add before it
 	// is reversed. 0 means 2; negative means reverse at once.
 	Repeats int
+	// PermanentTries bounds the tries of a row whose final answer from the
+	// bank cannot be applied for a reason that repeats (a unique conflict
+	// such as duplicate card_pan, an illegal transition): once the row has
+	// been tried this many times it ends failed. Default 3.
+	PermanentTries int
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -118,13 +123,16 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.Repeats < 0 {
 		cfg.Repeats = 0
 	}
+	if cfg.PermanentTries == 0 {
+		cfg.PermanentTries = 3
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.Workers < 0 || cfg.Batch < 0 || cfg.PollInterval < 0 || cfg.Lease < 0 || cfg.RetryBase < 0 || cfg.RetryMax < cfg.RetryBase {
+	if cfg.Workers < 0 || cfg.Batch < 0 || cfg.PermanentTries < 0 || cfg.PollInterval < 0 || cfg.Lease < 0 || cfg.RetryBase < 0 || cfg.RetryMax < cfg.RetryBase {
 		return nil, fmt.Errorf("negative size or duration: %w", ErrInvalidConfig)
 	}
 	return &Worker{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}, nil
@@ -258,8 +266,7 @@ func (w *Worker) process(ctx context.Context, r Request) error {
 	case KindStatusChange:
 		err = w.statusChange(ctx, r)
 	default:
-		r.State, r.LastError = StateFailed, "unsupported kind "+string(r.Kind)
-		err = w.save(ctx, &r)
+		err = w.fail(ctx, &r, "", "unsupported kind "+string(r.Kind), "outbox: unsupported kind; needs an operator")
 	}
 	switch {
 	case err == nil, errors.Is(err, ErrCrash):
@@ -330,8 +337,8 @@ func (w *Worker) apply(ctx context.Context, r Request) error {
 	switch {
 	case err == nil:
 		if res.Card == nil {
-			r.State, r.ResultCode, r.LastError = StateFailed, bankgw.CodeApproved, "approved without a card"
-			return w.save(ctx, &r)
+			return w.fail(ctx, &r, bankgw.CodeApproved, "approved without a card",
+				"outbox: the bank approved without a card; needs an operator")
 		}
 		card := issuance.IssuedCard{PAN: pii.NewSecret(pii.KindOther, res.Card.PAN), Expiry: res.Card.Expiry,
 			PSN: res.Card.PSN, Reference: res.Card.Reference}
@@ -342,10 +349,7 @@ func (w *Worker) apply(ctx context.Context, r Request) error {
 	case errors.As(err, &de) && de.Temporary():
 		return w.retry(ctx, &r, err, false)
 	case errors.As(err, &de) && de.Code == bankgw.CodeFormatError:
-		r.State, r.ResultCode, r.LastError = StateFailed, de.Code, errText(err)
-		w.log.Error("outbox: bank refused our request as malformed; needs an operator",
-			slog.Int64("row", r.ID), slog.String("application", r.ApplicationNumber))
-		return w.save(ctx, &r)
+		return w.fail(ctx, &r, de.Code, errText(err), "outbox: bank refused our request as malformed; needs an operator")
 	case errors.As(err, &de):
 		return w.resolve(ctx, &r, r.LeaseOwner, de.Code, func(ctx context.Context) error {
 			_, err := w.cfg.Service.RecordBankDecline(ctx, r.ApplicationID, de.Code, de.Reason)
@@ -401,8 +405,7 @@ func (w *Worker) startReversal(ctx context.Context, r *Request, cause error) err
 func (w *Worker) reverse(ctx context.Context, r Request) error {
 	var p reversalPayload
 	if err := json.Unmarshal(r.Payload, &p); err != nil || p.Original.IsZero() {
-		r.State, r.LastError = StateFailed, "reversal payload unreadable"
-		return w.save(ctx, &r)
+		return w.fail(ctx, &r, "", "reversal payload unreadable", "outbox: reversal payload unreadable; needs an operator")
 	}
 	tr, repeat, err := w.prepare(ctx, &r, bankgw.MTIReversalRequest, p.Original.RRN)
 	if err != nil {
@@ -428,10 +431,7 @@ func (w *Worker) reverse(ctx context.Context, r Request) error {
 			return reopen(ctx, w.cfg.Outbox, r, time.Now())
 		})
 	case errors.As(err, &de) && !de.Temporary():
-		r.State, r.ResultCode, r.LastError = StateFailed, de.Code, errText(err)
-		w.log.Error("outbox: reversal refused; needs an operator", slog.Int64("row", r.ID),
-			slog.String("application", r.ApplicationNumber), slog.String("rc", de.Code))
-		return w.save(ctx, &r)
+		return w.fail(ctx, &r, de.Code, errText(err), "outbox: reversal refused; needs an operator")
 	case errors.Is(err, bankgw.ErrUnavailable):
 		r.MaybeSent = repeat
 		return w.retry(ctx, &r, err, false)
@@ -491,17 +491,60 @@ func (w *Worker) resolve(ctx context.Context, r *Request, owner, code string, ap
 	if errors.Is(err, issuance.ErrBankCardRefused) {
 		// Asking again brings the same card: an operator must settle it
 		// with the bank (volcard outbox list --state failed).
-		r.State, r.ResultCode, r.LastError = StateFailed, code, errText(err)
-		w.log.Error("outbox: the bank's card does not fit the product; needs an operator",
-			slog.Int64("row", r.ID), slog.String("application", r.ApplicationNumber), slog.String("err", errText(err)))
-		return w.save(ctx, r)
+		return w.fail(ctx, r, code, errText(err), "outbox: the bank's card does not fit the product; needs an operator")
+	}
+	if permanent(err) && r.Attempts >= w.cfg.PermanentTries {
+		// The bank answers a repeat the same way (idempotency), so the
+		// same answer clashes again: give the row to an operator.
+		return w.fail(ctx, r, code, errText(err),
+			"outbox: the bank's answer cannot be applied and the cause repeats; needs an operator")
 	}
 	if err != nil && !errors.Is(err, ErrLeaseLost) && ctx.Err() == nil {
 		// keep the row: the next attempt repeats the request and gets the
 		// same answer from the bank
+		if permanent(err) {
+			w.log.Warn("outbox: the bank's answer cannot be applied; trying again", slog.Int64("row", r.ID),
+				slog.String("application", r.ApplicationNumber), slog.Int("attempts", r.Attempts),
+				slog.Int("max", w.cfg.PermanentTries), slog.String("err", errText(err)))
+		}
 		return w.retry(ctx, r, err, false)
 	}
 	return err
+}
+
+// permanent reports whether err is a cause that repeats when the request
+// is sent again: a unique conflict (*issuance.ConflictError, for example a
+// PAN that is already another application's card) or an illegal
+// transition (the application left bank_pending). A plain
+// issuance.ErrConflict (a concurrent change) is temporary.
+func permanent(err error) bool {
+	var ce *issuance.ConflictError
+	var te *issuance.TransitionError
+	return errors.As(err, &ce) || errors.As(err, &te)
+}
+
+// fail parks r as failed with its result code and reason, and appends an
+// event to its application, in one transaction; it logs msg at ERROR. The
+// row then shows in volcard outbox list --state failed and in
+// volcard_outbox_failed_rows until an operator retries or cancels it.
+func (w *Worker) fail(ctx context.Context, r *Request, code, reason, msg string) error {
+	r.State, r.ResultCode, r.LastError = StateFailed, code, reason
+	err := w.cfg.Service.InTx(ctx, func(ctx context.Context) error {
+		if err := w.save(ctx, r); err != nil {
+			return err
+		}
+		if r.ApplicationID == 0 {
+			return nil
+		}
+		return w.cfg.Service.RecordBankRequestFailed(ctx, r.ApplicationID, fmt.Sprintf("%s row %d: %s", r.Kind, r.ID, reason))
+	})
+	if err != nil {
+		return fmt.Errorf("fail row %d: %w", r.ID, err)
+	}
+	w.log.Error(msg, slog.Int64("row", r.ID), slog.String("application", r.ApplicationNumber),
+		slog.String("kind", string(r.Kind)), slog.String("rc", code), slog.Int("attempts", r.Attempts),
+		slog.String("reason", reason))
+	return nil
 }
 
 // retry schedules the row again: soon (RetryBase) after an unanswered

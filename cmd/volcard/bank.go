@@ -220,7 +220,8 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 		if err != nil {
 			return nil, withExit(exitUsage, err)
 		}
-		sim, err := banksim.New(banksim.Config{MACKey: c.MACKey, Logger: log, ProductBINs: bins, MasterKeyAC: imk})
+		sim, err := banksim.New(banksim.Config{MACKey: c.MACKey, Logger: log, ProductBINs: bins, MasterKeyAC: imk,
+			Taken: cardTaken(ctx, svc, st)})
 		if err != nil {
 			return nil, err
 		}
@@ -273,6 +274,27 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 	log.Info("bank outbox running", slog.Int("workers", c.Workers), slog.String("owner", b.worker.Owner()),
 		slog.Int("addresses", len(addrs)), slog.Bool("tls", c.TLS != nil))
 	return b, nil
+}
+
+// cardTaken is the embedded simulator's Config.Taken: a PAN is taken when
+// our database has a card with its token. The simulator's counter starts
+// at 1 in every process, so without this the first application after a
+// restart would get an existing card's PAN (duplicate card_pan).
+func cardTaken(ctx context.Context, svc *issuance.Service, st *store.Store) func(pan string) (bool, error) {
+	ctx = context.WithoutCancel(ctx)
+	return func(pan string) (bool, error) {
+		qctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_, err := st.GetCardByToken(qctx, svc.PANToken(pan))
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, issuance.ErrNotFound):
+			return false, nil
+		default:
+			return false, fmt.Errorf("look up card by PAN token: %w", err)
+		}
+	}
 }
 
 // enableBankRequests serves the operators' outbox routes (the same commands
