@@ -61,7 +61,8 @@ type Config struct {
 	// (volcard_bank_*: connections, sign-on, requests by MTI and response
 	// code, round-trip latency, timeouts, repeats, reversals, advices, late
 	// responses); pass the registry the API serves on /metrics. One Client
-	// per Registerer.
+	// per Registerer: serve gives each bank's link the registry wrapped
+	// with a bank label (prometheus.WrapRegistererWith).
 	Registerer prometheus.Registerer
 }
 
