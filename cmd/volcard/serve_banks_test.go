@@ -239,6 +239,7 @@ func TestServeFourBanks(t *testing.T) {
 	// PSBC goes down: its request waits, the other three keep issuing.
 	psbcAddr := f.sims["PSBC"].Addr()
 	f.sims["PSBC"].Close()
+	downAt := time.Now()
 	var links struct {
 		Items []struct {
 			Bank       string `json:"bank"`
@@ -278,17 +279,27 @@ func TestServeFourBanks(t *testing.T) {
 		Items []struct {
 			ApplicationNumber string `json:"application_number"`
 			State             string `json:"state"`
+			Attempts          int    `json:"attempts"`
 		} `json:"items"`
 	}
-	require.Equal(t, http.StatusOK, f.call("GET", "/v1/admin/bank-requests?bank=PSBC", nil, &rows))
-	require.Len(t, rows.Items, 2)
-	require.Equal(t, heldNumber, rows.Items[0].ApplicationNumber)
-	require.NotEqual(t, "done", rows.Items[0].State)
+	// The PSBC link tried its request and holds it (not lost, not failed).
+	require.Eventually(t, func() bool {
+		require.Equal(t, http.StatusOK, f.call("GET", "/v1/admin/bank-requests?bank=PSBC", nil, &rows))
+		require.Len(t, rows.Items, 2)
+		require.Equal(t, heldNumber, rows.Items[0].ApplicationNumber)
+		require.Contains(t, []string{"pending", "in_flight"}, rows.Items[0].State)
+		return rows.Items[0].Attempts >= 2
+	}, 30*time.Second, 25*time.Millisecond)
+	require.Equal(t, "bank_pending", f.status(held))
 
 	// PSBC returns on the same address (its card numbers continue): the
 	// held request goes out to it, and to no other bank.
+	down := time.Since(downAt)
+	back := time.Now()
 	f.startSim("PSBC", psbcAddr, 1000)
 	f.waitApproved(held)
+	t.Logf("PSBC down for %v; its held request was approved %v after it returned", down.Round(time.Millisecond),
+		time.Since(back).Round(time.Millisecond))
 	require.Equal(t, []string{heldNumber}, ledgerNumbers(f.sims["PSBC"]))
 	for _, b := range []string{"BOC", "CCB", "CEB"} {
 		require.NotContains(t, ledgerNumbers(f.sims[b]), heldNumber)
