@@ -3,6 +3,7 @@ module github.com/volcard/volcard
 go 1.26.0
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/chromedp/cdproto v0.0.0-20250724212937-08a3db8b4327
 	github.com/chromedp/chromedp v0.14.2
 	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25

@@ -326,6 +326,7 @@ var matrixOps = map[string]matrixOp{
 			header: []string{"Content-Type", "text/csv"}}
 	},
 	"listBankRequests": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/admin/bank-requests") },
+	"listBankLinks":    func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/admin/banks") },
 	"retryBankRequest": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
 		return post("/v1/admin/bank-requests/999999/retry", map[string]any{})
 	},

@@ -28,7 +28,7 @@
 //     consoleRoutes, which routes() calls, or Enable<Area> for the routes a
 //     Server serves only when given their service (EnableOnsite,
 //     EnableReports, EnableCheckin, EnablePersonalization,
-//     EnableBankRequests).
+//     EnableBankRequests, EnableBankLinks).
 //     The tests are handlers_<area>_test.go and
 //     handlers_<area>_<topic>_test.go.
 //   - openapi_<area>.go holds the area's OpenAPI fragment, one function

@@ -114,6 +114,12 @@ func (h *bankRequests) list(c echo.Context) error {
 	if err := oneOf("kind", q.Get("kind"), bankRequestKinds); err != nil {
 		return err
 	}
+	if v := q.Get("bank"); v != "" {
+		if !validBankCode(v) {
+			return invalidField("bank", "want a bank code such as BOC")
+		}
+		f.Bank = v
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
@@ -165,4 +171,18 @@ func (h *bankRequests) action(cancel bool) echo.HandlerFunc {
 		}
 		return c.JSON(http.StatusOK, toBankRequest(outbox.View{Request: r}))
 	}
+}
+
+// validBankCode reports whether v has the shape of a bank code (2–16
+// capital letters and digits, starting with a letter).
+func validBankCode(v string) bool {
+	if len(v) < 2 || len(v) > 16 || v[0] < 'A' || v[0] > 'Z' {
+		return false
+	}
+	for i := range len(v) {
+		if (v[i] < 'A' || v[i] > 'Z') && (v[i] < '0' || v[i] > '9') {
+			return false
+		}
+	}
+	return true
 }

@@ -109,8 +109,9 @@ func createResponses(schema string) obj {
 
 // openAPIDocument builds the document of the routes every Server serves:
 // each area adds its paths and schemas (openapi_<area>.go); the routes
-// that EnableOnsite, EnableReports, EnableCheckin, EnablePersonalization and
-// EnableBankRequests register add theirs later with extendOpenAPI.
+// that EnableOnsite, EnableReports, EnableCheckin, EnablePersonalization,
+// EnableBankRequests and EnableBankLinks register add theirs later with
+// extendOpenAPI.
 func openAPIDocument() obj {
 	paths, schemas := obj{}, obj{
 		"Problem": obj{"type": "object", "description": "RFC 9457 problem details.", "required": []string{"type", "title", "status"},

@@ -17,6 +17,7 @@ func bankRequestsOpenAPI(paths, schemas obj) {
 			"digits are shown.", admin,
 		[]obj{queryParam("state", "Only rows in this state.", enum("", bankRequestStates...)),
 			queryParam("kind", "Only rows of this kind.", enum("", bankRequestKinds...)),
+			queryParam("bank", "Only rows of applications for this bank code (BOC, CEB, CCB, PSBC).", obj{"type": "string"}),
 			queryParam("limit", "At most this many rows (default 100).", obj{"type": "integer", "minimum": 1, "maximum": 1000}),
 			queryParam("cursor", "The next_cursor of the previous page (opaque; a malformed one is 400).", obj{"type": "string"})},
 		"", obj{"200": jsonResponse("The rows.", "BankRequestList"), "400": problem("Bad query parameter (validation).")})}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/moov-io/iso8583"
@@ -60,7 +61,8 @@ type Config struct {
 	// (volcard_bank_*: connections, sign-on, requests by MTI and response
 	// code, round-trip latency, timeouts, repeats, reversals, advices, late
 	// responses); pass the registry the API serves on /metrics. One Client
-	// per Registerer.
+	// per Registerer: serve gives each bank's link the registry wrapped
+	// with a bank label (prometheus.WrapRegistererWith).
 	Registerer prometheus.Registerer
 }
 
@@ -132,6 +134,10 @@ type Client struct {
 	log   *slog.Logger
 	done  chan struct{}
 	m     *metrics
+	// lastEcho and lastSignOn are the times (Unix nanoseconds, 0 for
+	// never) of the last echo and sign-on the bank answered 00.
+	lastEcho   atomic.Int64
+	lastSignOn atomic.Int64
 }
 
 // NewClient validates cfg and returns a Client; call Connect to dial.
@@ -286,6 +292,7 @@ func (c *Client) signOn(ctx context.Context, conn *connection.Connection) error 
 		return fmt.Errorf("sign-on: %w", err)
 	}
 	conn.SetStatus(connection.StatusOnline)
+	c.lastSignOn.Store(c.cfg.Now().UnixNano())
 	c.log.Info("bankgw: signed on", slog.String("addr", conn.Addr()))
 	return nil
 }
@@ -319,7 +326,9 @@ func (c *Client) ping(conn *connection.Connection) {
 	if err := c.network(ctx, conn, NetworkEcho); err != nil {
 		c.log.Warn("bankgw: echo failed, resetting connection", slog.String("addr", conn.Addr()), slog.String("err", err.Error()))
 		conn.TriggerFailure(fmt.Errorf("echo: %w", err))
+		return
 	}
+	c.lastEcho.Store(c.cfg.Now().UnixNano())
 }
 
 // network sends a 0800 with code on conn and checks the 0810.
@@ -360,7 +369,42 @@ func (c *Client) Echo(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("bankgw: echo: %w", ErrUnavailable)
 	}
-	return c.network(ctx, conn, NetworkEcho)
+	if err := c.network(ctx, conn, NetworkEcho); err != nil {
+		return err
+	}
+	c.lastEcho.Store(c.cfg.Now().UnixNano())
+	return nil
+}
+
+// Health is the state of the link at one moment.
+type Health struct {
+	// Addrs is the number of bank addresses configured; Connections how
+	// many are established, SignedOn how many of those are signed on.
+	Addrs       int
+	Connections int
+	SignedOn    int
+	// LastSignOn and LastEcho are the times the bank last answered a
+	// sign-on or an echo (0800/001, 0800/301) with 00; zero for never.
+	LastSignOn time.Time
+	LastEcho   time.Time
+}
+
+// Health reports the link's connections and its last sign-on and echo.
+func (c *Client) Health() Health {
+	h := Health{Addrs: len(c.cfg.Addrs)}
+	for _, conn := range c.pool.Connections() {
+		h.Connections++
+		if conn.Status() == connection.StatusOnline {
+			h.SignedOn++
+		}
+	}
+	if v := c.lastSignOn.Load(); v != 0 {
+		h.LastSignOn = time.Unix(0, v).UTC()
+	}
+	if v := c.lastEcho.Load(); v != 0 {
+		h.LastEcho = time.Unix(0, v).UTC()
+	}
+	return h
 }
 
 func (c *Client) acquire(ctx context.Context) (func(), error) {

@@ -83,12 +83,22 @@ func TestSignOnAndEcho(t *testing.T) {
 	t.Run("sign-on on connect", func(t *testing.T) {
 		require.Equal(t, 1, r.sim.SignedOn())
 		require.Equal(t, 1, r.client.Online())
+		h := r.client.Health()
+		require.Equal(t, bankgw.Health{Addrs: 1, Connections: 1, SignedOn: 1, LastSignOn: h.LastSignOn, LastEcho: h.LastEcho}, h)
+		require.False(t, h.LastSignOn.IsZero())
 	})
 	t.Run("echo", func(t *testing.T) {
+		before := time.Now()
 		require.NoError(t, r.client.Echo(context.Background()))
+		require.False(t, r.client.Health().LastEcho.Before(before), "the answered echo is the last echo")
 	})
 	t.Run("idle echo from the ping handler", func(t *testing.T) {
 		require.Eventually(t, func() bool { return r.sim.Stats()[bankgw.MTINetworkRequest] >= 4 }, 5*time.Second, 10*time.Millisecond)
+	})
+	t.Run("down", func(t *testing.T) {
+		r.sim.Close()
+		require.Eventually(t, func() bool { return r.client.Health().SignedOn == 0 }, 5*time.Second, 10*time.Millisecond)
+		require.False(t, r.client.Health().LastEcho.IsZero(), "the last echo stays known")
 	})
 }
 

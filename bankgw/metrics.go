@@ -28,12 +28,14 @@ type linkCollector struct {
 	client   atomic.Pointer[Client]
 	conns    *prometheus.Desc
 	signedOn *prometheus.Desc
+	lastEcho *prometheus.Desc
 }
 
 // Describe implements prometheus.Collector.
 func (l *linkCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- l.conns
 	ch <- l.signedOn
+	ch <- l.lastEcho
 }
 
 // Collect implements prometheus.Collector.
@@ -57,6 +59,9 @@ func (l *linkCollector) Collect(ch chan<- prometheus.Metric) {
 			v = 1
 		}
 		ch <- prometheus.MustNewConstMetric(l.signedOn, prometheus.GaugeValue, v, addr)
+	}
+	if t := c.lastEcho.Load(); t != 0 {
+		ch <- prometheus.MustNewConstMetric(l.lastEcho, prometheus.GaugeValue, float64(t)/1e9)
 	}
 }
 
@@ -89,6 +94,8 @@ func newMetrics(reg prometheus.Registerer, c *Client) (*metrics, error) {
 			"Connections to the bank currently established (signed on or not).", nil, nil),
 		signedOn: prometheus.NewDesc("volcard_bank_signed_on",
 			"1 when the connection to this bank address is signed on (0800/001 answered 00), else 0.", []string{"addr"}, nil),
+		lastEcho: prometheus.NewDesc("volcard_bank_last_echo_timestamp_seconds",
+			"Unix time of the last echo (0800/301) the bank answered 00; absent before the first.", nil, nil),
 	}
 	link.client.Store(c)
 	for _, col := range []prometheus.Collector{m.requests, m.roundTrip, m.timeouts, m.repeats, m.reversals, m.inbound, m.late, link} {

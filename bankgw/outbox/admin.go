@@ -22,8 +22,10 @@ import (
 // defaults to 100 (at most 1000); rows come newest first, below BeforeID
 // when it is set.
 type Filter struct {
-	State    State
-	Kind     Kind
+	State State
+	Kind  Kind
+	// Bank, when set, keeps the rows of applications for that bank code.
+	Bank     string
 	Limit    int
 	BeforeID int64
 }
@@ -85,6 +87,21 @@ func (ad *Admin) List(ctx context.Context, a issuance.Actor, f Filter) ([]View, 
 		f.Limit = 100
 	}
 	f.Limit = min(f.Limit, 1000)
+	if f.Bank != "" {
+		// A bank code no product uses is a typo: listing nothing would
+		// look like good news.
+		ps, err := ad.svc.ListProducts(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list bank requests: %w", err)
+		}
+		known := false
+		for _, p := range ps {
+			known = known || p.BankCode == f.Bank
+		}
+		if !known {
+			return nil, &issuance.ValidationError{Field: "bank", Reason: "no product of the catalog issues through bank " + f.Bank}
+		}
+	}
 	rows, err := ad.rows.ListBankRequests(ctx, f)
 	if err != nil {
 		return nil, fmt.Errorf("list bank requests: %w", err)

@@ -36,7 +36,13 @@
 // recorded. Monitor keeps the outbox gauges (rows by kind and state, failed
 // rows, oldest open row, parked advices) from a periodic count.
 //
+// A worker may be limited to some banks (Config.Banks): serve runs one per
+// bank link, each claiming only the rows of its bank's applications, so a
+// bank that is down holds only its own requests. Banks reports each bank's
+// link (signed on, last echo) beside its backlog (queue depth, failed rows)
+// for the admin API and /metrics.
+//
 // Admin runs the operators' commands (volcard outbox, the admin API): list
-// rows, retry or cancel a failed one. Who may run them is the domain's rule
+// rows (of one bank, of one state), retry or cancel a failed one. Who may run them is the domain's rule
 // (issuance.AuthorizeBankOutbox).
 package outbox

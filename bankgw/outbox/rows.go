@@ -86,6 +86,9 @@ type Claim struct {
 	Now   time.Time
 	Lease time.Duration
 	Limit int
+	// Banks, when set, limits the claim to rows of applications for these
+	// bank codes (one worker per bank link); empty claims every bank's rows.
+	Banks []string
 }
 
 // RowStore reads and writes single rows.

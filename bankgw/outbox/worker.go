@@ -72,6 +72,14 @@ type Config struct {
 	// such as duplicate card_pan, an illegal transition): once the row has
 	// been tried this many times it ends failed. Default 3.
 	PermanentTries int
+	// Banks, when set, limits the worker to the rows of these bank codes:
+	// serve runs one worker per bank link, so that a link that is down
+	// holds only its own bank's requests. Empty: every bank's rows.
+	Banks []string
+	// NoDispatch stops the worker from turning approved applications into
+	// outbox rows (issuance.Service.SubmitApprovedToBank); with one worker
+	// per link, one of them dispatches for all.
+	NoDispatch bool
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -163,7 +171,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer stop()
 	for i := range w.cfg.Workers {
 		wg.Go(func() {
-			if err := w.loop(loopCtx, w.loopOwner(i), i == 0); errors.Is(err, ErrCrash) {
+			if err := w.loop(loopCtx, w.loopOwner(i), i == 0 && !w.cfg.NoDispatch); errors.Is(err, ErrCrash) {
 				crashMu.Lock()
 				crashed = err
 				crashMu.Unlock()
@@ -207,7 +215,7 @@ func (w *Worker) loop(ctx context.Context, owner string, dispatch bool) error {
 			busy = n > 0
 		}
 		rows, err := w.cfg.Outbox.ClaimBankRequests(ctx, Claim{
-			Owner: owner, Now: w.cfg.Now(), Lease: w.cfg.Lease, Limit: w.cfg.Batch})
+			Owner: owner, Now: w.cfg.Now(), Lease: w.cfg.Lease, Limit: w.cfg.Batch, Banks: w.cfg.Banks})
 		if err != nil && ctx.Err() == nil {
 			w.log.Warn("outbox: claim", slog.String("err", err.Error()))
 		}

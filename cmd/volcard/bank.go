@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +45,10 @@ const (
 
 // bankConfig is the partner-bank part of the configuration.
 type bankConfig struct {
+	// File is the bank links file (VOLCARD_BANKS_FILE), read by serve at
+	// start; when set, Addrs, the identities, MACKey and TLS are unset
+	// (each link has its own, in the file).
+	File          string
 	Addrs         []string
 	TerminalID    string
 	InstitutionID string
@@ -61,6 +67,16 @@ type bankConfig struct {
 func bankConfigFromEnv(getenv func(string) string) (bankConfig, error) {
 	c := bankConfig{TerminalID: "VOLCARD1", InstitutionID: "VOLCARD00000001", Workers: 2,
 		Poll: 500 * time.Millisecond, Timeout: 10 * time.Second}
+	if c.File = strings.TrimSpace(getenv(envBanksFile)); c.File != "" {
+		// Each link's address, identities, MAC key and TLS are in the
+		// file: the single-link variables would be ambiguous.
+		for _, v := range []string{envBankAddr, envBankTerminalID, envBankInstitutionID, envBankMACKey,
+			envBankTLSCA, envBankTLSCert, envBankTLSKey, envBankTLSServerName} {
+			if strings.TrimSpace(getenv(v)) != "" {
+				return c, fmt.Errorf("%s is set together with %s: put each bank's settings in the file and unset %s", v, envBanksFile, v)
+			}
+		}
+	}
 	for _, a := range strings.Split(getenv(envBankAddr), ",") {
 		if a = strings.TrimSpace(a); a != "" {
 			c.Addrs = append(c.Addrs, a)
@@ -189,90 +205,191 @@ func bankTLSFromEnv(getenv func(string) string) (*tls.Config, error) {
 	return cfg, nil
 }
 
-// bank is the running partner-bank side of serve: the embedded simulator
-// (when no address is configured), the gateway client and the outbox
-// worker.
+// bank is the running partner-bank side of serve: one link per partner
+// bank (its gateway client and its outbox worker), the embedded simulators
+// when nothing is configured, and the per-bank health.
 type bank struct {
-	sim    *banksim.Sim
+	sims   []*banksim.Sim
+	links  []*runningLink
+	banks  *outbox.Banks
+	cancel context.CancelFunc
+}
+
+// runningLink is one bank's client and worker.
+type runningLink struct {
+	code   string
 	client *bankgw.Client
 	worker *outbox.Worker
-	cancel context.CancelFunc
 	done   chan error
 }
 
-// startBank connects to the bank (or embeds the simulator on loopback) and
-// runs the outbox worker until stop. svc must have been built with
-// issuance.WithBankOutbox(st).
-//
-// The bank link's metrics and the outbox gauges go to reg, the registry the
-// API serves on /metrics.
-func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *store.Store, reg prometheus.Registerer, log *slog.Logger) (*bank, error) {
-	b := &bank{done: make(chan error, 1)}
-	addrs := c.Addrs
-	if len(addrs) == 0 {
-		// Each product's PANs come from its BIN, as the issuer
-		// certificates of personalization expect (serve_personalization.go).
-		bins, err := bankProductBINs(ctx, svc)
-		if err != nil {
-			return nil, err
-		}
-		imk, err := simMasterKeyAC(os.Getenv)
+// catalogBanks returns the catalog's products by bank code: the banks that
+// need a link.
+func catalogBanks(ctx context.Context, svc *issuance.Service) (map[string][]issuance.Product, error) {
+	ps, err := svc.ListProducts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list products: %w", err)
+	}
+	out := map[string][]issuance.Product{}
+	for _, p := range ps {
+		out[p.BankCode] = append(out[p.BankCode], p)
+	}
+	return out, nil
+}
+
+// bankLinks decides the links: the bank links file, or the
+// VOLCARD_BANK_ADDR shorthand (every catalog bank on the same host), or
+// one embedded simulator per catalog bank on loopback. Every catalog bank
+// with products must have a link, and every link a catalog bank.
+func (b *bank) bankLinks(ctx context.Context, c bankConfig, svc *issuance.Service, st *store.Store, log *slog.Logger) ([]bankLink, error) {
+	catalog, err := catalogBanks(ctx, svc)
+	if err != nil {
+		return nil, err
+	}
+	codes := slices.Sorted(maps.Keys(catalog))
+	switch {
+	case c.File != "":
+		links, err := bankLinksFromFile(c.File, os.Getenv, c)
 		if err != nil {
 			return nil, withExit(exitUsage, err)
 		}
-		sim, err := banksim.New(banksim.Config{MACKey: c.MACKey, Logger: log, ProductBINs: bins, MasterKeyAC: imk,
-			Taken: cardTaken(ctx, svc, st)})
+		linked := map[string]bool{}
+		for _, l := range links {
+			if _, ok := catalog[l.Bank]; !ok {
+				return nil, withExit(exitUsage, fmt.Errorf("%s=%s: [bank.%s]: no product of the catalog issues through bank %s (catalog banks: %s)",
+					envBanksFile, c.File, l.Bank, l.Bank, strings.Join(codes, ", ")))
+			}
+			linked[l.Bank] = true
+		}
+		for _, code := range codes {
+			if !linked[code] {
+				return nil, withExit(exitUsage, fmt.Errorf("%s=%s: [bank.%s] missing: products %s issue through bank %s; add its link",
+					envBanksFile, c.File, code, productCodes(catalog[code]), code))
+			}
+		}
+		return links, nil
+	case len(c.Addrs) > 0:
+		links := make([]bankLink, 0, len(codes))
+		for _, code := range codes {
+			links = append(links, bankLink{Bank: code, Addrs: c.Addrs, TerminalID: c.TerminalID, InstitutionID: c.InstitutionID,
+				MACKey: c.MACKey, TLS: c.TLS, Workers: c.Workers, Timeout: c.Timeout, SharedSTAN: true})
+		}
+		return links, nil
+	}
+	imk, err := simMasterKeyAC(os.Getenv)
+	if err != nil {
+		return nil, withExit(exitUsage, err)
+	}
+	links := make([]bankLink, 0, len(codes))
+	for _, code := range codes {
+		// Each product's PANs come from its BIN, as the issuer
+		// certificates of personalization expect (serve_personalization.go).
+		bins := map[string]string{}
+		for _, p := range catalog[code] {
+			bins[issuance.BankProductCode(p.Code)] = p.BIN
+		}
+		sim, err := banksim.New(banksim.Config{BIN: catalog[code][0].BIN, MACKey: c.MACKey, Logger: log.With(slog.String("bank", code)),
+			ProductBINs: bins, MasterKeyAC: imk, Taken: cardTaken(ctx, svc, st)})
 		if err != nil {
 			return nil, err
 		}
 		if err := sim.Start("127.0.0.1:0"); err != nil {
 			return nil, withExit(exitFailure, err)
 		}
-		b.sim, addrs = sim, []string{sim.Addr()}
-		log.Warn("no "+envBankAddr+": using the embedded bank simulator (cards are not real)", slog.String("addr", sim.Addr()))
+		b.sims = append(b.sims, sim)
+		links = append(links, bankLink{Bank: code, Addrs: []string{sim.Addr()}, TerminalID: c.TerminalID,
+			InstitutionID: c.InstitutionID, MACKey: c.MACKey, Workers: c.Workers, Timeout: c.Timeout})
+		log.Warn("no "+envBanksFile+" nor "+envBankAddr+": using the embedded bank simulator (cards are not real)",
+			slog.String("bank", code), slog.String("addr", sim.Addr()))
 	}
-	stan, err := st.STAN(c.TerminalID)
+	return links, nil
+}
+
+func productCodes(ps []issuance.Product) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.Code
+	}
+	return strings.Join(out, ", ")
+}
+
+// startBank starts one link per partner bank (bankLinks) and runs each
+// link's outbox worker, which claims only its bank's requests, until stop:
+// a bank that is down holds its own requests and no other's. svc must have
+// been built with issuance.WithBankOutbox(st).
+//
+// Each link's metrics carry a bank label; they, the outbox gauges and the
+// per-bank health (outbox.Banks) go to reg, the registry the API serves on
+// /metrics.
+func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *store.Store, reg prometheus.Registerer, log *slog.Logger) (_ *bank, err error) {
+	b := &bank{}
+	// The workers outlive ctx (the signal context) so that stop can end
+	// them after the HTTP server.
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	b.cancel = cancel
+	defer func() {
+		if err != nil {
+			_ = b.stop(context.WithoutCancel(ctx))
+		}
+	}()
+	links, err := b.bankLinks(ctx, c, svc, st, log)
 	if err != nil {
-		b.closeSim()
-		return nil, withExit(exitUsage, err)
+		return nil, err
 	}
 	h, err := outbox.NewHandlers(svc, st, log)
 	if err != nil {
-		b.closeSim()
 		return nil, err
 	}
-	cfg := bankgw.DefaultConfig(addrs, c.TerminalID, c.InstitutionID)
-	cfg.STAN, cfg.MACKey, cfg.Logger, cfg.RequestTimeout, cfg.TLS = stan, c.MACKey, log, c.Timeout, c.TLS
-	cfg.AdviceHandler, cfg.LateResponseHandler = h.Advice, h.LateResponse
-	cfg.Registerer = reg
+	health := map[string]outbox.LinkHealth{}
+	for i, l := range links {
+		stan, err := st.STAN(l.stanSender())
+		if err != nil {
+			return nil, withExit(exitUsage, err)
+		}
+		llog := log.With(slog.String("bank", l.Bank))
+		cfg := bankgw.DefaultConfig(l.Addrs, l.TerminalID, l.InstitutionID)
+		cfg.STAN, cfg.MACKey, cfg.Logger, cfg.RequestTimeout, cfg.TLS = stan, l.MACKey, llog, l.Timeout, l.TLS
+		cfg.AdviceHandler, cfg.LateResponseHandler = h.Advice, h.LateResponse
+		cfg.Registerer = prometheus.WrapRegistererWith(prometheus.Labels{"bank": l.Bank}, reg)
+		client, err := bankgw.NewClient(cfg)
+		if err != nil {
+			return nil, withExit(exitUsage, fmt.Errorf("bank %s: %w", l.Bank, err))
+		}
+		rl := &runningLink{code: l.Bank, client: client, done: make(chan error, 1)}
+		b.links = append(b.links, rl)
+		if err := client.Connect(ctx); err != nil { // never fails for a bank that is down (MinConnections 0)
+			return nil, withExit(exitNoDevice, fmt.Errorf("bank %s: %w", l.Bank, err))
+		}
+		owner := ""
+		if c.Owner != "" {
+			owner = c.Owner + "/" + l.Bank
+		}
+		// One worker dispatches approved applications for every bank.
+		rl.worker, err = outbox.New(outbox.Config{Gateway: client, Service: svc, Outbox: st, Workers: l.Workers, Owner: owner,
+			Banks: []string{l.Bank}, NoDispatch: i > 0, PollInterval: c.Poll, Lease: max(time.Minute, 3*l.Timeout), Logger: llog})
+		if err != nil {
+			return nil, err
+		}
+		health[l.Bank] = client
+		go func() { rl.done <- rl.worker.Run(wctx) }()
+		log.Info("bank link running", slog.String("bank", l.Bank), slog.Int("workers", l.Workers),
+			slog.String("owner", rl.worker.Owner()), slog.Int("addresses", len(l.Addrs)), slog.Bool("tls", l.TLS != nil),
+			slog.Bool("mac", l.MACKey != nil))
+	}
+	if len(links) == 0 {
+		log.Warn("no bank link: the catalog has no product, so no bank to link to")
+	}
 	mon, err := outbox.NewMonitor(outbox.MonitorConfig{Stats: st, Registerer: reg, Logger: log})
 	if err != nil {
-		b.closeSim()
 		return nil, err
 	}
-	if b.client, err = bankgw.NewClient(cfg); err != nil {
-		b.closeSim()
-		return nil, withExit(exitUsage, err)
-	}
-	if err := b.client.Connect(ctx); err != nil { // never fails for a bank that is down (MinConnections 0)
-		b.closeSim()
-		return nil, withExit(exitNoDevice, err)
-	}
-	b.worker, err = outbox.New(outbox.Config{Gateway: b.client, Service: svc, Outbox: st, Workers: c.Workers, Owner: c.Owner,
-		PollInterval: c.Poll, Lease: max(time.Minute, 3*c.Timeout), Logger: log})
-	if err != nil {
-		_ = b.client.Close(ctx)
-		b.closeSim()
+	if b.banks, err = outbox.NewBanks(health, st, log); err != nil {
 		return nil, err
 	}
-	// The worker outlives ctx (the signal context) so that stop can end
-	// it after the HTTP server.
-	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	b.cancel = cancel
-	go func() { b.done <- b.worker.Run(wctx) }()
+	if err := reg.Register(b.banks); err != nil {
+		return nil, fmt.Errorf("register per-bank metrics: %w", err)
+	}
 	go mon.Run(wctx)
-	log.Info("bank outbox running", slog.Int("workers", c.Workers), slog.String("owner", b.worker.Owner()),
-		slog.Int("addresses", len(addrs)), slog.Bool("tls", c.TLS != nil))
 	return b, nil
 }
 
@@ -307,18 +424,19 @@ func enableBankRequests(svc *issuance.Service, st *store.Store, srv *api.Server,
 	return srv.EnableBankRequests(admin)
 }
 
-func (b *bank) closeSim() {
-	if b.sim != nil {
-		b.sim.Close()
-	}
-}
-
-// stop ends the worker (its leased rows are handed back, claimable by other
-// processes at once), signs off and closes the embedded simulator.
+// stop ends the workers (their leased rows are handed back, claimable by
+// other processes at once), signs off and closes the embedded simulators.
 func (b *bank) stop(ctx context.Context) error {
 	b.cancel()
-	err := <-b.done
-	err = errors.Join(err, b.client.Close(ctx))
-	b.closeSim()
+	var err error
+	for _, l := range b.links {
+		if l.worker != nil {
+			err = errors.Join(err, <-l.done)
+		}
+		err = errors.Join(err, l.client.Close(ctx))
+	}
+	for _, s := range b.sims {
+		s.Close()
+	}
 	return err
 }

@@ -99,21 +99,25 @@ func dash(s string) string {
 func newOutboxListCmd() *cobra.Command {
 	cfg := loadConfig()
 	var (
-		state, kind string
-		limit       int
-		asJSON      bool
+		state, kind, bank string
+		limit             int
+		asJSON            bool
 	)
 	cmd := &cobra.Command{
-		Use:   "list [--state failed] [--kind apply|reversal|status_change] [--limit N] [--json]",
+		Use:   "list [--state failed] [--kind apply|reversal|status_change] [--bank CODE] [--limit N] [--json]",
 		Short: "List outbox rows, newest first",
+		Long: `List the bank outbox rows (requests to the partner banks), newest first.
+--bank keeps one bank's rows (the bank of each row's application): with one
+link per bank, a bank that is down holds only its own rows.`,
 		Example: `  volcard outbox list --state failed
+  volcard outbox list --bank PSBC --state pending
   volcard outbox list --state failed --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := cfg.check(); err != nil {
 				return err
 			}
-			f := outbox.Filter{State: outbox.State(state), Kind: outbox.Kind(kind), Limit: limit}
+			f := outbox.Filter{State: outbox.State(state), Kind: outbox.Kind(kind), Bank: strings.ToUpper(strings.TrimSpace(bank)), Limit: limit}
 			if err := checkOutboxFilter(f); err != nil {
 				return withExit(exitUsage, err)
 			}
@@ -125,7 +129,7 @@ func newOutboxListCmd() *cobra.Command {
 			defer st.Close()
 			rows, err := admin.List(ctx, issuance.SystemActor(), f)
 			if err != nil {
-				return err
+				return outboxErr(err) // an unknown --bank is a usage error
 			}
 			return printOutboxRows(cmd.OutOrStdout(), rows, asJSON)
 		},
@@ -134,6 +138,7 @@ func newOutboxListCmd() *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&state, "state", "", "pending, in_flight, sent, waiting, done, failed or cancelled (default all)")
 	fl.StringVar(&kind, "kind", "", "apply, reversal or status_change (default all)")
+	fl.StringVar(&bank, "bank", "", "only the rows of this bank code: BOC, CEB, CCB, PSBC (default all)")
 	fl.IntVar(&limit, "limit", 100, "at most this many rows (1–1000)")
 	fl.BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd

@@ -86,11 +86,23 @@ func TestOutboxCommands(t *testing.T) {
 	require.NotContains(t, out, "44010219900307", "no ID number")
 	require.NotContains(t, out, "13812345678", "no phone")
 
+	// --bank keeps the rows of one bank's applications (lower case is read
+	// as the code).
+	out, err = runOutbox(t, "list", "--bank", "boc", "--json", "--data-dir", dir)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal([]byte(out), &rows))
+	require.Len(t, rows, 1)
+	out, err = runOutbox(t, "list", "--bank", "PSBC", "--json", "--data-dir", dir)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal([]byte(out), &rows))
+	require.Empty(t, rows)
+
 	for _, tc := range []struct {
 		name string
 		args []string
 	}{
 		{"unknown state", []string{"list", "--state", "faild", "--data-dir", dir}},
+		{"unknown bank", []string{"list", "--bank", "ICBC", "--data-dir", dir}},
 		{"bad id", []string{"retry", "x", "--data-dir", dir}},
 		{"unknown row", []string{"retry", "999", "--data-dir", dir}},
 		{"cancel without reason", []string{"cancel", idArg, "--data-dir", dir}},

@@ -149,6 +149,9 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 	if err := enableBankRequests(svc, st, srv, log); err != nil {
 		return err
 	}
+	if err := srv.EnableBankLinks(bk.banks); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return withExit(exitUsage, fmt.Errorf("listen on %s: %w", cfg.Listen, err))

@@ -40,12 +40,17 @@ func TestServeBankOutbox(t *testing.T) {
 	metrics := string(raw)
 	for _, want := range []string{
 		`volcard_http_requests_total{`,
-		`volcard_bank_connections_up 1`,
+		// One embedded simulator, and one link, per seeded bank.
+		`volcard_bank_connections_up{bank="BOC"} 1`,
+		`volcard_bank_connections_up{bank="PSBC"} 1`,
 		`volcard_bank_signed_on{addr="127.0.0.1:`,
-		`volcard_bank_requests_total{mti="0300",rc="00"} 1`,
-		`volcard_bank_requests_total{mti="0800",rc="00"}`,
-		`volcard_bank_round_trip_seconds_count{mti="0300"} 1`,
-		`volcard_bank_reversals_sent_total 0`,
+		`volcard_bank_requests_total{bank="BOC",mti="0300",rc="00"} 1`,
+		`volcard_bank_requests_total{bank="CEB",mti="0800",rc="00"}`,
+		`volcard_bank_round_trip_seconds_count{bank="BOC",mti="0300"} 1`,
+		`volcard_bank_reversals_sent_total{bank="BOC"} 0`,
+		`volcard_bank_queue_depth{bank="BOC"} 0`,
+		`volcard_bank_failed_requests{bank="CCB"} 0`,
+		`volcard_bank_link_signed_on{bank="PSBC"} 1`,
 		`volcard_outbox_rows{kind="apply",state="failed"} 0`,
 		`volcard_outbox_failed_rows 0`,
 		`volcard_outbox_oldest_open_age_seconds`,

@@ -156,17 +156,27 @@ func (s *Store) ClaimBankRequests(ctx context.Context, c outbox.Claim) ([]outbox
 			   OR (state = 'in_flight' AND lease_owner LIKE '` + MemberPrefix + `%' AND NOT EXISTS (
 			       SELECT 1 FROM pg_stat_activity a WHERE a.application_name = split_part(b.lease_owner, '/', 1)))`
 	}
+	args := []any{c.Owner, now + c.Lease.Milliseconds(), c.Now.UTC(), now, now}
+	banks := ""
+	if len(c.Banks) > 0 {
+		// The row's bank is its application's (copied from the product):
+		// one link's worker claims only its bank's rows.
+		banks = `
+			  AND EXISTS (SELECT 1 FROM applications a WHERE a.id = b.application_id AND a.bank_code IN ?)`
+		args = append(args, c.Banks)
+	}
+	args = append(args, c.Limit)
 	sql := `UPDATE bank_requests
 		SET state = 'in_flight', lease_owner = ?, lease_until_ms = ?, attempts = attempts + 1, updated_at = ?
 		WHERE id IN (
 			SELECT id FROM bank_requests b
-			WHERE (state IN ('pending', 'sent') AND next_attempt_ms <= ?)
-			   OR (state = 'in_flight' AND lease_until_ms < ?)` + gone + `
+			WHERE ((state IN ('pending', 'sent') AND next_attempt_ms <= ?)
+			   OR (state = 'in_flight' AND lease_until_ms < ?)` + gone + `)` + banks + `
 			ORDER BY next_attempt_ms, id
 			LIMIT ?` + lock + `)
 		RETURNING *`
 	var rows []bankRequestRow
-	err := s.DB(ctx).Raw(sql, c.Owner, now+c.Lease.Milliseconds(), c.Now.UTC(), now, now, c.Limit).Scan(&rows).Error
+	err := s.DB(ctx).Raw(sql, args...).Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("claim bank requests: %w", mapErr(err))
 	}

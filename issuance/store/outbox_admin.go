@@ -23,6 +23,9 @@ func (s *Store) ListBankRequests(ctx context.Context, f outbox.Filter) ([]outbox
 	if f.Kind != "" {
 		q = q.Where("kind = ?", string(f.Kind))
 	}
+	if f.Bank != "" {
+		q = q.Where("EXISTS (SELECT 1 FROM applications a WHERE a.id = bank_requests.application_id AND a.bank_code = ?)", f.Bank)
+	}
 	if f.BeforeID > 0 {
 		q = q.Where("id < ?", f.BeforeID)
 	}
@@ -126,6 +129,56 @@ func (s *Store) BankOutboxStats(ctx context.Context, staleBefore time.Time) (out
 			if t.ReceivedAt.Before(staleBefore) {
 				out.StaleParkedAdvices++
 			}
+		}
+	}
+	return out, nil
+}
+
+var _ outbox.BacklogSource = (*Store)(nil)
+
+// BankBacklog implements outbox.BacklogSource: the open and failed rows per
+// bank (the bank of each row's application), over the open-rows index.
+func (s *Store) BankBacklog(ctx context.Context) ([]outbox.Backlog, error) {
+	var rows []struct {
+		Bank     string
+		Open     int64
+		Failed   int64
+		OldestID *int64
+	}
+	err := s.DB(ctx).Raw(`SELECT a.bank_code AS bank,
+			SUM(CASE WHEN b.state = 'failed' THEN 0 ELSE 1 END) AS open,
+			SUM(CASE WHEN b.state = 'failed' THEN 1 ELSE 0 END) AS failed,
+			MIN(CASE WHEN b.state = 'failed' THEN NULL ELSE b.id END) AS oldest_id
+		FROM bank_requests b JOIN applications a ON a.id = b.application_id
+		WHERE b.state NOT IN ('done', 'cancelled')
+		GROUP BY a.bank_code ORDER BY a.bank_code`).Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("bank backlog: %w", mapErr(err))
+	}
+	// Rows are numbered in creation order: the smallest open id per bank
+	// is its oldest open row, read in a second query (a MIN over a time
+	// column comes back as text on SQLite).
+	var ids []int64
+	for _, r := range rows {
+		if r.OldestID != nil {
+			ids = append(ids, *r.OldestID)
+		}
+	}
+	created := map[int64]time.Time{}
+	if len(ids) > 0 {
+		var oldest []bankRequestRow
+		if err := s.DB(ctx).Select("id, created_at").Where("id IN ?", ids).Find(&oldest).Error; err != nil {
+			return nil, fmt.Errorf("bank backlog: %w", mapErr(err))
+		}
+		for _, o := range oldest {
+			created[o.ID] = o.CreatedAt.UTC()
+		}
+	}
+	out := make([]outbox.Backlog, len(rows))
+	for i, r := range rows {
+		out[i] = outbox.Backlog{Bank: r.Bank, Open: r.Open, Failed: r.Failed}
+		if r.OldestID != nil {
+			out[i].OldestOpen = created[*r.OldestID]
 		}
 	}
 	return out, nil
