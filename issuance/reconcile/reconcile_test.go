@@ -215,4 +215,3 @@ func TestReconcileBadFileStoresNothing(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, list)
 }
-
