@@ -231,7 +231,6 @@ func NewReader(r io.Reader, k Keys) (*Reader, error) {
 		}
 		return nil, err
 	}
-	s = strings.TrimPrefix(s, "\uFEFF")
 	f := strings.Split(s, ",")
 	if len(f) != 6 || f[0] != "H" {
 		return nil, &FormatError{Line: 1, Reason: "header: want H," + Magic + ",1,BANK,YYYY-MM-DD,ROWS"}
@@ -274,6 +273,9 @@ func (r *Reader) next() (string, error) {
 	}
 	r.line++
 	s := strings.TrimSuffix(r.sc.Text(), "\r")
+	if r.line == 1 {
+		s = strings.TrimPrefix(s, "\uFEFF") // a byte-order mark is not part of the file MAC
+	}
 	if !strings.HasPrefix(s, "T,") {
 		r.mac.Write([]byte(s))
 		r.mac.Write([]byte{'\n'})
