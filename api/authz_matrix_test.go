@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/volcard/volcard/issuance/onsite"
+	"github.com/volcard/volcard/issuance/reconcile"
 	"github.com/volcard/volcard/wire"
 
 	"github.com/volcard/volcard/issuance/checkin"
@@ -84,6 +85,8 @@ type side struct {
 	pan       string
 	activity  wire.Activity
 	session   onsite.Session
+	// recon is a reconciliation report of the side's bank.
+	recon int64
 }
 
 func newMatrixWorld(t *testing.T, st *store.Store) *matrixWorld {
@@ -126,6 +129,12 @@ func (w *matrixWorld) newSide(t *testing.T, name string, org issuance.Org, produ
 	s.session, err = w.h.on.Request(ctx, sys, onsite.NewSession{OrgID: org.ID, Site: "礼堂 " + name,
 		Date: now.AddDate(0, 0, 14), ExpectedCount: 40, ProductCode: product})
 	require.NoError(t, err)
+	rec, err := reconcile.New(w.h.svc, w.h.st)
+	require.NoError(t, err)
+	rep, err := rec.Reconcile(ctx, sys, reconcile.Input{BankCode: s.app.BankCode, Date: now, Source: "matrix",
+		PANMAC: func(string) string { return "" }, Rows: func(func(reconcile.BankCard, error) bool) {}})
+	require.NoError(t, err)
+	s.recon = rep.ID
 	return s
 }
 
@@ -327,6 +336,15 @@ var matrixOps = map[string]matrixOp{
 	},
 	"listBankRequests": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/admin/bank-requests") },
 	"listBankLinks":    func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/admin/banks") },
+	"listReconciliations": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
+		return get("/v1/admin/reconciliations")
+	},
+	"getReconciliation": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/admin/reconciliations/" + id(s.recon))
+	},
+	"downloadReconciliation": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/admin/reconciliations/" + id(s.recon) + "/differences?format=xlsx")
+	},
 	"retryBankRequest": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
 		return post("/v1/admin/bank-requests/999999/retry", map[string]any{})
 	},
@@ -402,13 +420,14 @@ var bankBound = map[string]bool{
 	"listEvents": true, "cancelApplication": true, "getCard": true, "listCardEvents": true, "blockCardAtBank": true,
 	"unblockCard": true, "replaceCard": true, "blockCard": true, "unblockCardByPAN": true, "getOnsiteSession": true,
 	"onsiteQueue": true, "rejectedRoster": true, "onsiteReport": true, "createApplication": true,
+	"getReconciliation": true, "downloadReconciliation": true,
 }
 
 // sideless are the operations that name no object of a side (the same
 // request is sent for both).
 var sideless = map[string]bool{
 	"listProducts": true, "issueChallenge": true, "checkBenefits": true, "listBankRequests": true,
-	"retryBankRequest": true, "cancelBankRequest": true, "correctAttendance": true,
+	"retryBankRequest": true, "cancelBankRequest": true, "correctAttendance": true, "listReconciliations": true,
 }
 
 // matrixDoc is what the matrix reads of the OpenAPI document.

@@ -18,6 +18,7 @@ import (
 	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/onsite"
+	"github.com/volcard/volcard/issuance/reconcile"
 	"github.com/volcard/volcard/issuance/reports"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/pii"
@@ -108,6 +109,9 @@ func newHarness(t testing.TB, st *store.Store, log *slog.Logger, opts ...func(*O
 	rs, err := reports.New(svc, st)
 	require.NoError(t, err)
 	require.NoError(t, srv.EnableReports(rs))
+	rec, err := reconcile.New(o.Service, st)
+	require.NoError(t, err)
+	require.NoError(t, srv.EnableReconciliations(rec))
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	h := &harness{t: t, st: st, svc: svc, on: on, rs: rs, srv: srv, ts: ts, client: ts.Client(), tokens: map[string]string{}}

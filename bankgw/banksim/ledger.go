@@ -38,6 +38,8 @@ type CardRecord struct {
 	// (activate, block, unblock, replace); repeats of a request and
 	// requests for the state the card is already in do not count.
 	Changes int
+	// ActivatedAt is when the card was activated (zero: never).
+	ActivatedAt time.Time
 	// before is the state before a block, restored by unblock.
 	before bankgw.CardState
 }

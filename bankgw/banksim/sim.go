@@ -636,6 +636,7 @@ func (s *Sim) change(an string, pd bankgw.PrivateData, pan, key string) (string,
 			entry.changed = false
 		case bankgw.CardIssued:
 			card.State = bankgw.CardActive
+			card.ActivatedAt = s.cfg.Now()
 			card.Changes++
 		default:
 			return bankgw.CodeNotPermitted, card
@@ -805,6 +806,7 @@ func (s *Sim) PushAdvice(ctx context.Context, r AdviceRequest) (string, bankgw.T
 		pd[bankgw.TagApplicationNumber], pd[bankgw.TagCardReference] = card.ApplicationNumber, card.Reference
 		if r.Kind == bankgw.AdviceActivation && card.State == bankgw.CardIssued {
 			card.State = bankgw.CardActive
+			card.ActivatedAt = s.cfg.Now()
 		}
 	}
 	for c, p := range s.conns {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -26,6 +27,7 @@ func newBankSimCmd() *cobra.Command {
 		minAge                          int
 		productBINs                     map[string]string
 		faults                          banksim.Faults
+		settle                          settlementFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "bank-sim",
@@ -38,7 +40,13 @@ and can inject faults into file updates and reversals.
 With --issuer-master-keys (default: testdata/keys/issuer-master-keys.json when
 it exists) it also answers chip authorizations (0100): it derives the card's
 key from the issuer master key by PAN and PSN, checks the ARQC in field 55 and
-answers with an ARPC the card accepts (docs/bank-interface.md, section 7.5).`,
+answers with an ARPC the card accepts (docs/bank-interface.md, section 7.5).
+
+With --settlement-dir it also writes its ledger as the daily settlement file
+of docs/bank-interface.md ("Daily settlement file") to
+DIR/BANK/YYYY-MM-DD.csv (today in China), every --settlement-every and when
+it stops, under the reconciliation key of VOLCARD_RECON_KEY_BANK (or
+--settlement-key): point serve's VOLCARD_RECON_DIR at DIR.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var key []byte
@@ -76,6 +84,11 @@ answers with an ARPC the card accepts (docs/bank-interface.md, section 7.5).`,
 			}
 			defer sim.Close()
 			sim.SetFaults(faults)
+			stopSettle, err := settle.start(sim, logger)
+			if err != nil {
+				return err
+			}
+			defer stopSettle()
 			logger.Info("bank-sim listening", slog.String("addr", sim.Addr()), slog.String("bin", bin))
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -98,6 +111,10 @@ answers with an ARPC the card accepts (docs/bank-interface.md, section 7.5).`,
 	f.BoolVar(&faults.Garbage, "garbage", false, "fault: answer with an unparsable frame")
 	f.DurationVar(&faults.LateAnswer, "late", 0, "fault: answer after this delay")
 	f.BoolVar(&faults.Duplicate, "duplicate", false, "fault: send every answer twice")
+	f.StringVar(&settle.dir, "settlement-dir", "", "write the daily settlement file to DIR/BANK/YYYY-MM-DD.csv (empty: none)")
+	f.StringVar(&settle.bank, "settlement-bank", "BOC", "bank code in the settlement file's header and path")
+	f.StringVar(&settle.key, "settlement-key", "", "32-byte reconciliation key, hex or base64 (default $VOLCARD_RECON_KEY_BANK)")
+	f.DurationVar(&settle.every, "settlement-every", time.Hour, "how often to rewrite today's settlement file")
 	f.IntVar(&faults.Times, "fault-times", 0, "apply the faults to this many requests only (0: all)")
 	return cmd
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/volcard/volcard/api"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/onsite"
+	"github.com/volcard/volcard/issuance/reconcile"
 	"github.com/volcard/volcard/issuance/reports"
 	"github.com/volcard/volcard/issuance/store"
 )
@@ -96,7 +97,12 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 	// and the jobs'.
 	reg := prometheus.NewRegistry()
 	jctx, stopJobs := context.WithCancel(ctx)
-	waitJobs, err := startJobs(jctx, st, member, idem, reg, log)
+	recon, err := reconcileJobs(os.Getenv, svc, st, log)
+	if err != nil {
+		stopJobs()
+		return err
+	}
+	waitJobs, err := startJobs(jctx, st, member, idem, reg, log, recon...)
 	if err != nil {
 		stopJobs()
 		return err
@@ -150,6 +156,13 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 		return err
 	}
 	if err := srv.EnableBankLinks(bk.banks); err != nil {
+		return err
+	}
+	rec, err := reconcile.New(svc, st)
+	if err != nil {
+		return err
+	}
+	if err := srv.EnableReconciliations(rec); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)

@@ -14,7 +14,8 @@ import (
 // startJobs runs serve's scheduled work under the cluster's locks: each job
 // once per interval across every serve process on the database (see
 // internal/jobs). wait returns when the jobs have stopped after ctx ends.
-func startJobs(ctx context.Context, st *store.Store, m *store.Member, idem *store.IdempotencyKeys, reg prometheus.Registerer, log *slog.Logger) (wait func(), err error) {
+// extra are more jobs (the banks' reconciliation, reconcileJobs).
+func startJobs(ctx context.Context, st *store.Store, m *store.Member, idem *store.IdempotencyKeys, reg prometheus.Registerer, log *slog.Logger, extra ...jobs.Job) (wait func(), err error) {
 	runs := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "volcard_job_runs_total",
 		Help: "Runs of scheduled jobs made by this process, by job and result (ok, error).",
@@ -40,7 +41,7 @@ func startJobs(ctx context.Context, st *store.Store, m *store.Member, idem *stor
 	if err != nil {
 		return nil, err
 	}
-	return r.Start(ctx, serveJobs(st, idem, log)...)
+	return r.Start(ctx, append(serveJobs(st, idem, log), extra...)...)
 }
 
 // serveJobs is serve's schedule.
