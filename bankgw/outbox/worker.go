@@ -214,9 +214,18 @@ func (w *Worker) loop(ctx context.Context, owner string, dispatch bool) error {
 			}
 			busy = n > 0
 		}
-		rows, err := w.cfg.Outbox.ClaimBankRequests(ctx, Claim{
+		// The claim is not cancelled with ctx: a claim cancelled mid-flight
+		// may still commit on the server after Run has released this loop's
+		// leases, leaving rows leased to a stopped worker until the lease
+		// ends. Run releases whatever a finished claim took.
+		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		rows, err := w.cfg.Outbox.ClaimBankRequests(cctx, Claim{
 			Owner: owner, Now: w.cfg.Now(), Lease: w.cfg.Lease, Limit: w.cfg.Batch, Banks: w.cfg.Banks})
-		if err != nil && ctx.Err() == nil {
+		ccancel()
+		if ctx.Err() != nil {
+			return nil // stopping: Run releases the rows just claimed
+		}
+		if err != nil {
 			w.log.Warn("outbox: claim", slog.String("err", err.Error()))
 		}
 		if len(rows) > 0 {
