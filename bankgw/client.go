@@ -55,6 +55,10 @@ type Config struct {
 	// LateResponseHandler receives responses whose request had already
 	// timed out, and duplicate responses. Default: log them.
 	LateResponseHandler func(ctx context.Context, r LateResponse)
+	// OnSignOn, when set, is called (in its own goroutine) each time a
+	// connection signs on: serve makes the requests held while the bank was
+	// down due at once.
+	OnSignOn func()
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 	// Registerer, when set, receives the bank link's metrics
@@ -294,6 +298,9 @@ func (c *Client) signOn(ctx context.Context, conn *connection.Connection) error 
 	conn.SetStatus(connection.StatusOnline)
 	c.lastSignOn.Store(c.cfg.Now().UnixNano())
 	c.log.Info("bankgw: signed on", slog.String("addr", conn.Addr()))
+	if c.cfg.OnSignOn != nil {
+		go c.cfg.OnSignOn()
+	}
 	return nil
 }
 

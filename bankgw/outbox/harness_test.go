@@ -104,7 +104,7 @@ func (e *env) startSim() {
 }
 
 // client returns a connected gateway client using the database STANs.
-func (e *env) client(timeout time.Duration) *bankgw.Client {
+func (e *env) client(timeout time.Duration, mods ...func(*bankgw.Config)) *bankgw.Client {
 	e.t.Helper()
 	stan, err := e.st.STAN(terminalID)
 	require.NoError(e.t, err)
@@ -116,6 +116,9 @@ func (e *env) client(timeout time.Duration) *bankgw.Client {
 	cfg.MaxInFlight = 256
 	cfg.AdviceHandler = e.handlers.Advice
 	cfg.LateResponseHandler = e.handlers.LateResponse
+	for _, mod := range mods {
+		mod(&cfg)
+	}
 	c, err := bankgw.NewClient(cfg)
 	require.NoError(e.t, err)
 	require.NoError(e.t, c.Connect(context.Background()))

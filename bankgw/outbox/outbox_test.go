@@ -592,3 +592,49 @@ func TestDeadMemberLeasesReclaimed(t *testing.T) {
 	ledger := e.sim.Ledger()
 	require.Len(t, ledger.Cards, len(ids), "one card per application: the taken-over rows were repeated, not added twice")
 }
+
+// TestHeldRequestsResumeAtSignOn: requests held while their bank was down
+// wait out an hour's back-off, unless the link's sign-on resumes them
+// (serve wires bankgw.Config.OnSignOn to Worker.Resume): then they go out
+// as soon as the bank is back (issue 16).
+func TestHeldRequestsResumeAtSignOn(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Postgres(t)
+	e := newEnv(t, st, envOpts{noSim: true})
+	var w *outbox.Worker
+	var mu sync.Mutex
+	c := e.client(2*time.Second, func(cfg *bankgw.Config) {
+		cfg.OnSignOn = func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if w != nil {
+				w.Resume(ctx)
+			}
+		}
+	})
+	mu.Lock()
+	w = e.worker(c, func(cfg *outbox.Config) {
+		cfg.Banks, cfg.RetryBase, cfg.RetryMax = []string{"BOC"}, time.Hour, time.Hour
+	})
+	mu.Unlock()
+	stop := run(w)
+	var ids []int64
+	for range 2 {
+		a, _ := e.approved(ctx)
+		ids = append(ids, a.ID)
+	}
+	require.Eventually(t, func() bool {
+		for _, id := range ids {
+			reqs, err := st.BankRequests(ctx, id)
+			if err != nil || len(reqs) != 1 || reqs[0].Attempts < 1 || reqs[0].NextAttemptAt.Before(time.Now().Add(10*time.Minute)) {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 10*time.Millisecond, "held with a back-off of about an hour")
+	e.startSim()
+	for _, s := range e.waitResolved(ctx, ids...) {
+		require.Equal(t, issuance.StatusBankApproved, s)
+	}
+	require.NoError(t, stop())
+}

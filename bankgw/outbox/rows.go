@@ -117,6 +117,9 @@ type Leases interface {
 	// ReleaseBankRequests hands the rows leased to owner back (state
 	// pending, or sent when MaybeSent) for others to claim at once.
 	ReleaseBankRequests(ctx context.Context, owner string) (int64, error)
+	// ResumeBankRequests makes the rows of these banks that wait for a
+	// later attempt (pending or sent, next attempt after now) due now.
+	ResumeBankRequests(ctx context.Context, banks []string, now time.Time) (int64, error)
 }
 
 // Finder finds the open row a late answer belongs to.

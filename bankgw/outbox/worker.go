@@ -146,6 +146,25 @@ func New(cfg Config) (*Worker, error) {
 	return &Worker{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1)}, nil
 }
 
+// Resume makes the rows of the worker's banks that wait out a back-off due
+// now and wakes the worker: the bank just signed on again, so requests held
+// while it was down go out at once instead of after their back-off (up to
+// RetryMax). A worker for every bank (Banks empty) does nothing.
+func (w *Worker) Resume(ctx context.Context) {
+	if len(w.cfg.Banks) == 0 {
+		return
+	}
+	n, err := w.cfg.Outbox.ResumeBankRequests(ctx, w.cfg.Banks, w.cfg.Now())
+	if err != nil {
+		w.log.Warn("outbox: resume held bank requests", slog.String("err", err.Error()))
+		return
+	}
+	if n > 0 {
+		w.log.Info("outbox: bank signed on; held requests due now", slog.Int64("rows", n))
+	}
+	w.Notify()
+}
+
 // Owner returns the name this worker leases rows under.
 func (w *Worker) Owner() string { return w.cfg.Owner }
 

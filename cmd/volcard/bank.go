@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -351,6 +352,14 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 		cfg.STAN, cfg.MACKey, cfg.Logger, cfg.RequestTimeout, cfg.TLS = stan, l.MACKey, llog, l.Timeout, l.TLS
 		cfg.AdviceHandler, cfg.LateResponseHandler = h.Advice, h.LateResponse
 		cfg.Registerer = prometheus.WrapRegistererWith(prometheus.Labels{"bank": l.Bank}, reg)
+		// Requests held while this bank was down go out when it signs on
+		// again, not after their back-off (the worker is set below).
+		var worker atomic.Pointer[outbox.Worker]
+		cfg.OnSignOn = func() {
+			if w := worker.Load(); w != nil {
+				w.Resume(context.WithoutCancel(ctx))
+			}
+		}
 		client, err := bankgw.NewClient(cfg)
 		if err != nil {
 			return nil, withExit(exitUsage, fmt.Errorf("bank %s: %w", l.Bank, err))
@@ -371,6 +380,7 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 			return nil, err
 		}
 		health[l.Bank] = client
+		worker.Store(rl.worker)
 		go func() { rl.done <- rl.worker.Run(wctx) }()
 		log.Info("bank link running", slog.String("bank", l.Bank), slog.Int("workers", l.Workers),
 			slog.String("owner", rl.worker.Owner()), slog.Int("addresses", len(l.Addrs)), slog.Bool("tls", l.TLS != nil),

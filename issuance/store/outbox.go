@@ -258,6 +258,22 @@ func (s *Store) ReleaseBankRequests(ctx context.Context, owner string) (int64, e
 	return res.RowsAffected, nil
 }
 
+// ResumeBankRequests implements outbox.Leases.
+func (s *Store) ResumeBankRequests(ctx context.Context, banks []string, now time.Time) (int64, error) {
+	if len(banks) == 0 {
+		return 0, nil
+	}
+	ms := now.UnixMilli()
+	res := s.DB(ctx).Exec(`UPDATE bank_requests SET next_attempt_ms = ?
+		WHERE state IN ('pending', 'sent') AND next_attempt_ms > ?
+		  AND EXISTS (SELECT 1 FROM applications a WHERE a.id = bank_requests.application_id AND a.bank_code IN ?)`,
+		ms, ms, banks)
+	if res.Error != nil {
+		return 0, fmt.Errorf("resume bank requests: %w", mapErr(res.Error))
+	}
+	return res.RowsAffected, nil
+}
+
 // BankRequests returns every outbox row of an application, oldest first
 // (for tests and operators).
 func (s *Store) BankRequests(ctx context.Context, applicationID int64) ([]outbox.Request, error) {
