@@ -41,11 +41,14 @@ func maskAll(in string, _ field.Field) string { return strings.Repeat("*", len(i
 
 func maskPANFilter(in string, _ field.Field) string { return pii.MaskPAN(in) }
 
-// describeFilters mask PAN (2), field 48's personal subfields, track data
-// (35, 36, 45, not in our spec but masked should a frame carry them), the
-// ICC data (55: tags and lengths only) and the MAC (128).
+// describeFilters mask PAN (2), the card's expiry and sequence number (14,
+// 23), field 48's personal subfields, track data (35, 36, 45, not in our
+// spec but masked should a frame carry them), the ICC data (55: tags and
+// lengths only) and the MAC (128).
 var describeFilters = []iso8583.FieldFilter{
 	iso8583.FilterField("2", maskPANFilter),
+	iso8583.FilterField("14", maskAll),
+	iso8583.FilterField("23", maskAll),
 	iso8583.FilterField("35", maskAll),
 	iso8583.FilterField("36", maskAll),
 	iso8583.FilterField("45", maskAll),

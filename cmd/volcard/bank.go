@@ -357,7 +357,9 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 		var worker atomic.Pointer[outbox.Worker]
 		cfg.OnSignOn = func() {
 			if w := worker.Load(); w != nil {
-				w.Resume(context.WithoutCancel(ctx))
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				defer cancel()
+				w.Resume(rctx)
 			}
 		}
 		client, err := bankgw.NewClient(cfg)
@@ -381,6 +383,14 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 		}
 		health[l.Bank] = client
 		worker.Store(rl.worker)
+		// The first sign-on (in Connect above) came before the worker:
+		// resume once now, so that rows held in a back-off by an earlier
+		// run go out at start.
+		go func() {
+			rctx, cancel := context.WithTimeout(wctx, 10*time.Second)
+			defer cancel()
+			rl.worker.Resume(rctx)
+		}()
 		go func() { rl.done <- rl.worker.Run(wctx) }()
 		log.Info("bank link running", slog.String("bank", l.Bank), slog.Int("workers", l.Workers),
 			slog.String("owner", rl.worker.Owner()), slog.Int("addresses", len(l.Addrs)), slog.Bool("tls", l.TLS != nil),

@@ -240,7 +240,7 @@ func (s *Service) Reconcile(ctx context.Context, a issuance.Actor, in Input) (Re
 			case !found:
 				d.Detail = "volcard has no application with this number"
 			case bank != in.BankCode:
-				d.Detail = "the application is one of bank " + bank + "'s"
+				d.Detail = "the application is another bank's" // not which: the report may be read by this bank's staff
 			default:
 				d.Detail = "the application was made after the business date"
 			}

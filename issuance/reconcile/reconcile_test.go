@@ -164,7 +164,8 @@ func TestReconcileFindsSeededDifferences(t *testing.T) {
 		)...), shorts)
 		for _, d := range diffs {
 			if d.ApplicationNumber == ccb.Number {
-				require.Contains(t, d.Detail, "CCB")
+				require.Contains(t, d.Detail, "another bank")
+				require.NotContains(t, d.Detail, "CCB", "the report may be read by this bank's staff: not which bank")
 			}
 		}
 

@@ -36,6 +36,9 @@ func TestMemberLocks(t *testing.T) {
 	release, ok, err := a.TryLock(ctx, "job.sweep")
 	require.NoError(t, err)
 	require.True(t, ok)
+	_, ok, err = a.TryLock(ctx, "job.sweep")
+	require.NoError(t, err)
+	require.False(t, ok, "held by this process already: one holder (PostgreSQL's own locks would stack)")
 	_, ok, err = b.TryLock(ctx, "job.sweep")
 	require.NoError(t, err)
 	require.False(t, ok, "held by the other process")
@@ -149,4 +152,21 @@ func TestCheckDataKey(t *testing.T) {
 		require.NoError(t, st.CheckDataKey(ctx, "aa11"), "the same key again")
 		require.ErrorIs(t, st.CheckDataKey(ctx, "bb22"), store.ErrOtherDataKey)
 	})
+}
+
+// TestMemberWithPoolOfOne: the membership connection does not count against
+// the configured pool, so a pool of one still serves queries.
+func TestMemberWithPoolOfOne(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, storetest.PostgresDatabaseURL(t), store.Options{MaxOpenConns: 1})
+	require.NoError(t, err)
+	defer st.Close()
+	m, err := st.Join(ctx, "", nil)
+	require.NoError(t, err)
+	defer m.Close()
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	require.NoError(t, st.SQLDB().PingContext(qctx))
+	_, err = st.LastJobRun(qctx, "x")
+	require.NoError(t, err, "a query runs beside the membership")
 }

@@ -66,8 +66,11 @@ type Member struct {
 	conn *sql.Conn // nil on SQLite, and while reconnecting
 	gen  int       // incremented at each new connection
 
-	stop chan struct{}
-	done chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+	held      map[string]bool // names this process holds (PostgreSQL's locks stack within a session)
 }
 
 // Join makes this process a member under id (NewMemberID when empty). Close
@@ -87,6 +90,13 @@ func (s *Store) Join(ctx context.Context, id string, log *slog.Logger) (*Member,
 		close(m.done)
 		return m, nil
 	}
+	// The membership connection is taken from the pool for the life of
+	// the process: the pool grows by one so that it does not count against
+	// VOLCARD_DB_MAX_CONNS (a pool of 1 would otherwise hang every query).
+	if n := s.sqlDB.Stats().MaxOpenConnections; n > 0 {
+		s.sqlDB.SetMaxOpenConns(n + 1)
+		s.sqlDB.SetMaxIdleConns(n + 1)
+	}
 	if err := m.connect(ctx); err != nil {
 		return nil, err
 	}
@@ -102,14 +112,14 @@ func (m *Member) connect(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("join: %w", err)
 	}
-	// The id is checked above: no quote can break out of the literal.
-	if _, err := conn.ExecContext(ctx, "SET application_name = '"+m.id+"'"); err != nil {
+	if _, err := conn.ExecContext(ctx, "SELECT set_config('application_name', $1, false)", m.id); err != nil {
 		discard(conn)
 		return fmt.Errorf("join: set application_name: %w", err)
 	}
 	m.mu.Lock()
 	m.conn = conn
 	m.gen++
+	m.held = nil // a new session holds no lock
 	m.mu.Unlock()
 	return nil
 }
@@ -128,15 +138,20 @@ func (m *Member) keep() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		m.mu.Lock()
 		conn := m.conn
+		m.mu.Unlock()
 		var err error
 		if conn != nil {
-			err = conn.PingContext(ctx)
-			if err != nil {
-				discard(conn)
-				m.conn = nil
+			// Outside the lock: a slow ping must not hold up TryLock.
+			// database/sql serializes the Conn's use with a lock call.
+			if err = conn.PingContext(ctx); err != nil {
+				m.mu.Lock()
+				if m.conn == conn {
+					discard(conn)
+					m.conn = nil
+				}
+				m.mu.Unlock()
 			}
 		}
-		m.mu.Unlock()
 		if err != nil {
 			m.log.Warn("cluster membership connection lost; reconnecting (advisory locks held are released)", slog.String("error", err.Error()))
 		}
@@ -183,6 +198,9 @@ func (m *Member) TryLock(ctx context.Context, name string) (release func(), ok b
 	if m.conn == nil {
 		return nil, false, errors.New("cluster membership connection is down")
 	}
+	if m.held[name] { // taken by this process already: one holder, as on SQLite
+		return nil, false, nil
+	}
 	key := lockKey(name)
 	if err := m.conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&ok); err != nil {
 		return nil, false, fmt.Errorf("try lock %s: %w", name, err)
@@ -191,9 +209,16 @@ func (m *Member) TryLock(ctx context.Context, name string) (release func(), ok b
 		return nil, false, nil
 	}
 	gen := m.gen
+	if m.held == nil {
+		m.held = map[string]bool{}
+	}
+	m.held[name] = true
 	return func() {
 		m.mu.Lock()
 		defer m.mu.Unlock()
+		if m.gen == gen {
+			delete(m.held, name)
+		}
 		if m.conn == nil || m.gen != gen {
 			return
 		}
@@ -208,12 +233,12 @@ func (m *Member) TryLock(ctx context.Context, name string) (release func(), ok b
 // Close ends the membership: its connection closes, which releases every
 // lock it held and shows the process gone.
 func (m *Member) Close() error {
-	select {
-	case <-m.stop:
-		return nil
-	default:
-		close(m.stop)
-	}
+	m.closeOnce.Do(func() { m.closeErr = m.leave() })
+	return m.closeErr
+}
+
+func (m *Member) leave() error {
+	close(m.stop)
 	<-m.done
 	m.mu.Lock()
 	defer m.mu.Unlock()
