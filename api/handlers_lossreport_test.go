@@ -180,6 +180,26 @@ func TestHolderLossReport(t *testing.T) {
 		require.Equal(t, http.StatusCreated, h.tapStatus(t, 4), "usable again (tap out)")
 	})
 
+	t.Run("concurrent reports make one block", func(t *testing.T) {
+		fresh()
+		h.stopWorker()
+		defer h.startWorker()
+		statuses := make(chan int, 3)
+		var wg sync.WaitGroup
+		for range 3 {
+			wg.Go(func() { statuses <- report(app.Number, checkinCardID).status })
+		}
+		wg.Wait()
+		close(statuses)
+		got := map[int]int{}
+		for st := range statuses {
+			got[st]++
+		}
+		require.Equal(t, map[int]int{http.StatusAccepted: 1, http.StatusOK: 2}, got)
+		require.Equal(t, 3, statusChanges(), "one row more than the first block and its unblock")
+		require.Equal(t, "block_pending", h.card(t, card.ID, "mz").State)
+	})
+
 	t.Run("bad bodies", func(t *testing.T) {
 		fresh()
 		for name, body := range map[string]any{
