@@ -90,7 +90,8 @@ type side struct {
 }
 
 func newMatrixWorld(t *testing.T, st *store.Store) *matrixWorld {
-	h := withCheckin(t, newOutboxHarness(t, st))
+	// The loss report's limit is not under test here (TestHolderLossReport).
+	h := withCheckin(t, newOutboxHarness(t, st, func(o *Options) { o.LossReportBurst = 1000 }))
 	ctx, sys := context.Background(), issuance.SystemActor()
 	w := &matrixWorld{h: h}
 	require.NoError(t, h.svc.PutBank(ctx, sys, issuance.Bank{Code: "CCB", Name: "中国建设银行"}))
@@ -423,6 +424,58 @@ var bankBound = map[string]bool{
 	"getReconciliation": true, "downloadReconciliation": true,
 }
 
+// publicOps are the public write routes that have a row in the matrix:
+// they take no token and ignore one, so every token (and none) gets the
+// same answer, and a refused one writes nothing.
+var publicOps = map[string]matrixOp{
+	// A holder's loss report with the right pair of a fresh card of each
+	// side: any caller who knows the pair may report the card lost.
+	"reportLoss": func(t *testing.T, w *matrixWorld, s side) matrixRequest {
+		v, idNumber := w.volunteer(t, s.org, issuance.ChannelConsole)
+		a, _, _ := w.card(t, v, s.product)
+		return post("/v1/progress/loss-report", map[string]any{"application_number": a.Number, "id_number": idNumber})
+	},
+	// The wrong ID number: 404, nothing written.
+	"reportLoss wrong pair": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return post("/v1/progress/loss-report", map[string]any{"application_number": s.app.Number, "id_number": "110101199003077777"})
+	},
+}
+
+// publicRow sends op's requests (and its variants, "op …") with every token
+// and none, and records them in got like the other rows.
+func publicRow(t *testing.T, w *matrixWorld, st *store.Store, opID string, _ matrixOp, got map[string]string) {
+	for name, build := range publicOps {
+		if name != opID && !strings.HasPrefix(name, opID+" ") {
+			continue
+		}
+		row := strings.ReplaceAll(name, " ", "_")
+		first := ""
+		for _, tok := range append(matrixTokens, matrixToken{name: "none"}) {
+			for _, s := range []side{w.home, w.away} {
+				if tok.name == "none" && s.name == "away" {
+					continue
+				}
+				req := build(t, w, s)
+				before := rowCounts(t, st)
+				token := ""
+				if tok.name != "none" {
+					token = "m:" + tok.name
+				}
+				res := w.h.do(req.method, req.path, token, req.body, req.header...)
+				require.NotEqual(t, http.StatusInternalServerError, res.status, "%s as %s (%s): %s", name, tok.name, s.name, res.body)
+				if first == "" {
+					first = strconv.Itoa(res.status)
+				}
+				require.Equal(t, first, strconv.Itoa(res.status), "%s as %s (%s): a public route answers every caller alike: %s", name, tok.name, s.name, res.body)
+				if res.status >= 400 {
+					require.Equal(t, before, rowCounts(t, st), "%s as %s (%s) was refused (%d) but wrote rows", name, tok.name, s.name, res.status)
+				}
+				got[row+" "+tok.name+" "+s.name] = strconv.Itoa(res.status)
+			}
+		}
+	}
+}
+
 // sideless are the operations that name no object of a side (the same
 // request is sent for both).
 var sideless = map[string]bool{
@@ -475,6 +528,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		for path, ops := range doc.Paths {
 			for method, op := range ops {
 				if len(op.Roles) == 0 {
+					if build, ok := publicOps[op.ID]; ok {
+						publicRow(t, w, st, op.ID, build, got)
+					}
 					continue // public: health, metrics, the document, the console, progress
 				}
 				build, ok := matrixOps[op.ID]
@@ -654,6 +710,10 @@ const decisions = `
 - **Blocking by PAN.** ` + "`POST /v1/cards/block`" + ` and ` + "`/unblock`" + ` change a bank card through the bank when it is in the
   caller's scope; a card bound at check-in to a volunteer the caller sees is blocked at check-in; anything else is
   404 with nothing written. Only the province admin may block ahead a card volcard does not know.
+- **The holder's loss report** (` + "`POST /v1/progress/loss-report`" + `, rows ` + "`reportLoss`" + `) is public: it takes no token
+  and ignores one, and is authenticated by the application number and the holder's ID number, as the progress
+  lookup is. Every caller gets the same answer: 202 for the right pair of a card that can be blocked, 404 with
+  nothing written for a wrong pair (or a right pair without such a card); over the per-address limit, 429.
 - **Sources.** A volunteer registered without ` + "`source`" + ` takes the registering role's channel (` + "`console`" + ` for
   league-committee staff, ` + "`branch`" + ` for bank staff, ` + "`platform`" + ` for the platform); only the platform token may
   register ` + "`source: platform`" + `, which is what unmasks a volunteer for it. Internal loads (seed, bulk) are ` + "`platform`" + `.

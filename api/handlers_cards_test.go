@@ -15,6 +15,7 @@ import (
 	"github.com/volcard/volcard/bankgw/banksim"
 	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
 	"github.com/volcard/volcard/wire"
 )
@@ -29,11 +30,15 @@ type cardHarness struct {
 	stopFn func() error
 }
 
-func newCardHarness(t *testing.T) *cardHarness {
+func newCardHarness(t *testing.T, opts ...func(st *store.Store, o *Options)) *cardHarness {
 	t.Helper()
 	st := storetest.Postgres(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ch := withCheckin(t, newOutboxHarness(t, st))
+	var o []func(*Options)
+	for _, f := range opts {
+		o = append(o, func(x *Options) { f(st, x) })
+	}
+	ch := withCheckin(t, newOutboxHarness(t, st, o...))
 	// The bank's first card is the check-in card's PAN (6217850000000012349,
 	// testdata/cards/default.json), so the product is under its BIN.
 	require.NoError(t, ch.svc.PutProduct(context.Background(), issuance.SystemActor(), issuance.Product{Code: "GD-RV-BOC",

@@ -64,14 +64,14 @@ func (s *syncBuffer) String() string {
 
 // newOutboxHarness is newHarness over a quiet Service that queues its bank
 // requests in st's outbox.
-func newOutboxHarness(t testing.TB, st *store.Store) *harness {
+func newOutboxHarness(t testing.TB, st *store.Store, opts ...func(*Options)) *harness {
 	t.Helper()
 	keys, err := pii.New(testDataKey)
 	require.NoError(t, err)
 	svc, err := issuance.NewService(st, keys, issuance.WithBankOutbox(st),
 		issuance.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	require.NoError(t, err)
-	h := newHarness(t, st, nil, func(o *Options) { o.Service = svc })
+	h := newHarness(t, st, nil, append([]func(*Options){func(o *Options) { o.Service = svc }}, opts...)...)
 	h.svc = svc
 	return h
 }

@@ -27,6 +27,18 @@ func applicationsOpenAPI(paths, schemas obj) {
 				"404": problem("No application with this number and ID number (not-found)."),
 				"429": problem("Too many lookups from this address (rate-limited); see Retry-After."),
 			})},
+		"/v1/progress/loss-report": obj{"post": op("reportLoss", "Public loss report by the card's holder, who proves who they are "+
+			"by application number and ID number as for the progress lookup; rate limited per client IP in buckets of its own. "+
+			"Blocks the card through the bank as a staff block does (card event of role holder); check-in refuses the card at once. "+
+			"A wrong pair and a right pair without a card that can be blocked get the same 404. Staff unblock the card with POST /v1/cards/{id}/unblock.",
+			nil, nil, "LossReportRequest", obj{
+				"200": jsonResponse("A block (or replacement) was already on its way or done: nothing written.", "LossReport"),
+				"202": jsonResponse("The block is on its way to the bank (state block_pending).", "LossReport"),
+				"404": problem("No card that can be blocked for this application number and ID number (not-found)."),
+				"409": problem("A staff unblock of the card is on its way to the bank; report again later (illegal-transition)."),
+				"429": problem("Too many reports from this address (rate-limited); see Retry-After."),
+				"503": problem("The rate limit cannot be checked (its database is down); the report is refused (unavailable)."),
+			})},
 		"/v1/applications": obj{
 			"post": op("createApplication", "Apply for a card.", createRoles, []obj{idempotencyHeader}, "NewApplication",
 				createResponses("Application")),
@@ -79,6 +91,14 @@ func applicationsOpenAPI(paths, schemas obj) {
 			"channel": ref("Channel"), "reason": str("Reason."), "at": obj{"type": "string", "format": "date-time"},
 		}},
 		"EventList": object(nil, obj{"items": arrayOf(ref("Event"))}),
+		"LossReportRequest": object([]string{"application_number", "id_number"}, obj{
+			"application_number": str("Application number."), "id_number": str("The holder's ID number; never logged."),
+		}),
+		"LossReport": object(nil, obj{
+			"application_number": str("Application number."), "last_four": str("Last four digits of the card's PAN."),
+			"state":    enum("The card: its block is on its way, it is blocked, or a replacement is on its way.", "block_pending", "blocked", "replace_pending"),
+			"reported": obj{"type": "boolean", "description": "True when this report asked the bank for the block."},
+		}),
 		"Progress": obj{"type": "object", "properties": obj{
 			"application_number": str("Number."), "name": str("Masked name (张*丰)."), "product": str("Product code."),
 			"status": ref("Status"), "next": str("Next step; absent when final."),

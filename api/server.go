@@ -56,6 +56,15 @@ type Options struct {
 	// ProgressRate and ProgressBurst (serve passes store.RateLimits, so that
 	// every process on one database enforces one limit).
 	ProgressLimiter RateLimiter
+	// LossReportRate and LossReportBurst limit holders' loss reports per
+	// client IP, in buckets of their own (key prefix "loss-report");
+	// default 10 per hour with a burst of 3.
+	LossReportRate  rate.Limit
+	LossReportBurst int
+	// LossReportLimiter, when set, replaces the in-process limiter built
+	// from LossReportRate and LossReportBurst (serve passes
+	// store.RateLimits).
+	LossReportLimiter RateLimiter
 	// TrustedProxies are the networks whose X-Forwarded-For header is
 	// believed when finding the client IP; empty uses the peer address.
 	TrustedProxies []*net.IPNet
@@ -93,6 +102,12 @@ func (o *Options) defaults() error {
 	}
 	if o.ProgressBurst <= 0 {
 		o.ProgressBurst = 5
+	}
+	if o.LossReportRate <= 0 {
+		o.LossReportRate = rate.Limit(10.0 / 3600)
+	}
+	if o.LossReportBurst <= 0 {
+		o.LossReportBurst = 3
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -177,6 +192,11 @@ func (s *Server) routes() {
 		limiter = newIPLimiter(s.opts.ProgressRate, s.opts.ProgressBurst, s.opts.Now)
 	}
 	v1.GET("/progress", s.getProgress, rateLimit(limiter, "progress", s.log))
+	loss := s.opts.LossReportLimiter
+	if loss == nil {
+		loss = newIPLimiter(s.opts.LossReportRate, s.opts.LossReportBurst, s.opts.Now)
+	}
+	v1.POST("/progress/loss-report", s.reportLoss, rateLimit(loss, "loss-report", s.log))
 
 	const (
 		pa = issuance.RoleProvinceAdmin

@@ -24,6 +24,10 @@ const (
 	// RoleSystem is an internal process (bank gateway, personalization). It
 	// has no tokens.
 	RoleSystem Role = "system"
+	// RoleHolder is a card's holder acting for themself through a public
+	// route that proves who they are by application number and ID number
+	// (a loss report). It has no tokens and is recorded on events only.
+	RoleHolder Role = "holder"
 )
 
 // Valid reports whether r is a role that tokens can carry.
@@ -46,6 +50,8 @@ func (r Role) Channel() Channel {
 		return ChannelPlatform
 	case RoleSystem:
 		return ChannelSystem
+	case RoleHolder:
+		return ChannelOnline
 	default:
 		return ChannelConsole
 	}

@@ -304,28 +304,9 @@ func (s *Service) Events(ctx context.Context, a Actor, id int64) ([]Event, error
 // ErrNotFound, so the lookup cannot be used as an oracle. The caller must
 // rate-limit it.
 func (s *Service) Progress(ctx context.Context, applicationNumber, idNumber string) (Progress, error) {
-	notFound := fmt.Errorf("progress: %w", ErrNotFound)
-	number := strings.ToUpper(strings.TrimSpace(applicationNumber))
-	num := NormalizeIDNumber(idNumber)
-	if number == "" || len(number) > 40 || num == "" || len(num) > 40 {
-		return Progress{}, notFound
-	}
-	app, err := s.store.GetApplicationByNumber(ctx, number)
+	app, v, err := s.holderApplication(ctx, applicationNumber, idNumber)
 	if err != nil {
-		if isNotFound(err) {
-			return Progress{}, notFound
-		}
 		return Progress{}, fmt.Errorf("progress: %w", err)
-	}
-	v, err := s.store.GetVolunteer(ctx, app.VolunteerID, Scope{})
-	if err != nil {
-		if isNotFound(err) {
-			return Progress{}, notFound
-		}
-		return Progress{}, fmt.Errorf("progress: %w", err)
-	}
-	if !hmac.Equal(v.IDNumberIndex, s.IDIndex(num)) {
-		return Progress{}, notFound
 	}
 	events, err := s.store.ListEvents(ctx, app.ID)
 	if err != nil {
@@ -352,4 +333,32 @@ func (s *Service) Progress(ctx context.Context, applicationNumber, idNumber stri
 		}
 	}
 	return p, nil
+}
+
+// holderApplication finds an application by its number and checks the ID
+// number of its volunteer against the keyed index: the proof a holder gives
+// on the public routes (progress lookup, loss report). An unknown number and
+// a wrong ID number are the same ErrNotFound.
+func (s *Service) holderApplication(ctx context.Context, applicationNumber, idNumber string) (Application, Volunteer, error) {
+	number := strings.ToUpper(strings.TrimSpace(applicationNumber))
+	num := NormalizeIDNumber(idNumber)
+	if number == "" || len(number) > 40 || num == "" || len(num) > 40 {
+		return Application{}, Volunteer{}, ErrNotFound
+	}
+	app, err := s.store.GetApplicationByNumber(ctx, number)
+	if isNotFound(err) {
+		return Application{}, Volunteer{}, ErrNotFound
+	} else if err != nil {
+		return Application{}, Volunteer{}, err
+	}
+	v, err := s.store.GetVolunteer(ctx, app.VolunteerID, Scope{})
+	if isNotFound(err) {
+		return Application{}, Volunteer{}, ErrNotFound
+	} else if err != nil {
+		return Application{}, Volunteer{}, err
+	}
+	if !hmac.Equal(v.IDNumberIndex, s.IDIndex(num)) {
+		return Application{}, Volunteer{}, ErrNotFound
+	}
+	return app, v, nil
 }

@@ -311,6 +311,17 @@ func (s *Service) RequestCardChange(ctx context.Context, a Actor, req CardChange
 	case req.Reason == "" && req.Change != CardChangeUnblock:
 		return CardDetails{}, false, Invalid("reason", "required for a block or a replacement")
 	}
+	return s.changeCard(ctx, a, req, func(ctx context.Context) (Card, Application, error) {
+		return s.cardInScope(ctx, a, req.CardID)
+	})
+}
+
+// changeCard is RequestCardChange after the role and the request are
+// checked: load finds the card and its application inside the transaction
+// (in the actor's scope for staff; by the holder's application for a loss
+// report).
+func (s *Service) changeCard(ctx context.Context, a Actor, req CardChangeRequest,
+	load func(ctx context.Context) (Card, Application, error)) (CardDetails, bool, error) {
 	if s.outbox == nil {
 		return CardDetails{}, false, errors.New("issuance: no bank outbox configured")
 	}
@@ -320,7 +331,7 @@ func (s *Service) RequestCardChange(ctx context.Context, a Actor, req CardChange
 	)
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		written = false
-		c, app, err := s.cardInScope(ctx, a, req.CardID)
+		c, app, err := load(ctx)
 		if err != nil {
 			return err
 		}

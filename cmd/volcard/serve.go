@@ -32,6 +32,14 @@ func init() { rootCmd.AddCommand(newServeCmd()) }
 // once before VOLCARD_PROGRESS_RATE applies.
 const progressBurst = 5
 
+// lossReportPerHour and lossReportBurst limit holders' loss reports per
+// client address (in the database, buckets "loss-report:<ip>" apart from
+// the progress lookup's): a holder reports once, a guesser is slowed down.
+const (
+	lossReportPerHour = 10
+	lossReportBurst   = 3
+)
+
 func newServeCmd() *cobra.Command {
 	cfg := loadConfig()
 	var seedDemo bool
@@ -92,6 +100,10 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	lossLimiter, err := store.NewRateLimits(st, rate.Limit(lossReportPerHour/3600.0), lossReportBurst, nil)
+	if err != nil {
+		return err
+	}
 
 	// One registry for /metrics: the API's, the bank link's, the outbox's
 	// and the jobs'.
@@ -121,13 +133,14 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 	}()
 
 	srv, err := api.New(api.Options{
-		Service:         svc,
-		Registry:        reg,
-		Idempotency:     idem,
-		Ready:           st.Ping,
-		Logger:          log,
-		TrustedProxies:  cfg.TrustedProxies,
-		ProgressLimiter: limiter,
+		Service:           svc,
+		Registry:          reg,
+		Idempotency:       idem,
+		Ready:             st.Ping,
+		Logger:            log,
+		TrustedProxies:    cfg.TrustedProxies,
+		ProgressLimiter:   limiter,
+		LossReportLimiter: lossLimiter,
 	})
 	if err != nil {
 		return err
