@@ -258,6 +258,9 @@ var matrixOps = map[string]matrixOp{
 	"rejectApplication":  freshApplication("reject", map[string]any{"reason": "材料不全"}),
 	"cancelApplication":  freshApplication("cancel", map[string]any{"reason": "本人撤回"}),
 	"getCard":            func(_ *testing.T, _ *matrixWorld, s side) matrixRequest { return get("/v1/cards/" + id(s.card.ID)) },
+	"listExpiringCards": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/orgs/" + id(s.org.ID) + "/cards/expiring?within=732d")
+	},
 	"listCardEvents": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return get("/v1/cards/" + id(s.card.ID) + "/events")
 	},

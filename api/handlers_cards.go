@@ -31,6 +31,7 @@ func (s *Server) cardRoutes(v1 *echo.Group, auth, idem echo.MiddlewareFunc) {
 	v1.POST("/cards/:id/block", s.cardChange(issuance.CardChangeBlock), auth, allow(pa, oa, bs), idem)
 	v1.POST("/cards/:id/unblock", s.cardChange(issuance.CardChangeUnblock), auth, allow(pa, oa, bs), idem)
 	v1.POST("/cards/:id/replace", s.cardChange(issuance.CardChangeReplace), auth, allow(pa, oa, bs), idem)
+	v1.GET("/orgs/:id/cards/expiring", s.expiringCards, auth, allow(pa, oa))
 }
 
 // Card is a bank-issued card as the API shows it: never the clear PAN.
@@ -171,4 +172,43 @@ func (s *Server) cardChange(change issuance.CardChange) echo.HandlerFunc {
 		}
 		return c.JSON(status, toCard(d))
 	}
+}
+
+// expiringCards lists the organisation's cards (and its subtree's) whose
+// validity ends within ?within= days, soonest first.
+func (s *Server) expiringCards(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	within, err := issuance.ParseWithin(c.QueryParam("within"))
+	if err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	cards, err := s.svc.ExpiringCards(c.Request().Context(), actor, id, within)
+	if err != nil {
+		return err
+	}
+	out := ExpiringCardList{Items: make([]ExpiringCard, 0, len(cards))}
+	for _, d := range cards {
+		item := ExpiringCard{Card: toCard(d)}
+		if end, err := issuance.ExpiryEnd(d.Expiry); err == nil {
+			item.ValidThrough = end.AddDate(0, 0, -1).Format(time.DateOnly)
+		}
+		out.Items = append(out.Items, item)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// ExpiringCard is a card of the expiring list: the card and the last day
+// it is valid (China time).
+type ExpiringCard struct {
+	Card
+	ValidThrough string `json:"valid_through"`
+}
+
+// ExpiringCardList is the expiring list, soonest expiry first.
+type ExpiringCardList struct {
+	Items []ExpiringCard `json:"items"`
 }

@@ -38,6 +38,8 @@ func checkinError(err error) error {
 		return &Error{Kind: KindCardUnknown, Detail: "the card is genuine but not linked to any registered volunteer", Internal: err}
 	case errors.Is(err, checkin.ErrCardBlocked):
 		return &Error{Kind: KindCardBlocked, Detail: "the card is blocked", Internal: err}
+	case errors.Is(err, checkin.ErrCardExpired):
+		return &Error{Kind: KindCardExpired, Detail: "the card has expired (past the last day of its expiry month); the holder needs a renewed card", Internal: err}
 	case errors.Is(err, checkin.ErrEvidenceReplayed):
 		return &Error{Kind: KindEvidenceReplayed, Detail: "this card signature was presented before", Internal: err}
 	case errors.Is(err, checkin.ErrTapSequenceReused):

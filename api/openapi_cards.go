@@ -29,8 +29,15 @@ func cardsOpenAPI(paths, schemas obj) {
 	paths["/v1/cards/{id}/replace"] = change("replaceCard",
 		"Replace a handed-over card (lost, stolen, damaged) at the bank; reason required. The bank issues a new PAN for the same application: "+
 			"the old card becomes replaced, the new one the application's card, and the application goes back to bank_approved for personalization.")
-	state := enum("Shown state: issued, active, blocked, replaced, cancelled, or <change>_pending while the bank has not confirmed a change.",
-		"issued", "active", "blocked", "replaced", "cancelled", "block_pending", "unblock_pending", "replace_pending")
+	paths["/v1/orgs/{id}/cards/expiring"] = obj{"get": op("listExpiringCards",
+		"The current cards (issued, active, blocked) of the organisation and its subtree whose validity ends within the given days, soonest first: "+
+			"a card is valid through the last day of its expiry month, China time. Cards already past it that the daily expire-cards job has not marked yet are included. At most 5,000.",
+		[]string{"province_admin", "org_admin"},
+		[]obj{pathParam("id", "Organisation id"), queryParam("within", "Look-ahead in days, 1d to 732d; default 90d.", obj{"type": "string", "pattern": "^[0-9]+d$", "default": "90d"})}, "",
+		obj{"200": jsonResponse("Cards.", "ExpiringCardList"), "400": problem("within is not 1d to 732d (validation)."),
+			"404": problem("No such organisation in scope (not-found).")})}
+	state := enum("Shown state: issued, active, blocked, replaced, cancelled, expired, or <change>_pending while the bank has not confirmed a change.",
+		"issued", "active", "blocked", "replaced", "cancelled", "expired", "block_pending", "unblock_pending", "replace_pending")
 	ts := obj{"type": "string", "format": "date-time"}
 	schemas["CardChange"] = object(nil, obj{"reason": str("Why (lost, stolen, damaged ...); required for block and replace, at most 200 characters, no card data.")})
 	schemas["Card"] = object(nil, obj{
@@ -38,7 +45,7 @@ func cardsOpenAPI(paths, schemas obj) {
 		"application_status": ref("Status"), "volunteer_id": integer("Holder."), "product": str("Product code."), "bank": str("Bank code."),
 		"masked_pan": str("PAN with all but the first six and last four digits masked."), "last_four": str("Last four digits."),
 		"expiry": str("YYMM."), "psn": str("PAN sequence number."), "state": state,
-		"confirmed_state": enum("State last confirmed by the bank.", "issued", "active", "blocked", "replaced", "cancelled"),
+		"confirmed_state": enum("State last confirmed by the bank, or expired (set by the daily expire-cards job).", "issued", "active", "blocked", "replaced", "cancelled", "expired"),
 		"pending_change":  enum("Change on its way to the bank.", "block", "unblock", "replace"),
 		"replace_seq":     integer("The bank's replacement sequence (RS) that issued the card; 0 for the first card."),
 		"replaced_by":     integer("The card that replaced this one."),
@@ -46,8 +53,10 @@ func cardsOpenAPI(paths, schemas obj) {
 		"created_at":      ts, "activated_at": ts, "updated_at": ts,
 	})
 	schemas["CardList"] = object(nil, obj{"items": arrayOf(ref("Card"))})
+	schemas["ExpiringCardList"] = object(nil, obj{"items": arrayOf(obj{"allOf": []obj{ref("Card"),
+		object(nil, obj{"valid_through": str("Last day the card is valid, YYYY-MM-DD, China time.")})}})})
 	schemas["CardEventList"] = object(nil, obj{"items": arrayOf(object(nil, obj{
-		"kind":   enum("requested (by staff), confirmed or refused (by the bank), issued (a replacement card).", "requested", "confirmed", "refused", "issued"),
+		"kind":   enum("requested (by staff), confirmed or refused (by the bank), issued (a replacement card), expired (marked by the daily expire-cards job).", "requested", "confirmed", "refused", "issued", "expired"),
 		"change": enum("The change.", "block", "unblock", "replace"), "actor_role": str("Role of the actor (system for the bank's answers)."),
 		"channel": str("Channel."), "reason": str("Reason."), "result_code": str("The bank's response code (field 39)."), "at": ts,
 	}))})

@@ -45,6 +45,7 @@ const (
 	KindCardNotGenuine    Kind = wire.ProblemCardNotGenuine
 	KindCardUnknown       Kind = wire.ProblemCardUnknown
 	KindCardBlocked       Kind = wire.ProblemCardBlocked
+	KindCardExpired       Kind = wire.ProblemCardExpired
 	KindEvidenceReplayed  Kind = wire.ProblemEvidenceReplayed
 	KindSequenceReused    Kind = wire.ProblemSequenceReused
 )
@@ -87,6 +88,7 @@ var kinds = map[Kind]kindInfo{
 	KindCardNotGenuine:    {http.StatusUnprocessableEntity, "Card is not genuine"},
 	KindCardUnknown:       {http.StatusNotFound, "Card unknown"},
 	KindCardBlocked:       {http.StatusForbidden, "Card blocked"},
+	KindCardExpired:       {http.StatusForbidden, "Card expired"},
 	KindEvidenceReplayed:  {http.StatusConflict, "Card evidence already presented"},
 	KindSequenceReused:    {http.StatusConflict, "Sequence number reused"},
 

@@ -346,6 +346,8 @@ func (s *Service) changeCard(ctx context.Context, a Actor, req CardChangeRequest
 			return refuse("wait until the bank has answered the pending change")
 		case c.State == BankCardReplaced || c.State == BankCardCancelled:
 			return refuse("the card can no longer be used")
+		case c.State == BankCardExpired:
+			return refuse("the card has expired; it can no longer be changed at the bank")
 		case req.Change == CardChangeBlock && c.State == BankCardBlocked:
 			return nil
 		case req.Change == CardChangeUnblock && c.State != BankCardBlocked:

@@ -151,6 +151,7 @@ type Store interface {
 	// status changes (cards.go) and its advices (advices.go).
 	IssuedCardRepo
 	CardLifecycleRepo
+	CardExpiryRepo
 	BankAdviceRepo
 }
 

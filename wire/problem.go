@@ -53,6 +53,7 @@ const (
 	ProblemCardNotGenuine    = "card-not-genuine"
 	ProblemCardUnknown       = "card-unknown"
 	ProblemCardBlocked       = "card-blocked"
+	ProblemCardExpired       = "card-expired"
 	ProblemEvidenceReplayed  = "evidence-replayed"
 	ProblemSequenceReused    = "sequence-reused"
 )

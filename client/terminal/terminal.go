@@ -580,6 +580,8 @@ func refusedLine(problem string) string {
 		return "✗ 未登记的卡片，请先注册志愿者（unknown card）"
 	case wire.ProblemCardBlocked:
 		return "✗ 卡片已挂失或停用（blocked card）"
+	case wire.ProblemCardExpired:
+		return "✗ 卡片已过期，请办理换卡（expired card）"
 	case wire.ProblemChallengeReplayed, wire.ProblemChallengeInvalid, wire.ProblemEvidenceReplayed:
 		return "✗ 验证数据无效，请重新刷卡（" + problem + "）"
 	case wire.ProblemNotFound:

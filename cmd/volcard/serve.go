@@ -114,7 +114,7 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 		stopJobs()
 		return err
 	}
-	waitJobs, err := startJobs(jctx, st, member, idem, reg, log, recon...)
+	waitJobs, err := startJobs(jctx, svc, st, member, idem, reg, log, recon...)
 	if err != nil {
 		stopJobs()
 		return err

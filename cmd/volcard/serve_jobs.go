@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/volcard/volcard/internal/jobs"
+	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/store"
 )
 
@@ -15,7 +16,7 @@ import (
 // once per interval across every serve process on the database (see
 // internal/jobs). wait returns when the jobs have stopped after ctx ends.
 // extra are more jobs (the banks' reconciliation, reconcileJobs).
-func startJobs(ctx context.Context, st *store.Store, m *store.Member, idem *store.IdempotencyKeys, reg prometheus.Registerer, log *slog.Logger, extra ...jobs.Job) (wait func(), err error) {
+func startJobs(ctx context.Context, svc *issuance.Service, st *store.Store, m *store.Member, idem *store.IdempotencyKeys, reg prometheus.Registerer, log *slog.Logger, extra ...jobs.Job) (wait func(), err error) {
 	runs := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "volcard_job_runs_total",
 		Help: "Runs of scheduled jobs made by this process, by job and result (ok, error).",
@@ -41,11 +42,11 @@ func startJobs(ctx context.Context, st *store.Store, m *store.Member, idem *stor
 	if err != nil {
 		return nil, err
 	}
-	return r.Start(ctx, append(serveJobs(st, idem, log), extra...)...)
+	return r.Start(ctx, append(serveJobs(svc, st, idem, log), extra...)...)
 }
 
 // serveJobs is serve's schedule.
-func serveJobs(st *store.Store, idem *store.IdempotencyKeys, log *slog.Logger) []jobs.Job {
+func serveJobs(svc *issuance.Service, st *store.Store, idem *store.IdempotencyKeys, log *slog.Logger) []jobs.Job {
 	swept := func(what string, n int64) {
 		if n > 0 {
 			log.Info("swept "+what, slog.Int64("deleted", n))
@@ -64,6 +65,16 @@ func serveJobs(st *store.Store, idem *store.IdempotencyKeys, log *slog.Logger) [
 		}},
 		{Name: "prune-stans", Every: 6 * time.Hour, Run: func(ctx context.Context) error {
 			_, err := st.PruneSTANs(ctx, time.Now().AddDate(0, 0, -1))
+			return err
+		}},
+		// Cards past their expiry month (issue 18): marked expired with a
+		// card event each. Check-in refuses them by date before the job
+		// runs, so a day's delay after the month ends changes nothing there.
+		{Name: "expire-cards", Every: 24 * time.Hour, Run: func(ctx context.Context) error {
+			n, err := svc.ExpireCards(ctx, issuance.SystemActor())
+			if n > 0 {
+				log.Info("expired cards", slog.Int("cards", n))
+			}
 			return err
 		}},
 	}

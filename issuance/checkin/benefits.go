@@ -111,11 +111,11 @@ func (c *Service) CheckBenefits(ctx context.Context, a issuance.Actor, in Benefi
 	if err != nil {
 		return Benefits{}, fmt.Errorf("check benefits: %w", err)
 	}
-	card, err := c.verify(in.Evidence, ch.UN, now)
+	card, err := c.verifyCard(ctx, in.Evidence, ch.UN, now, now)
 	if err != nil {
 		return Benefits{}, fmt.Errorf("check benefits: %w", err)
 	}
-	v, err := c.cardHolder(ctx, c.svc.PANToken(card.PAN), card)
+	v, err := c.cardHolder(ctx, c.svc.PANToken(card.PAN), card, now)
 	if err != nil {
 		return Benefits{}, fmt.Errorf("check benefits: %w", err)
 	}

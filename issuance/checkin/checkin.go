@@ -42,6 +42,9 @@ var (
 	ErrCardUnknown = errors.New("card unknown")
 	// ErrCardBlocked means the card was blocked (lost, stolen, replaced).
 	ErrCardBlocked = errors.New("card blocked")
+	// ErrCardExpired means the card is genuine but past its expiry month
+	// (issuance.ExpiryEnd): the holder needs a renewed card.
+	ErrCardExpired = errors.New("card expired")
 	// ErrTapSequenceReused means a terminal sent another tap under a
 	// sequence number it had already used.
 	ErrTapSequenceReused = errors.New("tap sequence number reused with a different tap")
@@ -295,12 +298,27 @@ func (d issuedCards) CardByPANToken(ctx context.Context, token []byte) (CardBind
 	if err != nil {
 		return CardBinding{}, fmt.Errorf("application of card: %w", err)
 	}
-	b := CardBinding{PANToken: token, VolunteerID: app.VolunteerID, PANLast4: c.LastFour, Status: CardActive,
+	b := CardBinding{PANToken: token, VolunteerID: app.VolunteerID, PANLast4: c.LastFour, Expiry: c.Expiry,
 		CreatedAt: c.CreatedAt}
-	if issuance.CardRefused(c.State, c.PendingChange) {
-		b.Status = CardBlocked
-	}
+	b.Status, b.Reason = DirectoryStatus(c.State, c.PendingChange)
 	return b, nil
+}
+
+// DirectoryStatus is the check-in status of a bank-issued card in state st
+// with change pending, and the reason when it is not active: an expired
+// card is CardExpired, any other card check-in must refuse
+// (issuance.CardRefused) CardBlocked. Every CardDirectory over the
+// issued-cards table decides with it.
+func DirectoryStatus(st issuance.BankCardState, pending issuance.CardChange) (CardStatus, string) {
+	switch {
+	case st == issuance.BankCardExpired:
+		return CardExpired, "card expired"
+	case pending != "" && issuance.CardRefused(st, pending):
+		return CardBlocked, "card " + string(pending) + " pending at the bank"
+	case issuance.CardRefused(st, pending):
+		return CardBlocked, "card " + string(st) + " at the bank"
+	}
+	return CardActive, ""
 }
 
 // Config returns the effective configuration (defaults filled in).
@@ -320,6 +338,9 @@ type CardStatus string
 const (
 	CardActive  CardStatus = "active"
 	CardBlocked CardStatus = "blocked"
+	// CardExpired is a bank-issued card marked expired (the directory
+	// only; check-in decides expiry by CardBinding.Expiry when known).
+	CardExpired CardStatus = "expired"
 )
 
 // CardBinding ties a card (by PAN token) to a volunteer.
@@ -327,10 +348,13 @@ type CardBinding struct {
 	PANToken    []byte `json:"-"`
 	VolunteerID int64  // 0 when blocked before it was ever bound
 	PANLast4    string
-	Status      CardStatus
-	Reason      string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// Expiry is the card's expiry month, YYMM, when the directory knows it
+	// (bank-issued cards); empty for check-in bindings.
+	Expiry    string
+	Status    CardStatus
+	Reason    string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // ActivityRepo stores activities.

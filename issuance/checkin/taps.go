@@ -182,7 +182,7 @@ func tapFingerprint(in TapInput) []byte {
 //
 // Errors: *ValidationError for malformed input; ErrChallengeUnknown,
 // ErrChallengeExpired, ErrChallengeReplayed; *NotGenuineError
-// (ErrCardNotGenuine); ErrCardUnknown; ErrCardBlocked; ErrEvidenceReplayed;
+// (ErrCardNotGenuine); ErrCardUnknown; ErrCardBlocked; ErrCardExpired; ErrEvidenceReplayed;
 // ErrTapSequenceReused; ErrNotFound for an activity out of scope.
 func (c *Service) Tap(ctx context.Context, a issuance.Actor, in TapInput) (TapResult, error) {
 	if err := issuance.RequireRole(a, issuance.RoleTerminal, issuance.RoleSystem); err != nil {
@@ -241,7 +241,7 @@ func (c *Service) Tap(ctx context.Context, a issuance.Actor, in TapInput) (TapRe
 	// With challengeLookup the challenge is used together with the card
 	// lookup, after the card verified; the signature is then checked to be
 	// over that challenge.
-	card, err := c.verify(in.Evidence, un, now)
+	card, err := c.verifyCard(ctx, in.Evidence, un, now, at)
 	if err != nil {
 		return TapResult{}, fmt.Errorf("tap: %w", err)
 	}
@@ -258,9 +258,9 @@ func (c *Service) Tap(ctx context.Context, a issuance.Actor, in TapInput) (TapRe
 		if !bytes.Equal(card.UN, ch.UN) {
 			return TapResult{}, fmt.Errorf("tap: %w", &NotGenuineError{Cause: errNotOverChallenge})
 		}
-		vol, prefetched, err = c.holderFromLookup(ctx, token, card, l)
+		vol, prefetched, err = c.holderFromLookup(ctx, token, card, l, at)
 	} else {
-		vol, prefetched, err = c.tapHolder(ctx, token, card, act.ID)
+		vol, prefetched, err = c.tapHolder(ctx, token, card, act.ID, at)
 	}
 	if err != nil {
 		return TapResult{}, fmt.Errorf("tap: %w", err)
@@ -477,23 +477,26 @@ func (c *Service) replay(ctx context.Context, in TapInput, fp []byte) (*TapResul
 // read the card, its holder and the holder's open attendance at once
 // (TapLookupRepo), it does so and also returns that attendance (ID 0 when
 // none is open); otherwise the attendance is nil and left to the caller.
-func (c *Service) tapHolder(ctx context.Context, token []byte, card evidence.Identity, activityID int64) (issuance.Volunteer, *Attendance, error) {
+func (c *Service) tapHolder(ctx context.Context, token []byte, card evidence.Identity, activityID int64, at time.Time) (issuance.Volunteer, *Attendance, error) {
 	if !c.lookup {
-		v, err := c.cardHolder(ctx, token, card)
+		v, err := c.cardHolder(ctx, token, card, at)
 		return v, nil, err
 	}
 	l, err := c.st.LookupTap(ctx, token, activityID)
 	if err != nil {
 		return issuance.Volunteer{}, nil, fmt.Errorf("card lookup: %w", err)
 	}
-	return c.holderFromLookup(ctx, token, card, l)
+	return c.holderFromLookup(ctx, token, card, l, at)
 }
 
 // holderFromLookup finishes tapHolder once the lookup l is read.
-func (c *Service) holderFromLookup(ctx context.Context, token []byte, card evidence.Identity, l TapLookup) (issuance.Volunteer, *Attendance, error) {
+func (c *Service) holderFromLookup(ctx context.Context, token []byte, card evidence.Identity, l TapLookup, at time.Time) (issuance.Volunteer, *Attendance, error) {
 	b, found := pickBinding(l.Directory, l.Binding)
 	if found && b.Status == CardBlocked {
 		return issuance.Volunteer{}, nil, ErrCardBlocked
+	}
+	if cardExpired(b, found, at) {
+		return issuance.Volunteer{}, nil, ErrCardExpired
 	}
 	if found && b.VolunteerID != 0 && l.Volunteer != nil && l.Volunteer.ID == b.VolunteerID {
 		open := &Attendance{}
@@ -502,7 +505,7 @@ func (c *Service) holderFromLookup(ctx context.Context, token []byte, card evide
 		}
 		return *l.Volunteer, open, nil
 	}
-	v, err := c.holderOf(ctx, token, card, b, found)
+	v, err := c.holderOf(ctx, token, card, b, found, at)
 	return v, nil, err
 }
 
@@ -524,7 +527,7 @@ func pickBinding(dir, local *CardBinding) (CardBinding, bool) {
 // cardHolder maps a verified card to its volunteer: the card directory
 // (issued cards) first, then the check-in bindings, then the ID number on
 // the card through the volunteer blind index, remembering the binding.
-func (c *Service) cardHolder(ctx context.Context, token []byte, card evidence.Identity) (issuance.Volunteer, error) {
+func (c *Service) cardHolder(ctx context.Context, token []byte, card evidence.Identity, at time.Time) (issuance.Volunteer, error) {
 	var dir, local *CardBinding
 	if c.cfg.Cards != nil {
 		b, err := c.cfg.Cards.CardByPANToken(ctx, token)
@@ -545,15 +548,18 @@ func (c *Service) cardHolder(ctx context.Context, token []byte, card evidence.Id
 		}
 	}
 	b, found := pickBinding(dir, local)
-	return c.holderOf(ctx, token, card, b, found)
+	return c.holderOf(ctx, token, card, b, found, at)
 }
 
 // holderOf finishes cardHolder once the deciding binding b (if found) is
 // known: a blocked card is refused, a bound card's volunteer is read, an
 // unbound card is matched by the ID number it carries and bound.
-func (c *Service) holderOf(ctx context.Context, token []byte, card evidence.Identity, b CardBinding, found bool) (issuance.Volunteer, error) {
+func (c *Service) holderOf(ctx context.Context, token []byte, card evidence.Identity, b CardBinding, found bool, at time.Time) (issuance.Volunteer, error) {
 	if found && b.Status == CardBlocked {
 		return issuance.Volunteer{}, ErrCardBlocked
+	}
+	if cardExpired(b, found, at) {
+		return issuance.Volunteer{}, ErrCardExpired
 	}
 	if found && b.VolunteerID != 0 {
 		v, err := c.st.GetVolunteer(ctx, b.VolunteerID, issuance.Scope{})

@@ -28,7 +28,7 @@ var _ checkin.TapLookupRepo = (*Store)(nil)
 // PostgreSQL and SQLite alike.
 const tapLookupSQL = `SELECT
 	d.state AS dir_state, d.pending_change AS dir_pending_change, d.last_four AS dir_last_four,
-	d.created_at AS dir_created_at, d.volunteer_id AS dir_volunteer_id,
+	d.created_at AS dir_created_at, d.volunteer_id AS dir_volunteer_id, d.expiry AS dir_expiry,
 	cb.status AS cb_status, cb.volunteer_id AS cb_volunteer_id, cb.pan_last4 AS cb_pan_last4,
 	cb.reason AS cb_reason, cb.created_at AS cb_created_at, cb.updated_at AS cb_updated_at,
 	v.id AS v_id, v.org_id AS v_org_id, v.org_path AS v_org_path, v.name AS v_name,
@@ -40,7 +40,7 @@ const tapLookupSQL = `SELECT
 	a.id AS a_id, a.org_path AS a_org_path, a.in_at AS a_in_at, a.minutes AS a_minutes, a.year AS a_year,
 	a.corrected AS a_corrected
 FROM (SELECT 1 AS one) o
-LEFT JOIN (SELECT c.state, c.pending_change, c.last_four, c.created_at, ap.volunteer_id
+LEFT JOIN (SELECT c.state, c.pending_change, c.last_four, c.created_at, ap.volunteer_id, c.expiry
 	FROM cards c JOIN applications ap ON ap.id = c.application_id WHERE c.pan_token = ?) d ON 1 = 1
 LEFT JOIN checkin_cards cb ON cb.pan_token = ?
 LEFT JOIN volunteers v ON v.id = COALESCE(d.volunteer_id, cb.volunteer_id)
@@ -52,6 +52,7 @@ type tapLookupRow struct {
 	DirLastFour    *string    `gorm:"column:dir_last_four"`
 	DirCreatedAt   *time.Time `gorm:"column:dir_created_at"`
 	DirVolunteerID *int64     `gorm:"column:dir_volunteer_id"`
+	DirExpiry      *string    `gorm:"column:dir_expiry"`
 
 	CbStatus      *string    `gorm:"column:cb_status"`
 	CbVolunteerID *int64     `gorm:"column:cb_volunteer_id"`
@@ -96,7 +97,7 @@ func deref[T any](p *T) T {
 
 // dests are the scan destinations of r in tapLookupSQL's column order.
 func (r *tapLookupRow) dests() []any {
-	return []any{&r.DirState, &r.DirPending, &r.DirLastFour, &r.DirCreatedAt, &r.DirVolunteerID,
+	return []any{&r.DirState, &r.DirPending, &r.DirLastFour, &r.DirCreatedAt, &r.DirVolunteerID, &r.DirExpiry,
 		&r.CbStatus, &r.CbVolunteerID, &r.CbPANLast4, &r.CbReason, &r.CbCreatedAt, &r.CbUpdatedAt,
 		&r.VID, &r.VOrgID, &r.VOrgPath, &r.VName, &r.VEmbossName, &r.VIDType, &r.VIDNumberEnc, &r.VIDNumberIdx,
 		&r.VGender, &r.VBirthDate, &r.VPhoneEnc, &r.VLeagueMember, &r.VPartyMember, &r.VClothingSize, &r.VSource,
@@ -190,15 +191,10 @@ func (r tapLookupRow) lookup(panToken []byte, activityID int64) checkin.TapLooku
 	if r.DirState != nil && r.DirVolunteerID != nil {
 		created := deref(r.DirCreatedAt).UTC()
 		b := checkin.CardBinding{PANToken: panToken, VolunteerID: *r.DirVolunteerID, PANLast4: deref(r.DirLastFour),
-			Status: checkin.CardActive, CreatedAt: created, UpdatedAt: created}
+			Expiry: deref(r.DirExpiry), CreatedAt: created, UpdatedAt: created}
 		// As CardByPANToken decides it.
-		pending := deref(r.DirPending)
-		if issuance.CardRefused(issuance.BankCardState(*r.DirState), issuance.CardChange(pending)) {
-			b.Status, b.Reason = checkin.CardBlocked, "card "+*r.DirState+" at the bank"
-			if pending != "" {
-				b.Reason = "card " + pending + " pending at the bank"
-			}
-		}
+		b.Status, b.Reason = checkin.DirectoryStatus(issuance.BankCardState(*r.DirState),
+			issuance.CardChange(deref(r.DirPending)))
 		l.Directory = &b
 	}
 	if r.CbStatus != nil {

@@ -462,12 +462,7 @@ func (s *Store) CardByPANToken(ctx context.Context, panToken []byte) (checkin.Ca
 		return checkin.CardBinding{}, mapErr(err)
 	}
 	b := checkin.CardBinding{PANToken: r.PANToken, VolunteerID: holder.VolunteerID, PANLast4: r.LastFour,
-		Status: checkin.CardActive, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.CreatedAt.UTC()}
-	if issuance.CardRefused(issuance.BankCardState(r.State), issuance.CardChange(r.PendingChange)) {
-		b.Status, b.Reason = checkin.CardBlocked, "card "+r.State+" at the bank"
-		if r.PendingChange != "" {
-			b.Reason = "card " + r.PendingChange + " pending at the bank"
-		}
-	}
+		Expiry: r.Expiry, CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.CreatedAt.UTC()}
+	b.Status, b.Reason = checkin.DirectoryStatus(issuance.BankCardState(r.State), issuance.CardChange(r.PendingChange))
 	return b, nil
 }
