@@ -60,10 +60,13 @@ type Request struct {
 	// trace and file update code).
 	Payload []byte
 	State   State
-	// Attempts counts claims; Repeats the sends without an answer in a row.
-	Attempts      int
-	Repeats       int
-	NextAttemptAt time.Time
+	// Attempts counts claims; Repeats the sends without an answer in a row;
+	// PermanentErrors the tries whose answer could not be applied for a
+	// cause that repeats (see Config.PermanentTries).
+	Attempts        int
+	Repeats         int
+	PermanentErrors int
+	NextAttemptAt   time.Time
 	// Trace identifies the request on the wire (MTI, STAN, field 7, RRN).
 	// It is stored before the request is sent so that a repeat after a
 	// crash reuses it.

@@ -69,8 +69,10 @@ type Config struct {
 	Repeats int
 	// PermanentTries bounds the tries of a row whose final answer from the
 	// bank cannot be applied for a reason that repeats (a unique conflict
-	// such as duplicate card_pan, an illegal transition): once the row has
-	// been tried this many times it ends failed. Default 3.
+	// such as duplicate card_pan, an illegal transition): once this many
+	// tries have got such an answer the row ends failed (tries that failed
+	// for a passing cause, such as the bank being down, do not count).
+	// Default 3.
 	PermanentTries int
 	// Banks, when set, limits the worker to the rows of these bank codes:
 	// serve runs one worker per bank link, so that a link that is down
@@ -529,7 +531,10 @@ func (w *Worker) resolve(ctx context.Context, r *Request, owner, code string, ap
 		// with the bank (volcard outbox list --state failed).
 		return w.fail(ctx, r, code, errText(err), "outbox: the bank's card does not fit the product; needs an operator")
 	}
-	if permanent(err) && r.Attempts >= w.cfg.PermanentTries {
+	if permanent(err) {
+		r.PermanentErrors++
+	}
+	if permanent(err) && r.PermanentErrors >= w.cfg.PermanentTries {
 		// The bank answers a repeat the same way (idempotency), so the
 		// same answer clashes again: give the row to an operator.
 		return w.fail(ctx, r, code, errText(err),
@@ -540,7 +545,7 @@ func (w *Worker) resolve(ctx context.Context, r *Request, owner, code string, ap
 		// same answer from the bank
 		if permanent(err) {
 			w.log.Warn("outbox: the bank's answer cannot be applied; trying again", slog.Int64("row", r.ID),
-				slog.String("application", r.ApplicationNumber), slog.Int("attempts", r.Attempts),
+				slog.String("application", r.ApplicationNumber), slog.Int("tries", r.PermanentErrors),
 				slog.Int("max", w.cfg.PermanentTries), slog.String("err", errText(err)))
 		}
 		return w.retry(ctx, r, err, false)

@@ -33,6 +33,7 @@ type bankRequestRow struct {
 	State             string
 	Attempts          int
 	Repeats           int
+	PermanentErrors   int
 	NextAttemptMS     int64  `gorm:"column:next_attempt_ms"`
 	TraceMTI          string `gorm:"column:trace_mti"`
 	STAN              string `gorm:"column:stan"`
@@ -67,7 +68,7 @@ func bankRequestToRow(r *outbox.Request) bankRequestRow {
 	row := bankRequestRow{
 		ID: r.ID, ApplicationID: r.ApplicationID, ApplicationNumber: r.ApplicationNumber, Kind: string(r.Kind),
 		Payload: string(r.Payload), State: string(r.State), Attempts: r.Attempts, Repeats: r.Repeats,
-		NextAttemptMS: ms(r.NextAttemptAt), TraceMTI: r.Trace.MTI, STAN: r.Trace.STAN, RRN: r.Trace.RRN,
+		PermanentErrors: r.PermanentErrors, NextAttemptMS: ms(r.NextAttemptAt), TraceMTI: r.Trace.MTI, STAN: r.Trace.STAN, RRN: r.Trace.RRN,
 		MaybeSent: r.MaybeSent, ResultCode: r.ResultCode, LastError: r.LastError, LeaseOwner: r.LeaseOwner,
 		LeaseUntilMS: ms(r.LeaseUntil), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
@@ -88,7 +89,7 @@ func (r bankRequestRow) request() outbox.Request {
 	out := outbox.Request{
 		ID: r.ID, ApplicationID: r.ApplicationID, ApplicationNumber: r.ApplicationNumber,
 		Kind: outbox.Kind(r.Kind), Payload: []byte(r.Payload), State: outbox.State(r.State),
-		Attempts: r.Attempts, Repeats: r.Repeats, NextAttemptAt: fromMS(r.NextAttemptMS),
+		Attempts: r.Attempts, Repeats: r.Repeats, PermanentErrors: r.PermanentErrors, NextAttemptAt: fromMS(r.NextAttemptMS),
 		Trace:     bankgw.Trace{MTI: r.TraceMTI, STAN: r.STAN, RRN: r.RRN},
 		MaybeSent: r.MaybeSent, ResultCode: r.ResultCode, LastError: r.LastError, LeaseOwner: r.LeaseOwner,
 		LeaseUntil: fromMS(r.LeaseUntilMS), CreatedAt: r.CreatedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
@@ -198,7 +199,7 @@ func (s *Store) SaveBankRequest(ctx context.Context, r *outbox.Request, owner st
 		q = q.Where("state = 'in_flight' AND lease_owner = ?", owner)
 	}
 	res := q.Updates(map[string]any{
-		"state": row.State, "attempts": row.Attempts, "repeats": row.Repeats, "next_attempt_ms": row.NextAttemptMS,
+		"state": row.State, "attempts": row.Attempts, "repeats": row.Repeats, "permanent_errors": row.PermanentErrors, "next_attempt_ms": row.NextAttemptMS,
 		"trace_mti": row.TraceMTI, "stan": row.STAN, "transmitted_unix": row.TransmittedUnix, "rrn": row.RRN,
 		"maybe_sent": row.MaybeSent, "result_code": row.ResultCode, "last_error": row.LastError,
 		"lease_owner": row.LeaseOwner, "lease_until_ms": row.LeaseUntilMS, "updated_at": time.Now().UTC(),

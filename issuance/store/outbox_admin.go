@@ -60,7 +60,7 @@ func (s *Store) notFailed(ctx context.Context, id int64) error {
 func (s *Store) ResetFailedBankRequest(ctx context.Context, id int64, note string, now time.Time) error {
 	res := s.DB(ctx).Model(&bankRequestRow{}).Where("id = ? AND state = ?", id, string(outbox.StateFailed)).
 		Updates(map[string]any{
-			"state": string(outbox.StatePending), "attempts": 0, "repeats": 0, "next_attempt_ms": now.UnixMilli(),
+			"state": string(outbox.StatePending), "attempts": 0, "repeats": 0, "permanent_errors": 0, "next_attempt_ms": now.UnixMilli(),
 			"trace_mti": "", "stan": "", "transmitted_unix": 0, "rrn": "", "maybe_sent": false,
 			"result_code": "", "last_error": note, "lease_owner": "", "lease_until_ms": 0, "updated_at": now.UTC(),
 		})
