@@ -66,71 +66,91 @@ func TestServeBankOutbox(t *testing.T) {
 // returns the API's base URL and serve's standard error.
 func serveToBankApproved(t *testing.T, cfg config) (string, *lockedBuffer) {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "data")
-	cfg.DataDir, cfg.Listen = dir, freeAddr(t)
-	cfg.Bank.Poll = 20 * time.Millisecond
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	s := startServe(t, cfg)
+	t.Cleanup(func() { require.NoError(t, s.stop()) })
+	s.applyToBankApproved(t, "44010219900307123")
+	return s.base, s.stderr
+}
 
+// servedProcess is serve run in the test's process by startServe.
+type servedProcess struct {
+	base, token string
+	stderr      *lockedBuffer
+	stop        func() error // ends serve and returns what runServe returned
+}
+
+// startServe runs serve with cfg (on a new listen address, the bank outbox
+// polling every 20 ms) and waits until it is ready; the caller stops it.
+func startServe(t *testing.T, cfg config) *servedProcess {
+	t.Helper()
+	cfg.Listen = freeAddr(t)
+	cfg.Bank.Poll = 20 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout lockedBuffer
-	stderr := &lockedBuffer{}
+	s := &servedProcess{base: "http://" + cfg.Listen, stderr: &lockedBuffer{}}
 	done := make(chan error, 1)
-	go func() { done <- runServe(ctx, cfg, true, &stdout, stderr) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
-
-	base := "http://" + cfg.Listen
+	go func() { done <- runServe(ctx, cfg, true, &stdout, s.stderr) }()
+	s.stop = func() error { cancel(); return <-done }
 	require.Eventually(t, func() bool {
-		res, err := http.Get(base + "/readyz")
+		res, err := http.Get(s.base + "/readyz")
 		if err != nil {
 			return false
 		}
 		res.Body.Close()
 		return res.StatusCode == http.StatusOK
 	}, 20*time.Second, 50*time.Millisecond)
-	b, err := os.ReadFile(filepath.Join(dir, adminTokenFile))
+	b, err := os.ReadFile(filepath.Join(cfg.DataDir, adminTokenFile))
 	require.NoError(t, err)
-	token := strings.TrimSpace(string(b))
+	s.token = strings.TrimSpace(string(b))
+	return s
+}
 
-	call := func(method, path string, body any, out any) int {
-		t.Helper()
-		var rd *bytes.Reader
-		if body != nil {
-			j, _ := json.Marshal(body)
-			rd = bytes.NewReader(j)
-		} else {
-			rd = bytes.NewReader(nil)
-		}
-		req, _ := http.NewRequest(method, base+path, rd)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		res, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer res.Body.Close()
-		if out != nil {
-			require.NoError(t, json.NewDecoder(res.Body).Decode(out))
-		}
-		return res.StatusCode
+// call makes one API request as the first admin and decodes the answer
+// into out when given; it returns the status code.
+func (s *servedProcess) call(t *testing.T, method, path string, body, out any) int {
+	t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		j, _ := json.Marshal(body)
+		rd = bytes.NewReader(j)
+	} else {
+		rd = bytes.NewReader(nil)
 	}
-	body := "44010219900307123"
+	req, _ := http.NewRequest(method, s.base+path, rd)
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	if out != nil {
+		require.NoError(t, json.NewDecoder(res.Body).Decode(out))
+	}
+	return res.StatusCode
+}
+
+// applyToBankApproved registers a volunteer with the resident ID number
+// made from the 17 digits idBody, applies, approves and waits until the
+// bank has approved; it returns the volunteer's id.
+func (s *servedProcess) applyToBankApproved(t *testing.T, idBody string) int64 {
+	t.Helper()
 	var vol struct{ ID int64 }
-	require.Equal(t, http.StatusCreated, call("POST", "/v1/volunteers", map[string]any{
-		"name": "张三", "id_number": body + string(issuance.ResidentIDCheckChar(body)), "phone": "13812345678",
+	require.Equal(t, http.StatusCreated, s.call(t, "POST", "/v1/volunteers", map[string]any{
+		"name": "张三", "id_number": idBody + string(issuance.ResidentIDCheckChar(idBody)), "phone": "13812345678",
 		"org_id": 2, "clothing_size": "M"}, &vol))
 	var app struct {
 		ID     int64
 		Status string
 	}
-	require.Equal(t, http.StatusCreated, call("POST", "/v1/applications",
+	require.Equal(t, http.StatusCreated, s.call(t, "POST", "/v1/applications",
 		map[string]any{"volunteer_id": vol.ID, "product": "GD-RV-BOC", "channel": "online"}, &app))
-	require.Equal(t, http.StatusOK, call("POST", fmt.Sprintf("/v1/applications/%d/approve", app.ID), nil, &app))
+	require.Equal(t, http.StatusOK, s.call(t, "POST", fmt.Sprintf("/v1/applications/%d/approve", app.ID), nil, &app))
 	require.Equal(t, "approved", app.Status)
 	require.Eventually(t, func() bool {
-		call("GET", fmt.Sprintf("/v1/applications/%d", app.ID), nil, &app)
+		s.call(t, "GET", fmt.Sprintf("/v1/applications/%d", app.ID), nil, &app)
 		return app.Status == "bank_approved"
-	}, 30*time.Second, 20*time.Millisecond)
-	return base, stderr
+	}, 30*time.Second, 20*time.Millisecond, "application %d stuck in %s", app.ID, app.Status)
+	return vol.ID
 }
 
 // TestServeBankMutualTLS runs serve against a bank host (banksim) that
