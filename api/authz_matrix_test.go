@@ -87,6 +87,8 @@ type side struct {
 	session   onsite.Session
 	// recon is a reconciliation report of the side's bank.
 	recon int64
+	// offer is an offer of the side's organisation.
+	offer int64
 }
 
 func newMatrixWorld(t *testing.T, st *store.Store) *matrixWorld {
@@ -136,6 +138,7 @@ func (w *matrixWorld) newSide(t *testing.T, name string, org issuance.Org, produ
 		PANMAC: func(string) string { return "" }, Rows: func(func(reconcile.BankCard, error) bool) {}})
 	require.NoError(t, err)
 	s.recon = rep.ID
+	s.offer = freshOffer(t, w, s)
 	return s
 }
 
@@ -312,6 +315,19 @@ var matrixOps = map[string]matrixOp{
 	"createOffer": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return post("/v1/offers", map[string]any{"org_id": s.org.ID, "tier": "card_holder", "title": "免费体检"})
 	},
+	"listOffers": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/offers?org=" + id(s.org.ID))
+	},
+	"getOffer": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/offers/" + id(s.offer))
+	},
+	"changeOffer": func(t *testing.T, w *matrixWorld, s side) matrixRequest {
+		return matrixRequest{method: http.MethodPatch, path: "/v1/offers/" + id(freshOffer(t, w, s)),
+			body: map[string]any{"title": "体检八折", "requires_pin": true}}
+	},
+	"withdrawOffer": func(t *testing.T, w *matrixWorld, s side) matrixRequest {
+		return post("/v1/offers/"+id(freshOffer(t, w, s))+"/withdraw", map[string]any{"reason": "活动结束"})
+	},
 	"checkBenefits": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
 		return post("/v1/benefits/check", map[string]any{"challenge_id": "unknown", "card": map[string]any{"aid": "A000000333010101"}})
 	},
@@ -385,6 +401,14 @@ func freshCard(req func(c issuance.Card, pan string) matrixRequest) matrixOp {
 		_, c, pan := w.card(t, v, s.product)
 		return req(c, pan)
 	}
+}
+
+// freshOffer makes an offer of the side's organisation.
+func freshOffer(t *testing.T, w *matrixWorld, s side) int64 {
+	o, err := w.h.ck.CreateOffer(context.Background(), issuance.SystemActor(), checkin.NewOffer{OrgID: s.org.ID,
+		Tier: checkin.TierCardHolder, Title: "免费体检"})
+	require.NoError(t, err)
+	return o.ID
 }
 
 func freshSession(t *testing.T, w *matrixWorld, s side) onsite.Session {

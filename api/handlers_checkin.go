@@ -42,6 +42,8 @@ func checkinError(err error) error {
 		return &Error{Kind: KindCardExpired, Detail: "the card has expired (past the last day of its expiry month); the holder needs a renewed card", Internal: err}
 	case errors.Is(err, checkin.ErrEvidenceReplayed):
 		return &Error{Kind: KindEvidenceReplayed, Detail: "this card signature was presented before", Internal: err}
+	case errors.Is(err, checkin.ErrOfferWithdrawn):
+		return &Error{Kind: KindConflict, Detail: "the offer was withdrawn; a withdrawn offer is kept as it was", Internal: err}
 	case errors.Is(err, checkin.ErrTapSequenceReused):
 		return &Error{Kind: KindSequenceReused, Detail: "this terminal already sent another tap with this sequence number", Internal: err}
 	}
@@ -81,6 +83,10 @@ func (s *Server) EnableCheckin(ck *checkin.Service) error {
 	e.POST("/v1/attendances/:id/correction", h.correct, auth, allow(pa, oa), idem)
 	e.GET("/v1/orgs/:id/member-hours", h.memberHours, auth, allow(pa, oa))
 	e.POST("/v1/offers", h.createOffer, auth, allow(pa, oa), idem)
+	e.GET("/v1/offers", h.listOffers, auth, allow(pa, oa))
+	e.GET("/v1/offers/:id", h.getOffer, auth, allow(pa, oa))
+	e.PATCH("/v1/offers/:id", h.changeOffer, auth, allow(pa, oa), idem)
+	e.POST("/v1/offers/:id/withdraw", h.withdrawOffer, auth, allow(pa, oa), idem)
 	e.POST("/v1/cards/block", h.cardByPAN(issuance.CardChangeBlock), auth, allow(pa, oa, bs), idem)
 	e.POST("/v1/cards/unblock", h.cardByPAN(issuance.CardChangeUnblock), auth, allow(pa, oa, bs), idem)
 	e.POST("/v1/benefits/check", h.benefits, auth, allow(tm, pf, pa, oa))
@@ -390,32 +396,156 @@ func (h *checkinHandlers) memberHours(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
-type offerRequest struct {
-	OrgID       int64  `json:"org_id"`
-	Tier        string `json:"tier"`
-	Title       string `json:"title"`
-	Description string `json:"description"`
+// toOffer is the wire form of an offer.
+func toOffer(o checkin.Offer) wire.Offer {
+	opt := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
+		}
+		return &t
+	}
+	return wire.Offer{ID: o.ID, OrgID: o.OrgID, Tier: string(o.Tier), Title: o.Title, Description: o.Description,
+		RequiresPIN: o.RequiresPIN, ValidFrom: opt(o.ValidFrom), ValidUntil: opt(o.ValidUntil),
+		WithdrawnAt: opt(o.WithdrawnAt), WithdrawReason: o.WithdrawReason, CreatedAt: opt(o.CreatedAt),
+		UpdatedAt: opt(o.UpdatedAt)}
+}
+
+// checkOfferText validates the free-text fields of an offer's body.
+func checkOfferText(title, description *string, titleRequired bool) error {
+	if title != nil {
+		if err := checkText("title", *title, 100, titleRequired); err != nil {
+			return err
+		}
+	}
+	if description != nil {
+		if err := checkText("description", *description, 500, false); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (h *checkinHandlers) createOffer(c echo.Context) error {
-	var req offerRequest
+	var req wire.NewOffer
 	if err := h.s.decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if err := checkText("title", req.Title, 100, true); err != nil {
+	if err := checkOfferText(&req.Title, &req.Description, true); err != nil {
 		return err
 	}
-	if err := checkText("description", req.Description, 500, false); err != nil {
-		return err
+	in := checkin.NewOffer{OrgID: req.OrgID, Tier: checkin.BenefitTier(req.Tier), Title: req.Title,
+		Description: req.Description, RequiresPIN: req.RequiresPIN}
+	if req.ValidFrom != nil {
+		in.ValidFrom = *req.ValidFrom
+	}
+	if req.ValidUntil != nil {
+		in.ValidUntil = *req.ValidUntil
 	}
 	actor, _ := actorFrom(c)
-	o, err := h.ck.CreateOffer(c.Request().Context(), actor, checkin.NewOffer{OrgID: req.OrgID,
-		Tier: checkin.BenefitTier(req.Tier), Title: req.Title, Description: req.Description})
+	o, err := h.ck.CreateOffer(c.Request().Context(), actor, in)
 	if err != nil {
 		return checkinError(err)
 	}
-	return c.JSON(http.StatusCreated, wire.Offer{ID: o.ID, OrgID: o.OrgID, Tier: string(o.Tier), Title: o.Title,
-		Description: o.Description})
+	c.Response().Header().Set(echo.HeaderLocation, "/v1/offers/"+strconv.FormatInt(o.ID, 10))
+	return c.JSON(http.StatusCreated, toOffer(o))
+}
+
+// listOffers answers GET /v1/offers[?org=ID][&withdrawn=true]: the offers
+// of the organisations in the caller's scope, oldest first.
+func (h *checkinHandlers) listOffers(c echo.Context) error {
+	var f checkin.OfferFilter
+	var err error
+	if f.OrgID, err = queryID(c, "org"); err != nil {
+		return err
+	}
+	switch c.QueryParam("withdrawn") {
+	case "", "false":
+	case "true":
+		f.Withdrawn = true
+	default:
+		return invalidField("withdrawn", "must be true or false")
+	}
+	actor, _ := actorFrom(c)
+	offers, err := h.ck.ListOffers(c.Request().Context(), actor, f)
+	if err != nil {
+		return checkinError(err)
+	}
+	out := wire.OfferList{Items: make([]wire.Offer, 0, len(offers))}
+	for _, o := range offers {
+		out.Items = append(out.Items, toOffer(o))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h *checkinHandlers) getOffer(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	o, err := h.ck.GetOffer(c.Request().Context(), actor, id)
+	if err != nil {
+		return checkinError(err)
+	}
+	return c.JSON(http.StatusOK, toOffer(o))
+}
+
+// changeOffer answers PATCH /v1/offers/{id}.
+func (h *checkinHandlers) changeOffer(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var req wire.OfferChange
+	if err := h.s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := checkOfferText(req.Title, req.Description, true); err != nil {
+		return err
+	}
+	ch := checkin.OfferChange{Title: req.Title, Description: req.Description, RequiresPIN: req.RequiresPIN}
+	if req.Tier != nil {
+		t := checkin.BenefitTier(*req.Tier)
+		ch.Tier = &t
+	}
+	for _, f := range []struct {
+		in  wire.NullableTime
+		out **time.Time
+	}{{req.ValidFrom, &ch.ValidFrom}, {req.ValidUntil, &ch.ValidUntil}} {
+		if !f.in.Set {
+			continue
+		}
+		t := time.Time{} // null: open
+		if f.in.Time != nil {
+			t = *f.in.Time
+		}
+		*f.out = &t
+	}
+	actor, _ := actorFrom(c)
+	o, err := h.ck.ChangeOffer(c.Request().Context(), actor, id, ch)
+	if err != nil {
+		return checkinError(err)
+	}
+	return c.JSON(http.StatusOK, toOffer(o))
+}
+
+// withdrawOffer answers POST /v1/offers/{id}/withdraw: 200 with the offer,
+// withdrawn now or before (then nothing is written).
+func (h *checkinHandlers) withdrawOffer(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	reason, err := h.s.decodeReason(c, false)
+	if err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	o, _, err := h.ck.WithdrawOffer(c.Request().Context(), actor, id, reason)
+	if err != nil {
+		return checkinError(err)
+	}
+	return c.JSON(http.StatusOK, toOffer(o))
 }
 
 type blockCardRequest struct {
@@ -482,8 +612,9 @@ func (h *checkinHandlers) benefits(c echo.Context) error {
 	}
 	out := wire.Benefits{Name: b.MaskedName, Stars: b.Stars, Tier: string(b.Tier), Offers: []wire.Offer{}}
 	for _, o := range b.Offers {
-		out.Offers = append(out.Offers, wire.Offer{ID: o.ID, OrgID: o.OrgID, Tier: string(o.Tier), Title: o.Title,
-			Description: o.Description})
+		w := toOffer(o)
+		w.CreatedAt, w.UpdatedAt = nil, nil // what the merchant needs only
+		out.Offers = append(out.Offers, w)
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -85,9 +85,32 @@ func checkinPaths() obj {
 			[]obj{idParam("Organisation"), queryParam("year", "Year; default the current year.", obj{"type": "integer"})}, "",
 			obj{"200": jsonResponse("The report.", "MemberHoursReport"), "400": problem("Bad year (validation)."),
 				"404": problem("Not found or out of scope (not-found).")})},
-		"/v1/offers": obj{"post": op("createOffer", "Attach an offer to a benefit tier for an organisation's subtree.", admins,
+		"/v1/offers": obj{"post": op("createOffer", "Attach an offer to a benefit tier for an organisation's subtree (audited: offer_created).", admins,
 			[]obj{idempotencyHeader}, "NewOffer", obj{"201": jsonResponse("Created.", "Offer"),
-				"404": problem("Organisation not found or out of scope (not-found).")})},
+				"404": problem("Organisation not found or out of scope (not-found).")}),
+			"get": op("listOffers", "List the offers of the organisations in the caller's scope (an org admin its subtree, the "+
+				"province admin all), oldest first; withdrawn offers only with withdrawn=true.", admins,
+				[]obj{
+					queryParam("org", "Only offers of this organisation's subtree.", obj{"type": "integer", "minimum": 1}),
+					queryParam("withdrawn", "Include withdrawn offers (kept for history).", obj{"type": "boolean"}),
+				}, "", obj{"200": jsonResponse("The offers.", "OfferList"), "400": problem("Bad filter (validation)."),
+					"404": problem("Organisation filter out of scope (not-found).")})},
+		"/v1/offers/{id}": obj{
+			"get": op("getOffer", "Get an offer of an organisation in scope.", admins, []obj{idParam("Offer")}, "",
+				obj{"200": jsonResponse("The offer.", "Offer"), "404": problem("Not found or out of scope (not-found).")}),
+			"patch": op("changeOffer", "Change an offer: absent fields stay; valid_from or valid_until null opens that end. "+
+				"Audited (offer_changed, fields before and after); a change that changes nothing writes nothing.", admins,
+				[]obj{idParam("Offer"), idempotencyHeader}, "OfferChange", obj{
+					"200": jsonResponse("The offer after the change.", "Offer"),
+					"404": problem("Not found or out of scope (not-found); nothing is written."),
+					"409": problem("The offer was withdrawn (conflict): a withdrawn offer is kept as it was."),
+				})},
+		"/v1/offers/{id}/withdraw": obj{"post": op("withdrawOffer", "Withdraw an offer: kept for history, no longer offered "+
+			"(audited: offer_withdrawn with the reason). Withdrawing it again answers it as it is and writes nothing.", admins,
+			[]obj{idParam("Offer"), idempotencyHeader}, "Decision", obj{
+				"200": jsonResponse("The withdrawn offer.", "Offer"),
+				"404": problem("Not found or out of scope (not-found); nothing is written."),
+			})},
 		"/v1/cards/block": obj{"post": op("blockCard", "Block a card (lost, stolen) by PAN. A card the bank issued (in the caller's scope) is "+
 			"blocked at the bank like POST /v1/cards/{id}/block (202 or 200 with the card); any other card is blocked at check-in only "+
 			"(204; only its token is stored): a card bound to a volunteer in the caller's scope, or, for the province admin, a card volcard does not know yet.",
@@ -117,6 +140,7 @@ func checkinSchemas() obj {
 		return obj{"type": "string", "pattern": "^([0-9A-Fa-f]{2})*$", "description": desc}
 	}
 	dt := obj{"type": "string", "format": "date-time"}
+	withDesc := func(o obj, desc string) obj { return obj{"type": o["type"], "format": o["format"], "description": desc} }
 	num := func(desc string) obj { return obj{"type": "number", "description": desc} }
 	tier := enum("Benefit tier.", "card_holder", "star", "five_star")
 	recordTier := enum("Benefit tier; none while the volunteer holds no card check-in accepts (benefits come with the card).",
@@ -174,8 +198,19 @@ func checkinSchemas() obj {
 			"expected_hours": num("Expected hours."), "members": obj{"type": "integer"}, "met": obj{"type": "integer"},
 			"orgs": arrayOf(object(nil, obj{"org_id": integer("Organisation."), "members": obj{"type": "integer"}, "met": obj{"type": "integer"},
 				"below": arrayOf(object(nil, obj{"volunteer_id": integer("Volunteer."), "name": str("Masked name."), "hours": num("Hours.")}))}))}},
-		"NewOffer":        object([]string{"org_id", "tier", "title"}, obj{"org_id": integer("Organisation."), "tier": tier, "title": str("Title."), "description": str("Details.")}),
-		"Offer":           obj{"type": "object", "properties": obj{"id": integer("Id."), "org_id": integer("Organisation."), "tier": tier, "title": str("Title."), "description": str("Details.")}},
+		"NewOffer": object([]string{"org_id", "tier", "title"}, obj{"org_id": integer("Organisation."), "tier": tier, "title": str("Title (≤ 100)."),
+			"description": str("Details (≤ 500)."), "requires_pin": boolean("Granted only after the holder's offline PIN verified on the card at the merchant's terminal."),
+			"valid_from": withDesc(dt, "Offered from (absent: open)."), "valid_until": withDesc(dt, "Offered until, exclusive (absent: open).")}),
+		"OfferChange": object(nil, obj{"tier": tier, "title": str("Title (≤ 100)."), "description": str("Details (≤ 500)."),
+			"requires_pin": boolean("Offline PIN required."),
+			"valid_from":   obj{"type": []string{"string", "null"}, "format": "date-time", "description": "Offered from; null: open."},
+			"valid_until":  obj{"type": []string{"string", "null"}, "format": "date-time", "description": "Offered until (exclusive); null: open."}}),
+		"Offer": obj{"type": "object", "properties": obj{"id": integer("Id."), "org_id": integer("Organisation."), "tier": tier, "title": str("Title."),
+			"description": str("Details."), "requires_pin": boolean("Granted only after the holder's offline PIN verified on the card."),
+			"valid_from": withDesc(dt, "Offered from (absent: open)."), "valid_until": withDesc(dt, "Offered until, exclusive (absent: open)."),
+			"withdrawn_at": withDesc(dt, "When it was withdrawn (absent: offered)."), "withdraw_reason": str("Why it was withdrawn."),
+			"created_at": dt, "updated_at": dt}},
+		"OfferList": object([]string{"items"}, obj{"items": arrayOf(ref("Offer"))}),
 		"BlockCard":       object([]string{"pan", "reason"}, obj{"pan": str("Clear PAN; only its token is stored."), "reason": str("Why.")}),
 		"UnblockCard":     object([]string{"pan"}, obj{"pan": str("Clear PAN; only its token is used."), "reason": str("Why (optional).")}),
 		"BenefitsRequest": object([]string{"challenge_id", "card"}, obj{"challenge_id": str("Server challenge."), "card": ref("CardEvidence")}),

@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/volcard/volcard/evidence"
@@ -138,13 +139,85 @@ type BenefitsRequest struct {
 	Card        CardEvidence `json:"card"`
 }
 
-// Offer is a benefit attached to a tier.
+// Offer is a benefit attached to a tier by an organisation (a caring
+// merchant's): GET /v1/offers lists them, POST /v1/benefits/check answers
+// those offered to a card's holder.
 type Offer struct {
 	ID          int64  `json:"id"`
 	OrgID       int64  `json:"org_id"`
 	Tier        string `json:"tier"`
 	Title       string `json:"title"`
 	Description string `json:"description,omitempty"`
+	// RequiresPIN: the merchant grants it only after the holder's offline
+	// PIN verified on the card.
+	RequiresPIN bool `json:"requires_pin"`
+	// ValidFrom and ValidUntil bound when it is offered (absent: open;
+	// ValidUntil exclusive).
+	ValidFrom  *time.Time `json:"valid_from,omitempty"`
+	ValidUntil *time.Time `json:"valid_until,omitempty"`
+	// WithdrawnAt is set once the organisation withdrew it: kept for
+	// history, no longer offered.
+	WithdrawnAt    *time.Time `json:"withdrawn_at,omitempty"`
+	WithdrawReason string     `json:"withdraw_reason,omitempty"`
+	CreatedAt      *time.Time `json:"created_at,omitempty"`
+	UpdatedAt      *time.Time `json:"updated_at,omitempty"`
+}
+
+// NewOffer is the body of POST /v1/offers.
+type NewOffer struct {
+	OrgID       int64      `json:"org_id"`
+	Tier        string     `json:"tier"`
+	Title       string     `json:"title"`
+	Description string     `json:"description"`
+	RequiresPIN bool       `json:"requires_pin"`
+	ValidFrom   *time.Time `json:"valid_from"`
+	ValidUntil  *time.Time `json:"valid_until"`
+}
+
+// OfferChange is the body of PATCH /v1/offers/{id}: absent fields stay as
+// they are; valid_from or valid_until null removes that end (open).
+type OfferChange struct {
+	Tier        *string      `json:"tier"`
+	Title       *string      `json:"title"`
+	Description *string      `json:"description"`
+	RequiresPIN *bool        `json:"requires_pin"`
+	ValidFrom   NullableTime `json:"valid_from,omitzero"`
+	ValidUntil  NullableTime `json:"valid_until,omitzero"`
+}
+
+// NullableTime is a time in a partial change: Set when the field was
+// present, Time nil when it was null.
+type NullableTime struct {
+	Set  bool
+	Time *time.Time
+}
+
+// UnmarshalJSON implements json.Unmarshaler (called for null too).
+func (n *NullableTime) UnmarshalJSON(b []byte) error {
+	n.Set = true
+	if string(b) == "null" {
+		n.Time = nil
+		return nil
+	}
+	var t time.Time
+	if err := json.Unmarshal(b, &t); err != nil {
+		return err
+	}
+	n.Time = &t
+	return nil
+}
+
+// MarshalJSON implements json.Marshaler: null when unset or cleared.
+func (n NullableTime) MarshalJSON() ([]byte, error) {
+	if n.Time == nil {
+		return []byte("null"), nil
+	}
+	return json.Marshal(n.Time)
+}
+
+// OfferList is the answer of GET /v1/offers, oldest first.
+type OfferList struct {
+	Items []Offer `json:"items"`
 }
 
 // Benefits is the answer to a merchant: masked name, stars, tier, offers.

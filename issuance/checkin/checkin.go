@@ -536,15 +536,27 @@ type CardRepo interface {
 type OfferRepo interface {
 	CreateOffer(ctx context.Context, o *Offer) error
 	// ListOffers returns the offers of orgs whose path is one of orgPaths,
-	// for one of tiers, oldest first.
+	// for one of tiers, withdrawn ones included, oldest first.
 	ListOffers(ctx context.Context, orgPaths []string, tiers []BenefitTier) ([]Offer, error)
+	// GetOffer returns the offer if its organisation lies inside sc, else
+	// ErrNotFound; forUpdate locks it for the rest of the transaction.
+	GetOffer(ctx context.Context, id int64, sc issuance.Scope, forUpdate bool) (Offer, error)
+	// UpdateOffer stores o's tier, title, description, PIN requirement,
+	// validity, withdrawal and UpdatedAt.
+	UpdateOffer(ctx context.Context, o Offer) error
+	// OffersUnder returns the offers of orgs whose path starts with
+	// pathPrefix, withdrawn ones only when withdrawn is set, oldest first.
+	OffersUnder(ctx context.Context, pathPrefix string, withdrawn bool) ([]Offer, error)
 }
 
 // EventRepo stores the audit events of check-in (corrections,
 // added hours, blocked cards, star changes).
 type EventRepo interface {
 	AppendCheckinEvent(ctx context.Context, e *Event) error
+	// ListCheckinEvents returns a volunteer's events (offer events aside).
 	ListCheckinEvents(ctx context.Context, volunteerID int64) ([]Event, error)
+	// ListOfferEvents returns the events of an offer, oldest first.
+	ListOfferEvents(ctx context.Context, offerID int64) ([]Event, error)
 }
 
 // CoreReads are the reads of the core's records a tap needs: the holder
@@ -590,6 +602,9 @@ const (
 	EventCardBlocked         EventKind = "card_blocked"
 	EventCardUnblocked       EventKind = "card_unblocked"
 	EventStarsChanged        EventKind = "stars_changed"
+	EventOfferCreated        EventKind = "offer_created"
+	EventOfferChanged        EventKind = "offer_changed"
+	EventOfferWithdrawn      EventKind = "offer_withdrawn"
 )
 
 // Event is one audit record of check-in: who did what, when and
@@ -600,6 +615,8 @@ type Event struct {
 	Kind         EventKind
 	VolunteerID  int64
 	AttendanceID int64
+	// OfferID is the offer an offer_* event is about.
+	OfferID      int64
 	ActorTokenID int64
 	ActorRole    issuance.Role
 	Reason       string

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/ncruces/go-sqlite3"
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 
 	"github.com/volcard/volcard/issuance"
 )
@@ -621,21 +622,70 @@ func (s *Store) PutCardBinding(ctx context.Context, b checkin.CardBinding) error
 }
 
 type offerRow struct {
-	ID          int64 `gorm:"primaryKey"`
-	OrgID       int64
-	OrgPath     string
-	Tier        string
-	Title       string
-	Description string
-	CreatedAt   time.Time
+	ID             int64 `gorm:"primaryKey"`
+	OrgID          int64
+	OrgPath        string
+	Tier           string
+	Title          string
+	Description    string
+	RequiresPIN    bool `gorm:"column:requires_pin"`
+	ValidFrom      *time.Time
+	ValidUntil     *time.Time
+	WithdrawnAt    *time.Time
+	WithdrawReason string
+	CreatedAt      time.Time
+	UpdatedAt      *time.Time `gorm:"autoUpdateTime:false"`
 }
 
 func (offerRow) TableName() string { return "benefit_offers" }
 
+// timePtr is nil for the zero time, else t in UTC.
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// timeOf is the zero time for nil, else *p in UTC.
+func timeOf(p *time.Time) time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	return p.UTC()
+}
+
+func toOfferRow(o checkin.Offer) offerRow {
+	return offerRow{ID: o.ID, OrgID: o.OrgID, OrgPath: o.OrgPath, Tier: string(o.Tier), Title: o.Title,
+		Description: o.Description, RequiresPIN: o.RequiresPIN, ValidFrom: timePtr(o.ValidFrom),
+		ValidUntil: timePtr(o.ValidUntil), WithdrawnAt: timePtr(o.WithdrawnAt), WithdrawReason: o.WithdrawReason,
+		CreatedAt: o.CreatedAt.UTC(), UpdatedAt: timePtr(o.UpdatedAt)}
+}
+
+func (r offerRow) domain() checkin.Offer {
+	o := checkin.Offer{ID: r.ID, OrgID: r.OrgID, OrgPath: r.OrgPath, Tier: checkin.BenefitTier(r.Tier), Title: r.Title,
+		Description: r.Description, RequiresPIN: r.RequiresPIN, ValidFrom: timeOf(r.ValidFrom),
+		ValidUntil: timeOf(r.ValidUntil), WithdrawnAt: timeOf(r.WithdrawnAt), WithdrawReason: r.WithdrawReason,
+		CreatedAt: r.CreatedAt.UTC(), UpdatedAt: timeOf(r.UpdatedAt)}
+	if o.UpdatedAt.IsZero() {
+		o.UpdatedAt = o.CreatedAt
+	}
+	return o
+}
+
+func offersOf(rows []offerRow) []checkin.Offer {
+	out := make([]checkin.Offer, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.domain())
+	}
+	return out
+}
+
 // CreateOffer implements checkin.OfferRepo.
 func (s *Store) CreateOffer(ctx context.Context, o *checkin.Offer) error {
-	r := offerRow{OrgID: o.OrgID, OrgPath: o.OrgPath, Tier: string(o.Tier), Title: o.Title,
-		Description: o.Description, CreatedAt: o.CreatedAt.UTC()}
+	r := toOfferRow(*o)
+	r.ID = 0
 	if err := s.DB(ctx).Create(&r).Error; err != nil {
 		return mapCheckinErr(err)
 	}
@@ -645,9 +695,8 @@ func (s *Store) CreateOffer(ctx context.Context, o *checkin.Offer) error {
 
 // ListOffers implements checkin.OfferRepo.
 func (s *Store) ListOffers(ctx context.Context, orgPaths []string, tiers []checkin.BenefitTier) ([]checkin.Offer, error) {
-	out := []checkin.Offer{}
 	if len(orgPaths) == 0 || len(tiers) == 0 {
-		return out, nil
+		return []checkin.Offer{}, nil
 	}
 	ts := make([]string, len(tiers))
 	for i, t := range tiers {
@@ -657,11 +706,49 @@ func (s *Store) ListOffers(ctx context.Context, orgPaths []string, tiers []check
 	if err := s.DB(ctx).Where("org_path IN ? AND tier IN ?", orgPaths, ts).Order("id").Find(&rows).Error; err != nil {
 		return nil, mapCheckinErr(err)
 	}
-	for _, r := range rows {
-		out = append(out, checkin.Offer{ID: r.ID, OrgID: r.OrgID, OrgPath: r.OrgPath, Tier: checkin.BenefitTier(r.Tier),
-			Title: r.Title, Description: r.Description, CreatedAt: r.CreatedAt.UTC()})
+	return offersOf(rows), nil
+}
+
+// GetOffer implements checkin.OfferRepo: on PostgreSQL with forUpdate the
+// row is locked (SELECT … FOR UPDATE); on SQLite the write transaction
+// already excludes other writers.
+func (s *Store) GetOffer(ctx context.Context, id int64, sc issuance.Scope, forUpdate bool) (checkin.Offer, error) {
+	q := scoped(s.DB(ctx).Where("id = ?", id), sc, false)
+	if forUpdate && s.dialect == Postgres {
+		q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
-	return out, nil
+	var r offerRow
+	if err := q.Take(&r).Error; err != nil {
+		return checkin.Offer{}, mapErr(err)
+	}
+	return r.domain(), nil
+}
+
+// UpdateOffer implements checkin.OfferRepo.
+func (s *Store) UpdateOffer(ctx context.Context, o checkin.Offer) error {
+	r := toOfferRow(o)
+	res := s.DB(ctx).Model(&offerRow{}).Where("id = ?", o.ID).Select("tier", "title", "description", "requires_pin",
+		"valid_from", "valid_until", "withdrawn_at", "withdraw_reason", "updated_at").Updates(&r)
+	if res.Error != nil {
+		return mapCheckinErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("offer %d: %w", o.ID, issuance.ErrNotFound)
+	}
+	return nil
+}
+
+// OffersUnder implements checkin.OfferRepo.
+func (s *Store) OffersUnder(ctx context.Context, pathPrefix string, withdrawn bool) ([]checkin.Offer, error) {
+	q := s.DB(ctx).Where(`org_path LIKE ? ESCAPE '\'`, likePrefix(pathPrefix))
+	if !withdrawn {
+		q = q.Where("withdrawn_at IS NULL")
+	}
+	var rows []offerRow
+	if err := q.Order("id").Find(&rows).Error; err != nil {
+		return nil, mapCheckinErr(err)
+	}
+	return offersOf(rows), nil
 }
 
 type checkinEventRow struct {
@@ -669,6 +756,7 @@ type checkinEventRow struct {
 	Kind         string
 	VolunteerID  int64
 	AttendanceID int64
+	OfferID      int64
 	ActorTokenID int64
 	ActorRole    string
 	Reason       string
@@ -678,10 +766,16 @@ type checkinEventRow struct {
 
 func (checkinEventRow) TableName() string { return "checkin_events" }
 
+func (r checkinEventRow) domain() checkin.Event {
+	return checkin.Event{ID: r.ID, Kind: checkin.EventKind(r.Kind), VolunteerID: r.VolunteerID,
+		AttendanceID: r.AttendanceID, OfferID: r.OfferID, ActorTokenID: r.ActorTokenID,
+		ActorRole: issuance.Role(r.ActorRole), Reason: r.Reason, Detail: r.Detail, At: r.At.UTC()}
+}
+
 // AppendCheckinEvent implements checkin.EventRepo.
 func (s *Store) AppendCheckinEvent(ctx context.Context, e *checkin.Event) error {
 	r := checkinEventRow{Kind: string(e.Kind), VolunteerID: e.VolunteerID, AttendanceID: e.AttendanceID,
-		ActorTokenID: e.ActorTokenID, ActorRole: string(e.ActorRole), Reason: e.Reason, Detail: e.Detail, At: e.At.UTC()}
+		OfferID: e.OfferID, ActorTokenID: e.ActorTokenID, ActorRole: string(e.ActorRole), Reason: e.Reason, Detail: e.Detail, At: e.At.UTC()}
 	if err := s.DB(ctx).Create(&r).Error; err != nil {
 		return mapCheckinErr(err)
 	}
@@ -692,14 +786,25 @@ func (s *Store) AppendCheckinEvent(ctx context.Context, e *checkin.Event) error 
 // ListCheckinEvents implements checkin.EventRepo.
 func (s *Store) ListCheckinEvents(ctx context.Context, volunteerID int64) ([]checkin.Event, error) {
 	var rows []checkinEventRow
-	if err := s.DB(ctx).Where("volunteer_id = ?", volunteerID).Order("id").Find(&rows).Error; err != nil {
+	if err := s.DB(ctx).Where("volunteer_id = ? AND offer_id = 0", volunteerID).Order("id").Find(&rows).Error; err != nil {
 		return nil, mapCheckinErr(err)
 	}
 	out := make([]checkin.Event, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, checkin.Event{ID: r.ID, Kind: checkin.EventKind(r.Kind), VolunteerID: r.VolunteerID,
-			AttendanceID: r.AttendanceID, ActorTokenID: r.ActorTokenID, ActorRole: issuance.Role(r.ActorRole),
-			Reason: r.Reason, Detail: r.Detail, At: r.At.UTC()})
+		out = append(out, r.domain())
+	}
+	return out, nil
+}
+
+// ListOfferEvents implements checkin.EventRepo.
+func (s *Store) ListOfferEvents(ctx context.Context, offerID int64) ([]checkin.Event, error) {
+	var rows []checkinEventRow
+	if err := s.DB(ctx).Where("offer_id = ?", offerID).Order("id").Find(&rows).Error; err != nil {
+		return nil, mapCheckinErr(err)
+	}
+	out := make([]checkin.Event, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, r.domain())
 	}
 	return out, nil
 }
