@@ -140,7 +140,9 @@ func checkinSchemas() obj {
 		return obj{"type": "string", "pattern": "^([0-9A-Fa-f]{2})*$", "description": desc}
 	}
 	dt := obj{"type": "string", "format": "date-time"}
-	withDesc := func(o obj, desc string) obj { return obj{"type": o["type"], "format": o["format"], "description": desc} }
+	withDesc := func(o obj, desc string) obj {
+		return obj{"type": o["type"], "format": o["format"], "description": desc}
+	}
 	num := func(desc string) obj { return obj{"type": "number", "description": desc} }
 	tier := enum("Benefit tier.", "card_holder", "star", "five_star")
 	recordTier := enum("Benefit tier; none while the volunteer holds no card check-in accepts (benefits come with the card).",
@@ -210,7 +212,7 @@ func checkinSchemas() obj {
 			"valid_from": withDesc(dt, "Offered from (absent: open)."), "valid_until": withDesc(dt, "Offered until, exclusive (absent: open)."),
 			"withdrawn_at": withDesc(dt, "When it was withdrawn (absent: offered)."), "withdraw_reason": str("Why it was withdrawn."),
 			"created_at": dt, "updated_at": dt}},
-		"OfferList": object([]string{"items"}, obj{"items": arrayOf(ref("Offer"))}),
+		"OfferList":       object([]string{"items"}, obj{"items": arrayOf(ref("Offer"))}),
 		"BlockCard":       object([]string{"pan", "reason"}, obj{"pan": str("Clear PAN; only its token is stored."), "reason": str("Why.")}),
 		"UnblockCard":     object([]string{"pan"}, obj{"pan": str("Clear PAN; only its token is used."), "reason": str("Why (optional).")}),
 		"BenefitsRequest": object([]string{"challenge_id", "card"}, obj{"challenge_id": str("Server challenge."), "card": ref("CardEvidence")}),
