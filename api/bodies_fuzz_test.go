@@ -2,13 +2,17 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/checkin"
 	"github.com/volcard/volcard/issuance/store/storetest"
 	"github.com/volcard/volcard/wire"
 )
@@ -23,7 +27,14 @@ import (
 func FuzzOtherBodies(f *testing.F) {
 	h := newCheckinHarness(f, storetest.SQLite(f))
 	now := time.Now().UTC()
-	type route struct{ path, token, seed string }
+	// An offer to change: PATCH bodies reach the domain's checks.
+	offer, err := h.ck.CreateOffer(context.Background(), issuance.SystemActor(), checkin.NewOffer{OrgID: h.meizhou.ID,
+		Tier: checkin.TierCardHolder, Title: "免费体检"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	offerPath := "/v1/offers/" + strconv.FormatInt(offer.ID, 10)
+	type route struct{ path, token, seed string } // path "PATCH /..." for a PATCH
 	routes := []route{
 		{"/v1/onsite-sessions", "admin", fmt.Sprintf(`{"org_id":%d,"site":"嘉应学院","date":"2026-12-01","expected_count":40,"product":"GD-RV-BOC"}`, h.meizhou.ID)},
 		{"/v1/onsite-sessions/1/queue/1", "admin", `{"state":"skipped","note":"no card"}`},
@@ -36,6 +47,8 @@ func FuzzOtherBodies(f *testing.F) {
 		{"/v1/attendances/1/correction", "mz", fmt.Sprintf(`{"in_at":%q,"out_at":%q,"reason":"忘记签退"}`,
 			now.Add(-2*time.Hour).Format(time.RFC3339), now.Format(time.RFC3339))},
 		{"/v1/terminals/challenge", "terminal", `{}`},
+		{"PATCH " + offerPath, "mz", `{"title":"免费体检","requires_pin":true,"valid_from":null,"valid_until":"2027-01-01T00:00:00+08:00"}`},
+		{offerPath + "/withdraw", "gz", `{"reason":"合作结束"}`},
 	}
 	for i, r := range routes {
 		f.Add(uint8(i), []byte(r.seed))
@@ -47,7 +60,11 @@ func FuzzOtherBodies(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		r := routes[int(which)%len(routes)]
-		req := httptest.NewRequest(http.MethodPost, r.path, bytes.NewReader(body))
+		method, path := http.MethodPost, r.path
+		if p, ok := strings.CutPrefix(path, "PATCH "); ok {
+			method, path = http.MethodPatch, p
+		}
+		req := httptest.NewRequest(method, path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Authorization", "Bearer "+h.tokens[r.token])
 		rec := httptest.NewRecorder()
