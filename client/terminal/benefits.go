@@ -317,19 +317,24 @@ func TierName(tier string) string {
 	return tier
 }
 
-// pinLine says what the PIN check did, for an offer that requires it.
+// pinLine says what the PIN check did, for an offer that requires it:
+// Chinese, then English after " / ".
 func pinLine(o BenefitsOutcome) string {
 	switch o.PIN {
 	case PINVerified:
-		return "PIN 已验证"
+		return "PIN 已验证 / PIN verified"
 	case PINWrong:
-		return fmt.Sprintf("PIN 错误，还可尝试 %d 次（wrong PIN, %d tries left）", *o.PINTriesLeft, *o.PINTriesLeft)
+		en := fmt.Sprintf("%d tries left", *o.PINTriesLeft)
+		if *o.PINTriesLeft == 1 {
+			en = "1 try left"
+		}
+		return fmt.Sprintf("PIN 错误，还可尝试 %d 次 / wrong PIN, %s", *o.PINTriesLeft, en)
 	case PINBlocked:
-		return "PIN 已锁定，请持卡人到发卡银行解锁（PIN blocked）"
+		return "PIN 已锁定，请持卡人到发卡银行解锁 / PIN blocked"
 	case PINNone:
-		return "此卡未设置 PIN，不能享受需验证 PIN 的优惠（card has no PIN）"
+		return "此卡未设置 PIN / the card has no PIN"
 	case PINNotEntered:
-		return "未输入有效 PIN（4 至 12 位数字）（no PIN entered）"
+		return "未输入有效 PIN（4 至 12 位数字）/ no PIN entered"
 	}
 	return ""
 }

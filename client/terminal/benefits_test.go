@@ -92,7 +92,7 @@ func TestMerchantOfflinePIN(t *testing.T) {
 		require.True(t, o.Offers[1].Granted)
 		require.Equal(t, 1, pad.asked)
 		require.Equal(t, 3, card.PINTries())
-		require.Contains(t, o.Message, "✓ 超市九折 — 每单限一次（PIN 已验证）")
+		require.Contains(t, o.Message, "✓ 超市九折 — 每单限一次（PIN 已验证 / PIN verified）")
 		require.True(t, strings.HasPrefix(o.Message, "✓ 张*明 持卡志愿者\n"), o.Message)
 	})
 	t.Run("wrong PIN", func(t *testing.T) {

@@ -30,13 +30,21 @@ type terminalOptions struct {
 	asJSON   bool
 	queue    string
 	simImage string
+	mode     string
+	pinFile  string
 }
+
+// Terminal modes.
+const (
+	modeCheckin  = "checkin"
+	modeBenefits = "benefits"
+)
 
 func newTerminalCmd() *cobra.Command {
 	var o terminalOptions
 	cmd := &cobra.Command{
 		Use:   "terminal",
-		Short: "Run a check-in terminal at an activity",
+		Short: "Run a check-in terminal at an activity, or a benefits terminal at a merchant",
 		Long: `terminal is the check-in terminal of a service site. It waits for a card in the
 reader, asks the server for a challenge, reads the card (fast read and DDA over
 the challenge, 8 APDUs on a standard card), posts the tap and shows the result:
@@ -62,21 +70,49 @@ terminal that finds its numbers used by another one says so and goes on past
 them. Cards that cannot do DDA (SDA-only) are refused: they cannot sign the
 server's challenge.
 
+With --mode benefits it is the benefits terminal of a caring merchant (no
+activity, no queue): each card is read and authenticated as at check-in, the
+server answers the holder's tier and the offers of the terminal's organisation
+(and those above it) for that tier, and when an offer requires it the holder's
+PIN is verified offline on the card:
+
+  ✓ 张*明 ★★ 星级志愿者
+    ✓ 公交九折
+    ✓ 超市九折（PIN 已验证 / PIN verified）     (right PIN)
+    ✗ 超市九折（需验证 PIN：PIN 错误，还可尝试 2 次 / wrong PIN, 2 tries left）
+
+The PIN is typed on the terminal's keyboard (no echo) when standard input is
+a terminal, or read from the first line of --pin-file, read again at every
+card. It goes to the card only: never shown, logged or sent to the server.
+A blocked PIN is refused without asking for it. Benefit checks need the
+server: with the server down each card gets a clear refusal.
+
 Exit status: 0 stopped with Ctrl-C; 1 the start-up check failed otherwise;
 2 bad flags, or the server refuses the token (unknown, revoked, not a terminal
 token) or does not know the activity; 3 no reader or pcscd not running.`,
 		Example: `  volcard terminal --server https://volcard.example --token vc_... --activity 12
-  volcard terminal --server http://127.0.0.1:8080 --activity 12 --reader "Virtual PCD 00 00" --json`,
+  volcard terminal --server http://127.0.0.1:8080 --activity 12 --reader "Virtual PCD 00 00" --json
+  volcard terminal --mode benefits --server https://volcard.example --token vc_...`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.token == "" {
 				o.token = os.Getenv("VOLCARD_TOKEN")
 			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			switch o.mode {
+			case modeBenefits:
+				if o.server == "" || o.token == "" {
+					return withExit(exitUsage, errors.New("--server and --token (or VOLCARD_TOKEN) are required"))
+				}
+				return runBenefitsTerminal(ctx, o, cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			case modeCheckin:
+			default:
+				return withExit(exitUsage, fmt.Errorf("--mode must be %s or %s", modeCheckin, modeBenefits))
+			}
 			if o.server == "" || o.token == "" || o.activity <= 0 {
 				return withExit(exitUsage, errors.New("--server, --token (or VOLCARD_TOKEN) and --activity are required"))
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			return runTerminal(ctx, o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -88,7 +124,26 @@ token) or does not know the activity; 3 no reader or pcscd not running.`,
 	f.BoolVar(&o.asJSON, "json", false, "print one JSON object per tap")
 	f.StringVar(&o.queue, "queue", filepath.Join("data", "terminal-queue.db"), "local queue file (SQLite) for offline taps and sequence numbers")
 	f.StringVar(&o.simImage, "sim-image", filepath.Join("testdata", "cards", "default.json"), "card image for --reader sim")
+	f.StringVar(&o.mode, "mode", modeCheckin, "checkin (taps at an activity) or benefits (tier, offers and offline PIN at a merchant)")
+	f.StringVar(&o.pinFile, "pin-file", "", "benefits mode: read the cardholder's PIN from the first line of this file at each card instead of the keyboard")
 	return cmd
+}
+
+// terminalReaders opens the readers of the terminal: the in-process
+// software card for --reader sim, else pcscd's. close releases them.
+func terminalReaders(ctx context.Context, o terminalOptions) (cardio.Readers, func(), error) {
+	if o.reader == cardsim.ReaderName {
+		card, err := cardsim.Load(o.simImage)
+		if err != nil {
+			return nil, nil, withExit(exitUsage, err)
+		}
+		return cardsim.NewReaders(card), func() {}, nil
+	}
+	r, err := openReaders(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, func() { r.Close() }, nil
 }
 
 func runTerminal(ctx context.Context, o terminalOptions, stdout, stderr io.Writer) error {
@@ -101,21 +156,11 @@ func runTerminal(ctx context.Context, o terminalOptions, stdout, stderr io.Write
 		return withExit(exitUsage, err)
 	}
 	defer q.Close()
-	var readers cardio.Readers
-	if o.reader == cardsim.ReaderName {
-		card, err := cardsim.Load(o.simImage)
-		if err != nil {
-			return withExit(exitUsage, err)
-		}
-		readers = cardsim.NewReaders(card)
-	} else {
-		r, err := openReaders(ctx)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		readers = r
+	readers, closeReaders, err := terminalReaders(ctx, o)
+	if err != nil {
+		return err
 	}
+	defer closeReaders()
 	t, err := terminal.New(terminal.Config{API: api, Queue: q, ActivityID: o.activity, Readers: readers,
 		Reader: o.reader, Out: stdout, JSON: o.asJSON, Notices: stderr})
 	if err != nil {
