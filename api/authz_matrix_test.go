@@ -328,6 +328,14 @@ var matrixOps = map[string]matrixOp{
 	"withdrawOffer": func(t *testing.T, w *matrixWorld, s side) matrixRequest {
 		return post("/v1/offers/"+id(freshOffer(t, w, s))+"/withdraw", map[string]any{"reason": "活动结束"})
 	},
+	"listRedemptions": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/offers/" + id(s.offer) + "/redemptions")
+	},
+	"redeemOffer": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		// No such check: a terminal gets 404 (the redemption of a real
+		// check is TestRedeemAPI's), every other role 403.
+		return post("/v1/benefits/redemptions", map[string]any{"check_id": "bc_unknown", "offer_id": s.offer, "cvm": "none"})
+	},
 	"checkBenefits": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
 		return post("/v1/benefits/check", map[string]any{"challenge_id": "unknown", "card": map[string]any{"aid": "A000000333010101"}})
 	},

@@ -49,6 +49,7 @@ func FuzzOtherBodies(f *testing.F) {
 		{"/v1/terminals/challenge", "terminal", `{}`},
 		{"PATCH " + offerPath, "mz", `{"title":"免费体检","requires_pin":true,"valid_from":null,"valid_until":"2027-01-01T00:00:00+08:00"}`},
 		{offerPath + "/withdraw", "gz", `{"reason":"合作结束"}`},
+		{"/v1/benefits/redemptions", "terminal", `{"check_id":"bc_00112233445566778899aabbccddeeff","offer_id":1,"cvm":"offline_pin"}`},
 	}
 	for i, r := range routes {
 		f.Add(uint8(i), []byte(r.seed))

@@ -42,6 +42,12 @@ func checkinError(err error) error {
 		return &Error{Kind: KindCardExpired, Detail: "the card has expired (past the last day of its expiry month); the holder needs a renewed card", Internal: err}
 	case errors.Is(err, checkin.ErrEvidenceReplayed):
 		return &Error{Kind: KindEvidenceReplayed, Detail: "this card signature was presented before", Internal: err}
+	case errors.Is(err, checkin.ErrCheckExpired):
+		return &Error{Kind: KindBenefitCheckExpired, Detail: "the benefit check is older than 10 minutes; tap the card again", Internal: err}
+	case errors.Is(err, checkin.ErrOfferNotOffered):
+		return &Error{Kind: KindOfferNotOffered, Detail: "the offer is not offered to this card's holder at this terminal now", Internal: err}
+	case errors.Is(err, checkin.ErrPINRequired):
+		return &Error{Kind: KindPINRequired, Detail: "the offer requires the holder's offline PIN verified on the card (cvm offline_pin)", Internal: err}
 	case errors.Is(err, checkin.ErrOfferWithdrawn):
 		return &Error{Kind: KindConflict, Detail: "the offer was withdrawn; a withdrawn offer is kept as it was", Internal: err}
 	case errors.Is(err, checkin.ErrTapSequenceReused):
@@ -87,6 +93,8 @@ func (s *Server) EnableCheckin(ck *checkin.Service) error {
 	e.GET("/v1/offers/:id", h.getOffer, auth, allow(pa, oa))
 	e.PATCH("/v1/offers/:id", h.changeOffer, auth, allow(pa, oa), idem)
 	e.POST("/v1/offers/:id/withdraw", h.withdrawOffer, auth, allow(pa, oa), idem)
+	e.GET("/v1/offers/:id/redemptions", h.listRedemptions, auth, allow(pa, oa))
+	e.POST("/v1/benefits/redemptions", h.redeem, auth, allow(tm))
 	e.POST("/v1/cards/block", h.cardByPAN(issuance.CardChangeBlock), auth, allow(pa, oa, bs), idem)
 	e.POST("/v1/cards/unblock", h.cardByPAN(issuance.CardChangeUnblock), auth, allow(pa, oa, bs), idem)
 	e.POST("/v1/benefits/check", h.benefits, auth, allow(tm, pf, pa, oa))
@@ -610,11 +618,54 @@ func (h *checkinHandlers) benefits(c echo.Context) error {
 	if err != nil {
 		return checkinError(err)
 	}
-	out := wire.Benefits{Name: b.MaskedName, Stars: b.Stars, Tier: string(b.Tier), Offers: []wire.Offer{}}
+	out := wire.Benefits{Name: b.MaskedName, Stars: b.Stars, Tier: string(b.Tier), Offers: []wire.Offer{},
+		CheckID: b.CheckRef}
 	for _, o := range b.Offers {
 		w := toOffer(o)
 		w.CreatedAt, w.UpdatedAt = nil, nil // what the merchant needs only
 		out.Offers = append(out.Offers, w)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// redeem answers POST /v1/benefits/redemptions: 201 with the redemption,
+// or 200 with the first one for the same check and offer (replayed).
+func (h *checkinHandlers) redeem(c echo.Context) error {
+	var req wire.RedemptionRequest
+	if err := h.s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := checkText("check_id", req.CheckID, 64, true); err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	r, replayed, err := h.ck.Redeem(c.Request().Context(), actor, checkin.RedeemInput{CheckRef: req.CheckID,
+		OfferID: req.OfferID, CVM: checkin.CVM(req.CVM)})
+	if err != nil {
+		return checkinError(err)
+	}
+	status := http.StatusCreated
+	if replayed {
+		status = http.StatusOK
+	}
+	return c.JSON(status, wire.Redemption{ID: r.ID, OfferID: r.OfferID, CVM: string(r.CVM), At: r.At, Replayed: replayed})
+}
+
+// listRedemptions answers GET /v1/offers/{id}/redemptions.
+func (h *checkinHandlers) listRedemptions(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	actor, _ := actorFrom(c)
+	rs, err := h.ck.Redemptions(c.Request().Context(), actor, id)
+	if err != nil {
+		return checkinError(err)
+	}
+	out := wire.RedemptionList{Items: make([]wire.Redemption, 0, len(rs))}
+	for _, r := range rs {
+		out.Items = append(out.Items, wire.Redemption{ID: r.ID, OfferID: r.OfferID, VolunteerID: r.VolunteerID,
+			TerminalID: r.ActorTokenID, CVM: string(r.CVM), At: r.At})
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -129,3 +129,55 @@ func TestOffersAPI(t *testing.T) {
 		})
 	})
 }
+
+// TestRedeemAPI: POST /v1/benefits/redemptions after a benefit check: 409
+// pin-required for none on an offer that requires the PIN, 201 with
+// offline_pin, 200 replayed for the same again, 404 for an unknown check;
+// GET /v1/offers/{id}/redemptions lists it for the offer's organisation
+// (404 for another).
+func TestRedeemAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := newCheckinHarness(t, st)
+		res := h.do(http.MethodPost, "/v1/offers", "mz", map[string]any{"org_id": h.meizhou.ID, "tier": "card_holder",
+			"title": "超市九五折", "requires_pin": true})
+		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+		var o wire.Offer
+		res.json(t, &o)
+		ch := h.challenge(t, "terminal")
+		res = h.do(http.MethodPost, "/v1/benefits/check", "terminal", wire.BenefitsRequest{ChallengeID: ch.ID,
+			Card: cardEvidence(t, "default.json", ch.UN)})
+		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+		var b wire.Benefits
+		res.json(t, &b)
+		require.NotEmpty(t, b.CheckID)
+
+		redeem := func(check, cvm string) response {
+			return h.do(http.MethodPost, "/v1/benefits/redemptions", "terminal", wire.RedemptionRequest{CheckID: check,
+				OfferID: o.ID, CVM: cvm})
+		}
+		res = redeem(b.CheckID, wire.CVMNone)
+		require.Equal(t, http.StatusConflict, res.status, "%s", res.body)
+		require.Equal(t, KindPINRequired.TypeURI(), res.problem(t).Type)
+		res = redeem(b.CheckID, wire.CVMOfflinePIN)
+		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+		var r wire.Redemption
+		res.json(t, &r)
+		require.Equal(t, wire.CVMOfflinePIN, r.CVM)
+		res = redeem(b.CheckID, wire.CVMOfflinePIN)
+		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+		var again wire.Redemption
+		res.json(t, &again)
+		require.True(t, again.Replayed)
+		require.Equal(t, r.ID, again.ID)
+		require.Equal(t, http.StatusNotFound, redeem("bc_unknown", wire.CVMOfflinePIN).status)
+
+		path := "/v1/offers/" + strconv.FormatInt(o.ID, 10) + "/redemptions"
+		res = h.do(http.MethodGet, path, "mz", nil)
+		require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+		var l wire.RedemptionList
+		res.json(t, &l)
+		require.Len(t, l.Items, 1)
+		require.Equal(t, h.holder.ID, l.Items[0].VolunteerID)
+		require.Equal(t, http.StatusNotFound, h.do(http.MethodGet, path, "gz", nil).status)
+	})
+}

@@ -131,6 +131,19 @@ func checkinPaths() obj {
 				"409": problem("A bank card that cannot be unblocked now (illegal-transition)."),
 			})},
 		"/v1/benefits/check": obj{"post": benefitsOp},
+		"/v1/benefits/redemptions": obj{"post": op("redeemOffer", "Record that the terminal granted an offer after its benefit "+
+			"check (check_id, at most 10 minutes old), with the cardholder verification it reports: offline_pin (the card "+
+			"verified the PIN) or none. The terminal is an authenticated device: the server cannot see the PIN check and "+
+			"records the CVM reported, refusing none for an offer that requires the PIN. Idempotent by check and offer.", terminal,
+			nil, "RedemptionRequest", obj{
+				"201": jsonResponse("Recorded.", "Redemption"),
+				"200": jsonResponse("Already recorded for this check and offer (replayed: true).", "Redemption"),
+				"404": problem("No benefit check with this id by this terminal (not-found)."),
+				"409": problem("The check is older than 10 minutes (benefit-check-expired), the offer is not offered to the holder here now (offer-not-offered), or it requires the PIN and cvm is none (pin-required)."),
+			})},
+		"/v1/offers/{id}/redemptions": obj{"get": op("listRedemptions", "The redemptions of an offer in scope, oldest first.", admins,
+			[]obj{idParam("Offer")}, "", obj{"200": jsonResponse("The redemptions.", "RedemptionList"),
+				"404": problem("Not found or out of scope (not-found).")})},
 	}
 }
 
@@ -217,6 +230,6 @@ func checkinSchemas() obj {
 		"UnblockCard":     object([]string{"pan"}, obj{"pan": str("Clear PAN; only its token is used."), "reason": str("Why (optional).")}),
 		"BenefitsRequest": object([]string{"challenge_id", "card"}, obj{"challenge_id": str("Server challenge."), "card": ref("CardEvidence")}),
 		"Benefits": obj{"type": "object", "properties": obj{"name": str("Masked name (张*明)."), "stars": obj{"type": "integer"}, "tier": tier,
-			"offers": arrayOf(ref("Offer"))}},
+			"offers": arrayOf(ref("Offer")), "check_id": str("Reference of this check, quoted to redeem one of the offers (POST /v1/benefits/redemptions).")}},
 	}
 }

@@ -48,6 +48,10 @@ const (
 	KindCardExpired       Kind = wire.ProblemCardExpired
 	KindEvidenceReplayed  Kind = wire.ProblemEvidenceReplayed
 	KindSequenceReused    Kind = wire.ProblemSequenceReused
+	// Redemptions after a benefit check.
+	KindBenefitCheckExpired Kind = wire.ProblemBenefitCheckExpired
+	KindOfferNotOffered     Kind = wire.ProblemOfferNotOffered
+	KindPINRequired         Kind = wire.ProblemPINRequired
 )
 
 // Problem kinds of the personalization routes.
@@ -83,14 +87,17 @@ var kinds = map[Kind]kindInfo{
 	KindInternal:            {http.StatusInternalServerError, "Internal server error"},
 
 	// Check-in.
-	KindChallengeReplayed: {http.StatusConflict, "Challenge already used"},
-	KindChallengeInvalid:  {http.StatusUnprocessableEntity, "Challenge unknown or expired"},
-	KindCardNotGenuine:    {http.StatusUnprocessableEntity, "Card is not genuine"},
-	KindCardUnknown:       {http.StatusNotFound, "Card unknown"},
-	KindCardBlocked:       {http.StatusForbidden, "Card blocked"},
-	KindCardExpired:       {http.StatusForbidden, "Card expired"},
-	KindEvidenceReplayed:  {http.StatusConflict, "Card evidence already presented"},
-	KindSequenceReused:    {http.StatusConflict, "Sequence number reused"},
+	KindChallengeReplayed:   {http.StatusConflict, "Challenge already used"},
+	KindChallengeInvalid:    {http.StatusUnprocessableEntity, "Challenge unknown or expired"},
+	KindCardNotGenuine:      {http.StatusUnprocessableEntity, "Card is not genuine"},
+	KindCardUnknown:         {http.StatusNotFound, "Card unknown"},
+	KindCardBlocked:         {http.StatusForbidden, "Card blocked"},
+	KindCardExpired:         {http.StatusForbidden, "Card expired"},
+	KindEvidenceReplayed:    {http.StatusConflict, "Card evidence already presented"},
+	KindSequenceReused:      {http.StatusConflict, "Sequence number reused"},
+	KindBenefitCheckExpired: {http.StatusConflict, "Benefit check expired"},
+	KindOfferNotOffered:     {http.StatusConflict, "Offer not offered here"},
+	KindPINRequired:         {http.StatusConflict, "Offline PIN required"},
 
 	// Personalization.
 	KindCardRefused:       {http.StatusUnprocessableEntity, "The card refused a personalization command"},

@@ -220,12 +220,45 @@ type OfferList struct {
 	Items []Offer `json:"items"`
 }
 
-// Benefits is the answer to a merchant: masked name, stars, tier, offers.
+// Benefits is the answer to a merchant: masked name, stars, tier, offers,
+// and the check's reference to redeem one of them.
 type Benefits struct {
-	Name   string  `json:"name"`
-	Stars  int     `json:"stars"`
-	Tier   string  `json:"tier"`
-	Offers []Offer `json:"offers"`
+	Name    string  `json:"name"`
+	Stars   int     `json:"stars"`
+	Tier    string  `json:"tier"`
+	Offers  []Offer `json:"offers"`
+	CheckID string  `json:"check_id,omitempty"`
+}
+
+// Cardholder verification methods of a redemption.
+const (
+	CVMOfflinePIN = "offline_pin" // the card verified the offline PIN
+	CVMNone       = "none"
+)
+
+// RedemptionRequest is the body of POST /v1/benefits/redemptions: the
+// terminal that made the check granted the offer.
+type RedemptionRequest struct {
+	CheckID string `json:"check_id"`
+	OfferID int64  `json:"offer_id"`
+	CVM     string `json:"cvm"`
+}
+
+// Redemption is a recorded redemption.
+type Redemption struct {
+	ID          int64     `json:"id"`
+	OfferID     int64     `json:"offer_id"`
+	VolunteerID int64     `json:"volunteer_id,omitempty"` // in GET /v1/offers/{id}/redemptions
+	TerminalID  int64     `json:"terminal_token_id,omitempty"`
+	CVM         string    `json:"cvm"`
+	At          time.Time `json:"at"`
+	Replayed    bool      `json:"replayed,omitempty"`
+}
+
+// RedemptionList is the answer of GET /v1/offers/{id}/redemptions, oldest
+// first.
+type RedemptionList struct {
+	Items []Redemption `json:"items"`
 }
 
 // ActivityItem is an activity in GET /v1/activities: the activity with its

@@ -56,6 +56,15 @@ const (
 	ProblemCardExpired       = "card-expired"
 	ProblemEvidenceReplayed  = "evidence-replayed"
 	ProblemSequenceReused    = "sequence-reused"
+	// ProblemBenefitCheckExpired: a redemption quotes a benefit check older
+	// than 10 minutes; tap the card again.
+	ProblemBenefitCheckExpired = "benefit-check-expired"
+	// ProblemOfferNotOffered: the offer redeemed is not offered to the
+	// card's holder at this terminal now.
+	ProblemOfferNotOffered = "offer-not-offered"
+	// ProblemPINRequired: the offer requires the offline PIN and the
+	// redemption reports none.
+	ProblemPINRequired = "pin-required"
 )
 
 // Problem type names of the personalization routes.

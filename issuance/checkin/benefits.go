@@ -157,6 +157,9 @@ type Benefits struct {
 	Stars      int
 	Tier       BenefitTier
 	Offers     []Offer
+	// CheckRef is the check's reference, quoted to redeem one of Offers
+	// (Redeem).
+	CheckRef string
 }
 
 // CheckBenefits verifies a card presented at a merchant (same evidence and
@@ -217,6 +220,9 @@ func (c *Service) CheckBenefits(ctx context.Context, a issuance.Actor, in Benefi
 		if o.OfferedAt(now) {
 			b.Offers = append(b.Offers, o)
 		}
+	}
+	if b.CheckRef, err = c.recordCheck(ctx, a, v.ID, b.Tier, now); err != nil {
+		return Benefits{}, fmt.Errorf("check benefits: %w", err)
 	}
 	return b, nil
 }

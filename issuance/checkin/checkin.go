@@ -589,6 +589,7 @@ type Store interface {
 	HoursRepo
 	CardRepo
 	OfferRepo
+	RedemptionRepo
 	EventRepo
 }
 

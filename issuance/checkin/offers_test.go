@@ -231,3 +231,79 @@ func TestBenefitsOffered(t *testing.T) {
 		require.Equal(t, []string{"公交九折", "超市满减", "明年"}, offerTitles(b.Offers), "valid from now on")
 	})
 }
+
+// TestRedeem: a terminal redeems an offer after its benefit check, with the
+// CVM it reports: none is refused for an offer that requires the PIN, a
+// second redemption of the same check and offer answers the first; another
+// terminal cannot use the check, an offer not offered here (another city,
+// withdrawn since) is refused, and so is a check older than RedeemWindow.
+// The offer's organisation lists its redemptions; nobody else sees them.
+func TestRedeem(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		cf := newCheckinFixture(t, st, checkin.Config{})
+		cf.at(10, 0)
+		mk := func(org int64, title string, pin bool) checkin.Offer {
+			o, err := cf.ck.CreateOffer(ctx, cf.Sys, checkin.NewOffer{OrgID: org, Title: title, Tier: checkin.TierCardHolder, RequiresPIN: pin})
+			require.NoError(t, err)
+			return o
+		}
+		bus, shop, book, gone := mk(cf.Meizhou.ID, "公交九折", false), mk(cf.Meizhou.ID, "超市九折", true),
+			mk(cf.Meizhou.ID, "书店八折", false), mk(cf.Meizhou.ID, "将撤回", false)
+		gz := mk(cf.Guangzhou.ID, "广州专享", false)
+		ch, err := cf.ck.IssueChallenge(ctx, cf.terminal)
+		require.NoError(t, err)
+		b, err := cf.ck.CheckBenefits(ctx, cf.terminal, checkin.BenefitsInput{ChallengeID: ch.ID,
+			Evidence: tapEvidence(t, "default.json", ch.UN)})
+		require.NoError(t, err)
+		require.True(t, len(b.CheckRef) > 16, "an opaque reference")
+		redeem := func(a issuance.Actor, offer int64, cvm checkin.CVM) (checkin.Redemption, bool, error) {
+			return cf.ck.Redeem(ctx, a, checkin.RedeemInput{CheckRef: b.CheckRef, OfferID: offer, CVM: cvm})
+		}
+
+		_, _, err = redeem(cf.terminal, shop.ID, checkin.CVMNone)
+		require.ErrorIs(t, err, checkin.ErrPINRequired)
+		first, replayed, err := redeem(cf.terminal, shop.ID, checkin.CVMOfflinePIN)
+		require.NoError(t, err)
+		require.False(t, replayed)
+		again, replayed, err := redeem(cf.terminal, shop.ID, checkin.CVMOfflinePIN)
+		require.NoError(t, err)
+		require.True(t, replayed)
+		require.Equal(t, first.ID, again.ID)
+		_, _, err = redeem(cf.terminal, bus.ID, checkin.CVMNone)
+		require.NoError(t, err)
+
+		other := cf.Token(t, issuance.NewToken{Name: "gate 2", Role: issuance.RoleTerminal, OrgID: cf.Meizhou.ID})
+		_, _, err = redeem(other, book.ID, checkin.CVMNone)
+		require.ErrorIs(t, err, issuance.ErrNotFound, "another terminal's check")
+		_, _, err = redeem(cf.MzAdmin, book.ID, checkin.CVMNone)
+		require.ErrorIs(t, err, issuance.ErrForbidden)
+		_, _, err = redeem(cf.terminal, gz.ID, checkin.CVMNone)
+		require.ErrorIs(t, err, checkin.ErrOfferNotOffered)
+		_, _, err = cf.ck.WithdrawOffer(ctx, cf.Sys, gone.ID, "")
+		require.NoError(t, err)
+		_, _, err = redeem(cf.terminal, gone.ID, checkin.CVMNone)
+		require.ErrorIs(t, err, checkin.ErrOfferNotOffered)
+		_, _, err = redeem(cf.terminal, book.ID, "pin")
+		require.ErrorIs(t, err, issuance.ErrInvalid)
+
+		cf.Clock.T = cf.Clock.T.Add(checkin.RedeemWindow + time.Second)
+		_, _, err = redeem(cf.terminal, book.ID, checkin.CVMNone)
+		require.ErrorIs(t, err, checkin.ErrCheckExpired)
+		_, replayed, err = redeem(cf.terminal, shop.ID, checkin.CVMOfflinePIN)
+		require.NoError(t, err)
+		require.True(t, replayed, "a recorded redemption still answers")
+
+		rs, err := cf.ck.Redemptions(ctx, cf.MzAdmin, shop.ID)
+		require.NoError(t, err)
+		require.Len(t, rs, 1)
+		require.Equal(t, checkin.CVMOfflinePIN, rs[0].CVM)
+		require.Equal(t, cf.holder.ID, rs[0].VolunteerID)
+		require.Equal(t, cf.terminal.TokenID, rs[0].ActorTokenID)
+		rs, err = cf.ck.Redemptions(ctx, cf.MzAdmin, book.ID)
+		require.NoError(t, err)
+		require.Empty(t, rs)
+		_, err = cf.ck.Redemptions(ctx, cf.GzAdmin, shop.ID)
+		require.ErrorIs(t, err, issuance.ErrNotFound)
+	})
+}

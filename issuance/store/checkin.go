@@ -31,6 +31,7 @@ var checkinUnique = []struct{ pgIndex, sqliteText, what string }{
 	{"taps_terminal_seq", "taps.terminal_id", "tap_sequence"},
 	{"taps_evidence", "taps.evidence_hash", "tap_evidence"},
 	{"attendances_open", "attendances.activity_id", "open_attendance"},
+	{"benefit_redemptions_check_offer", "benefit_redemptions.check_id", "redemption"},
 }
 
 // mapCheckinErr maps the check-in unique violations, then everything else
