@@ -49,3 +49,19 @@ func (c *Client) WithdrawOffer(ctx context.Context, id int64, reason string) (wi
 	err := c.do(ctx, http.MethodPost, "/v1/offers/"+strconv.FormatInt(id, 10)+"/withdraw", wire.Decision{Reason: reason}, &o)
 	return o, err
 }
+
+// Redeem records that the terminal granted an offer after its benefit
+// check (POST /v1/benefits/redemptions).
+func (c *Client) Redeem(ctx context.Context, in wire.RedemptionRequest) (wire.Redemption, error) {
+	var r wire.Redemption
+	err := c.do(ctx, http.MethodPost, "/v1/benefits/redemptions", in, &r)
+	return r, err
+}
+
+// Redemptions lists the redemptions of an offer (GET
+// /v1/offers/{id}/redemptions).
+func (c *Client) Redemptions(ctx context.Context, offerID int64) (wire.RedemptionList, error) {
+	var l wire.RedemptionList
+	err := c.do(ctx, http.MethodGet, "/v1/offers/"+strconv.FormatInt(offerID, 10)+"/redemptions", nil, &l)
+	return l, err
+}

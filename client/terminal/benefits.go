@@ -23,9 +23,12 @@ import (
 // and when one of them requires it the holder's PIN is verified offline on
 // the card (plaintext offline PIN, VERIFY 00 20 00 80). The PIN goes from
 // the PIN pad to the card only: it is never logged, shown or sent to the
-// server. The server trusts the terminal's token (an authenticated device
-// of the merchant's organisation) for the result of the PIN check, which it
-// never sees: nothing is recorded on the server for a benefit check.
+// server. With RedeemOffer set the terminal is the till of that offer: when
+// the check grants it, the terminal records the redemption on the server
+// with the cardholder verification (offline_pin when the card verified the
+// PIN at this check, else none). The server trusts the terminal's token (an
+// authenticated device of the merchant's organisation) for the result of
+// the PIN check, which it never sees.
 
 // BenefitsAPI is what the benefits terminal needs from the server;
 // *client.Client implements it.
@@ -34,6 +37,7 @@ type BenefitsAPI interface {
 	CheckBenefits(ctx context.Context, in wire.BenefitsRequest) (wire.Benefits, error)
 	// TerminalState with activityID 0 checks the token at start.
 	TerminalState(ctx context.Context, activityID int64) (wire.TerminalState, error)
+	Redeem(ctx context.Context, in wire.RedemptionRequest) (wire.Redemption, error)
 }
 
 var _ BenefitsAPI = (*client.Client)(nil)
@@ -62,6 +66,10 @@ type MerchantConfig struct {
 	// Reader takes the first reader listed.
 	Readers cardio.Readers
 	Reader  string
+	// RedeemOffer, when set, is the offer this terminal redeems: granted
+	// at a check, it is recorded on the server (POST
+	// /v1/benefits/redemptions). Zero: the terminal only shows.
+	RedeemOffer int64
 	// Out receives the result of each tap: human lines, or one JSON
 	// object with JSON set.
 	Out  io.Writer
@@ -156,9 +164,11 @@ type BenefitsOutcome struct {
 	Problem string         `json:"problem,omitempty"`
 	// PINTriesLeft is the card's PIN try counter after the check, when
 	// known (GET DATA 9F17 before it, 63Cx after a wrong PIN).
-	PINTriesLeft *int   `json:"pin_tries_left,omitempty"`
-	Message      string `json:"message"` // the lines shown
-	APDUs        int    `json:"apdus,omitempty"`
+	PINTriesLeft *int `json:"pin_tries_left,omitempty"`
+	// Redeemed is the redemption recorded of RedeemOffer, when granted.
+	Redeemed *wire.Redemption `json:"redeemed,omitempty"`
+	Message  string           `json:"message"` // the lines shown
+	APDUs    int              `json:"apdus,omitempty"`
 }
 
 // Check runs one benefit check on a connected card and prints the outcome
@@ -228,7 +238,45 @@ func (m *Merchant) check(ctx context.Context, card cardio.Card) (BenefitsOutcome
 		o.Offers = append(o.Offers, OfferOutcome{Offer: off, Granted: !off.RequiresPIN || o.PIN == PINVerified})
 	}
 	o.Message = benefitsLines(o)
+	if m.cfg.RedeemOffer != 0 {
+		line, err := m.redeem(ctx, &o, b.CheckID)
+		o.Message += "\n" + line
+		return o, err
+	}
 	return o, nil
+}
+
+// redeem records the redemption of RedeemOffer when the check granted it,
+// and returns the line that says what happened.
+func (m *Merchant) redeem(ctx context.Context, o *BenefitsOutcome, checkID string) (string, error) {
+	idx := -1
+	for i, off := range o.Offers {
+		if off.ID == m.cfg.RedeemOffer {
+			idx = i
+		}
+	}
+	switch {
+	case idx < 0:
+		o.Problem = "offer-not-offered"
+		return fmt.Sprintf("  未核销：本卡不享有优惠 #%d（offer not offered to this card here）", m.cfg.RedeemOffer), nil
+	case !o.Offers[idx].Granted:
+		o.Problem = "pin-required"
+		return "  未核销：" + o.Offers[idx].Title + "（需验证 PIN / PIN required）", nil
+	}
+	cvm := wire.CVMNone
+	if o.PIN == PINVerified {
+		cvm = wire.CVMOfflinePIN
+	}
+	r, err := m.cfg.API.Redeem(ctx, wire.RedemptionRequest{CheckID: checkID, OfferID: m.cfg.RedeemOffer, CVM: cvm})
+	if err != nil {
+		o.Problem = client.ProblemType(err)
+		if client.Retryable(err) {
+			o.Problem = "server-unreachable"
+		}
+		return "  ✗ 核销未记录，请重新刷卡（redemption not recorded: " + o.Problem + "）", err
+	}
+	o.Redeemed = &r
+	return fmt.Sprintf("  已核销：%s（#%d）", o.Offers[idx].Title, r.ID), nil
 }
 
 // verifyPIN runs the offline PIN check on the selected application: the

@@ -32,6 +32,7 @@ type terminalOptions struct {
 	simImage string
 	mode     string
 	pinFile  string
+	offer    int64
 }
 
 // Terminal modes.
@@ -85,14 +86,18 @@ The PIN is typed on the terminal's keyboard (no echo) when standard input is
 a terminal, or read from the first line of --pin-file, read again at every
 card. It goes to the card only: never shown, logged or sent to the server.
 A blocked PIN is refused without asking for it. Benefit checks need the
-server: with the server down each card gets a clear refusal.
+server: with the server down each card gets a clear refusal. With --offer ID
+the terminal is the till of that offer: when a card is granted it, the
+redemption is recorded on the server with the cardholder verification
+(offline_pin when the card verified the PIN, else none) and shown as
+"已核销：书店八折（#12）"; GET /v1/offers/ID/redemptions lists them.
 
 Exit status: 0 stopped with Ctrl-C; 1 the start-up check failed otherwise;
 2 bad flags, or the server refuses the token (unknown, revoked, not a terminal
 token) or does not know the activity; 3 no reader or pcscd not running.`,
 		Example: `  volcard terminal --server https://volcard.example --token vc_... --activity 12
   volcard terminal --server http://127.0.0.1:8080 --activity 12 --reader "Virtual PCD 00 00" --json
-  volcard terminal --mode benefits --server https://volcard.example --token vc_...`,
+  volcard terminal --mode benefits --server https://volcard.example --token vc_... --offer 7`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.token == "" {
@@ -125,6 +130,7 @@ token) or does not know the activity; 3 no reader or pcscd not running.`,
 	f.StringVar(&o.queue, "queue", filepath.Join("data", "terminal-queue.db"), "local queue file (SQLite) for offline taps and sequence numbers")
 	f.StringVar(&o.simImage, "sim-image", filepath.Join("testdata", "cards", "default.json"), "card image for --reader sim")
 	f.StringVar(&o.mode, "mode", modeCheckin, "checkin (taps at an activity) or benefits (tier, offers and offline PIN at a merchant)")
+	f.Int64Var(&o.offer, "offer", 0, "benefits mode: the offer this terminal redeems (recorded on the server when a card is granted it)")
 	f.StringVar(&o.pinFile, "pin-file", "", "benefits mode: read the cardholder's PIN from the first line of this file at each card instead of the keyboard")
 	return cmd
 }

@@ -30,8 +30,11 @@ func runBenefitsTerminal(ctx context.Context, o terminalOptions, stdin io.Reader
 		return err
 	}
 	defer closeReaders()
+	if o.offer < 0 {
+		return withExit(exitUsage, errors.New("--offer must be a positive offer id"))
+	}
 	m, err := terminal.NewMerchant(terminal.MerchantConfig{API: api, PINPad: pad, Readers: readers, Reader: o.reader,
-		Out: stdout, JSON: o.asJSON})
+		RedeemOffer: o.offer, Out: stdout, JSON: o.asJSON})
 	if err != nil {
 		return withExit(exitUsage, err)
 	}

@@ -36,7 +36,9 @@ import (
 // refused with the tries left, and the card's counter, read back through
 // pcscd with GET DATA 9F17 while the card is in and from the saved card,
 // one less. The third wrong PIN blocks it; then even the right PIN is
-// refused without being asked for, and VERIFY answers 6983.
+// refused without being asked for, and VERIFY answers 6983. The terminal is
+// the bookshop's till (RedeemOffer): the redemption is recorded on the
+// server once, with offline_pin, after the right PIN only.
 func TestBenefitsOfflinePINThroughPCSCD(t *testing.T) {
 	hand := &simReader{t: t, slot: pcsctest.Slot(t)}
 	hand.readers = pcsctest.Start(t) // first: under CI=true a missing pcscd fails at once
@@ -77,7 +79,7 @@ func TestBenefitsOfflinePINThroughPCSCD(t *testing.T) {
 	require.NoError(t, err)
 	_, err = uni.CreateOffer(ctx, wire.NewOffer{OrgID: w.university.ID, Tier: "card_holder", Title: "食堂九折"})
 	require.NoError(t, err)
-	_, err = uni.CreateOffer(ctx, wire.NewOffer{OrgID: w.university.ID, Tier: "card_holder", Title: "书店八折", RequiresPIN: true})
+	books, err := uni.CreateOffer(ctx, wire.NewOffer{OrgID: w.university.ID, Tier: "card_holder", Title: "书店八折", RequiresPIN: true})
 	require.NoError(t, err)
 
 	gate, err := client.New(w.url, w.tokens["gate"])
@@ -95,7 +97,8 @@ func TestBenefitsOfflinePINThroughPCSCD(t *testing.T) {
 		return pin, nil
 	})
 	var shown bytes.Buffer
-	m, err := terminal.NewMerchant(terminal.MerchantConfig{API: gate, PINPad: pad, Out: &shown})
+	// The bookshop's till: it redeems the offer that requires the PIN.
+	m, err := terminal.NewMerchant(terminal.MerchantConfig{API: gate, PINPad: pad, Out: &shown, RedeemOffer: books.ID})
 	require.NoError(t, err)
 	require.NoError(t, m.Start(ctx))
 
@@ -140,6 +143,9 @@ func TestBenefitsOfflinePINThroughPCSCD(t *testing.T) {
 	require.Equal(t, []string{"食堂九折", "书店八折"}, granted(o))
 	require.Equal(t, 3, tries)
 	require.Equal(t, "黄*", o.Name)
+	require.NotNil(t, o.Redeemed)
+	require.Equal(t, wire.CVMOfflinePIN, o.Redeemed.CVM)
+	require.Contains(t, o.Message, fmt.Sprintf("已核销：书店八折（#%d）", o.Redeemed.ID))
 
 	o, tries = tap("1357")
 	require.Equal(t, terminal.PINWrong, o.PIN)
@@ -162,6 +168,14 @@ func TestBenefitsOfflinePINThroughPCSCD(t *testing.T) {
 	require.Equal(t, []string{"食堂九折"}, granted(o))
 	require.Equal(t, 0, tries)
 	require.Contains(t, o.Message, "✗ 书店八折（需验证 PIN：PIN 已锁定")
+	require.Nil(t, o.Redeemed)
+	require.Contains(t, o.Message, "未核销：书店八折")
+
+	// On the server: the one redemption, after the right PIN.
+	reds, err := uni.Redemptions(ctx, books.ID)
+	require.NoError(t, err)
+	require.Len(t, reds.Items, 1)
+	require.Equal(t, wire.CVMOfflinePIN, reds.Items[0].CVM)
 
 	// The card itself refuses the right PIN now: 6983.
 	hand.put(saved, saved)
@@ -185,8 +199,9 @@ func TestBenefitsOfflinePINThroughPCSCD(t *testing.T) {
 // PIN 123456) against the API on PostgreSQL: with --pin-file holding the
 // right PIN the offer that requires it is granted; with a wrong one it is
 // refused with the tries left; with no keypad (standard input not a
-// terminal, no --pin-file) a warning at start and the offer refused. The
-// PIN is never printed. A bad --mode and benefits mode without a token are
+// terminal, no --pin-file) a warning at start and the offer refused. With
+// --offer the offer granted is redeemed (recorded on the server with
+// offline_pin), and not when refused. The PIN is never printed. A bad --mode and benefits mode without a token are
 // exit 2.
 func TestBenefitsTerminalCommand(t *testing.T) {
 	w := newIssueWorld(t)
@@ -195,26 +210,23 @@ func TestBenefitsTerminalCommand(t *testing.T) {
 	_, err := w.svc.RegisterVolunteer(ctx, sys, issuance.NewVolunteer{OrgID: w.university.ID, Name: "张晓明",
 		IDNumber: "441402200001011232", Phone: "13812345678"}) // 9F61 of testdata/cards/default.json
 	require.NoError(t, err)
-	for _, o := range []checkin.NewOffer{
-		{Title: "食堂九折", Tier: checkin.TierCardHolder},
-		{Title: "书店八折", Tier: checkin.TierCardHolder, RequiresPIN: true},
-	} {
-		o.OrgID = w.university.ID
-		_, err := w.ck.CreateOffer(ctx, sys, o)
-		require.NoError(t, err)
-	}
+	_, err = w.ck.CreateOffer(ctx, sys, checkin.NewOffer{OrgID: w.university.ID, Title: "食堂九折", Tier: checkin.TierCardHolder})
+	require.NoError(t, err)
+	books, err := w.ck.CreateOffer(ctx, sys, checkin.NewOffer{OrgID: w.university.ID, Title: "书店八折",
+		Tier: checkin.TierCardHolder, RequiresPIN: true})
+	require.NoError(t, err)
 	dir := t.TempDir()
 	run := func(t *testing.T, pin string) (string, string) {
 		t.Helper()
 		o := terminalOptions{mode: modeBenefits, server: w.url, token: w.tokens["gate"], reader: cardsim.ReaderName,
-			simImage: filepath.Join("..", "..", "testdata", "cards", "default.json")}
+			simImage: filepath.Join("..", "..", "testdata", "cards", "default.json"), offer: books.ID}
 		if pin != "" {
 			o.pinFile = filepath.Join(dir, "pin")
 			require.NoError(t, os.WriteFile(o.pinFile, []byte(pin+"\n"), 0o600))
 		}
 		rctx, cancel := context.WithTimeout(ctx, 60*time.Second) // a bound against a hang
 		defer cancel()
-		stdout := &cancelOn{when: "书店八折", cancel: cancel}
+		stdout := &cancelOn{when: "核销", cancel: cancel} // the last line of a check with --offer
 		var stderr lockedBuffer
 		require.NoError(t, runBenefitsTerminal(rctx, o, strings.NewReader(""), stdout, &stderr))
 		out := stdout.String()
@@ -225,17 +237,21 @@ func TestBenefitsTerminalCommand(t *testing.T) {
 	t.Run("right PIN", func(t *testing.T) {
 		out, stderr := run(t, "123456")
 		require.Contains(t, stderr, "Benefits terminal: waiting for cards")
-		require.Contains(t, out, "✓ 张*明 持卡志愿者\n  ✓ 食堂九折\n  ✓ 书店八折（PIN 已验证 / PIN verified）")
+		require.Contains(t, out, "✓ 张*明 持卡志愿者\n  ✓ 食堂九折\n  ✓ 书店八折（PIN 已验证 / PIN verified）\n  已核销：书店八折（#")
 	})
 	t.Run("wrong PIN", func(t *testing.T) {
 		out, _ := run(t, "654321")
-		require.Contains(t, out, "  ✗ 书店八折（需验证 PIN：PIN 错误，还可尝试 2 次 / wrong PIN, 2 tries left）")
+		require.Contains(t, out, "  ✗ 书店八折（需验证 PIN：PIN 错误，还可尝试 2 次 / wrong PIN, 2 tries left）\n  未核销：书店八折")
 	})
 	t.Run("no keypad", func(t *testing.T) {
 		out, stderr := run(t, "")
 		require.Contains(t, stderr, "warning: no keypad")
 		require.Contains(t, out, "  ✗ 书店八折（需验证 PIN：未输入有效 PIN")
 	})
+	rs, err := w.ck.Redemptions(ctx, sys, books.ID)
+	require.NoError(t, err)
+	require.Len(t, rs, 1, "redeemed after the right PIN only")
+	require.Equal(t, checkin.CVMOfflinePIN, rs[0].CVM)
 	t.Run("flags", func(t *testing.T) {
 		cmd, _, err := rootCmd.Find([]string{"terminal"})
 		require.NoError(t, err)
