@@ -11,6 +11,13 @@
 // another terminal on the same token used; a tap or queued tap that still
 // meets a used number recovers (Terminal.Start, docs/checkin.md).
 //
+// Merchant is the same terminal in benefits mode, at a caring merchant:
+// the card is read and authenticated the same way, the server answers the
+// holder's tier and offers, the holder's offline PIN is verified on the
+// card when an offer requires it (the PIN goes from the PIN pad to the card
+// only), and the terminal's own offer, when granted, is redeemed on the
+// server. Benefit checks are online only.
+//
 // It talks to the server through package client and to cards through the
 // cardio ports, so it runs the same on pcscd readers and on the in-process
 // simulator.
