@@ -4,7 +4,9 @@ package checkin
 // commands live by subject: activities.go, taps.go (challenges and taps),
 // cards.go (check-in blocks), hours.go (corrections, added hours, service
 // records, member hours), stars.go (star levels and tiers), benefits.go
-// (offers and the benefit check).
+// (offers and the benefit check), offers.go (listing, changing and
+// withdrawing offers), redemptions.go (benefit checks recorded, offers
+// redeemed).
 
 import (
 	"context"
