@@ -79,7 +79,8 @@ PIN is verified offline on the card:
 
   ✓ 张*明 ★★ 星级志愿者
     ✓ 公交九折
-    ✓ 超市九折（PIN 已验证 / PIN verified）     (right PIN)
+    ✓ 超市九折（PIN 已验证 / PIN verified）
+  or, on a wrong PIN:
     ✗ 超市九折（需验证 PIN：PIN 错误，还可尝试 2 次 / wrong PIN, 2 tries left）
 
 The PIN is typed on the terminal's keyboard (no echo) when standard input is
