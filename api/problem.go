@@ -46,8 +46,11 @@ const (
 	KindCardUnknown       Kind = wire.ProblemCardUnknown
 	KindCardBlocked       Kind = wire.ProblemCardBlocked
 	KindCardExpired       Kind = wire.ProblemCardExpired
-	KindEvidenceReplayed  Kind = wire.ProblemEvidenceReplayed
-	KindSequenceReused    Kind = wire.ProblemSequenceReused
+	KindCardClosed        Kind = wire.ProblemCardClosed
+	// KindTestBankUnavailable: a test helper for a card of a real bank.
+	KindTestBankUnavailable Kind = wire.ProblemTestBankUnavailable
+	KindEvidenceReplayed    Kind = wire.ProblemEvidenceReplayed
+	KindSequenceReused      Kind = wire.ProblemSequenceReused
 )
 
 // Problem kinds of the personalization routes.
@@ -83,14 +86,16 @@ var kinds = map[Kind]kindInfo{
 	KindInternal:            {http.StatusInternalServerError, "Internal server error"},
 
 	// Check-in.
-	KindChallengeReplayed: {http.StatusConflict, "Challenge already used"},
-	KindChallengeInvalid:  {http.StatusUnprocessableEntity, "Challenge unknown or expired"},
-	KindCardNotGenuine:    {http.StatusUnprocessableEntity, "Card is not genuine"},
-	KindCardUnknown:       {http.StatusNotFound, "Card unknown"},
-	KindCardBlocked:       {http.StatusForbidden, "Card blocked"},
-	KindCardExpired:       {http.StatusForbidden, "Card expired"},
-	KindEvidenceReplayed:  {http.StatusConflict, "Card evidence already presented"},
-	KindSequenceReused:    {http.StatusConflict, "Sequence number reused"},
+	KindChallengeReplayed:   {http.StatusConflict, "Challenge already used"},
+	KindChallengeInvalid:    {http.StatusUnprocessableEntity, "Challenge unknown or expired"},
+	KindCardNotGenuine:      {http.StatusUnprocessableEntity, "Card is not genuine"},
+	KindCardUnknown:         {http.StatusNotFound, "Card unknown"},
+	KindCardBlocked:         {http.StatusForbidden, "Card blocked"},
+	KindCardExpired:         {http.StatusForbidden, "Card expired"},
+	KindCardClosed:          {http.StatusForbidden, "Card closed"},
+	KindTestBankUnavailable: {http.StatusConflict, "Test helpers work only on the embedded bank simulator"},
+	KindEvidenceReplayed:    {http.StatusConflict, "Card evidence already presented"},
+	KindSequenceReused:      {http.StatusConflict, "Sequence number reused"},
 
 	// Personalization.
 	KindCardRefused:       {http.StatusUnprocessableEntity, "The card refused a personalization command"},
