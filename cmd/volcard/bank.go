@@ -210,10 +210,13 @@ func bankTLSFromEnv(getenv func(string) string) (*tls.Config, error) {
 // bank (its gateway client and its outbox worker), the embedded simulators
 // when nothing is configured, and the per-bank health.
 type bank struct {
-	sims   []*banksim.Sim
-	links  []*runningLink
-	banks  *outbox.Banks
-	cancel context.CancelFunc
+	sims []*banksim.Sim
+	// simByCode are the embedded simulators by bank code (the test
+	// helpers' banks; a bank with a real link is not there).
+	simByCode map[string]*banksim.Sim
+	links     []*runningLink
+	banks     *outbox.Banks
+	cancel    context.CancelFunc
 }
 
 // runningLink is one bank's client and worker.
@@ -298,6 +301,10 @@ func (b *bank) bankLinks(ctx context.Context, c bankConfig, svc *issuance.Servic
 			return nil, withExit(exitFailure, err)
 		}
 		b.sims = append(b.sims, sim)
+		if b.simByCode == nil {
+			b.simByCode = map[string]*banksim.Sim{}
+		}
+		b.simByCode[code] = sim
 		links = append(links, bankLink{Bank: code, Addrs: []string{sim.Addr()}, TerminalID: c.TerminalID,
 			InstitutionID: c.InstitutionID, MACKey: c.MACKey, Workers: c.Workers, Timeout: c.Timeout})
 		log.Warn("no "+envBanksFile+" nor "+envBankAddr+": using the embedded bank simulator (cards are not real)",

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/volcard/volcard/bankgw"
+	"github.com/volcard/volcard/cardio/cardsim"
+	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/client/personalize"
+	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/personalization/dataprep"
+	"github.com/volcard/volcard/wire"
+)
+
+// lifeCall makes one API request with token and decodes the answer into
+// out when given; it returns the status code.
+func lifeCall(t *testing.T, base, token, method, path string, body, out any) int {
+	t.Helper()
+	var rd *bytes.Reader
+	if body != nil {
+		j, err := json.Marshal(body)
+		require.NoError(t, err)
+		rd = bytes.NewReader(j)
+	} else {
+		rd = bytes.NewReader(nil)
+	}
+	req, err := http.NewRequest(method, base+path, rd)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	if out != nil {
+		require.NoError(t, json.NewDecoder(res.Body).Decode(out))
+	}
+	return res.StatusCode
+}
+
+// TestCardLife is one card's life on PostgreSQL, over the bank simulator's
+// TCP link (banksim, bankgw, the outbox worker) and the HTTP API:
+// issued (personalized on a software card) → activated by the advice the
+// embedded bank sends through the test helper → spending advices (a
+// purchase, a refund, a reversal) through the helper → expired by the
+// expire-cards job's function → renewed through the bank in a renewal
+// batch (the simulator's default rule: same PAN, new expiry, next PSN) →
+// personalized again on a new chip and issued → closed through the bank
+// (card closed, application cancelled). Every step is a card event.
+func TestCardLife(t *testing.T) {
+	ctx := context.Background()
+	w := newIssueWorld(t)
+	// The bank issues the first card with an expiry two months away: its
+	// clock runs five years behind, less two months.
+	w.simClock.add(-(5*365*24*time.Hour - 60*24*time.Hour))
+	uni, staff := w.tokens["uni"], w.tokens["staff"]
+
+	idBody := "44140219900307123"
+	var vol struct{ ID int64 }
+	require.Equal(t, http.StatusCreated, lifeCall(t, w.url, uni, "POST", "/v1/volunteers", map[string]any{
+		"name": "李生命", "id_number": idBody + string(issuance.ResidentIDCheckChar(idBody)), "phone": "13812345678",
+		"org_id": w.university.ID, "clothing_size": "M"}, &vol))
+	var app struct {
+		ID     int64
+		Status string
+	}
+	require.Equal(t, http.StatusCreated, lifeCall(t, w.url, uni, "POST", "/v1/applications",
+		map[string]any{"volunteer_id": vol.ID, "product": e2eProduct, "channel": "online"}, &app))
+	require.Equal(t, http.StatusOK, lifeCall(t, w.url, uni, "POST", fmt.Sprintf("/v1/applications/%d/approve", app.ID), nil, &app))
+	status := func() string {
+		lifeCall(t, w.url, uni, "GET", fmt.Sprintf("/v1/applications/%d", app.ID), nil, &app)
+		return app.Status
+	}
+	require.Eventually(t, func() bool { return status() == "bank_approved" }, 30*time.Second, 20*time.Millisecond)
+
+	ks, err := dataprep.LoadSoftKeyStore(dataprep.SoftKeyStoreConfig{Dir: e2eKeys, ProductBINs: map[string]string{e2eProduct: e2eBIN}})
+	require.NoError(t, err)
+	kmc, err := ks.KMC(ctx, 0)
+	require.NoError(t, err)
+	staffAPI, err := client.New(w.url, staff)
+	require.NoError(t, err)
+	personalizeOn := func(serial uint32) {
+		t.Helper()
+		img, err := cardsim.NewBlankImage(cardsim.BlankOptions{KMC: kmc.Key, Diversification: kmc.Diversification, KeyVersion: kmc.Version, Serial: serial})
+		require.NoError(t, err)
+		card, err := cardsim.New(img)
+		require.NoError(t, err)
+		r := &personalize.Runner{API: staffAPI, Readers: cardsim.NewReaders(card), Reader: cardsim.ReaderName}
+		_, _, err = r.Personalize(ctx, personalize.Request{ApplicationID: app.ID, PIN: "2468"})
+		require.NoError(t, err)
+		require.Equal(t, "issued", status())
+	}
+	personalizeOn(0xC0DE0001)
+
+	currentCard := func() map[string]any {
+		t.Helper()
+		var list struct{ Items []map[string]any }
+		require.Equal(t, http.StatusOK, lifeCall(t, w.url, uni, "GET", fmt.Sprintf("/v1/volunteers/%d/cards", vol.ID), nil, &list))
+		require.Len(t, list.Items, 1, "a same-PAN renewal keeps one card row")
+		return list.Items[0]
+	}
+	c := currentCard()
+	cardID := int64(c["id"].(float64))
+	firstExpiry, lastFour := c["expiry"].(string), c["last_four"].(string)
+	require.Equal(t, "issued", c["state"])
+
+	// Activated by the advice the embedded bank sends (test helper).
+	staffAPIc := staffAPI
+	res, err := staffAPIc.TestActivateCard(ctx, cardID)
+	require.NoError(t, err)
+	require.Equal(t, bankgw.CodeApproved, res.ResponseCode)
+	require.Equal(t, "active", currentCard()["state"])
+	require.Equal(t, "activated", status())
+
+	// Spending advices through the helper: recorded by the advice path.
+	for _, sp := range []wire.TestSpending{{AmountFen: 12345, Merchant: "爱心商户 梅州"}, {AmountFen: 2000, Kind: "refund"},
+		{AmountFen: 345, Kind: "reversal"}} {
+		res, err := staffAPIc.TestSpendCard(ctx, cardID, sp)
+		require.NoError(t, err)
+		require.Equal(t, bankgw.CodeApproved, res.ResponseCode)
+	}
+	// A bad amount is refused before anything is sent.
+	_, err = staffAPIc.TestSpendCard(ctx, cardID, wire.TestSpending{AmountFen: 0})
+	require.Error(t, err)
+	var spent []struct {
+		Kind   string
+		Amount int64
+		CardID *int64
+	}
+	require.NoError(t, w.st.DB(ctx).Table("card_spending").Select("kind, amount, card_id").Order("id").Scan(&spent).Error)
+	require.Len(t, spent, 3)
+	require.Equal(t, []string{"spending", "refund", "reversal"}, []string{spent[0].Kind, spent[1].Kind, spent[2].Kind})
+	require.Equal(t, []int64{12345, 2000, 345}, []int64{spent[0].Amount, spent[1].Amount, spent[2].Amount})
+	require.Equal(t, cardID, *spent[0].CardID)
+
+	// Expiry: three months on, the daily job's function marks the card.
+	w.clock.add(92 * 24 * time.Hour)
+	w.simClock.add(5*365*24*time.Hour - 60*24*time.Hour + 92*24*time.Hour) // the bank's clock is right again
+	n, err := w.svc.ExpireCards(ctx, issuance.SystemActor())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.Equal(t, "expired", currentCard()["state"])
+
+	// Renewal batch of the university's expired cards, through the bank.
+	uniAPI, err := client.New(w.url, uni)
+	require.NoError(t, err)
+	batch, err := uniAPI.RenewCards(ctx, w.university.ID, wire.RenewalRequest{Expired: true, Note: "到期换卡"})
+	require.NoError(t, err)
+	require.Len(t, batch.Items, 1)
+	require.Equal(t, "pending", batch.Items[0].State)
+	again, err := uniAPI.RenewCards(ctx, w.university.ID, wire.RenewalRequest{Expired: true})
+	require.NoError(t, err)
+	require.Len(t, again.Items, 1)
+	require.Equal(t, "skipped", again.Items[0].State, "the renewal is on its way already: not sent twice")
+	require.Eventually(t, func() bool {
+		batch, err = uniAPI.RenewalBatch(ctx, batch.ID)
+		return err == nil && batch.Progress["renewed"] == 1
+	}, 30*time.Second, 20*time.Millisecond, "batch %+v, outbox %v", batch, outboxRows(t, w))
+	require.Equal(t, cardID, batch.Items[0].NewCardID, "same PAN: the card row is renewed in place")
+	c = currentCard()
+	require.Equal(t, "issued", c["state"])
+	require.Equal(t, lastFour, c["last_four"])
+	require.NotEqual(t, firstExpiry, c["expiry"])
+	require.Equal(t, "002", c["psn"])
+	require.Equal(t, "bank_approved", status(), "the renewed card is personalized again")
+	bankCards := w.sim.Ledger().CardsFor(c["application_number"].(string))
+	require.Len(t, bankCards, 1)
+	require.Equal(t, c["expiry"], bankCards[0].Expiry)
+
+	// Personalized again on a new chip: issued with the new expiry.
+	personalizeOn(0xC0DE0002)
+	rec, err := w.svc.PersonalizedCard(ctx, app.ID)
+	require.NoError(t, err)
+	require.Equal(t, c["expiry"], rec.Expiry)
+	require.Equal(t, "002", rec.PSN)
+
+	// Closed through the bank: the card closed, the application cancelled.
+	var closed map[string]any
+	require.Equal(t, http.StatusBadRequest, lifeCall(t, w.url, uni, "POST", fmt.Sprintf("/v1/cards/%d/close", cardID),
+		map[string]any{"reason": "moved"}, nil))
+	require.Equal(t, http.StatusAccepted, lifeCall(t, w.url, uni, "POST", fmt.Sprintf("/v1/cards/%d/close", cardID),
+		map[string]any{"reason": "holder_left", "note": "毕业离校"}, &closed))
+	require.Equal(t, "close_pending", closed["state"])
+	require.Eventually(t, func() bool { return currentCard()["state"] == "closed" }, 30*time.Second, 20*time.Millisecond)
+	require.Equal(t, "cancelled", status())
+	require.Equal(t, bankgw.CardCancelled, w.sim.Ledger().CardsFor(c["application_number"].(string))[0].State)
+
+	// Every step an event.
+	var ev struct {
+		Items []struct{ Kind, Change, Reason string }
+	}
+	require.Equal(t, http.StatusOK, lifeCall(t, w.url, uni, "GET", fmt.Sprintf("/v1/cards/%d/events", cardID), nil, &ev))
+	var steps []string
+	for _, e := range ev.Items {
+		steps = append(steps, e.Kind+":"+e.Change)
+	}
+	require.Equal(t, []string{"expired:", "requested:renew", "confirmed:renew", "requested:close", "confirmed:close"}, steps)
+	var appEv []struct{ From, To string }
+	require.Equal(t, http.StatusOK, lifeCall(t, w.url, uni, "GET", fmt.Sprintf("/v1/applications/%d/events", app.ID), nil,
+		&struct{ Items *[]struct{ From, To string } }{&appEv}))
+	var moves []string
+	for _, e := range appEv {
+		moves = append(moves, e.From+"→"+e.To)
+	}
+	require.Equal(t, []string{"→submitted", "submitted→approved", "approved→bank_pending", "bank_pending→bank_approved",
+		"bank_approved→personalized", "personalized→issued", "issued→activated", "activated→bank_approved",
+		"bank_approved→personalized", "personalized→issued", "issued→cancelled"}, moves)
+
+	// The test helpers refuse a card of a bank without an embedded
+	// simulator (a real bank) and change nothing.
+	w2 := &simTestBank{}
+	_, err = w2.SendAdvice(ctx, "BOC", issuance.TestAdvice{Activation: true})
+	require.ErrorIs(t, err, issuance.ErrNoTestBank)
+}
+
+// outboxRows describes the bank requests, for failure messages.
+func outboxRows(t *testing.T, w *issueWorld) string {
+	var rows []struct {
+		Kind, State, ResultCode, LastError string
+		Payload                            string
+	}
+	_ = w.st.DB(context.Background()).Table("bank_requests").Select("kind, state, result_code, last_error, payload").Order("id").Scan(&rows)
+	return fmt.Sprintf("%+v", rows)
+}
