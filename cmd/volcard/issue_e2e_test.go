@@ -74,7 +74,7 @@ type issueWorld struct {
 	tokens     map[string]string // uni (org_admin), staff (bank_staff), gate (terminal)
 }
 
-func newIssueWorld(t *testing.T) *issueWorld {
+func newIssueWorld(t *testing.T, simOpts ...func(*banksim.Config)) *issueWorld {
 	t.Helper()
 	ctx := context.Background()
 	quiet := slog.New(slog.DiscardHandler)
@@ -109,8 +109,12 @@ func newIssueWorld(t *testing.T) *issueWorld {
 	}
 
 	// The bank: banksim over TCP, the gateway and the outbox worker.
-	w.sim, err = banksim.New(banksim.Config{Logger: quiet, ProductBINs: map[string]string{issuance.BankProductCode(e2eProduct): e2eBIN},
-		Now: func() time.Time { return w.clock.Now().Add(w.simClock.Now().Sub(time.Now())) }})
+	simCfg := banksim.Config{Logger: quiet, ProductBINs: map[string]string{issuance.BankProductCode(e2eProduct): e2eBIN},
+		Now: func() time.Time { return w.clock.Now().Add(w.simClock.Now().Sub(time.Now())) }}
+	for _, o := range simOpts {
+		o(&simCfg)
+	}
+	w.sim, err = banksim.New(simCfg)
 	require.NoError(t, err)
 	testBank.set(map[string]*banksim.Sim{"BOC": w.sim})
 	require.NoError(t, w.sim.Start("127.0.0.1:0"))

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/bankgw"
+	"github.com/volcard/volcard/bankgw/banksim"
 	"github.com/volcard/volcard/cardio/cardsim"
 	"github.com/volcard/volcard/client"
 	"github.com/volcard/volcard/client/personalize"
@@ -53,10 +54,19 @@ func lifeCall(t *testing.T, base, token, method, path string, body, out any) int
 // expire-cards job's function → renewed through the bank in a renewal
 // batch (the simulator's default rule: same PAN, new expiry, next PSN) →
 // personalized again on a new chip and issued → closed through the bank
-// (card closed, application cancelled). Every step is a card event.
+// (card closed, application cancelled). Every step is a card event. It
+// runs under both renewal rules of the bank: the same PAN with a new
+// expiry and the next PSN, and a new PAN.
 func TestCardLife(t *testing.T) {
+	for _, rule := range []banksim.RenewalRule{banksim.RenewSamePAN, banksim.RenewNewPAN} {
+		t.Run(string(rule), func(t *testing.T) { cardLife(t, rule) })
+	}
+}
+
+func cardLife(t *testing.T, rule banksim.RenewalRule) {
 	ctx := context.Background()
-	w := newIssueWorld(t)
+	w := newIssueWorld(t, func(c *banksim.Config) { c.Renewal = rule })
+	samePAN := rule == banksim.RenewSamePAN
 	// The bank issues the first card with an expiry two months away: its
 	// clock runs five years behind, less two months.
 	w.simClock.add(-(5*365*24*time.Hour - 60*24*time.Hour))
@@ -99,12 +109,18 @@ func TestCardLife(t *testing.T) {
 	}
 	personalizeOn(0xC0DE0001)
 
+	var list struct{ Items []map[string]any }
 	currentCard := func() map[string]any {
 		t.Helper()
-		var list struct{ Items []map[string]any }
 		require.Equal(t, http.StatusOK, lifeCall(t, w.url, uni, "GET", fmt.Sprintf("/v1/volunteers/%d/cards", vol.ID), nil, &list))
-		require.Len(t, list.Items, 1, "a same-PAN renewal keeps one card row")
-		return list.Items[0]
+		var cur []map[string]any
+		for _, c := range list.Items {
+			if c["confirmed_state"] != "replaced" {
+				cur = append(cur, c)
+			}
+		}
+		require.Len(t, cur, 1, "one current card")
+		return cur[0]
 	}
 	c := currentCard()
 	cardID := int64(c["id"].(float64))
@@ -163,23 +179,43 @@ func TestCardLife(t *testing.T) {
 		batch, err = uniAPI.RenewalBatch(ctx, batch.ID)
 		return err == nil && batch.Progress["renewed"] == 1
 	}, 30*time.Second, 20*time.Millisecond, "batch %+v, outbox %v", batch, outboxRows(t, w))
-	require.Equal(t, cardID, batch.Items[0].NewCardID, "same PAN: the card row is renewed in place")
 	c = currentCard()
 	require.Equal(t, "issued", c["state"])
-	require.Equal(t, lastFour, c["last_four"])
 	require.NotEqual(t, firstExpiry, c["expiry"])
-	require.Equal(t, "002", c["psn"])
+	oldCardID := cardID
+	if samePAN {
+		require.Equal(t, cardID, batch.Items[0].NewCardID, "same PAN: the card row is renewed in place")
+		require.Len(t, list.Items, 1)
+		require.Equal(t, lastFour, c["last_four"])
+		require.Equal(t, "002", c["psn"])
+	} else {
+		cardID = int64(c["id"].(float64))
+		require.Equal(t, cardID, batch.Items[0].NewCardID, "new PAN: the renewed card is a new card row")
+		require.NotEqual(t, oldCardID, cardID)
+		require.Len(t, list.Items, 2)
+		require.Equal(t, "replaced", list.Items[0]["state"])
+		require.EqualValues(t, cardID, list.Items[0]["replaced_by"])
+		require.Equal(t, "001", c["psn"])
+	}
 	require.Equal(t, "bank_approved", status(), "the renewed card is personalized again")
 	bankCards := w.sim.Ledger().CardsFor(c["application_number"].(string))
-	require.Len(t, bankCards, 1)
-	require.Equal(t, c["expiry"], bankCards[0].Expiry)
+	bankCard := bankCards[len(bankCards)-1]
+	require.Equal(t, c["expiry"], bankCard.Expiry)
+	require.Equal(t, c["last_four"], bankCard.PAN[len(bankCard.PAN)-4:])
+	if samePAN {
+		require.Len(t, bankCards, 1)
+	} else {
+		require.Len(t, bankCards, 2)
+		require.Equal(t, bankgw.CardReplaced, bankCards[0].State)
+	}
 
 	// Personalized again on a new chip: issued with the new expiry.
 	personalizeOn(0xC0DE0002)
 	rec, err := w.svc.PersonalizedCard(ctx, app.ID)
 	require.NoError(t, err)
 	require.Equal(t, c["expiry"], rec.Expiry)
-	require.Equal(t, "002", rec.PSN)
+	require.Equal(t, c["psn"], rec.PSN)
+	require.EqualValues(t, cardID, rec.CardID)
 
 	// Closed through the bank: the card closed, the application cancelled.
 	var closed map[string]any
@@ -190,18 +226,27 @@ func TestCardLife(t *testing.T) {
 	require.Equal(t, "close_pending", closed["state"])
 	require.Eventually(t, func() bool { return currentCard()["state"] == "closed" }, 30*time.Second, 20*time.Millisecond)
 	require.Equal(t, "cancelled", status())
-	require.Equal(t, bankgw.CardCancelled, w.sim.Ledger().CardsFor(c["application_number"].(string))[0].State)
+	bankCards = w.sim.Ledger().CardsFor(c["application_number"].(string))
+	require.Equal(t, bankgw.CardCancelled, bankCards[len(bankCards)-1].State)
 
 	// Every step an event.
-	var ev struct {
-		Items []struct{ Kind, Change, Reason string }
+	steps := func(id int64) []string {
+		var ev struct {
+			Items []struct{ Kind, Change, Reason string }
+		}
+		require.Equal(t, http.StatusOK, lifeCall(t, w.url, uni, "GET", fmt.Sprintf("/v1/cards/%d/events", id), nil, &ev))
+		var out []string
+		for _, e := range ev.Items {
+			out = append(out, e.Kind+":"+e.Change)
+		}
+		return out
 	}
-	require.Equal(t, http.StatusOK, lifeCall(t, w.url, uni, "GET", fmt.Sprintf("/v1/cards/%d/events", cardID), nil, &ev))
-	var steps []string
-	for _, e := range ev.Items {
-		steps = append(steps, e.Kind+":"+e.Change)
+	if samePAN {
+		require.Equal(t, []string{"expired:", "requested:renew", "confirmed:renew", "requested:close", "confirmed:close"}, steps(cardID))
+	} else {
+		require.Equal(t, []string{"expired:", "requested:renew", "confirmed:renew"}, steps(oldCardID))
+		require.Equal(t, []string{"issued:renew", "requested:close", "confirmed:close"}, steps(cardID))
 	}
-	require.Equal(t, []string{"expired:", "requested:renew", "confirmed:renew", "requested:close", "confirmed:close"}, steps)
 	var appEv []struct{ From, To string }
 	require.Equal(t, http.StatusOK, lifeCall(t, w.url, uni, "GET", fmt.Sprintf("/v1/applications/%d/events", app.ID), nil,
 		&struct{ Items *[]struct{ From, To string } }{&appEv}))
