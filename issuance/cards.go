@@ -328,6 +328,13 @@ func (s *Service) RequestCardChange(ctx context.Context, a Actor, req CardChange
 	if err := RequireRole(a, cardChangeRoles...); err != nil {
 		return CardDetails{}, false, err
 	}
+	if req.Change == CardChangeRenew {
+		// The programme renews its volunteers' cards: league staff, not
+		// the bank's.
+		if err := RequireRole(a, renewalRoles...); err != nil {
+			return CardDetails{}, false, err
+		}
+	}
 	if !req.Change.Valid() {
 		return CardDetails{}, false, Invalid("change", "must be block, unblock, replace, renew or close")
 	}
