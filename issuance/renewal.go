@@ -31,7 +31,36 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/volcard/volcard/pii"
 )
+
+// RenewalRule is a bank's rule for renewing a card (docs/bank-interface.md
+// section 7.1), declared per bank link (VOLCARD_BANKS_FILE renewal).
+type RenewalRule string
+
+// Renewal rules.
+const (
+	// RenewSamePAN: the renewed card keeps the PAN, with a new expiry and
+	// the next PSN.
+	RenewSamePAN RenewalRule = "same_pan"
+	// RenewNewPAN: the renewed card has a new PAN.
+	RenewNewPAN RenewalRule = "new_pan"
+)
+
+// Valid reports whether r is a known rule.
+func (r RenewalRule) Valid() bool { return r == RenewSamePAN || r == RenewNewPAN }
+
+// CardHasPAN reports whether card cardID has the PAN pan (by its token; the
+// PAN is not kept). The outbox checks a bank's renewal answer against the
+// bank's rule with it.
+func (s *Service) CardHasPAN(ctx context.Context, cardID int64, pan pii.Secret) (bool, error) {
+	c, err := s.store.GetCard(ctx, cardID)
+	if err != nil {
+		return false, fmt.Errorf("card %d: %w", cardID, err)
+	}
+	return bytes.Equal(c.PANToken, s.PANToken(pan.Reveal())), nil
+}
 
 // RenewalItemState is where one card of a renewal batch stands.
 type RenewalItemState string

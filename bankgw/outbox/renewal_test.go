@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/bankgw"
+	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/checkin"
 	"github.com/volcard/volcard/issuance/store/storetest"
@@ -170,4 +171,52 @@ func TestRenewalBatchRefused(t *testing.T) {
 	away := issuance.Actor{Role: issuance.RoleOrgAdmin, OrgID: e.province.ID + 1000, TokenID: 8}
 	_, err = e.svc.RenewalBatch(ctx, away, b.ID)
 	require.Error(t, err)
+}
+
+// TestRenewalAgainstTheBanksRule: a link that declares the bank renews
+// with a new PAN, and a bank that answers with the same PAN (banksim's
+// same_pan rule): the answer is not applied, the row ends failed for an
+// operator, the card keeps its renewal pending. Declared same_pan, the
+// same answer is applied.
+func TestRenewalAgainstTheBanksRule(t *testing.T) {
+	for _, tc := range []struct {
+		declared issuance.RenewalRule
+		applied  bool
+	}{{issuance.RenewNewPAN, false}, {issuance.RenewSamePAN, true}} {
+		t.Run(string(tc.declared), func(t *testing.T) {
+			ctx := context.Background()
+			st := storetest.Postgres(t)
+			e := newEnv(t, st, envOpts{})
+			stop := run(e.worker(e.client(2*time.Second), func(c *outbox.Config) { c.Renewal = tc.declared }))
+			defer func() { require.NoError(t, stop()) }()
+			app, card := e.issued(ctx)
+			admin := issuance.Actor{Role: issuance.RoleOrgAdmin, OrgID: e.city.ID, TokenID: 7}
+			_, _, err := e.svc.RequestCardChange(ctx, admin, issuance.CardChangeRequest{CardID: card.ID, Change: issuance.CardChangeRenew})
+			require.NoError(t, err)
+			var r outbox.Request
+			require.Eventually(t, func() bool {
+				rows, err := st.BankRequests(ctx, app.ID)
+				require.NoError(t, err)
+				for _, x := range rows {
+					if x.Kind == outbox.KindStatusChange && (x.State == outbox.StateDone || x.State == outbox.StateFailed) {
+						r = x
+						return true
+					}
+				}
+				return false
+			}, 30*time.Second, 10*time.Millisecond)
+			c, err := st.GetCard(ctx, card.ID)
+			require.NoError(t, err)
+			if tc.applied {
+				require.Equal(t, outbox.StateDone, r.State)
+				require.Empty(t, c.PendingChange)
+				require.Equal(t, "002", c.PSN)
+				return
+			}
+			require.Equal(t, outbox.StateFailed, r.State)
+			require.Contains(t, r.LastError, "against the bank's rule new_pan")
+			require.Equal(t, issuance.CardChangeRenew, c.PendingChange)
+			require.Equal(t, card.Expiry, c.Expiry, "nothing of the answer applied")
+		})
+	}
 }

@@ -46,6 +46,16 @@ func (w *Worker) statusChange(ctx context.Context, r Request) error {
 			return w.fail(ctx, &r, bankgw.CodeApproved, string(ch.Change)+" approved without a card",
 				"outbox: bank approved a replacement or renewal without a card; needs an operator")
 		}
+		if ch.Change == issuance.CardChangeRenew && w.cfg.Renewal != "" {
+			same, err := w.cfg.Service.CardHasPAN(ctx, ch.CardID, pii.NewSecret(pii.KindOther, res.Card.PAN))
+			if err != nil {
+				return w.retry(ctx, &r, err, false)
+			}
+			if same != (w.cfg.Renewal == issuance.RenewSamePAN) {
+				return w.fail(ctx, &r, bankgw.CodeApproved, "renewal answered against the bank's rule "+string(w.cfg.Renewal),
+					"outbox: bank answered a renewal against its declared rule; needs an operator")
+			}
+		}
 		return w.resolve(ctx, &r, r.LeaseOwner, bankgw.CodeApproved, func(ctx context.Context) error {
 			return w.cfg.Service.RecordCardStatusChange(ctx, ch, cardStatus(res))
 		})
