@@ -574,6 +574,9 @@ func (s *Service) RecordCardChangeRefused(ctx context.Context, ch CardStatusChan
 		if err := s.store.UpdateCard(ctx, &c); err != nil {
 			return err
 		}
+		// Feed event: card.change_refused (with ch.Change: renew, close,
+		// ...) belongs here; the event feed is built apart and wired by
+		// the lead.
 		if ch.BatchID != 0 {
 			if err := s.store.SetRenewalItem(ctx, RenewalItem{BatchID: ch.BatchID, CardID: c.ID, State: RenewalRefused,
 				ResultCode: code, Reason: truncateRunes(reason, 200), UpdatedAt: c.UpdatedAt}); err != nil {
