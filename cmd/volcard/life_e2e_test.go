@@ -6,6 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,11 +16,13 @@ import (
 
 	"github.com/volcard/volcard/bankgw"
 	"github.com/volcard/volcard/bankgw/banksim"
-	"github.com/volcard/volcard/cardio/cardsim"
+	"github.com/volcard/volcard/cardio"
+	"github.com/volcard/volcard/cardio/pcsc"
+	"github.com/volcard/volcard/cardio/pcsc/pcsctest"
 	"github.com/volcard/volcard/client"
-	"github.com/volcard/volcard/client/personalize"
+	"github.com/volcard/volcard/client/terminal"
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/personalization/dataprep"
+	"github.com/volcard/volcard/issuance/checkin"
 	"github.com/volcard/volcard/wire"
 )
 
@@ -47,14 +52,16 @@ func lifeCall(t *testing.T, base, token, method, path string, body, out any) int
 }
 
 // TestCardLife is one card's life on PostgreSQL, over the bank simulator's
-// TCP link (banksim, bankgw, the outbox worker) and the HTTP API:
-// issued (personalized on a software card) → activated by the advice the
+// TCP link (banksim, bankgw, the outbox worker), the HTTP API and the real
+// pcscd with vpcd: issued ("volcard personalize --application" on a blank
+// software card in the vpcd reader) → activated by the advice the
 // embedded bank sends through the test helper → spending advices (a
 // purchase, a refund, a reversal) through the helper → expired by the
 // expire-cards job's function → renewed through the bank in a renewal
 // batch (the simulator's default rule: same PAN, new expiry, next PSN) →
 // personalized again on a new chip and issued → closed through the bank
-// (card closed, application cancelled). Every step is a card event. It
+// (card closed, application cancelled), and the closed card refused at a
+// check-in terminal as closed. Every step is a card event. It
 // runs under both renewal rules of the bank: the same PAN with a new
 // expiry and the next PSN, and a new PAN.
 func TestCardLife(t *testing.T) {
@@ -64,6 +71,8 @@ func TestCardLife(t *testing.T) {
 }
 
 func cardLife(t *testing.T, rule banksim.RenewalRule) {
+	hand := &simReader{t: t, slot: pcsctest.Slot(t)}
+	hand.readers = pcsctest.Start(t) // first: under CI=true a missing pcscd fails at once
 	ctx := context.Background()
 	w := newIssueWorld(t, func(c *banksim.Config) { c.Renewal = rule })
 	samePAN := rule == banksim.RenewSamePAN
@@ -90,24 +99,31 @@ func cardLife(t *testing.T, rule banksim.RenewalRule) {
 	}
 	require.Eventually(t, func() bool { return status() == "bank_approved" }, 30*time.Second, 20*time.Millisecond)
 
-	ks, err := dataprep.LoadSoftKeyStore(dataprep.SoftKeyStoreConfig{Dir: e2eKeys, ProductBINs: map[string]string{e2eProduct: e2eBIN}})
-	require.NoError(t, err)
-	kmc, err := ks.KMC(ctx, 0)
-	require.NoError(t, err)
+	// Two blank cards: the first card, and the renewed card's new chip.
+	dir := t.TempDir()
+	var blanksOut bytes.Buffer
+	require.NoError(t, runCardSimBlanks(blanksOptions{count: 2, serial: "00C00001", out: dir, kmc: filepath.Join(e2eKeys, "kmc.json")}, &blanksOut))
+	blank := func(i int) string { return filepath.Join(dir, fmt.Sprintf("blank-00C0000%d.json", i+1)) }
+	saved := func(i int) string { return filepath.Join(dir, fmt.Sprintf("card-00C0000%d.json", i+1)) }
+	pinFile := filepath.Join(dir, "pin")
+	require.NoError(t, os.WriteFile(pinFile, []byte("2468\n"), 0o600))
 	staffAPI, err := client.New(w.url, staff)
 	require.NoError(t, err)
-	personalizeOn := func(serial uint32) {
+	// "volcard personalize --application ID" with blank card i in the reader.
+	personalizeOn := func(i int) string {
 		t.Helper()
-		img, err := cardsim.NewBlankImage(cardsim.BlankOptions{KMC: kmc.Key, Diversification: kmc.Diversification, KeyVersion: kmc.Version, Serial: serial})
-		require.NoError(t, err)
-		card, err := cardsim.New(img)
-		require.NoError(t, err)
-		r := &personalize.Runner{API: staffAPI, Readers: cardsim.NewReaders(card), Reader: cardsim.ReaderName}
-		_, _, err = r.Personalize(ctx, personalize.Request{ApplicationID: app.ID, PIN: "2468"})
-		require.NoError(t, err)
+		hand.put(blank(i), saved(i))
+		defer hand.take()
+		stderr := &lineWriter{ch: make(chan string, 1024)}
+		var stdout lockedBuffer
+		err := runPersonalize(ctx, personalizeOptions{server: w.url, token: staff, reader: hand.slot.Reader, pinFile: pinFile,
+			application: app.ID}, strings.NewReader(""), &stdout, stderr)
+		require.NoError(t, err, "stderr:\n%s", stderr.String())
 		require.Equal(t, "issued", status())
+		return stdout.String()
 	}
-	personalizeOn(0xC0DE0001)
+	issuedOut := personalizeOn(0)
+	require.Contains(t, issuedOut, "chip 4790516800C00001")
 
 	var list struct{ Items []map[string]any }
 	currentCard := func() map[string]any {
@@ -210,7 +226,9 @@ func cardLife(t *testing.T, rule banksim.RenewalRule) {
 	}
 
 	// Personalized again on a new chip: issued with the new expiry.
-	personalizeOn(0xC0DE0002)
+	reissued := personalizeOn(1)
+	require.Contains(t, reissued, "chip 4790516800C00002")
+	require.Contains(t, reissued, "expires "+c["expiry"].(string))
 	rec, err := w.svc.PersonalizedCard(ctx, app.ID)
 	require.NoError(t, err)
 	require.Equal(t, c["expiry"], rec.Expiry)
@@ -257,6 +275,32 @@ func cardLife(t *testing.T, rule banksim.RenewalRule) {
 	require.Equal(t, []string{"→submitted", "submitted→approved", "approved→bank_pending", "bank_pending→bank_approved",
 		"bank_approved→personalized", "personalized→issued", "issued→activated", "activated→bank_approved",
 		"bank_approved→personalized", "personalized→issued", "issued→cancelled"}, moves)
+
+	// The closed card at a check-in terminal: refused as closed.
+	act, err := w.ck.CreateActivity(ctx, issuance.SystemActor(), checkin.NewActivity{OrgID: w.university.ID, Title: "毕业志愿服务",
+		StartsAt: w.clock.Now().Add(-time.Hour), EndsAt: w.clock.Now().Add(6 * time.Hour)})
+	require.NoError(t, err)
+	gate, err := client.New(w.url, w.tokens["gate"])
+	require.NoError(t, err)
+	queue, err := terminal.OpenQueue(ctx, filepath.Join(dir, "queue.db"), []byte(w.tokens["gate"]))
+	require.NoError(t, err)
+	t.Cleanup(func() { queue.Close() })
+	termReaders, err := pcsc.New(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { termReaders.Close() })
+	var shown bytes.Buffer
+	term, err := terminal.New(terminal.Config{API: gate, Queue: queue, ActivityID: act.ID, Readers: termReaders,
+		Reader: hand.slot.Reader, Out: &shown})
+	require.NoError(t, err)
+	hand.put(saved(1), saved(1))
+	tc, err := termReaders.Connect(ctx, hand.slot.Reader, cardio.ShareExclusive)
+	require.NoError(t, err)
+	o, err := term.TapCard(ctx, tc)
+	require.NoError(t, err)
+	require.NoError(t, tc.Disconnect(ctx))
+	hand.take()
+	require.Equal(t, terminal.StatusRefused, o.Status, o.Message)
+	require.Equal(t, "✗ 卡片已注销（closed card）", strings.TrimSpace(shown.String()))
 
 	// The test helpers refuse a card of a bank without an embedded
 	// simulator (a real bank) and change nothing.
