@@ -315,15 +315,18 @@ func (s *Service) CardEvents(ctx context.Context, a Actor, id int64) ([]CardEven
 	return ev, nil
 }
 
-// RequestCardChange asks the bank to block, unblock or replace a card: it
-// marks the change pending on the card, writes the status_change outbox row
-// and the card event, in one transaction, and returns the card. It reports
-// whether a row was written: asking for the change that is already pending,
-// or for the state the card is already in (a block of a blocked card, an
-// unblock of a card that is not blocked), changes nothing and is not an
-// error. Another change pending, a replaced or cancelled card, or a
-// replacement of a card whose application was never issued is a
-// *CardChangeError (ErrIllegalTransition). It needs WithBankOutbox.
+// RequestCardChange asks the bank to block, unblock, replace, renew or close
+// a card: it marks the change pending on the card, writes the status_change
+// outbox row and the card event, in one transaction, and returns the card.
+// It reports whether a row was written: asking for the change that is
+// already pending, or for the state the card is already in (a block of a
+// blocked card, an unblock of a card that is not blocked, a closing of a
+// closed card), changes nothing and is not an error. Another change
+// pending, a replaced or closed card, an expired card for anything but a
+// renewal or a closing, a renewal of a blocked card, or a replacement or
+// renewal of a card whose application was never handed over is a
+// *CardChangeError (ErrIllegalTransition). Renewals are for
+// province_admin, org_admin and system only. It needs WithBankOutbox.
 func (s *Service) RequestCardChange(ctx context.Context, a Actor, req CardChangeRequest) (CardDetails, bool, error) {
 	if err := RequireRole(a, cardChangeRoles...); err != nil {
 		return CardDetails{}, false, err
@@ -468,8 +471,10 @@ type BankCardStatus struct {
 // state the bank reports (active, else issued); replace → the old card
 // replaced, the new card stored (PAN token, sealed PAN, last four, expiry,
 // PSN, RS) as the application's current card and the application moved
-// back to bank_approved for personalization. Applying it again is a no-op
-// (the card no longer has that change pending).
+// back to bank_approved for personalization; renew → the renewed card
+// (recordRenewal, renewal.go); close → the card closed and its application
+// cancelled (recordClosing, closing.go). Applying it again is a no-op (the
+// card no longer has that change pending).
 func (s *Service) RecordCardStatusChange(ctx context.Context, ch CardStatusChange, res BankCardStatus) error {
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		c, err := s.store.GetCard(ctx, ch.CardID)
