@@ -276,6 +276,26 @@ var matrixOps = map[string]matrixOp{
 	"replaceCard": freshCard(func(c issuance.Card, _ string) matrixRequest {
 		return post("/v1/cards/"+id(c.ID)+"/replace", map[string]any{"reason": "损坏"})
 	}),
+	"renewCard": freshCard(func(c issuance.Card, _ string) matrixRequest {
+		return post("/v1/cards/"+id(c.ID)+"/renew", map[string]any{})
+	}),
+	"closeCard": freshCard(func(c issuance.Card, _ string) matrixRequest {
+		return post("/v1/cards/"+id(c.ID)+"/close", map[string]any{"reason": "holder_left"})
+	}),
+	"createRenewalBatch": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return post("/v1/orgs/"+id(s.org.ID)+"/cards/renewals", map[string]any{"expired": true})
+	},
+	"getRenewalBatch": func(t *testing.T, w *matrixWorld, s side) matrixRequest {
+		b, err := w.h.svc.RequestRenewals(context.Background(), issuance.SystemActor(), issuance.RenewalRequest{OrgID: s.org.ID, ExpiredOnly: true})
+		require.NoError(t, err)
+		return get("/v1/renewals/" + id(b.ID))
+	},
+	"testActivateCard": freshCard(func(c issuance.Card, _ string) matrixRequest {
+		return post("/v1/test/cards/"+id(c.ID)+"/activate", map[string]any{})
+	}),
+	"testCardSpending": freshCard(func(c issuance.Card, _ string) matrixRequest {
+		return post("/v1/test/cards/"+id(c.ID)+"/spending", map[string]any{"amount_fen": 1234})
+	}),
 	"blockCard": freshCard(func(_ issuance.Card, pan string) matrixRequest {
 		return post("/v1/cards/block", map[string]any{"pan": pan, "reason": "丢失"})
 	}),

@@ -31,7 +31,13 @@ func (s *Server) cardRoutes(v1 *echo.Group, auth, idem echo.MiddlewareFunc) {
 	v1.POST("/cards/:id/block", s.cardChange(issuance.CardChangeBlock), auth, allow(pa, oa, bs), idem)
 	v1.POST("/cards/:id/unblock", s.cardChange(issuance.CardChangeUnblock), auth, allow(pa, oa, bs), idem)
 	v1.POST("/cards/:id/replace", s.cardChange(issuance.CardChangeReplace), auth, allow(pa, oa, bs), idem)
+	v1.POST("/cards/:id/renew", s.cardChange(issuance.CardChangeRenew), auth, allow(pa, oa), idem)
+	v1.POST("/cards/:id/close", s.closeCard, auth, allow(pa, oa, bs), idem)
 	v1.GET("/orgs/:id/cards/expiring", s.expiringCards, auth, allow(pa, oa))
+	v1.POST("/orgs/:id/cards/renewals", s.createRenewals, auth, allow(pa, oa), idem)
+	v1.GET("/renewals/:id", s.getRenewals, auth, allow(pa, oa))
+	v1.POST("/test/cards/:id/activate", s.testActivate, auth, allow(pa, bs))
+	v1.POST("/test/cards/:id/spending", s.testSpending, auth, allow(pa, bs))
 }
 
 // Card is a bank-issued card as the API shows it: never the clear PAN.
@@ -156,7 +162,7 @@ func (s *Server) cardChange(change issuance.CardChange) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		reason, err := s.decodeReason(c, change != issuance.CardChangeUnblock)
+		reason, err := s.decodeReason(c, change == issuance.CardChangeBlock || change == issuance.CardChangeReplace)
 		if err != nil {
 			return err
 		}

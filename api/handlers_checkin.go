@@ -38,6 +38,8 @@ func checkinError(err error) error {
 		return &Error{Kind: KindCardUnknown, Detail: "the card is genuine but not linked to any registered volunteer", Internal: err}
 	case errors.Is(err, checkin.ErrCardBlocked):
 		return &Error{Kind: KindCardBlocked, Detail: "the card is blocked", Internal: err}
+	case errors.Is(err, checkin.ErrCardClosed):
+		return &Error{Kind: KindCardClosed, Detail: "the card was closed at the bank (the holder left the programme, or the card was given up); it can no longer be used", Internal: err}
 	case errors.Is(err, checkin.ErrCardExpired):
 		return &Error{Kind: KindCardExpired, Detail: "the card has expired (past the last day of its expiry month); the holder needs a renewed card", Internal: err}
 	case errors.Is(err, checkin.ErrEvidenceReplayed):

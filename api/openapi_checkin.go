@@ -16,7 +16,7 @@ func checkinPaths() obj {
 	admins := []string{"province_admin", "org_admin"}
 	cardProblems := func(r obj) obj {
 		r["404"] = problem("Activity not found or out of the terminal's scope (not-found), or the card is linked to no volunteer (card-unknown).")
-		r["403"] = problem("The caller's role may not use this route (forbidden), or the card is blocked (card-blocked) or past its expiry month (card-expired).")
+		r["403"] = problem("The caller's role may not use this route (forbidden), or the card is blocked (card-blocked), closed at the bank (card-closed) or past its expiry month (card-expired).")
 		r["409"] = problem("Challenge already used (challenge-replayed), the same card signature presented before (evidence-replayed), or the sequence number reused for another tap (sequence-reused).")
 		r["422"] = problem("Challenge unknown or expired (challenge-invalid), or the card failed authentication: certificate chain, PAN in the ICC certificate, or signature over the challenge (card-not-genuine).")
 		return r

@@ -46,8 +46,11 @@ const (
 	KindCardUnknown       Kind = wire.ProblemCardUnknown
 	KindCardBlocked       Kind = wire.ProblemCardBlocked
 	KindCardExpired       Kind = wire.ProblemCardExpired
-	KindEvidenceReplayed  Kind = wire.ProblemEvidenceReplayed
-	KindSequenceReused    Kind = wire.ProblemSequenceReused
+	KindCardClosed        Kind = wire.ProblemCardClosed
+	// KindTestBankUnavailable: a test helper for a card of a real bank.
+	KindTestBankUnavailable Kind = wire.ProblemTestBankUnavailable
+	KindEvidenceReplayed    Kind = wire.ProblemEvidenceReplayed
+	KindSequenceReused      Kind = wire.ProblemSequenceReused
 	// Redemptions after a benefit check.
 	KindBenefitCheckExpired Kind = wire.ProblemBenefitCheckExpired
 	KindOfferNotOffered     Kind = wire.ProblemOfferNotOffered
@@ -93,6 +96,8 @@ var kinds = map[Kind]kindInfo{
 	KindCardUnknown:         {http.StatusNotFound, "Card unknown"},
 	KindCardBlocked:         {http.StatusForbidden, "Card blocked"},
 	KindCardExpired:         {http.StatusForbidden, "Card expired"},
+	KindCardClosed:          {http.StatusForbidden, "Card closed"},
+	KindTestBankUnavailable: {http.StatusConflict, "Test helpers work only on the embedded bank simulator"},
 	KindEvidenceReplayed:    {http.StatusConflict, "Card evidence already presented"},
 	KindSequenceReused:      {http.StatusConflict, "Sequence number reused"},
 	KindBenefitCheckExpired: {http.StatusConflict, "Benefit check expired"},

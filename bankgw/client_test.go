@@ -334,15 +334,19 @@ func TestAdvices(t *testing.T) {
 	require.NoError(t, err)
 
 	tests := []struct {
-		name   string
-		req    banksim.AdviceRequest
-		fail   bool
-		code   string
-		amount int64
+		name     string
+		req      banksim.AdviceRequest
+		fail     bool
+		code     string
+		amount   int64
+		spending bankgw.SpendingKind
 	}{
-		{"activation", banksim.AdviceRequest{Kind: bankgw.AdviceActivation, PAN: res.Card.PAN}, false, "00", 0},
-		{"spending", banksim.AdviceRequest{Kind: bankgw.AdviceSpending, PAN: res.Card.PAN, Amount: 12345}, false, "00", 12345},
-		{"handler refuses: 96", banksim.AdviceRequest{Kind: bankgw.AdviceSpending, PAN: res.Card.PAN, Amount: 1}, true, "96", 0},
+		{"activation", banksim.AdviceRequest{Kind: bankgw.AdviceActivation, PAN: res.Card.PAN}, false, "00", 0, ""},
+		{"spending", banksim.AdviceRequest{Kind: bankgw.AdviceSpending, PAN: res.Card.PAN, Amount: 12345}, false, "00", 12345, bankgw.SpendingPurchase},
+		{"refund (SK F)", banksim.AdviceRequest{Kind: bankgw.AdviceSpending, Spending: bankgw.SpendingRefund, PAN: res.Card.PAN, Amount: 500}, false, "00", 500, bankgw.SpendingRefund},
+		{"reversal (SK V)", banksim.AdviceRequest{Kind: bankgw.AdviceSpending, Spending: bankgw.SpendingReversal, PAN: res.Card.PAN, Amount: 7}, false, "00", 7, bankgw.SpendingReversal},
+		{"unknown SK: 30", banksim.AdviceRequest{Kind: bankgw.AdviceSpending, Spending: "Q", PAN: res.Card.PAN, Amount: 7}, true, "30", 0, ""},
+		{"handler refuses: 96", banksim.AdviceRequest{Kind: bankgw.AdviceSpending, PAN: res.Card.PAN, Amount: 1}, true, "96", 0, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -360,6 +364,7 @@ func TestAdvices(t *testing.T) {
 			require.Equal(t, res.Card.PAN, a.PAN)
 			require.Equal(t, tr.RRN, a.RRN)
 			require.Equal(t, tc.amount, a.Amount)
+			require.Equal(t, tc.spending, a.Spending)
 			require.Equal(t, "GD-V-0001", a.ApplicationNumber)
 		})
 	}

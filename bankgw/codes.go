@@ -64,12 +64,21 @@ const (
 	StatusBlock    StatusChange = "B"
 	StatusUnblock  StatusChange = "U"
 	StatusReplace  StatusChange = "R"
+	// StatusRenew asks for the renewed card (the bank's renewal rule: the
+	// same PAN with a new expiry and PSN, or a new PAN); RS is mandatory.
+	StatusRenew StatusChange = "N"
+	// StatusClose closes the card for good.
+	StatusClose StatusChange = "C"
 )
+
+// IssuesCard reports whether the bank answers s with a card it issues
+// (2/14/23/CR): a replacement or a renewal, both with an RS.
+func (s StatusChange) IssuesCard() bool { return s == StatusReplace || s == StatusRenew }
 
 // Valid reports whether s is one of the status changes.
 func (s StatusChange) Valid() bool {
 	switch s {
-	case StatusActivate, StatusBlock, StatusUnblock, StatusReplace:
+	case StatusActivate, StatusBlock, StatusUnblock, StatusReplace, StatusRenew, StatusClose:
 		return true
 	}
 	return false

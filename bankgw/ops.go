@@ -92,7 +92,7 @@ type InquiryRequest struct {
 type StatusChangeRequest struct {
 	ApplicationNumber string
 	Change            StatusChange
-	// ReplaceSeq (1–99) is mandatory for StatusReplace.
+	// ReplaceSeq (1–99) is mandatory for StatusReplace and StatusRenew.
 	ReplaceSeq int
 	Trace      Trace
 	Repeat     bool
@@ -150,14 +150,14 @@ func (c *Client) Inquire(ctx context.Context, r InquiryRequest) (ApplicationResu
 		PrivateData{TagApplicationNumber: r.ApplicationNumber}, r.Trace, r.Repeat)
 }
 
-// ChangeStatus activates, blocks, unblocks or replaces the application's
-// card; a replacement returns the new card.
+// ChangeStatus activates, blocks, unblocks, replaces, renews or closes the
+// application's card; a replacement or a renewal returns the card issued.
 func (c *Client) ChangeStatus(ctx context.Context, r StatusChangeRequest) (ApplicationResult, error) {
 	if r.ApplicationNumber == "" || !r.Change.Valid() {
 		return ApplicationResult{}, fmt.Errorf("bankgw: change status: application number and valid change required: %w", ErrInvalidConfig)
 	}
 	data := PrivateData{TagApplicationNumber: r.ApplicationNumber, TagStatus: string(r.Change)}
-	if r.Change == StatusReplace {
+	if r.Change.IssuesCard() {
 		if r.ReplaceSeq < 1 || r.ReplaceSeq > 99 {
 			return ApplicationResult{}, fmt.Errorf("bankgw: replace sequence %d: %w", r.ReplaceSeq, ErrInvalidConfig)
 		}
@@ -309,11 +309,24 @@ const (
 	AdviceSpending   AdviceKind = "spending"
 )
 
+// SpendingKind is the kind of a spending advice (field 48 SK).
+type SpendingKind string
+
+// Spending kinds.
+const (
+	SpendingPurchase SpendingKind = "P"
+	SpendingRefund   SpendingKind = "F"
+	SpendingReversal SpendingKind = "V"
+)
+
 // Advice is a 0220/0221 from the bank. Handlers deduplicate by RRN and Kind.
 type Advice struct {
-	Kind   AdviceKind
-	Repeat bool
-	PAN    string
+	Kind AdviceKind
+	// Spending is the kind of a spending advice: SpendingPurchase,
+	// SpendingRefund or SpendingReversal.
+	Spending SpendingKind
+	Repeat   bool
+	PAN      string
 	// Amount is in fen (spending only); Currency is "156".
 	Amount            int64
 	Currency          string
@@ -465,6 +478,16 @@ func (c *Client) applyAdvice(ctx context.Context, m AdviceMessage) string {
 		return CodeFormatError
 	}
 	a.ApplicationNumber, a.CardReference = pd[TagApplicationNumber], pd[TagCardReference]
+	if a.Kind == AdviceSpending {
+		switch sk := SpendingKind(pd[TagSpendingKind]); sk {
+		case "", SpendingPurchase:
+			a.Spending = SpendingPurchase
+		case SpendingRefund, SpendingReversal:
+			a.Spending = sk
+		default:
+			return CodeFormatError
+		}
+	}
 	if c.cfg.AdviceHandler == nil {
 		c.log.Warn("bankgw: advice refused, no handler", slog.Any("advice", a))
 		return CodeSystemMalfunction

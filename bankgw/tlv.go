@@ -23,6 +23,9 @@ const (
 	TagReplaceSeq        = "RS"
 	TagCardReference     = "CR"
 	TagDeclineText       = "RT"
+	// TagSpendingKind is the kind of a spending advice: P purchase (also
+	// when absent), F refund, V reversal (docs/bank-interface.md 7.2).
+	TagSpendingKind = "SK"
 )
 
 // sensitiveTags are the field 48 subfields masked when a message is

@@ -265,6 +265,9 @@ func (s *Service) Transition(ctx context.Context, a Actor, id int64, to Status, 
 		if err := CheckTransition(from, to); err != nil {
 			return err
 		}
+		if systemOnly(from, to) && a.Role != RoleSystem {
+			return &TransitionError{From: from, To: to}
+		}
 		app.Status, app.UpdatedAt = to, now
 		if reason != "" {
 			app.Reason = reason

@@ -59,10 +59,14 @@ type BankCardState string
 
 // Bank card states.
 const (
-	BankCardIssued    BankCardState = "issued" // issued by the bank, not yet activated
-	BankCardActive    BankCardState = "active"
-	BankCardBlocked   BankCardState = "blocked"
-	BankCardCancelled BankCardState = "cancelled"
+	BankCardIssued  BankCardState = "issued" // issued by the bank, not yet activated
+	BankCardActive  BankCardState = "active"
+	BankCardBlocked BankCardState = "blocked"
+	// BankCardClosed is a card closed at the bank (the holder left, died,
+	// or the card was given up for another): it can never be used again.
+	// It replaces the "cancelled" state nothing ever set (migration 00230
+	// renames any such row).
+	BankCardClosed BankCardState = "closed"
 	// BankCardReplaced is a card the bank replaced by a newer one (a
 	// replacement after loss): it can never be used again.
 	BankCardReplaced BankCardState = "replaced"

@@ -37,15 +37,24 @@ const (
 	CardChangeBlock   CardChange = "block"
 	CardChangeUnblock CardChange = "unblock"
 	CardChangeReplace CardChange = "replace"
+	// CardChangeRenew asks the bank for the renewed card of an expiring or
+	// expired card (renewal.go).
+	CardChangeRenew CardChange = "renew"
+	// CardChangeClose closes the card at the bank for good (closing.go).
+	CardChangeClose CardChange = "close"
 )
 
 // Valid reports whether c is a known change.
 func (c CardChange) Valid() bool {
-	return c == CardChangeBlock || c == CardChangeUnblock || c == CardChangeReplace
+	switch c {
+	case CardChangeBlock, CardChangeUnblock, CardChangeReplace, CardChangeRenew, CardChangeClose:
+		return true
+	}
+	return false
 }
 
 // BankStatus returns field 48 subfield ST of the change (docs/bank-interface.md
-// section 3): B, U or R.
+// section 3): B, U, R, N (renew) or C (close).
 func (c CardChange) BankStatus() string {
 	switch c {
 	case CardChangeBlock:
@@ -54,9 +63,18 @@ func (c CardChange) BankStatus() string {
 		return "U"
 	case CardChangeReplace:
 		return "R"
+	case CardChangeRenew:
+		return "N"
+	case CardChangeClose:
+		return "C"
 	}
 	return ""
 }
+
+// newCard reports whether the bank answers the change with a new card
+// (2/14/23/CR of the 0310 are the card issued): a replacement and a
+// renewal; both carry an RS.
+func (c CardChange) newCard() bool { return c == CardChangeReplace || c == CardChangeRenew }
 
 // MaxReplacements is the highest replacement sequence (RS) the interface
 // allows for one application.
@@ -98,6 +116,10 @@ type CardStatusChange struct {
 	CardID     int64      `json:"card_id"`
 	Change     CardChange `json:"change"`
 	ReplaceSeq int        `json:"replace_seq,omitempty"`
+	// BatchID is the renewal batch that asked for a renewal (0: none).
+	BatchID int64 `json:"batch_id,omitempty"`
+	// CloseReason is why a card is closed (close only).
+	CloseReason CloseReason `json:"close_reason,omitempty"`
 }
 
 // CardEventKind names a card event.
@@ -183,8 +205,13 @@ type CardChangeRequest struct {
 	CardID int64
 	Change CardChange
 	// Reason is required for a block and a replacement (lost, stolen,
-	// damaged ...), at most 200 characters, no card data.
+	// damaged ...), at most 200 characters, no card data; a note for a
+	// renewal or a closing.
 	Reason string
+	// CloseReason is required for a closing (CloseCard) and only there.
+	CloseReason CloseReason
+	// batchID is the renewal batch asking (RequestRenewals).
+	batchID int64
 }
 
 // cardChangeRoles may ask for card changes: the holder's organisation
@@ -288,28 +315,42 @@ func (s *Service) CardEvents(ctx context.Context, a Actor, id int64) ([]CardEven
 	return ev, nil
 }
 
-// RequestCardChange asks the bank to block, unblock or replace a card: it
-// marks the change pending on the card, writes the status_change outbox row
-// and the card event, in one transaction, and returns the card. It reports
-// whether a row was written: asking for the change that is already pending,
-// or for the state the card is already in (a block of a blocked card, an
-// unblock of a card that is not blocked), changes nothing and is not an
-// error. Another change pending, a replaced or cancelled card, or a
-// replacement of a card whose application was never issued is a
-// *CardChangeError (ErrIllegalTransition). It needs WithBankOutbox.
+// RequestCardChange asks the bank to block, unblock, replace, renew or close
+// a card: it marks the change pending on the card, writes the status_change
+// outbox row and the card event, in one transaction, and returns the card.
+// It reports whether a row was written: asking for the change that is
+// already pending, or for the state the card is already in (a block of a
+// blocked card, an unblock of a card that is not blocked, a closing of a
+// closed card), changes nothing and is not an error. Another change
+// pending, a replaced or closed card, an expired card for anything but a
+// renewal or a closing, a renewal of a blocked card, or a replacement or
+// renewal of a card whose application was never handed over is a
+// *CardChangeError (ErrIllegalTransition). Renewals are for
+// province_admin, org_admin and system only. It needs WithBankOutbox.
 func (s *Service) RequestCardChange(ctx context.Context, a Actor, req CardChangeRequest) (CardDetails, bool, error) {
 	if err := RequireRole(a, cardChangeRoles...); err != nil {
 		return CardDetails{}, false, err
 	}
+	if req.Change == CardChangeRenew {
+		// The programme renews its volunteers' cards: league staff, not
+		// the bank's.
+		if err := RequireRole(a, renewalRoles...); err != nil {
+			return CardDetails{}, false, err
+		}
+	}
 	if !req.Change.Valid() {
-		return CardDetails{}, false, Invalid("change", "must be block, unblock or replace")
+		return CardDetails{}, false, Invalid("change", "must be block, unblock, replace, renew or close")
 	}
 	req.Reason = strings.TrimSpace(req.Reason)
 	switch {
 	case !utf8.ValidString(req.Reason) || utf8.RuneCountInString(req.Reason) > 200:
 		return CardDetails{}, false, Invalid("reason", "at most 200 characters")
-	case req.Reason == "" && req.Change != CardChangeUnblock:
+	case req.Reason == "" && (req.Change == CardChangeBlock || req.Change == CardChangeReplace):
 		return CardDetails{}, false, Invalid("reason", "required for a block or a replacement")
+	case req.Change == CardChangeClose && !req.CloseReason.Valid():
+		return CardDetails{}, false, Invalid("close_reason", "must be one of "+closeReasonList())
+	case req.Change != CardChangeClose && req.CloseReason != "":
+		return CardDetails{}, false, Invalid("close_reason", "only for a closing")
 	}
 	return s.changeCard(ctx, a, req, func(ctx context.Context) (Card, Application, error) {
 		return s.cardInScope(ctx, a, req.CardID)
@@ -344,19 +385,25 @@ func (s *Service) changeCard(ctx context.Context, a Actor, req CardChangeRequest
 			return nil // asked again while on its way
 		case c.PendingChange != "":
 			return refuse("wait until the bank has answered the pending change")
-		case c.State == BankCardReplaced || c.State == BankCardCancelled:
+		case c.State == BankCardReplaced:
 			return refuse("the card can no longer be used")
-		case c.State == BankCardExpired:
-			return refuse("the card has expired; it can no longer be changed at the bank")
+		case c.State == BankCardClosed && req.Change == CardChangeClose:
+			return nil // closed already
+		case c.State == BankCardClosed:
+			return refuse("the card is closed")
+		case c.State == BankCardExpired && req.Change != CardChangeRenew && req.Change != CardChangeClose:
+			return refuse("the card has expired; it can only be renewed or closed")
+		case req.Change == CardChangeRenew && c.State == BankCardBlocked:
+			return refuse("a blocked card is not renewed; unblock or replace it first")
 		case req.Change == CardChangeBlock && c.State == BankCardBlocked:
 			return nil
 		case req.Change == CardChangeUnblock && c.State != BankCardBlocked:
 			return nil
 		}
-		ch := CardStatusChange{CardID: c.ID, Change: req.Change}
-		if req.Change == CardChangeReplace {
+		ch := CardStatusChange{CardID: c.ID, Change: req.Change, BatchID: req.batchID, CloseReason: req.CloseReason}
+		if req.Change.newCard() {
 			if app.Status != StatusIssued && app.Status != StatusActivated {
-				return refuse("only a card that was handed over can be replaced; application is " + string(app.Status))
+				return refuse("only a card that was handed over can be " + pastTense(req.Change) + "; application is " + string(app.Status))
 			}
 			all, err := s.store.CardsOfApplication(ctx, app.ID)
 			if err != nil {
@@ -376,7 +423,7 @@ func (s *Service) changeCard(ctx context.Context, a Actor, req CardChangeRequest
 		}
 		now := s.clock.Now()
 		c.PendingChange, c.UpdatedAt = req.Change, now
-		if req.Change != CardChangeUnblock {
+		if req.Change == CardChangeBlock || req.Change == CardChangeReplace {
 			c.BlockReason = req.Reason
 		}
 		if err := s.store.UpdateCard(ctx, &c); err != nil {
@@ -390,11 +437,18 @@ func (s *Service) changeCard(ctx context.Context, a Actor, req CardChangeRequest
 			}
 			return fmt.Errorf("enqueue status change: %w", err)
 		}
+		reason := req.Reason
+		if req.Change == CardChangeClose {
+			reason = strings.TrimSpace(string(req.CloseReason) + " " + req.Reason)
+		}
 		e := CardEvent{CardID: c.ID, Kind: CardEventRequested, Change: req.Change, ActorTokenID: a.TokenID,
-			ActorRole: a.Role, Channel: a.Role.Channel(), Reason: req.Reason, At: now}
+			ActorRole: a.Role, Channel: a.Role.Channel(), Reason: reason, At: now}
 		if err := s.store.AppendCardEvent(ctx, &e); err != nil {
 			return err
 		}
+		// Feed event: card.renewal_requested (renew) / card.close_requested
+		// (close) belongs here; the event feed is built apart and wired by
+		// the lead.
 		out, written = s.details(c, app), true
 		return nil
 	})
@@ -417,8 +471,10 @@ type BankCardStatus struct {
 // state the bank reports (active, else issued); replace → the old card
 // replaced, the new card stored (PAN token, sealed PAN, last four, expiry,
 // PSN, RS) as the application's current card and the application moved
-// back to bank_approved for personalization. Applying it again is a no-op
-// (the card no longer has that change pending).
+// back to bank_approved for personalization; renew → the renewed card
+// (recordRenewal, renewal.go); close → the card closed and its application
+// cancelled (recordClosing, closing.go). Applying it again is a no-op (the
+// card no longer has that change pending).
 func (s *Service) RecordCardStatusChange(ctx context.Context, ch CardStatusChange, res BankCardStatus) error {
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		c, err := s.store.GetCard(ctx, ch.CardID)
@@ -438,11 +494,15 @@ func (s *Service) RecordCardStatusChange(ctx context.Context, ch CardStatusChang
 			if res.BankState == "A" || (res.BankState == "" && !c.ActivatedAt.IsZero()) {
 				c.State = BankCardActive
 			}
+		case CardChangeRenew:
+			return s.recordRenewal(ctx, c, ch, res)
+		case CardChangeClose:
+			return s.recordClosing(ctx, c, ch)
 		case CardChangeReplace:
 			if res.Card == nil {
 				return fmt.Errorf("replacement of card %d approved without a card: %w", c.ID, ErrInvalid)
 			}
-			nc, err := s.storeReplacement(ctx, c, ch.ReplaceSeq, *res.Card)
+			nc, err := s.storeNewCard(ctx, c, ch.ReplaceSeq, *res.Card, CardChangeReplace)
 			if err != nil {
 				return err
 			}
@@ -464,10 +524,11 @@ func (s *Service) RecordCardStatusChange(ctx context.Context, ch CardStatusChang
 	return nil
 }
 
-// storeReplacement marks the old card replaced (first, so that the new card
-// can become the current one), stores the new card and moves the
-// application back to bank_approved.
-func (s *Service) storeReplacement(ctx context.Context, old Card, seq int, ic IssuedCard) (Card, error) {
+// storeNewCard marks the old card replaced (first, so that the new card
+// can become the current one), stores the new card the bank issued for a
+// replacement or a renewal (change) and moves the application back to
+// bank_approved.
+func (s *Service) storeNewCard(ctx context.Context, old Card, seq int, ic IssuedCard, change CardChange) (Card, error) {
 	pan := ic.PAN.Reveal()
 	if len(pan) < 12 || strings.Trim(pan, "0123456789") != "" {
 		return Card{}, Invalid("pan", "must be 12–19 digits")
@@ -487,19 +548,17 @@ func (s *Service) storeReplacement(ctx context.Context, old Card, seq int, ic Is
 	if err := s.store.CreateCard(ctx, &nc); err != nil {
 		return Card{}, err
 	}
-	if err := s.appendBankEvent(ctx, nc.ID, CardEventIssued, CardChangeReplace, "00",
-		"replaces the card ending "+old.LastFour); err != nil {
+	what := "replacement"
+	if change == CardChangeRenew {
+		what = "renewal"
+	}
+	if err := s.appendBankEvent(ctx, nc.ID, CardEventIssued, change, "00",
+		what+" of the card ending "+old.LastFour); err != nil {
 		return Card{}, err
 	}
-	app, err := s.store.GetApplication(ctx, old.ApplicationID, Scope{})
-	if err != nil {
+	if err := s.backToBankApproved(ctx, old.ApplicationID,
+		what+" card ending "+nc.LastFour+" for the card ending "+old.LastFour); err != nil {
 		return Card{}, err
-	}
-	if app.Status == StatusIssued || app.Status == StatusActivated {
-		if _, err := s.Transition(ctx, SystemActor(), app.ID, StatusBankApproved,
-			"replacement card ending "+nc.LastFour+" for the card ending "+old.LastFour); err != nil {
-			return Card{}, err
-		}
 	}
 	return nc, nil
 }
@@ -519,6 +578,15 @@ func (s *Service) RecordCardChangeRefused(ctx context.Context, ch CardStatusChan
 		c.PendingChange, c.UpdatedAt = "", s.clock.Now()
 		if err := s.store.UpdateCard(ctx, &c); err != nil {
 			return err
+		}
+		// Feed event: card.change_refused (with ch.Change: renew, close,
+		// ...) belongs here; the event feed is built apart and wired by
+		// the lead.
+		if ch.BatchID != 0 {
+			if err := s.store.SetRenewalItem(ctx, RenewalItem{BatchID: ch.BatchID, CardID: c.ID, State: RenewalRefused,
+				ResultCode: code, Reason: truncateRunes(reason, 200), UpdatedAt: c.UpdatedAt}); err != nil {
+				return err
+			}
 		}
 		return s.appendBankEvent(ctx, c.ID, CardEventRefused, ch.Change, code, truncateRunes(reason, 200))
 	})

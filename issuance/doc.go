@@ -1,7 +1,9 @@
 // Package issuance is the core of the volcard domain: organisations,
 // volunteers, banks, card products and branches, card applications and their
-// state machine, audit events, cards and their lifecycle, API tokens, actors
-// and the scoping rules that decide what an actor may see.
+// state machine, audit events, cards and their lifecycle (block, unblock,
+// replace in cards.go; expiry, renewal and closing in expiry.go, renewal.go
+// and closing.go; the embedded bank's test helpers in testbank.go), API
+// tokens, actors and the scoping rules that decide what an actor may see.
 //
 // Features live in their own packages over this core, each declaring the
 // store port it needs: issuance/checkin (activities, taps, hours, stars and

@@ -6,8 +6,8 @@ package issuance
 // expire-cards (ExpireCards) marks such cards expired, one card event each;
 // check-in refuses them with the expiry reason whether or not the job has
 // run yet (ExpiryEnd decides). An expiring-soon list per organisation
-// (ExpiringCards) shows the cards due for renewal. Renewal, closing and
-// the bank messages for them are not built yet.
+// (ExpiringCards) shows the cards due for renewal; renewal.go renews them
+// through the bank and closing.go closes cards.
 
 import (
 	"context"
@@ -20,7 +20,8 @@ import (
 )
 
 // BankCardExpired is a card past its expiry month (see ExpiryEnd). It can
-// no longer be used nor changed at the bank; renewal will issue a new card.
+// no longer be used; it can only be renewed (RequestRenewals, a renewed
+// card to personalize) or closed at the bank.
 const BankCardExpired BankCardState = "expired"
 
 // CardEventExpired is the event of a card marked expired by ExpireCards.

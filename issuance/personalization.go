@@ -106,10 +106,11 @@ type PersoRepo interface {
 	// UpdatePersoSession writes the mutable fields of s if the stored row
 	// is still in state from at step fromStep, else ErrConflict.
 	UpdatePersoSession(ctx context.Context, s *PersoSession, from PersoState, fromStep int) error
-	// CreatePersoRecord inserts r; a second record for an application or a
-	// chip is a *ConflictError ("personalized_card").
+	// CreatePersoRecord inserts r; a second record for a card and expiry
+	// or for a chip is a *ConflictError ("personalized_card"). A renewed
+	// or replaced card adds a record to its application.
 	CreatePersoRecord(ctx context.Context, r *PersoRecord) error
-	// GetPersoRecord returns an application's record or ErrNotFound.
+	// GetPersoRecord returns an application's latest record or ErrNotFound.
 	GetPersoRecord(ctx context.Context, applicationID int64) (PersoRecord, error)
 }
 

@@ -152,6 +152,7 @@ type Store interface {
 	IssuedCardRepo
 	CardLifecycleRepo
 	CardExpiryRepo
+	RenewalRepo
 	BankAdviceRepo
 }
 

@@ -26,8 +26,11 @@ type Service struct {
 	rand    io.Reader
 	hooks   []TransitionHook
 	outbox  BankOutbox // nil: no bank connection (see WithBankOutbox)
-	minAge  int
-	log     *slog.Logger
+	// testBank sends advices from embedded bank simulators (testbank.go);
+	// nil: the test helpers are refused.
+	testBank TestBank
+	minAge   int
+	log      *slog.Logger
 
 	products sync.Map // code → Product; products change only through PutProduct
 

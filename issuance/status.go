@@ -30,16 +30,34 @@ var ProgressSteps = []Status{
 }
 
 var transitions = map[Status][]Status{
-	StatusSubmitted:    {StatusApproved, StatusRejected, StatusCancelled},
-	StatusApproved:     {StatusBankPending, StatusCancelled},
-	StatusBankPending:  {StatusBankApproved, StatusBankDeclined},
-	StatusBankApproved: {StatusPersonalized},
-	StatusPersonalized: {StatusIssued},
+	StatusSubmitted:   {StatusApproved, StatusRejected, StatusCancelled},
+	StatusApproved:    {StatusBankPending, StatusCancelled},
+	StatusBankPending: {StatusBankApproved, StatusBankDeclined},
 	// issued/activated → bank_approved: the bank replaced the card (lost,
 	// stolen, damaged); the replacement is personalized and handed over
 	// like the first card (see Service.RecordCardStatusChange).
-	StatusIssued:    {StatusActivated, StatusBankApproved},
-	StatusActivated: {StatusBankApproved},
+	StatusIssued:    {StatusActivated, StatusBankApproved, StatusCancelled},
+	StatusActivated: {StatusBankApproved, StatusCancelled},
+	// bank_approved, personalized → cancelled, and issued, activated →
+	// cancelled: the card was closed at the bank (Service.CloseCard); only
+	// the system actor, recording the bank's confirmation, makes these
+	// (see systemOnly).
+	StatusBankApproved: {StatusPersonalized, StatusCancelled},
+	StatusPersonalized: {StatusIssued, StatusCancelled},
+}
+
+// systemOnly reports whether only the system actor may move an application
+// from → to: cancelling an application whose card the bank issued happens
+// when the bank confirms a closing, never by staff alone.
+func systemOnly(from, to Status) bool {
+	if to != StatusCancelled {
+		return false
+	}
+	switch from {
+	case StatusBankApproved, StatusPersonalized, StatusIssued, StatusActivated:
+		return true
+	}
+	return false
 }
 
 // Valid reports whether s is a known status.

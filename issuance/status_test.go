@@ -23,6 +23,10 @@ func TestStateMachine(t *testing.T) {
 		{issuance.StatusIssued, issuance.StatusActivated}:          true,
 		{issuance.StatusIssued, issuance.StatusBankApproved}:       true, // card replaced
 		{issuance.StatusActivated, issuance.StatusBankApproved}:    true, // card replaced
+		{issuance.StatusBankApproved, issuance.StatusCancelled}:    true, // card closed (system only)
+		{issuance.StatusPersonalized, issuance.StatusCancelled}:    true, // card closed (system only)
+		{issuance.StatusIssued, issuance.StatusCancelled}:          true, // card closed (system only)
+		{issuance.StatusActivated, issuance.StatusCancelled}:       true, // card closed (system only)
 	}
 	for _, from := range issuance.Statuses {
 		for _, to := range issuance.Statuses {

@@ -54,6 +54,7 @@ const (
 	ProblemCardUnknown       = "card-unknown"
 	ProblemCardBlocked       = "card-blocked"
 	ProblemCardExpired       = "card-expired"
+	ProblemCardClosed        = "card-closed"
 	ProblemEvidenceReplayed  = "evidence-replayed"
 	ProblemSequenceReused    = "sequence-reused"
 	// ProblemBenefitCheckExpired: a redemption quotes a benefit check older
@@ -85,3 +86,8 @@ const (
 	// ProblemResponsesMismatch: the posted responses do not fit the batch.
 	ProblemResponsesMismatch = "responses-mismatch"
 )
+
+// ProblemTestBankUnavailable: a test helper (/v1/test/...) was asked for a
+// card whose bank is a real bank, not the embedded simulator; nothing was
+// sent or changed.
+const ProblemTestBankUnavailable = "test-bank-unavailable"

@@ -69,6 +69,11 @@ type Config struct {
 	// (0100): it checks the ARQC and returns an ARPC. Without it every 0100
 	// is declined 05 without issuer authentication data.
 	MasterKeyAC []byte
+	// Renewal is the bank's renewal rule for ST N (docs/bank-interface.md
+	// section 7.1): RenewSamePAN (the default) keeps the PAN and gives a
+	// new expiry and the next PSN; RenewNewPAN issues a new PAN, like a
+	// replacement.
+	Renewal RenewalRule
 	// AuthLimit is the largest amount (fen) approved in one authorization;
 	// more is declined 51. Default 500000 (5,000 CNY).
 	AuthLimit int64
@@ -82,6 +87,15 @@ type Config struct {
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
 }
+
+// RenewalRule is how a bank renews a card.
+type RenewalRule string
+
+// Renewal rules.
+const (
+	RenewSamePAN RenewalRule = "same_pan"
+	RenewNewPAN  RenewalRule = "new_pan"
+)
 
 // Faults are switched on with SetFaults and apply to file updates and
 // reversals (0300/0301/0420/0421), never to network management, so sign-on
@@ -185,6 +199,13 @@ func New(cfg Config) (*Sim, error) {
 	}
 	if cfg.AuthLimit == 0 {
 		cfg.AuthLimit = 500000
+	}
+	switch cfg.Renewal {
+	case "":
+		cfg.Renewal = RenewSamePAN
+	case RenewSamePAN, RenewNewPAN:
+	default:
+		return nil, fmt.Errorf("renewal rule %q (same_pan or new_pan): %w", cfg.Renewal, ErrInvalidConfig)
 	}
 	if len(cfg.MasterKeyAC) != 0 && len(cfg.MasterKeyAC) != 16 {
 		return nil, fmt.Errorf("issuer master key of %d bytes: %w", len(cfg.MasterKeyAC), ErrInvalidConfig)
@@ -657,6 +678,49 @@ func (s *Sim) change(an string, pd bankgw.PrivateData, pan, key string) (string,
 		}
 		card.State = card.before
 		card.Changes++
+	case bankgw.StatusClose:
+		switch before {
+		case bankgw.CardCancelled:
+			entry.changed = false
+		case bankgw.CardIssued, bankgw.CardActive, bankgw.CardBlocked:
+			card.State = bankgw.CardCancelled
+			card.Changes++
+		default:
+			return bankgw.CodeNotPermitted, card
+		}
+	case bankgw.StatusRenew:
+		seq, err := strconv.Atoi(pd[bankgw.TagReplaceSeq])
+		if err != nil || seq < 1 || seq > 99 {
+			return bankgw.CodeFormatError, nil
+		}
+		if card.ReplaceSeq == seq {
+			return bankgw.CodeApproved, card // this renewal was done already (same PAN or the new card)
+		}
+		if before != bankgw.CardIssued && before != bankgw.CardActive {
+			return bankgw.CodeNotPermitted, card
+		}
+		expiry := s.cfg.Now().AddDate(5, 0, 0).In(time.FixedZone("CST", 8*3600)).Format("0601")
+		if s.cfg.Renewal == RenewSamePAN {
+			psn, _ := strconv.Atoi(card.PSN)
+			card.Expiry, card.PSN, card.ReplaceSeq = expiry, fmt.Sprintf("%03d", psn%999+1), seq
+			card.Reference = fmt.Sprintf("CR%010dN%02d", s.seq, seq)
+			card.State, card.Changes = bankgw.CardIssued, card.Changes+1
+			// Not journalled for reversal: status changes are never
+			// reversed (section 7.3).
+			s.journal[key] = journalEntry{an: an, code: bankgw.FileChange, pan: card.PAN, before: before}
+			return bankgw.CodeApproved, card
+		}
+		nc, err := s.issue(an, app.Product, seq)
+		if err != nil {
+			return bankgw.CodeSystemMalfunction, nil
+		}
+		card.State = bankgw.CardReplaced
+		card.Changes++
+		app.PAN = nc.PAN
+		s.apps[an] = app
+		entry.newCard, entry.prevPAN = nc.PAN, card.PAN
+		s.journal[key] = entry
+		return bankgw.CodeApproved, nc
 	case bankgw.StatusReplace:
 		seq, err := strconv.Atoi(pd[bankgw.TagReplaceSeq])
 		if err != nil || seq < 1 || seq > 99 {
@@ -750,6 +814,9 @@ type AdviceRequest struct {
 	// PAN of the card; ApplicationNumber and Reference are filled from the
 	// ledger when the card is known.
 	PAN string
+	// Spending is the kind of a spending advice (field 48 SK); empty is a
+	// purchase, sent without SK as before.
+	Spending bankgw.SpendingKind
 	// Amount in fen (spending).
 	Amount       int64
 	MCC          string
@@ -800,6 +867,9 @@ func (s *Sim) PushAdvice(ctx context.Context, r AdviceRequest) (string, bankgw.T
 		return "", tr, fmt.Errorf("advice kind %q: %w", r.Kind, ErrInvalidConfig)
 	}
 	pd := bankgw.PrivateData{}
+	if r.Kind == bankgw.AdviceSpending && r.Spending != "" && r.Spending != bankgw.SpendingPurchase {
+		pd[bankgw.TagSpendingKind] = string(r.Spending)
+	}
 	var conn *connection.Connection
 	s.mu.Lock()
 	if card, ok := s.cards[r.PAN]; ok {

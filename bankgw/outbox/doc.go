@@ -24,12 +24,15 @@
 // and trace (Handlers.LateResponse); 0220 advices are stored idempotently
 // (Handlers.Advice).
 //
-// Status changes (rows of kind status_change: block, unblock, replace a
-// card, written by issuance.Service.RequestCardChange) are idempotent at the
-// bank, so they are never reversed: without an answer they are repeated as
-// 0301 with the same trace until the bank answers; its approval changes the
-// card (and, for a replacement, stores the new card) in the transaction that
-// resolves the row, a final decline drops the pending change.
+// Status changes (rows of kind status_change: block, unblock, replace,
+// renew, close a card, written by issuance.Service.RequestCardChange and
+// RequestRenewals) are idempotent at the bank, so they are never reversed:
+// without an answer they are repeated as 0301 with the same trace until the
+// bank answers; its approval changes the card (and, for a replacement or a
+// renewal, stores the card issued) in the transaction that resolves the
+// row, a final decline drops the pending change. A renewal answered against
+// the bank's declared rule (Config.Renewal) is not applied: the row fails
+// for an operator.
 //
 // An activation advice for a card not recorded yet is parked (issuance
 // bank_advices) and acknowledged; issuance applies it when the card is

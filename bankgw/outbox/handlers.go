@@ -36,7 +36,8 @@ func NewHandlers(svc *issuance.Service, box Rows, log *slog.Logger) (*Handlers, 
 // activation → one bank_advices row per RRN, the card active and its
 // application activated (a repeat changes nothing); for a card we do not
 // know yet the advice is parked and applied when the bank's approval is
-// recorded; spending → one card_spending row per RRN and kind. An error
+// recorded; spending → one card_spending row per RRN and kind (spending
+// for a purchase, refund, reversal: field 48 SK). An error
 // makes the client answer 96, so the bank repeats.
 func (h *Handlers) Advice(ctx context.Context, a bankgw.Advice) error {
 	ref := issuance.CardRef{PAN: pii.NewSecret(pii.KindOther, a.PAN), ApplicationNumber: a.ApplicationNumber}
@@ -56,7 +57,16 @@ func (h *Handlers) Advice(ctx context.Context, a bankgw.Advice) error {
 		}
 		return nil
 	case bankgw.AdviceSpending:
-		n, err := h.svc.RecordCardSpending(ctx, ref, issuance.Spending{RRN: a.RRN, Kind: string(a.Kind), Amount: a.Amount,
+		// The stored kind: "spending" for a purchase (as before field 48
+		// SK existed), "refund" or "reversal".
+		kind := string(a.Kind)
+		switch a.Spending {
+		case bankgw.SpendingRefund:
+			kind = string(issuance.SpendingRefund)
+		case bankgw.SpendingReversal:
+			kind = string(issuance.SpendingReversal)
+		}
+		n, err := h.svc.RecordCardSpending(ctx, ref, issuance.Spending{RRN: a.RRN, Kind: kind, Amount: a.Amount,
 			Currency: a.Currency, MCC: a.MCC, MerchantName: a.MerchantName, LocalDate: a.LocalDate, LocalTime: a.LocalTime})
 		if err != nil {
 			return fmt.Errorf("spending advice rrn %s: %w", a.RRN, err)

@@ -12,7 +12,8 @@ import (
 )
 
 // statusChange sends a status_change row: a 0300 change (field 91 = 2)
-// with ST B, U or R (docs/bank-interface.md section 7.1). A status change is
+// with ST B, U, R, N (renew) or C (close) (docs/bank-interface.md section
+// 7.1). A status change is
 // idempotent at the bank (same target state → 00; a replacement is done
 // once per application number and RS; a repeat with the same trace is
 // answered as the original), so a request without an answer is repeated as
@@ -41,9 +42,19 @@ func (w *Worker) statusChange(ctx context.Context, r Request) error {
 	var de *bankgw.DeclinedError
 	switch {
 	case err == nil:
-		if ch.Change == issuance.CardChangeReplace && res.Card == nil {
-			return w.fail(ctx, &r, bankgw.CodeApproved, "replacement approved without a card",
-				"outbox: bank approved a replacement without a card; needs an operator")
+		if (ch.Change == issuance.CardChangeReplace || ch.Change == issuance.CardChangeRenew) && res.Card == nil {
+			return w.fail(ctx, &r, bankgw.CodeApproved, string(ch.Change)+" approved without a card",
+				"outbox: bank approved a replacement or renewal without a card; needs an operator")
+		}
+		if ch.Change == issuance.CardChangeRenew && w.cfg.Renewal != "" {
+			same, err := w.cfg.Service.CardHasPAN(ctx, ch.CardID, pii.NewSecret(pii.KindOther, res.Card.PAN))
+			if err != nil {
+				return w.retry(ctx, &r, err, false)
+			}
+			if same != (w.cfg.Renewal == issuance.RenewSamePAN) {
+				return w.fail(ctx, &r, bankgw.CodeApproved, "renewal answered against the bank's rule "+string(w.cfg.Renewal),
+					"outbox: bank answered a renewal against its declared rule; needs an operator")
+			}
 		}
 		return w.resolve(ctx, &r, r.LeaseOwner, bankgw.CodeApproved, func(ctx context.Context) error {
 			return w.cfg.Service.RecordCardStatusChange(ctx, ch, cardStatus(res))
@@ -102,7 +113,7 @@ func (h *Handlers) lateStatusChange(ctx context.Context, lr bankgw.LateResponse)
 	}
 	switch code := lr.ResponseCode; {
 	case code == bankgw.CodeApproved:
-		if ch.Change == issuance.CardChangeReplace && lr.Result.Card == nil {
+		if (ch.Change == issuance.CardChangeReplace || ch.Change == issuance.CardChangeRenew) && lr.Result.Card == nil {
 			return nil
 		}
 		return resolveRow(ctx, h.svc, h.box, &r, "", code, func(ctx context.Context) error {

@@ -82,6 +82,12 @@ type Config struct {
 	// outbox rows (issuance.Service.SubmitApprovedToBank); with one worker
 	// per link, one of them dispatches for all.
 	NoDispatch bool
+	// Renewal is the bank's declared renewal rule (docs/bank-interface.md
+	// section 7.1): issuance.RenewSamePAN or issuance.RenewNewPAN. A
+	// renewal answered against it (a new PAN from a same-PAN bank, or the
+	// reverse) is not applied: the row ends failed for an operator. Empty:
+	// either answer is applied.
+	Renewal issuance.RenewalRule
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.

@@ -12,7 +12,7 @@ import (
 // states maps the file's card states to volcard's.
 var states = map[State]issuance.BankCardState{
 	StateIssued: issuance.BankCardIssued, StateActive: issuance.BankCardActive, StateBlocked: issuance.BankCardBlocked,
-	StateReplaced: issuance.BankCardReplaced, StateCancelled: issuance.BankCardCancelled,
+	StateReplaced: issuance.BankCardReplaced, StateCancelled: issuance.BankCardClosed,
 }
 
 // Cards yields r's rows as reconcile.BankCard, one at a time; the last

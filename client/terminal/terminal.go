@@ -582,6 +582,8 @@ func refusedLine(problem string) string {
 		return "✗ 卡片已挂失或停用（blocked card）"
 	case wire.ProblemCardExpired:
 		return "✗ 卡片已过期，请办理换卡（expired card）"
+	case wire.ProblemCardClosed:
+		return "✗ 卡片已注销（closed card）"
 	case wire.ProblemChallengeReplayed, wire.ProblemChallengeInvalid, wire.ProblemEvidenceReplayed:
 		return "✗ 验证数据无效，请重新刷卡（" + problem + "）"
 	case wire.ProblemNotFound:

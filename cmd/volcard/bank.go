@@ -37,6 +37,12 @@ const (
 	envBankWorkers       = "VOLCARD_BANK_WORKERS"        // outbox claim loops, default 2
 	envBankPoll          = "VOLCARD_BANK_POLL_INTERVAL"  // outbox poll when idle, default 500ms
 	envBankTimeout       = "VOLCARD_BANK_TIMEOUT"        // request timeout, default 10s
+	// envBankRenewal is the bank's renewal rule, same_pan or new_pan: the
+	// rule the embedded simulators follow, or the rule a bank at
+	// VOLCARD_BANK_ADDR declared (a renewal answered against it is not
+	// applied). Empty: the simulators keep the PAN; a real bank's answer
+	// is applied either way.
+	envBankRenewal = "VOLCARD_BANK_RENEWAL"
 	// TLS to the bank: on when envBankTLSCA is set.
 	envBankTLSCA         = "VOLCARD_BANK_TLS_CA"          // PEM file of the CAs that sign the bank's certificate, or "system"
 	envBankTLSCert       = "VOLCARD_BANK_TLS_CERT"        // PEM file of our client certificate (chain), for mutual TLS
@@ -57,6 +63,8 @@ type bankConfig struct {
 	Workers       int
 	Poll          time.Duration
 	Timeout       time.Duration
+	// Renewal is VOLCARD_BANK_RENEWAL (see envBankRenewal).
+	Renewal issuance.RenewalRule
 	// TLS, when set, is the link's TLS client configuration.
 	TLS *tls.Config
 	// Owner names the outbox worker in leases: serve's cluster member id,
@@ -71,7 +79,7 @@ func bankConfigFromEnv(getenv func(string) string) (bankConfig, error) {
 	if c.File = strings.TrimSpace(getenv(envBanksFile)); c.File != "" {
 		// Each link's address, identities, MAC key and TLS are in the
 		// file: the single-link variables would be ambiguous.
-		for _, v := range []string{envBankAddr, envBankTerminalID, envBankInstitutionID, envBankMACKey,
+		for _, v := range []string{envBankAddr, envBankTerminalID, envBankInstitutionID, envBankMACKey, envBankRenewal,
 			envBankTLSCA, envBankTLSCert, envBankTLSKey, envBankTLSServerName} {
 			if strings.TrimSpace(getenv(v)) != "" {
 				return c, fmt.Errorf("%s is set together with %s: put each bank's settings in the file and unset %s", v, envBanksFile, v)
@@ -119,6 +127,12 @@ func bankConfigFromEnv(getenv func(string) string) (bankConfig, error) {
 				return c, fmt.Errorf("%s=%q: want a duration such as 500ms", d.env, v)
 			}
 			*d.dst = x
+		}
+	}
+	if v := strings.TrimSpace(getenv(envBankRenewal)); v != "" {
+		c.Renewal = issuance.RenewalRule(v)
+		if !c.Renewal.Valid() {
+			return c, fmt.Errorf("%s=%q: want same_pan or new_pan", envBankRenewal, v)
 		}
 	}
 	var err error
@@ -210,10 +224,13 @@ func bankTLSFromEnv(getenv func(string) string) (*tls.Config, error) {
 // bank (its gateway client and its outbox worker), the embedded simulators
 // when nothing is configured, and the per-bank health.
 type bank struct {
-	sims   []*banksim.Sim
-	links  []*runningLink
-	banks  *outbox.Banks
-	cancel context.CancelFunc
+	sims []*banksim.Sim
+	// simByCode are the embedded simulators by bank code (the test
+	// helpers' banks; a bank with a real link is not there).
+	simByCode map[string]*banksim.Sim
+	links     []*runningLink
+	banks     *outbox.Banks
+	cancel    context.CancelFunc
 }
 
 // runningLink is one bank's client and worker.
@@ -273,7 +290,7 @@ func (b *bank) bankLinks(ctx context.Context, c bankConfig, svc *issuance.Servic
 		links := make([]bankLink, 0, len(codes))
 		for _, code := range codes {
 			links = append(links, bankLink{Bank: code, Addrs: c.Addrs, TerminalID: c.TerminalID, InstitutionID: c.InstitutionID,
-				MACKey: c.MACKey, TLS: c.TLS, Workers: c.Workers, Timeout: c.Timeout, SharedSTAN: true})
+				MACKey: c.MACKey, TLS: c.TLS, Workers: c.Workers, Timeout: c.Timeout, SharedSTAN: true, Renewal: c.Renewal})
 		}
 		return links, nil
 	}
@@ -289,8 +306,12 @@ func (b *bank) bankLinks(ctx context.Context, c bankConfig, svc *issuance.Servic
 		for _, p := range catalog[code] {
 			bins[issuance.BankProductCode(p.Code)] = p.BIN
 		}
+		rule := c.Renewal
+		if rule == "" {
+			rule = issuance.RenewSamePAN
+		}
 		sim, err := banksim.New(banksim.Config{BIN: catalog[code][0].BIN, MACKey: c.MACKey, Logger: log.With(slog.String("bank", code)),
-			ProductBINs: bins, MasterKeyAC: imk, Taken: cardTaken(ctx, svc, st)})
+			ProductBINs: bins, MasterKeyAC: imk, Taken: cardTaken(ctx, svc, st), Renewal: banksim.RenewalRule(rule)})
 		if err != nil {
 			return nil, err
 		}
@@ -298,8 +319,12 @@ func (b *bank) bankLinks(ctx context.Context, c bankConfig, svc *issuance.Servic
 			return nil, withExit(exitFailure, err)
 		}
 		b.sims = append(b.sims, sim)
+		if b.simByCode == nil {
+			b.simByCode = map[string]*banksim.Sim{}
+		}
+		b.simByCode[code] = sim
 		links = append(links, bankLink{Bank: code, Addrs: []string{sim.Addr()}, TerminalID: c.TerminalID,
-			InstitutionID: c.InstitutionID, MACKey: c.MACKey, Workers: c.Workers, Timeout: c.Timeout})
+			InstitutionID: c.InstitutionID, MACKey: c.MACKey, Workers: c.Workers, Timeout: c.Timeout, Renewal: rule})
 		log.Warn("no "+envBanksFile+" nor "+envBankAddr+": using the embedded bank simulator (cards are not real)",
 			slog.String("bank", code), slog.String("addr", sim.Addr()))
 	}
@@ -377,7 +402,8 @@ func startBank(ctx context.Context, c bankConfig, svc *issuance.Service, st *sto
 		}
 		// One worker dispatches approved applications for every bank.
 		rl.worker, err = outbox.New(outbox.Config{Gateway: client, Service: svc, Outbox: st, Workers: l.Workers, Owner: owner,
-			Banks: []string{l.Bank}, NoDispatch: i > 0, PollInterval: c.Poll, Lease: max(time.Minute, 3*l.Timeout), Logger: llog})
+			Banks: []string{l.Bank}, NoDispatch: i > 0, PollInterval: c.Poll, Lease: max(time.Minute, 3*l.Timeout), Logger: llog,
+			Renewal: l.Renewal})
 		if err != nil {
 			return nil, err
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/volcard/volcard/bankgw"
+	"github.com/volcard/volcard/issuance"
 )
 
 // envBanksFile names the bank links file.
@@ -45,11 +46,14 @@ type bankFileLink struct {
 	InstitutionID string   `toml:"institution_id"`
 	// MACKeyEnv names the variable holding the link's MAC key (64 hex
 	// digits); NoMAC = true says deliberately that the link has none.
-	MACKeyEnv string       `toml:"mac_key_env"`
-	NoMAC     bool         `toml:"no_mac"`
-	Workers   int          `toml:"workers"`
-	Timeout   string       `toml:"timeout"`
-	TLS       *bankFileTLS `toml:"tls"`
+	MACKeyEnv string `toml:"mac_key_env"`
+	NoMAC     bool   `toml:"no_mac"`
+	Workers   int    `toml:"workers"`
+	Timeout   string `toml:"timeout"`
+	// Renewal is the bank's renewal rule, same_pan or new_pan
+	// (docs/bank-interface.md 7.1); empty: either answer is applied.
+	Renewal string       `toml:"renewal"`
+	TLS     *bankFileTLS `toml:"tls"`
 }
 
 // bankFileTLS is a [bank.CODE.tls] table.
@@ -72,6 +76,8 @@ type bankLink struct {
 	TLS           *tls.Config
 	Workers       int
 	Timeout       time.Duration
+	// Renewal is the bank's declared renewal rule ("" when not declared).
+	Renewal issuance.RenewalRule
 	// SharedSTAN: the link's STAN counter is the terminal id's alone,
 	// shared with the other links of the VOLCARD_BANK_ADDR shorthand (one
 	// host sees them all); otherwise each link counts its own.
@@ -168,6 +174,9 @@ func (l bankFileLink) check(code string) error {
 			return fmt.Errorf("%s: %q: want a duration such as 10s", at("timeout"), l.Timeout)
 		}
 	}
+	if l.Renewal != "" && !issuance.RenewalRule(l.Renewal).Valid() {
+		return fmt.Errorf("%s: %q: want same_pan (the renewed card keeps its PAN) or new_pan", at("renewal"), l.Renewal)
+	}
 	if t := l.TLS; t != nil {
 		if t.CA == "" {
 			return fmt.Errorf("%s: missing: the bank CA's PEM file, or \"system\"", at("tls.ca"))
@@ -223,7 +232,7 @@ func (f banksFile) resolve(getenv func(string) string, defaults bankConfig) ([]b
 		l := f.Bank[code]
 		at := func(key string) string { return "bank." + code + "." + key }
 		link := bankLink{Bank: code, Addrs: l.Addrs, TerminalID: l.TerminalID, InstitutionID: l.InstitutionID,
-			Workers: defaults.Workers, Timeout: defaults.Timeout}
+			Workers: defaults.Workers, Timeout: defaults.Timeout, Renewal: issuance.RenewalRule(l.Renewal)}
 		if l.Workers > 0 {
 			link.Workers = l.Workers
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/internal/testpki"
+	"github.com/volcard/volcard/issuance"
 )
 
 const goodBanksFile = `
@@ -24,6 +25,7 @@ institution_id = "VOLCARD00000001"
 mac_key_env = "VOLCARD_BANK_BOC_MAC_KEY"
 workers = 4
 timeout = "15s"
+renewal = "new_pan"
 
 [bank.PSBC]
 addrs = ["psbc.example:7000"]
@@ -57,6 +59,7 @@ func TestParseBanksFile(t *testing.T) {
 		{"bad code", "[bank.boc]\naddrs = [\"h:1\"]\n", "[bank.boc]: a bank code"},
 		{"bad timeout", strings.Replace(goodBanksFile, `"15s"`, `"soon"`, 1), `bank.BOC.timeout: "soon"`},
 		{"bad workers", strings.Replace(goodBanksFile, `workers = 4`, `workers = 100`, 1), "bank.BOC.workers"},
+		{"bad renewal", strings.Replace(goodBanksFile, `"new_pan"`, `"sometimes"`, 1), `bank.BOC.renewal: "sometimes": want same_pan`},
 		{"wrong type", strings.Replace(goodBanksFile, `workers = 4`, `workers = "4"`, 1), "workers"},
 		{"tls without ca", goodBanksFile + "[bank.BOC.tls]\ncert = \"c.pem\"\nkey = \"k.pem\"\n", "bank.BOC.tls.ca: missing"},
 		{"tls cert without key", goodBanksFile + "[bank.BOC.tls]\nca = \"system\"\ncert = \"c.pem\"\n", "bank.BOC.tls.cert and bank.BOC.tls.key go together"},
@@ -87,6 +90,8 @@ func TestBankLinksFromFile(t *testing.T) {
 		require.Equal(t, 4, boc.Workers)
 		require.Equal(t, 15*time.Second, boc.Timeout)
 		require.Equal(t, "BOC/VOLCARD1", boc.stanSender(), "each link counts its own STANs")
+		require.Equal(t, issuance.RenewNewPAN, boc.Renewal)
+		require.Empty(t, psbc.Renewal, "not declared: either answer applied")
 		require.Nil(t, psbc.MACKey)
 		require.Equal(t, 2, psbc.Workers)
 		require.Equal(t, 10*time.Second, psbc.Timeout)

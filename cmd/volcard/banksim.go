@@ -22,12 +22,12 @@ const defaultIMKFile = "testdata/keys/issuer-master-keys.json"
 
 func newBankSimCmd() *cobra.Command {
 	var (
-		listen, bin, macKeyHex, imkFile string
-		deny                            []string
-		minAge                          int
-		productBINs                     map[string]string
-		faults                          banksim.Faults
-		settle                          settlementFlags
+		listen, bin, macKeyHex, imkFile, renewal string
+		deny                                     []string
+		minAge                                   int
+		productBINs                              map[string]string
+		faults                                   banksim.Faults
+		settle                                   settlementFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "bank-sim",
@@ -75,7 +75,8 @@ it stops, under the reconciliation key of VOLCARD_RECON_KEY_BANK (or
 			} else {
 				logger.Warn("bank-sim: no issuer master keys: every chip authorization (0100) is declined")
 			}
-			sim, err := banksim.New(banksim.Config{BIN: bin, ProductBINs: productBINs, DenyIDs: deny, MinAge: minAge, MACKey: key, Logger: logger, MasterKeyAC: imk})
+			sim, err := banksim.New(banksim.Config{BIN: bin, ProductBINs: productBINs, DenyIDs: deny, MinAge: minAge, MACKey: key, Logger: logger,
+				MasterKeyAC: imk, Renewal: banksim.RenewalRule(renewal)})
 			if err != nil {
 				return withExit(exitUsage, err)
 			}
@@ -103,6 +104,7 @@ it stops, under the reconciliation key of VOLCARD_RECON_KEY_BANK (or
 	f.StringToStringVar(&productBINs, "product-bin", nil, "BIN of one bank product's PANs, CODE=BIN (repeatable; products not listed use --bin); serve refuses a card outside its product's BIN")
 	f.StringSliceVar(&deny, "deny-id", nil, "ID numbers to decline with 62 (repeatable)")
 	f.IntVar(&minAge, "min-age", 16, "minimum applicant age (younger: V1)")
+	f.StringVar(&renewal, "renewal", string(banksim.RenewSamePAN), "renewal rule for ST N: same_pan (new expiry, next PSN) or new_pan")
 	f.StringVar(&macKeyHex, "mac-key", "", "32-byte HMAC-SHA256 key for field 128, hex (default $VOLCARD_BANK_MAC_KEY; empty: no MAC)")
 	f.StringVar(&imkFile, "issuer-master-keys", "", "issuer master keys file for checking ARQCs and making ARPCs (default "+defaultIMKFile+" when present; \"\" to decline chip authorizations)")
 	f.DurationVar(&faults.Latency, "latency", 0, "fault: delay every answer")

@@ -13,14 +13,16 @@ func init() { rootCmd.AddCommand(newCardsCmd()) }
 func newCardsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cards",
-		Short: "Card expiry: the expiring-soon list of an organisation, and marking expired cards now",
+		Short: "Card expiry, renewal and closing: the expiring-soon list, marking expired cards, renewal batches, closing a card",
 		Long: `Card expiry (the API has the same list at GET /v1/orgs/{id}/cards/expiring).
 
 A card is valid through the last day of its expiry month, China time. serve's daily
 expire-cards job marks the cards past it expired; "volcard cards expire" does the same
-at once (safe to run at any time, also while serve runs).`,
+at once (safe to run at any time, also while serve runs). "volcard cards renew" renews
+an organisation's expiring or expired cards through their banks as one batch, "volcard
+cards renewal" shows a batch, and "volcard cards close" closes a card at its bank.`,
 	}
-	cmd.AddCommand(newCardsExpiringCmd(), newCardsExpireCmd())
+	cmd.AddCommand(newCardsExpiringCmd(), newCardsExpireCmd(), newCardsRenewCmd(), newCardsRenewalCmd(), newCardsCloseCmd())
 	return cmd
 }
 

@@ -75,4 +75,33 @@ func TestCardsCommands(t *testing.T) {
 	}
 	_, err = runCardsCmd(t, "expiring", "--org", "999999")
 	require.Equal(t, exitFailure, exitCode(err))
+
+	// Renewal batch of the expired card: its application was never handed
+	// over, so it is skipped with the reason; the batch shows it.
+	orgArg := strconv.FormatInt(org, 10)
+	out, err = runCardsCmd(t, "renew", "--org", orgArg, "--expired")
+	require.NoError(t, err)
+	require.Contains(t, out, "skipped	only a card that was handed over can be renewed; application is submitted")
+	require.Contains(t, out, "Renewal batch 1 (organisation "+orgArg+"): 1 cards, 0 pending at the bank, 0 renewed, 0 refused, 1 skipped")
+	require.NotContains(t, out, pan)
+	out, err = runCardsCmd(t, "renewal", "--batch", "1")
+	require.NoError(t, err)
+	require.Contains(t, out, "1 skipped")
+	_, err = runCardsCmd(t, "renewal", "--batch", "2")
+	require.Equal(t, exitFailure, exitCode(err))
+	for _, args := range [][]string{{"renew", "--expired"}, {"renew", "--org", orgArg},
+		{"renew", "--org", orgArg, "--expired", "--expiring-before", "2027-01-01"},
+		{"renew", "--org", orgArg, "--expiring-before", "2027-13-01"}, {"close", "--card", "1", "--reason", "moved"}, {"close", "--reason", "deceased"}} {
+		_, err = runCardsCmd(t, args...)
+		require.Equal(t, exitUsage, exitCode(err), "%v", args)
+	}
+
+	// Closing: sent to the bank through the outbox; asked again, nothing.
+	out, err = runCardsCmd(t, "close", "--card", "1", "--reason", "holder_left", "--note", "毕业离校")
+	require.NoError(t, err)
+	require.Contains(t, out, "closing sent to bank BOC (close_pending)")
+	require.NotContains(t, out, pan)
+	out, err = runCardsCmd(t, "close", "--card", "1", "--reason", "holder_left")
+	require.NoError(t, err)
+	require.Contains(t, out, "nothing to do, close_pending")
 }

@@ -257,7 +257,7 @@ func (c config) openStore(ctx context.Context, log *slog.Logger) (*store.Store, 
 
 // openService loads the data key, opens and migrates the store and returns
 // the domain Service on it. The caller closes the store.
-func (c config) openService(ctx context.Context, log *slog.Logger) (*issuance.Service, *store.Store, error) {
+func (c config) openService(ctx context.Context, log *slog.Logger, opts ...issuance.Option) (*issuance.Service, *store.Store, error) {
 	key, err := c.loadDataKey(log)
 	if err != nil {
 		return nil, nil, withExit(exitUsage, err)
@@ -278,7 +278,7 @@ func (c config) openService(ctx context.Context, log *slog.Logger) (*issuance.Se
 		}
 		return nil, nil, withExit(exitNoDevice, err)
 	}
-	svc, err := issuance.NewService(st, keys, issuance.WithLogger(log), issuance.WithBankOutbox(st))
+	svc, err := issuance.NewService(st, keys, append([]issuance.Option{issuance.WithLogger(log), issuance.WithBankOutbox(st)}, opts...)...)
 	if err != nil {
 		_ = st.Close()
 		return nil, nil, err

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/volcard/volcard/issuance"
 )
 
 func TestConfigFromEnv(t *testing.T) {
@@ -48,6 +50,12 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "bad pool", env: map[string]string{envDBMaxConns: "0"}, wantErr: envDBMaxConns},
 		{name: "bad proxy", env: map[string]string{envTrustedProxies: "10.0.0.1"}, wantErr: envTrustedProxies},
 		{name: "bad rate", env: map[string]string{envProgressRate: "-1"}, wantErr: envProgressRate},
+		{name: "renewal rule", env: map[string]string{envBankRenewal: "new_pan"}, check: func(t *testing.T, c config) {
+			require.Equal(t, issuance.RenewNewPAN, c.Bank.Renewal)
+		}},
+		{name: "bad renewal rule", env: map[string]string{envBankRenewal: "yearly"}, wantErr: envBankRenewal},
+		{name: "renewal rule with the banks file", env: map[string]string{envBanksFile: "/etc/b.toml", envBankRenewal: "same_pan"},
+			wantErr: envBankRenewal},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

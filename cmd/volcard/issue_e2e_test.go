@@ -61,24 +61,30 @@ func (c *offsetClock) add(d time.Duration) {
 // over real HTTP on PostgreSQL, the bank outbox drained to banksim over
 // TCP, on-site batches, personalization with the test keys and check-in.
 type issueWorld struct {
-	url        string
-	svc        *issuance.Service
-	ck         *checkin.Service
-	sim        *banksim.Sim
-	clock      *offsetClock
+	url   string
+	svc   *issuance.Service
+	ck    *checkin.Service
+	sim   *banksim.Sim
+	clock *offsetClock
+	// simClock is banksim's clock (the expiry of the cards it issues):
+	// the server's unless a test moves it apart.
+	simClock   *offsetClock
+	st         *store.Store
 	university issuance.Org
 	tokens     map[string]string // uni (org_admin), staff (bank_staff), gate (terminal)
 }
 
-func newIssueWorld(t *testing.T) *issueWorld {
+func newIssueWorld(t *testing.T, simOpts ...func(*banksim.Config)) *issueWorld {
 	t.Helper()
 	ctx := context.Background()
 	quiet := slog.New(slog.DiscardHandler)
 	st := storetest.Postgres(t)
 	keys, err := pii.New(bytes.Repeat([]byte{5}, pii.DataKeySize))
 	require.NoError(t, err)
-	w := &issueWorld{clock: &offsetClock{}, tokens: map[string]string{}}
-	w.svc, err = issuance.NewService(st, keys, issuance.WithLogger(quiet), issuance.WithBankOutbox(st), issuance.WithClock(w.clock))
+	w := &issueWorld{clock: &offsetClock{}, simClock: &offsetClock{}, st: st, tokens: map[string]string{}}
+	testBank := &simTestBank{}
+	w.svc, err = issuance.NewService(st, keys, issuance.WithLogger(quiet), issuance.WithBankOutbox(st), issuance.WithClock(w.clock),
+		issuance.WithTestBank(testBank))
 	require.NoError(t, err)
 	sys := issuance.SystemActor()
 	prov, err := w.svc.CreateOrg(ctx, sys, issuance.NewOrg{Kind: issuance.OrgProvince, Name: "广东省", RegionCode: "440000"})
@@ -103,8 +109,14 @@ func newIssueWorld(t *testing.T) *issueWorld {
 	}
 
 	// The bank: banksim over TCP, the gateway and the outbox worker.
-	w.sim, err = banksim.New(banksim.Config{Logger: quiet, ProductBINs: map[string]string{issuance.BankProductCode(e2eProduct): e2eBIN}})
+	simCfg := banksim.Config{Logger: quiet, ProductBINs: map[string]string{issuance.BankProductCode(e2eProduct): e2eBIN},
+		Now: func() time.Time { return w.clock.Now().Add(w.simClock.Now().Sub(time.Now())) }}
+	for _, o := range simOpts {
+		o(&simCfg)
+	}
+	w.sim, err = banksim.New(simCfg)
 	require.NoError(t, err)
+	testBank.set(map[string]*banksim.Sim{"BOC": w.sim})
 	require.NoError(t, w.sim.Start("127.0.0.1:0"))
 	t.Cleanup(w.sim.Close)
 	handlers, err := outbox.NewHandlers(w.svc, st, quiet)
@@ -119,7 +131,7 @@ func newIssueWorld(t *testing.T) *issueWorld {
 	require.NoError(t, gw.Connect(ctx))
 	t.Cleanup(func() { _ = gw.Close(context.Background()) })
 	worker, err := outbox.New(outbox.Config{Gateway: gw, Service: w.svc, Outbox: st, Workers: 1, Batch: 16,
-		PollInterval: 20 * time.Millisecond, Lease: 5 * time.Second, Logger: quiet})
+		PollInterval: 20 * time.Millisecond, Lease: 5 * time.Second, Logger: quiet, Now: w.clock.Now})
 	require.NoError(t, err)
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

@@ -70,7 +70,8 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 	log := cfg.newLogger(stderr)
 	slog.SetDefault(log)
 
-	svc, st, err := cfg.openService(ctx, log)
+	tb := &simTestBank{}
+	svc, st, err := cfg.openService(ctx, log, issuance.WithTestBank(tb))
 	if err != nil {
 		return err
 	}
@@ -126,6 +127,7 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	tb.set(bk.simByCode)
 	defer func() {
 		if bk != nil { // an early return: stop the bank side anyway
 			_ = bk.stop(context.WithoutCancel(ctx))

@@ -44,6 +44,9 @@ var (
 	ErrCardUnknown = errors.New("card unknown")
 	// ErrCardBlocked means the card was blocked (lost, stolen, replaced).
 	ErrCardBlocked = errors.New("card blocked")
+	// ErrCardClosed means the card was closed at the bank for good (the
+	// holder left, died, or gave it up for another card).
+	ErrCardClosed = errors.New("card closed")
 	// ErrCardExpired means the card is genuine but past its expiry month
 	// (issuance.ExpiryEnd): the holder needs a renewed card.
 	ErrCardExpired = errors.New("card expired")
@@ -308,11 +311,13 @@ func (d issuedCards) CardByPANToken(ctx context.Context, token []byte) (CardBind
 
 // DirectoryStatus is the check-in status of a bank-issued card in state st
 // with change pending, and the reason when it is not active: an expired
-// card is CardExpired, any other card check-in must refuse
+// card is CardExpired, a closed card CardClosed, any other card check-in must refuse
 // (issuance.CardRefused) CardBlocked. Every CardDirectory over the
 // issued-cards table decides with it.
 func DirectoryStatus(st issuance.BankCardState, pending issuance.CardChange) (CardStatus, string) {
 	switch {
+	case st == issuance.BankCardClosed:
+		return CardClosed, "card closed at the bank"
 	case st == issuance.BankCardExpired:
 		return CardExpired, "card expired"
 	case pending != "" && issuance.CardRefused(st, pending):
@@ -343,6 +348,9 @@ const (
 	// CardExpired is a bank-issued card marked expired (the directory
 	// only; check-in decides expiry by CardBinding.Expiry when known).
 	CardExpired CardStatus = "expired"
+	// CardClosed is a bank-issued card closed at the bank (the directory
+	// only): refused for good.
+	CardClosed CardStatus = "closed"
 )
 
 // CardBinding ties a card (by PAN token) to a volunteer.

@@ -182,7 +182,7 @@ func tapFingerprint(in TapInput) []byte {
 //
 // Errors: *ValidationError for malformed input; ErrChallengeUnknown,
 // ErrChallengeExpired, ErrChallengeReplayed; *NotGenuineError
-// (ErrCardNotGenuine); ErrCardUnknown; ErrCardBlocked; ErrCardExpired; ErrEvidenceReplayed;
+// (ErrCardNotGenuine); ErrCardUnknown; ErrCardBlocked; ErrCardClosed; ErrCardExpired; ErrEvidenceReplayed;
 // ErrTapSequenceReused; ErrNotFound for an activity out of scope.
 func (c *Service) Tap(ctx context.Context, a issuance.Actor, in TapInput) (TapResult, error) {
 	if err := issuance.RequireRole(a, issuance.RoleTerminal, issuance.RoleSystem); err != nil {
@@ -492,6 +492,9 @@ func (c *Service) tapHolder(ctx context.Context, token []byte, card evidence.Ide
 // holderFromLookup finishes tapHolder once the lookup l is read.
 func (c *Service) holderFromLookup(ctx context.Context, token []byte, card evidence.Identity, l TapLookup, at time.Time) (issuance.Volunteer, *Attendance, error) {
 	b, found := pickBinding(l.Directory, l.Binding)
+	if found && b.Status == CardClosed {
+		return issuance.Volunteer{}, nil, ErrCardClosed
+	}
 	if found && b.Status == CardBlocked {
 		return issuance.Volunteer{}, nil, ErrCardBlocked
 	}
@@ -555,6 +558,9 @@ func (c *Service) cardHolder(ctx context.Context, token []byte, card evidence.Id
 // known: a blocked card is refused, a bound card's volunteer is read, an
 // unbound card is matched by the ID number it carries and bound.
 func (c *Service) holderOf(ctx context.Context, token []byte, card evidence.Identity, b CardBinding, found bool, at time.Time) (issuance.Volunteer, error) {
+	if found && b.Status == CardClosed {
+		return issuance.Volunteer{}, ErrCardClosed
+	}
 	if found && b.Status == CardBlocked {
 		return issuance.Volunteer{}, ErrCardBlocked
 	}

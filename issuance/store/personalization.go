@@ -147,7 +147,8 @@ func (s *Store) CreatePersoRecord(ctx context.Context, rec *issuance.PersoRecord
 // GetPersoRecord implements issuance.PersoRepo.
 func (s *Store) GetPersoRecord(ctx context.Context, applicationID int64) (issuance.PersoRecord, error) {
 	var r persoRecordRow
-	if err := s.DB(ctx).Where("application_id = ?", applicationID).Take(&r).Error; err != nil {
+	// The latest: a renewed or replaced card is personalized again.
+	if err := s.DB(ctx).Where("application_id = ?", applicationID).Order("id DESC").Take(&r).Error; err != nil {
 		return issuance.PersoRecord{}, mapErr(err)
 	}
 	return issuance.PersoRecord{ID: r.ID, ApplicationID: r.ApplicationID, CardID: r.CardID, SessionID: r.SessionID,
