@@ -59,8 +59,17 @@ func (s *Store) importBatchPostgres(ctx context.Context, key platformlink.BatchK
 			if indexes == nil {
 				indexes = [][]byte{}
 			}
-			r, err := tx.Query(ctx, `SELECT id, volunteer_number, id_number_idx, platform_minutes FROM volunteers
-				WHERE (volunteer_number <> '' AND volunteer_number = ANY($1)) OR id_number_idx = ANY($2)`, numbers, indexes)
+			// Two index probes per row (LATERAL, so that the planner cannot turn
+			// them into a merge join over the whole index; nor "= ANY(...) OR
+			// = ANY(...)", which PostgreSQL answers with a sequential scan of
+			// the table once it is large).
+			r, err := tx.Query(ctx, `SELECT v.id, v.volunteer_number, v.id_number_idx, v.platform_minutes
+				FROM unnest($1::text[]) AS u(n) CROSS JOIN LATERAL (SELECT * FROM volunteers v
+				     WHERE v.volunteer_number = u.n AND v.volunteer_number <> '' LIMIT 1) v
+				UNION
+				SELECT v.id, v.volunteer_number, v.id_number_idx, v.platform_minutes
+				FROM unnest($2::bytea[]) AS u(i) CROSS JOIN LATERAL (SELECT * FROM volunteers v
+				     WHERE v.id_number_idx = u.i LIMIT 1) v`, numbers, indexes)
 			if err != nil {
 				return err
 			}

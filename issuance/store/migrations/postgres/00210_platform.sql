@@ -62,7 +62,18 @@ CREATE TABLE import_batches (
 -- added, by a later import).
 ALTER TABLE volunteers ADD COLUMN platform_minutes BIGINT NOT NULL DEFAULT 0;
 
+-- The volunteers counter trigger (00050) is skipped, as before, while
+-- volcard.skip_counters is on, but now in its WHEN clause: a bulk COPY
+-- (the platform import, seed) then queues no after-trigger event per row.
+DROP TRIGGER volunteers_count ON volunteers;
+CREATE TRIGGER volunteers_count AFTER INSERT ON volunteers
+    FOR EACH ROW WHEN (current_setting('volcard.skip_counters', true) IS DISTINCT FROM 'on')
+    EXECUTE FUNCTION volcard_count_volunteer();
+
 -- +goose Down
+DROP TRIGGER volunteers_count ON volunteers;
+CREATE TRIGGER volunteers_count AFTER INSERT ON volunteers
+    FOR EACH ROW EXECUTE FUNCTION volcard_count_volunteer();
 ALTER TABLE volunteers DROP COLUMN platform_minutes;
 DROP TABLE import_batches;
 DROP TABLE volunteer_number_changes;
