@@ -187,7 +187,9 @@ func (s *Sim) answer(key string, body []byte) (int, []byte) {
 		return st.status, st.body
 	}
 	status, out := s.register(body)
-	if status < 500 {
+	if status < 300 {
+		// Only successes are kept: a refusal is decided afresh when the key
+		// comes again (an operator's retry after a correction).
 		s.keys[key] = stored{sum: sum, status: status, body: out}
 	}
 	return status, out
@@ -252,7 +254,8 @@ func (s *Sim) Start(addr string, tlsCfg *tls.Config) error {
 		ln = tls.NewListener(ln, tlsCfg)
 	}
 	s.ln = ln
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second}
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	go func() { _ = s.srv.Serve(ln) }()
 	return nil
 }
