@@ -211,3 +211,41 @@ func TestSetNumber(t *testing.T) {
 		require.Zero(t, l.sim.Calls())
 	})
 }
+
+// TestOnSiteRosterIsQueued: volunteers created in bulk (an on-site
+// session's roster, store.CreateVolunteers) get their requests in the same
+// transaction; a failed transaction leaves neither.
+func TestOnSiteRosterIsQueued(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		l := newLink(t, st)
+		var vs []*issuance.Volunteer
+		for i := range 3 {
+			idSeq++
+			v, err := l.f.Svc.PrepareVolunteer(issuance.NewVolunteer{OrgID: l.f.Guangzhou.ID, Name: fmt.Sprintf("现场%d", i),
+				IDNumber: issuancetest.ResidentID(fmt.Sprintf("44010219850101%03d", idSeq)), Phone: "13812345678",
+				Source: issuance.ChannelOnSite}, issuancetest.Now)
+			require.NoError(t, err)
+			v.OrgPath = l.f.Guangzhou.Path
+			vs = append(vs, &v)
+		}
+		boom := fmt.Errorf("roster refused")
+		err := st.InTx(ctx, func(ctx context.Context) error {
+			require.NoError(t, st.CreateVolunteers(ctx, vs[:1]))
+			return boom
+		})
+		require.ErrorIs(t, err, boom)
+		require.Empty(t, l.requests(t), "rolled back with the volunteer")
+		for _, v := range vs {
+			v.ID = 0
+		}
+		require.NoError(t, st.InTx(ctx, func(ctx context.Context) error { return st.CreateVolunteers(ctx, vs) }))
+		rs := l.requests(t)
+		require.Len(t, rs, 3)
+		_, err = l.w.RunOnce(ctx)
+		require.NoError(t, err)
+		for _, v := range vs {
+			require.NotEmpty(t, l.number(t, v.ID))
+		}
+	})
+}
