@@ -158,8 +158,8 @@ func toBatchResult(r platformlink.BatchResult) wire.ImportBatchResult {
 	return out
 }
 
-// ImportRow converts a wire row to the domain's.
-func ImportRow(r wire.ImportVolunteer) platformlink.ImportRow {
+// importRow converts a wire row to the domain's.
+func importRow(r wire.ImportVolunteer) platformlink.ImportRow {
 	return platformlink.ImportRow{Line: r.Line, Volunteer: issuance.NewVolunteer{OrgID: r.OrgID, Name: r.Name,
 		EmbossName: r.EmbossName, IDType: issuance.IDType(r.IDType), IDNumber: r.IDNumber, BirthDate: r.BirthDate,
 		Phone: r.Phone, LeagueMember: r.LeagueMember, PartyMember: r.PartyMember,
@@ -177,7 +177,7 @@ func (h *platformRoutes) importVolunteers(c echo.Context) error {
 	}
 	rows := make([]platformlink.ImportRow, len(req.Rows))
 	for i, r := range req.Rows {
-		rows[i] = ImportRow(r)
+		rows[i] = importRow(r)
 	}
 	actor, _ := actorFrom(c)
 	res, err := h.pl.ImportVolunteers(c.Request().Context(), actor,
