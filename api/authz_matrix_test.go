@@ -399,6 +399,29 @@ var matrixOps = map[string]matrixOp{
 	"cancelBankRequest": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
 		return post("/v1/admin/bank-requests/999999/cancel", map[string]any{"reason": "放弃"})
 	},
+	"listPlatformRequests": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
+		return get("/v1/admin/platform-requests")
+	},
+	"retryPlatformRequest": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
+		return post("/v1/admin/platform-requests/999999/retry", map[string]any{})
+	},
+	"setPlatformNumber": func(t *testing.T, w *matrixWorld, s side) matrixRequest {
+		v, _ := w.volunteer(t, s.org, issuance.ChannelConsole)
+		return matrixRequest{method: http.MethodPut, path: "/v1/volunteers/" + id(v.ID) + "/platform-number",
+			body: map[string]any{"volunteer_number": "M-" + id(v.ID), "reason": "补录平台编号"}}
+	},
+	"importVolunteers": func(_ *testing.T, w *matrixWorld, s side) matrixRequest {
+		n := int(w.seq.Add(1))
+		return post("/v1/imports/volunteers", map[string]any{"import_id": "matrix-" + strconv.Itoa(n), "seq": 0,
+			"rows": []map[string]any{{"line": 1, "volunteer_number": "MX" + strconv.Itoa(n), "name": "导入" + strconv.Itoa(n),
+				"id_number": residentID(s.org.RegionCode, fmt.Sprintf("1991%02d%02d", 1+n/28%12, 1+n%28), n%1000),
+				"phone":     "13800138000", "org_id": s.org.ID}}})
+	},
+	"importHours": func(_ *testing.T, w *matrixWorld, _ side) matrixRequest {
+		return post("/v1/imports/hours", map[string]any{"import_id": "matrix-h" + strconv.Itoa(int(w.seq.Add(1))), "seq": 0,
+			"rows": []map[string]any{{"line": 1, "volunteer_number": "NOPE", "hours": 12.5}}})
+	},
+	"getImport":          func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/imports/matrix-none") },
 	"reportTargets":      report("targets", true),
 	"reportApplications": report("applications", true),
 	"reportClothing":     report("clothing", false),

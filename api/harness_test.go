@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/volcard/volcard/issuance/platformlink"
 	"io"
 	"log/slog"
 	"net/http"
@@ -112,6 +113,9 @@ func newHarness(t testing.TB, st *store.Store, log *slog.Logger, opts ...func(*O
 	rec, err := reconcile.New(o.Service, st)
 	require.NoError(t, err)
 	require.NoError(t, srv.EnableReconciliations(rec))
+	pl, err := platformlink.New(svc, st)
+	require.NoError(t, err)
+	require.NoError(t, srv.EnablePlatform(pl))
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	h := &harness{t: t, st: st, svc: svc, on: on, rs: rs, srv: srv, ts: ts, client: ts.Client(), tokens: map[string]string{}}

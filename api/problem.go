@@ -273,6 +273,8 @@ func conflictDetail(what string) string {
 		return "a volunteer with this ID number is already registered"
 	case "live_application":
 		return "the volunteer already has a live application for this product"
+	case "platform_number":
+		return "another volunteer holds this platform number"
 	case "":
 		return "the request conflicts with existing data"
 	default:

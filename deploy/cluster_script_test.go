@@ -34,10 +34,10 @@ func freePort(t *testing.T) int {
 func TestClusterScript(t *testing.T) {
 	admin := storetest.PostgresURL(t) // skips, or fails under CI=true, without PostgreSQL
 	dir := t.TempDir()
-	p1, p2, pb := freePort(t), freePort(t), freePort(t)
+	p1, p2, pb, pp := freePort(t), freePort(t), freePort(t), freePort(t)
 	cmd := exec.Command("bash", "../scripts/cluster.sh")
 	cmd.Env = append(os.Environ(), "VOLCARD_TEST_DATABASE_URL="+admin, "CLUSTER_DIR="+dir,
-		fmt.Sprintf("CLUSTER_PORTS=%d %d %d", p1, p2, pb))
+		fmt.Sprintf("CLUSTER_PORTS=%d %d %d %d", p1, p2, pb, pp))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)

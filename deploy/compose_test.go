@@ -47,7 +47,7 @@ func TestComposeFile(t *testing.T) {
 		Volumes map[string]any
 	}
 	require.NoError(t, yaml.Unmarshal(out, &cfg), "%s", out)
-	for _, name := range []string{"postgres", "banksim", "serve1", "serve2", "proxy"} {
+	for _, name := range []string{"postgres", "banksim", "platformsim", "serve1", "serve2", "proxy"} {
 		require.Contains(t, cfg.Services, name)
 	}
 	for _, name := range []string{"serve1", "serve2"} {
@@ -55,6 +55,8 @@ func TestComposeFile(t *testing.T) {
 		require.Equal(t, "serve", s.Command[0], name)
 		require.Equal(t, []string{"CMD", "volcard", "healthcheck"}, s.Healthcheck.Test, name)
 		require.Equal(t, "banksim:8583", s.Environment["VOLCARD_BANK_ADDR"], name)
+		require.Equal(t, "http://platformsim:8586", s.Environment["VOLCARD_PLATFORM_URL"], name+": one platform simulator for both replicas")
+		require.NotEmpty(t, s.Environment["VOLCARD_PLATFORM_TOKEN"], "%s gets the platform token from the env file", name)
 		require.NotEmpty(t, s.Volumes, "%s keeps its data directory on a volume", name)
 		require.Contains(t, s.Environment, "VOLCARD_DATA_KEY", "%s gets the data key from the env file", name)
 	}
@@ -65,7 +67,7 @@ func TestComposeFile(t *testing.T) {
 	// No secret is written in the compose file itself.
 	raw, err := os.ReadFile("../docker-compose.yml")
 	require.NoError(t, err)
-	for _, secret := range []string{"VOLCARD_DATA_KEY", "POSTGRES_PASSWORD", "VOLCARD_BANK_MAC_KEY", "VOLCARD_DATABASE_URL"} {
+	for _, secret := range []string{"VOLCARD_DATA_KEY", "POSTGRES_PASSWORD", "VOLCARD_BANK_MAC_KEY", "VOLCARD_DATABASE_URL", "VOLCARD_PLATFORM_TOKEN"} {
 		require.NotContains(t, string(raw), secret+":", "%s belongs in the env file", secret)
 	}
 	conf, err := os.ReadFile("nginx.conf")

@@ -271,3 +271,28 @@ func (s *Service) FindVolunteerByIDNumber(ctx context.Context, a Actor, idNumber
 	}
 	return v, nil
 }
+
+// SentToPlatform reports whether a newly registered volunteer is to be
+// registered on the provincial platform by the issuer: people registered at
+// a bank branch or on site who have no platform number yet (the 2017
+// notice: the issuer enters them into the platform after verification).
+// Storage writes the platform request in the transaction that registers
+// such a volunteer (issuance/platformlink drains it).
+func SentToPlatform(v Volunteer) bool {
+	return (v.Source == ChannelBranch || v.Source == ChannelOnSite) && v.VolunteerNumber == ""
+}
+
+// ValidPlatformNumber reports whether s can be a volunteer number of the
+// platform: 1–32 characters A–Z, a–z, 0–9 and '-'.
+func ValidPlatformNumber(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'A' || c > 'Z') && (c < 'a' || c > 'z') && c != '-' {
+			return false
+		}
+	}
+	return true
+}

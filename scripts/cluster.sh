@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # cluster.sh — the service topology of docker-compose.yml as plain processes on this machine:
-# a throwaway PostgreSQL (or VOLCARD_TEST_DATABASE_URL's server), volcard bank-sim, and two
+# a throwaway PostgreSQL (or VOLCARD_TEST_DATABASE_URL's server), volcard bank-sim and platform-sim, and two
 # volcard serve processes on 127.0.0.1:8081 and :8082 sharing the database and one data key.
 # Clients spread over both (the proxy's job in the compose file). Ctrl-C stops everything.
 # Logs and the first admin token are in $CLUSTER_DIR (default: a new temporary directory);
-# CLUSTER_PORTS="8081 8082 18583" sets the two serve ports and the bank simulator's.
+# CLUSTER_PORTS="8081 8082 18583 18586" sets the two serve ports, the bank simulator's and the
+# platform simulator's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,8 +23,13 @@ admin_url=$VOLCARD_TEST_DATABASE_URL
 psql "$admin_url" -qc "CREATE DATABASE $db" >/dev/null
 export VOLCARD_DATABASE_URL=${admin_url%/*}/$db?sslmode=disable
 export VOLCARD_DATA_KEY=${VOLCARD_DATA_KEY:-$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')}
-read -r port1 port2 bankport <<<"${CLUSTER_PORTS:-8081 8082 18583}"
+read -r port1 port2 bankport platformport <<<"${CLUSTER_PORTS:-8081 8082 18583 18586}"
+platformport=${platformport:-18586}
 export VOLCARD_BANK_ADDR=127.0.0.1:$bankport
+# One platform simulator for both serve processes (each would otherwise
+# embed its own, whose volunteer numbers clash).
+export VOLCARD_PLATFORM_URL=http://127.0.0.1:$platformport
+export VOLCARD_PLATFORM_TOKEN=${VOLCARD_PLATFORM_TOKEN:-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}
 export VOLCARD_LOG_FORMAT=text
 
 pids=()
@@ -38,6 +44,8 @@ trap 'exit 130' INT TERM
 
 "$dir/volcard" bank-sim --listen "$VOLCARD_BANK_ADDR" \
   --product-bin GDRVBOC=621785,GDRVCEB=622660,MZVCCCB=621700,MZVCPSBC=628258 >"$dir/banksim.log" 2>&1 &
+pids+=($!)
+"$dir/volcard" platform-sim --listen "127.0.0.1:$platformport" >"$dir/platformsim.log" 2>&1 &
 pids+=($!)
 
 start() { # name port [serve flags]

@@ -101,7 +101,13 @@ type serveProc struct {
 // until it is ready. The first one creates the admin token.
 func (c *cluster) start(name string) *serveProc {
 	c.t.Helper()
-	addr := freeAddr(c.t.(*testing.T))
+	return c.startAt(name, freeAddr(c.t.(*testing.T)))
+}
+
+// startAt is start on a given address (a process restarted where its
+// clients expect it).
+func (c *cluster) startAt(name, addr string) *serveProc {
+	c.t.Helper()
 	logf, err := os.Create(filepath.Join(c.dir, name+".log"))
 	require.NoError(c.t, err)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestCluster$", "-test.count=1")

@@ -55,6 +55,7 @@ type config struct {
 	TrustedProxies []*net.IPNet
 	ProgressRate   float64 // per minute
 	Bank           bankConfig
+	Platform       platformConfig
 
 	envErr error // a bad variable, reported when the command runs
 }
@@ -86,6 +87,9 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		return c, err
 	}
 	c.Bank = bank
+	if c.Platform, err = platformConfigFromEnv(getenv); err != nil {
+		return c, err
+	}
 	c.DataKey = getenv(envDataKey)
 	if v := getenv(envLogLevel); v != "" {
 		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {

@@ -134,6 +134,14 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 		}
 	}()
 
+	platCfg := cfg.Platform
+	platCfg.Owner = member.ID() + "/platform"
+	plat, err := startPlatform(ctx, platCfg, svc, st, reg, log)
+	if err != nil {
+		return err
+	}
+	defer plat.stop()
+
 	srv, err := api.New(api.Options{
 		Service:           svc,
 		Registry:          reg,
@@ -178,6 +186,9 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 		return err
 	}
 	if err := srv.EnableReconciliations(rec); err != nil {
+		return err
+	}
+	if err := srv.EnablePlatform(plat.svc); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)

@@ -27,6 +27,9 @@ var uniqueWhat = []struct{ pgIndex, sqliteText, what string }{
 	{"cards_application_current", "cards.application_id", "card"},
 	{"cards_application", "cards.application_id", "card"},
 	{"cards_pan_token", "cards.pan_token", "card_pan"},
+	{"volunteers_platform_number", "volunteers.volunteer_number", "platform_number"},
+	{"platform_requests_volunteer", "platform_requests.volunteer_id", "platform_request"},
+	{"import_batches_pkey", "import_batches.import_id", "import_batch"},
 }
 
 // mapErr turns driver errors into issuance errors: no rows → ErrNotFound,

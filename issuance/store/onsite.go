@@ -373,7 +373,13 @@ func createInBatches[T, R any](ctx context.Context, s *Store, items []*T, toRow 
 
 // CreateVolunteers implements onsite.Store.
 func (s *Store) CreateVolunteers(ctx context.Context, vs []*issuance.Volunteer) error {
-	return createInBatches(ctx, s, vs, volunteerToRow, func(v *issuance.Volunteer, r volunteerRow) { v.ID = r.ID })
+	return s.InTx(ctx, func(ctx context.Context) error {
+		if err := createInBatches(ctx, s, vs, volunteerToRow, func(v *issuance.Volunteer, r volunteerRow) { v.ID = r.ID }); err != nil {
+			return err
+		}
+		// People registered on site go to the platform (issuance.SentToPlatform).
+		return s.enqueuePlatform(ctx, vs...)
+	})
 }
 
 // CreateApplications implements onsite.Store.

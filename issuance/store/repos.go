@@ -98,12 +98,16 @@ func (s *Store) FindOrg(ctx context.Context, parentID int64, name string) (issua
 
 // CreateVolunteer implements issuance.VolunteerRepo.
 func (s *Store) CreateVolunteer(ctx context.Context, v *issuance.Volunteer) error {
-	r := volunteerToRow(v)
-	if err := s.DB(ctx).Create(&r).Error; err != nil {
-		return mapErr(err)
-	}
-	v.ID = r.ID
-	return nil
+	return s.InTx(ctx, func(ctx context.Context) error {
+		r := volunteerToRow(v)
+		if err := s.DB(ctx).Create(&r).Error; err != nil {
+			return mapErr(err)
+		}
+		v.ID = r.ID
+		// A person registered at a branch or on site goes to the platform:
+		// its request is written with the volunteer, or neither is.
+		return s.enqueuePlatform(ctx, v)
+	})
 }
 
 // GetVolunteer implements issuance.VolunteerRepo.
