@@ -27,6 +27,9 @@ var uniqueWhat = []struct{ pgIndex, sqliteText, what string }{
 	{"cards_application_current", "cards.application_id", "card"},
 	{"cards_application", "cards.application_id", "card"},
 	{"cards_pan_token", "cards.pan_token", "card_pan"},
+	{"insurance_policies_number", "insurance_policies.policy_number", "policy_number"},
+	{"insurance_policies_from", "insurance_policies.effective_from", "policy_effective_from"},
+	{"rebate_rates_from", "rebate_rates.bank_code", "rebate_rate"},
 }
 
 // mapErr turns driver errors into issuance errors: no rows → ErrNotFound,
