@@ -92,7 +92,9 @@ type FormatError struct {
 }
 
 // Error implements error.
-func (e *FormatError) Error() string { return fmt.Sprintf("insurance file line %d: %s", e.Line, e.Reason) }
+func (e *FormatError) Error() string {
+	return fmt.Sprintf("insurance file line %d: %s", e.Line, e.Reason)
+}
 
 // ErrBadFile is what every *FormatError unwraps to.
 var ErrBadFile = errors.New("bad insurance file")
