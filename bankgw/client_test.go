@@ -342,6 +342,7 @@ func TestAdvices(t *testing.T) {
 	}{
 		{"activation", banksim.AdviceRequest{Kind: bankgw.AdviceActivation, PAN: res.Card.PAN}, false, "00", 0},
 		{"spending", banksim.AdviceRequest{Kind: bankgw.AdviceSpending, PAN: res.Card.PAN, Amount: 12345}, false, "00", 12345},
+		{"refund", banksim.AdviceRequest{Kind: bankgw.AdviceRefund, PAN: res.Card.PAN, Amount: 2345}, false, "00", 2345},
 		{"handler refuses: 96", banksim.AdviceRequest{Kind: bankgw.AdviceSpending, PAN: res.Card.PAN, Amount: 1}, true, "96", 0},
 	}
 	for _, tc := range tests {

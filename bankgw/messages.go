@@ -27,6 +27,7 @@ const (
 	networkSignOff         = "002"
 	networkEcho            = "301"
 	processingSpending     = "000000"
+	processingRefund       = "200000"
 	processingActivation   = "900000"
 	currencyCNY            = "156"
 	fileNameApplications   = "VOLCARD.APP"
@@ -43,6 +44,7 @@ const (
 // Processing codes of advices (field 3).
 const (
 	ProcessingSpending   = processingSpending
+	ProcessingRefund     = processingRefund
 	ProcessingActivation = processingActivation
 )
 

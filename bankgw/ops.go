@@ -307,6 +307,9 @@ type AdviceKind string
 const (
 	AdviceActivation AdviceKind = "activation"
 	AdviceSpending   AdviceKind = "spending"
+	// AdviceRefund is a refund of a purchase (field 3 200000, interface
+	// version 1.1): its amount is subtracted from the donation rebates.
+	AdviceRefund AdviceKind = "refund"
 )
 
 // Advice is a 0220/0221 from the bank. Handlers deduplicate by RRN and Kind.
@@ -435,6 +438,8 @@ func (c *Client) handleAdvice(ctx context.Context, conn *connection.Connection, 
 		kind = AdviceActivation
 	case ProcessingSpending:
 		kind = AdviceSpending
+	case ProcessingRefund:
+		kind = AdviceRefund
 	}
 	c.m.advice(m.MTI, kind, resp.ResponseCode)
 	c.reply(conn, &resp)
@@ -447,8 +452,11 @@ func (c *Client) applyAdvice(ctx context.Context, m AdviceMessage) string {
 	switch m.ProcessingCode {
 	case ProcessingActivation:
 		a.Kind = AdviceActivation
-	case ProcessingSpending:
+	case ProcessingSpending, ProcessingRefund:
 		a.Kind = AdviceSpending
+		if m.ProcessingCode == ProcessingRefund {
+			a.Kind = AdviceRefund
+		}
 		n, err := strconv.ParseInt(m.Amount, 10, 64)
 		if err != nil || m.Currency != CurrencyCNY {
 			return CodeFormatError

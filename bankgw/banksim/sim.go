@@ -750,7 +750,7 @@ type AdviceRequest struct {
 	// PAN of the card; ApplicationNumber and Reference are filled from the
 	// ledger when the card is known.
 	PAN string
-	// Amount in fen (spending).
+	// Amount in fen (spending, refund).
 	Amount       int64
 	MCC          string
 	MerchantName string
@@ -784,8 +784,11 @@ func (s *Sim) PushAdvice(ctx context.Context, r AdviceRequest) (string, bankgw.T
 	switch r.Kind {
 	case bankgw.AdviceActivation:
 		m.ProcessingCode = bankgw.ProcessingActivation
-	case bankgw.AdviceSpending:
+	case bankgw.AdviceSpending, bankgw.AdviceRefund:
 		m.ProcessingCode = bankgw.ProcessingSpending
+		if r.Kind == bankgw.AdviceRefund {
+			m.ProcessingCode = bankgw.ProcessingRefund
+		}
 		m.Amount = fmt.Sprintf("%012d", r.Amount)
 		m.Currency = bankgw.CurrencyCNY
 		m.MCC = r.MCC

@@ -36,7 +36,7 @@ func NewHandlers(svc *issuance.Service, box Rows, log *slog.Logger) (*Handlers, 
 // activation → one bank_advices row per RRN, the card active and its
 // application activated (a repeat changes nothing); for a card we do not
 // know yet the advice is parked and applied when the bank's approval is
-// recorded; spending → one card_spending row per RRN and kind. An error
+// recorded; spending and refund → one card_spending row per RRN and kind. An error
 // makes the client answer 96, so the bank repeats.
 func (h *Handlers) Advice(ctx context.Context, a bankgw.Advice) error {
 	ref := issuance.CardRef{PAN: pii.NewSecret(pii.KindOther, a.PAN), ApplicationNumber: a.ApplicationNumber}
@@ -55,7 +55,7 @@ func (h *Handlers) Advice(ctx context.Context, a bankgw.Advice) error {
 				slog.String("pan", pii.MaskPAN(a.PAN)), slog.String("outcome", string(out)))
 		}
 		return nil
-	case bankgw.AdviceSpending:
+	case bankgw.AdviceSpending, bankgw.AdviceRefund:
 		n, err := h.svc.RecordCardSpending(ctx, ref, issuance.Spending{RRN: a.RRN, Kind: string(a.Kind), Amount: a.Amount,
 			Currency: a.Currency, MCC: a.MCC, MerchantName: a.MerchantName, LocalDate: a.LocalDate, LocalTime: a.LocalTime})
 		if err != nil {
