@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -237,4 +238,65 @@ func TestRoundBP(t *testing.T) {
 	}
 	_, err := rebates.RoundBP(1<<62, 50)
 	require.ErrorIs(t, err, rebates.ErrOverflow)
+}
+
+// FuzzComputeReconciles: for any advices (kinds, amounts, days, org paths,
+// products), the statements computed from aggregates of them pass Check
+// against the same advices one by one, and every total is the sum of its
+// lines and nets exactly.
+func FuzzComputeReconciles(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 200, 201, 202, 203})
+	f.Add([]byte{0, 255, 17, 99, 3, 3, 3, 3})
+	bens := []rebates.Beneficiary{{OrgID: 2, Path: "/1/2/", Kind: issuance.OrgCity, Name: "广州市"},
+		{OrgID: 5, Path: "/1/3/5/", Kind: issuance.OrgUniversity, Name: "嘉应学院"}}
+	rates := []rebates.Rate{
+		{ID: 1, BankCode: "BOC", ProductCode: "P1", RateBP: 50, FoundationBP: 2000, EffectiveFrom: "2026-01-01", EffectiveTo: "2026-11-10"},
+		{ID: 2, BankCode: "BOC", ProductCode: "P1", RateBP: 65, FoundationBP: 1999, EffectiveFrom: "2026-11-10"},
+		{ID: 3, BankCode: "CCB", ProductCode: "P2", RateBP: 33, FoundationBP: 5000, EffectiveFrom: "2026-01-01"},
+	}
+	paths := []string{"/1/2/", "/1/2/7/", "/1/3/5/", "/1/3/5/9/", "/1/3/", ""}
+	kinds := []string{issuance.SpendingKindSpending, issuance.SpendingKindSpending, issuance.SpendingKindRefund, issuance.SpendingKindReversal}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var ads []rebates.Advice
+		for i := 0; i+3 < len(b); i += 4 {
+			p := "P1"
+			bank := "BOC"
+			if b[i]%2 == 1 {
+				p, bank = "P2", "CCB"
+			}
+			ads = append(ads, rebates.Advice{ID: int64(i), Day: fmt.Sprintf("2026-11-%02d", 1+int(b[i+1])%30),
+				OrgPath: paths[int(b[i+2])%len(paths)], BankCode: bank, ProductCode: p, Kind: kinds[int(b[i])/2%len(kinds)],
+				Amount: int64(b[i+3]) * int64(b[i+1]+1) * 37})
+		}
+		// Aggregate as the store does: by day, path, bank, product, kind.
+		type key struct{ day, path, bank, product, kind string }
+		sums := map[key]*rebates.Aggregate{}
+		for _, a := range ads {
+			k := key{a.Day, a.OrgPath, a.BankCode, a.ProductCode, a.Kind}
+			if sums[k] == nil {
+				sums[k] = &rebates.Aggregate{Day: a.Day, OrgPath: a.OrgPath, BankCode: a.BankCode, ProductCode: a.ProductCode, Kind: a.Kind}
+			}
+			sums[k].Count++
+			sums[k].Amount += a.Amount
+		}
+		var aggs []rebates.Aggregate
+		for _, a := range sums {
+			aggs = append(aggs, *a)
+		}
+		m, sts, err := rebates.Compute("2026-11", aggs, rates, bens)
+		require.NoError(t, err)
+		require.Equal(t, int64(len(ads)), m.Advices)
+		mis, err := rebates.Check("2026-11", ads, rates, bens, sts)
+		require.NoError(t, err)
+		require.Empty(t, mis)
+		for _, s := range sts {
+			var net int64
+			for _, l := range s.Lines {
+				require.Equal(t, l.SpendingFen-l.RefundFen-l.ReversalFen, l.NetFen)
+				require.Equal(t, l.DonationFen, l.FoundationFen+l.ReturnedFen)
+				net += l.NetFen
+			}
+			require.Equal(t, net, s.Totals.NetFen)
+		}
+	})
 }
