@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/bankgw"
@@ -199,4 +200,84 @@ func TestInsuranceAndRebatesEndToEnd(t *testing.T) {
 	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 	require.NotContains(t, s.stderr.String(), f.Records[0].IDNumber, "the ID number is never logged")
 	require.False(t, strings.Contains(s.stderr.String(), pan), "nor the PAN")
+}
+
+func runMoneyCmd(t *testing.T, cmd *cobra.Command, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.Execute()
+	return out.String(), err
+}
+
+// TestMoneyCommands runs the CLI on an embedded SQLite data directory: bad
+// flags exit 2; a month is generated once and checks clean; the insurer's
+// file is written 0600 and parses; serve's insurance-file job writes the
+// seven missing days once.
+func TestMoneyCommands(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	t.Setenv(envDataDir, dir)
+	t.Setenv(envDatabaseURL, "")
+	for _, args := range [][]string{
+		{"statements", "--month", "2026-13"},
+		{"check", "--month", "26-11"},
+	} {
+		_, err := runMoneyCmd(t, newRebatesCmd(), args...)
+		require.Error(t, err)
+		require.Equal(t, exitUsage, exitCode(err), "%v: %v", args, err)
+	}
+	_, err := runMoneyCmd(t, newInsuranceCmd(), "file", "--date", "23/11/2026")
+	require.Equal(t, exitUsage, exitCode(err), "%v", err)
+
+	out, err := runMoneyCmd(t, newRebatesCmd(), "statements", "--month", "2020-01")
+	require.NoError(t, err)
+	require.Contains(t, out, "month 2020-01 (generated now): 0 advices, 0 unattributed, 0 statements")
+	out, err = runMoneyCmd(t, newRebatesCmd(), "statements", "--month", "2020-01", "--out", filepath.Join(t.TempDir(), "s.csv"))
+	require.NoError(t, err)
+	require.Contains(t, out, "(stored before)")
+	out, err = runMoneyCmd(t, newRebatesCmd(), "check", "--month", "2020-01")
+	require.NoError(t, err)
+	require.Contains(t, out, "every statement reconciles")
+	_, err = runMoneyCmd(t, newRebatesCmd(), "statements", "--month", "2200-12")
+	require.Equal(t, exitFailure, exitCode(err), "a month not ended: %v", err)
+
+	path := filepath.Join(t.TempDir(), "f.txt")
+	out, err = runMoneyCmd(t, newInsuranceCmd(), "file", "--date", "2026-11-23", "--out", path)
+	require.NoError(t, err)
+	require.Contains(t, out, "0 additions, 0 terminations")
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	f, err := insurance.ParseFile(bytes.NewReader(b))
+	require.NoError(t, err)
+	require.Equal(t, "20261123", f.Date)
+
+	cfg, err := configFromEnv(os.Getenv)
+	require.NoError(t, err)
+	svc, st, err := cfg.openService(context.Background(), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer st.Close()
+	ins, err := insurance.New(svc, st)
+	require.NoError(t, err)
+	jobDir := filepath.Join(t.TempDir(), "insurance")
+	now := time.Date(2026, 12, 8, 3, 0, 0, 0, time.UTC)
+	require.NoError(t, insuranceFiles(context.Background(), ins, jobDir, now, slog.New(slog.DiscardHandler)))
+	entries, err := os.ReadDir(jobDir)
+	require.NoError(t, err)
+	require.Len(t, entries, insuranceLookback)
+	require.Equal(t, "VOLCARD-INS-20261201.txt", entries[0].Name())
+	require.Equal(t, "VOLCARD-INS-20261207.txt", entries[6].Name())
+	di, err := os.Stat(jobDir)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o700), di.Mode().Perm())
+	require.NoError(t, os.Remove(filepath.Join(jobDir, entries[3].Name())))
+	require.NoError(t, insuranceFiles(context.Background(), ins, jobDir, now, slog.New(slog.DiscardHandler)))
+	entries, err = os.ReadDir(jobDir)
+	require.NoError(t, err)
+	require.Len(t, entries, insuranceLookback, "the missing day written again, no temporary file left")
 }
