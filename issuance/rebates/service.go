@@ -40,13 +40,17 @@ type Statements interface {
 	SaveMonth(ctx context.Context, m *Month, sts []Statement) error
 	// GetMonth returns a generated month, or ErrNotFound.
 	GetMonth(ctx context.Context, month string) (Month, error)
+	// LastMonth returns the latest generated month ("" when none).
+	LastMonth(ctx context.Context) (string, error)
+}
+
+// StatementReads reads stored statements.
+type StatementReads interface {
 	// ListStatements returns month's statements of organisations under
 	// pathPrefix, in org path order, with their lines.
 	ListStatements(ctx context.Context, month, pathPrefix string) ([]Statement, error)
 	// GetStatement returns a statement with its lines, or ErrNotFound.
 	GetStatement(ctx context.Context, id int64) (Statement, error)
-	// LastMonth returns the latest generated month ("" when none).
-	LastMonth(ctx context.Context) (string, error)
 }
 
 // Store is the storage rebates need; issuance/store implements it.
@@ -54,6 +58,7 @@ type Store interface {
 	Rates
 	Advices
 	Statements
+	StatementReads
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
