@@ -171,9 +171,12 @@ func TestMonthlyStatements(t *testing.T) {
 		require.ErrorIs(t, err, issuance.ErrConflict)
 
 		// The org admin of Guangzhou reads Guangzhou's statement only.
-		_, own, err := w.reb.Statements(ctx, w.GzAdmin, "2026-11")
+		gzMonth, own, err := w.reb.Statements(ctx, w.GzAdmin, "2026-11")
 		require.NoError(t, err)
 		require.Len(t, own, 1)
+		require.Equal(t, int64(3), gzMonth.Advices, "Guangzhou's advices only")
+		require.Equal(t, int64(20001), gzMonth.NetFen)
+		require.Zero(t, gzMonth.Unattributed)
 		require.Equal(t, w.Guangzhou.ID, own[0].OrgID)
 		_, err = w.reb.Statement(ctx, w.GzAdmin, mz.ID)
 		require.ErrorIs(t, err, issuance.ErrNotFound)

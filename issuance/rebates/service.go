@@ -247,7 +247,8 @@ func (s *Service) readScope(ctx context.Context, a issuance.Actor) (string, erro
 }
 
 // Statements returns month's statements the actor may read (province
-// admin: all; org admin: the cities and universities in their subtree).
+// admin: all; org admin: the cities and universities in their subtree,
+// with the month's figures summed over those only).
 // A month not generated is ErrNotFound. Roles: province_admin, org_admin,
 // system.
 func (s *Service) Statements(ctx context.Context, a issuance.Actor, month string) (Month, []Statement, error) {
@@ -265,6 +266,15 @@ func (s *Service) Statements(ctx context.Context, a issuance.Actor, month string
 	sts, err := s.st.ListStatements(ctx, month, prefix)
 	if err != nil {
 		return Month{}, nil, err
+	}
+	if prefix != "" {
+		// An org admin sees the month as the sum of their statements, not
+		// the province's figures.
+		m.Advices, m.NetFen, m.Statements, m.Unattributed = 0, 0, len(sts), 0
+		for _, st := range sts {
+			m.Advices += st.Totals.Advices
+			m.NetFen += st.Totals.NetFen
+		}
 	}
 	return m, sts, nil
 }
