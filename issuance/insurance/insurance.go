@@ -49,7 +49,7 @@ type Enrolment struct {
 	PolicyID      int64
 	CoverFen      int64
 	StartsAt      time.Time
-	StartDay      string    // China date of StartsAt: the daily file of that day adds it
+	StartDay      string    // China date the start was recorded (StartsAt's, except for holders enrolled by migration 00220): the daily file of that day adds it
 	EndsAt        time.Time // zero while the cover runs
 	EndDay        string    // China date the end was recorded: the daily file of that day terminates it
 	EndReason     string

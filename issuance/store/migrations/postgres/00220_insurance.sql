@@ -52,6 +52,21 @@ CREATE INDEX insurance_enrolments_org ON insurance_enrolments (org_path text_pat
 INSERT INTO insurance_policies (insurer, policy_number, cover_fen, effective_from, effective_to, created_at)
 VALUES ('中国人民财产保险股份有限公司广东省分公司', 'PICC-GD-ZYZ-DEFAULT', 10000000, '2017-01-01', '', now());
 
+-- Holders whose card was active (or blocked) before this migration are
+-- enrolled under the default policy from their card's activation; the
+-- start is recorded today (start_day), so that the next daily file sends
+-- them to the insurer. One enrolment per holder: their first such card.
+INSERT INTO insurance_enrolments (volunteer_id, application_id, card_id, org_id, policy_id, org_path, cover_fen,
+                                  starts_at, start_day)
+SELECT a.volunteer_id, a.id, c.id, a.org_id, p.id, a.org_path, p.cover_fen, COALESCE(c.activated_at, c.created_at),
+       to_char(now() AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD')
+FROM cards c
+JOIN applications a ON a.id = c.application_id
+CROSS JOIN (SELECT id, cover_fen FROM insurance_policies WHERE policy_number = 'PICC-GD-ZYZ-DEFAULT') p
+WHERE c.state IN ('active', 'blocked')
+  AND c.id = (SELECT MIN(c2.id) FROM cards c2 JOIN applications a2 ON a2.id = c2.application_id
+              WHERE a2.volunteer_id = a.volunteer_id AND c2.state IN ('active', 'blocked'));
+
 -- +goose Down
 DROP TABLE insurance_enrolments;
 DROP TABLE insurance_policy_events;
