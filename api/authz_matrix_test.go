@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/volcard/volcard/issuance/onsite"
+	"github.com/volcard/volcard/issuance/rebates"
 	"github.com/volcard/volcard/issuance/reconcile"
 	"github.com/volcard/volcard/wire"
 
@@ -89,6 +90,8 @@ type side struct {
 	recon int64
 	// offer is an offer of the side's organisation.
 	offer int64
+	// statement is the side's city's rebate statement of June 2025.
+	statement int64
 }
 
 func newMatrixWorld(t *testing.T, st *store.Store) *matrixWorld {
@@ -116,7 +119,43 @@ func newMatrixWorld(t *testing.T, st *store.Store) *matrixWorld {
 	}
 	w.home = w.newSide(t, "home", h.guangzhou, "GD-RV-BOC")
 	w.away = w.newSide(t, "away", h.meizhou, "MZ-CCB")
+	w.rebateStatements(t)
 	return w
+}
+
+// rebateStatements generates June 2025's rebate statements from one
+// spending advice of each side's card (its China date set back to June
+// 2025) and records each side's statement.
+func (w *matrixWorld) rebateStatements(t *testing.T) {
+	ctx, sys := context.Background(), issuance.SystemActor()
+	reb, err := rebates.New(w.h.svc, w.h.st)
+	require.NoError(t, err)
+	for _, s := range []*side{&w.home, &w.away} {
+		bank := "BOC"
+		if s.product == "MZ-CCB" {
+			bank = "CCB"
+		}
+		_, err := reb.SetRate(ctx, sys, rebates.NewRate{BankCode: bank, ProductCode: s.product, RateBP: 50,
+			FoundationBP: 2000, EffectiveFrom: "2025-01-01"})
+		require.NoError(t, err)
+		_, err = w.h.svc.RecordCardSpending(ctx, issuance.CardRef{PAN: pii.NewSecret(pii.KindOther, s.pan)},
+			issuance.Spending{RRN: "M" + s.name, Amount: 10000, Currency: "156"})
+		require.NoError(t, err)
+	}
+	require.NoError(t, w.h.st.DB(ctx).Exec("UPDATE card_spending SET china_date = '2025-06-15'").Error)
+	_, _, err = reb.Generate(ctx, sys, "2025-06")
+	require.NoError(t, err)
+	_, sts, err := reb.Statements(ctx, sys, "2025-06")
+	require.NoError(t, err)
+	require.Len(t, sts, 2)
+	for _, st := range sts {
+		switch st.OrgID {
+		case w.home.org.ID:
+			w.home.statement = st.ID
+		case w.away.org.ID:
+			w.away.statement = st.ID
+		}
+	}
 }
 
 func (w *matrixWorld) newSide(t *testing.T, name string, org issuance.Org, product string) side {
@@ -421,7 +460,50 @@ var matrixOps = map[string]matrixOp{
 		return post("/v1/imports/hours", map[string]any{"import_id": "matrix-h" + strconv.Itoa(int(w.seq.Add(1))), "seq": 0,
 			"rows": []map[string]any{{"line": 1, "volunteer_number": "NOPE", "hours": 12.5}}})
 	},
-	"getImport":          func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/imports/matrix-none") },
+	"getImport": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/imports/matrix-none") },
+	"listInsurancePolicies": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
+		return get("/v1/admin/insurance/policies")
+	},
+	"setInsurancePolicy": func(_ *testing.T, w *matrixWorld, _ side) matrixRequest {
+		n := w.seq.Add(1)
+		return post("/v1/admin/insurance/policies", map[string]any{"insurer": "中国人寿财产保险", "policy_number": "M-" + id(n),
+			"cover_fen": 10_000_000, "effective_from": time.Now().AddDate(0, 0, 30+int(n)).Format(time.DateOnly)})
+	},
+	"downloadInsuranceFile": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
+		return get("/v1/admin/insurance/files/" + time.Now().Format(time.DateOnly))
+	},
+	"getInsuranceReport": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/orgs/" + id(s.org.ID) + "/insurance")
+	},
+	"listRebateRates": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		if s.name == "away" {
+			return get("/v1/admin/rebates/rates?bank=CCB")
+		}
+		return get("/v1/admin/rebates/rates?bank=BOC")
+	},
+	"setRebateRate": func(_ *testing.T, w *matrixWorld, s side) matrixRequest {
+		bank := "BOC"
+		if s.name == "away" {
+			bank = "CCB"
+		}
+		from := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(w.seq.Add(1)))
+		return post("/v1/admin/rebates/rates", map[string]any{"bank_code": bank, "product_code": s.product, "rate_bp": 40,
+			"foundation_bp": 1500, "effective_from": from.Format(time.DateOnly)})
+	},
+	"generateRebateStatements": func(_ *testing.T, w *matrixWorld, _ side) matrixRequest {
+		n := int(w.seq.Add(1))
+		// A past month (1990 on): its statements are generated, 201.
+		return post("/v1/admin/rebates/statements", map[string]any{"month": fmt.Sprintf("%04d-%02d", 1990+n/12, 1+n%12)})
+	},
+	"listRebateStatements": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
+		return get("/v1/rebates/statements?month=2025-06")
+	},
+	"exportRebateStatements": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
+		return get("/v1/rebates/statements/export?month=2025-06&format=xlsx")
+	},
+	"getRebateStatement": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/rebates/statements/" + id(s.statement))
+	},
 	"reportTargets":      report("targets", true),
 	"reportApplications": report("applications", true),
 	"reportClothing":     report("clothing", false),
@@ -499,7 +581,7 @@ var bankBound = map[string]bool{
 	"listEvents": true, "cancelApplication": true, "getCard": true, "listCardEvents": true, "blockCardAtBank": true,
 	"unblockCard": true, "replaceCard": true, "blockCard": true, "unblockCardByPAN": true, "getOnsiteSession": true,
 	"onsiteQueue": true, "rejectedRoster": true, "onsiteReport": true, "createApplication": true,
-	"getReconciliation": true, "downloadReconciliation": true,
+	"getReconciliation": true, "downloadReconciliation": true, "listRebateRates": true,
 }
 
 // publicOps are the public write routes that have a row in the matrix:
@@ -559,6 +641,8 @@ func publicRow(t *testing.T, w *matrixWorld, st *store.Store, opID string, _ mat
 var sideless = map[string]bool{
 	"listProducts": true, "issueChallenge": true, "checkBenefits": true, "listBankRequests": true,
 	"retryBankRequest": true, "cancelBankRequest": true, "correctAttendance": true, "listReconciliations": true,
+	"listInsurancePolicies": true, "setInsurancePolicy": true, "downloadInsuranceFile": true,
+	"generateRebateStatements": true, "exportRebateStatements": true,
 }
 
 // matrixDoc is what the matrix reads of the OpenAPI document.

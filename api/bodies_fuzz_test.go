@@ -20,7 +20,8 @@ import (
 // FuzzOtherBodies posts arbitrary JSON bodies to every JSON route that the
 // per-route fuzz targets (FuzzCreate*Body, FuzzTapPayload) do not cover:
 // on-site sessions and queue marks, activities, offers, card blocks,
-// benefit checks, service hours and corrections. Each answer must be a
+// benefit checks, service hours and corrections, insurance policies,
+// rebate rates and statement generation. Each answer must be a
 // 2xx or a 4xx problem document, never a 5xx or a panic; a refusal never
 // echoes an ID number or PAN from the body. The route is chosen by the
 // first fuzz argument.
@@ -50,6 +51,9 @@ func FuzzOtherBodies(f *testing.F) {
 		{"PATCH " + offerPath, "mz", `{"title":"免费体检","requires_pin":true,"valid_from":null,"valid_until":"2027-01-01T00:00:00+08:00"}`},
 		{offerPath + "/withdraw", "gz", `{"reason":"合作结束"}`},
 		{"/v1/benefits/redemptions", "terminal", `{"check_id":"bc_00112233445566778899aabbccddeeff","offer_id":1,"cvm":"offline_pin"}`},
+		{"/v1/admin/insurance/policies", "admin", `{"insurer":"中国平安财产保险","policy_number":"PA-2027-01","cover_fen":10000000,"effective_from":"2099-01-01"}`},
+		{"/v1/admin/rebates/rates", "admin", `{"bank_code":"BOC","product_code":"GD-RV-BOC","rate_bp":50,"foundation_bp":2000,"effective_from":"2026-01-01"}`},
+		{"/v1/admin/rebates/statements", "admin", `{"month":"2026-10"}`},
 	}
 	for i, r := range routes {
 		f.Add(uint8(i), []byte(r.seed))

@@ -18,7 +18,9 @@ import (
 
 	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/insurance"
 	"github.com/volcard/volcard/issuance/onsite"
+	"github.com/volcard/volcard/issuance/rebates"
 	"github.com/volcard/volcard/issuance/reconcile"
 	"github.com/volcard/volcard/issuance/reports"
 	"github.com/volcard/volcard/issuance/store"
@@ -116,6 +118,12 @@ func newHarness(t testing.TB, st *store.Store, log *slog.Logger, opts ...func(*O
 	pl, err := platformlink.New(svc, st)
 	require.NoError(t, err)
 	require.NoError(t, srv.EnablePlatform(pl))
+	ins, err := insurance.New(o.Service, st)
+	require.NoError(t, err)
+	require.NoError(t, srv.EnableInsurance(ins))
+	reb, err := rebates.New(o.Service, st)
+	require.NoError(t, err)
+	require.NoError(t, srv.EnableRebates(reb))
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	h := &harness{t: t, st: st, svc: svc, on: on, rs: rs, srv: srv, ts: ts, client: ts.Client(), tokens: map[string]string{}}

@@ -103,11 +103,21 @@ type Card struct {
 	UpdatedAt   time.Time
 }
 
-// Spending is a card spending advice, kept for the donation-rebate report.
+// Kinds of money advices in card_spending. A refund or a reversal carries
+// a positive amount that the donation-rebate statements subtract
+// (issuance/rebates).
+const (
+	SpendingKindSpending = "spending"
+	SpendingKindRefund   = "refund"
+	SpendingKindReversal = "reversal"
+)
+
+// Spending is a card spending advice (or a refund or reversal of one), kept
+// for the donation-rebate statements.
 type Spending struct {
 	ID            int64
 	RRN           string
-	Kind          string // the advice kind ("spending")
+	Kind          string // SpendingKindSpending, SpendingKindRefund or SpendingKindReversal
 	CardID        int64  // 0 when the card is not ours
 	ApplicationID int64
 	OrgPath       string // the application's organisation, for reports
@@ -118,6 +128,9 @@ type Spending struct {
 	LocalDate     string // MMDD Beijing
 	LocalTime     string // hhmmss Beijing
 	ReceivedAt    time.Time
+	// ChinaDate is ReceivedAt's civil date in China (YYYY-MM-DD): the day,
+	// and so the month, whose statement counts the advice.
+	ChinaDate string
 }
 
 // IssuedCardRepo stores bank-issued cards and their spending. It is part
@@ -398,15 +411,22 @@ func (s *Service) findCard(ctx context.Context, ref CardRef) (Card, error) {
 	return Card{}, ErrNotFound
 }
 
-// RecordCardSpending stores a spending advice once per RRN and kind and
-// reports whether it was new. A card that is not ours is stored without a
+// RecordCardSpending stores a spending advice (or a refund or reversal)
+// once per RRN and kind and reports whether it was new. The card's
+// application's organisation at this moment is stored with it: the
+// statement credits the city or university the holder belonged to when
+// the money moved. A card that is not ours is stored without a
 // card, so that the advice is still acknowledged once.
 func (s *Service) RecordCardSpending(ctx context.Context, ref CardRef, sp Spending) (bool, error) {
 	if sp.RRN == "" || sp.Amount < 0 {
 		return false, Invalid("rrn", "required, with a non-negative amount")
 	}
-	if sp.Kind == "" {
-		sp.Kind = "spending"
+	switch sp.Kind {
+	case "":
+		sp.Kind = SpendingKindSpending
+	case SpendingKindSpending, SpendingKindRefund, SpendingKindReversal:
+	default:
+		return false, Invalid("kind", "must be spending, refund or reversal")
 	}
 	var inserted bool
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
@@ -423,6 +443,7 @@ func (s *Service) RecordCardSpending(ctx context.Context, ref CardRef, sp Spendi
 			return err
 		}
 		sp.ReceivedAt = s.clock.Now()
+		sp.ChinaDate = sp.ReceivedAt.In(cst).Format(time.DateOnly)
 		inserted, err = s.store.RecordSpending(ctx, &sp)
 		return err
 	})

@@ -113,6 +113,9 @@ func (s *Service) ExpireCards(ctx context.Context, a Actor) (int, error) {
 				if err := s.store.AppendCardEvent(ctx, &e); err != nil {
 					return err
 				}
+				if err := s.RunCardHooks(ctx, c, e); err != nil {
+					return err
+				}
 				n++
 			}
 			return nil
@@ -190,4 +193,16 @@ func (s *Service) ExpiringCards(ctx context.Context, a Actor, orgID int64, withi
 		}
 	}
 	return cards, nil
+}
+
+// RunCardHooks runs the card hooks (WithCardHooks) for event e of card c in
+// the caller's transaction. ExpireCards calls it for each card it marks;
+// card closing is to call it too (the lead wires it when closing lands).
+func (s *Service) RunCardHooks(ctx context.Context, c Card, e CardEvent) error {
+	for _, h := range s.cardHooks {
+		if err := h.OnCardEvent(ctx, c, e); err != nil {
+			return fmt.Errorf("card hook on %s of card %d: %w", e.Kind, c.ID, err)
+		}
+	}
+	return nil
 }

@@ -171,3 +171,18 @@ type TransitionHookFunc func(ctx context.Context, a Application, e Event) error
 func (f TransitionHookFunc) OnTransition(ctx context.Context, a Application, e Event) error {
 	return f(ctx, a, e)
 }
+
+// CardHook runs inside the transaction of a card event that ends the card's
+// use (WithCardHooks), after the card row and its event are written; an
+// error rolls the change back.
+type CardHook interface {
+	OnCardEvent(ctx context.Context, c Card, e CardEvent) error
+}
+
+// CardHookFunc adapts a function to CardHook.
+type CardHookFunc func(ctx context.Context, c Card, e CardEvent) error
+
+// OnCardEvent calls f.
+func (f CardHookFunc) OnCardEvent(ctx context.Context, c Card, e CardEvent) error {
+	return f(ctx, c, e)
+}

@@ -19,13 +19,14 @@ const DefaultMinAge = 16
 // Service runs the issuance commands. Construct it with NewService; it is
 // safe for concurrent use.
 type Service struct {
-	store   Store
-	keys    *pii.Keys
-	clock   Clock
-	numbers NumberGenerator
-	rand    io.Reader
-	hooks   []TransitionHook
-	outbox  BankOutbox // nil: no bank connection (see WithBankOutbox)
+	store     Store
+	keys      *pii.Keys
+	clock     Clock
+	numbers   NumberGenerator
+	rand      io.Reader
+	hooks     []TransitionHook
+	cardHooks []CardHook
+	outbox    BankOutbox // nil: no bank connection (see WithBankOutbox)
 	// testBank sends advices from embedded bank simulators (testbank.go);
 	// nil: the test helpers are refused.
 	testBank TestBank
@@ -89,6 +90,22 @@ func WithTransitionHooks(h ...TransitionHook) Option {
 			}
 		}
 		s.hooks = append(s.hooks, h...)
+		return nil
+	}
+}
+
+// WithCardHooks adds hooks run inside the transaction of card events that
+// end a card's use: today the expiry job's (ExpireCards, kind expired); the
+// card closing (being built) is to run them too, with its own event kind.
+// Insurance (issuance/insurance) ends a holder's cover through one.
+func WithCardHooks(h ...CardHook) Option {
+	return func(s *Service) error {
+		for _, x := range h {
+			if x == nil {
+				return errors.New("issuance: nil card hook")
+			}
+		}
+		s.cardHooks = append(s.cardHooks, h...)
 		return nil
 	}
 }

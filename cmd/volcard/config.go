@@ -18,6 +18,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/insurance"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/pii"
 )
@@ -282,7 +283,11 @@ func (c config) openService(ctx context.Context, log *slog.Logger, opts ...issua
 		}
 		return nil, nil, withExit(exitNoDevice, err)
 	}
-	svc, err := issuance.NewService(st, keys, append([]issuance.Option{issuance.WithLogger(log), issuance.WithBankOutbox(st)}, opts...)...)
+	// Insurance (issue 18): the activation of a holder's card enrols them, the
+	// end of their last live card ends the cover, each in the same
+	// transaction.
+	svc, err := issuance.NewService(st, keys, append([]issuance.Option{issuance.WithLogger(log), issuance.WithBankOutbox(st),
+		issuance.WithTransitionHooks(insurance.Enrol(st)), issuance.WithCardHooks(insurance.End(st))}, opts...)...)
 	if err != nil {
 		_ = st.Close()
 		return nil, nil, err

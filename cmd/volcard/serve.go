@@ -20,7 +20,9 @@ import (
 
 	"github.com/volcard/volcard/api"
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/insurance"
 	"github.com/volcard/volcard/issuance/onsite"
+	"github.com/volcard/volcard/issuance/rebates"
 	"github.com/volcard/volcard/issuance/reconcile"
 	"github.com/volcard/volcard/issuance/reports"
 	"github.com/volcard/volcard/issuance/store"
@@ -115,7 +117,12 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 		stopJobs()
 		return err
 	}
-	waitJobs, err := startJobs(jctx, svc, st, member, idem, reg, log, recon...)
+	money, err := moneyJobs(cfg.DataDir, svc, st, log)
+	if err != nil {
+		stopJobs()
+		return err
+	}
+	waitJobs, err := startJobs(jctx, svc, st, member, idem, reg, log, append(recon, money...)...)
 	if err != nil {
 		stopJobs()
 		return err
@@ -189,6 +196,20 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 		return err
 	}
 	if err := srv.EnablePlatform(plat.svc); err != nil {
+		return err
+	}
+	ins, err := insurance.New(svc, st)
+	if err != nil {
+		return err
+	}
+	if err := srv.EnableInsurance(ins); err != nil {
+		return err
+	}
+	reb, err := rebates.New(svc, st)
+	if err != nil {
+		return err
+	}
+	if err := srv.EnableRebates(reb); err != nil {
 		return err
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)

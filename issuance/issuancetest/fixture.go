@@ -55,11 +55,14 @@ func ResidentID(body string) string {
 }
 
 // New builds the fixture over st.
-func New(t testing.TB, st *store.Store) *Fixture {
+func New(t testing.TB, st *store.Store) *Fixture { t.Helper(); return NewWith(t, st) }
+
+// NewWith builds the fixture over st with more service options (hooks).
+func NewWith(t testing.TB, st *store.Store, opts ...issuance.Option) *Fixture {
 	t.Helper()
 	ctx := context.Background()
 	clk := &Clock{T: Now}
-	svc, err := issuance.NewService(st, Keys(t), issuance.WithClock(clk))
+	svc, err := issuance.NewService(st, Keys(t), append([]issuance.Option{issuance.WithClock(clk)}, opts...)...)
 	require.NoError(t, err)
 	f := &Fixture{Svc: svc, St: st, Sys: issuance.SystemActor(), Clock: clk}
 	f.Province, err = svc.CreateOrg(ctx, f.Sys, issuance.NewOrg{Kind: issuance.OrgProvince, Name: "广东省", RegionCode: "440000"})

@@ -30,6 +30,9 @@ var uniqueWhat = []struct{ pgIndex, sqliteText, what string }{
 	{"volunteers_platform_number", "volunteers.volunteer_number", "platform_number"},
 	{"platform_requests_volunteer", "platform_requests.volunteer_id", "platform_request"},
 	{"import_batches_pkey", "import_batches.import_id", "import_batch"},
+	{"insurance_policies_number", "insurance_policies.policy_number", "policy_number"},
+	{"insurance_policies_from", "insurance_policies.effective_from", "policy_effective_from"},
+	{"rebate_rates_from", "rebate_rates.bank_code", "rebate_rate"},
 }
 
 // mapErr turns driver errors into issuance errors: no rows → ErrNotFound,

@@ -402,6 +402,7 @@ type spendingRow struct {
 	LocalDate     string
 	LocalTime     string
 	ReceivedAt    time.Time
+	ChinaDate     string
 }
 
 func (spendingRow) TableName() string { return "card_spending" }
@@ -411,7 +412,7 @@ func (spendingRow) TableName() string { return "card_spending" }
 func (s *Store) RecordSpending(ctx context.Context, sp *issuance.Spending) (bool, error) {
 	r := spendingRow{RRN: sp.RRN, Kind: sp.Kind, OrgPath: sp.OrgPath, Amount: sp.Amount, Currency: sp.Currency,
 		MCC: sp.MCC, MerchantName: sp.MerchantName, LocalDate: sp.LocalDate, LocalTime: sp.LocalTime,
-		ReceivedAt: sp.ReceivedAt.UTC()}
+		ReceivedAt: sp.ReceivedAt.UTC(), ChinaDate: sp.ChinaDate}
 	if sp.CardID != 0 {
 		id, app := sp.CardID, sp.ApplicationID
 		r.CardID, r.ApplicationID = &id, &app
@@ -437,7 +438,7 @@ func (s *Store) Spending(ctx context.Context, cardID int64) ([]issuance.Spending
 	for i, r := range rows {
 		out[i] = issuance.Spending{ID: r.ID, RRN: r.RRN, Kind: r.Kind, OrgPath: r.OrgPath, Amount: r.Amount,
 			Currency: r.Currency, MCC: r.MCC, MerchantName: r.MerchantName, LocalDate: r.LocalDate,
-			LocalTime: r.LocalTime, ReceivedAt: r.ReceivedAt.UTC()}
+			LocalTime: r.LocalTime, ReceivedAt: r.ReceivedAt.UTC(), ChinaDate: r.ChinaDate}
 		if r.CardID != nil {
 			out[i].CardID = *r.CardID
 		}
