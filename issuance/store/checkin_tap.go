@@ -269,7 +269,7 @@ func (s *Store) RecordTap(ctx context.Context, a *checkin.Attendance, checkOut b
 		return &issuance.ConflictError{What: "open_attendance"}
 	}
 	a.ID, t.ID, t.AttendanceID = rows[0].AttendanceID, rows[0].ID, rows[0].AttendanceID
-	return nil
+	return s.recordTap(ctx, t.ID)
 }
 
 // recordTapSteps is RecordTap as separate statements (SQLite, where a CTE
@@ -289,7 +289,10 @@ func (s *Store) recordTapSteps(ctx context.Context, a *checkin.Attendance, check
 		return err
 	}
 	t.AttendanceID = a.ID
-	return s.CreateTap(ctx, t)
+	if err := s.CreateTap(ctx, t); err != nil {
+		return err
+	}
+	return s.recordTap(ctx, t.ID)
 }
 
 var _ checkin.TapWriter = (*Store)(nil)
@@ -362,9 +365,25 @@ var (
 	writeTapClose = fmt.Sprintf(writeTapSQL, writeTapCloseSQL)
 )
 
-// WriteTap implements checkin.TapWriter on PostgreSQL: one statement,
-// atomic on its own, run on the caller's transaction if there is one.
+// WriteTap implements checkin.TapWriter on PostgreSQL: one statement for
+// the tap, and one for its feed event (RecordEvent), in the caller's
+// transaction or one of their own.
 func (s *Store) WriteTap(ctx context.Context, w checkin.TapWrite) (checkin.TapWritten, error) {
+	var out checkin.TapWritten
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		if out, err = s.writeTap(ctx, w); err != nil {
+			return err
+		}
+		return s.recordTap(ctx, out.Tap.ID)
+	})
+	if err != nil {
+		return checkin.TapWritten{}, err
+	}
+	return out, nil
+}
+
+func (s *Store) writeTap(ctx context.Context, w checkin.TapWrite) (checkin.TapWritten, error) {
 	if s.dialect != Postgres {
 		return checkin.TapWritten{}, errors.New("write tap: needs PostgreSQL")
 	}

@@ -99,11 +99,13 @@ func (s *Store) FindOrg(ctx context.Context, parentID int64, name string) (issua
 // CreateVolunteer implements issuance.VolunteerRepo.
 func (s *Store) CreateVolunteer(ctx context.Context, v *issuance.Volunteer) error {
 	r := volunteerToRow(v)
-	if err := s.DB(ctx).Create(&r).Error; err != nil {
-		return mapErr(err)
-	}
-	v.ID = r.ID
-	return nil
+	return s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.DB(ctx).Create(&r).Error; err != nil {
+			return mapErr(err)
+		}
+		v.ID = r.ID
+		return s.recordVolunteersCreated(ctx, r.ID)
+	})
 }
 
 // GetVolunteer implements issuance.VolunteerRepo.
@@ -218,11 +220,13 @@ func (s *Store) AppendEvent(ctx context.Context, e *issuance.Event) error {
 		ActorTokenID: e.ActorTokenID, ActorRole: string(e.ActorRole), Channel: string(e.Channel),
 		Reason: e.Reason, At: e.At.UTC(),
 	}
-	if err := s.DB(ctx).Create(&r).Error; err != nil {
-		return mapErr(err)
-	}
-	e.ID = r.ID
-	return nil
+	return s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.DB(ctx).Create(&r).Error; err != nil {
+			return mapErr(err)
+		}
+		e.ID = r.ID
+		return s.recordApplicationEvents(ctx, r.ID)
+	})
 }
 
 // ListEvents implements issuance.EventRepo.
