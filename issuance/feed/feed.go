@@ -231,7 +231,7 @@ const (
 	MaxLimit     = 1000
 	// MaxEndpoints bounds the endpoints of the whole service: each adds a
 	// row to every matching event's transaction.
-	MaxEndpoints = 50
+	MaxEndpoints = 200
 )
 
 // Service reads the feed and manages webhook endpoints.
@@ -480,14 +480,6 @@ func (s *Service) UpdateEndpoint(ctx context.Context, a issuance.Actor, id int64
 func (s *Service) Enable(ctx context.Context, a issuance.Actor, id int64) (Endpoint, error) {
 	return s.change(ctx, a, id, func(e *Endpoint) error {
 		e.Enabled, e.DisabledReason = true, ""
-		return nil
-	})
-}
-
-// Disable turns an endpoint off by hand: its deliveries stay queued.
-func (s *Service) Disable(ctx context.Context, a issuance.Actor, id int64) (Endpoint, error) {
-	return s.change(ctx, a, id, func(e *Endpoint) error {
-		e.Enabled, e.DisabledReason = false, "disabled by a user"
 		return nil
 	})
 }
