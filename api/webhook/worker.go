@@ -71,17 +71,22 @@ type Options struct {
 	Now func() time.Time
 }
 
-// DefaultBackoff is 10 s × 2^(attempt−1), at most 1 h, with ±10 % jitter:
-// 10 s, 20 s, 40 s, … 1 h and then hourly (about 80 attempts in 72 h).
-func DefaultBackoff(attempt int) time.Duration {
-	if attempt < 1 {
-		attempt = 1
+// DefaultBackoff is Backoff(10 s, 1 h): 10 s, 20 s, 40 s, … 1 h and then
+// hourly, about 80 attempts in 72 h.
+func DefaultBackoff(attempt int) time.Duration { return Backoff(10*time.Second, time.Hour)(attempt) }
+
+// Backoff returns base × 2^(attempt−1), at most ceiling, with ±10 % jitter.
+func Backoff(base, ceiling time.Duration) func(attempt int) time.Duration {
+	return func(attempt int) time.Duration {
+		if attempt < 1 {
+			attempt = 1
+		}
+		d := ceiling
+		if attempt < 30 {
+			d = min(base<<(attempt-1), ceiling)
+		}
+		return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
 	}
-	d := time.Hour
-	if attempt < 10 {
-		d = min(10*time.Second<<(attempt-1), time.Hour)
-	}
-	return d + time.Duration((rand.Float64()*0.2-0.1)*float64(d))
 }
 
 // Worker delivers the queued webhook deliveries.
