@@ -47,8 +47,14 @@ type Options struct {
 	Timeout time.Duration
 	// Batch is how many deliveries one claim takes; default 100.
 	Batch int
-	// Concurrency is how many requests are in flight; default 32.
+	// Concurrency is how many requests one round has in flight; default
+	// 32.
 	Concurrency int
+	// Rounds is how many claim-send-record rounds run at once, so that
+	// claiming and recording overlap with sending; default 4. Each claims
+	// only the first pending delivery of a subject, so rounds never send
+	// one subject's events out of order.
+	Rounds int
 	// Lease is how long a claim is held; default 1 min (longer than
 	// Timeout).
 	Lease time.Duration
@@ -124,6 +130,9 @@ func NewWorker(rows Rows, keys Opener, o Options) (*Worker, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 32
 	}
+	if o.Rounds <= 0 {
+		o.Rounds = 4
+	}
 	if o.Lease <= 0 {
 		o.Lease = time.Minute
 	}
@@ -170,11 +179,17 @@ func NewWorker(rows Rows, keys Opener, o Options) (*Worker, error) {
 
 // Run delivers until ctx ends, then hands its leases back.
 func (w *Worker) Run(ctx context.Context) {
-	defer func() {
-		if err := w.rows.ReleaseWebhookDeliveries(context.WithoutCancel(ctx), w.o.Owner); err != nil {
-			w.o.Logger.Warn("webhook: release leases", slog.String("error", err.Error()))
-		}
-	}()
+	var wg sync.WaitGroup
+	for range w.o.Rounds {
+		wg.Go(func() { w.loop(ctx) })
+	}
+	wg.Wait()
+	if err := w.rows.ReleaseWebhookDeliveries(context.WithoutCancel(ctx), w.o.Owner); err != nil {
+		w.o.Logger.Warn("webhook: release leases", slog.String("error", err.Error()))
+	}
+}
+
+func (w *Worker) loop(ctx context.Context) {
 	for ctx.Err() == nil {
 		n, err := w.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
