@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -35,6 +36,13 @@ func TestEventFeedAPI(t *testing.T) {
 		require.NoError(t, err)
 
 		read := func(token, query string) []wire.Event {
+			// Another test's transaction in the same PostgreSQL cluster
+			// holds the feed back while it runs.
+			require.Eventually(t, func() bool {
+				ok, err := st.FeedSettled(ctx)
+				require.NoError(t, err)
+				return ok
+			}, 60*time.Second, 5*time.Millisecond)
 			var all []wire.Event
 			after := ""
 			for range 20 {

@@ -223,6 +223,17 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 		}()
 	}
 	wg.Wait()
+	if ctx.Err() != nil {
+		// Shutting down: the attempts cut short are not the endpoint's
+		// failures; Run hands their leases back.
+		ok := outs[:0]
+		for _, o := range outs {
+			if o.OK {
+				ok = append(ok, o)
+			}
+		}
+		outs = ok
+	}
 	if err := w.rows.FinishWebhookDeliveries(context.WithoutCancel(ctx), w.o.Owner, w.o.Now(), outs, w.o.Disable); err != nil {
 		return len(jobs), err
 	}

@@ -156,6 +156,18 @@ func (c *cluster) feedOf(t testing.TB, p *serveProc) []wire.Event {
 	}
 }
 
+// settle waits until every committed event is readable in the feed (a
+// transaction of another test in the same PostgreSQL cluster holds it back
+// while it runs).
+func (c *cluster) settle(t testing.TB) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		ok, err := c.st.FeedSettled(t.Context())
+		require.NoError(t, err)
+		return ok
+	}, 60*time.Second, 5*time.Millisecond, "feed settled")
+}
+
 func (c *cluster) status(t testing.TB, id int64) issuance.Status {
 	app, err := c.svc.GetApplication(t.Context(), issuance.SystemActor(), id)
 	require.NoError(t, err)
@@ -230,6 +242,7 @@ func TestWebhooksFollowAnApplication(t *testing.T) {
 	want := []string{"application.submitted", "application.approved", "application.bank_pending", "card.issued",
 		"application.bank_approved", "application.personalized", "application.issued", "card.activated", "application.activated"}
 	var feedIDs []int64
+	c.settle(t)
 	for _, e := range c.feedOf(t, p) {
 		if appID(e) == id {
 			feedIDs = append(feedIDs, e.ID)
@@ -338,6 +351,7 @@ func TestWebhooksSurviveKill9(t *testing.T) {
 		return pending == 0
 	}, 90*time.Second, 50*time.Millisecond)
 
+	c.settle(t)
 	feed := c.feedOf(t, b)
 	got, dup := r.events()
 	seen := map[int64]bool{}

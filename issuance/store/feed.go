@@ -315,6 +315,19 @@ func (s *Store) ListFeed(ctx context.Context, q feed.Query) (feed.Page, error) {
 	return p, nil
 }
 
+// FeedSettled reports whether every feed event committed so far is
+// readable by ListFeed: on PostgreSQL, whether the oldest transaction
+// still running (in any database of the cluster: transaction ids are the
+// cluster's) is younger than the last event's; always on SQLite.
+func (s *Store) FeedSettled(ctx context.Context) (bool, error) {
+	if s.dialect != Postgres {
+		return true, nil
+	}
+	var ok bool
+	err := s.DB(ctx).Raw(`SELECT COALESCE(max(tx) < pg_snapshot_xmin(pg_current_snapshot()), true) FROM feed_events`).Scan(&ok).Error
+	return ok, mapErr(err)
+}
+
 // endpointRow is a row of webhook_endpoints.
 type endpointRow struct {
 	ID             int64 `gorm:"primaryKey"`

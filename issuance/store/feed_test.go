@@ -15,9 +15,23 @@ import (
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
 
-// readAll pages the whole feed visible to sc.
+// settle waits until every event committed is readable (another test's
+// transaction in the same PostgreSQL cluster holds the feed back while it
+// runs).
+func settle(t *testing.T, st *store.Store) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		ok, err := st.FeedSettled(context.Background())
+		require.NoError(t, err)
+		return ok
+	}, 60*time.Second, 5*time.Millisecond, "feed settled")
+}
+
+// readAll pages the whole feed visible to sc, once every committed event
+// is readable.
 func readAll(t *testing.T, st *store.Store, sc issuance.Scope, types ...string) []feed.Event {
 	t.Helper()
+	settle(t, st)
 	var out []feed.Event
 	var c feed.Cursor
 	for {
@@ -254,6 +268,7 @@ func TestFeedGapFreeUnderInterleavedCommits(t *testing.T) {
 	st := storetest.Postgres(t)
 	ctx := context.Background()
 	_, city, _ := base(t, st)
+	settle(t, st)
 	start, err := st.ListFeed(ctx, feed.Query{})
 	require.NoError(t, err)
 	rec := func(ctx context.Context, n int) error {
@@ -278,6 +293,7 @@ func TestFeedGapFreeUnderInterleavedCommits(t *testing.T) {
 	require.Empty(t, p.Events, "T2 committed but T1, older, is still open: nothing is readable past the horizon")
 	close(t1Commit)
 	require.NoError(t, <-t1Done)
+	settle(t, st)
 	p, err = st.ListFeed(ctx, feed.Query{After: start.Next})
 	require.NoError(t, err)
 	require.Len(t, p.Events, 2)
@@ -307,6 +323,7 @@ func TestFeedGapFreeUnderInterleavedCommits(t *testing.T) {
 	require.Empty(t, p.Events)
 	close(t3Commit)
 	require.NoError(t, <-t3Done)
+	settle(t, st)
 	p, err = st.ListFeed(ctx, feed.Query{After: mark})
 	require.NoError(t, err)
 	require.Len(t, p.Events, 2)
