@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/checkin"
 	"github.com/volcard/volcard/issuance/feed"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
@@ -330,4 +331,52 @@ func TestFeedGapFreeUnderInterleavedCommits(t *testing.T) {
 	p2, err := st.ListFeed(ctx, feed.Query{After: p.Next})
 	require.NoError(t, err)
 	require.Empty(t, p2.Events)
+}
+
+// TestFeedRecordsTaps: a tap written in one statement (WriteTap, on
+// PostgreSQL) or statement by statement (RecordTap, both stores) records
+// checkin.tap_recorded and queues its delivery; a tap refused because the
+// attendance was closed meanwhile records nothing.
+func TestFeedRecordsTaps(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		_, city, v := base(t, st)
+		ep := feed.Endpoint{URL: "http://127.0.0.1:1/h", SecretSealed: []byte{1}, Types: []string{"checkin.tap_recorded"},
+			Enabled: true, CreatedAt: now, UpdatedAt: now}
+		require.NoError(t, st.CreateEndpoint(ctx, &ep))
+		act := checkin.Activity{OrgID: city.ID, OrgPath: city.Path, Title: "义诊", StartsAt: now, EndsAt: now.Add(5 * time.Hour), CreatedAt: now}
+		require.NoError(t, st.CreateActivity(ctx, &act))
+		rec := func(seq int64, kind checkin.TapKind) checkin.TapRecord {
+			return checkin.TapRecord{TerminalID: "T", Seq: seq, ActivityID: act.ID, VolunteerID: v.ID, Kind: kind, At: now,
+				PANToken: []byte("tok"), Fingerprint: []byte{byte(seq)}, EvidenceHash: []byte{byte(seq)}, CreatedAt: now,
+				ActivityTitle: act.Title, VolunteerName: v.Name, CheckedInAt: now, SessionMinutes: 30}
+		}
+		att := checkin.Attendance{ActivityID: act.ID, VolunteerID: v.ID, OrgPath: act.OrgPath, InAt: now, Year: 2026}
+		r1 := rec(1, checkin.TapIn)
+		require.NoError(t, st.InTx(ctx, func(ctx context.Context) error { return st.RecordTap(ctx, &att, false, &r1) }))
+		wantKinds := []string{"check_in"}
+		if st.CanWriteTap() {
+			open, err := st.OpenAttendance(ctx, act.ID, v.ID)
+			require.NoError(t, err)
+			open.OutAt, open.Minutes = now.Add(30*time.Minute), 30
+			_, err = st.WriteTap(ctx, checkin.TapWrite{Attendance: open, CheckOut: true, Tap: rec(2, checkin.TapOut)})
+			require.NoError(t, err)
+			_, err = st.WriteTap(ctx, checkin.TapWrite{Attendance: open, CheckOut: true, Tap: rec(3, checkin.TapOut)})
+			var ce *issuance.ConflictError
+			require.ErrorAs(t, err, &ce, "closed meanwhile")
+			wantKinds = append(wantKinds, "check_out")
+		}
+		evs := readAll(t, st, issuance.Scope{PathPrefix: city.Path}, "checkin.tap_recorded")
+		require.Len(t, evs, len(wantKinds))
+		for i, e := range evs {
+			var d map[string]any
+			require.NoError(t, json.Unmarshal(e.Data, &d))
+			require.Equal(t, wantKinds[i], d["kind"])
+			require.Equal(t, float64(v.ID), d["volunteer_id"])
+			require.Equal(t, feed.Subject{Type: "attendance", ID: att.ID}, e.Subject)
+		}
+		ds, err := st.ListDeliveries(ctx, feed.DeliveryQuery{EndpointID: ep.ID, Limit: 10})
+		require.NoError(t, err)
+		require.Len(t, ds, len(wantKinds), "one delivery per tap, none for the refused one")
+	})
 }
