@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/volcard/volcard/issuance/feed"
 	"github.com/volcard/volcard/issuance/onsite"
 	"github.com/volcard/volcard/issuance/rebates"
 	"github.com/volcard/volcard/issuance/reconcile"
@@ -92,6 +93,8 @@ type side struct {
 	offer int64
 	// statement is the side's city's rebate statement of June 2025.
 	statement int64
+	// endpoint is a webhook endpoint scoped to the side's city and bank.
+	endpoint int64
 }
 
 func newMatrixWorld(t *testing.T, st *store.Store) *matrixWorld {
@@ -178,7 +181,21 @@ func (w *matrixWorld) newSide(t *testing.T, name string, org issuance.Org, produ
 	require.NoError(t, err)
 	s.recon = rep.ID
 	s.offer = freshOffer(t, w, s)
+	s.endpoint = w.endpoint(t, s)
 	return s
+}
+
+// endpoint registers a webhook endpoint scoped to the side's city and bank
+// (as that bank's staff in that city would).
+func (w *matrixWorld) endpoint(t *testing.T, s side) int64 {
+	a := issuance.Actor{Role: issuance.RoleBankStaff, BankCode: s.app.BankCode, ScopePath: s.org.Path}
+	e, _, err := w.h.fd.CreateEndpoint(context.Background(), a, feed.NewEndpoint{URL: "https://platform.example/hooks/" + s.name})
+	require.NoError(t, err)
+	return e.ID
+}
+
+func freshEndpoint(req func(ep int64) matrixRequest) matrixOp {
+	return func(t *testing.T, w *matrixWorld, s side) matrixRequest { return req(w.endpoint(t, s)) }
 }
 
 // volunteer registers a fresh volunteer in org.
@@ -504,6 +521,39 @@ var matrixOps = map[string]matrixOp{
 	"getRebateStatement": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return get("/v1/rebates/statements/" + id(s.statement))
 	},
+	"listFeedEvents": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
+		return get("/v1/events?limit=5&types=application.submitted")
+	},
+	"listWebhookEndpoints": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/webhooks") },
+	"createWebhookEndpoint": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
+		return post("/v1/webhooks", map[string]any{"url": "https://platform.example/hook", "types": []string{"card.activated"}})
+	},
+	"getWebhookEndpoint": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/webhooks/" + id(s.endpoint))
+	},
+	"listWebhookDeliveries": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/webhooks/" + id(s.endpoint) + "/deliveries")
+	},
+	"updateWebhookEndpoint": freshEndpoint(func(ep int64) matrixRequest {
+		return matrixRequest{method: http.MethodPatch, path: "/v1/webhooks/" + id(ep), body: map[string]any{"description": "改"}}
+	}),
+	"deleteWebhookEndpoint": freshEndpoint(func(ep int64) matrixRequest {
+		return matrixRequest{method: http.MethodDelete, path: "/v1/webhooks/" + id(ep)}
+	}),
+	"enableWebhookEndpoint": freshEndpoint(func(ep int64) matrixRequest {
+		return post("/v1/webhooks/"+id(ep)+"/enable", nil)
+	}),
+	"redeliverWebhook": func(t *testing.T, w *matrixWorld, s side) matrixRequest {
+		// A fresh endpoint of the side and a fresh application there: the
+		// application's first event is queued for the endpoint.
+		ep := w.endpoint(t, s)
+		v, _ := w.volunteer(t, s.org, issuance.ChannelConsole)
+		w.application(t, v, s.product)
+		ds, err := w.h.st.ListDeliveries(context.Background(), feed.DeliveryQuery{EndpointID: ep, Limit: 10})
+		require.NoError(t, err)
+		require.Len(t, ds, 1)
+		return post("/v1/webhook-deliveries/"+id(ds[0].ID)+"/redeliver", nil)
+	},
 	"reportTargets":      report("targets", true),
 	"reportApplications": report("applications", true),
 	"reportClothing":     report("clothing", false),
@@ -582,6 +632,8 @@ var bankBound = map[string]bool{
 	"unblockCard": true, "replaceCard": true, "blockCard": true, "unblockCardByPAN": true, "getOnsiteSession": true,
 	"onsiteQueue": true, "rejectedRoster": true, "onsiteReport": true, "createApplication": true,
 	"getReconciliation": true, "downloadReconciliation": true, "listRebateRates": true,
+	"getWebhookEndpoint": true, "listWebhookDeliveries": true, "updateWebhookEndpoint": true,
+	"deleteWebhookEndpoint": true, "enableWebhookEndpoint": true, "redeliverWebhook": true,
 }
 
 // publicOps are the public write routes that have a row in the matrix:
@@ -643,6 +695,7 @@ var sideless = map[string]bool{
 	"retryBankRequest": true, "cancelBankRequest": true, "correctAttendance": true, "listReconciliations": true,
 	"listInsurancePolicies": true, "setInsurancePolicy": true, "downloadInsuranceFile": true,
 	"generateRebateStatements": true, "exportRebateStatements": true,
+	"listFeedEvents": true, "listWebhookEndpoints": true, "createWebhookEndpoint": true,
 }
 
 // matrixDoc is what the matrix reads of the OpenAPI document.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/feed"
 	"github.com/volcard/volcard/issuance/insurance"
 	"github.com/volcard/volcard/issuance/onsite"
 	"github.com/volcard/volcard/issuance/rebates"
@@ -38,6 +39,7 @@ type harness struct {
 	svc    *issuance.Service
 	on     *onsite.Service
 	rs     *reports.Service
+	fd     *feed.Service
 	srv    *Server
 	ts     *httptest.Server
 	client *http.Client
@@ -124,9 +126,12 @@ func newHarness(t testing.TB, st *store.Store, log *slog.Logger, opts ...func(*O
 	reb, err := rebates.New(o.Service, st)
 	require.NoError(t, err)
 	require.NoError(t, srv.EnableRebates(reb))
+	fd, err := feed.New(o.Service, st)
+	require.NoError(t, err)
+	require.NoError(t, srv.EnableEvents(fd))
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	h := &harness{t: t, st: st, svc: svc, on: on, rs: rs, srv: srv, ts: ts, client: ts.Client(), tokens: map[string]string{}}
+	h := &harness{t: t, st: st, svc: svc, on: on, rs: rs, fd: fd, srv: srv, ts: ts, client: ts.Client(), tokens: map[string]string{}}
 	h.fixtures()
 	return h
 }

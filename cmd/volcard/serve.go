@@ -212,6 +212,13 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 	if err := srv.EnableRebates(reb); err != nil {
 		return err
 	}
+	// The event feed and this process's webhook worker (stopped with the
+	// jobs, after the HTTP server).
+	waitEvents, err := startEvents(jctx, cfg, svc, st, srv, member, reg, log)
+	if err != nil {
+		return err
+	}
+	defer func() { stopJobs(); waitEvents() }()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return withExit(exitUsage, fmt.Errorf("listen on %s: %w", cfg.Listen, err))

@@ -54,5 +54,5 @@ func (s *Store) CreateApplicationWithEvent(ctx context.Context, a *issuance.Appl
 		return fmt.Errorf("create application: %d rows returned, want 1", len(rows))
 	}
 	a.ID, e.ApplicationID, e.ID = rows[0].ApplicationID, rows[0].ApplicationID, rows[0].ID
-	return nil
+	return s.recordApplicationEvents(ctx, e.ID)
 }

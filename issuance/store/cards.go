@@ -61,17 +61,26 @@ func (s *Store) UpdateCard(ctx context.Context, c *issuance.Card) error {
 	if updated.IsZero() {
 		updated = time.Now()
 	}
-	res := s.DB(ctx).Model(&cardRow{}).Where("id = ?", c.ID).Updates(map[string]any{
-		"state": string(c.State), "pending_change": string(c.PendingChange), "block_reason": c.BlockReason,
-		"replaced_by": replacedBy, "updated_at": updated.UTC(),
+	return s.InTx(ctx, func(ctx context.Context) error {
+		var from []string
+		if err := s.DB(ctx).Raw("SELECT state FROM cards WHERE id = ?", c.ID).Scan(&from).Error; err != nil {
+			return fmt.Errorf("update card %d: %w", c.ID, mapErr(err))
+		}
+		res := s.DB(ctx).Model(&cardRow{}).Where("id = ?", c.ID).Updates(map[string]any{
+			"state": string(c.State), "pending_change": string(c.PendingChange), "block_reason": c.BlockReason,
+			"replaced_by": replacedBy, "updated_at": updated.UTC(),
+		})
+		if res.Error != nil {
+			return fmt.Errorf("update card %d: %w", c.ID, mapErr(res.Error))
+		}
+		if res.RowsAffected != 1 || len(from) != 1 {
+			return fmt.Errorf("update card %d: %w", c.ID, issuance.ErrNotFound)
+		}
+		if from[0] == string(c.State) {
+			return nil
+		}
+		return s.recordCardEvent(ctx, c.ID, from[0])
 	})
-	if res.Error != nil {
-		return fmt.Errorf("update card %d: %w", c.ID, mapErr(res.Error))
-	}
-	if res.RowsAffected != 1 {
-		return fmt.Errorf("update card %d: %w", c.ID, issuance.ErrNotFound)
-	}
-	return nil
 }
 
 // cardEventRow is a row of card_events.

@@ -394,15 +394,17 @@ func (s *Store) CreateAttendance(ctx context.Context, a *checkin.Attendance) err
 // UpdateAttendance implements checkin.TapRepo.
 func (s *Store) UpdateAttendance(ctx context.Context, a checkin.Attendance) error {
 	r := attendanceToRow(a)
-	res := s.DB(ctx).Model(&attendanceRow{}).Where("id = ?", a.ID).Updates(map[string]any{
-		"in_at": r.InAt, "out_at": r.OutAt, "minutes": r.Minutes, "year": r.Year, "corrected": r.Corrected})
-	if res.Error != nil {
-		return mapCheckinErr(res.Error)
-	}
-	if res.RowsAffected != 1 {
-		return issuance.ErrNotFound
-	}
-	return nil
+	return s.InTx(ctx, func(ctx context.Context) error {
+		res := s.DB(ctx).Model(&attendanceRow{}).Where("id = ?", a.ID).Updates(map[string]any{
+			"in_at": r.InAt, "out_at": r.OutAt, "minutes": r.Minutes, "year": r.Year, "corrected": r.Corrected})
+		if res.Error != nil {
+			return mapCheckinErr(res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return issuance.ErrNotFound
+		}
+		return s.recordAttendanceCorrected(ctx, a.ID, time.Now())
+	})
 }
 
 // GetAttendance implements checkin.TapRepo.

@@ -269,7 +269,7 @@ func (s *Store) RecordTap(ctx context.Context, a *checkin.Attendance, checkOut b
 		return &issuance.ConflictError{What: "open_attendance"}
 	}
 	a.ID, t.ID, t.AttendanceID = rows[0].AttendanceID, rows[0].ID, rows[0].AttendanceID
-	return nil
+	return s.recordTap(ctx, t.ID)
 }
 
 // recordTapSteps is RecordTap as separate statements (SQLite, where a CTE
@@ -289,7 +289,10 @@ func (s *Store) recordTapSteps(ctx context.Context, a *checkin.Attendance, check
 		return err
 	}
 	t.AttendanceID = a.ID
-	return s.CreateTap(ctx, t)
+	if err := s.CreateTap(ctx, t); err != nil {
+		return err
+	}
+	return s.recordTap(ctx, t.ID)
 }
 
 var _ checkin.TapWriter = (*Store)(nil)
@@ -308,7 +311,9 @@ func (s *Store) CanWriteTap() bool { return s.dialect == Postgres }
 //   - a opens or closes the attendance, after the hours rows (every writer
 //     takes the hours rows first);
 //   - t inserts the tap with the totals: the year's after, the lifetime
-//     before (after less the minutes added) and after.
+//     before (after less the minutes added) and after;
+//   - f and d write the tap's feed event and its webhook deliveries
+//     (writeTapFeedSQL, as recordTap does on the other path).
 //
 // The final SELECT divides by the number of taps written: when the
 // attendance was closed meanwhile nothing is inserted into taps and the
@@ -338,7 +343,7 @@ const writeTapSQL = `WITH h AS (
 		hs.year_minutes, hs.lifetime - $3::bigint, hs.lifetime
 	FROM a, hs
 	RETURNING id, attendance_id, year_minutes, lifetime_minutes_before, lifetime_minutes
-)
+)%s
 SELECT t.id, t.attendance_id, t.year_minutes, t.lifetime_minutes_before, t.lifetime_minutes, hs.stars,
 	1 / (SELECT count(*) FROM t) AS written
 FROM hs LEFT JOIN t ON true`
@@ -348,22 +353,40 @@ FROM hs LEFT JOIN t ON true`
 const writeTapOpenSQL = `
 	INSERT INTO attendances (activity_id, volunteer_id, org_path, in_at, out_at, minutes, year, corrected)
 	SELECT $6::bigint, $1::bigint, $15::text, $16::timestamptz, NULL, 0, $2::int, false FROM hs
-	RETURNING id`
+	RETURNING id, org_path, minutes`
 
 // writeTapCloseSQL closes the open attendance (a check-out); parameters
 // from $15: attendance id, out at, minutes.
 const writeTapCloseSQL = `
 	UPDATE attendances SET out_at = $16::timestamptz, minutes = $17::int FROM hs
 	WHERE attendances.id = $15::bigint AND attendances.out_at IS NULL
-	RETURNING attendances.id`
+	RETURNING attendances.id, attendances.org_path, attendances.minutes`
+
+// writeTapFeedSQL writes the tap's feed event and its webhook deliveries
+// in the same statement (what recordTap does in two): CTEs f and d, from
+// the tap t and the attendance a.
+const writeTapFeedSQL = `, f AS (
+	INSERT INTO feed_events (` + feedColumns + `)
+	SELECT 'checkin.tap_recorded', 'attendance', t.attendance_id, 'volunteer:' || $1::bigint, a.org_path, '',
+		json_build_object('tap_id', t.id, 'kind', $7::text, 'activity_id', $6::bigint, 'volunteer_id', $1::bigint,
+			'attendance_id', t.attendance_id, 'terminal_id', $4::text, 'seq', $5::bigint, 'minutes', a.minutes)::text,
+		$14::timestamptz
+	FROM t, a
+	RETURNING id, type, order_key, org_path, bank_code, at
+), d AS (
+	INSERT INTO webhook_deliveries (endpoint_id, event_id, order_key, created_at)
+	SELECT e.id, f.id, f.order_key, f.at FROM f JOIN webhook_endpoints e ON ` + endpointMatch + `
+)`
 
 var (
-	writeTapOpen  = fmt.Sprintf(writeTapSQL, writeTapOpenSQL)
-	writeTapClose = fmt.Sprintf(writeTapSQL, writeTapCloseSQL)
+	writeTapOpen  = strings.Replace(fmt.Sprintf(writeTapSQL, writeTapOpenSQL, "@feed@"), "@feed@", writeTapFeedSQL, 1)
+	writeTapClose = strings.Replace(fmt.Sprintf(writeTapSQL, writeTapCloseSQL, "@feed@"), "@feed@", writeTapFeedSQL, 1)
 )
 
 // WriteTap implements checkin.TapWriter on PostgreSQL: one statement,
-// atomic on its own, run on the caller's transaction if there is one.
+// atomic on its own (the tap, the hours, the attendance, the tap's feed
+// event and its webhook deliveries), run on the caller's transaction if
+// there is one.
 func (s *Store) WriteTap(ctx context.Context, w checkin.TapWrite) (checkin.TapWritten, error) {
 	if s.dialect != Postgres {
 		return checkin.TapWritten{}, errors.New("write tap: needs PostgreSQL")

@@ -144,11 +144,13 @@ func (s *Store) CreateOnsiteSession(ctx context.Context, o *onsite.Session) erro
 		BankCode: o.BankCode, BranchID: o.BranchID, Site: o.Site, SessionDate: o.Date.UTC(),
 		ExpectedCount: o.ExpectedCount, Status: string(o.Status), Reason: o.Reason, Version: o.Version,
 		RequestedBy: o.RequestedBy, CreatedAt: o.CreatedAt.UTC(), UpdatedAt: o.UpdatedAt.UTC()}
-	if err := s.DB(ctx).Create(&r).Error; err != nil {
-		return mapErr(err)
-	}
-	o.ID = r.ID
-	return nil
+	return s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.DB(ctx).Create(&r).Error; err != nil {
+			return mapErr(err)
+		}
+		o.ID = r.ID
+		return s.recordSession(ctx, r.ID, "")
+	})
 }
 
 // GetOnsiteSession implements onsite.Store.
@@ -162,18 +164,23 @@ func (s *Store) GetOnsiteSession(ctx context.Context, id int64) (onsite.Session,
 
 // UpdateOnsiteSessionStatus implements onsite.Store.
 func (s *Store) UpdateOnsiteSessionStatus(ctx context.Context, o *onsite.Session, from onsite.SessionStatus) error {
-	res := s.DB(ctx).Model(&onsiteSessionRow{}).
-		Where("id = ? AND status = ? AND version = ?", o.ID, string(from), o.Version).
-		Updates(map[string]any{"status": string(o.Status), "reason": o.Reason,
-			"updated_at": o.UpdatedAt.UTC(), "version": o.Version + 1})
-	if res.Error != nil {
-		return mapErr(res.Error)
-	}
-	if res.RowsAffected != 1 {
-		return fmt.Errorf("on-site session %d changed concurrently: %w", o.ID, issuance.ErrConflict)
-	}
-	o.Version++
-	return nil
+	return s.InTx(ctx, func(ctx context.Context) error {
+		res := s.DB(ctx).Model(&onsiteSessionRow{}).
+			Where("id = ? AND status = ? AND version = ?", o.ID, string(from), o.Version).
+			Updates(map[string]any{"status": string(o.Status), "reason": o.Reason,
+				"updated_at": o.UpdatedAt.UTC(), "version": o.Version + 1})
+		if res.Error != nil {
+			return mapErr(res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return fmt.Errorf("on-site session %d changed concurrently: %w", o.ID, issuance.ErrConflict)
+		}
+		o.Version++
+		if o.Status == from {
+			return nil
+		}
+		return s.recordSession(ctx, o.ID, string(from))
+	})
 }
 
 // AppendSessionEvent implements onsite.Store.
@@ -377,6 +384,13 @@ func (s *Store) CreateVolunteers(ctx context.Context, vs []*issuance.Volunteer) 
 		if err := createInBatches(ctx, s, vs, volunteerToRow, func(v *issuance.Volunteer, r volunteerRow) { v.ID = r.ID }); err != nil {
 			return err
 		}
+		ids := make([]int64, len(vs))
+		for i, v := range vs {
+			ids[i] = v.ID
+		}
+		if err := s.recordVolunteersCreated(ctx, ids...); err != nil {
+			return err
+		}
 		// People registered on site go to the platform (issuance.SentToPlatform).
 		return s.enqueuePlatform(ctx, vs...)
 	})
@@ -389,11 +403,21 @@ func (s *Store) CreateApplications(ctx context.Context, as []*issuance.Applicati
 
 // AppendEvents implements onsite.Store.
 func (s *Store) AppendEvents(ctx context.Context, es []*issuance.Event) error {
-	return createInBatches(ctx, s, es, func(e *issuance.Event) eventRow {
-		return eventRow{ApplicationID: e.ApplicationID, FromStatus: string(e.From), ToStatus: string(e.To),
-			ActorTokenID: e.ActorTokenID, ActorRole: string(e.ActorRole), Channel: string(e.Channel),
-			Reason: e.Reason, At: e.At.UTC()}
-	}, func(e *issuance.Event, r eventRow) { e.ID = r.ID })
+	return s.InTx(ctx, func(ctx context.Context) error {
+		err := createInBatches(ctx, s, es, func(e *issuance.Event) eventRow {
+			return eventRow{ApplicationID: e.ApplicationID, FromStatus: string(e.From), ToStatus: string(e.To),
+				ActorTokenID: e.ActorTokenID, ActorRole: string(e.ActorRole), Channel: string(e.Channel),
+				Reason: e.Reason, At: e.At.UTC()}
+		}, func(e *issuance.Event, r eventRow) { e.ID = r.ID })
+		if err != nil {
+			return err
+		}
+		ids := make([]int64, len(es))
+		for i, e := range es {
+			ids[i] = e.ID
+		}
+		return s.recordApplicationEvents(ctx, ids...)
+	})
 }
 
 // CreateOnsiteEntries implements onsite.Store.

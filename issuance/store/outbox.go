@@ -353,11 +353,13 @@ func (s *Store) CreateCard(ctx context.Context, c *issuance.Card) error {
 		u := c.UpdatedAt.UTC()
 		r.UpdatedAt = &u
 	}
-	if err := s.DB(ctx).Create(&r).Error; err != nil {
-		return mapErr(err)
-	}
-	c.ID = r.ID
-	return nil
+	return s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.DB(ctx).Create(&r).Error; err != nil {
+			return mapErr(err)
+		}
+		c.ID = r.ID
+		return s.recordCardEvent(ctx, r.ID, "")
+	})
 }
 
 // GetCardByApplication implements issuance.IssuedCardRepo: the current
@@ -382,9 +384,14 @@ func (s *Store) GetCardByToken(ctx context.Context, token []byte) (issuance.Card
 
 // ActivateCard implements issuance.IssuedCardRepo.
 func (s *Store) ActivateCard(ctx context.Context, id int64, at time.Time) error {
-	err := s.DB(ctx).Model(&cardRow{}).Where("id = ? AND state = ?", id, string(issuance.BankCardIssued)).
-		Updates(map[string]any{"state": string(issuance.BankCardActive), "activated_at": at.UTC(), "updated_at": at.UTC()}).Error
-	return mapErr(err)
+	return s.InTx(ctx, func(ctx context.Context) error {
+		res := s.DB(ctx).Model(&cardRow{}).Where("id = ? AND state = ?", id, string(issuance.BankCardIssued)).
+			Updates(map[string]any{"state": string(issuance.BankCardActive), "activated_at": at.UTC(), "updated_at": at.UTC()})
+		if res.Error != nil || res.RowsAffected == 0 {
+			return mapErr(res.Error)
+		}
+		return s.recordCardEvent(ctx, id, string(issuance.BankCardIssued))
+	})
 }
 
 // spendingRow is a row of card_spending.

@@ -119,16 +119,6 @@ func (s *Store) SavePlatformRequest(ctx context.Context, r *platformlink.Request
 	return nil
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 { // not inside a UTF-8 sequence
-		n--
-	}
-	return s[:n]
-}
-
 // ListPlatformRequests implements platformlink.Admin.
 func (s *Store) ListPlatformRequests(ctx context.Context, f platformlink.Filter) ([]platformlink.Request, error) {
 	q := s.DB(ctx).Model(&platformRequestRow{}).Order("id DESC").Limit(f.Limit)

@@ -104,6 +104,9 @@ func (s *Store) CreateVolunteer(ctx context.Context, v *issuance.Volunteer) erro
 			return mapErr(err)
 		}
 		v.ID = r.ID
+		if err := s.recordVolunteersCreated(ctx, r.ID); err != nil {
+			return err
+		}
 		// A person registered at a branch or on site goes to the platform:
 		// its request is written with the volunteer, or neither is.
 		return s.enqueuePlatform(ctx, v)
@@ -222,11 +225,13 @@ func (s *Store) AppendEvent(ctx context.Context, e *issuance.Event) error {
 		ActorTokenID: e.ActorTokenID, ActorRole: string(e.ActorRole), Channel: string(e.Channel),
 		Reason: e.Reason, At: e.At.UTC(),
 	}
-	if err := s.DB(ctx).Create(&r).Error; err != nil {
-		return mapErr(err)
-	}
-	e.ID = r.ID
-	return nil
+	return s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.DB(ctx).Create(&r).Error; err != nil {
+			return mapErr(err)
+		}
+		e.ID = r.ID
+		return s.recordApplicationEvents(ctx, r.ID)
+	})
 }
 
 // ListEvents implements issuance.EventRepo.
