@@ -355,6 +355,34 @@ var matrixOps = map[string]matrixOp{
 	"cancelBankRequest": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
 		return post("/v1/admin/bank-requests/999999/cancel", map[string]any{"reason": "放弃"})
 	},
+	// The staff console's edits (handlers_admin.go).
+	"updateOrg": func(_ *testing.T, w *matrixWorld, s side) matrixRequest {
+		return matrixRequest{method: http.MethodPatch, path: "/v1/orgs/" + id(s.org.ID), body: map[string]any{
+			"liaison": map[string]any{"name": "联络员" + id(w.seq.Add(1)), "position": "干事", "phone": "13800000000"}}}
+	},
+	"listBranches": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/branches?org=" + id(s.org.ID))
+	},
+	"createBranch": func(_ *testing.T, w *matrixWorld, s side) matrixRequest {
+		return post("/v1/branches", map[string]any{"bank": sideBank(s), "org_id": s.org.ID, "name": "支行" + id(w.seq.Add(1)),
+			"contact": map[string]any{"name": "张强", "phone": "13600000000"}})
+	},
+	"updateBranch": func(t *testing.T, w *matrixWorld, s side) matrixRequest {
+		br := &issuance.Branch{BankCode: sideBank(s), OrgID: s.org.ID, Name: "支行" + id(w.seq.Add(1))}
+		require.NoError(t, w.h.svc.PutBranch(context.Background(), issuance.SystemActor(), br))
+		return matrixRequest{method: http.MethodPatch, path: "/v1/branches/" + id(br.ID),
+			body: map[string]any{"contact": map[string]any{"name": "赵敏", "phone": "13700000000"}}}
+	},
+	"putProduct": func(_ *testing.T, w *matrixWorld, s side) matrixRequest {
+		return matrixRequest{method: http.MethodPut, path: "/v1/products/P" + id(w.seq.Add(1)), body: map[string]any{
+			"name": "产品", "bank": sideBank(s), "bin": "621661", "aid": "A000000333010101", "kind": "debit", "org_id": s.org.ID}}
+	},
+	"listAudit":   func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/admin/audit") },
+	"listTargets": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/targets?year=2026") },
+	"putTarget": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return matrixRequest{method: http.MethodPut, path: "/v1/targets", body: map[string]any{"year": 2026,
+			"scope_org_id": s.org.ID, "indicator": "card_rate", "target_bp": 3000}}
+	},
 	"reportTargets":      report("targets", true),
 	"reportApplications": report("applications", true),
 	"reportClothing":     report("clothing", false),
@@ -363,6 +391,14 @@ var matrixOps = map[string]matrixOp{
 	"reportActivityCheckins": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return get("/v1/reports/activity-checkins?activity=" + id(s.activity.ID))
 	},
+}
+
+// sideBank is the bank of a side: BOC at home, CCB away.
+func sideBank(s side) string {
+	if s.name == "away" {
+		return "CCB"
+	}
+	return "BOC"
 }
 
 func get(path string) matrixRequest { return matrixRequest{method: http.MethodGet, path: path} }
@@ -484,6 +520,7 @@ func publicRow(t *testing.T, w *matrixWorld, st *store.Store, opID string, _ mat
 var sideless = map[string]bool{
 	"listProducts": true, "issueChallenge": true, "checkBenefits": true, "listBankRequests": true,
 	"retryBankRequest": true, "cancelBankRequest": true, "correctAttendance": true, "listReconciliations": true,
+	"listAudit": true, "listTargets": true,
 }
 
 // matrixDoc is what the matrix reads of the OpenAPI document.

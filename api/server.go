@@ -224,8 +224,9 @@ func (s *Server) routes() {
 	v1.POST("/applications/:id/reject", s.rejectApplication, auth, allow(pa, oa), idem)
 	v1.POST("/applications/:id/cancel", s.cancelApplication, auth, allow(pa, oa, bs, pf), idem)
 	v1.GET("/applications/:id/events", s.listEvents, auth, allow(pa, oa, bs, pf))
-	s.cardRoutes(v1, auth, idem) // handlers_cards.go (issue 4: card lifecycle through the bank)
-	s.consoleRoutes()            // handlers_console.go: the staff web console at /
+	s.cardRoutes(v1, auth, idem)  // handlers_cards.go (issue 4: card lifecycle through the bank)
+	s.adminRoutes(v1, auth, idem) // handlers_admin.go (issue 19: the staff console's edits)
+	s.consoleRoutes()             // handlers_console.go: the staff web console at /
 }
 
 // recoverPanic turns a handler panic into a 500 problem and logs the stack

@@ -142,6 +142,8 @@ type Store interface {
 	OrgLister
 	PersoRepo
 	OrgRepo
+	OrgRepoUpdater
+	AuditRepo
 	VolunteerRepo
 	ApplicationRepo
 	EventRepo

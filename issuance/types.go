@@ -31,8 +31,9 @@ func (k OrgKind) Valid() bool {
 // Contact is a named person with a phone: an organisation's responsible
 // person or liaison, or a bank branch's contact.
 type Contact struct {
-	Name  string
-	Phone pii.Secret // plaintext in memory, masked when printed
+	Name     string
+	Position string     // 职务, e.g. 副书记; may be empty
+	Phone    pii.Secret // plaintext in memory, masked when printed
 	// PhoneSealed is Phone encrypted by the Service; storage adapters store
 	// and return this and never read Phone.
 	PhoneSealed []byte `json:"-"`

@@ -298,12 +298,13 @@ func (s *Store) PutBranch(ctx context.Context, br *issuance.Branch) error {
 		var existing branchRow
 		err := db.Where("bank_code = ? AND org_id = ? AND name = ?", br.BankCode, br.OrgID, br.Name).Take(&existing).Error
 		r := branchRow{BankCode: br.BankCode, OrgID: br.OrgID, OrgPath: br.OrgPath, Name: br.Name,
-			ContactName: br.Contact.Name, ContactPhone: br.Contact.PhoneSealed}
+			ContactName: br.Contact.Name, ContactPosition: br.Contact.Position, ContactPhone: br.Contact.PhoneSealed}
 		switch mapErr(err) {
 		case nil:
 			r.ID = existing.ID
 			err = db.Model(&branchRow{}).Where("id = ?", r.ID).Updates(map[string]any{
-				"org_path": r.OrgPath, "contact_name": r.ContactName, "contact_phone": r.ContactPhone,
+				"org_path": r.OrgPath, "contact_name": r.ContactName, "contact_position": r.ContactPosition,
+				"contact_phone": r.ContactPhone,
 			}).Error
 		case issuance.ErrNotFound:
 			err = db.Create(&r).Error

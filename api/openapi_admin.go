@@ -1,0 +1,117 @@
+package api
+
+import "maps"
+
+// OpenAPI entries of the staff console's edits (issue 19): handlers_admin.go.
+
+// addOperation puts op under method in the path item of path, keeping the
+// item's other methods (routes of one path may come from several areas).
+func addOperation(paths obj, path, method string, op obj) {
+	item, _ := paths[path].(obj)
+	if item == nil {
+		item = obj{}
+		paths[path] = item
+	}
+	item[method] = op
+}
+
+// adminOpenAPI adds the organisation, branch, product and audit edits.
+// openAPIDocument calls it.
+func adminOpenAPI(paths, schemas obj) {
+	pa := []string{"province_admin"}
+	edit := func(desc string) obj {
+		return obj{"200": jsonResponse(desc, ""), "400": problem("Invalid field (validation)."),
+			"404": problem("Not found or out of scope (not-found)."),
+			"409": problem("A request with the same Idempotency-Key in flight (idempotency-in-flight)."),
+			"422": problem("Idempotency-Key reused with a different body (idempotency-mismatch).")}
+	}
+	withSchema := func(r obj, schema string) obj {
+		r["200"] = jsonResponse(r["200"].(obj)["description"].(string), schema)
+		return r
+	}
+	addOperation(paths, "/v1/orgs/{id}", "patch", op("updateOrg",
+		"Edit an organisation: its responsible person and liaison (name, position, phone; the province admin and the "+
+			"organisation's admins), its resident population and year and its league members (the province admin only). "+
+			"Absent fields are kept; a contact given replaces the whole contact. Audited (org.updated: which fields changed).",
+		reviewRoles, []obj{pathParam("id", "Organisation id"), idempotencyHeader}, "OrgPatch", withSchema(edit("The organisation."), "Org")))
+	maps.Copy(paths, obj{
+		"/v1/branches": obj{
+			"get": op("listBranches", "List bank branches (bank staff: their bank's), with their contacts (phones masked).",
+				[]string{"province_admin", "bank_staff"},
+				[]obj{queryParam("bank", "Bank code.", obj{"type": "string"}), queryParam("org", "City id.", obj{"type": "integer", "format": "int64"})},
+				"", obj{"200": jsonResponse("Branches, by id.", "BranchList"), "400": problem("Bad query (validation).")}),
+			"post": op("createBranch", "Create a bank branch serving a city, with its contact. Audited (branch.put).", pa,
+				[]obj{idempotencyHeader}, "NewBranch", createResponses("Branch")),
+		},
+		"/v1/branches/{id}": obj{"patch": op("updateBranch", "Replace a branch's contact (name, position, phone). Audited (branch.put).", pa,
+			[]obj{pathParam("id", "Branch id"), idempotencyHeader}, "BranchPatch", withSchema(edit("The branch."), "Branch"))},
+		"/v1/products/{code}": obj{"put": op("putProduct",
+			"Create or replace a card product: its bank, BIN (the PAN prefix, 6–8 digits, that every card of the product must "+
+				"start with), AID, kind and the organisation whose subtree may apply. Audited (product.put).", pa,
+			[]obj{{"name": "code", "in": "path", "required": true, "description": "Product code, e.g. GD-RV-BOC.", "schema": obj{"type": "string", "maxLength": 32}},
+				idempotencyHeader}, "ProductPut", withSchema(edit("The product."), "Product"))},
+		"/v1/admin/audit": obj{"get": op("listAudit",
+			"The audit log of staff edits and hotline look-ups, newest first: who (token id, role), when, what, on which object; "+
+				"the detail names the fields changed, never personal values.", pa,
+			[]obj{queryParam("subject", "Object kind: org, target, branch, product, token, volunteer, application.", obj{"type": "string"}),
+				queryParam("subject_id", "Object id (for a product its code).", obj{"type": "string"}),
+				queryParam("kind", "Event kind, e.g. org.updated.", obj{"type": "string"}),
+				queryParam("cursor", "next_cursor of the previous page.", obj{"type": "string"})},
+			"", obj{"200": jsonResponse("Audit events.", "AuditList"), "400": problem("Bad query or cursor (validation).")})},
+	})
+	contact := ref("Contact")
+	maps.Copy(schemas, obj{
+		"OrgPatch": object(nil, obj{
+			"responsible": contact, "liaison": contact,
+			"resident_population": integer("Resident population (province admin)."),
+			"population_year":     obj{"type": "integer", "description": "Year of the population figure, 0 when unknown (province admin)."},
+			"league_members":      integer("Youth League members (province admin)."),
+		}),
+		"NewBranch": object([]string{"bank", "org_id", "name"}, obj{
+			"bank": str("Bank code."), "org_id": integer("City served."), "name": str("Branch name."), "contact": contact,
+		}),
+		"BranchPatch": object([]string{"contact"}, obj{"contact": contact}),
+		"Branch": obj{"type": "object", "properties": obj{
+			"id": integer("Id."), "bank": str("Bank code."), "org_id": integer("City served."), "name": str("Name."), "contact": contact,
+		}},
+		"BranchList": object(nil, obj{"items": arrayOf(ref("Branch"))}),
+		"ProductPut": object([]string{"name", "bank", "bin", "aid", "kind", "org_id"}, obj{
+			"name": str("Name."), "bank": str("Bank code."), "bin": str("BIN, 6–8 digits."), "aid": str("AID, 10–32 hex characters."),
+			"kind": enum("Card kind.", "debit", "credit"), "org_id": integer("Organisation whose subtree may apply."),
+		}),
+		"AuditEvent": obj{"type": "object", "properties": obj{
+			"id": integer("Id."), "kind": str("What happened, e.g. org.updated, hotline.lookup."), "subject": str("Object kind."),
+			"subject_id": str("Object id."), "actor_token_id": integer("Token of the actor (0: the command line)."),
+			"actor_role": str("Role of the actor."), "detail": str("Fields changed or the look-up's result; no personal data."),
+			"at": obj{"type": "string", "format": "date-time"},
+		}},
+		"AuditList": object(nil, obj{"items": arrayOf(ref("AuditEvent")), "next_cursor": str("Cursor of the next page.")}),
+	})
+	contactProps := schemas["Contact"].(obj)["properties"].(obj)
+	contactProps["position"] = str("Position (职务).")
+}
+
+// targetsOpenAPI adds the target routes; EnableReports calls it.
+func targetsOpenAPI(paths, schemas obj) {
+	maps.Copy(paths, obj{"/v1/targets": obj{
+		"get": op("listTargets", "The target rules of a year (every year without one).", reviewRoles,
+			[]obj{queryParam("year", "Calendar year.", obj{"type": "integer"})}, "",
+			obj{"200": jsonResponse("Target rules.", "TargetList"), "400": problem("Bad year (validation).")}),
+		"put": op("putTarget",
+			"Create or replace the target rule of a year, scope organisation, organisation kind and indicator (any year "+
+				"2000–2100). Audited (target.put).", []string{"province_admin"}, []obj{idempotencyHeader}, "TargetRule",
+			obj{"200": jsonResponse("The rule, with its id.", "TargetRule"), "400": problem("Invalid field (validation)."),
+				"409": problem("A request with the same Idempotency-Key in flight (idempotency-in-flight)."),
+				"422": problem("Idempotency-Key reused with a different body (idempotency-mismatch).")}),
+	}})
+	maps.Copy(schemas, obj{
+		"TargetRule": object([]string{"year", "scope_org_id", "indicator", "target_bp"}, obj{
+			"id": integer("Id (responses only)."), "year": obj{"type": "integer"},
+			"scope_org_id": integer("The rule applies inside this organisation's subtree."),
+			"org_kind":     enum("Kind of organisation measured; empty: any.", "", "province", "city", "county", "university"),
+			"indicator":    enum("Indicator.", "volunteer_rate", "league_rate", "card_rate", "city_card_rate", "new_card_rate"),
+			"target_bp":    integer("Target in basis points (500 = 5 %), 1–10000."), "note": str("Note."),
+		}),
+		"TargetList": object(nil, obj{"items": arrayOf(ref("TargetRule"))}),
+	})
+}
