@@ -383,6 +383,16 @@ var matrixOps = map[string]matrixOp{
 		return matrixRequest{method: http.MethodPut, path: "/v1/targets", body: map[string]any{"year": 2026,
 			"scope_org_id": s.org.ID, "indicator": "card_rate", "target_bp": 3000}}
 	},
+	"listTokens": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/admin/tokens") },
+	"createToken": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return post("/v1/admin/tokens", map[string]any{"role": "terminal", "org_id": s.org.ID})
+	},
+	"updateToken": freshToken(func(tid int64) matrixRequest {
+		return matrixRequest{method: http.MethodPatch, path: "/v1/admin/tokens/" + id(tid), body: map[string]any{"name": "改名"}}
+	}),
+	"revokeToken": freshToken(func(tid int64) matrixRequest {
+		return post("/v1/admin/tokens/"+id(tid)+"/revoke", map[string]any{"reason": "丢失"})
+	}),
 	"reportTargets":      report("targets", true),
 	"reportApplications": report("applications", true),
 	"reportClothing":     report("clothing", false),
@@ -391,6 +401,16 @@ var matrixOps = map[string]matrixOp{
 	"reportActivityCheckins": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return get("/v1/reports/activity-checkins?activity=" + id(s.activity.ID))
 	},
+}
+
+// freshToken makes a terminal token of the side's organisation for req.
+func freshToken(req func(tid int64) matrixRequest) matrixOp {
+	return func(t *testing.T, w *matrixWorld, s side) matrixRequest {
+		_, tok, err := w.h.svc.CreateToken(context.Background(), issuance.SystemActor(),
+			issuance.NewToken{Role: issuance.RoleTerminal, OrgID: s.org.ID})
+		require.NoError(t, err)
+		return req(tok.ID)
+	}
 }
 
 // sideBank is the bank of a side: BOC at home, CCB away.
@@ -520,7 +540,7 @@ func publicRow(t *testing.T, w *matrixWorld, st *store.Store, opID string, _ mat
 var sideless = map[string]bool{
 	"listProducts": true, "issueChallenge": true, "checkBenefits": true, "listBankRequests": true,
 	"retryBankRequest": true, "cancelBankRequest": true, "correctAttendance": true, "listReconciliations": true,
-	"listAudit": true, "listTargets": true,
+	"listAudit": true, "listTargets": true, "listTokens": true,
 }
 
 // matrixDoc is what the matrix reads of the OpenAPI document.

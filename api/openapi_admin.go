@@ -115,3 +115,56 @@ func targetsOpenAPI(paths, schemas obj) {
 		"TargetList": object(nil, obj{"items": arrayOf(ref("TargetRule"))}),
 	})
 }
+
+// tokensOpenAPI adds the token routes; openAPIDocument calls it.
+func tokensOpenAPI(paths, schemas obj) {
+	pa := []string{"province_admin"}
+	idParam := pathParam("id", "Token id")
+	maps.Copy(paths, obj{
+		"/v1/admin/tokens": obj{
+			"get": op("listTokens", "List API tokens (a terminal is a token of role terminal): never their secrets, only the first "+
+				"characters (hint); active ones unless inactive=true.", pa,
+				[]obj{queryParam("role", "Role filter.", obj{"type": "string"}),
+					queryParam("inactive", "true: include revoked and expired tokens.", obj{"type": "boolean"})},
+				"", obj{"200": jsonResponse("Tokens, by id.", "TokenList"), "400": problem("Bad query (validation).")}),
+			"post": op("createToken", "Create a token; its secret is in this answer only (Cache-Control: no-store) and only its hash "+
+				"is stored. No Idempotency-Key: a retry makes a second token (revoke the spare one). Audited (token.created).", pa,
+				nil, "NewToken", obj{"201": jsonResponse("The token, with its secret.", "NewTokenResult"),
+					"400": problem("Invalid field (validation): role, scope or an expiry in the past.")}),
+		},
+		"/v1/admin/tokens/{id}": obj{"patch": op("updateToken", "Rename a token or change its expiry (null removes it; "+
+			"a new expiry must be in the future). Audited (token.updated).", pa, []obj{idParam, idempotencyHeader}, "TokenPatch",
+			obj{"200": jsonResponse("The token.", "Token"), "404": problem("No such token (not-found)."),
+				"409": problem("The token is revoked (conflict), or the same Idempotency-Key in flight."),
+				"422": problem("Idempotency-Key reused with a different body (idempotency-mismatch).")})},
+		"/v1/admin/tokens/{id}/revoke": obj{"post": op("revokeToken", "Revoke a token: it stops authenticating at once on this "+
+			"server, within seconds on the others. Revoking twice is not an error. Audited (token.revoked).", pa,
+			[]obj{idParam, idempotencyHeader}, "Decision",
+			obj{"200": jsonResponse("The token.", "Token"), "404": problem("No such token (not-found)."),
+				"409": problem("The same Idempotency-Key in flight (idempotency-in-flight)."),
+				"422": problem("Idempotency-Key reused with a different body (idempotency-mismatch).")})},
+	})
+	token := obj{
+		"id": integer("Id."), "name": str("Label."), "role": str("Role."), "org_id": integer("Organisation (org_admin, terminal, bank branch)."),
+		"bank": str("Bank (bank_staff)."), "branch_id": integer("Branch (bank_staff)."), "hint": str("First characters of the secret."),
+		"created_at": obj{"type": "string", "format": "date-time"},
+		"expires_at": obj{"type": "string", "format": "date-time", "description": "Absent: never expires."},
+		"revoked_at": obj{"type": "string", "format": "date-time"},
+		"state":      enum("State.", "active", "expired", "revoked"),
+	}
+	withSecret := maps.Clone(token)
+	withSecret["token"] = str("The bearer token, shown this once.")
+	maps.Copy(schemas, obj{
+		"Token":          obj{"type": "object", "properties": token},
+		"NewTokenResult": obj{"type": "object", "properties": withSecret},
+		"TokenList":      object(nil, obj{"items": arrayOf(ref("Token"))}),
+		"NewToken": object([]string{"role"}, obj{
+			"name": str("Label."), "role": enum("Role.", "province_admin", "org_admin", "bank_staff", "terminal", "platform"),
+			"org_id": integer("Organisation: required for org_admin and terminal (the province's id for a province-wide terminal)."),
+			"bank":   str("Bank code: required for bank_staff."), "branch_id": integer("Branch of the bank (bank_staff, optional)."),
+			"expires_at": obj{"type": "string", "format": "date-time", "description": "When it stops working; absent: never."},
+		}),
+		"TokenPatch": object(nil, obj{"name": str("Label."),
+			"expires_at": obj{"type": []string{"string", "null"}, "format": "date-time", "description": "New expiry, or null for none."}}),
+	})
+}

@@ -226,6 +226,7 @@ func (s *Server) routes() {
 	v1.GET("/applications/:id/events", s.listEvents, auth, allow(pa, oa, bs, pf))
 	s.cardRoutes(v1, auth, idem)  // handlers_cards.go (issue 4: card lifecycle through the bank)
 	s.adminRoutes(v1, auth, idem) // handlers_admin.go (issue 19: the staff console's edits)
+	s.tokenRoutes(v1, auth, idem) // handlers_tokens.go (issue 19: tokens and terminals)
 	s.consoleRoutes()             // handlers_console.go: the staff web console at /
 }
 

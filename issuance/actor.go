@@ -1,6 +1,9 @@
 package issuance
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Role is what an actor may do.
 type Role string
@@ -88,6 +91,9 @@ type Actor struct {
 	// for no org restriction. Authenticate fills it; when empty for an
 	// org_admin the Service looks it up from OrgID.
 	ScopePath string
+	// Expires is when the actor's token expires (zero: never); caches of
+	// authenticated tokens keep an actor no longer.
+	Expires time.Time
 }
 
 // SystemActor returns the actor for internal processes and command-line

@@ -329,6 +329,18 @@ type Token struct {
 	Hint      string // first characters of the plaintext, for display ("vc_AbCd")
 	CreatedAt time.Time
 	RevokedAt time.Time // zero while valid
+	ExpiresAt time.Time // zero: never expires
+}
+
+// Valid reports whether t authenticates at now: not revoked, not expired.
+func (t Token) Valid(now time.Time) bool {
+	return t.RevokedAt.IsZero() && (t.ExpiresAt.IsZero() || now.Before(t.ExpiresAt))
+}
+
+// TokenQuery selects tokens in Service.ListTokens.
+type TokenQuery struct {
+	Role     Role // empty: any
+	Inactive bool // include revoked and expired tokens
 }
 
 // NewToken is the input of Service.CreateToken.
@@ -338,4 +350,7 @@ type NewToken struct {
 	OrgID    int64  // required for org_admin; optional for terminal
 	BankCode string // required for bank_staff
 	BranchID int64  // optional for bank_staff
+	// ExpiresAt, when set, is when the token stops authenticating; it must
+	// be in the future.
+	ExpiresAt time.Time
 }

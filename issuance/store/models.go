@@ -222,6 +222,7 @@ type tokenRow struct {
 	Hint      string
 	CreatedAt time.Time
 	RevokedAt *time.Time
+	ExpiresAt *time.Time
 }
 
 func (tokenRow) TableName() string { return "api_tokens" }
@@ -233,6 +234,9 @@ func (r tokenRow) domain() issuance.Token {
 	}
 	if r.RevokedAt != nil {
 		t.RevokedAt = r.RevokedAt.UTC()
+	}
+	if r.ExpiresAt != nil {
+		t.ExpiresAt = r.ExpiresAt.UTC()
 	}
 	return t
 }

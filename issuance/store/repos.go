@@ -350,6 +350,10 @@ func (s *Store) ListBranches(ctx context.Context, bankCode string, orgID int64) 
 func (s *Store) CreateToken(ctx context.Context, t *issuance.Token) error {
 	r := tokenRow{Name: t.Name, Role: string(t.Role), OrgID: t.OrgID, BankCode: t.BankCode, BranchID: t.BranchID,
 		ScopePath: t.ScopePath, Hash: t.Hash, Hint: t.Hint, CreatedAt: t.CreatedAt.UTC()}
+	if !t.ExpiresAt.IsZero() {
+		e := t.ExpiresAt.UTC()
+		r.ExpiresAt = &e
+	}
 	if err := s.DB(ctx).Create(&r).Error; err != nil {
 		return mapErr(err)
 	}
@@ -390,6 +394,52 @@ func (s *Store) RevokeToken(ctx context.Context, id int64, at time.Time) error {
 		if n == 0 {
 			return issuance.ErrNotFound
 		}
+	}
+	return nil
+}
+
+// GetToken implements issuance.TokenRepo.
+func (s *Store) GetToken(ctx context.Context, id int64) (issuance.Token, error) {
+	var r tokenRow
+	if err := s.DB(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
+		return issuance.Token{}, mapErr(err)
+	}
+	return r.domain(), nil
+}
+
+// ListTokens implements issuance.TokenRepo.
+func (s *Store) ListTokens(ctx context.Context, q issuance.TokenQuery, now time.Time) ([]issuance.Token, error) {
+	db := s.DB(ctx)
+	if q.Role != "" {
+		db = db.Where("role = ?", string(q.Role))
+	}
+	if !q.Inactive {
+		db = db.Where("revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", now.UTC())
+	}
+	var rows []tokenRow
+	if err := db.Order("id").Find(&rows).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]issuance.Token, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// UpdateToken implements issuance.TokenRepo.
+func (s *Store) UpdateToken(ctx context.Context, t issuance.Token) error {
+	var exp *time.Time
+	if !t.ExpiresAt.IsZero() {
+		e := t.ExpiresAt.UTC()
+		exp = &e
+	}
+	res := s.DB(ctx).Model(&tokenRow{}).Where("id = ?", t.ID).Updates(map[string]any{"name": t.Name, "expires_at": exp})
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return issuance.ErrNotFound
 	}
 	return nil
 }
