@@ -383,6 +383,11 @@ var matrixOps = map[string]matrixOp{
 		return matrixRequest{method: http.MethodPut, path: "/v1/targets", body: map[string]any{"year": 2026,
 			"scope_org_id": s.org.ID, "indicator": "card_rate", "target_bp": 3000}}
 	},
+	"updateVolunteer": func(t *testing.T, w *matrixWorld, s side) matrixRequest {
+		v, _ := w.volunteer(t, s.org, issuance.ChannelConsole)
+		w.card(t, v, s.product)
+		return matrixRequest{method: http.MethodPatch, path: "/v1/volunteers/" + id(v.ID), body: map[string]any{"phone": "13912345678"}}
+	},
 	"listTokens": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/admin/tokens") },
 	"createToken": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return post("/v1/admin/tokens", map[string]any{"role": "terminal", "org_id": s.org.ID})
@@ -480,7 +485,7 @@ var bankBound = map[string]bool{
 	"listEvents": true, "cancelApplication": true, "getCard": true, "listCardEvents": true, "blockCardAtBank": true,
 	"unblockCard": true, "replaceCard": true, "blockCard": true, "unblockCardByPAN": true, "getOnsiteSession": true,
 	"onsiteQueue": true, "rejectedRoster": true, "onsiteReport": true, "createApplication": true,
-	"getReconciliation": true, "downloadReconciliation": true,
+	"getReconciliation": true, "downloadReconciliation": true, "updateVolunteer": true,
 }
 
 // publicOps are the public write routes that have a row in the matrix:

@@ -29,6 +29,18 @@ func adminOpenAPI(paths, schemas obj) {
 		r["200"] = jsonResponse(r["200"].(obj)["description"].(string), schema)
 		return r
 	}
+	addOperation(paths, "/v1/volunteers/{id}", "patch", op("updateVolunteer",
+		"Edit a volunteer: phone, organisation (province and organisation admins, to one in their scope), a name correction "+
+			"with name_reason (the emboss name follows by pinyin unless emboss_name is given). When the name or phone changed and "+
+			"the volunteer holds a card at a bank, a holder update (0300 change without ST) to that bank is queued in the same "+
+			"transaction (outbox kind holder_update). Audited (volunteer.updated). Bank staff: their bank's holders, phone and name only.",
+		[]string{"province_admin", "org_admin", "bank_staff"}, []obj{pathParam("id", "Volunteer id"), idempotencyHeader}, "VolunteerPatch",
+		withSchema(edit("The volunteer (masked as for GET)."), "Volunteer")))
+	schemas["VolunteerPatch"] = object(nil, obj{
+		"phone": str("Mobile phone, 11 digits."), "org_id": integer("New organisation."),
+		"name": str("Corrected legal name."), "name_reason": str("Why the name is corrected; required with name."),
+		"emboss_name": str("Name on the card, A–Z and spaces, ≤ 26."),
+	})
 	addOperation(paths, "/v1/orgs/{id}", "patch", op("updateOrg",
 		"Edit an organisation: its responsible person and liaison (name, position, phone; the province admin and the "+
 			"organisation's admins), its resident population and year and its league members (the province admin only). "+

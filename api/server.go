@@ -217,6 +217,7 @@ func (s *Server) routes() {
 	v1.POST("/volunteers", s.createVolunteer, auth, allow(pa, oa, bs, pf), idem)
 	v1.GET("/volunteers", s.findVolunteer, auth, allow(pa, oa, bs, tm, pf))
 	v1.GET("/volunteers/:id", s.getVolunteer, auth, allow(pa, oa, bs, tm, pf))
+	v1.PATCH("/volunteers/:id", s.updateVolunteer, auth, allow(pa, oa, bs), idem)
 	v1.POST("/applications", s.createApplication, auth, allow(pa, oa, bs, pf), idem)
 	v1.GET("/applications", s.listApplications, auth, allow(pa, oa, bs, pf))
 	v1.GET("/applications/:id", s.getApplication, auth, allow(pa, oa, bs, pf))

@@ -151,6 +151,7 @@ type Store interface {
 	OrgRepo
 	OrgRepoUpdater
 	AuditRepo
+	VolunteerUpdater
 	VolunteerRepo
 	ApplicationRepo
 	EventRepo
