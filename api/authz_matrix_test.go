@@ -64,6 +64,9 @@ var matrixTokens = []matrixToken{
 	{"bank_staff_bank", issuance.RoleBankStaff, false},
 	{"terminal", issuance.RoleTerminal, true},
 	{"platform", issuance.RolePlatform, false},
+	// The hotline answers callers of the whole province, only through its
+	// look-up (refused everywhere else).
+	{"hotline", issuance.RoleHotline, false},
 }
 
 // matrixWorld is the data the cases point at.
@@ -107,6 +110,7 @@ func newMatrixWorld(t *testing.T, st *store.Store) *matrixWorld {
 		"bank_staff_bank":   {Name: "m boc", Role: issuance.RoleBankStaff, BankCode: "BOC"},
 		"terminal":          {Name: "m terminal gz", Role: issuance.RoleTerminal, OrgID: h.guangzhou.ID},
 		"platform":          {Name: "m platform", Role: issuance.RolePlatform},
+		"hotline":           {Name: "m hotline", Role: issuance.RoleHotline},
 	} {
 		plain, _, err := h.svc.CreateToken(ctx, sys, in)
 		require.NoError(t, err)
@@ -387,6 +391,9 @@ var matrixOps = map[string]matrixOp{
 		v, _ := w.volunteer(t, s.org, issuance.ChannelConsole)
 		w.card(t, v, s.product)
 		return matrixRequest{method: http.MethodPatch, path: "/v1/volunteers/" + id(v.ID), body: map[string]any{"phone": "13912345678"}}
+	},
+	"hotlineLookup": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/hotline/lookup?application_number=" + s.app.Number + "&id_number=" + s.idNumber)
 	},
 	"listTokens": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/admin/tokens") },
 	"createToken": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {

@@ -180,3 +180,28 @@ func tokensOpenAPI(paths, schemas obj) {
 			"expires_at": obj{"type": []string{"string", "null"}, "format": "date-time", "description": "New expiry, or null for none."}}),
 	})
 }
+
+// hotlineOpenAPI adds the hotline's look-up; openAPIDocument calls it.
+func hotlineOpenAPI(paths, schemas obj) {
+	paths["/v1/hotline/lookup"] = obj{"get": op("hotlineLookup",
+		"The hotline's look-up of a caller's application and card by application number and ID number together: progress "+
+			"(masked name, status, steps), bank, channel and each card's state with its last four digits; never the ID number "+
+			"or a PAN. Either value wrong is 404, the same answer. Every look-up, found or not, is audited (hotline.lookup: "+
+			"token, time, the application number asked, the result); limited per token (429 with Retry-After).",
+		[]string{"hotline"},
+		[]obj{queryParam("application_number", "Application number.", obj{"type": "string", "maxLength": 40}),
+			queryParam("id_number", "The caller's ID number (never logged).", obj{"type": "string", "maxLength": 32})},
+		"", obj{"200": jsonResponse("The application and its cards.", "HotlineAnswer"),
+			"400": problem("A parameter missing (validation)."), "404": problem("No application with that pair (not-found)."),
+			"429": problem("Over the token's look-up limit (rate-limited)."),
+			"503": problem("The limit cannot be checked (unavailable).")})}
+	schemas["HotlineAnswer"] = obj{"type": "object", "properties": obj{
+		"application_number": str("Application number."), "name": str("Masked name."), "product": str("Product code."),
+		"status": str("Status."), "next": str("Next step."), "updated_at": obj{"type": "string", "format": "date-time"},
+		"steps": obj{"type": "array", "items": obj{"type": "object"}}, "bank": str("Bank code."), "channel": str("Channel."),
+		"cards": arrayOf(obj{"type": "object", "properties": obj{
+			"last_four": str("Last four digits of the PAN."), "expiry": str("YYMM."), "state": str("Card state."),
+			"pending_change": str("A change on its way to the bank."), "replace_seq": integer("Replacement number."),
+		}}),
+	}}
+}

@@ -31,12 +31,17 @@ const (
 	// route that proves who they are by application number and ID number
 	// (a loss report). It has no tokens and is recorded on events only.
 	RoleHolder Role = "holder"
+	// RoleHotline is a hotline agent (the 12355 youth line, the card's
+	// service line): looks up one caller's application and card by
+	// application number and ID number together, read-only, every look-up
+	// audited. Refused everywhere else.
+	RoleHotline Role = "hotline"
 )
 
 // Valid reports whether r is a role that tokens can carry.
 func (r Role) Valid() bool {
 	switch r {
-	case RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleTerminal, RolePlatform:
+	case RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleTerminal, RolePlatform, RoleHotline:
 		return true
 	}
 	return false

@@ -34,7 +34,7 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, in NewToken) (string
 		return "", Token{}, err
 	}
 	if !in.Role.Valid() {
-		return "", Token{}, Invalid("role", "must be province_admin, org_admin, bank_staff, terminal or platform")
+		return "", Token{}, Invalid("role", "must be province_admin, org_admin, bank_staff, terminal, platform or hotline")
 	}
 	in.Name = strings.TrimSpace(in.Name)
 	if utf8.RuneCountInString(in.Name) > 100 || !utf8.ValidString(in.Name) {
@@ -79,7 +79,7 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, in NewToken) (string
 		}
 	default:
 		if in.OrgID != 0 || in.BankCode != "" || in.BranchID != 0 {
-			return "", Token{}, Invalid("role", "province_admin and platform tokens are not scoped")
+			return "", Token{}, Invalid("role", "province_admin, platform and hotline tokens are not scoped")
 		}
 	}
 	raw := make([]byte, tokenBytes)

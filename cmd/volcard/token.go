@@ -38,7 +38,8 @@ that organisation's subtree), bank_staff (needs --bank, optionally --branch: it
 sees its bank's applications in the branch's city, and volunteers only once they
 apply at its bank), terminal (needs --org: it taps at that organisation's
 activities; give the province's id for a province-wide terminal), platform (the
-volunteer platform's integration). docs/authorization.md has the whole matrix.`,
+volunteer platform's integration), hotline (the 12355 youth line and the card's
+service line: only GET /v1/hotline/lookup, every look-up audited). docs/authorization.md has the whole matrix.`,
 		Example: `  volcard token create --role org_admin --org 5 --label "Meizhou league committee"
   volcard token create --role bank_staff --bank CCB --branch 3`,
 		Args: cobra.NoArgs,
@@ -48,7 +49,7 @@ volunteer platform's integration). docs/authorization.md has the whole matrix.`,
 			}
 			in.Role = issuance.Role(role)
 			if !in.Role.Valid() {
-				return withExit(exitUsage, fmt.Errorf("--role %q: want province_admin, org_admin, bank_staff, terminal or platform", role))
+				return withExit(exitUsage, fmt.Errorf("--role %q: want province_admin, org_admin, bank_staff, terminal, platform or hotline", role))
 			}
 			ctx := cmd.Context()
 			log := cfg.newLogger(cmd.ErrOrStderr())
@@ -71,7 +72,7 @@ volunteer platform's integration). docs/authorization.md has the whole matrix.`,
 	}
 	cfg.bindFlags(cmd.Flags(), false)
 	f := cmd.Flags()
-	f.StringVar(&role, "role", "", "province_admin, org_admin, bank_staff, terminal or platform (required)")
+	f.StringVar(&role, "role", "", "province_admin, org_admin, bank_staff, terminal, platform or hotline (required)")
 	f.Int64Var(&in.OrgID, "org", 0, "organisation id (org_admin, terminal)")
 	f.StringVar(&in.BankCode, "bank", "", "bank code, e.g. BOC (bank_staff)")
 	f.Int64Var(&in.BranchID, "branch", 0, "bank branch id (bank_staff)")
@@ -134,7 +135,7 @@ admin has the same list at GET /v1/admin/tokens (docs/staff-api.md).`,
 			}
 			q := issuance.TokenQuery{Role: issuance.Role(role), Inactive: all}
 			if role != "" && !q.Role.Valid() {
-				return withExit(exitUsage, fmt.Errorf("--role %q: want province_admin, org_admin, bank_staff, terminal or platform", role))
+				return withExit(exitUsage, fmt.Errorf("--role %q: want province_admin, org_admin, bank_staff, terminal, platform or hotline", role))
 			}
 			ctx := cmd.Context()
 			log := cfg.newLogger(cmd.ErrOrStderr())
