@@ -395,6 +395,23 @@ var matrixOps = map[string]matrixOp{
 	"hotlineLookup": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return get("/v1/hotline/lookup?application_number=" + s.app.Number + "&id_number=" + s.idNumber)
 	},
+	// A walk-in made by the BOC Guangzhou branch token at home (where the
+	// policy is on), an online application away.
+	"instantApproveApplication": func(t *testing.T, w *matrixWorld, s side) matrixRequest {
+		ctx, sys := context.Background(), issuance.SystemActor()
+		v, _ := w.volunteer(t, s.org, issuance.ChannelConsole)
+		if s.name == "away" {
+			return post("/v1/applications/"+id(w.application(t, v, s.product).ID)+"/instant-approve", nil)
+		}
+		on := true
+		_, err := w.h.svc.UpdateOrg(ctx, sys, s.org.ID, issuance.OrgPatch{InstantIssuance: &on})
+		require.NoError(t, err)
+		counter, err := w.h.svc.Authenticate(ctx, w.h.tokens["m:bank_staff_branch"])
+		require.NoError(t, err)
+		a, err := w.h.svc.Apply(ctx, counter, v.ID, s.product, issuance.ChannelBranch)
+		require.NoError(t, err)
+		return post("/v1/applications/"+id(a.ID)+"/instant-approve", nil)
+	},
 	"listTokens": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/admin/tokens") },
 	"createToken": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return post("/v1/admin/tokens", map[string]any{"role": "terminal", "org_id": s.org.ID})

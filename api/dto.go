@@ -60,6 +60,7 @@ type orgResponse struct {
 	LeagueMembers      int64       `json:"league_members"`
 	Responsible        contactJSON `json:"responsible"`
 	Liaison            contactJSON `json:"liaison"`
+	InstantIssuance    bool        `json:"instant_issuance"`
 	CreatedAt          time.Time   `json:"created_at"`
 }
 
@@ -67,10 +68,11 @@ func toOrg(o issuance.Org) orgResponse {
 	return orgResponse{
 		ID: o.ID, ParentID: o.ParentID, Kind: string(o.Kind), Name: o.Name, RegionCode: o.RegionCode,
 		Path: o.Path, ResidentPopulation: o.ResidentPopulation, PopulationYear: o.PopulationYear,
-		LeagueMembers: o.LeagueMembers,
-		Responsible:   toContact(o.Responsible),
-		Liaison:       toContact(o.Liaison),
-		CreatedAt:     o.CreatedAt,
+		LeagueMembers:   o.LeagueMembers,
+		Responsible:     toContact(o.Responsible),
+		Liaison:         toContact(o.Liaison),
+		InstantIssuance: o.InstantIssuance,
+		CreatedAt:       o.CreatedAt,
 	}
 }
 

@@ -26,6 +26,7 @@ type orgPatchRequest struct {
 	ResidentPopulation *int64       `json:"resident_population"`
 	PopulationYear     *int         `json:"population_year"`
 	LeagueMembers      *int64       `json:"league_members"`
+	InstantIssuance    *bool        `json:"instant_issuance"`
 }
 
 type branchRequest struct {
@@ -113,7 +114,7 @@ func (s *Server) updateOrg(c echo.Context) error {
 		return err
 	}
 	p := issuance.OrgPatch{ResidentPopulation: req.ResidentPopulation, PopulationYear: req.PopulationYear,
-		LeagueMembers: req.LeagueMembers}
+		LeagueMembers: req.LeagueMembers, InstantIssuance: req.InstantIssuance}
 	if req.Responsible != nil {
 		ct, err := req.Responsible.contact("responsible")
 		if err != nil {

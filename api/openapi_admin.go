@@ -41,6 +41,15 @@ func adminOpenAPI(paths, schemas obj) {
 		"name": str("Corrected legal name."), "name_reason": str("Why the name is corrected; required with name."),
 		"emboss_name": str("Name on the card, A–Z and spaces, ≤ 26."),
 	})
+	paths["/v1/applications/{id}/instant-approve"] = obj{"post": op("instantApproveApplication",
+		"Instant issuance: bank staff approve a walk-in application they made at their branch (channel branch, made by a token "+
+			"of the same branch), where the organisation or an ancestor has the instant_issuance policy, so that the bank's answer "+
+			"and personalization follow in the same visit. The event records the bank staff's token, role and channel branch. "+
+			"Otherwise 403 naming the rule (no branch token, not a walk-in of this branch, policy off).",
+		[]string{"bank_staff"}, []obj{pathParam("id", "Application id"), idempotencyHeader}, "Decision",
+		obj{"200": jsonResponse("The approved application.", "Application"), "404": problem("Not found or out of scope (not-found)."),
+			"409": problem("Not submitted (illegal-transition), or the same Idempotency-Key in flight."),
+			"422": problem("Idempotency-Key reused with a different body (idempotency-mismatch).")})}
 	addOperation(paths, "/v1/orgs/{id}", "patch", op("updateOrg",
 		"Edit an organisation: its responsible person and liaison (name, position, phone; the province admin and the "+
 			"organisation's admins), its resident population and year and its league members (the province admin only). "+
@@ -78,6 +87,7 @@ func adminOpenAPI(paths, schemas obj) {
 			"resident_population": integer("Resident population (province admin)."),
 			"population_year":     obj{"type": "integer", "description": "Year of the population figure, 0 when unknown (province admin)."},
 			"league_members":      integer("Youth League members (province admin)."),
+			"instant_issuance":    boolean("Instant-issuance policy for the subtree (province admin)."),
 		}),
 		"NewBranch": object([]string{"bank", "org_id", "name"}, obj{
 			"bank": str("Bank code."), "org_id": integer("City served."), "name": str("Branch name."), "contact": contact,
@@ -99,6 +109,8 @@ func adminOpenAPI(paths, schemas obj) {
 		}},
 		"AuditList": object(nil, obj{"items": arrayOf(ref("AuditEvent")), "next_cursor": str("Cursor of the next page.")}),
 	})
+	schemas["Org"].(obj)["properties"].(obj)["instant_issuance"] = boolean("Instant-issuance policy (set here or on an ancestor: " +
+		"bank staff approve their branch's walk-ins).")
 	contactProps := schemas["Contact"].(obj)["properties"].(obj)
 	contactProps["position"] = str("Position (职务).")
 }

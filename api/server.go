@@ -236,6 +236,7 @@ func (s *Server) routes() {
 	v1.GET("/applications", s.listApplications, auth, allow(pa, oa, bs, pf))
 	v1.GET("/applications/:id", s.getApplication, auth, allow(pa, oa, bs, pf))
 	v1.POST("/applications/:id/approve", s.approveApplication, auth, allow(pa, oa), idem)
+	v1.POST("/applications/:id/instant-approve", s.approveInstant, auth, allow(bs), idem)
 	v1.POST("/applications/:id/reject", s.rejectApplication, auth, allow(pa, oa), idem)
 	v1.POST("/applications/:id/cancel", s.cancelApplication, auth, allow(pa, oa, bs, pf), idem)
 	v1.GET("/applications/:id/events", s.listEvents, auth, allow(pa, oa, bs, pf))

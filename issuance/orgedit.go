@@ -15,6 +15,9 @@ type OrgPatch struct {
 	ResidentPopulation *int64
 	PopulationYear     *int
 	LeagueMembers      *int64
+	// InstantIssuance sets the organisation's instant-issuance policy
+	// (province admins only).
+	InstantIssuance *bool
 }
 
 // OrgRepoUpdater writes an organisation's editable fields.
@@ -34,9 +37,9 @@ func (s *Service) UpdateOrg(ctx context.Context, a Actor, id int64, p OrgPatch) 
 	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem, RoleOrgAdmin); err != nil {
 		return Org{}, err
 	}
-	figures := p.ResidentPopulation != nil || p.PopulationYear != nil || p.LeagueMembers != nil
+	figures := p.ResidentPopulation != nil || p.PopulationYear != nil || p.LeagueMembers != nil || p.InstantIssuance != nil
 	if figures && a.Role == RoleOrgAdmin {
-		return Org{}, fmt.Errorf("%w: only the province admin sets an organisation's figures", ErrForbidden)
+		return Org{}, fmt.Errorf("%w: only the province admin sets an organisation's figures and policy", ErrForbidden)
 	}
 	if !figures && p.Responsible == nil && p.Liaison == nil {
 		return Org{}, Invalid("body", "nothing to change")
@@ -86,6 +89,10 @@ func (s *Service) UpdateOrg(ctx context.Context, a Actor, id int64, p OrgPatch) 
 		if v := p.LeagueMembers; v != nil && *v != o.LeagueMembers {
 			changed = append(changed, fmt.Sprintf("league_members %d→%d", o.LeagueMembers, *v))
 			o.LeagueMembers = *v
+		}
+		if v := p.InstantIssuance; v != nil && *v != o.InstantIssuance {
+			changed = append(changed, fmt.Sprintf("instant_issuance %t→%t", o.InstantIssuance, *v))
+			o.InstantIssuance = *v
 		}
 		out = o
 		if len(changed) == 0 {

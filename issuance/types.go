@@ -54,7 +54,11 @@ type Org struct {
 	LeagueMembers      int64 // Communist Youth League members in the organisation
 	Responsible        Contact
 	Liaison            Contact
-	CreatedAt          time.Time
+	// InstantIssuance lets bank staff approve a walk-in application they
+	// made at their branch in this organisation's subtree
+	// (Service.ApproveInstant). Set by the province admin.
+	InstantIssuance bool
+	CreatedAt       time.Time
 }
 
 // NewOrg is the input of Service.CreateOrg.

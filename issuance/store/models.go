@@ -24,6 +24,7 @@ type orgRow struct {
 	LiaisonName         string
 	LiaisonPosition     string
 	LiaisonPhone        []byte
+	InstantIssuance     bool
 	CreatedAt           time.Time
 }
 
@@ -35,7 +36,7 @@ func orgToRow(o *issuance.Org) orgRow {
 		ResidentPopulation: o.ResidentPopulation, PopulationYear: o.PopulationYear, LeagueMembers: o.LeagueMembers,
 		ResponsibleName: o.Responsible.Name, ResponsiblePosition: o.Responsible.Position, ResponsiblePhone: o.Responsible.PhoneSealed,
 		LiaisonName: o.Liaison.Name, LiaisonPosition: o.Liaison.Position, LiaisonPhone: o.Liaison.PhoneSealed,
-		CreatedAt: o.CreatedAt.UTC(),
+		InstantIssuance: o.InstantIssuance, CreatedAt: o.CreatedAt.UTC(),
 	}
 	if o.ParentID != 0 {
 		p := o.ParentID
@@ -48,9 +49,10 @@ func (r orgRow) domain() issuance.Org {
 	o := issuance.Org{
 		ID: r.ID, Kind: issuance.OrgKind(r.Kind), Name: r.Name, RegionCode: r.RegionCode, Path: r.Path,
 		ResidentPopulation: r.ResidentPopulation, PopulationYear: r.PopulationYear, LeagueMembers: r.LeagueMembers,
-		Responsible: issuance.Contact{Name: r.ResponsibleName, Position: r.ResponsiblePosition, PhoneSealed: r.ResponsiblePhone},
-		Liaison:     issuance.Contact{Name: r.LiaisonName, Position: r.LiaisonPosition, PhoneSealed: r.LiaisonPhone},
-		CreatedAt:   r.CreatedAt.UTC(),
+		Responsible:     issuance.Contact{Name: r.ResponsibleName, Position: r.ResponsiblePosition, PhoneSealed: r.ResponsiblePhone},
+		Liaison:         issuance.Contact{Name: r.LiaisonName, Position: r.LiaisonPosition, PhoneSealed: r.LiaisonPhone},
+		InstantIssuance: r.InstantIssuance,
+		CreatedAt:       r.CreatedAt.UTC(),
 	}
 	if r.ParentID != nil {
 		o.ParentID = *r.ParentID
