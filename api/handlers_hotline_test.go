@@ -78,4 +78,3 @@ func TestHotlineLookup(t *testing.T) {
 		require.Len(t, auditOf(t, h, "application", app.Number), 4, "a refused look-up is not audited as one")
 	})
 }
-

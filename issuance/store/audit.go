@@ -69,7 +69,7 @@ func (s *Store) UpdateOrg(ctx context.Context, o *issuance.Org) error {
 		"responsible_name": o.Responsible.Name, "responsible_position": o.Responsible.Position,
 		"responsible_phone": o.Responsible.PhoneSealed,
 		"liaison_name":      o.Liaison.Name, "liaison_position": o.Liaison.Position, "liaison_phone": o.Liaison.PhoneSealed,
-		"instant_issuance":  o.InstantIssuance,
+		"instant_issuance": o.InstantIssuance,
 	})
 	if res.Error != nil {
 		return mapErr(res.Error)
