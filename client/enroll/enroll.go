@@ -30,6 +30,7 @@ type API interface {
 	RejectedCSV(ctx context.Context, id int64, encoding string, w io.Writer) error
 	ApproveOnsiteSession(ctx context.Context, id int64) (wire.OnsiteApproval, error)
 	OnsiteReport(ctx context.Context, id int64) (wire.OnsiteReport, error)
+	TransitionOnsiteSession(ctx context.Context, id int64, action, reason string) (wire.OnsiteSession, error)
 }
 
 var _ API = (*client.Client)(nil)
@@ -241,6 +242,16 @@ func printReport(w io.Writer, rep wire.RosterReport, rejectedOut string) {
 	if rejectedOut != "" {
 		fmt.Fprintf(w, "Rejected rows with their reasons saved to %s.\n", rejectedOut)
 	}
+}
+
+// Transition runs a session's state change (schedule, start, complete or
+// cancel) and prints the session as it is now.
+func (r *Runner) Transition(ctx context.Context, id int64, action, reason string) error {
+	s, err := r.API.TransitionOnsiteSession(ctx, id, action, reason)
+	if err != nil {
+		return err
+	}
+	return r.emit(s, func(w io.Writer) { printSession(w, s) })
 }
 
 // Approve approves every accepted row of the session.

@@ -62,6 +62,10 @@ func (f *fakeAPI) OnsiteReport(context.Context, int64) (wire.OnsiteReport, error
 	return wire.OnsiteReport{SessionID: 7, Requested: 45, Accepted: 40, Rejected: 5}, f.err
 }
 
+func (f *fakeAPI) TransitionOnsiteSession(context.Context, int64, string, string) (wire.OnsiteSession, error) {
+	return wire.OnsiteSession{}, f.err
+}
+
 func TestUpload(t *testing.T) {
 	dir := t.TempDir()
 	csvPath := filepath.Join(dir, "roster.csv")
