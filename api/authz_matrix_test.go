@@ -412,6 +412,12 @@ var matrixOps = map[string]matrixOp{
 		require.NoError(t, err)
 		return post("/v1/applications/"+id(a.ID)+"/instant-approve", nil)
 	},
+	"rosterTemplateCSV": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
+		return get("/v1/onsite-sessions/roster-template.csv")
+	},
+	"rosterTemplateXLSX": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
+		return get("/v1/onsite-sessions/roster-template.xlsx")
+	},
 	"listTokens": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/admin/tokens") },
 	"createToken": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return post("/v1/admin/tokens", map[string]any{"role": "terminal", "org_id": s.org.ID})
@@ -569,7 +575,7 @@ func publicRow(t *testing.T, w *matrixWorld, st *store.Store, opID string, _ mat
 var sideless = map[string]bool{
 	"listProducts": true, "issueChallenge": true, "checkBenefits": true, "listBankRequests": true,
 	"retryBankRequest": true, "cancelBankRequest": true, "correctAttendance": true, "listReconciliations": true,
-	"listAudit": true, "listTargets": true, "listTokens": true,
+	"listAudit": true, "listTargets": true, "listTokens": true, "rosterTemplateCSV": true, "rosterTemplateXLSX": true,
 }
 
 // matrixDoc is what the matrix reads of the OpenAPI document.

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/roster"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
@@ -180,5 +181,40 @@ func TestCatalogAndTargetAPI(t *testing.T) {
 			require.Equal(t, http.StatusBadRequest, r.status, "body: %s", r.body)
 		}
 		require.Equal(t, before, rowCounts(t, st))
+	})
+}
+
+// TestRosterTemplate downloads the roster template in both formats on both
+// databases: the parser maps every column of it, finds no rows, and the
+// template with one row filled in uploads as a roster of one accepted row.
+func TestRosterTemplate(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		h := newHarness(t, st, nil)
+		require.NoError(t, h.svc.PutBranch(context.Background(), issuance.SystemActor(),
+			&issuance.Branch{BankCode: "BOC", OrgID: h.meizhou.ID, Name: "中国银行梅州分行"}))
+		sess := h.do("POST", "/v1/onsite-sessions", "mz", map[string]any{"org_id": h.meizhou.ID, "site": "嘉应学院",
+			"expected_count": 40, "product": "GD-RV-BOC", "date": "2030-05-04"})
+		require.Equal(t, http.StatusCreated, sess.status, "body: %s", sess.body)
+		var s struct{ ID int64 }
+		sess.json(t, &s)
+		for _, c := range []struct {
+			ext    string
+			format roster.Format
+		}{{"csv", roster.FormatCSV}, {"xlsx", roster.FormatXLSX}} {
+			r := h.do("GET", "/v1/onsite-sessions/roster-template."+c.ext, "boc", nil)
+			require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+			require.Contains(t, r.header.Get("Content-Disposition"), "roster-template."+c.ext)
+			f, err := roster.Parse(r.body, c.format, roster.Limits{})
+			require.NoError(t, err, c.ext)
+			require.Empty(t, f.Rows)
+			require.Len(t, f.Header.Columns, len(roster.Fields), "every column maps (%s)", c.ext)
+			require.Empty(t, f.Header.Ignored)
+		}
+		r := h.do("GET", "/v1/onsite-sessions/roster-template.csv", "admin", nil)
+		filled := string(r.body) + "陈晨," + residentID("441400", "20000101", 31) + ",13800003333,是,L,\r\n"
+		r = h.do("POST", "/v1/onsite-sessions/"+strconv.FormatInt(s.ID, 10)+"/roster", "mz", filled, "Content-Type", "text/csv")
+		require.Equal(t, http.StatusOK, r.status, "body: %s", r.body)
+		require.Contains(t, string(r.body), `"accepted":1`)
+		require.Equal(t, http.StatusForbidden, h.do("GET", "/v1/onsite-sessions/roster-template.csv", "terminal", nil).status)
 	})
 }

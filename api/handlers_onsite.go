@@ -43,6 +43,8 @@ func (s *Server) EnableOnsite(o *onsite.Service) error {
 	v1.POST("/onsite-sessions", s.requestOnsiteSession, auth, allow(pa, oa), idem)
 	v1.GET("/onsite-sessions", s.listOnsiteSessions, auth, allow(pa, oa, bs))
 	v1.GET("/onsite-sessions/:id", s.getOnsiteSession, auth, allow(pa, oa, bs))
+	v1.GET("/onsite-sessions/roster-template.csv", s.rosterTemplateCSV, auth, allow(pa, oa, bs))
+	v1.GET("/onsite-sessions/roster-template.xlsx", s.rosterTemplateXLSX, auth, allow(pa, oa, bs))
 	for action, to := range sessionActions {
 		roles := []issuance.Role{pa, bs}
 		if to == onsite.SessionCancelled {

@@ -64,6 +64,16 @@ func onsiteOpenAPI(paths, schemas obj) {
 		"application/octet-stream": obj{"schema": obj{"type": "string", "format": "binary"}},
 	}}
 	paths["/v1/onsite-sessions/{id}/roster"] = obj{"post": upload}
+	for ext, media := range map[string]string{"csv": MediaCSV, "xlsx": MediaXLSX} {
+		id := "rosterTemplateCSV"
+		if ext == "xlsx" {
+			id = "rosterTemplateXLSX"
+		}
+		paths["/v1/onsite-sessions/roster-template."+ext] = obj{"get": op(id,
+			"The roster template: one header row, 姓名 身份证号 手机号 是否团员 服装尺码 拼音（选填）, no data rows "+
+				"(columns in docs/staff-api.md); CSV is UTF-8 with a byte order mark.", staff, nil, "", obj{
+				"200": obj{"description": "The template.", "content": obj{media: obj{"schema": obj{"type": "string"}}}}})}
+	}
 	paths["/v1/onsite-sessions/{id}/rejected.csv"] = obj{"get": op("rejectedRoster",
 		"The rejected rows of the latest upload as CSV: 行号 (the row's line in the uploaded file, the header being line 1), "+
 			"the roster columns and 原因 (the reasons); UTF-8 with BOM, or GB18030. ID numbers and phones are full for bank_staff, "+
