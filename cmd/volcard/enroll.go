@@ -190,25 +190,36 @@ roster figures. One page at a time: --cursor continues, --all fetches every page
 }
 
 func newEnrollUploadCmd(f *enrollFlags) *cobra.Command {
-	var rejectedOut, encoding string
+	var rejectedOut, encoding, mode string
 	cmd := &cobra.Command{
 		Use:   "upload SESSION FILE",
 		Short: "Upload a roster (CSV or XLSX) and print the row report",
 		Long: `upload sends the roster and prints every rejected row with its reasons.
 Uploading the same file again changes nothing, so a failed or interrupted
 upload can simply be repeated. --rejected-out saves the rejected rows as CSV
-(UTF-8 with BOM, or --encoding gb18030) to correct and upload again.`,
+(UTF-8 with BOM, or --encoding gb18030) to correct and upload again.
+
+A different file for a session that already has a roster must say what it
+does: --mode append adds its rows to the roster, --mode replace makes it the
+roster (earlier rows not in it are removed and their applications cancelled;
+refused once the roster was approved). Without --mode the server refuses it
+and says so. The roster template: GET /v1/onsite-sessions/roster-template.csv.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, r, err := f.sessionRunner(cmd, args[0], 5*time.Minute)
 			if err != nil {
 				return err
 			}
+			if mode != "" && mode != "append" && mode != "replace" {
+				return withExit(exitUsage, errors.New("--mode must be append or replace"))
+			}
+			r.Mode = mode
 			return enrollErr(r.Upload(cmd.Context(), id, args[1], rejectedOut, encoding))
 		},
 	}
 	cmd.Flags().StringVar(&rejectedOut, "rejected-out", "", "save the rejected rows to this CSV file")
 	cmd.Flags().StringVar(&encoding, "encoding", "", "encoding of --rejected-out: utf-8 (default) or gb18030")
+	cmd.Flags().StringVar(&mode, "mode", "", "for a session with a roster: append or replace")
 	return cmd
 }
 

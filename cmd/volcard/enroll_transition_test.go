@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/hex"
+	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
 
@@ -45,7 +48,33 @@ func TestEnrollTransitions(t *testing.T) {
 	id := strconv.FormatInt(sess.ID, 10)
 	conn := []string{"--server", s.base, "--token", s.token}
 
-	out, err := runEnroll(t, append([]string{"schedule", id, "--reason", "已与银行确认"}, conn...)...)
+	// Two rosters: the second must say what it does.
+	dir := t.TempDir()
+	roster := func(name string, seqs ...int) string {
+		body := "姓名,身份证号,手机号,是否团员,服装尺码\n"
+		for _, n := range seqs {
+			idBody := fmt.Sprintf("44010620010101%03d", n)
+			body += fmt.Sprintf("学生%d,%s%c,13800%06d,是,M\n", n, idBody, issuance.ResidentIDCheckChar(idBody), n)
+		}
+		p := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o600))
+		return p
+	}
+	first, second := roster("a.csv", 11, 12), roster("b.csv", 13)
+	out, err := runEnroll(t, append([]string{"upload", id, first}, conn...)...)
+	require.NoError(t, err, out)
+	_, err = runEnroll(t, append([]string{"upload", id, second}, conn...)...)
+	require.Equal(t, exitFailure, exitCode(err))
+	require.Contains(t, err.Error(), "mode=append")
+	_, err = runEnroll(t, append([]string{"upload", id, second, "--mode", "merge"}, conn...)...)
+	require.Equal(t, exitUsage, exitCode(err))
+	out, err = runEnroll(t, append([]string{"upload", id, second, "--mode", "append"}, conn...)...)
+	require.NoError(t, err, out)
+	out, err = runEnroll(t, append([]string{"report", id}, conn...)...)
+	require.NoError(t, err)
+	require.Regexp(t, `rows uploaded:\s+3`, out)
+
+	out, err = runEnroll(t, append([]string{"schedule", id, "--reason", "已与银行确认"}, conn...)...)
 	require.NoError(t, err)
 	require.Contains(t, out, "On-site session "+id+": scheduled")
 	_, err = runEnroll(t, append([]string{"complete", id}, conn...)...)
