@@ -19,7 +19,7 @@ import (
 
 // issuedHolder registers a volunteer in org and takes an application of the
 // provincial BOC card to an issued card, recorded as the bank would.
-func issuedHolder(t *testing.T, h *harness, org issuance.Org, seq int) (issuance.Volunteer, issuance.Application) {
+func issuedHolder(t testing.TB, h *harness, org issuance.Org, seq int) (issuance.Volunteer, issuance.Application) {
 	t.Helper()
 	ctx, sys := context.Background(), issuance.SystemActor()
 	v, err := h.svc.RegisterVolunteer(ctx, sys, issuance.NewVolunteer{OrgID: org.ID, Name: "李小红", LeagueMember: true,
