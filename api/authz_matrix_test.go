@@ -66,6 +66,9 @@ var matrixTokens = []matrixToken{
 	{"bank_staff_bank", issuance.RoleBankStaff, false},
 	{"terminal", issuance.RoleTerminal, true},
 	{"platform", issuance.RolePlatform, false},
+	// The hotline answers callers of the whole province, only through its
+	// look-up (refused everywhere else).
+	{"hotline", issuance.RoleHotline, false},
 }
 
 // matrixWorld is the data the cases point at.
@@ -115,6 +118,7 @@ func newMatrixWorld(t *testing.T, st *store.Store) *matrixWorld {
 		"bank_staff_bank":   {Name: "m boc", Role: issuance.RoleBankStaff, BankCode: "BOC"},
 		"terminal":          {Name: "m terminal gz", Role: issuance.RoleTerminal, OrgID: h.guangzhou.ID},
 		"platform":          {Name: "m platform", Role: issuance.RolePlatform},
+		"hotline":           {Name: "m hotline", Role: issuance.RoleHotline},
 	} {
 		plain, _, err := h.svc.CreateToken(ctx, sys, in)
 		require.NoError(t, err)
@@ -554,6 +558,75 @@ var matrixOps = map[string]matrixOp{
 		require.Len(t, ds, 1)
 		return post("/v1/webhook-deliveries/"+id(ds[0].ID)+"/redeliver", nil)
 	},
+	// The staff console's edits (handlers_admin.go).
+	"updateOrg": func(_ *testing.T, w *matrixWorld, s side) matrixRequest {
+		return matrixRequest{method: http.MethodPatch, path: "/v1/orgs/" + id(s.org.ID), body: map[string]any{
+			"liaison": map[string]any{"name": "联络员" + id(w.seq.Add(1)), "position": "干事", "phone": "13800000000"}}}
+	},
+	"listBranches": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/branches?org=" + id(s.org.ID))
+	},
+	"createBranch": func(_ *testing.T, w *matrixWorld, s side) matrixRequest {
+		return post("/v1/branches", map[string]any{"bank": sideBank(s), "org_id": s.org.ID, "name": "支行" + id(w.seq.Add(1)),
+			"contact": map[string]any{"name": "张强", "phone": "13600000000"}})
+	},
+	"updateBranch": func(t *testing.T, w *matrixWorld, s side) matrixRequest {
+		br := &issuance.Branch{BankCode: sideBank(s), OrgID: s.org.ID, Name: "支行" + id(w.seq.Add(1))}
+		require.NoError(t, w.h.svc.PutBranch(context.Background(), issuance.SystemActor(), br))
+		return matrixRequest{method: http.MethodPatch, path: "/v1/branches/" + id(br.ID),
+			body: map[string]any{"contact": map[string]any{"name": "赵敏", "phone": "13700000000"}}}
+	},
+	"putProduct": func(_ *testing.T, w *matrixWorld, s side) matrixRequest {
+		return matrixRequest{method: http.MethodPut, path: "/v1/products/P" + id(w.seq.Add(1)), body: map[string]any{
+			"name": "产品", "bank": sideBank(s), "bin": "621661", "aid": "A000000333010101", "kind": "debit", "org_id": s.org.ID}}
+	},
+	"listAudit":   func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/admin/audit") },
+	"listTargets": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/targets?year=2026") },
+	"putTarget": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return matrixRequest{method: http.MethodPut, path: "/v1/targets", body: map[string]any{"year": 2026,
+			"scope_org_id": s.org.ID, "indicator": "card_rate", "target_bp": 3000}}
+	},
+	"updateVolunteer": func(t *testing.T, w *matrixWorld, s side) matrixRequest {
+		v, _ := w.volunteer(t, s.org, issuance.ChannelConsole)
+		w.card(t, v, s.product)
+		return matrixRequest{method: http.MethodPatch, path: "/v1/volunteers/" + id(v.ID), body: map[string]any{"phone": "13912345678"}}
+	},
+	"hotlineLookup": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return get("/v1/hotline/lookup?application_number=" + s.app.Number + "&id_number=" + s.idNumber)
+	},
+	// A walk-in made by the BOC Guangzhou branch token at home (where the
+	// policy is on), an online application away.
+	"instantApproveApplication": func(t *testing.T, w *matrixWorld, s side) matrixRequest {
+		ctx, sys := context.Background(), issuance.SystemActor()
+		v, _ := w.volunteer(t, s.org, issuance.ChannelConsole)
+		if s.name == "away" {
+			return post("/v1/applications/"+id(w.application(t, v, s.product).ID)+"/instant-approve", nil)
+		}
+		on := true
+		_, err := w.h.svc.UpdateOrg(ctx, sys, s.org.ID, issuance.OrgPatch{InstantIssuance: &on})
+		require.NoError(t, err)
+		counter, err := w.h.svc.Authenticate(ctx, w.h.tokens["m:bank_staff_branch"])
+		require.NoError(t, err)
+		a, err := w.h.svc.Apply(ctx, counter, v.ID, s.product, issuance.ChannelBranch)
+		require.NoError(t, err)
+		return post("/v1/applications/"+id(a.ID)+"/instant-approve", nil)
+	},
+	"rosterTemplateCSV": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
+		return get("/v1/onsite-sessions/roster-template.csv")
+	},
+	"rosterTemplateXLSX": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
+		return get("/v1/onsite-sessions/roster-template.xlsx")
+	},
+	"listTokens": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/admin/tokens") },
+	"createToken": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
+		return post("/v1/admin/tokens", map[string]any{"role": "terminal", "org_id": s.org.ID})
+	},
+	"updateToken": freshToken(func(tid int64) matrixRequest {
+		return matrixRequest{method: http.MethodPatch, path: "/v1/admin/tokens/" + id(tid), body: map[string]any{"name": "改名"}}
+	}),
+	"revokeToken": freshToken(func(tid int64) matrixRequest {
+		return post("/v1/admin/tokens/"+id(tid)+"/revoke", map[string]any{"reason": "丢失"})
+	}),
 	"reportTargets":      report("targets", true),
 	"reportApplications": report("applications", true),
 	"reportClothing":     report("clothing", false),
@@ -562,6 +635,24 @@ var matrixOps = map[string]matrixOp{
 	"reportActivityCheckins": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return get("/v1/reports/activity-checkins?activity=" + id(s.activity.ID))
 	},
+}
+
+// freshToken makes a terminal token of the side's organisation for req.
+func freshToken(req func(tid int64) matrixRequest) matrixOp {
+	return func(t *testing.T, w *matrixWorld, s side) matrixRequest {
+		_, tok, err := w.h.svc.CreateToken(context.Background(), issuance.SystemActor(),
+			issuance.NewToken{Role: issuance.RoleTerminal, OrgID: s.org.ID})
+		require.NoError(t, err)
+		return req(tok.ID)
+	}
+}
+
+// sideBank is the bank of a side: BOC at home, CCB away.
+func sideBank(s side) string {
+	if s.name == "away" {
+		return "CCB"
+	}
+	return "BOC"
 }
 
 func get(path string) matrixRequest { return matrixRequest{method: http.MethodGet, path: path} }
@@ -634,6 +725,7 @@ var bankBound = map[string]bool{
 	"getReconciliation": true, "downloadReconciliation": true, "listRebateRates": true,
 	"getWebhookEndpoint": true, "listWebhookDeliveries": true, "updateWebhookEndpoint": true,
 	"deleteWebhookEndpoint": true, "enableWebhookEndpoint": true, "redeliverWebhook": true,
+	"updateVolunteer": true,
 }
 
 // publicOps are the public write routes that have a row in the matrix:
@@ -696,6 +788,7 @@ var sideless = map[string]bool{
 	"listInsurancePolicies": true, "setInsurancePolicy": true, "downloadInsuranceFile": true,
 	"generateRebateStatements": true, "exportRebateStatements": true,
 	"listFeedEvents": true, "listWebhookEndpoints": true, "createWebhookEndpoint": true,
+	"listAudit": true, "listTargets": true, "listTokens": true, "rosterTemplateCSV": true, "rosterTemplateXLSX": true,
 }
 
 // matrixDoc is what the matrix reads of the OpenAPI document.

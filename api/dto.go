@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/pii"
 )
 
 // Request and response bodies. Field names are the API's; they are mapped
@@ -11,8 +12,28 @@ import (
 // changes the API silently.
 
 type contactJSON struct {
-	Name  string `json:"name"`
-	Phone string `json:"phone"`
+	Name     string `json:"name"`
+	Position string `json:"position,omitempty"`
+	Phone    string `json:"phone"`
+}
+
+// contact checks a contact of a request (field: its JSON name) and makes
+// the domain value.
+func (c contactJSON) contact(field string) (issuance.Contact, error) {
+	for _, f := range []struct {
+		name, v string
+		max     int
+	}{{field + ".name", c.Name, 50}, {field + ".position", c.Position, 50}, {field + ".phone", c.Phone, 20}} {
+		if err := checkText(f.name, f.v, f.max, false); err != nil {
+			return issuance.Contact{}, err
+		}
+	}
+	return issuance.Contact{Name: c.Name, Position: c.Position, Phone: pii.Phone(c.Phone)}, nil
+}
+
+// toContact shows a contact with its phone masked.
+func toContact(c issuance.Contact) contactJSON {
+	return contactJSON{Name: c.Name, Position: c.Position, Phone: c.Phone.Masked()}
 }
 
 type newOrgRequest struct {
@@ -39,6 +60,7 @@ type orgResponse struct {
 	LeagueMembers      int64       `json:"league_members"`
 	Responsible        contactJSON `json:"responsible"`
 	Liaison            contactJSON `json:"liaison"`
+	InstantIssuance    bool        `json:"instant_issuance"`
 	CreatedAt          time.Time   `json:"created_at"`
 }
 
@@ -46,10 +68,11 @@ func toOrg(o issuance.Org) orgResponse {
 	return orgResponse{
 		ID: o.ID, ParentID: o.ParentID, Kind: string(o.Kind), Name: o.Name, RegionCode: o.RegionCode,
 		Path: o.Path, ResidentPopulation: o.ResidentPopulation, PopulationYear: o.PopulationYear,
-		LeagueMembers: o.LeagueMembers,
-		Responsible:   contactJSON{Name: o.Responsible.Name, Phone: o.Responsible.Phone.Masked()},
-		Liaison:       contactJSON{Name: o.Liaison.Name, Phone: o.Liaison.Phone.Masked()},
-		CreatedAt:     o.CreatedAt,
+		LeagueMembers:   o.LeagueMembers,
+		Responsible:     toContact(o.Responsible),
+		Liaison:         toContact(o.Liaison),
+		InstantIssuance: o.InstantIssuance,
+		CreatedAt:       o.CreatedAt,
 	}
 }
 

@@ -113,6 +113,18 @@ func (s *Server) approveApplication(c echo.Context) error {
 	})
 }
 
+// approveInstant is the counter's approval of a walk-in (instant
+// issuance): bank staff of the branch that made it, where the
+// organisation's policy allows (issuance.Service.ApproveInstant).
+func (s *Server) approveInstant(c echo.Context) error {
+	return s.transition(c, func(actor issuance.Actor, id int64, reason string) (issuance.Application, error) {
+		if reason != "" {
+			return issuance.Application{}, invalidField("reason", "approval takes no reason")
+		}
+		return s.svc.ApproveInstant(c.Request().Context(), actor, id)
+	})
+}
+
 func (s *Server) rejectApplication(c echo.Context) error {
 	return s.transition(c, func(actor issuance.Actor, id int64, reason string) (issuance.Application, error) {
 		if reason == "" {

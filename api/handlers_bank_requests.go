@@ -91,7 +91,7 @@ func toBankRequest(v outbox.View) BankRequest {
 }
 
 var bankRequestStates = []string{"pending", "in_flight", "sent", "waiting", "done", "failed", "cancelled"}
-var bankRequestKinds = []string{"apply", "reversal", "status_change", "inquiry"}
+var bankRequestKinds = []string{"apply", "reversal", "status_change", "holder_update", "inquiry"}
 
 func oneOf(field, v string, allowed []string) error {
 	if v == "" {

@@ -43,6 +43,8 @@ func (s *Server) EnableOnsite(o *onsite.Service) error {
 	v1.POST("/onsite-sessions", s.requestOnsiteSession, auth, allow(pa, oa), idem)
 	v1.GET("/onsite-sessions", s.listOnsiteSessions, auth, allow(pa, oa, bs))
 	v1.GET("/onsite-sessions/:id", s.getOnsiteSession, auth, allow(pa, oa, bs))
+	v1.GET("/onsite-sessions/roster-template.csv", s.rosterTemplateCSV, auth, allow(pa, oa, bs))
+	v1.GET("/onsite-sessions/roster-template.xlsx", s.rosterTemplateXLSX, auth, allow(pa, oa, bs))
 	for action, to := range sessionActions {
 		roles := []issuance.Role{pa, bs}
 		if to == onsite.SessionCancelled {
@@ -69,9 +71,12 @@ var sessionActions = map[string]onsite.SessionStatus{
 // onsiteError maps on-site errors that the central mapping does not know.
 func onsiteError(err error) error {
 	var te *onsite.SessionTransitionError
+	var me *onsite.RosterModeError
 	var he *roster.HeaderError
 	var fe *roster.FileError
 	switch {
+	case errors.As(err, &me):
+		return &Error{Kind: KindConflict, Detail: me.Error()}
 	case errors.As(err, &te):
 		if te.From == te.To {
 			return &Error{Kind: KindIllegalTransition, Detail: "the on-site session is " + string(te.From) + "; rosters and approvals are closed"}
@@ -292,8 +297,13 @@ func (s *Server) uploadRoster(c echo.Context) error {
 	if err := checkText("filename", filename, 200, false); err != nil {
 		return err
 	}
+	mode := onsite.RosterMode(c.QueryParam("mode"))
+	if mode != "" && mode != onsite.RosterAppend && mode != onsite.RosterReplace {
+		return invalidField("mode", "must be append or replace")
+	}
 	actor, _ := actorFrom(c)
-	rep, err := s.onsite.UploadRoster(c.Request().Context(), actor, id, onsite.RosterInput{Data: data, Format: format, Filename: filename})
+	rep, err := s.onsite.UploadRoster(c.Request().Context(), actor, id, onsite.RosterInput{Data: data, Format: format,
+		Filename: filename, Mode: mode})
 	if err != nil {
 		return onsiteError(err)
 	}
@@ -301,6 +311,7 @@ func (s *Server) uploadRoster(c echo.Context) error {
 		SessionID: id, UploadID: rep.Upload.ID, SHA256: rep.Upload.SHA256, Format: rep.Upload.Format,
 		Encoding: rep.Upload.Encoding, Repeated: rep.Repeated, Rows: rep.Rows, Accepted: rep.Accepted,
 		Stored: rep.Stored, AlreadyStored: rep.AlreadyStored, Rejected: rep.Rejected, BlankRows: rep.BlankRows,
+		Mode: string(rep.Upload.Mode), Removed: rep.Upload.Removed,
 		Items: make([]wire.RosterRow, 0, len(rep.Results)),
 	}
 	if rep.Rejected > 0 {
@@ -409,7 +420,7 @@ func (s *Server) onsiteReport(c echo.Context) error {
 	return c.JSON(http.StatusOK, wire.OnsiteReport{SessionID: id, Status: string(sess.Status),
 		Requested: n.Requested, Accepted: n.Accepted, Rejected: n.Rejected, Submitted: n.Submitted, Approved: n.Approved,
 		Sent: n.Sent, BankApproved: n.BankApproved, BankDeclined: n.BankDeclined, Personalized: n.Personalized,
-		Failed: n.Failed, Cancelled: n.Cancelled})
+		Failed: n.Failed, Cancelled: n.Cancelled, UploadedRows: n.UploadedRows, Uploads: toUploadSummaries(n.Uploads)})
 }
 
 func (s *Server) onsiteQueue(c echo.Context) error {
@@ -457,4 +468,14 @@ func (s *Server) markOnsiteEntry(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, wire.QueueItem{EntryID: e.ID, ApplicationID: e.ApplicationID, VolunteerID: e.VolunteerID,
 		Name: e.Name, Personalize: string(e.Personalize), Attempts: e.Attempts, Note: e.Note})
+}
+
+// toUploadSummaries lists a session's roster uploads for its report.
+func toUploadSummaries(us []onsite.RosterUpload) []wire.RosterUploadSummary {
+	out := make([]wire.RosterUploadSummary, 0, len(us))
+	for _, u := range us {
+		out = append(out, wire.RosterUploadSummary{ID: u.ID, Filename: u.Filename, Mode: string(u.Mode), Rows: u.Rows,
+			Accepted: u.Accepted, Rejected: u.Rejected, Removed: u.Removed, At: u.CreatedAt})
+	}
+	return out
 }

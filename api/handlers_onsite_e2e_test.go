@@ -275,6 +275,10 @@ func TestOnsiteEndToEnd(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	require.Equal(t, 40, e.sim.CardsIssued())
+	require.Equal(t, 45, report.UploadedRows, "the one upload's rows")
+	require.Len(t, report.Uploads, 1)
+	require.Equal(t, "first", report.Uploads[0].Mode)
+	report.Uploads, report.UploadedRows = nil, 0
 	require.Equal(t, wire.OnsiteReport{SessionID: sess.ID, Status: "in_progress", Requested: 45, Accepted: 40,
 		Rejected: 5, Sent: 40, BankApproved: 40}, report)
 

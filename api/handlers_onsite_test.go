@@ -43,7 +43,7 @@ func TestOnsiteOpenAPICoversRoutes(t *testing.T) {
 		_, ok = ops[m]
 		require.True(t, ok, "operation %s %s missing from the OpenAPI document", r.Method, p)
 	}
-	require.Len(t, served, 13)
+	require.Len(t, served, 15)
 	for p, ops := range paths {
 		if !strings.HasPrefix(p, "/v1/onsite-sessions") {
 			continue

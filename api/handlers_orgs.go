@@ -7,7 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/volcard/volcard/issuance"
-	"github.com/volcard/volcard/pii"
 )
 
 func (s *Server) createOrg(c echo.Context) error {
@@ -20,19 +19,24 @@ func (s *Server) createOrg(c echo.Context) error {
 		max     int
 	}{
 		{"name", req.Name, 100}, {"kind", req.Kind, 20}, {"region_code", req.RegionCode, 6},
-		{"responsible.name", req.Responsible.Name, 50}, {"responsible.phone", req.Responsible.Phone, 20},
-		{"liaison.name", req.Liaison.Name, 50}, {"liaison.phone", req.Liaison.Phone, 20},
 	} {
 		if err := checkText(f.name, f.v, f.max, false); err != nil {
 			return err
 		}
 	}
+	responsible, err := req.Responsible.contact("responsible")
+	if err != nil {
+		return err
+	}
+	liaison, err := req.Liaison.contact("liaison")
+	if err != nil {
+		return err
+	}
 	actor, _ := actorFrom(c)
 	o, err := s.svc.CreateOrg(c.Request().Context(), actor, issuance.NewOrg{
 		ParentID: req.ParentID, Kind: issuance.OrgKind(req.Kind), Name: req.Name, RegionCode: req.RegionCode,
 		ResidentPopulation: req.ResidentPopulation, PopulationYear: req.PopulationYear, LeagueMembers: req.LeagueMembers,
-		Responsible: issuance.Contact{Name: req.Responsible.Name, Phone: pii.Phone(req.Responsible.Phone)},
-		Liaison:     issuance.Contact{Name: req.Liaison.Name, Phone: pii.Phone(req.Liaison.Phone)},
+		Responsible: responsible, Liaison: liaison,
 	})
 	if err != nil {
 		return err

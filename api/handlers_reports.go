@@ -54,6 +54,10 @@ func (s *Server) EnableReports(r *reports.Service) error {
 	v1.GET("/reports/clothing", s.reportClothing, auth, allow(pa, oa))
 	v1.GET("/reports/contacts", s.reportContacts, auth, allow(pa, oa, bs))
 	v1.GET("/reports/activity-checkins", s.reportActivityCheckins, auth, allow(pa, oa))
+	s.targetRoutes(v1, auth, s.idempotency()) // handlers_admin.go
+	if err := s.extendOpenAPI(targetsOpenAPI); err != nil {
+		return err
+	}
 	return s.extendOpenAPI(reportsOpenAPI)
 }
 

@@ -79,3 +79,44 @@ func (s *Server) volunteerJSON(c echo.Context, status int, actor issuance.Actor,
 	}
 	return c.JSON(status, toVolunteer(v, reveal))
 }
+
+// volunteerPatchRequest is the body of PATCH /v1/volunteers/{id}: absent
+// fields are kept.
+type volunteerPatchRequest struct {
+	Phone      *string `json:"phone"`
+	OrgID      *int64  `json:"org_id"`
+	Name       *string `json:"name"`
+	NameReason string  `json:"name_reason"`
+	EmbossName *string `json:"emboss_name"`
+}
+
+// updateVolunteer edits a volunteer (issue 19): phone, organisation, a name
+// correction with its reason; the bank holding a card gets the change.
+func (s *Server) updateVolunteer(c echo.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	var req volunteerPatchRequest
+	if err := s.decodeJSON(c, &req); err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		v    *string
+		max  int
+	}{{"phone", req.Phone, 20}, {"name", req.Name, 50}, {"name_reason", &req.NameReason, 200}, {"emboss_name", req.EmbossName, 26}} {
+		if f.v != nil {
+			if err := checkText(f.name, *f.v, f.max, false); err != nil {
+				return err
+			}
+		}
+	}
+	actor, _ := actorFrom(c)
+	v, err := s.svc.UpdateVolunteer(c.Request().Context(), actor, id, issuance.VolunteerPatch{
+		Phone: req.Phone, OrgID: req.OrgID, Name: req.Name, NameReason: req.NameReason, EmbossName: req.EmbossName})
+	if err != nil {
+		return err
+	}
+	return s.volunteerJSON(c, http.StatusOK, actor, v)
+}

@@ -57,6 +57,19 @@ func (c *authCache) get(k [sha256.Size]byte) (issuance.Actor, bool) {
 	return e.actor, true
 }
 
+// forget drops the cached actor of token id, so that a revocation or a
+// new expiry made through this process applies to it at once (other
+// processes notice within the TTL).
+func (c *authCache) forget(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.byID {
+		if e.actor.TokenID == id {
+			delete(c.byID, k)
+		}
+	}
+}
+
 func (c *authCache) put(k [sha256.Size]byte, a issuance.Actor) {
 	if c.ttl <= 0 {
 		return
@@ -74,7 +87,11 @@ func (c *authCache) put(k [sha256.Size]byte, a issuance.Actor) {
 			clear(c.byID)
 		}
 	}
-	c.byID[k] = authEntry{actor: a, expires: now.Add(c.ttl)}
+	exp := now.Add(c.ttl)
+	if !a.Expires.IsZero() && a.Expires.Before(exp) {
+		exp = a.Expires // an expiring token is kept no longer than it lives
+	}
+	c.byID[k] = authEntry{actor: a, expires: exp}
 }
 
 // authenticate requires "Authorization: Bearer <token>" and stores the

@@ -126,7 +126,7 @@ func openAPIDocument() obj {
 			}},
 	}
 	for _, add := range []func(paths, schemas obj){
-		metaOpenAPI, orgsOpenAPI, volunteersOpenAPI, applicationsOpenAPI, cardsOpenAPI, consoleOpenAPI,
+		metaOpenAPI, orgsOpenAPI, volunteersOpenAPI, applicationsOpenAPI, cardsOpenAPI, consoleOpenAPI, adminOpenAPI, tokensOpenAPI, hotlineOpenAPI,
 	} {
 		add(paths, schemas)
 	}

@@ -47,13 +47,17 @@ func onsiteOpenAPI(paths, schemas obj) {
 	upload := op("uploadRoster",
 		"Upload a roster (CSV in UTF-8 or GB18030, or XLSX; at most 8 MiB, 20,000 rows, 256 characters a cell) and get the row report. "+
 			"Headers in Chinese or English: 姓名/name, 身份证号/id_number, 手机号/phone, 是否团员/league_member, 服装尺码/clothing_size, "+
-			"optional 拼音/emboss_name; other columns ignored. Idempotent: the same rows uploaded again change nothing.",
+			"optional 拼音/emboss_name; other columns ignored (template: GET /v1/onsite-sessions/roster-template.csv). "+
+			"Idempotent: the same file uploaded again changes nothing. A different file for a session that has a roster must say "+
+			"what it does: mode=append adds its rows, mode=replace makes it the roster (earlier rows not in it are removed and "+
+			"their submitted applications cancelled; refused once any was approved); without mode it is 409 saying so.",
 		staff, []obj{idParam,
 			queryParam("rows", "all (default) or rejected: which rows the report lists.", enum("", "all", "rejected")),
-			queryParam("filename", "File name to record for a raw body.", obj{"type": "string"})}, "", obj{
+			queryParam("filename", "File name to record for a raw body.", obj{"type": "string"}),
+			queryParam("mode", "append or replace: what a file does to a session that has a roster.", enum("", "append", "replace"))}, "", obj{
 			"200": jsonResponse("Row report: every row accepted or rejected with reasons.", "RosterReport"),
 			"400": problem("File-level problem: malformed file, missing required column, too many rows, cell too long (validation)."),
-			"404": notFound, "409": illegal,
+			"404": notFound, "409": problem("The session is closed (illegal-transition), or it has a roster and the request gives no mode, or a replacement of an approved roster (conflict)."),
 			"413": problem("File over 8 MiB, or a workbook that unzips too large (payload-too-large)."),
 			"415": problem("Not multipart/form-data, text/csv, the XLSX type or application/octet-stream (unsupported-media-type)."),
 		})
@@ -64,6 +68,16 @@ func onsiteOpenAPI(paths, schemas obj) {
 		"application/octet-stream": obj{"schema": obj{"type": "string", "format": "binary"}},
 	}}
 	paths["/v1/onsite-sessions/{id}/roster"] = obj{"post": upload}
+	for ext, media := range map[string]string{"csv": MediaCSV, "xlsx": MediaXLSX} {
+		id := "rosterTemplateCSV"
+		if ext == "xlsx" {
+			id = "rosterTemplateXLSX"
+		}
+		paths["/v1/onsite-sessions/roster-template."+ext] = obj{"get": op(id,
+			"The roster template: one header row, 姓名 身份证号 手机号 是否团员 服装尺码 拼音（选填）, no data rows "+
+				"(columns in docs/staff-api.md); CSV is UTF-8 with a byte order mark.", staff, nil, "", obj{
+				"200": obj{"description": "The template.", "content": obj{media: obj{"schema": obj{"type": "string"}}}}})}
+	}
 	paths["/v1/onsite-sessions/{id}/rejected.csv"] = obj{"get": op("rejectedRoster",
 		"The rejected rows of the latest upload as CSV: 行号 (the row's line in the uploaded file, the header being line 1), "+
 			"the roster columns and 原因 (the reasons); UTF-8 with BOM, or GB18030. ID numbers and phones are full for bank_staff, "+
@@ -118,6 +132,8 @@ func onsiteOpenAPI(paths, schemas obj) {
 		"already_stored": count("Accepted rows stored by an earlier upload (unchanged)."),
 		"rejected":       count("Rejected rows."), "blank_rows": count("Blank rows skipped."),
 		"rejected_url": str("Where to download the rejected rows."),
+		"mode":         enum("What this upload did.", "first", "append", "replace"),
+		"removed":      count("Earlier rows a replacement removed."),
 		"items": arrayOf(obj{"type": "object", "properties": obj{
 			"line": count("Line in the file."), "status": enum("Outcome.", "accepted", "rejected"),
 			"existing": boolean("Stored by an earlier upload."), "name": str("Name."),
@@ -141,6 +157,12 @@ func onsiteOpenAPI(paths, schemas obj) {
 		"sent": count("Sent to the bank (bank_pending or later)."), "bank_approved": count("Approved by the bank."),
 		"bank_declined": count("Declined by the bank."), "personalized": count("Cards personalized."),
 		"failed": count("Personalization failed."), "cancelled": count("Applications cancelled or rejected."),
+		"uploaded_rows": count("Data rows of every roster upload."),
+		"uploads": arrayOf(obj{"type": "object", "properties": obj{
+			"id": integer("Upload."), "filename": str("File name."), "mode": enum("What it did.", "first", "append", "replace"),
+			"rows": count("Data rows."), "accepted": count("Accepted rows."), "rejected": count("Rejected rows."),
+			"removed": count("Earlier rows it removed (replace)."), "at": obj{"type": "string", "format": "date-time"},
+		}}),
 	})
 	schemas["QueueMark"] = object([]string{"state"}, obj{
 		"state": enum("Outcome.", "pending", "personalized", "failed", "skipped"), "note": str("Error or skip reason."),

@@ -146,7 +146,10 @@ func toAPIError(err error) *Error {
 	var ve *issuance.ValidationError
 	var te *issuance.TransitionError
 	var ce *issuance.ConflictError
+	var pe *issuance.PolicyError
 	switch {
+	case errors.As(err, &pe):
+		return &Error{Kind: KindForbidden, Detail: pe.Rule}
 	case errors.As(err, &ve):
 		return &Error{Kind: KindValidation, Detail: ve.Field + ": " + ve.Reason,
 			Fields: []wire.FieldError{{Field: ve.Field, Message: ve.Reason}}}

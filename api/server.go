@@ -65,6 +65,14 @@ type Options struct {
 	// from LossReportRate and LossReportBurst (serve passes
 	// store.RateLimits).
 	LossReportLimiter RateLimiter
+	// HotlineRate and HotlineBurst limit the hotline's look-ups per token
+	// (a call centre shares one address), in buckets of their own (key
+	// prefix "hotline"); default DefaultHotlineRate, DefaultHotlineBurst.
+	HotlineRate  rate.Limit
+	HotlineBurst int
+	// HotlineLimiter, when set, replaces the in-process limiter built from
+	// HotlineRate and HotlineBurst (serve passes store.RateLimits).
+	HotlineLimiter RateLimiter
 	// TrustedProxies are the networks whose X-Forwarded-For header is
 	// believed when finding the client IP; empty uses the peer address.
 	TrustedProxies []*net.IPNet
@@ -108,6 +116,12 @@ func (o *Options) defaults() error {
 	}
 	if o.LossReportBurst <= 0 {
 		o.LossReportBurst = 3
+	}
+	if o.HotlineRate <= 0 {
+		o.HotlineRate = DefaultHotlineRate
+	}
+	if o.HotlineBurst <= 0 {
+		o.HotlineBurst = DefaultHotlineBurst
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -217,15 +231,20 @@ func (s *Server) routes() {
 	v1.POST("/volunteers", s.createVolunteer, auth, allow(pa, oa, bs, pf), idem)
 	v1.GET("/volunteers", s.findVolunteer, auth, allow(pa, oa, bs, tm, pf))
 	v1.GET("/volunteers/:id", s.getVolunteer, auth, allow(pa, oa, bs, tm, pf))
+	v1.PATCH("/volunteers/:id", s.updateVolunteer, auth, allow(pa, oa, bs), idem)
 	v1.POST("/applications", s.createApplication, auth, allow(pa, oa, bs, pf), idem)
 	v1.GET("/applications", s.listApplications, auth, allow(pa, oa, bs, pf))
 	v1.GET("/applications/:id", s.getApplication, auth, allow(pa, oa, bs, pf))
 	v1.POST("/applications/:id/approve", s.approveApplication, auth, allow(pa, oa), idem)
+	v1.POST("/applications/:id/instant-approve", s.approveInstant, auth, allow(bs), idem)
 	v1.POST("/applications/:id/reject", s.rejectApplication, auth, allow(pa, oa), idem)
 	v1.POST("/applications/:id/cancel", s.cancelApplication, auth, allow(pa, oa, bs, pf), idem)
 	v1.GET("/applications/:id/events", s.listEvents, auth, allow(pa, oa, bs, pf))
-	s.cardRoutes(v1, auth, idem) // handlers_cards.go (issue 4: card lifecycle through the bank)
-	s.consoleRoutes()            // handlers_console.go: the staff web console at /
+	s.cardRoutes(v1, auth, idem)  // handlers_cards.go (issue 4: card lifecycle through the bank)
+	s.adminRoutes(v1, auth, idem) // handlers_admin.go (issue 19: the staff console's edits)
+	s.tokenRoutes(v1, auth, idem) // handlers_tokens.go (issue 19: tokens and terminals)
+	s.hotlineRoutes(v1, auth)     // handlers_hotline.go (issue 19: the hotline's look-up)
+	s.consoleRoutes()             // handlers_console.go: the staff web console at /
 }
 
 // recoverPanic turns a handler panic into a 500 problem and logs the stack

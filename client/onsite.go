@@ -106,8 +106,18 @@ func (c *Client) OnsiteQueue(ctx context.Context, id int64) (wire.OnsiteQueue, e
 // returns the row report. Wrap body to watch progress. The upload is
 // idempotent: sending the same file again changes nothing.
 func (c *Client) UploadRoster(ctx context.Context, id int64, body io.Reader, size int64, contentType string) (wire.RosterReport, error) {
+	return c.UploadRosterMode(ctx, id, "", body, size, contentType)
+}
+
+// UploadRosterMode is UploadRoster saying what a new file does to a
+// session that has a roster: mode "append" or "replace" ("" for the first
+// roster or the same file again; the server answers 409 otherwise).
+func (c *Client) UploadRosterMode(ctx context.Context, id int64, mode string, body io.Reader, size int64, contentType string) (wire.RosterReport, error) {
 	var r wire.RosterReport
 	path := sessionPath(id, "/roster")
+	if mode != "" {
+		path += "?mode=" + url.QueryEscape(mode)
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base.String()+path, body)
 	if err != nil {
 		return r, fmt.Errorf("client: POST %s: %w", path, err)

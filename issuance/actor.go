@@ -1,6 +1,9 @@
 package issuance
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // Role is what an actor may do.
 type Role string
@@ -28,12 +31,17 @@ const (
 	// route that proves who they are by application number and ID number
 	// (a loss report). It has no tokens and is recorded on events only.
 	RoleHolder Role = "holder"
+	// RoleHotline is a hotline agent (the 12355 youth line, the card's
+	// service line): looks up one caller's application and card by
+	// application number and ID number together, read-only, every look-up
+	// audited. Refused everywhere else.
+	RoleHotline Role = "hotline"
 )
 
 // Valid reports whether r is a role that tokens can carry.
 func (r Role) Valid() bool {
 	switch r {
-	case RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleTerminal, RolePlatform:
+	case RoleProvinceAdmin, RoleOrgAdmin, RoleBankStaff, RoleTerminal, RolePlatform, RoleHotline:
 		return true
 	}
 	return false
@@ -88,6 +96,9 @@ type Actor struct {
 	// for no org restriction. Authenticate fills it; when empty for an
 	// org_admin the Service looks it up from OrgID.
 	ScopePath string
+	// Expires is when the actor's token expires (zero: never); caches of
+	// authenticated tokens keep an actor no longer.
+	Expires time.Time
 }
 
 // SystemActor returns the actor for internal processes and command-line

@@ -237,13 +237,20 @@ var transitionRoles = map[Status][]Role{
 // ErrConflict. The bank gateway and personalization call it with
 // SystemActor or a bank_staff actor.
 func (s *Service) Transition(ctx context.Context, a Actor, id int64, to Status, reason string) (Application, error) {
+	return s.transition(ctx, a, transitionRoles[to], id, to, reason, nil)
+}
+
+// transition is Transition for the given roles, with an extra check of the
+// application inside the transaction, before it changes (nil: none).
+func (s *Service) transition(ctx context.Context, a Actor, roles []Role, id int64, to Status, reason string,
+	check func(ctx context.Context, app Application) error) (Application, error) {
 	if !to.Valid() {
 		return Application{}, Invalid("status", "unknown status")
 	}
 	if to == StatusSubmitted {
 		return Application{}, &TransitionError{From: "", To: to}
 	}
-	if err := RequireRole(a, transitionRoles[to]...); err != nil {
+	if err := RequireRole(a, roles...); err != nil {
 		return Application{}, err
 	}
 	reason = strings.TrimSpace(reason)
@@ -267,6 +274,11 @@ func (s *Service) Transition(ctx context.Context, a Actor, id int64, to Status, 
 		}
 		if systemOnly(from, to) && a.Role != RoleSystem {
 			return &TransitionError{From: from, To: to}
+		}
+		if check != nil {
+			if err := check(ctx, app); err != nil {
+				return err
+			}
 		}
 		app.Status, app.UpdatedAt = to, now
 		if reason != "" {

@@ -23,7 +23,19 @@ type BankRequestKind string
 const (
 	BankApply        BankRequestKind = "apply"
 	BankStatusChange BankRequestKind = "status_change"
+	// BankHolderUpdate sends the holder's changed data (name, emboss name,
+	// phone) to the bank that issued an application's card: a 0300 change
+	// without ST. Its payload is a HolderUpdate; the gateway loads the
+	// current data when it sends (BankApplicant).
+	BankHolderUpdate BankRequestKind = "holder_update"
 )
+
+// HolderUpdate is the payload of a holder_update request: which of the
+// holder's fields changed. It holds no personal data.
+type HolderUpdate struct {
+	VolunteerID int64    `json:"volunteer_id"`
+	Fields      []string `json:"fields"` // "name", "phone"
+}
 
 // NewBankRequest is a request to the partner bank as the domain asks for
 // it. It holds no personal data: the gateway loads and decrypts the

@@ -3,6 +3,7 @@ package issuance
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -64,7 +65,11 @@ func (s *Service) PutProduct(ctx context.Context, a Actor, p Product) error {
 			return fmt.Errorf("org: %w", err)
 		}
 		p.OrgPath = o.Path
-		return s.store.PutProduct(ctx, p)
+		if err := s.store.PutProduct(ctx, p); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, AuditProductPut, "product", p.Code, o.Path,
+			fmt.Sprintf("bank %s, bin %s, kind %s, org %d", p.BankCode, p.BIN, p.Kind, p.OrgID))
 	})
 	if err != nil {
 		return fmt.Errorf("put product %s: %w", p.Code, err)
@@ -94,7 +99,11 @@ func (s *Service) PutBranch(ctx context.Context, a Actor, br *Branch) error {
 			return fmt.Errorf("org: %w", err)
 		}
 		br.OrgPath = o.Path
-		return s.store.PutBranch(ctx, br)
+		if err := s.store.PutBranch(ctx, br); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, AuditBranchPut, "branch", strconv.FormatInt(br.ID, 10), o.Path,
+			fmt.Sprintf("bank %s, org %d; contact set", br.BankCode, br.OrgID))
 	})
 	if err != nil {
 		return fmt.Errorf("put branch: %w", err)
@@ -133,4 +142,21 @@ func (s *Service) ListBranches(ctx context.Context, bankCode string, orgID int64
 		}
 	}
 	return bs, nil
+}
+
+// UpdateBranchContact replaces a branch's contact (name, position, phone)
+// and records an audit event. Province admins and system only.
+func (s *Service) UpdateBranchContact(ctx context.Context, a Actor, id int64, c Contact) (Branch, error) {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+		return Branch{}, err
+	}
+	br, err := s.store.GetBranch(ctx, id)
+	if err != nil {
+		return Branch{}, fmt.Errorf("branch %d: %w", id, err)
+	}
+	br.Contact = c
+	if err := s.PutBranch(ctx, a, &br); err != nil {
+		return Branch{}, err
+	}
+	return s.Branch(ctx, id)
 }

@@ -72,6 +72,10 @@ func (s *Service) sealContact(field, purpose string, c *Contact) error {
 	if utf8.RuneCountInString(c.Name) > 50 || !utf8.ValidString(c.Name) {
 		return Invalid(field+".name", "at most 50 characters")
 	}
+	c.Position = strings.TrimSpace(c.Position)
+	if utf8.RuneCountInString(c.Position) > 50 || !utf8.ValidString(c.Position) {
+		return Invalid(field+".position", "at most 50 characters")
+	}
 	p := strings.TrimSpace(c.Phone.Reveal())
 	if p != "" && !validContactPhone(p) {
 		return Invalid(field+".phone", "not a phone number")

@@ -132,6 +132,13 @@ type TokenRepo interface {
 	GetTokenByHash(ctx context.Context, hash []byte) (Token, error)
 	CountTokens(ctx context.Context) (int64, error)
 	RevokeToken(ctx context.Context, id int64, at time.Time) error
+	// GetToken returns a token by id or ErrNotFound.
+	GetToken(ctx context.Context, id int64) (Token, error)
+	// ListTokens returns the tokens q selects (q.Inactive: revoked and
+	// expired at now too), by id.
+	ListTokens(ctx context.Context, q TokenQuery, now time.Time) ([]Token, error)
+	// UpdateToken writes t's name and expiry; unknown ids are ErrNotFound.
+	UpdateToken(ctx context.Context, t Token) error
 }
 
 // Store is everything the Service needs from storage. issuance/store
@@ -142,6 +149,9 @@ type Store interface {
 	OrgLister
 	PersoRepo
 	OrgRepo
+	OrgRepoUpdater
+	AuditRepo
+	VolunteerUpdater
 	VolunteerRepo
 	ApplicationRepo
 	EventRepo

@@ -55,6 +55,11 @@ var Rules = []AccessRule{
 		Sees:     "volunteers, applications and cards of the whole province",
 		Changes:  "registrations (only it may register source platform), applications and their cancellation",
 		Unmasked: UnmaskOwnSource},
+	{Role: RoleHotline,
+		Sees: "one caller's application and card state (masked name, last four digits), only by application number and " +
+			"ID number together; every look-up audited and rate limited per token",
+		Changes:  "nothing",
+		Unmasked: UnmaskNever},
 }
 
 // rule returns the rule of role r; an unknown role (the system actor

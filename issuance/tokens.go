@@ -6,7 +6,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -32,13 +34,16 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, in NewToken) (string
 		return "", Token{}, err
 	}
 	if !in.Role.Valid() {
-		return "", Token{}, Invalid("role", "must be province_admin, org_admin, bank_staff, terminal or platform")
+		return "", Token{}, Invalid("role", "must be province_admin, org_admin, bank_staff, terminal, platform or hotline")
 	}
 	in.Name = strings.TrimSpace(in.Name)
 	if utf8.RuneCountInString(in.Name) > 100 || !utf8.ValidString(in.Name) {
 		return "", Token{}, Invalid("name", "at most 100 characters")
 	}
-	t := Token{Name: in.Name, Role: in.Role, CreatedAt: s.clock.Now()}
+	t := Token{Name: in.Name, Role: in.Role, CreatedAt: s.clock.Now(), ExpiresAt: in.ExpiresAt}
+	if !t.ExpiresAt.IsZero() && !t.ExpiresAt.After(t.CreatedAt) {
+		return "", Token{}, Invalid("expires_at", "must be in the future")
+	}
 	switch in.Role {
 	case RoleOrgAdmin, RoleTerminal:
 		if in.OrgID == 0 {
@@ -74,7 +79,7 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, in NewToken) (string
 		}
 	default:
 		if in.OrgID != 0 || in.BankCode != "" || in.BranchID != 0 {
-			return "", Token{}, Invalid("role", "province_admin and platform tokens are not scoped")
+			return "", Token{}, Invalid("role", "province_admin, platform and hotline tokens are not scoped")
 		}
 	}
 	raw := make([]byte, tokenBytes)
@@ -84,7 +89,13 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, in NewToken) (string
 	plain := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	t.Hash = HashToken(plain)
 	t.Hint = plain[:len(TokenPrefix)+4]
-	if err := s.store.CreateToken(ctx, &t); err != nil {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		if err := s.store.CreateToken(ctx, &t); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, AuditTokenCreated, "token", strconv.FormatInt(t.ID, 10), t.ScopePath, tokenDetail(t))
+	})
+	if err != nil {
 		return "", Token{}, fmt.Errorf("create token: %w", err)
 	}
 	return plain, t, nil
@@ -112,13 +123,18 @@ func (s *Service) Authenticate(ctx context.Context, plaintext string) (Actor, er
 		}
 		return Actor{}, fmt.Errorf("authenticate: %w", err)
 	}
-	if !t.RevokedAt.IsZero() {
+	now := s.clock.Now()
+	if !t.Valid(now) {
 		return Actor{}, ErrUnauthenticated
 	}
 	a := Actor{TokenID: t.ID, Role: t.Role, OrgID: t.OrgID, BankCode: t.BankCode,
-		BranchID: t.BranchID, ScopePath: t.ScopePath}
+		BranchID: t.BranchID, ScopePath: t.ScopePath, Expires: t.ExpiresAt}
 	if s.tokenTTL > 0 {
-		s.tokens.Store(string(hash), cachedActor{actor: a, expires: s.clock.Now().Add(s.tokenTTL)})
+		exp := now.Add(s.tokenTTL)
+		if !t.ExpiresAt.IsZero() && t.ExpiresAt.Before(exp) {
+			exp = t.ExpiresAt
+		}
+		s.tokens.Store(string(hash), cachedActor{actor: a, expires: exp})
 	}
 	return a, nil
 }
@@ -139,14 +155,134 @@ func (s *Service) RevokeToken(ctx context.Context, a Actor, id int64) error {
 	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
 		return err
 	}
-	if err := s.store.RevokeToken(ctx, id, s.clock.Now()); err != nil {
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		t, err := s.store.GetToken(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !t.RevokedAt.IsZero() {
+			return nil // already revoked: nothing to write
+		}
+		if err := s.store.RevokeToken(ctx, id, s.clock.Now()); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, AuditTokenRevoked, "token", strconv.FormatInt(id, 10), t.ScopePath, tokenDetail(t))
+	})
+	if err != nil {
 		return fmt.Errorf("revoke token %d: %w", id, err)
 	}
+	s.forgetToken(id)
+	return nil
+}
+
+// forgetToken drops a token's cached actor.
+func (s *Service) forgetToken(id int64) {
 	s.tokens.Range(func(k, v any) bool {
 		if v.(cachedActor).actor.TokenID == id {
 			s.tokens.Delete(k)
 		}
 		return true
 	})
-	return nil
+}
+
+// tokenDetail describes a token for its audit events: role, scope and
+// expiry, never the secret or its hint.
+func tokenDetail(t Token) string {
+	d := "role " + string(t.Role)
+	if t.OrgID != 0 {
+		d += fmt.Sprintf(", org %d", t.OrgID)
+	}
+	if t.BankCode != "" {
+		d += ", bank " + t.BankCode
+	}
+	if t.BranchID != 0 {
+		d += fmt.Sprintf(", branch %d", t.BranchID)
+	}
+	if !t.ExpiresAt.IsZero() {
+		d += ", expires " + t.ExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return d
+}
+
+// ListTokens returns the tokens q selects, by id: never their secrets (only
+// the hash is stored) but their hints. Province admins and the system
+// actor only.
+func (s *Service) ListTokens(ctx context.Context, a Actor, q TokenQuery) ([]Token, error) {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+		return nil, err
+	}
+	if q.Role != "" && !q.Role.Valid() {
+		return nil, Invalid("role", "unknown role")
+	}
+	ts, err := s.store.ListTokens(ctx, q, s.clock.Now())
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return ts, nil
+}
+
+// TokenPatch is the input of Service.UpdateToken: nil fields are kept.
+type TokenPatch struct {
+	Name *string
+	// ExpiresAt sets the expiry; a pointer to the zero time removes it.
+	ExpiresAt *time.Time
+}
+
+// UpdateToken renames a token or changes its expiry (a new expiry must be
+// in the future; a revoked token cannot be changed), audited. Province
+// admins and the system actor only.
+func (s *Service) UpdateToken(ctx context.Context, a Actor, id int64, p TokenPatch) (Token, error) {
+	if err := RequireRole(a, RoleProvinceAdmin, RoleSystem); err != nil {
+		return Token{}, err
+	}
+	if p.Name == nil && p.ExpiresAt == nil {
+		return Token{}, Invalid("body", "nothing to change")
+	}
+	if p.Name != nil {
+		n := strings.TrimSpace(*p.Name)
+		if utf8.RuneCountInString(n) > 100 || !utf8.ValidString(n) {
+			return Token{}, Invalid("name", "at most 100 characters")
+		}
+		p.Name = &n
+	}
+	now := s.clock.Now()
+	if p.ExpiresAt != nil && !p.ExpiresAt.IsZero() && !p.ExpiresAt.After(now) {
+		return Token{}, Invalid("expires_at", "must be in the future (revoke the token to end it now)")
+	}
+	var out Token
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		t, err := s.store.GetToken(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !t.RevokedAt.IsZero() {
+			return fmt.Errorf("%w: the token is revoked", ErrConflict)
+		}
+		var changed []string
+		if p.Name != nil && *p.Name != t.Name {
+			t.Name = *p.Name
+			changed = append(changed, "name")
+		}
+		if p.ExpiresAt != nil && !p.ExpiresAt.Equal(t.ExpiresAt) {
+			t.ExpiresAt = *p.ExpiresAt
+			if t.ExpiresAt.IsZero() {
+				changed = append(changed, "expires_at removed")
+			} else {
+				changed = append(changed, "expires_at "+t.ExpiresAt.UTC().Format(time.RFC3339))
+			}
+		}
+		out = t
+		if len(changed) == 0 {
+			return nil
+		}
+		if err := s.store.UpdateToken(ctx, t); err != nil {
+			return err
+		}
+		return s.audit(ctx, a, AuditTokenUpdated, "token", strconv.FormatInt(id, 10), t.ScopePath, changedFields(changed))
+	})
+	if err != nil {
+		return Token{}, fmt.Errorf("update token %d: %w", id, err)
+	}
+	s.forgetToken(id)
+	return out, nil
 }

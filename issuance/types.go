@@ -31,8 +31,9 @@ func (k OrgKind) Valid() bool {
 // Contact is a named person with a phone: an organisation's responsible
 // person or liaison, or a bank branch's contact.
 type Contact struct {
-	Name  string
-	Phone pii.Secret // plaintext in memory, masked when printed
+	Name     string
+	Position string     // 职务, e.g. 副书记; may be empty
+	Phone    pii.Secret // plaintext in memory, masked when printed
 	// PhoneSealed is Phone encrypted by the Service; storage adapters store
 	// and return this and never read Phone.
 	PhoneSealed []byte `json:"-"`
@@ -53,7 +54,11 @@ type Org struct {
 	LeagueMembers      int64 // Communist Youth League members in the organisation
 	Responsible        Contact
 	Liaison            Contact
-	CreatedAt          time.Time
+	// InstantIssuance lets bank staff approve a walk-in application they
+	// made at their branch in this organisation's subtree
+	// (Service.ApproveInstant). Set by the province admin.
+	InstantIssuance bool
+	CreatedAt       time.Time
 }
 
 // NewOrg is the input of Service.CreateOrg.
@@ -328,6 +333,18 @@ type Token struct {
 	Hint      string // first characters of the plaintext, for display ("vc_AbCd")
 	CreatedAt time.Time
 	RevokedAt time.Time // zero while valid
+	ExpiresAt time.Time // zero: never expires
+}
+
+// Valid reports whether t authenticates at now: not revoked, not expired.
+func (t Token) Valid(now time.Time) bool {
+	return t.RevokedAt.IsZero() && (t.ExpiresAt.IsZero() || now.Before(t.ExpiresAt))
+}
+
+// TokenQuery selects tokens in Service.ListTokens.
+type TokenQuery struct {
+	Role     Role // empty: any
+	Inactive bool // include revoked and expired tokens
 }
 
 // NewToken is the input of Service.CreateToken.
@@ -337,4 +354,7 @@ type NewToken struct {
 	OrgID    int64  // required for org_admin; optional for terminal
 	BankCode string // required for bank_staff
 	BranchID int64  // optional for bank_staff
+	// ExpiresAt, when set, is when the token stops authenticating; it must
+	// be in the future.
+	ExpiresAt time.Time
 }

@@ -78,20 +78,24 @@ type RosterRow struct {
 
 // RosterReport is the answer of a roster upload.
 type RosterReport struct {
-	SessionID     int64       `json:"session_id"`
-	UploadID      int64       `json:"upload_id"`
-	SHA256        string      `json:"sha256"`
-	Format        string      `json:"format"`
-	Encoding      string      `json:"encoding"`
-	Repeated      bool        `json:"repeated"`
-	Rows          int         `json:"rows"`
-	Accepted      int         `json:"accepted"`
-	Stored        int         `json:"stored"`
-	AlreadyStored int         `json:"already_stored"`
-	Rejected      int         `json:"rejected"`
-	BlankRows     int         `json:"blank_rows"`
-	RejectedURL   string      `json:"rejected_url,omitempty"`
-	Items         []RosterRow `json:"items"`
+	SessionID     int64  `json:"session_id"`
+	UploadID      int64  `json:"upload_id"`
+	SHA256        string `json:"sha256"`
+	Format        string `json:"format"`
+	Encoding      string `json:"encoding"`
+	Repeated      bool   `json:"repeated"`
+	Rows          int    `json:"rows"`
+	Accepted      int    `json:"accepted"`
+	Stored        int    `json:"stored"`
+	AlreadyStored int    `json:"already_stored"`
+	Rejected      int    `json:"rejected"`
+	BlankRows     int    `json:"blank_rows"`
+	// Mode is what this upload did: first, append or replace; Removed the
+	// earlier rows a replacement removed.
+	Mode        string      `json:"mode"`
+	Removed     int         `json:"removed,omitempty"`
+	RejectedURL string      `json:"rejected_url,omitempty"`
+	Items       []RosterRow `json:"items"`
 }
 
 // OnsiteApproval is the answer of POST /v1/onsite-sessions/{id}/approve.
@@ -116,6 +120,22 @@ type OnsiteReport struct {
 	Personalized int    `json:"personalized"`
 	Failed       int    `json:"failed"`
 	Cancelled    int    `json:"cancelled"`
+	// UploadedRows counts the data rows of every roster upload, Uploads
+	// lists them, oldest first.
+	UploadedRows int                   `json:"uploaded_rows"`
+	Uploads      []RosterUploadSummary `json:"uploads"`
+}
+
+// RosterUploadSummary is one roster upload of a session, in its report.
+type RosterUploadSummary struct {
+	ID       int64     `json:"id"`
+	Filename string    `json:"filename,omitempty"`
+	Mode     string    `json:"mode"`
+	Rows     int       `json:"rows"`
+	Accepted int       `json:"accepted"`
+	Rejected int       `json:"rejected"`
+	Removed  int       `json:"removed,omitempty"`
+	At       time.Time `json:"at"`
 }
 
 // QueueItem is one entry of a session's batch personalization queue.

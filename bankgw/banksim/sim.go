@@ -141,6 +141,15 @@ type Sim struct {
 	conns     map[*connection.Connection]*peer
 	stats     map[string]int
 	auths     []Authorization
+	holders   map[string]Holder // by application number: the last holder update
+}
+
+// Holder is the holder data the bank last received for an application in
+// a change without ST (a holder update); empty fields were not sent.
+type Holder struct {
+	Name, EmbossName, Phone, Branch, ClothingSize string
+	// Updates counts the holder updates processed for the application.
+	Updates int
 }
 
 type peer struct {
@@ -227,6 +236,7 @@ func New(cfg Config) (*Sim, error) {
 		cfg: cfg, codec: codec, log: cfg.Logger,
 		deny:     map[string]bool{},
 		apps:     map[string]Application{},
+		holders:  map[string]Holder{},
 		cards:    map[string]*CardRecord{},
 		journal:  map[string]journalEntry{},
 		answers:  map[string]answer{},
@@ -646,7 +656,17 @@ func (s *Sim) change(an string, pd bankgw.PrivateData, pan, key string) (string,
 	}
 	st := pd[bankgw.TagStatus]
 	if st == "" {
-		return bankgw.CodeApproved, card // holder data: nothing kept by the simulator
+		// Holder data: kept (the last values sent) for tests to read.
+		h := s.holders[an]
+		for tag, f := range map[string]*string{bankgw.TagName: &h.Name, bankgw.TagEmbossName: &h.EmbossName,
+			bankgw.TagPhone: &h.Phone, bankgw.TagBranch: &h.Branch, bankgw.TagClothingSize: &h.ClothingSize} {
+			if v := pd[tag]; v != "" {
+				*f = v
+			}
+		}
+		h.Updates++
+		s.holders[an] = h
+		return bankgw.CodeApproved, card
 	}
 	before := card.State
 	entry := journalEntry{an: an, code: bankgw.FileChange, pan: card.PAN, before: before, changed: true}
@@ -903,4 +923,13 @@ func (s *Sim) PushAdvice(ctx context.Context, r AdviceRequest) (string, bankgw.T
 		return "", tr, err
 	}
 	return am.ResponseCode, tr, nil
+}
+
+// HolderData returns the holder data the bank last received for an
+// application number through holder updates, and whether it received any.
+func (s *Sim) HolderData(an string) (Holder, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h, ok := s.holders[an]
+	return h, ok
 }

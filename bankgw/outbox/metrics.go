@@ -123,7 +123,7 @@ func NewMonitor(cfg MonitorConfig) (*Monitor, error) {
 }
 
 var (
-	monitoredKinds  = []Kind{KindApply, KindReversal, KindStatusChange}
+	monitoredKinds  = []Kind{KindApply, KindReversal, KindStatusChange, KindHolderUpdate}
 	monitoredStates = []State{StatePending, StateInFlight, StateSent,
 		StateWaiting, StateFailed}
 )

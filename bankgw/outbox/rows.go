@@ -18,6 +18,7 @@ type Kind string
 const (
 	KindApply             = Kind(issuance.BankApply)
 	KindStatusChange      = Kind(issuance.BankStatusChange)
+	KindHolderUpdate      = Kind(issuance.BankHolderUpdate)
 	KindReversal     Kind = "reversal"
 	KindInquiry      Kind = "inquiry"
 )

@@ -23,6 +23,7 @@ type Gateway interface {
 	NewTrace(ctx context.Context, mti string) (bankgw.Trace, error)
 	Apply(ctx context.Context, r bankgw.ApplicationRequest) (bankgw.ApplicationResult, error)
 	ChangeStatus(ctx context.Context, r bankgw.StatusChangeRequest) (bankgw.ApplicationResult, error)
+	UpdateHolder(ctx context.Context, r bankgw.HolderUpdateRequest) (bankgw.ApplicationResult, error)
 	Reverse(ctx context.Context, r bankgw.ReversalRequest) error
 }
 
@@ -309,6 +310,8 @@ func (w *Worker) process(ctx context.Context, r Request) error {
 		err = w.reverse(ctx, r)
 	case KindStatusChange:
 		err = w.statusChange(ctx, r)
+	case KindHolderUpdate:
+		err = w.holderUpdate(ctx, r)
 	default:
 		err = w.fail(ctx, &r, "", "unsupported kind "+string(r.Kind), "outbox: unsupported kind; needs an operator")
 	}

@@ -26,10 +26,11 @@ type API interface {
 	RequestOnsiteSession(ctx context.Context, in wire.NewOnsiteSession) (wire.OnsiteSession, error)
 	OnsiteSession(ctx context.Context, id int64) (wire.OnsiteSession, error)
 	ListOnsiteSessions(ctx context.Context, f client.OnsiteSessionFilter) (wire.OnsiteSessionPage, error)
-	UploadRoster(ctx context.Context, id int64, body io.Reader, size int64, contentType string) (wire.RosterReport, error)
+	UploadRosterMode(ctx context.Context, id int64, mode string, body io.Reader, size int64, contentType string) (wire.RosterReport, error)
 	RejectedCSV(ctx context.Context, id int64, encoding string, w io.Writer) error
 	ApproveOnsiteSession(ctx context.Context, id int64) (wire.OnsiteApproval, error)
 	OnsiteReport(ctx context.Context, id int64) (wire.OnsiteReport, error)
+	TransitionOnsiteSession(ctx context.Context, id int64, action, reason string) (wire.OnsiteSession, error)
 }
 
 var _ API = (*client.Client)(nil)
@@ -37,6 +38,9 @@ var _ API = (*client.Client)(nil)
 // Runner runs the enroll commands against an API and prints to Out
 // (results) and Err (progress). JSON selects machine-readable output.
 type Runner struct {
+	// Mode is what an upload does to a session that has a roster:
+	// "append" or "replace" (enroll upload --mode).
+	Mode     string
 	API      API
 	Out      io.Writer
 	Err      io.Writer
@@ -189,7 +193,7 @@ func (r *Runner) Upload(ctx context.Context, id int64, path, rejectedOut, encodi
 		pr := progressbar.NewReader(body, bar)
 		body = &pr
 	}
-	rep, err := r.API.UploadRoster(ctx, id, body, int64(len(data)), ContentType(data))
+	rep, err := r.API.UploadRosterMode(ctx, id, r.Mode, body, int64(len(data)), ContentType(data))
 	if bar != nil {
 		_ = bar.Close()
 	}
@@ -243,6 +247,16 @@ func printReport(w io.Writer, rep wire.RosterReport, rejectedOut string) {
 	}
 }
 
+// Transition runs a session's state change (schedule, start, complete or
+// cancel) and prints the session as it is now.
+func (r *Runner) Transition(ctx context.Context, id int64, action, reason string) error {
+	s, err := r.API.TransitionOnsiteSession(ctx, id, action, reason)
+	if err != nil {
+		return err
+	}
+	return r.emit(s, func(w io.Writer) { printSession(w, s) })
+}
+
 // Approve approves every accepted row of the session.
 func (r *Runner) Approve(ctx context.Context, id int64) error {
 	a, err := r.API.ApproveOnsiteSession(ctx, id)
@@ -271,6 +285,7 @@ func (r *Runner) Report(ctx context.Context, id int64) error {
 			{"awaiting approval", rep.Submitted}, {"approved, not sent", rep.Approved}, {"sent to bank", rep.Sent},
 			{"approved by bank", rep.BankApproved}, {"declined by bank", rep.BankDeclined},
 			{"personalized", rep.Personalized}, {"failed", rep.Failed}, {"cancelled", rep.Cancelled},
+			{"roster uploads", len(rep.Uploads)}, {"rows uploaded", rep.UploadedRows},
 		} {
 			fmt.Fprintf(tw, "  %s:\t%d\t\n", row.label, row.n)
 		}

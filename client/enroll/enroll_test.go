@@ -43,7 +43,7 @@ func (f *fakeAPI) ListOnsiteSessions(_ context.Context, q client.OnsiteSessionFi
 	return wire.OnsiteSessionPage{Items: []wire.OnsiteSessionItem{{OnsiteSession: wire.OnsiteSession{ID: 7,
 		OrgID: 3, Site: "礼堂", Date: "2026-04-01", ExpectedCount: 30, Status: "completed"}}}}, f.err
 }
-func (f *fakeAPI) UploadRoster(_ context.Context, _ int64, body io.Reader, size int64, ct string) (wire.RosterReport, error) {
+func (f *fakeAPI) UploadRosterMode(_ context.Context, _ int64, _ string, body io.Reader, size int64, ct string) (wire.RosterReport, error) {
 	b, _ := io.ReadAll(body)
 	if int64(len(b)) != size {
 		return wire.RosterReport{}, fmt.Errorf("size %d != %d", len(b), size)
@@ -60,6 +60,10 @@ func (f *fakeAPI) ApproveOnsiteSession(context.Context, int64) (wire.OnsiteAppro
 }
 func (f *fakeAPI) OnsiteReport(context.Context, int64) (wire.OnsiteReport, error) {
 	return wire.OnsiteReport{SessionID: 7, Requested: 45, Accepted: 40, Rejected: 5}, f.err
+}
+
+func (f *fakeAPI) TransitionOnsiteSession(context.Context, int64, string, string) (wire.OnsiteSession, error) {
+	return wire.OnsiteSession{}, f.err
 }
 
 func TestUpload(t *testing.T) {

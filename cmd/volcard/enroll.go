@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -48,7 +50,13 @@ The server and token come from --server/--token or VOLCARD_SERVER/VOLCARD_TOKEN.
 	pf.StringVar(&f.token, "token", os.Getenv("VOLCARD_TOKEN"), "API token (VOLCARD_TOKEN)")
 	pf.BoolVar(&f.json, "json", false, "print JSON instead of text")
 	cmd.AddCommand(newEnrollRequestCmd(f), newEnrollListCmd(f), newEnrollUploadCmd(f), newEnrollStatusCmd(f),
-		newEnrollReportCmd(f), newEnrollApproveCmd(f))
+		newEnrollReportCmd(f), newEnrollApproveCmd(f),
+		newEnrollTransitionCmd(f, "schedule", "Confirm a requested session's date with the bank branch (bank staff, province admin)",
+			"the session must be requested; the branch and its contact were assigned when it was requested"),
+		newEnrollTransitionCmd(f, "start", "Start a scheduled session on the day: the bank's staff are on site",
+			"the session must be scheduled; rosters can still be uploaded and approved while it runs"),
+		newEnrollTransitionCmd(f, "complete", "Complete a session in progress: the visit is over",
+			"the session must be in progress; its cards keep their own states afterwards"))
 	return cmd
 }
 
@@ -182,25 +190,36 @@ roster figures. One page at a time: --cursor continues, --all fetches every page
 }
 
 func newEnrollUploadCmd(f *enrollFlags) *cobra.Command {
-	var rejectedOut, encoding string
+	var rejectedOut, encoding, mode string
 	cmd := &cobra.Command{
 		Use:   "upload SESSION FILE",
 		Short: "Upload a roster (CSV or XLSX) and print the row report",
 		Long: `upload sends the roster and prints every rejected row with its reasons.
 Uploading the same file again changes nothing, so a failed or interrupted
 upload can simply be repeated. --rejected-out saves the rejected rows as CSV
-(UTF-8 with BOM, or --encoding gb18030) to correct and upload again.`,
+(UTF-8 with BOM, or --encoding gb18030) to correct and upload again.
+
+A different file for a session that already has a roster must say what it
+does: --mode append adds its rows to the roster, --mode replace makes it the
+roster (earlier rows not in it are removed and their applications cancelled;
+refused once the roster was approved). Without --mode the server refuses it
+and says so. The roster template: GET /v1/onsite-sessions/roster-template.csv.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, r, err := f.sessionRunner(cmd, args[0], 5*time.Minute)
 			if err != nil {
 				return err
 			}
+			if mode != "" && mode != "append" && mode != "replace" {
+				return withExit(exitUsage, errors.New("--mode must be append or replace"))
+			}
+			r.Mode = mode
 			return enrollErr(r.Upload(cmd.Context(), id, args[1], rejectedOut, encoding))
 		},
 	}
 	cmd.Flags().StringVar(&rejectedOut, "rejected-out", "", "save the rejected rows to this CSV file")
 	cmd.Flags().StringVar(&encoding, "encoding", "", "encoding of --rejected-out: utf-8 (default) or gb18030")
+	cmd.Flags().StringVar(&mode, "mode", "", "for a session with a roster: append or replace")
 	return cmd
 }
 
@@ -218,4 +237,33 @@ func newEnrollReportCmd(f *enrollFlags) *cobra.Command {
 func newEnrollApproveCmd(f *enrollFlags) *cobra.Command {
 	return newEnrollSessionCmd(f, "approve SESSION", "Approve every accepted row of a session (organisation admin)",
 		5*time.Minute, (*enroll.Runner).Approve)
+}
+
+// newEnrollTransitionCmd builds enroll schedule|start|complete: one state
+// change of a session through the API, with an optional --reason recorded on
+// the session's event.
+func newEnrollTransitionCmd(f *enrollFlags, action, short, rule string) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   action + " SESSION [--reason TEXT]",
+		Short: short,
+		Long: short + ".\n\n" + strings.ToUpper(rule[:1]) + rule[1:] + `; any other state is refused with the
+state it is in (exit 1). The session is printed as it is afterwards (--json for the
+API's JSON). The server and token come from --server/--token or
+VOLCARD_SERVER/VOLCARD_TOKEN.`,
+		Example: "  volcard enroll " + action + " 12\n  volcard enroll " + action + " 12 --reason \"现场已确认\" --json",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if utf8.RuneCountInString(reason) > 500 {
+				return withExit(exitUsage, errors.New("--reason: at most 500 characters"))
+			}
+			id, r, err := f.sessionRunner(cmd, args[0], 30*time.Second)
+			if err != nil {
+				return err
+			}
+			return enrollErr(r.Transition(cmd.Context(), id, action, reason))
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "a note recorded with the state change")
+	return cmd
 }

@@ -154,7 +154,7 @@ func checkOutboxFilter(f outbox.Filter) error {
 		return fmt.Errorf("--state %q: want pending, in_flight, sent, waiting, done, failed or cancelled", f.State)
 	}
 	switch f.Kind {
-	case "", outbox.KindApply, outbox.KindReversal, outbox.KindStatusChange, outbox.KindInquiry:
+	case "", outbox.KindApply, outbox.KindReversal, outbox.KindStatusChange, outbox.KindHolderUpdate, outbox.KindInquiry:
 	default:
 		return fmt.Errorf("--kind %q: want apply, reversal, status_change or inquiry", f.Kind)
 	}

@@ -107,6 +107,10 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 	if err != nil {
 		return err
 	}
+	hotlineLimiter, err := store.NewRateLimits(st, api.DefaultHotlineRate, api.DefaultHotlineBurst, nil)
+	if err != nil {
+		return err
+	}
 
 	// One registry for /metrics: the API's, the bank link's, the outbox's
 	// and the jobs'.
@@ -158,6 +162,7 @@ func runServe(ctx context.Context, cfg config, seedDemo bool, stdout, stderr io.
 		TrustedProxies:    cfg.TrustedProxies,
 		ProgressLimiter:   limiter,
 		LossReportLimiter: lossLimiter,
+		HotlineLimiter:    hotlineLimiter,
 	})
 	if err != nil {
 		return err

@@ -119,6 +119,16 @@ func (s *Service) Report(ctx context.Context, a issuance.Actor, sessionID int64)
 		return Counts{}, fmt.Errorf("report of on-site session %d: %w", sessionID, err)
 	}
 	c.Requested = sess.ExpectedCount
+	ups, err := st.ListRosterUploads(ctx, sessionID)
+	if err != nil {
+		return Counts{}, fmt.Errorf("report of on-site session %d: %w", sessionID, err)
+	}
+	for _, u := range ups {
+		if !u.FinishedAt.IsZero() {
+			c.Uploads = append(c.Uploads, u)
+			c.UploadedRows += u.Rows
+		}
+	}
 	up, err := st.LatestRosterUpload(ctx, sessionID)
 	switch {
 	case err == nil:

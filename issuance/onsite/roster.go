@@ -104,7 +104,32 @@ type RosterInput struct {
 	// OnChunk, when set, is called after each committed chunk with the
 	// rows processed so far and the total.
 	OnChunk func(done, total int)
+	// Mode says what a new file does when the session has a roster
+	// already: RosterAppend or RosterReplace. Empty is refused with a
+	// *RosterModeError then (the same file again is always a repeat).
+	Mode RosterMode
 }
+
+// RosterModeError refuses a second roster that does not say what it does
+// (append or replace), or a replacement once the roster was approved. It
+// is a conflict (ErrConflict); Error is safe to show.
+type RosterModeError struct {
+	Latest   RosterUpload // the session's latest upload
+	Approved bool         // a replacement refused: applications were approved already
+}
+
+func (e *RosterModeError) Error() string {
+	if e.Approved {
+		return fmt.Sprintf("the session's roster has approved applications: a replacement would withdraw them; "+
+			"send mode=append to add these rows, or cancel the rows to drop one by one (upload %d)", e.Latest.ID)
+	}
+	return fmt.Sprintf("this session already has a roster (upload %d, %d rows, %d accepted): send mode=append to add "+
+		"this file's rows to it, or mode=replace to make this file the roster (earlier rows not in it are removed and "+
+		"their applications cancelled)", e.Latest.ID, e.Latest.Rows, e.Latest.Accepted)
+}
+
+// Unwrap makes errors.Is(err, issuance.ErrConflict) true.
+func (e *RosterModeError) Unwrap() error { return issuance.ErrConflict }
 
 // rowWork is a roster row during an upload.
 type rowWork struct {
@@ -281,6 +306,34 @@ func (s *Service) UploadRoster(ctx context.Context, a issuance.Actor, sessionID 
 		work[i] = w
 	}
 
+	switch in.Mode {
+	case "", RosterAppend, RosterReplace:
+	default:
+		return RosterReport{}, issuance.Invalid("mode", "must be append or replace")
+	}
+	var replaced []QueueItem // entries a replacement may remove
+	if latest, err := st.LatestRosterUpload(ctx, sessionID); err == nil {
+		if latest.SHA256 != up.SHA256 {
+			if in.Mode == "" {
+				return RosterReport{}, &RosterModeError{Latest: latest}
+			}
+			up.Mode = in.Mode
+		}
+		if up.Mode == RosterReplace {
+			q, err := st.OnsiteQueue(ctx, sessionID)
+			if err != nil {
+				return RosterReport{}, fmt.Errorf("roster: queue: %w", err)
+			}
+			for _, it := range q {
+				if it.Status != issuance.StatusSubmitted && it.Status != issuance.StatusCancelled {
+					return RosterReport{}, &RosterModeError{Latest: latest, Approved: true}
+				}
+			}
+			replaced = q
+		}
+	} else if !isNotFound(err) {
+		return RosterReport{}, fmt.Errorf("roster: latest upload: %w", err)
+	}
 	existing, err := st.PutRosterUpload(ctx, &up)
 	if err != nil {
 		return RosterReport{}, fmt.Errorf("roster: record upload: %w", err)
@@ -324,6 +377,19 @@ func (s *Service) UploadRoster(ctx context.Context, a issuance.Actor, sessionID 
 			rep.Accepted++
 			rep.Stored++
 		}
+	}
+	if up.Mode == RosterReplace && !rep.Repeated {
+		keep := map[string]bool{}
+		for _, w := range work {
+			if w.res.Status != RowRejected && w.index != nil {
+				keep[string(w.index)] = true
+			}
+		}
+		removed, err := s.removeEntries(ctx, st, a, sessionID, up.ID, replaced, keep)
+		if err != nil {
+			return RosterReport{}, fmt.Errorf("roster: replace: %w", err)
+		}
+		up.Removed = removed
 	}
 	up.Accepted, up.Rejected, up.FinishedAt = rep.Accepted, rep.Rejected, s.svc.Now()
 	if err := st.FinishRosterUpload(ctx, &up); err != nil {
@@ -520,4 +586,30 @@ func (s *Service) RejectedRows(ctx context.Context, a issuance.Actor, sessionID 
 		rs[i].IDNumber, rs[i].Phone = pii.IDNumber(id), pii.Phone(ph)
 	}
 	return up, rs, nil
+}
+
+// removeEntries removes, in one transaction, the entries of items whose
+// person is not in keep (blind indexes), cancelling their applications
+// (still submitted: UploadRoster checked) with the reason naming the
+// replacing upload; it returns how many.
+func (s *Service) removeEntries(ctx context.Context, st Store, a issuance.Actor, sessionID, uploadID int64,
+	items []QueueItem, keep map[string]bool) (int, error) {
+	var ids []int64
+	err := st.InTx(ctx, func(ctx context.Context) error {
+		ids = ids[:0]
+		for _, it := range items {
+			if keep[string(it.Entry.IDNumberIndex)] {
+				continue
+			}
+			if it.Status == issuance.StatusSubmitted {
+				if _, err := s.svc.Transition(ctx, a, it.Entry.ApplicationID, issuance.StatusCancelled,
+					fmt.Sprintf("removed from the on-site roster by upload %d (replace)", uploadID)); err != nil {
+					return err
+				}
+			}
+			ids = append(ids, it.Entry.ID)
+		}
+		return st.DeleteOnsiteEntries(ctx, sessionID, ids)
+	})
+	return len(ids), err
 }

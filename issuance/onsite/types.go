@@ -109,7 +109,21 @@ type RosterUpload struct {
 	ActorRole    issuance.Role
 	CreatedAt    time.Time
 	FinishedAt   time.Time // zero until every row is stored
+	// Mode is what the upload did to the session's roster; Removed counts
+	// the earlier rows a replacement removed.
+	Mode    RosterMode
+	Removed int
 }
+
+// RosterMode is what an upload does to a session that has a roster.
+type RosterMode string
+
+// Roster modes.
+const (
+	RosterFirst   RosterMode = "first"   // the session's first roster
+	RosterAppend  RosterMode = "append"  // its rows are added to the roster
+	RosterReplace RosterMode = "replace" // its rows become the roster
+)
 
 // Entry is an accepted roster row: a volunteer with an on-site
 // application in the session's queue. One per session and ID number.
@@ -195,6 +209,10 @@ type Counts struct {
 	Personalized int // personalized or later
 	Failed       int // personalization failed and not personalized since
 	Cancelled    int // applications cancelled or rejected
+	// Uploads are every finished roster upload of the session, oldest
+	// first, and UploadedRows the data rows of them all.
+	Uploads      []RosterUpload
+	UploadedRows int
 }
 
 // SessionRepo stores sessions and their status changes.
@@ -223,6 +241,8 @@ type RosterRepo interface {
 	// the same upload and line.
 	PutRosterRejects(ctx context.Context, rs []*RosterReject) error
 	ListRosterRejects(ctx context.Context, uploadID int64) ([]RosterReject, error)
+	// ListRosterUploads returns every upload of a session, oldest first.
+	ListRosterUploads(ctx context.Context, sessionID int64) ([]RosterUpload, error)
 }
 
 // EntryRepo stores a session's accepted rows (entries).
@@ -236,6 +256,9 @@ type EntryRepo interface {
 	GetOnsiteEntry(ctx context.Context, id int64) (Entry, error)
 	// UpdateOnsiteEntry writes Personalize, Attempts, Note and UpdatedAt.
 	UpdateOnsiteEntry(ctx context.Context, e *Entry) error
+	// DeleteOnsiteEntries removes entries of a session (a roster
+	// replacement).
+	DeleteOnsiteEntries(ctx context.Context, sessionID int64, ids []int64) error
 }
 
 // QueueReads read a session's entries as the batch queue and its counts.

@@ -204,7 +204,14 @@ func (s *Service) PutTarget(ctx context.Context, a issuance.Actor, t Target) (Ta
 		return Target{}, err
 	}
 	t.ScopePath = o.Path
-	if err := rs.PutTarget(ctx, &t); err != nil {
+	err = s.svc.InTx(ctx, func(ctx context.Context) error {
+		if err := rs.PutTarget(ctx, &t); err != nil {
+			return err
+		}
+		return s.svc.Audit(ctx, a, issuance.AuditTargetPut, "target", strconv.FormatInt(t.ID, 10), o.Path,
+			fmt.Sprintf("year %d, org %d, kind %q, %s = %d bp", t.Year, t.ScopeOrgID, t.OrgKind, t.Indicator, t.BasisPoints))
+	})
+	if err != nil {
 		return Target{}, fmt.Errorf("put target: %w", err)
 	}
 	return t, nil

@@ -9,20 +9,23 @@ import (
 // Row types map tables to GORM; they never leave the package.
 
 type orgRow struct {
-	ID                 int64 `gorm:"primaryKey"`
-	ParentID           *int64
-	Kind               string
-	Name               string
-	RegionCode         string
-	Path               string
-	ResidentPopulation int64
-	PopulationYear     int
-	LeagueMembers      int64
-	ResponsibleName    string
-	ResponsiblePhone   []byte
-	LiaisonName        string
-	LiaisonPhone       []byte
-	CreatedAt          time.Time
+	ID                  int64 `gorm:"primaryKey"`
+	ParentID            *int64
+	Kind                string
+	Name                string
+	RegionCode          string
+	Path                string
+	ResidentPopulation  int64
+	PopulationYear      int
+	LeagueMembers       int64
+	ResponsibleName     string
+	ResponsiblePosition string
+	ResponsiblePhone    []byte
+	LiaisonName         string
+	LiaisonPosition     string
+	LiaisonPhone        []byte
+	InstantIssuance     bool
+	CreatedAt           time.Time
 }
 
 func (orgRow) TableName() string { return "orgs" }
@@ -31,8 +34,9 @@ func orgToRow(o *issuance.Org) orgRow {
 	r := orgRow{
 		ID: o.ID, Kind: string(o.Kind), Name: o.Name, RegionCode: o.RegionCode, Path: o.Path,
 		ResidentPopulation: o.ResidentPopulation, PopulationYear: o.PopulationYear, LeagueMembers: o.LeagueMembers,
-		ResponsibleName: o.Responsible.Name, ResponsiblePhone: o.Responsible.PhoneSealed,
-		LiaisonName: o.Liaison.Name, LiaisonPhone: o.Liaison.PhoneSealed, CreatedAt: o.CreatedAt.UTC(),
+		ResponsibleName: o.Responsible.Name, ResponsiblePosition: o.Responsible.Position, ResponsiblePhone: o.Responsible.PhoneSealed,
+		LiaisonName: o.Liaison.Name, LiaisonPosition: o.Liaison.Position, LiaisonPhone: o.Liaison.PhoneSealed,
+		InstantIssuance: o.InstantIssuance, CreatedAt: o.CreatedAt.UTC(),
 	}
 	if o.ParentID != 0 {
 		p := o.ParentID
@@ -45,9 +49,10 @@ func (r orgRow) domain() issuance.Org {
 	o := issuance.Org{
 		ID: r.ID, Kind: issuance.OrgKind(r.Kind), Name: r.Name, RegionCode: r.RegionCode, Path: r.Path,
 		ResidentPopulation: r.ResidentPopulation, PopulationYear: r.PopulationYear, LeagueMembers: r.LeagueMembers,
-		Responsible: issuance.Contact{Name: r.ResponsibleName, PhoneSealed: r.ResponsiblePhone},
-		Liaison:     issuance.Contact{Name: r.LiaisonName, PhoneSealed: r.LiaisonPhone},
-		CreatedAt:   r.CreatedAt.UTC(),
+		Responsible:     issuance.Contact{Name: r.ResponsibleName, Position: r.ResponsiblePosition, PhoneSealed: r.ResponsiblePhone},
+		Liaison:         issuance.Contact{Name: r.LiaisonName, Position: r.LiaisonPosition, PhoneSealed: r.LiaisonPhone},
+		InstantIssuance: r.InstantIssuance,
+		CreatedAt:       r.CreatedAt.UTC(),
 	}
 	if r.ParentID != nil {
 		o.ParentID = *r.ParentID
@@ -81,20 +86,21 @@ func (r productRow) domain() issuance.Product {
 }
 
 type branchRow struct {
-	ID           int64 `gorm:"primaryKey"`
-	BankCode     string
-	OrgID        int64
-	OrgPath      string
-	Name         string
-	ContactName  string
-	ContactPhone []byte
+	ID              int64 `gorm:"primaryKey"`
+	BankCode        string
+	OrgID           int64
+	OrgPath         string
+	Name            string
+	ContactName     string
+	ContactPosition string
+	ContactPhone    []byte
 }
 
 func (branchRow) TableName() string { return "branches" }
 
 func (r branchRow) domain() issuance.Branch {
 	return issuance.Branch{ID: r.ID, BankCode: r.BankCode, OrgID: r.OrgID, OrgPath: r.OrgPath, Name: r.Name,
-		Contact: issuance.Contact{Name: r.ContactName, PhoneSealed: r.ContactPhone}}
+		Contact: issuance.Contact{Name: r.ContactName, Position: r.ContactPosition, PhoneSealed: r.ContactPhone}}
 }
 
 type volunteerRow struct {
@@ -218,6 +224,7 @@ type tokenRow struct {
 	Hint      string
 	CreatedAt time.Time
 	RevokedAt *time.Time
+	ExpiresAt *time.Time
 }
 
 func (tokenRow) TableName() string { return "api_tokens" }
@@ -229,6 +236,9 @@ func (r tokenRow) domain() issuance.Token {
 	}
 	if r.RevokedAt != nil {
 		t.RevokedAt = r.RevokedAt.UTC()
+	}
+	if r.ExpiresAt != nil {
+		t.ExpiresAt = r.ExpiresAt.UTC()
 	}
 	return t
 }

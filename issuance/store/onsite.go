@@ -79,6 +79,8 @@ type rosterUploadRow struct {
 	CreatedAt    time.Time
 	LastSeenAt   time.Time
 	FinishedAt   *time.Time
+	Mode         string
+	Removed      int
 }
 
 func (rosterUploadRow) TableName() string { return "roster_uploads" }
@@ -86,7 +88,8 @@ func (rosterUploadRow) TableName() string { return "roster_uploads" }
 func (r rosterUploadRow) domain() onsite.RosterUpload {
 	u := onsite.RosterUpload{ID: r.ID, SessionID: r.SessionID, SHA256: r.SHA256, Filename: r.Filename,
 		Format: r.Format, Encoding: r.Encoding, Rows: r.RowCount, Accepted: r.Accepted, Rejected: r.Rejected,
-		ActorTokenID: r.ActorTokenID, ActorRole: issuance.Role(r.ActorRole), CreatedAt: r.CreatedAt.UTC()}
+		ActorTokenID: r.ActorTokenID, ActorRole: issuance.Role(r.ActorRole), CreatedAt: r.CreatedAt.UTC(),
+		Mode: onsite.RosterMode(r.Mode), Removed: r.Removed}
 	if r.FinishedAt != nil {
 		u.FinishedAt = r.FinishedAt.UTC()
 	}
@@ -266,7 +269,10 @@ func (s *Store) PutRosterUpload(ctx context.Context, u *onsite.RosterUpload) (bo
 		now := u.CreatedAt.UTC()
 		r := rosterUploadRow{SessionID: u.SessionID, SHA256: u.SHA256, Filename: u.Filename, Format: u.Format,
 			Encoding: u.Encoding, RowCount: u.Rows, ActorTokenID: u.ActorTokenID, ActorRole: string(u.ActorRole),
-			CreatedAt: now, LastSeenAt: now}
+			CreatedAt: now, LastSeenAt: now, Mode: string(u.Mode)}
+		if r.Mode == "" {
+			r.Mode = string(onsite.RosterFirst)
+		}
 		res := db.Clauses(clause.OnConflict{DoNothing: true}).Create(&r)
 		if res.Error != nil {
 			return mapErr(res.Error)
@@ -293,8 +299,31 @@ func (s *Store) PutRosterUpload(ctx context.Context, u *onsite.RosterUpload) (bo
 func (s *Store) FinishRosterUpload(ctx context.Context, u *onsite.RosterUpload) error {
 	err := s.DB(ctx).Model(&rosterUploadRow{}).Where("id = ?", u.ID).Updates(map[string]any{
 		"row_count": u.Rows, "accepted": u.Accepted, "rejected": u.Rejected, "finished_at": u.FinishedAt.UTC(),
+		"removed": u.Removed,
 	}).Error
 	return mapErr(err)
+}
+
+// ListRosterUploads implements onsite.Store: every upload of a session,
+// oldest first.
+func (s *Store) ListRosterUploads(ctx context.Context, sessionID int64) ([]onsite.RosterUpload, error) {
+	var rows []rosterUploadRow
+	if err := s.DB(ctx).Where("session_id = ?", sessionID).Order("id").Find(&rows).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]onsite.RosterUpload, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// DeleteOnsiteEntries implements onsite.Store.
+func (s *Store) DeleteOnsiteEntries(ctx context.Context, sessionID int64, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return mapErr(s.DB(ctx).Where("session_id = ? AND id IN ?", sessionID, ids).Delete(&onsiteEntryRow{}).Error)
 }
 
 // LatestRosterUpload implements onsite.Store: the upload seen

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/volcard/volcard/issuance/reports"
@@ -159,14 +160,23 @@ func (s *Store) SumCounters(ctx context.Context, pathPrefix string, maxYear int)
 
 // recountSQL computes the counters from the base tables, per (org, year),
 // with the same rules as the triggers of migration 00050.
-func (s *Store) recountSQL() string {
+func (s *Store) recountSQL() string { return s.recountSQLOf(0) }
+
+// recountSQLOf is recountSQL over one volunteer (volunteerID > 0: what
+// that volunteer adds to the counters) or every volunteer (0).
+func (s *Store) recountSQLOf(volunteerID int64) string {
+	vOnly, hOnly := "", ""
+	if volunteerID > 0 {
+		id := strconv.FormatInt(volunteerID, 10)
+		vOnly, hOnly = " WHERE id = "+id, " AND a.volunteer_id = "+id
+	}
 	held := `SELECT a.volunteer_id, MIN(COALESCE(ev.first_at, a.updated_at)) AS first_at
 	           FROM applications a
 	           LEFT JOIN (SELECT application_id, MIN(at) AS first_at FROM application_events
 	                       WHERE to_status IN ('issued', 'activated') GROUP BY application_id) ev
 	                  ON ev.application_id = a.id
 	           %s
-	          WHERE a.status IN ('issued', 'activated') %s
+	          WHERE a.status IN ('issued', 'activated') %s` + hOnly + `
 	          GROUP BY a.volunteer_id`
 	anyCard := fmt.Sprintf(held, "", "")
 	cityCard := fmt.Sprintf(held, "JOIN products p ON p.code = a.product_code JOIN orgs po ON po.id = p.org_id",
@@ -178,7 +188,7 @@ func (s *Store) recountSQL() string {
 	        SELECT org_id, ` + s.yearExpr("created_at") + ` AS year, COUNT(*) AS volunteers,
 	               SUM(CASE WHEN league_member THEN 1 ELSE 0 END) AS league_members,
 	               0 AS holders, 0 AS city_card_holders, 0 AS new_with_card
-	          FROM volunteers GROUP BY 1, 2
+	          FROM volunteers` + vOnly + ` GROUP BY 1, 2
 	        UNION ALL
 	        SELECT v.org_id, ` + s.yearExpr("h.first_at") + `, 0, 0, COUNT(*), 0, 0
 	          FROM (` + anyCard + `) h JOIN volunteers v ON v.id = h.volunteer_id GROUP BY 1, 2

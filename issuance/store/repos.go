@@ -307,12 +307,13 @@ func (s *Store) PutBranch(ctx context.Context, br *issuance.Branch) error {
 		var existing branchRow
 		err := db.Where("bank_code = ? AND org_id = ? AND name = ?", br.BankCode, br.OrgID, br.Name).Take(&existing).Error
 		r := branchRow{BankCode: br.BankCode, OrgID: br.OrgID, OrgPath: br.OrgPath, Name: br.Name,
-			ContactName: br.Contact.Name, ContactPhone: br.Contact.PhoneSealed}
+			ContactName: br.Contact.Name, ContactPosition: br.Contact.Position, ContactPhone: br.Contact.PhoneSealed}
 		switch mapErr(err) {
 		case nil:
 			r.ID = existing.ID
 			err = db.Model(&branchRow{}).Where("id = ?", r.ID).Updates(map[string]any{
-				"org_path": r.OrgPath, "contact_name": r.ContactName, "contact_phone": r.ContactPhone,
+				"org_path": r.OrgPath, "contact_name": r.ContactName, "contact_position": r.ContactPosition,
+				"contact_phone": r.ContactPhone,
 			}).Error
 		case issuance.ErrNotFound:
 			err = db.Create(&r).Error
@@ -358,6 +359,10 @@ func (s *Store) ListBranches(ctx context.Context, bankCode string, orgID int64) 
 func (s *Store) CreateToken(ctx context.Context, t *issuance.Token) error {
 	r := tokenRow{Name: t.Name, Role: string(t.Role), OrgID: t.OrgID, BankCode: t.BankCode, BranchID: t.BranchID,
 		ScopePath: t.ScopePath, Hash: t.Hash, Hint: t.Hint, CreatedAt: t.CreatedAt.UTC()}
+	if !t.ExpiresAt.IsZero() {
+		e := t.ExpiresAt.UTC()
+		r.ExpiresAt = &e
+	}
 	if err := s.DB(ctx).Create(&r).Error; err != nil {
 		return mapErr(err)
 	}
@@ -398,6 +403,52 @@ func (s *Store) RevokeToken(ctx context.Context, id int64, at time.Time) error {
 		if n == 0 {
 			return issuance.ErrNotFound
 		}
+	}
+	return nil
+}
+
+// GetToken implements issuance.TokenRepo.
+func (s *Store) GetToken(ctx context.Context, id int64) (issuance.Token, error) {
+	var r tokenRow
+	if err := s.DB(ctx).Where("id = ?", id).Take(&r).Error; err != nil {
+		return issuance.Token{}, mapErr(err)
+	}
+	return r.domain(), nil
+}
+
+// ListTokens implements issuance.TokenRepo.
+func (s *Store) ListTokens(ctx context.Context, q issuance.TokenQuery, now time.Time) ([]issuance.Token, error) {
+	db := s.DB(ctx)
+	if q.Role != "" {
+		db = db.Where("role = ?", string(q.Role))
+	}
+	if !q.Inactive {
+		db = db.Where("revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)", now.UTC())
+	}
+	var rows []tokenRow
+	if err := db.Order("id").Find(&rows).Error; err != nil {
+		return nil, mapErr(err)
+	}
+	out := make([]issuance.Token, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, nil
+}
+
+// UpdateToken implements issuance.TokenRepo.
+func (s *Store) UpdateToken(ctx context.Context, t issuance.Token) error {
+	var exp *time.Time
+	if !t.ExpiresAt.IsZero() {
+		e := t.ExpiresAt.UTC()
+		exp = &e
+	}
+	res := s.DB(ctx).Model(&tokenRow{}).Where("id = ?", t.ID).Updates(map[string]any{"name": t.Name, "expires_at": exp})
+	if res.Error != nil {
+		return mapErr(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return issuance.ErrNotFound
 	}
 	return nil
 }
