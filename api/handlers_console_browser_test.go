@@ -20,6 +20,7 @@ import (
 	"github.com/volcard/volcard/wire"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
@@ -160,7 +161,9 @@ func newBrowser(t *testing.T, w, h int) *browser {
 		chromedp.Flag("disable-sync", true), chromedp.Flag("lang", "zh-CN"))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancelA)
-	ctx, cancelC := chromedp.NewContext(actx)
+	// chromedp reports DOM events it does not model (the reason dialog's
+	// top layer) as errors: into the test's log, not stderr.
+	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
 	t.Cleanup(cancelC)
 	ctx, cancelT := context.WithTimeout(ctx, 4*time.Minute)
 	t.Cleanup(cancelT)
@@ -204,7 +207,9 @@ func (b *browser) run(step string, actions ...chromedp.Action) {
 	b.t.Helper()
 	sctx, cancel := context.WithTimeout(b.ctx, 60*time.Second) // generous: CI machines are shared
 	defer cancel()
-	if err := chromedp.Run(sctx, actions...); err != nil {
+	// The tab acted in comes to the front: a tab in the background draws
+	// no frames (waits and screenshots would stall).
+	if err := chromedp.Run(sctx, append([]chromedp.Action{page.BringToFront()}, actions...)...); err != nil {
 		var toast string
 		_ = chromedp.Run(b.ctx, b.shot("failed"), chromedp.Text("#toast", &toast, chromedp.ByQuery))
 		b.t.Fatalf("%s: %v (last message on the page: %q; see failed.png)", step, err, toast)
@@ -223,9 +228,13 @@ func (b *browser) text(sel string) string {
 		Text string `json:"text"`
 	}
 	b.run("read "+sel, chromedp.Poll(fmt.Sprintf(
-		`(() => { const e = document.querySelector(%s); return e && e.getClientRects().length ? {text: e.innerText} : null })()`, q), &res))
+		`(() => { const e = document.querySelector(%s); return e && e.getClientRects().length ? {text: e.innerText} : null })()`, q), &res, every))
 	return res.Text
 }
+
+// every makes a poll check on a timer, not on animation frames: a tab in
+// the background (another role's, in the same browser) draws no frames.
+var every = chromedp.WithPollingInterval(50 * time.Millisecond)
 
 // pick chooses value in a select as a user does (the page hears change).
 func pick(sel, value string) chromedp.Action {
@@ -242,7 +251,7 @@ func pickOrg(box string, ids ...int64) chromedp.Action {
 		sel := fmt.Sprintf(`%s select[data-level="%d"]`, box, i)
 		opt := fmt.Sprintf(`%s option[value="%d"]`, sel, id)
 		acts = append(acts, chromedp.WaitReady(opt, chromedp.ByQuery), pick(sel, strconv.FormatInt(id, 10)),
-			chromedp.Poll(fmt.Sprintf(`document.querySelector(%q).dataset.ready === "%d"`, box, id), nil))
+			chromedp.Poll(fmt.Sprintf(`document.querySelector(%q).dataset.ready === "%d"`, box, id), nil, every))
 	}
 	return acts
 }

@@ -201,6 +201,7 @@ function fillLabelSelects() {
     if (sel.dataset.all) sel.append(el("option", { value: "" }, t("all")));
     for (const code of Object.keys(LABELS[sel.dataset.labels])) sel.append(el("option", { value: code }, L(sel.dataset.labels, code)));
     sel.value = keep;
+    if (sel.selectedIndex < 0) sel.selectedIndex = 0;
     sel.dataset.filled = "1";
   });
 }
