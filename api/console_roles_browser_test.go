@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -14,7 +15,9 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/require"
 
+	"github.com/volcard/volcard/bankgw/outbox"
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/reconcile"
 	"github.com/volcard/volcard/issuance/roster/rostertest"
 	"github.com/volcard/volcard/pii"
 	"github.com/volcard/volcard/wire"
@@ -285,4 +288,172 @@ func TestConsoleBranchStaffAndOrgAdminInBrowser(t *testing.T) {
 	var picked string
 	oa.run("year", chromedp.Value("#targets-year", &picked, chromedp.ByQuery))
 	require.Equal(t, year, picked, "the current year is shown first")
+}
+
+// TestConsoleProvinceAdminInBrowser: the province admin's own pages. Two
+// bank requests failed: one is sent again from the page (the bank simulator
+// then opens the account), the other given up with a reason; the bank
+// links, a reconciliation, the products, the organisation tree and the
+// expiring cards are shown as the API answers them; the status filter offers
+// every state; the English switch relabels the codes.
+func TestConsoleProvinceAdminInBrowser(t *testing.T) {
+	b := newBrowser(t, 1366, 768)
+	h := newCardHarness(t)
+	ctx := context.Background()
+	sys := issuance.SystemActor()
+
+	// Two applications whose bank requests failed (the worker is stopped
+	// while they are marked so).
+	h.stopWorker()
+	var failed []outbox.Request
+	var failedApps []issuance.Application
+	for i, name := range []string{"王小燕", "黄志强"} {
+		v, err := h.svc.RegisterVolunteer(ctx, sys, issuance.NewVolunteer{OrgID: h.meizhou.ID, Name: name,
+			IDNumber: residentID("441402", "19960512", 600+i), Phone: "13812345678"})
+		require.NoError(t, err)
+		a, err := h.svc.Apply(ctx, sys, v.ID, "GD-RV-BOC", issuance.ChannelOnline)
+		require.NoError(t, err)
+		_, err = h.svc.Approve(ctx, sys, a.ID)
+		require.NoError(t, err)
+		_, err = h.svc.SubmitApprovedToBank(ctx, 10)
+		require.NoError(t, err)
+		rows, err := h.st.BankRequests(ctx, a.ID)
+		require.NoError(t, err)
+		require.Len(t, rows, 1)
+		r := rows[0]
+		r.State, r.ResultCode, r.LastError = outbox.StateFailed, "30", "bank declined 30: format error"
+		require.NoError(t, h.st.SaveBankRequest(ctx, &r, ""))
+		failed = append(failed, r)
+		failedApps = append(failedApps, a)
+	}
+	h.startWorker()
+	// A reconciliation with the bank, as `volcard reconcile` leaves it.
+	rec, err := reconcile.New(h.svc, h.st)
+	require.NoError(t, err)
+	rep, err := rec.Reconcile(ctx, sys, reconcile.Input{BankCode: "BOC", Date: time.Now().AddDate(0, 0, -1), Source: "BOC/yesterday.csv",
+		PANMAC: func(string) string { return "" },
+		Rows: func(yield func(reconcile.BankCard, error) bool) {
+			yield(reconcile.BankCard{Line: 2, ApplicationNumber: "VC2026120600000001", ProductCode: "GDRVBOC", LastFour: "0013",
+				PANMAC: "x", State: issuance.BankCardActive}, nil)
+		}})
+	require.NoError(t, err)
+
+	b.signIn(h.ts.URL, h.tokens["admin"])
+	require.Equal(t, []string{"queue", "volunteers", "onsite", "orgs", "targets", "checkins", "expiring", "products", "banks", "recon", "reports"}, b.navShown())
+
+	// The status filter offers every state of the document, in Chinese.
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Enum []string `json:"enum"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	require.NoError(t, json.Unmarshal(h.srv.OpenAPI(), &doc))
+	var options []string
+	var labels []string
+	b.run("status filter", chromedp.Evaluate(`[...document.querySelectorAll('#queue-status option')].map((o) => o.value)`, &options),
+		chromedp.Evaluate(`[...document.querySelectorAll('#queue-status option')].map((o) => o.textContent)`, &labels))
+	require.Equal(t, append([]string{""}, doc.Components.Schemas["Status"].Enum...), options)
+	for i, l := range labels {
+		require.NotEqual(t, options[i], l, "state %q shows its code", options[i])
+	}
+
+	// Bank links and the failed requests.
+	b.run("banks", chromedp.Click(`nav button[data-page="banks"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#banks-table tr[data-bank="BOC"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(fmt.Sprintf(`#breq-table tr[data-breq="%d"]`, failed[1].ID), chromedp.ByQuery),
+		b.shot("p01-banks"))
+	require.Equal(t, "2", b.text(`#banks-table tr[data-bank="BOC"] td.failed`))
+	require.Equal(t, "失败", b.text(fmt.Sprintf(`#breq-table tr[data-breq="%d"] td[data-code]`, failed[0].ID)))
+	require.Equal(t, failedApps[0].Number, b.text(fmt.Sprintf(`#breq-table tr[data-breq="%d"] td:nth-child(4)`, failed[0].ID)))
+
+	// Send the first again: the bank simulator opens the account.
+	b.run("retry", chromedp.Click(fmt.Sprintf(`#breq-table button[data-breq="%d"][data-act="retry"]`, failed[0].ID), chromedp.ByQuery),
+		chromedp.WaitVisible("#reason-input", chromedp.ByQuery), chromedp.SendKeys("#reason-input", "格式已修正"+kb.Enter, chromedp.ByQuery),
+		chromedp.Poll(`document.querySelector('#toast').textContent.includes('#`+strconv.FormatInt(failed[0].ID, 10)+`')`, nil, every))
+	require.Eventually(t, func() bool {
+		a, err := h.svc.GetApplication(ctx, sys, failedApps[0].ID)
+		require.NoError(t, err)
+		return a.Status == issuance.StatusBankApproved
+	}, 30*time.Second, 20*time.Millisecond, "the retried request reached the bank")
+
+	// Give the second up: a reason is required (Enter alone keeps the
+	// dialog open), then the row is cancelled.
+	var open bool
+	b.run("cancel", chromedp.Click(fmt.Sprintf(`#breq-table button[data-breq="%d"][data-act="cancel"]`, failed[1].ID), chromedp.ByQuery),
+		chromedp.WaitVisible("#reason-input", chromedp.ByQuery), chromedp.KeyEvent(kb.Enter),
+		chromedp.Evaluate(`document.querySelector('#reason-dialog').open`, &open))
+	require.True(t, open, "no reason, no cancel")
+	b.run("cancel with a reason", chromedp.SendKeys("#reason-input", "申请人已撤回"+kb.Enter, chromedp.ByQuery),
+		chromedp.Poll(`document.querySelector('#toast').textContent.includes('已放弃')`, nil, every))
+	res := h.do(http.MethodGet, "/v1/admin/bank-requests?state=cancelled", "admin", nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	var list BankRequestList
+	res.json(t, &list)
+	require.Len(t, list.Items, 1)
+	require.Equal(t, failed[1].ID, list.Items[0].ID)
+	b.run("filter cancelled", pick("#breq-state", "cancelled"),
+		chromedp.WaitVisible(fmt.Sprintf(`#breq-table tr[data-breq="%d"]`, failed[1].ID), chromedp.ByQuery), b.shot("p02-bank-request-cancelled"))
+
+	// English: the codes relabelled.
+	b.run("english", chromedp.Click("#lang", chromedp.ByQuery),
+		chromedp.Poll(fmt.Sprintf(`(document.querySelector('#breq-table tr[data-breq="%d"] td[data-code]') || {}).textContent === 'Cancelled'`, failed[1].ID), nil, every),
+		b.shot("p03-banks-en"))
+	b.run("800 px", chromedp.EmulateViewport(800, 1000), chromedp.Sleep(200*time.Millisecond), b.shot("p04-banks-800px"))
+	b.noHorizontalScroll("bank requests at 800 px")
+	b.run("back", chromedp.EmulateViewport(1366, 768), chromedp.Click("#lang", chromedp.ByQuery))
+
+	// Reconciliations.
+	rrow := fmt.Sprintf(`#recon-table tr[data-recon="%d"]`, rep.ID)
+	b.run("reconciliations", chromedp.Click(`nav button[data-page="recon"]`, chromedp.ByQuery), chromedp.WaitVisible(rrow, chromedp.ByQuery), b.shot("p05-recon"))
+	require.Equal(t, strconv.Itoa(rep.Differences), b.text(rrow+" td.differences"))
+
+	// Products by name.
+	var ps struct {
+		Items []productResponse `json:"items"`
+	}
+	h.do(http.MethodGet, "/v1/products", "admin", nil).json(t, &ps)
+	var rows int
+	b.run("products", chromedp.Click(`nav button[data-page="products"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#products-table tr[data-product="GD-RV-BOC"]`, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll('#products-table tbody tr').length`, &rows), b.shot("p06-products"))
+	require.Equal(t, len(ps.Items), rows)
+	require.Contains(t, b.text(`#products-table tr[data-product="GD-RV-BOC"]`), "广东省注册志愿者证（中国银行）")
+	require.Contains(t, b.text(`#products-table tr[data-product="GD-RV-BOC"]`), "广东省")
+
+	// The organisation tree: Meizhou and its children.
+	var kids struct {
+		Items []orgResponse `json:"items"`
+	}
+	h.do(http.MethodGet, "/v1/orgs?parent="+strconv.FormatInt(h.province.ID, 10), "admin", nil).json(t, &kids)
+	b.run("orgs", chromedp.Click(`nav button[data-page="orgs"]`, chromedp.ByQuery),
+		pickOrg("#orgs-orgpick", h.province.ID),
+		chromedp.WaitVisible(`#org-card`, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll('#orgs-children tbody tr[data-org]').length`, &rows), b.shot("p07-orgs"))
+	require.Equal(t, len(kids.Items), rows)
+	require.Contains(t, b.text(`#org-card dd[data-k="orgs.name"]`), "广东省")
+	b.run("meizhou", pickOrg("#orgs-orgpick", h.province.ID, h.meizhou.ID),
+		chromedp.Poll(`(document.querySelector('#org-card dd[data-k="orgs.name"]') || {}).textContent === '梅州市'`, nil, every))
+	require.Equal(t, "地市", b.text(`#org-card dd[data-k="orgs.kind"]`))
+
+	// Cards expiring within 90 days in Meizhou: the retried application's
+	// card, made to expire next month (as TestExpiredCardAPI does).
+	c, err := h.st.GetCardByApplication(ctx, failedApps[0].ID)
+	require.NoError(t, err)
+	require.NoError(t, h.st.DB(ctx).Exec(`UPDATE cards SET expiry = ? WHERE id = ?`, time.Now().AddDate(0, 1, 0).Format("0601"), c.ID).Error)
+	res = h.do(http.MethodGet, fmt.Sprintf("/v1/orgs/%d/cards/expiring?within=90d", h.meizhou.ID), "admin", nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	var exp ExpiringCardList
+	res.json(t, &exp)
+	require.Len(t, exp.Items, 1)
+	require.Equal(t, c.ID, exp.Items[0].ID)
+	b.run("expiring", chromedp.Click(`nav button[data-page="expiring"]`, chromedp.ByQuery),
+		pickOrg("#expiring-orgpick", h.province.ID, h.meizhou.ID),
+		chromedp.SetValue("#expiring-within", "90", chromedp.ByQuery),
+		chromedp.Click(`#expiring-form button[type="submit"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#expiring-table", chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll('#expiring-table tbody tr').length`, &rows), b.shot("p08-expiring"))
+	require.Equal(t, len(exp.Items), rows)
+	require.Contains(t, b.text("#expiring-table"), exp.Items[0].MaskedPAN)
 }

@@ -784,7 +784,7 @@ async function loadExpiring() {
   const org = $("#expiring-org").value || (me.org_id ? String(me.org_id) : "");
   if (!org) { box.textContent = ""; box.append(el("p", { class: "error", text: t("pick") })); return; }
   try {
-    const r = await api(`/v1/orgs/${org}/cards/expiring?within=${encodeURIComponent($("#expiring-within").value)}`);
+    const r = await api(`/v1/orgs/${org}/cards/expiring?within=${encodeURIComponent($("#expiring-within").value)}d`);
     box.textContent = "";
     if (!r.items.length) { box.append(el("p", { id: "expiring-none", text: t("expiring.none") })); return; }
     box.append(table("expiring-table", ["cards.pan", "cards.product", "expiring.through", "cards.state", "col.number"], r.items.map((c) =>
