@@ -436,6 +436,33 @@ func TestConsoleProvinceAdminInBrowser(t *testing.T) {
 	b.run("meizhou", pickOrg("#orgs-orgpick", h.province.ID, h.meizhou.ID),
 		chromedp.Poll(`(document.querySelector('#org-card dd[data-k="orgs.name"]') || {}).textContent === '梅州市'`, nil, every))
 	require.Equal(t, "地市", b.text(`#org-card dd[data-k="orgs.kind"]`))
+	year := time.Now().Year()
+	var mh struct {
+		Members int     `json:"members"`
+		Met     int     `json:"met"`
+		Hours   float64 `json:"expected_hours"`
+	}
+	res = h.do(http.MethodGet, fmt.Sprintf("/v1/orgs/%d/member-hours?year=%d", h.meizhou.ID, year), "admin", nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	res.json(t, &mh)
+	require.Positive(t, mh.Members, "Meizhou has league members (the check-in holder)")
+	require.Equal(t, fmt.Sprintf("年度要求（小时）: %d · 团员/党员人数: %d · 已达标: %d", int(mh.Hours), mh.Members, mh.Met),
+		b.text("#members-summary"))
+
+	// A person's service record; hours added by hand show in it.
+	idn := residentID("441402", "19960512", 600)
+	b.run("service record", chromedp.Click(`nav button[data-page="volunteers"]`, chromedp.ByQuery),
+		chromedp.SendKeys("#vol-id", idn+kb.Enter, chromedp.ByQuery), chromedp.WaitVisible("#service-card", chromedp.ByQuery),
+		chromedp.WaitVisible("#hours-form", chromedp.ByQuery),
+		chromedp.SendKeys("#hours-hours", "3.5", chromedp.ByQuery), chromedp.SendKeys("#hours-reason", "2026年植树活动补录"+kb.Enter, chromedp.ByQuery),
+		chromedp.WaitVisible(fmt.Sprintf(`#service-years tr[data-year="%d"]`, year), chromedp.ByQuery), b.shot("p09-service-record"))
+	res = h.do(http.MethodGet, fmt.Sprintf("/v1/volunteers/%d/service-record", failedApps[0].VolunteerID), "admin", nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	var record wire.ServiceRecord
+	res.json(t, &record)
+	require.Equal(t, 3.5, record.LifetimeHours)
+	require.Equal(t, "3.5", b.text(fmt.Sprintf(`#service-years tr[data-year="%d"] td.num`, year)))
+	require.Equal(t, "持卡志愿者", b.text(`#service-card dd[data-k="service.tier"]`), "the retried application's card is issued by the bank")
 
 	// Cards expiring within 90 days in Meizhou: the retried application's
 	// card, made to expire next month (as TestExpiredCardAPI does).

@@ -149,6 +149,7 @@ func TestConsoleLabels(t *testing.T) {
 		"id_type":      {enums["/components/schemas/NewVolunteer/properties/id_type"]},
 		"card_kind":    {enums["/components/schemas/Product/properties/kind"]},
 		"rating":       {rating},
+		"tier":         {enums["/components/schemas/ServiceRecord/properties/tier"], enums["/components/schemas/NewOffer/properties/tier"]},
 	}
 	for group, lists := range groups {
 		t.Run(group, func(t *testing.T) {

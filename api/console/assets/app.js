@@ -35,7 +35,11 @@ const I18N = {
     "banks.nolink": "本进程无链路", "banks.retry": "重发", "banks.cancel": "放弃", "banks.none": "没有符合条件的请求。",
     "recon.title": "与银行对账", "recon.date": "业务日期", "recon.bank_cards": "银行卡数", "recon.volcard_cards": "本系统卡数",
     "recon.matched": "一致", "recon.differences": "差异", "recon.download": "下载差异", "recon.none": "暂无对账记录。",
-    "whoami": "当前身份", "unavailable": "此功能在本服务器上未启用。",
+    "hours.add": "补录服务时长", "hours.hours": "小时（可为负数）", "hours.save": "保存", "hours.saved": "已补录",
+    "service.title": "志愿服务记录", "service.lifetime": "累计时长（小时）", "service.stars": "星级", "service.tier": "权益等级",
+    "service.year": "年度", "service.hours": "小时", "service.activity": "活动", "service.corrected": "已更正",
+    "members.title": "团员、党员年度服务时长", "members.expected": "年度要求（小时）", "members.members": "团员/党员人数",
+    "members.met": "已达标", "members.below": "未达标", "whoami": "当前身份", "unavailable": "此功能在本服务器上未启用。",
     "title": "广东志愿者卡管理台", "nav.queue": "申请审核", "nav.onsite": "现场办卡",
     "nav.targets": "目标看板", "nav.checkins": "签到实况", "nav.reports": "报表下载", "signout": "退出",
     "signin.title": "使用令牌登录", "signin.submit": "登录",
@@ -103,7 +107,11 @@ const I18N = {
     "banks.nolink": "No link here", "banks.retry": "Retry", "banks.cancel": "Give up", "banks.none": "No requests match.",
     "recon.title": "Reconciliation with the banks", "recon.date": "Business date", "recon.bank_cards": "Bank's cards", "recon.volcard_cards": "Our cards",
     "recon.matched": "Matched", "recon.differences": "Differences", "recon.download": "Download differences", "recon.none": "No reconciliations yet.",
-    "whoami": "Signed in as", "unavailable": "Not enabled on this server.",
+    "hours.add": "Add service hours", "hours.hours": "Hours (may be negative)", "hours.save": "Save", "hours.saved": "Hours added",
+    "service.title": "Service record", "service.lifetime": "Lifetime hours", "service.stars": "Stars", "service.tier": "Benefit tier",
+    "service.year": "Year", "service.hours": "Hours", "service.activity": "Activity", "service.corrected": "corrected",
+    "members.title": "League and party members' hours this year", "members.expected": "Expected hours", "members.members": "Members",
+    "members.met": "Met", "members.below": "Below", "whoami": "Signed in as", "unavailable": "Not enabled on this server.",
     "title": "Guangdong Volunteer Card Console", "nav.queue": "Review queue", "nav.onsite": "On-site", "nav.targets": "Targets", "nav.checkins": "Check-ins", "nav.reports": "Reports",
     "signout": "Sign out", "signin.title": "Sign in with a token", "signin.submit": "Sign in",
     "signin.help": "Enter the API token (vc_…) your administrator gave you. It is kept in this tab's session storage only.",
@@ -150,9 +158,9 @@ const PA = "province_admin", OA = "org_admin", BS = "bank_staff";
 // what to do when it is shown. A new page (e.g. tokens, once its routes
 // exist) is one more of each; docs/console.md lists the routes each uses.
 const VIEWS = {
-  walkin: { roles: [BS], load: () => walkinReset() },
+  walkin: { roles: [BS], load: () => walkinResume() },
   queue: { roles: [PA, OA, BS], load: () => loadQueue() },
-  volunteers: { roles: [PA, OA, BS], load: () => {} },
+  volunteers: { roles: [PA, OA, BS], load: () => { if (volShown) findVolunteer($("#vol-id").value.trim()); } },
   onsite: { roles: [PA, OA, BS], load: () => loadOnsiteList() },
   orgs: { roles: [PA, OA], load: () => loadOrgDetail() },
   targets: { roles: [PA, OA], load: () => loadTargets() },
@@ -467,6 +475,13 @@ function walkinReset() {
   $("#walkin-person").textContent = ""; $("#walkin-status").textContent = "";
   setStep(1);
 }
+// walkinResume shows the page again (after another page or the language
+// switch) without losing the application being followed.
+function walkinResume() {
+  if (!walkinApp) { if (!walkinVolunteer) walkinReset(); return; }
+  walkinPoll();
+  if (!walkinTimer) walkinTimer = setInterval(walkinPoll, 3000);
+}
 function setStep(n) { for (let i = 1; i <= 3; i++) $("#walkin-step" + i).classList.toggle("current", i === n); }
 
 function personCard(v) {
@@ -523,7 +538,6 @@ async function walkinApply() {
 }
 async function walkinPoll() {
   const box = $("#walkin-status");
-  if (!box.id) return;
   const a = await showApplication(box, walkinApp);
   if (!a) { stopWalkin(); return; }
   const hint = a.status === "submitted" ? t("walkin.review")
@@ -543,6 +557,7 @@ async function findVolunteer(idNumber) {
     volShown = v;
     box.append(personCard(v));
     await loadCards();
+    await loadService();
   } catch (e) { box.append(el("p", { class: "error", text: e.status === 404 ? t("vol.notfound") : e.message })); }
 }
 async function loadCards() {
@@ -566,6 +581,36 @@ async function loadCards() {
     box.dataset.loaded = String(Date.now());
   } catch (e) { fail(e); }
 }
+// The person's service record (hours per year, stars, benefit tier,
+// activities); admins may add hours outside taps, with a reason.
+async function loadService() {
+  const box = $("#vol-service");
+  $("#hours-form").hidden = !(me.role === PA || me.role === OA);
+  try {
+    const r = await api(`/v1/volunteers/${volShown.id}/service-record`);
+    box.textContent = "";
+    const dl = el("dl", { class: "card", id: "service-card" });
+    for (const [k, v] of [["service.lifetime", fmt(r.lifetime_hours)], ["service.stars", "★".repeat(r.stars) || "—"], ["service.tier", L("tier", r.tier)]]) {
+      dl.append(el("dt", { text: t(k) }), el("dd", { "data-k": k, text: v }));
+    }
+    box.append(el("h3", { text: t("service.title") }), dl,
+      table("service-years", ["service.year", "#service.hours"], (r.years || []).map((y) => el("tr", { "data-year": y.year },
+        el("td", { text: String(y.year) }), el("td", { class: "num", text: fmt(y.hours) })))),
+      table("service-activities", ["service.activity", "checkins.in", "checkins.out", "#service.hours"], (r.activities || []).map((a) => el("tr", {},
+        el("td", { text: a.title + (a.corrected ? ` (${t("service.corrected")})` : "") }), el("td", { text: when(a.in_at) }),
+        el("td", { text: when(a.out_at) }), el("td", { class: "num", text: fmt(a.hours) })))));
+  } catch (e) { box.textContent = ""; if (e.status !== 404 && e.status !== 405) fail(e); }
+}
+async function addHours() {
+  try {
+    await api(`/v1/volunteers/${volShown.id}/service-hours`, { method: "POST", json: { year: Number($("#hours-year").value),
+      hours: Number($("#hours-hours").value), reason: $("#hours-reason").value.trim() } });
+    toast(t("hours.saved"));
+    $("#hours-hours").value = ""; $("#hours-reason").value = "";
+    await loadService();
+  } catch (e) { fail(e); }
+}
+
 async function cardAction(id, change) {
   if (change === "history") { cardHistory(id); return; }
   let body;
@@ -770,12 +815,33 @@ async function loadOrgDetail() {
     box.append(dl, el("div", { class: "bar" }, go), el("h3", { text: t("orgs.children") }));
     tbody.textContent = "";
     if (!kids.length) tbody.append(el("tr", {}, el("td", { colspan: "7", text: t("orgs.none") })));
+    loadMemberHours(id);
     for (const k of kids) {
       tbody.append(el("tr", { "data-org": k.id }, el("td", { text: k.name }), el("td", { text: L("org_kind", k.kind) }), el("td", { text: k.region_code || "—" }),
         el("td", { class: "num", text: k.resident_population ? fmt(k.resident_population) : "—" }), el("td", { class: "num", text: fmt(k.league_members || 0) }),
         el("td", { text: contact(k.responsible) }), el("td", { text: contact(k.liaison) })));
     }
   } catch (e) { fail(e); }
+}
+
+// League and party members' hours of the year against the expectation,
+// per organisation of the subtree.
+async function loadMemberHours(id) {
+  const box = $("#orgs-members");
+  try {
+    const r = await api(`/v1/orgs/${id}/member-hours?year=${$("#orgs-year").value}`);
+    box.textContent = "";
+    box.append(el("h3", { text: `${t("members.title")} (${r.year})` }),
+      el("p", { id: "members-summary" }, `${t("members.expected")}: ${fmt(r.expected_hours)} · ${t("members.members")}: ${fmt(r.members)} · ${t("members.met")}: ${fmt(r.met)}`));
+    const rows = [];
+    for (const o of r.orgs) {
+      const name = el("td", { text: "…" });
+      orgName(o.org_id).then((n) => { name.textContent = n; });
+      rows.push(el("tr", { "data-org": o.org_id }, name, el("td", { class: "num", text: fmt(o.members) }), el("td", { class: "num", text: fmt(o.met) }),
+        el("td", { text: o.below.map((b) => `${b.name} ${fmt(b.hours)}`).join("、") || "—" })));
+    }
+    box.append(table("members-table", ["org", "#members.members", "#members.met", "members.below"], rows));
+  } catch (e) { box.textContent = ""; if (e.status !== 404 && e.status !== 405) fail(e); }
 }
 
 // Cards about to expire in an organisation's subtree.
@@ -1103,9 +1169,11 @@ async function download(kind, format) {
 // Alt+1 … Alt+9 open the pages of the menu in order.
 document.addEventListener("DOMContentLoaded", () => {
   const y = new Date().getFullYear();
-  const years = $("#targets-year");
-  for (let x = 2017; x <= y; x++) years.append(el("option", {}, String(x)));
-  years.value = String(y);
+  document.querySelectorAll("select.years").forEach((years) => {
+    for (let x = 2017; x <= y; x++) years.append(el("option", {}, String(x)));
+    years.value = String(y);
+  });
+  $("#hours-year").value = String(y);
   applyLang();
   $("#lang").addEventListener("click", () => {
     lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("volcard.lang", lang); applyLang();
@@ -1167,6 +1235,8 @@ document.addEventListener("DOMContentLoaded", () => {
     } catch (e) { fail(e); }
   });
   $("#orgs-org").addEventListener("change", loadOrgDetail);
+  $("#orgs-year").addEventListener("change", () => { if ($("#orgs-org").value) loadMemberHours($("#orgs-org").value); });
+  $("#hours-form").addEventListener("submit", (ev) => { ev.preventDefault(); addHours(); });
   $("#expiring-form").addEventListener("submit", (ev) => { ev.preventDefault(); loadExpiring(); });
   $("#banks-refresh").addEventListener("click", loadBanks);
   for (const id of ["#breq-state", "#breq-kind"]) $(id).addEventListener("change", () => loadBankRequests());

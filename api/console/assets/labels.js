@@ -109,6 +109,12 @@ const LABELS = {
     "male": {"zh": "男", "en": "Male"},
     "female": {"zh": "女", "en": "Female"}
   },
+  "tier": {
+    "none": {"zh": "无（未持卡）", "en": "None (no card)"},
+    "card_holder": {"zh": "持卡志愿者", "en": "Card holder"},
+    "star": {"zh": "星级志愿者", "en": "Star volunteer"},
+    "five_star": {"zh": "五星级志愿者", "en": "Five-star volunteer"}
+  },
   "rating": {
     "green": {"zh": "达标", "en": "On target"},
     "amber": {"zh": "接近（≥80%）", "en": "Close (≥80%)"},
