@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/require"
@@ -71,6 +72,9 @@ func TestConsoleBranchStaffAndOrgAdminInBrowser(t *testing.T) {
 		// The branch serves Meizhou: its city is the picker's only root.
 		pickOrg("#walkin-orgpick", h.meizhou.ID),
 		b.shot("b02-walkin-register"),
+		chromedp.EmulateViewport(800, 1000), b.shot("b02-walkin-register-800px"))
+	b.noHorizontalScroll("registration at 800 px")
+	b.run("register (1366)", chromedp.EmulateViewport(1366, 768),
 		chromedp.Click(`#walkin-register button[type="submit"]`, chromedp.ByQuery),
 		chromedp.WaitVisible("#walkin-apply", chromedp.ByQuery))
 	require.Contains(t, b.text("#walkin-person"), "梅州市")
@@ -359,8 +363,15 @@ func TestConsoleProvinceAdminInBrowser(t *testing.T) {
 		require.NotEqual(t, options[i], l, "state %q shows its code", options[i])
 	}
 
-	// Bank links and the failed requests.
-	b.run("banks", chromedp.Click(`nav button[data-page="banks"]`, chromedp.ByQuery),
+	// Bank links and the failed requests; the ninth page of the menu is
+	// reached with Alt+9, and its heading takes the focus.
+	var focused string
+	b.run("alt+9", chromedp.KeyEvent("9", chromedp.KeyModifiers(input.ModifierAlt)),
+		chromedp.WaitVisible("#page-banks", chromedp.ByQuery),
+		chromedp.Poll(`document.activeElement && document.activeElement.dataset.i18n === 'banks.title'`, nil, every),
+		chromedp.Evaluate(`document.activeElement.textContent`, &focused))
+	require.Equal(t, "银行链路与失败的银行请求", focused)
+	b.run("banks",
 		chromedp.WaitVisible(`#banks-table tr[data-bank="BOC"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(fmt.Sprintf(`#breq-table tr[data-breq="%d"]`, failed[1].ID), chromedp.ByQuery),
 		b.shot("p01-banks"))
