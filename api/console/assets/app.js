@@ -363,6 +363,7 @@ async function orgPicker(box) {
     for (const o of kids) sel.append(el("option", { value: String(o.id) }, o.name));
     box.append(sel);
     sel.addEventListener("change", async () => {
+      box.dataset.ready = ""; // being loaded
       box.querySelectorAll("select").forEach((s) => { if (Number(s.dataset.level) > depth) s.remove(); });
       const up = depth > 0 ? box.querySelector(`select[data-level="${depth - 1}"]`).value : "";
       target.value = sel.value || up;
@@ -396,8 +397,9 @@ const productName = (code) => { const p = products.find((x) => x.code === code);
 
 // Review queue: every status, channel, product and organisation as a
 // filter; names, not ids.
-let queueCursor = "";
+let queueCursor = "", queueSeq = 0;
 async function loadQueue(more) {
+  const seq = ++queueSeq; // a newer filter's answer wins
   const tbody = $("#queue-table tbody");
   const q = new URLSearchParams({ limit: "50" });
   for (const [k, sel] of [["status", "#queue-status"], ["channel", "#queue-channel"], ["product", "#queue-product"], ["org", "#queue-org"]]) {
@@ -407,6 +409,7 @@ async function loadQueue(more) {
   const key = q.toString();
   try {
     const page = await api("/v1/applications?" + q);
+    if (seq !== queueSeq) return;
     if (!more) { tbody.textContent = ""; $("#queue-detail").textContent = ""; }
     queueCursor = page.next_cursor || "";
     $("#queue-more").hidden = !queueCursor;
@@ -647,7 +650,9 @@ const stateLabel = (st) => L("session", st);
 
 // loadOnsiteList shows the sessions in the caller's scope, newest first. A
 // server without the on-site API answers 404/405: the page says so.
+let onsiteSeq = 0;
 async function loadOnsiteList(more) {
+  const seq = ++onsiteSeq;
   const tbody = $("#onsite-table tbody");
   const q = new URLSearchParams({ limit: "20" });
   const st = $("#onsite-state").value; if (st) q.set("state", st);
@@ -655,6 +660,7 @@ async function loadOnsiteList(more) {
   let page;
   try {
     page = await api("/v1/onsite-sessions?" + q);
+    if (seq !== onsiteSeq) return;
   } catch (e) {
     const unavailable = e.status === 404 || e.status === 405;
     $("#onsite-unavailable").hidden = !unavailable;
@@ -796,12 +802,15 @@ async function loadOnsiteQueue() {
 
 // Organisations: the picked one with its contacts and figures, and its
 // children.
+let orgSeq = 0;
 async function loadOrgDetail() {
+  const seq = ++orgSeq; // answers of an earlier pick that come late are dropped
   const id = $("#orgs-org").value;
   const box = $("#orgs-detail"), tbody = $("#orgs-children tbody");
   if (!id) { box.textContent = ""; tbody.textContent = ""; return; }
   try {
     const [o, kids] = await Promise.all([api("/v1/orgs/" + id), orgChildren(Number(id))]);
+    if (seq !== orgSeq) return;
     box.textContent = "";
     const contact = (c) => (c && c.name ? `${c.name} ${c.phone || ""}` : "—");
     const dl = el("dl", { class: "card", id: "org-card" });
@@ -826,10 +835,13 @@ async function loadOrgDetail() {
 
 // League and party members' hours of the year against the expectation,
 // per organisation of the subtree.
+let membersSeq = 0;
 async function loadMemberHours(id) {
+  const seq = ++membersSeq;
   const box = $("#orgs-members");
   try {
     const r = await api(`/v1/orgs/${id}/member-hours?year=${$("#orgs-year").value}`);
+    if (seq !== membersSeq) return;
     box.textContent = "";
     box.append(el("h3", { text: `${t("members.title")} (${r.year})` }),
       el("p", { id: "members-summary" }, `${t("members.expected")}: ${fmt(r.expected_hours)} · ${t("members.members")}: ${fmt(r.members)} · ${t("members.met")}: ${fmt(r.met)}`));
@@ -873,7 +885,7 @@ async function loadProductsPage() {
 
 // Bank links' health and the bank requests (failed ones first), with
 // retry and cancel.
-let breqCursor = "";
+let breqCursor = "", breqSeq = 0;
 async function loadBanks() {
   const tbody = $("#banks-table tbody");
   try {
@@ -890,6 +902,7 @@ async function loadBanks() {
   await loadBankRequests();
 }
 async function loadBankRequests(more) {
+  const seq = ++breqSeq;
   const tbody = $("#breq-table tbody");
   const q = new URLSearchParams({ limit: "50" });
   if ($("#breq-state").value) q.set("state", $("#breq-state").value);
@@ -897,6 +910,7 @@ async function loadBankRequests(more) {
   if (more && breqCursor) q.set("cursor", breqCursor);
   try {
     const r = await api("/v1/admin/bank-requests?" + q);
+    if (seq !== breqSeq) return;
     if (!more) tbody.textContent = "";
     breqCursor = r.next_cursor || "";
     $("#breq-more").hidden = !breqCursor;
