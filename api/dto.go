@@ -133,29 +133,30 @@ type newApplicationRequest struct {
 }
 
 type applicationResponse struct {
-	ID          int64  `json:"id"`
-	Number      string `json:"number"`
-	VolunteerID int64  `json:"volunteer_id"`
-	OrgID       int64  `json:"org_id"`
-	OrgName     string `json:"org_name,omitempty"` // in lists only
+	ID          int64     `json:"id"`
+	Number      string    `json:"number"`
+	VolunteerID int64     `json:"volunteer_id"`
+	OrgID       int64     `json:"org_id"`
+	OrgName     string    `json:"org_name,omitempty"` // in lists only
+	Product     string    `json:"product"`
+	Bank        string    `json:"bank"`
+	Channel     string    `json:"channel"`
+	Status      string    `json:"status"`
+	Reason      string    `json:"reason,omitempty"`
+	Version     int64     `json:"version"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+
 	// VolunteerName is the applicant's name, in lists only (the staff
 	// console's queue shows who applied, not a volunteer id).
-	VolunteerName string    `json:"volunteer_name,omitempty"`
-	Product       string    `json:"product"`
-	Bank          string    `json:"bank"`
-	Channel       string    `json:"channel"`
-	Status        string    `json:"status"`
-	Reason        string    `json:"reason,omitempty"`
-	Version       int64     `json:"version"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	VolunteerName string `json:"volunteer_name,omitempty"`
 }
 
 func toApplication(a issuance.Application) applicationResponse {
 	return applicationResponse{
-		ID: a.ID, Number: a.Number, VolunteerID: a.VolunteerID, OrgID: a.OrgID, OrgName: a.OrgName, VolunteerName: a.VolunteerName, Product: a.ProductCode,
+		ID: a.ID, Number: a.Number, VolunteerID: a.VolunteerID, OrgID: a.OrgID, OrgName: a.OrgName, Product: a.ProductCode,
 		Bank: a.BankCode, Channel: string(a.Channel), Status: string(a.Status), Reason: a.Reason,
-		Version: a.Version, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		Version: a.Version, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, VolunteerName: a.VolunteerName,
 	}
 }
 

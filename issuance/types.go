@@ -255,17 +255,18 @@ type Application struct {
 	OrgID       int64  // the volunteer's org at application time
 	OrgPath     string // its Path, for scoped queries
 	OrgName     string // the organisation's name; filled by ListApplications only
+	ProductCode string
+	BankCode    string
+	Channel     Channel
+	Status      Status
+	Reason      string // reason of the last rejection, decline or cancellation
+	Version     int64  // incremented on every transition
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+
 	// VolunteerName is the applicant's legal name; filled by
 	// ListApplications only (staff lists show who applied).
 	VolunteerName string
-	ProductCode   string
-	BankCode      string
-	Channel       Channel
-	Status        Status
-	Reason        string // reason of the last rejection, decline or cancellation
-	Version       int64  // incremented on every transition
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
 }
 
 // Event is one application status change, written in the same transaction
