@@ -460,6 +460,32 @@ func TestConsoleProvinceAdminInBrowser(t *testing.T) {
 	require.Equal(t, fmt.Sprintf("年度要求（小时）: %d · 团员/党员人数: %d · 已达标: %d", int(mh.Hours), mh.Members, mh.Met),
 		b.text("#members-summary"))
 
+	// A university under Meizhou, created from the page.
+	b.run("new organisation", chromedp.WaitVisible("#org-new", chromedp.ByQuery),
+		chromedp.SendKeys("#org-new-name", "嘉应学院", chromedp.ByQuery), pick("#org-new-kind", "university"),
+		chromedp.SendKeys("#org-new-league", "12000", chromedp.ByQuery),
+		chromedp.SendKeys("#org-new-resp", "刘老师", chromedp.ByQuery), chromedp.SendKeys("#org-new-resp-phone", "13712345678", chromedp.ByQuery),
+		chromedp.Click(`#org-new button[type="submit"]`, chromedp.ByQuery),
+		chromedp.Poll(`[...document.querySelectorAll('#orgs-children tbody tr[data-org]')].some((r) => r.textContent.includes('嘉应学院'))`, nil, every),
+		b.shot("p08b-org-created"))
+	var mzKids struct {
+		Items []orgResponse `json:"items"`
+	}
+	h.do(http.MethodGet, "/v1/orgs?parent="+strconv.FormatInt(h.meizhou.ID, 10), "admin", nil).json(t, &mzKids)
+	var uni orgResponse
+	for _, o := range mzKids.Items {
+		if o.Name == "嘉应学院" {
+			uni = o
+		}
+	}
+	require.NotZero(t, uni.ID, "the university is stored under Meizhou")
+	require.Equal(t, "university", uni.Kind)
+	require.Equal(t, int64(12000), uni.LeagueMembers)
+	require.Equal(t, "刘老师", uni.Responsible.Name)
+	uniRow := fmt.Sprintf(`#orgs-children tr[data-org="%d"]`, uni.ID)
+	require.Contains(t, b.text(uniRow), "高校")
+	require.Contains(t, b.text(uniRow), uni.Responsible.Phone, "the phone as the API masks it")
+
 	// A person's service record; hours added by hand show in it.
 	idn := residentID("441402", "19960512", 600)
 	b.run("service record", chromedp.Click(`nav button[data-page="volunteers"]`, chromedp.ByQuery),

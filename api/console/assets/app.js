@@ -25,7 +25,8 @@ const I18N = {
     "onsite.queue": "制卡队列", "onsite.position": "顺序", "onsite.personalize": "制卡", "onsite.attempts": "次数",
     "orgs.title": "组织架构与联系人", "orgs.name": "名称", "orgs.kind": "类别", "orgs.region": "行政区划", "orgs.population": "常住人口",
     "orgs.league": "团员数", "orgs.responsible": "负责人", "orgs.liaison": "联络员", "orgs.children": "下级组织", "orgs.none": "没有下级组织。",
-    "orgs.targets": "查看目标",
+    "orgs.targets": "查看目标", "orgs.new": "新增下级组织", "orgs.new_hint": "建在上面选中的组织之下。", "orgs.create": "新增",
+    "orgs.resp_phone": "负责人电话", "orgs.liaison_phone": "联络员电话", "orgs.created": "已新增",
     "expiring.title": "即将到期的卡片", "expiring.within": "天数", "expiring.through": "有效至", "expiring.none": "没有即将到期的卡片。",
     "products.title": "卡产品与 BIN", "products.code": "代码", "products.name": "名称", "products.bank": "发卡银行", "products.bin": "BIN",
     "products.kind": "卡种", "products.org": "适用范围",
@@ -97,7 +98,8 @@ const I18N = {
     "onsite.queue": "Personalization queue", "onsite.position": "Order", "onsite.personalize": "Card", "onsite.attempts": "Tries",
     "orgs.title": "Organisations and contacts", "orgs.name": "Name", "orgs.kind": "Kind", "orgs.region": "Region", "orgs.population": "Population",
     "orgs.league": "League members", "orgs.responsible": "Responsible", "orgs.liaison": "Liaison", "orgs.children": "Sub-organisations", "orgs.none": "No sub-organisations.",
-    "orgs.targets": "Targets",
+    "orgs.targets": "Targets", "orgs.new": "New sub-organisation", "orgs.new_hint": "under the organisation picked above.", "orgs.create": "Create",
+    "orgs.resp_phone": "Responsible's phone", "orgs.liaison_phone": "Liaison's phone", "orgs.created": "Created",
     "expiring.title": "Cards about to expire", "expiring.within": "Days", "expiring.through": "Valid through", "expiring.none": "No cards expire in that time.",
     "products.title": "Card products and BINs", "products.code": "Code", "products.name": "Name", "products.bank": "Bank", "products.bin": "BIN",
     "products.kind": "Kind", "products.org": "For",
@@ -222,7 +224,10 @@ function applyLang() {
   fillLabelSelects();
   fillProductSelects();
   showWhoami();
-  document.querySelectorAll(".orgpick select").forEach((s) => { s.setAttribute("aria-label", t("org")); });
+  document.querySelectorAll(".orgpick select").forEach((s) => {
+    s.setAttribute("aria-label", t("org"));
+    if (s.options.length) s.options[0].textContent = s.dataset.level === "0" ? t("pick") : t("below");
+  });
 }
 
 function toast(msg) {
@@ -807,6 +812,7 @@ async function loadOrgDetail() {
   const seq = ++orgSeq; // answers of an earlier pick that come late are dropped
   const id = $("#orgs-org").value;
   const box = $("#orgs-detail"), tbody = $("#orgs-children tbody");
+  $("#org-new").hidden = !id;
   if (!id) { box.textContent = ""; tbody.textContent = ""; return; }
   try {
     const [o, kids] = await Promise.all([api("/v1/orgs/" + id), orgChildren(Number(id))]);
@@ -830,6 +836,27 @@ async function loadOrgDetail() {
         el("td", { class: "num", text: k.resident_population ? fmt(k.resident_population) : "—" }), el("td", { class: "num", text: fmt(k.league_members || 0) }),
         el("td", { text: contact(k.responsible) }), el("td", { text: contact(k.liaison) })));
     }
+  } catch (e) { fail(e); }
+}
+
+// createOrg adds an organisation under the one picked.
+async function createOrg() {
+  const parent = Number($("#orgs-org").value);
+  const v = (id) => $(id).value.trim();
+  const body = { parent_id: parent, kind: $("#org-new-kind").value, name: v("#org-new-name") };
+  if (v("#org-new-region")) body.region_code = v("#org-new-region");
+  if (v("#org-new-population")) body.resident_population = Number(v("#org-new-population"));
+  if (v("#org-new-league")) body.league_members = Number(v("#org-new-league"));
+  if (v("#org-new-resp")) body.responsible = { name: v("#org-new-resp"), phone: v("#org-new-resp-phone") };
+  if (v("#org-new-liaison")) body.liaison = { name: v("#org-new-liaison"), phone: v("#org-new-liaison-phone") };
+  try {
+    const o = await api("/v1/orgs", { method: "POST", json: body });
+    toast(t("orgs.created") + ": " + o.name);
+    childCache.delete(parent);
+    $("#org-new").reset(); $("#org-new-kind").value = "university";
+    await loadOrgDetail();
+    // The pickers offer it from now on.
+    document.querySelectorAll(".orgpick").forEach((b) => { if (b.id !== "orgs-orgpick") orgPicker(b); });
   } catch (e) { fail(e); }
 }
 
@@ -1250,6 +1277,7 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("#orgs-org").addEventListener("change", loadOrgDetail);
   $("#orgs-year").addEventListener("change", () => { if ($("#orgs-org").value) loadMemberHours($("#orgs-org").value); });
+  $("#org-new").addEventListener("submit", (ev) => { ev.preventDefault(); createOrg(); });
   $("#hours-form").addEventListener("submit", (ev) => { ev.preventDefault(); addHours(); });
   $("#expiring-form").addEventListener("submit", (ev) => { ev.preventDefault(); loadExpiring(); });
   $("#banks-refresh").addEventListener("click", loadBanks);
