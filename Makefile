@@ -19,10 +19,12 @@ run:
 	$(GO) run ./cmd/volcard serve --seed-demo
 
 ## test: vet, then every test against a throwaway PostgreSQL and the real pcscd + vpcd
+## (the console's browser tests leave their screenshots in ARTIFACTS)
+ARTIFACTS ?= $(CURDIR)/artifacts
 test:
 	@scripts/deps.sh test
 	$(GO) vet $(PKGS)
-	scripts/with-postgres.sh $(GO) test $(TESTFLAGS) $(PKGS)
+	VOLCARD_ARTIFACTS=$(ARTIFACTS) scripts/with-postgres.sh $(GO) test $(TESTFLAGS) $(PKGS)
 
 ## bench: the benchmarks named in docs/benchmarks.md, in one run (output also in bench.out)
 bench:

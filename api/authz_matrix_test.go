@@ -278,6 +278,7 @@ var matrixOps = map[string]matrixOp{
 	},
 	"getOrg":       func(_ *testing.T, _ *matrixWorld, s side) matrixRequest { return get("/v1/orgs/" + id(s.org.ID)) },
 	"listProducts": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest { return get("/v1/products") },
+	"getMe":        func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest { return get("/v1/me") },
 	"createOrg": func(_ *testing.T, w *matrixWorld, s side) matrixRequest {
 		return post("/v1/orgs", map[string]any{"parent_id": s.org.ID, "kind": "unit", "name": "单位" + id(w.seq.Add(1))})
 	},
@@ -783,7 +784,7 @@ func publicRow(t *testing.T, w *matrixWorld, st *store.Store, opID string, _ mat
 // sideless are the operations that name no object of a side (the same
 // request is sent for both).
 var sideless = map[string]bool{
-	"listProducts": true, "issueChallenge": true, "checkBenefits": true, "listBankRequests": true,
+	"listProducts": true, "getMe": true, "issueChallenge": true, "checkBenefits": true, "listBankRequests": true,
 	"retryBankRequest": true, "cancelBankRequest": true, "correctAttendance": true, "listReconciliations": true,
 	"listInsurancePolicies": true, "setInsurancePolicy": true, "downloadInsuranceFile": true,
 	"generateRebateStatements": true, "exportRebateStatements": true,

@@ -169,13 +169,17 @@ type applicationResponse struct {
 	Version     int64     `json:"version"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+
+	// VolunteerName is the applicant's name, in lists only (the staff
+	// console's queue shows who applied, not a volunteer id).
+	VolunteerName string `json:"volunteer_name,omitempty"`
 }
 
 func toApplication(a issuance.Application) applicationResponse {
 	return applicationResponse{
 		ID: a.ID, Number: a.Number, VolunteerID: a.VolunteerID, OrgID: a.OrgID, OrgName: a.OrgName, Product: a.ProductCode,
 		Bank: a.BankCode, Channel: string(a.Channel), Status: string(a.Status), Reason: a.Reason,
-		Version: a.Version, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt,
+		Version: a.Version, CreatedAt: a.CreatedAt, UpdatedAt: a.UpdatedAt, VolunteerName: a.VolunteerName,
 	}
 }
 

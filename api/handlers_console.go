@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/volcard/volcard/api/console"
+	"github.com/volcard/volcard/issuance"
 )
 
 // consoleRoutes serves the staff web console: the page at "/" and its
@@ -41,4 +42,33 @@ func (s *Server) consoleRoutes() {
 		}
 		return serve(c, name)
 	})
+	all := []issuance.Role{issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleBankStaff,
+		issuance.RoleTerminal, issuance.RolePlatform}
+	s.e.GET("/v1/me", s.getMe, s.authenticate(), allow(all...))
+}
+
+// Me is the caller as its token says: its role and what bounds it (an
+// organisation, a bank and branch). The console picks the pages to show
+// from it; nothing in it is secret to its holder.
+type Me struct {
+	TokenID  int64  `json:"token_id"`
+	Role     string `json:"role"`
+	OrgID    int64  `json:"org_id,omitempty"`
+	OrgName  string `json:"org_name,omitempty"`
+	Bank     string `json:"bank,omitempty"`
+	BranchID int64  `json:"branch_id,omitempty"`
+}
+
+// getMe answers GET /v1/me.
+func (s *Server) getMe(c echo.Context) error {
+	actor, _ := actorFrom(c)
+	me := Me{TokenID: actor.TokenID, Role: string(actor.Role), OrgID: actor.OrgID, Bank: actor.BankCode, BranchID: actor.BranchID}
+	if actor.OrgID > 0 {
+		o, err := s.svc.GetOrg(c.Request().Context(), actor, actor.OrgID)
+		if err != nil {
+			return err
+		}
+		me.OrgName = o.Name
+	}
+	return c.JSON(http.StatusOK, me)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/volcard/volcard/wire"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
@@ -77,6 +78,7 @@ type consoleEnv struct {
 	ts       *httptest.Server
 	token    string
 	terminal string
+	province issuance.Org
 	meizhou  issuance.Org
 }
 
@@ -120,7 +122,7 @@ func newConsoleEnv(t *testing.T) *consoleEnv {
 	require.NoError(t, err)
 	term, _, err := svc.CreateToken(ctx, issuance.SystemActor(), issuance.NewToken{Name: "gate", Role: issuance.RoleTerminal, OrgID: mz.ID})
 	require.NoError(t, err)
-	return &consoleEnv{st: st, svc: svc, ts: ts, token: tok, terminal: term, meizhou: mz}
+	return &consoleEnv{st: st, svc: svc, ts: ts, token: tok, terminal: term, province: orgs[0], meizhou: mz}
 }
 
 // number reads a formatted integer ("1,234") from an element's text.
@@ -131,17 +133,22 @@ func number(t *testing.T, s string) int64 {
 	return n
 }
 
-// TestConsoleInBrowser drives the console in headless Chromium: sign in,
-// look at the province dashboard, request an on-site session for Meizhou,
-// upload a 30-person roster, approve one application in the queue and the
-// rest as a batch, have the bank issue a card, and watch the Meizhou
-// dashboard numbers change. Screenshots go to artifactsDir.
-func TestConsoleInBrowser(t *testing.T) {
+// browser is headless Chromium with one tab, and the helpers the console
+// tests use: run (steps with a screenshot on failure), shot (a screenshot
+// into the artifacts directory) and text (an element's visible text).
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+	dir string
+}
+
+// newBrowser starts Chromium with a window of w×h pixels (the console is
+// laid out for 1366×768 and for a tablet's ~800 px) and a fresh profile.
+func newBrowser(t *testing.T, w, h int) *browser {
+	t.Helper()
 	chrome := chromiumPath(t)
-	env := newConsoleEnv(t)
 	dir := artifactsDir(t)
 	t.Logf("screenshots in %s", dir)
-
 	// A fresh profile, removed after the browser has exited (t.TempDir
 	// would race with Chromium still writing to it).
 	profile, err := os.MkdirTemp("", "volcard-chromium-")
@@ -149,57 +156,140 @@ func TestConsoleInBrowser(t *testing.T) {
 	t.Cleanup(func() { _ = os.RemoveAll(profile) })
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chrome), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
-		chromedp.UserDataDir(profile), chromedp.NoFirstRun, chromedp.WindowSize(1280, 1000),
+		chromedp.UserDataDir(profile), chromedp.NoFirstRun, chromedp.WindowSize(w, h),
 		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true), chromedp.Flag("lang", "zh-CN"))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelA()
-	ctx, cancelC := chromedp.NewContext(actx)
-	defer cancelC()
-	ctx, cancelT := context.WithTimeout(ctx, 3*time.Minute)
-	defer cancelT()
+	t.Cleanup(cancelA)
+	// chromedp reports DOM events it does not model (the reason dialog's
+	// top layer) as errors: into the test's log, not stderr.
+	ctx, cancelC := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
+	t.Cleanup(cancelC)
+	ctx, cancelT := context.WithTimeout(ctx, 4*time.Minute)
+	t.Cleanup(cancelT)
 	// Start the browser on ctx itself: the first Run's context owns it.
 	require.NoError(t, chromedp.Run(ctx))
-	chromedp.ListenTarget(ctx, func(ev any) {
+	b := &browser{t: t, ctx: ctx, dir: dir}
+	b.logErrors()
+	return b
+}
+
+// tab opens another tab of the same browser (its own sessionStorage, so
+// its own sign-in).
+func (b *browser) tab() *browser {
+	ctx, cancel := chromedp.NewContext(b.ctx)
+	b.t.Cleanup(cancel)
+	require.NoError(b.t, chromedp.Run(ctx))
+	nb := &browser{t: b.t, ctx: ctx, dir: b.dir}
+	nb.logErrors()
+	return nb
+}
+
+func (b *browser) logErrors() {
+	chromedp.ListenTarget(b.ctx, func(ev any) {
 		if r, ok := ev.(*network.EventResponseReceived); ok && r.Response.Status >= 400 {
-			t.Logf("browser: HTTP %d %s %s", r.Response.Status, r.Type, r.Response.URL)
+			b.t.Logf("browser: HTTP %d %s %s", r.Response.Status, r.Type, r.Response.URL)
 		}
 	})
+}
 
-	shot := func(name string) chromedp.Action {
-		return chromedp.ActionFunc(func(ctx context.Context) error {
-			var buf []byte
-			if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(dir, name+".png"), buf, 0o644)
-		})
-	}
-	run := func(step string, actions ...chromedp.Action) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(ctx, 60*time.Second) // generous: CI machines are shared
-		defer cancel()
-		if err := chromedp.Run(sctx, actions...); err != nil {
-			var toast string
-			_ = chromedp.Run(ctx, shot("failed"), chromedp.Text("#toast", &toast, chromedp.ByQuery))
-			t.Fatalf("%s: %v (last message on the page: %q; see failed.png)", step, err, toast)
+func (b *browser) shot(name string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		var buf []byte
+		if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
+			return err
 		}
+		return os.WriteFile(filepath.Join(b.dir, name+".png"), buf, 0o644)
+	})
+}
+
+func (b *browser) run(step string, actions ...chromedp.Action) {
+	b.t.Helper()
+	sctx, cancel := context.WithTimeout(b.ctx, 60*time.Second) // generous: CI machines are shared
+	defer cancel()
+	// The tab acted in comes to the front: a tab in the background draws
+	// no frames (waits and screenshots would stall).
+	if err := chromedp.Run(sctx, append([]chromedp.Action{page.BringToFront()}, actions...)...); err != nil {
+		var toast string
+		_ = chromedp.Run(b.ctx, b.shot("failed"), chromedp.Text("#toast", &toast, chromedp.ByQuery))
+		b.t.Fatalf("%s: %v (last message on the page: %q; see failed.png)", step, err, toast)
 	}
-	// text reads an element's visible text in one evaluation in the page,
-	// waiting until the element is there and rendered: a list the page
-	// rebuilds between a query and a read (chromedp.Text does both in two
-	// round trips) would otherwise read as "".
-	text := func(sel string) string {
-		t.Helper()
-		q, err := json.Marshal(sel)
-		require.NoError(t, err)
-		var res struct {
-			Text string `json:"text"`
-		}
-		run("read "+sel, chromedp.Poll(fmt.Sprintf(
-			`(() => { const e = document.querySelector(%s); return e && e.getClientRects().length ? {text: e.innerText} : null })()`, q), &res))
-		return res.Text
+}
+
+// text reads an element's visible text in one evaluation in the page,
+// waiting until the element is there and rendered: a list the page
+// rebuilds between a query and a read (chromedp.Text does both in two
+// round trips) would otherwise read as "".
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	q, err := json.Marshal(sel)
+	require.NoError(b.t, err)
+	var res struct {
+		Text string `json:"text"`
 	}
+	b.run("read "+sel, chromedp.Poll(fmt.Sprintf(
+		`(() => { const e = document.querySelector(%s); return e && e.getClientRects().length ? {text: e.innerText} : null })()`, q), &res, every))
+	return res.Text
+}
+
+// every makes a poll check on a timer, not on animation frames: a tab in
+// the background (another role's, in the same browser) draws no frames.
+var every = chromedp.WithPollingInterval(50 * time.Millisecond)
+
+// pick chooses value in a select as a user does (the page hears change).
+func pick(sel, value string) chromedp.Action {
+	return chromedp.Evaluate(fmt.Sprintf(`(() => { const s = document.querySelector(%q);
+		if (!s || ![...s.options].some((o) => o.value === %q)) throw new Error(%q);
+		s.value = %q; s.dispatchEvent(new Event("change", {bubbles: true})); })()`, sel, value, "no option "+value+" in "+sel, value), nil)
+}
+
+// pickOrg walks the organisation picker #box through ids, one level each,
+// waiting for each level to load.
+func pickOrg(box string, ids ...int64) chromedp.Action {
+	var acts chromedp.Tasks
+	for i, id := range ids {
+		sel := fmt.Sprintf(`%s select[data-level="%d"]`, box, i)
+		opt := fmt.Sprintf(`%s option[value="%d"]`, sel, id)
+		acts = append(acts, chromedp.WaitReady(opt, chromedp.ByQuery), pick(sel, strconv.FormatInt(id, 10)),
+			chromedp.Poll(fmt.Sprintf(`document.querySelector(%q).dataset.ready === "%d"`, box, id), nil, every))
+	}
+	return acts
+}
+
+// signIn opens the console and signs in with token.
+func (b *browser) signIn(url, token string) {
+	b.t.Helper()
+	b.run("sign in", chromedp.Navigate(url+"/"), chromedp.WaitVisible("#signin-form", chromedp.ByQuery),
+		chromedp.SetValue("#token", token, chromedp.ByQuery), chromedp.Click(`#signin-form button[type="submit"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#nav", chromedp.ByQuery), chromedp.WaitVisible("#whoami", chromedp.ByQuery))
+}
+
+// navShown lists the pages the menu offers.
+func (b *browser) navShown() []string {
+	var pages []string
+	b.run("menu", chromedp.Evaluate(`[...document.querySelectorAll("nav button")].filter((b) => !b.hidden).map((b) => b.dataset.page)`, &pages))
+	return pages
+}
+
+// noHorizontalScroll checks that the page fits its window's width (wide
+// tables scroll inside their own box).
+func (b *browser) noHorizontalScroll(what string) {
+	b.t.Helper()
+	var fits bool
+	b.run("width "+what, chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits))
+	require.True(b.t, fits, "%s: the page is wider than the window", what)
+}
+
+// TestConsoleInBrowser drives the console in headless Chromium as a
+// province admin: sign in, look at the province dashboard, request an
+// on-site session for Meizhou, upload a 30-person roster, approve one
+// application in the queue and the rest as a batch, have the bank issue a
+// card, and watch the Meizhou dashboard numbers change. Screenshots go to
+// artifactsDir.
+func TestConsoleInBrowser(t *testing.T) {
+	b := newBrowser(t, 1366, 768)
+	env := newConsoleEnv(t)
+	run, shot, text := b.run, b.shot, b.text
 	year := strconv.Itoa(time.Now().In(time.FixedZone("CST", 8*3600)).Year())
 	mzID := strconv.FormatInt(env.meizhou.ID, 10)
 	// dashboard shows the targets of year y for org (empty: the province)
@@ -211,13 +301,18 @@ func TestConsoleInBrowser(t *testing.T) {
 	dashboard := func(y, org string) figures {
 		t.Helper()
 		var f figures
+		orgs := []int64{env.province.ID}
+		if org != "" {
+			orgs = append(orgs, env.meizhou.ID)
+		}
 		run("dashboard "+y+" "+org,
 			chromedp.Click(`nav button[data-page="targets"]`, chromedp.ByQuery),
 			chromedp.SetValue("#targets-year", y, chromedp.ByQuery),
-			chromedp.SetValue("#targets-org", org, chromedp.ByQuery),
+			pickOrg("#targets-orgpick", orgs...),
+			chromedp.Poll(fmt.Sprintf(`document.querySelector('#targets-org').value === %q`, strconv.FormatInt(orgs[len(orgs)-1], 10)), nil),
 			chromedp.Evaluate(`delete document.querySelector('#kpis').dataset.key`, nil),
 			chromedp.Click("#targets-refresh", chromedp.ByQuery),
-			chromedp.Poll(fmt.Sprintf(`document.querySelector('#kpis').dataset.key === %q`, y+":"+org), nil),
+			chromedp.Poll(fmt.Sprintf(`document.querySelector('#kpis').dataset.key === %q`, y+":"+strconv.FormatInt(orgs[len(orgs)-1], 10)), nil),
 			chromedp.Evaluate(`(() => { const q = (s) => document.querySelector(s).textContent;
 				return {Org: q('#kpi-org .value'), Registered: q('#kpi-registered .value'),
 				        Holders: q('#kpi-holders .value'), Submitted: q('#funnel-submitted b')}; })()`, &f))
@@ -259,7 +354,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	run("on-site session",
 		chromedp.Click(`nav button[data-page="onsite"]`, chromedp.ByQuery),
 		chromedp.WaitVisible("#onsite-new", chromedp.ByQuery),
-		chromedp.SetValue("#onsite-org", mzID, chromedp.ByQuery),
+		pickOrg("#onsite-orgpick", env.province.ID, env.meizhou.ID),
 		chromedp.SetValue("#onsite-site", "嘉应学院体育馆", chromedp.ByQuery),
 		chromedp.SetValue("#onsite-date", tomorrow, chromedp.ByQuery),
 		chromedp.SetValue("#onsite-count", "30", chromedp.ByQuery),
@@ -281,7 +376,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Poll(`document.querySelector('#queue-table tbody tr td.org').textContent === '梅州市'`, nil),
 		shot("05-queue"),
 		chromedp.Click(`#queue-table button[data-act="approve"]`, chromedp.ByQuery),
-		chromedp.Poll(`document.querySelector('#toast').textContent.includes('approved')`, nil))
+		chromedp.Poll(`document.querySelector('#toast').textContent.includes('已审核通过')`, nil))
 
 	mid := dashboard(year, mzID)
 	regAfter := number(t, mid.Registered)

@@ -77,7 +77,8 @@ func applicationsOpenAPI(paths, schemas obj) {
 		}),
 		"Application": obj{"type": "object", "properties": obj{
 			"id": integer("Id."), "number": str("Application number."), "volunteer_id": integer("Volunteer."),
-			"org_id": integer("Organisation."), "org_name": str("Organisation's name (in lists only)."), "product": str("Product code."), "bank": str("Bank code."),
+			"org_id": integer("Organisation."), "org_name": str("Organisation's name (in lists only)."),
+			"volunteer_name": str("Applicant's name (in lists only; staff see names in full, as in GET /v1/volunteers/{id})."), "product": str("Product code."), "bank": str("Bank code."),
 			"channel": ref("Channel"), "status": ref("Status"), "reason": str("Reason of the last rejection, decline or cancellation."),
 			"version":    integer("Incremented on every transition."),
 			"created_at": obj{"type": "string", "format": "date-time"}, "updated_at": obj{"type": "string", "format": "date-time"},

@@ -268,6 +268,10 @@ type Application struct {
 	Version     int64  // incremented on every transition
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+
+	// VolunteerName is the applicant's legal name; filled by
+	// ListApplications only (staff lists show who applied).
+	VolunteerName string
 }
 
 // Event is one application status change, written in the same transaction

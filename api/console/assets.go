@@ -8,7 +8,7 @@ import (
 //go:embed assets/*
 var assets embed.FS
 
-// Assets returns the console files: index.html, app.js, app.css.
+// Assets returns the console files: index.html, labels.js, app.js, app.css.
 func Assets() fs.FS {
 	sub, err := fs.Sub(assets, "assets")
 	if err != nil {

@@ -199,14 +199,17 @@ func (s *Store) ListApplications(ctx context.Context, q issuance.ApplicationQuer
 	if limit <= 0 {
 		limit = issuance.DefaultPageSize
 	}
-	// The organisation's name comes from a correlated subquery (primary
-	// key lookup) in the same statement, for staff lists.
+	// The organisation's and the applicant's names come from correlated
+	// subqueries (primary key lookups) in the same statement, for staff
+	// lists.
 	var rows []struct {
-		App     applicationRow `gorm:"embedded"`
-		OrgName string
+		App           applicationRow `gorm:"embedded"`
+		OrgName       string
+		VolunteerName string
 	}
 	db = db.Table("applications").
-		Select("applications.*, COALESCE((SELECT o.name FROM orgs o WHERE o.id = applications.org_id), '') AS org_name")
+		Select("applications.*, COALESCE((SELECT o.name FROM orgs o WHERE o.id = applications.org_id), '') AS org_name, " +
+			"COALESCE((SELECT v.name FROM volunteers v WHERE v.id = applications.volunteer_id), '') AS volunteer_name")
 	if err := db.Order("id DESC").Limit(limit).Find(&rows).Error; err != nil {
 		return nil, mapErr(err)
 	}
@@ -214,6 +217,7 @@ func (s *Store) ListApplications(ctx context.Context, q issuance.ApplicationQuer
 	for i, r := range rows {
 		out[i] = r.App.domain()
 		out[i].OrgName = r.OrgName
+		out[i].VolunteerName = r.VolunteerName
 	}
 	return out, nil
 }

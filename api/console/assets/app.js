@@ -5,7 +5,43 @@
 
 const I18N = {
   zh: {
-    "title": "广东志愿者卡管理台", "nav.queue": "申请审核", "nav.volunteers": "志愿者查询", "nav.onsite": "现场办卡",
+    "nav.walkin": "窗口办卡", "nav.orgs": "组织架构", "nav.expiring": "到期卡片", "nav.products": "卡产品", "nav.banks": "银行链路", "nav.recon": "对账",
+    "nav.volunteers": "志愿者与卡片", "all": "（全部）", "pick": "（请选择）", "below": "（全部下级）", "ok": "确定", "back": "返回",
+    "reason.label": "原因", "reason.hint": "请勿填写卡号、身份证号等个人信息。", "reason.required": "请填写原因。",
+    "col.applicant": "申请人", "detail": "详情", "history": "办理记录", "at": "时间", "by": "操作人", "from": "原状态", "to": "新状态",
+    "vol.title": "志愿者与卡片", "vol.idn": "证件号码", "vol.name": "姓名", "vol.idtype": "证件类型", "vol.birth": "出生日期（非身份证必填）",
+    "vol.phone": "手机号", "vol.size": "服装尺码", "vol.league": "共青团员", "vol.party": "中共党员", "vol.org": "所属组织", "vol.source": "登记渠道",
+    "vol.registered": "登记时间", "vol.number": "平台编号", "vol.masked": "（已脱敏）",
+    "walkin.title": "窗口办卡：登记 → 申请 → 制卡进度", "walkin.step1": "查找或登记申请人", "walkin.step2": "提交办卡申请",
+    "walkin.step3": "审核、银行开户与制卡进度", "walkin.unknown": "未找到此人：请核验证件后登记。", "walkin.register": "登记",
+    "walkin.apply": "提交申请", "walkin.found": "已登记的志愿者", "walkin.registered": "登记成功",
+    "walkin.applied": "申请已提交", "walkin.live": "每 3 秒自动刷新",
+    "walkin.perso": "银行开户后，请在读卡器旁运行：volcard personalize --application {id}（密钥不离开服务器）。",
+    "walkin.review": "等待所属组织审核（组织管理员在“申请审核”页处理）。", "walkin.done": "卡已发出，可在“志愿者与卡片”中冻结、解冻或换卡。",
+    "cards.title": "卡片", "cards.none": "此人还没有卡。", "cards.pan": "卡号", "cards.expiry": "有效期", "cards.state": "卡状态",
+    "cards.product": "卡产品", "cards.block": "冻结（挂失）", "cards.unblock": "解冻", "cards.replace": "换卡", "cards.history": "卡片记录",
+    "cards.change": "变更", "cards.result": "银行应答码", "cards.sent": "已提交银行处理",
+    "onsite.schedule": "确认排期", "onsite.start": "开始现场服务", "onsite.complete": "完成", "onsite.cancel": "取消场次",
+    "onsite.queue": "制卡队列", "onsite.position": "顺序", "onsite.personalize": "制卡", "onsite.attempts": "次数",
+    "orgs.title": "组织架构与联系人", "orgs.name": "名称", "orgs.kind": "类别", "orgs.region": "行政区划", "orgs.population": "常住人口",
+    "orgs.league": "团员数", "orgs.responsible": "负责人", "orgs.liaison": "联络员", "orgs.children": "下级组织", "orgs.none": "没有下级组织。",
+    "orgs.targets": "查看目标", "orgs.new": "新增下级组织", "orgs.new_hint": "建在上面选中的组织之下。", "orgs.create": "新增",
+    "orgs.resp_phone": "负责人电话", "orgs.liaison_phone": "联络员电话", "orgs.created": "已新增",
+    "expiring.title": "即将到期的卡片", "expiring.within": "天数", "expiring.through": "有效至", "expiring.none": "没有即将到期的卡片。",
+    "products.title": "卡产品与 BIN", "products.code": "代码", "products.name": "名称", "products.bank": "发卡银行", "products.bin": "BIN",
+    "products.kind": "卡种", "products.org": "适用范围",
+    "banks.title": "银行链路与失败的银行请求", "banks.bank": "银行", "banks.health": "状态", "banks.signed": "已签到连接", "banks.echo": "最近心跳",
+    "banks.queue": "待发送", "banks.failed": "失败", "banks.requests": "银行请求", "banks.kind": "类型", "banks.card": "卡尾号",
+    "banks.attempts": "尝试次数", "banks.result": "结果", "banks.updated": "更新时间", "banks.up": "已连通", "banks.down": "未连通",
+    "banks.nolink": "本进程无链路", "banks.retry": "重发", "banks.cancel": "放弃", "banks.none": "没有符合条件的请求。",
+    "recon.title": "与银行对账", "recon.date": "业务日期", "recon.bank_cards": "银行卡数", "recon.volcard_cards": "本系统卡数",
+    "recon.matched": "一致", "recon.differences": "差异", "recon.download": "下载差异", "recon.none": "暂无对账记录。",
+    "hours.add": "补录服务时长", "hours.hours": "小时（可为负数）", "hours.save": "保存", "hours.saved": "已补录",
+    "service.title": "志愿服务记录", "service.lifetime": "累计时长（小时）", "service.stars": "星级", "service.tier": "权益等级",
+    "service.year": "年度", "service.hours": "小时", "service.activity": "活动", "service.corrected": "已更正",
+    "members.title": "团员、党员年度服务时长", "members.expected": "年度要求（小时）", "members.members": "团员/党员人数",
+    "members.met": "已达标", "members.below": "未达标", "whoami": "当前身份", "unavailable": "此功能在本服务器上未启用。",
+    "title": "广东志愿者卡管理台", "nav.queue": "申请审核", "nav.onsite": "现场办卡",
     "nav.targets": "目标看板", "nav.checkins": "签到实况", "nav.reports": "报表下载", "signout": "退出",
     "signin.title": "使用令牌登录", "signin.submit": "登录",
     "signin.help": "请输入管理员发放的 API 令牌（vc_…）。令牌仅保存在本浏览器标签页的会话存储中。",
@@ -13,7 +49,7 @@ const I18N = {
     "col.number": "申请编号", "col.volunteer": "志愿者", "col.org": "组织", "col.product": "卡产品", "col.channel": "渠道",
     "col.status": "状态", "col.created": "提交时间", "col.actions": "操作", "more": "更多",
     "approve": "通过", "reject": "驳回", "cancel": "撤销", "reason": "请填写原因", "done": "已完成",
-    "queue.empty": "没有符合条件的申请。", "vol.title": "志愿者查询（信息已脱敏）", "search": "查询",
+    "queue.empty": "没有符合条件的申请。", "search": "查询",
     "vol.notfound": "未找到（或不在您的管辖范围内）。", "onsite.title": "现场批量办卡",
     "onsite.unavailable": "现场办卡接口暂不可用（not available yet）。", "onsite.new": "申请现场服务",
     "onsite.create": "提交", "onsite.open": "打开场次", "onsite.load": "打开", "onsite.upload": "上传名单（CSV / XLSX）",
@@ -42,15 +78,50 @@ const I18N = {
     "error": "出错了", "nochart": "暂无下级组织数据。"
   },
   en: {
-    "title": "Guangdong Volunteer Card Console", "nav.queue": "Review queue", "nav.volunteers": "Volunteers",
-    "nav.onsite": "On-site", "nav.targets": "Targets", "nav.checkins": "Check-ins", "nav.reports": "Reports",
+    "nav.walkin": "Walk-in", "nav.orgs": "Organisations", "nav.expiring": "Expiring cards", "nav.products": "Products", "nav.banks": "Bank links", "nav.recon": "Reconciliation",
+    "nav.volunteers": "People & cards", "all": "(all)", "pick": "(choose)", "below": "(whole subtree)", "ok": "OK", "back": "Back",
+    "reason.label": "Reason", "reason.hint": "No card or ID numbers, please.", "reason.required": "A reason, please.",
+    "col.applicant": "Applicant", "detail": "Details", "history": "History", "at": "When", "by": "By", "from": "From", "to": "To",
+    "vol.title": "People and their cards", "vol.idn": "ID number", "vol.name": "Name", "vol.idtype": "Document", "vol.birth": "Birth date (non-resident IDs)",
+    "vol.phone": "Phone", "vol.size": "Clothing size", "vol.league": "League member", "vol.party": "Party member", "vol.org": "Organisation", "vol.source": "Registered via",
+    "vol.registered": "Registered", "vol.number": "Platform number", "vol.masked": "(masked)",
+    "walkin.title": "Walk-in: register → apply → personalization", "walkin.step1": "Find or register the applicant", "walkin.step2": "Apply for a card",
+    "walkin.step3": "Review, bank and personalization", "walkin.unknown": "Not found: check the document, then register.", "walkin.register": "Register",
+    "walkin.apply": "Apply", "walkin.found": "Registered volunteer", "walkin.registered": "Registered",
+    "walkin.applied": "Application submitted", "walkin.live": "refreshing every 3 s",
+    "walkin.perso": "Once the bank approves, run at the reader: volcard personalize --application {id} (keys never leave the server).",
+    "walkin.review": "Waiting for the organisation's review (its admins use the review queue).", "walkin.done": "The card is issued; block, unblock or replace it under People & cards.",
+    "cards.title": "Cards", "cards.none": "No cards yet.", "cards.pan": "Card", "cards.expiry": "Expiry", "cards.state": "State",
+    "cards.product": "Product", "cards.block": "Block", "cards.unblock": "Unblock", "cards.replace": "Replace", "cards.history": "Card history",
+    "cards.change": "Change", "cards.result": "Bank result", "cards.sent": "Sent to the bank",
+    "onsite.schedule": "Schedule", "onsite.start": "Start", "onsite.complete": "Complete", "onsite.cancel": "Cancel session",
+    "onsite.queue": "Personalization queue", "onsite.position": "Order", "onsite.personalize": "Card", "onsite.attempts": "Tries",
+    "orgs.title": "Organisations and contacts", "orgs.name": "Name", "orgs.kind": "Kind", "orgs.region": "Region", "orgs.population": "Population",
+    "orgs.league": "League members", "orgs.responsible": "Responsible", "orgs.liaison": "Liaison", "orgs.children": "Sub-organisations", "orgs.none": "No sub-organisations.",
+    "orgs.targets": "Targets", "orgs.new": "New sub-organisation", "orgs.new_hint": "under the organisation picked above.", "orgs.create": "Create",
+    "orgs.resp_phone": "Responsible's phone", "orgs.liaison_phone": "Liaison's phone", "orgs.created": "Created",
+    "expiring.title": "Cards about to expire", "expiring.within": "Days", "expiring.through": "Valid through", "expiring.none": "No cards expire in that time.",
+    "products.title": "Card products and BINs", "products.code": "Code", "products.name": "Name", "products.bank": "Bank", "products.bin": "BIN",
+    "products.kind": "Kind", "products.org": "For",
+    "banks.title": "Bank links and failed bank requests", "banks.bank": "Bank", "banks.health": "Link", "banks.signed": "Signed on", "banks.echo": "Last echo",
+    "banks.queue": "Queued", "banks.failed": "Failed", "banks.requests": "Bank requests", "banks.kind": "Kind", "banks.card": "Card",
+    "banks.attempts": "Attempts", "banks.result": "Result", "banks.updated": "Updated", "banks.up": "Up", "banks.down": "Down",
+    "banks.nolink": "No link here", "banks.retry": "Retry", "banks.cancel": "Give up", "banks.none": "No requests match.",
+    "recon.title": "Reconciliation with the banks", "recon.date": "Business date", "recon.bank_cards": "Bank's cards", "recon.volcard_cards": "Our cards",
+    "recon.matched": "Matched", "recon.differences": "Differences", "recon.download": "Download differences", "recon.none": "No reconciliations yet.",
+    "hours.add": "Add service hours", "hours.hours": "Hours (may be negative)", "hours.save": "Save", "hours.saved": "Hours added",
+    "service.title": "Service record", "service.lifetime": "Lifetime hours", "service.stars": "Stars", "service.tier": "Benefit tier",
+    "service.year": "Year", "service.hours": "Hours", "service.activity": "Activity", "service.corrected": "corrected",
+    "members.title": "League and party members' hours this year", "members.expected": "Expected hours", "members.members": "Members",
+    "members.met": "Met", "members.below": "Below", "whoami": "Signed in as", "unavailable": "Not enabled on this server.",
+    "title": "Guangdong Volunteer Card Console", "nav.queue": "Review queue", "nav.onsite": "On-site", "nav.targets": "Targets", "nav.checkins": "Check-ins", "nav.reports": "Reports",
     "signout": "Sign out", "signin.title": "Sign in with a token", "signin.submit": "Sign in",
     "signin.help": "Enter the API token (vc_…) your administrator gave you. It is kept in this tab's session storage only.",
     "signin.bad": "The token is unknown or revoked.", "queue.title": "Applications to review", "queue.status": "Status",
     "refresh": "Refresh", "col.number": "Number", "col.volunteer": "Volunteer", "col.org": "Org", "col.product": "Product",
     "col.channel": "Channel", "col.status": "Status", "col.created": "Submitted", "col.actions": "Actions", "more": "More",
     "approve": "Approve", "reject": "Reject", "cancel": "Cancel", "reason": "Reason, please", "done": "Done",
-    "queue.empty": "No applications match.", "vol.title": "Volunteer lookup (masked)", "search": "Search",
+    "queue.empty": "No applications match.", "search": "Search",
     "vol.notfound": "Not found (or outside your scope).", "onsite.title": "On-site batch enrollment",
     "onsite.unavailable": "The on-site API is not available yet.", "onsite.new": "Request a session",
     "onsite.create": "Request", "onsite.open": "Open session", "onsite.load": "Open", "onsite.upload": "Upload roster (CSV / XLSX)",
@@ -81,20 +152,68 @@ const I18N = {
   }
 };
 const INDICATORS = ["volunteer_rate", "league_rate", "card_rate", "city_card_rate", "new_card_rate"];
-const STATUSES = ["submitted", "approved", "rejected", "bank_pending", "bank_approved", "bank_declined",
-  "personalized", "issued", "activated", "cancelled"];
+const STATUSES = Object.keys(LABELS.status);
+const PA = "province_admin", OA = "org_admin", BS = "bank_staff";
+
+// VIEWS are the console's pages: a <section id="page-ID"> in index.html,
+// a nav button with data-page="ID", and here the roles that see it and
+// what to do when it is shown. A new page (e.g. tokens, once its routes
+// exist) is one more of each; docs/console.md lists the routes each uses.
+const VIEWS = {
+  walkin: { roles: [BS], load: () => walkinResume() },
+  queue: { roles: [PA, OA, BS], load: () => loadQueue() },
+  volunteers: { roles: [PA, OA, BS], load: () => { if (volShown) findVolunteer($("#vol-id").value.trim()); } },
+  onsite: { roles: [PA, OA, BS], load: () => loadOnsiteList() },
+  orgs: { roles: [PA, OA], load: () => loadOrgDetail() },
+  targets: { roles: [PA, OA], load: () => loadTargets() },
+  checkins: { roles: [PA, OA], load: () => loadActivities() },
+  expiring: { roles: [PA, OA], load: () => {} },
+  products: { roles: [PA], load: () => loadProductsPage() },
+  banks: { roles: [PA], load: () => loadBanks() },
+  recon: { roles: [PA, BS], load: () => loadRecon() },
+  reports: { roles: [PA, OA, BS], load: () => {} },
+};
+// HOME is the first page of a role.
+const HOME = { [BS]: "walkin" };
 
 let lang = localStorage.getItem("volcard.lang") || "zh";
 const $ = (sel) => document.querySelector(sel);
 const t = (k) => (I18N[lang] && I18N[lang][k]) || I18N.zh[k] || k;
+// L labels a code of the API (a status, channel, role ...) from LABELS;
+// an unknown code shows as itself.
+const L = (group, code) => {
+  const e = LABELS[group] && LABELS[group][code];
+  return e ? (e[lang] || e.zh) : (code || "—");
+};
+const loc = () => (lang === "zh" ? "zh-CN" : "en-GB");
+const when = (v) => (v ? new Date(v).toLocaleString(loc()) : "—");
+const fmt = (n) => Number(n).toLocaleString(loc());
 
 function el(tag, attrs, ...kids) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
     if (k === "class") e.className = v; else if (k === "text") e.textContent = v; else e.setAttribute(k, v);
   }
   for (const c of kids) e.append(c instanceof Node ? c : document.createTextNode(String(c)));
   return e;
+}
+const table = (id, heads, rows) => el("div", { class: "scroll" }, el("table", { id },
+  el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", { class: h.startsWith("#") ? "num" : "", text: h.startsWith("#") ? t(h.slice(1)) : t(h) })))),
+  el("tbody", {}, ...rows)));
+
+// fillLabelSelects (re)fills every <select data-labels="group"> with the
+// group's codes in the current language, keeping the selection.
+function fillLabelSelects() {
+  document.querySelectorAll("select[data-labels]").forEach((sel) => {
+    const keep = sel.dataset.filled ? sel.value : (sel.dataset.default || "");
+    sel.textContent = "";
+    if (sel.dataset.all) sel.append(el("option", { value: "" }, t("all")));
+    for (const code of Object.keys(LABELS[sel.dataset.labels])) sel.append(el("option", { value: code }, L(sel.dataset.labels, code)));
+    sel.value = keep;
+    if (sel.selectedIndex < 0) sel.selectedIndex = 0;
+    sel.dataset.filled = "1";
+  });
 }
 
 function applyLang() {
@@ -102,6 +221,13 @@ function applyLang() {
   document.querySelectorAll("[data-i18n]").forEach((n) => { n.textContent = t(n.dataset.i18n); });
   $("#lang").textContent = lang === "zh" ? "English" : "中文";
   document.title = t("title") + " · volcard";
+  fillLabelSelects();
+  fillProductSelects();
+  showWhoami();
+  document.querySelectorAll(".orgpick select").forEach((s) => {
+    s.setAttribute("aria-label", t("org"));
+    if (s.options.length) s.options[0].textContent = s.dataset.level === "0" ? t("pick") : t("below");
+  });
 }
 
 function toast(msg) {
@@ -109,8 +235,9 @@ function toast(msg) {
   n.textContent = msg;
   n.classList.add("show");
   clearTimeout(toast.timer);
-  toast.timer = setTimeout(() => n.classList.remove("show"), 3000);
+  toast.timer = setTimeout(() => n.classList.remove("show"), 4000);
 }
+const fail = (e) => toast(t("error") + ": " + e.message);
 
 const token = () => sessionStorage.getItem("volcard.token");
 
@@ -132,18 +259,50 @@ async function api(path, opts = {}) {
   return body;
 }
 
+// askReason opens the reason dialog (keyboard: type, Enter; Esc to go
+// back) and resolves to the reason, or null when the user goes back.
+function askReason(title, required) {
+  const d = $("#reason-dialog"), input = $("#reason-input");
+  $("#reason-title").textContent = title;
+  input.value = ""; input.required = !!required;
+  d.showModal(); input.focus();
+  return new Promise((resolve) => {
+    const done = (v) => { d.close(); $("#reason-form").onsubmit = null; $("#reason-cancel").onclick = null; d.oncancel = null; resolve(v); };
+    $("#reason-form").onsubmit = (ev) => { ev.preventDefault(); const v = input.value.trim(); if (required && !v) { input.focus(); return; } done(v); };
+    $("#reason-cancel").onclick = () => done(null);
+    d.oncancel = (ev) => { ev.preventDefault(); done(null); };
+  });
+}
+
+// Who is signed in (GET /v1/me) decides the pages.
+let me = null;
+function showWhoami() {
+  const w = $("#whoami");
+  if (!me) { w.hidden = true; return; }
+  w.hidden = false;
+  w.textContent = L("role", me.role) + (me.org_name ? " · " + me.org_name : "") + (me.bank ? " · " + me.bank : "");
+  w.dataset.role = me.role;
+}
+const allowed = (page) => me && VIEWS[page] && VIEWS[page].roles.includes(me.role);
+
 // Navigation.
-let current = "queue";
+let current = "";
 function show(page) {
+  if (!allowed(page)) page = HOME[me.role] || Object.keys(VIEWS).find(allowed);
   current = page;
   document.querySelectorAll(".page").forEach((p) => { p.hidden = p.id !== "page-" + page; });
-  document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.page === page));
+  document.querySelectorAll("nav button").forEach((b) => {
+    b.classList.toggle("active", b.dataset.page === page);
+    if (b.dataset.page === page) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
+  });
   if (page !== "checkins") stopCheckins();
-  ({ queue: loadQueue, targets: loadTargets, onsite: () => loadOnsiteList(), checkins: loadActivities }[page] || (() => {}))();
+  if (page !== "walkin") stopWalkin();
+  VIEWS[page].load();
 }
 
 function signOut() {
   sessionStorage.removeItem("volcard.token");
+  me = null; showWhoami();
   $("#nav").hidden = true; $("#signout").hidden = true;
   document.querySelectorAll(".page").forEach((p) => { p.hidden = p.id !== "page-signin"; });
 }
@@ -151,82 +310,354 @@ function signOut() {
 async function signIn(tok) {
   sessionStorage.setItem("volcard.token", tok);
   try {
-    await api("/v1/reports/targets?year=2017");
+    me = await api("/v1/me");
   } catch (e) {
-    if (e.status === 401) { sessionStorage.removeItem("volcard.token"); $("#signin-error").textContent = t("signin.bad"); return; }
-    // 403: a role without reports (bank staff) may still use the queue.
+    sessionStorage.removeItem("volcard.token");
+    $("#signin-error").textContent = e.status === 401 ? t("signin.bad") : (t("error") + ": " + e.message);
+    signOut();
+    return;
   }
   $("#signin-error").textContent = "";
   $("#nav").hidden = false; $("#signout").hidden = false;
+  document.querySelectorAll("nav button").forEach((b) => { b.hidden = !allowed(b.dataset.page); });
+  document.querySelectorAll("[data-roles]").forEach((n) => { n.hidden = !n.dataset.roles.split(" ").includes(me.role); });
+  document.body.dataset.role = me.role;
+  showWhoami();
+  await loadProducts();
+  document.querySelectorAll(".orgpick").forEach((box) => orgPicker(box));
   show(current);
 }
 
-// Review queue.
-let queueCursor = "";
+// Organisations: names by id (cached), and a picker that walks the tree
+// one level at a time (GET /v1/orgs?parent=), so that any organisation is
+// chosen by name, never by typing its id.
+const orgCache = new Map();
+async function orgName(id) {
+  if (!id) return "";
+  if (!orgCache.has(id)) orgCache.set(id, api("/v1/orgs/" + id).then((o) => o.name).catch(() => "#" + id));
+  return orgCache.get(id);
+}
+const childCache = new Map();
+function orgChildren(parent) {
+  if (!childCache.has(parent)) {
+    childCache.set(parent, api("/v1/orgs" + (parent ? "?parent=" + parent : "")).then(async (r) => {
+      let items = r.items || [];
+      // An org admin's own organisation is its root (it is not a root of the tree).
+      if (!parent && !items.length && me.org_id) items = [await api("/v1/orgs/" + me.org_id)];
+      for (const o of items) orgCache.set(o.id, Promise.resolve(o.name));
+      return items;
+    }).catch((e) => { childCache.delete(parent); throw e; }));
+  }
+  return childCache.get(parent);
+}
+
+// orgPicker turns <span class="orgpick" data-target="ID"> into a row of
+// selects: the roots, then the children of what is picked, and so on. The
+// hidden input #ID holds the deepest organisation picked ("" for none)
+// and gets a change event when it changes.
+async function orgPicker(box) {
+  const target = document.getElementById(box.dataset.target);
+  box.querySelectorAll("select").forEach((s) => s.remove());
+  target.value = "";
+  const level = async (parent, depth) => {
+    let kids;
+    try { kids = await orgChildren(parent); } catch (e) { fail(e); return; }
+    if (!kids.length) return;
+    const sel = el("select", { "data-level": depth, "aria-label": t("org") });
+    sel.append(el("option", { value: "" }, depth === 0 ? t("pick") : t("below")));
+    for (const o of kids) sel.append(el("option", { value: String(o.id) }, o.name));
+    box.append(sel);
+    sel.addEventListener("change", async () => {
+      box.dataset.ready = ""; // being loaded
+      box.querySelectorAll("select").forEach((s) => { if (Number(s.dataset.level) > depth) s.remove(); });
+      const up = depth > 0 ? box.querySelector(`select[data-level="${depth - 1}"]`).value : "";
+      target.value = sel.value || up;
+      target.dispatchEvent(new Event("change"));
+      if (sel.value) await level(Number(sel.value), depth + 1);
+      box.dataset.ready = target.value; // what is picked (tests wait for it)
+    });
+    // One root only (an org admin's organisation, the province): take it.
+    if (depth === 0 && kids.length === 1) { sel.value = String(kids[0].id); target.value = sel.value; await level(kids[0].id, 1); }
+  };
+  await level(0, 0);
+  box.dataset.ready = target.value;
+}
+
+// Products: picked by name from GET /v1/products, never typed.
+let products = [];
+async function loadProducts() {
+  try { products = (await api("/v1/products")).items || []; } catch (e) { products = []; fail(e); }
+  fillProductSelects();
+}
+function fillProductSelects() {
+  document.querySelectorAll("select.products").forEach((sel) => {
+    const keep = sel.value;
+    sel.textContent = "";
+    if (sel.dataset.all) sel.append(el("option", { value: "" }, t("all")));
+    for (const p of products) sel.append(el("option", { value: p.code }, `${p.name}（${p.code}）`));
+    if (keep) sel.value = keep;
+  });
+}
+const productName = (code) => { const p = products.find((x) => x.code === code); return p ? p.name : code; };
+
+// Review queue: every status, channel, product and organisation as a
+// filter; names, not ids.
+let queueCursor = "", queueSeq = 0;
 async function loadQueue(more) {
+  const seq = ++queueSeq; // a newer filter's answer wins
   const tbody = $("#queue-table tbody");
-  if (!more) { tbody.textContent = ""; queueCursor = ""; }
   const q = new URLSearchParams({ limit: "50" });
-  const st = $("#queue-status").value; if (st) q.set("status", st);
+  for (const [k, sel] of [["status", "#queue-status"], ["channel", "#queue-channel"], ["product", "#queue-product"], ["org", "#queue-org"]]) {
+    const v = $(sel).value; if (v) q.set(k, v);
+  }
   if (more && queueCursor) q.set("cursor", queueCursor);
+  const key = q.toString();
   try {
     const page = await api("/v1/applications?" + q);
+    if (seq !== queueSeq) return;
+    if (!more) { tbody.textContent = ""; $("#queue-detail").textContent = ""; }
     queueCursor = page.next_cursor || "";
     $("#queue-more").hidden = !queueCursor;
     if (!page.items.length && !more) tbody.append(el("tr", {}, el("td", { colspan: "8", text: t("queue.empty") })));
+    const review = me.role === PA || me.role === OA;
     for (const a of page.items) {
-      const actions = el("td", { class: "actions" });
-      if (a.status === "submitted") {
-        actions.append(el("button", { "data-act": "approve", "data-id": a.id, class: "primary" }, t("approve")), " ",
-          el("button", { "data-act": "reject", "data-id": a.id }, t("reject")), " ");
+      const actions = el("td", { class: "actions" }, el("button", { type: "button", "data-act": "detail", "data-id": a.id }, t("detail")), " ");
+      if (review && a.status === "submitted") {
+        actions.append(el("button", { type: "button", "data-act": "approve", "data-id": a.id, class: "primary" }, t("approve")), " ",
+          el("button", { type: "button", "data-act": "reject", "data-id": a.id }, t("reject")), " ");
       }
-      if (a.status === "submitted" || a.status === "approved") actions.append(el("button", { "data-act": "cancel", "data-id": a.id }, t("cancel")));
+      if (a.status === "submitted" || a.status === "approved") actions.append(el("button", { type: "button", "data-act": "cancel", "data-id": a.id }, t("cancel")));
       tbody.append(el("tr", { "data-app": a.id },
-        el("td", { text: a.number }), el("td", { text: "#" + a.volunteer_id }), el("td", { class: "org", title: "#" + a.org_id, text: a.org_name || ("#" + a.org_id) }),
-        el("td", { text: a.product }), el("td", { text: a.channel }), el("td", { class: "status", text: a.status }),
-        el("td", { text: new Date(a.created_at).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB") }), actions));
+        el("td", { text: a.number }), el("td", { class: "applicant", text: a.volunteer_name || "—" }),
+        el("td", { class: "org", text: a.org_name || "—" }),
+        el("td", { class: "product", title: a.product, text: productName(a.product) }),
+        el("td", { class: "channel", "data-code": a.channel, text: L("channel", a.channel) }),
+        el("td", { class: "status", "data-code": a.status }, el("span", { class: "state " + a.status, text: L("status", a.status) })),
+        el("td", { text: when(a.created_at) }), actions));
     }
-  } catch (e) { toast(t("error") + ": " + e.message); }
+    $("#queue-table").dataset.key = key; // what is shown (tests wait for it)
+  } catch (e) { fail(e); }
 }
 
 async function decide(act, id) {
+  if (act === "detail") { showApplication($("#queue-detail"), id); return; }
   let body;
   if (act !== "approve") {
-    const reason = prompt(t("reason"));
+    const reason = await askReason(t(act), act === "reject");
     if (reason === null) return;
-    if (!reason.trim() && act === "reject") return;
     body = { reason };
   }
   try {
     const a = await api(`/v1/applications/${id}/${act}`, { method: "POST", json: body });
-    toast(t("done") + ": " + a.number + " → " + a.status);
+    toast(t("done") + ": " + a.number + " → " + L("status", a.status));
     loadQueue();
-  } catch (e) { toast(t("error") + ": " + e.message); }
+  } catch (e) { fail(e); }
 }
 
-// Volunteer lookup (the API masks for roles that may not see personal data).
+// showApplication shows an application and its history (its status
+// changes: who, when, channel, reason).
+async function showApplication(box, id) {
+  try {
+    const [a, ev] = await Promise.all([api("/v1/applications/" + id), api(`/v1/applications/${id}/events`)]);
+    box.textContent = "";
+    box.append(el("h3", { text: `${t("col.number")} ${a.number}` }),
+      el("p", {}, el("span", { class: "state " + a.status, "data-code": a.status, id: box.id + "-status", text: L("status", a.status) }),
+        ` · ${productName(a.product)} · ${L("channel", a.channel)}` + (a.reason ? ` · ${a.reason}` : "")));
+    box.append(table(box.id + "-events", ["at", "from", "to", "by", "col.channel", "reason.label"],
+      (ev.items || []).map((e) => el("tr", { "data-to": e.to }, el("td", { text: when(e.at) }), el("td", { text: e.from ? L("status", e.from) : "—" }),
+        el("td", { text: L("status", e.to) }), el("td", { text: L("role", e.actor_role) }), el("td", { text: L("channel", e.channel) }),
+        el("td", { text: e.reason || "" })))));
+    return a;
+  } catch (e) { fail(e); return null; }
+}
+
+// Walk-in registration at a branch: find the person by ID number or
+// register them, apply, then follow the application until the card is
+// issued (the status refreshes every 3 s).
+let walkinVolunteer = null, walkinApp = 0, walkinTimer = null;
+function stopWalkin() { if (walkinTimer) clearInterval(walkinTimer); walkinTimer = null; }
+function walkinReset() {
+  stopWalkin();
+  walkinVolunteer = null; walkinApp = 0;
+  $("#walkin-register").hidden = true; $("#walkin-apply").hidden = true;
+  $("#walkin-person").textContent = ""; $("#walkin-status").textContent = "";
+  setStep(1);
+}
+// walkinResume shows the page again (after another page or the language
+// switch) without losing the application being followed.
+function walkinResume() {
+  if (!walkinApp) { if (!walkinVolunteer) walkinReset(); return; }
+  walkinPoll();
+  if (!walkinTimer) walkinTimer = setInterval(walkinPoll, 3000);
+}
+function setStep(n) { for (let i = 1; i <= 3; i++) $("#walkin-step" + i).classList.toggle("current", i === n); }
+
+function personCard(v) {
+  const dl = el("dl", { class: "card", id: "person-" + v.id });
+  const rows = [["vol.name", v.name], ["vol.idtype", L("id_type", v.id_type)], ["vol.idn", v.id_number + (v.id_number_masked ? " " + t("vol.masked") : "")],
+    ["vol.phone", v.phone], ["vol.org", "…"], ["vol.league", v.league_member ? "✓" : "—"], ["vol.size", v.clothing_size || "—"],
+    ["vol.source", L("channel", v.source)], ["vol.registered", when(v.created_at)]];
+  for (const [k, val] of rows) dl.append(el("dt", { text: t(k) }), el("dd", { "data-k": k, text: String(val) }));
+  orgName(v.org_id).then((n) => { dl.querySelector('dd[data-k="vol.org"]').textContent = n; });
+  return dl;
+}
+
+async function walkinFind(idn) {
+  walkinReset();
+  try {
+    const v = await api("/v1/volunteers?id_number=" + encodeURIComponent(idn));
+    walkinFound(v);
+  } catch (e) {
+    if (e.status !== 404) { fail(e); return; }
+    $("#walkin-register").hidden = false;
+    $("#walkin-name").focus();
+  }
+}
+function walkinFound(v) {
+  walkinVolunteer = v;
+  $("#walkin-register").hidden = true;
+  $("#walkin-person").textContent = "";
+  $("#walkin-person").append(el("h3", { text: t("walkin.found") }), personCard(v));
+  $("#walkin-apply").hidden = false;
+  setStep(2);
+  $("#walkin-product").focus();
+}
+async function walkinRegister() {
+  const body = { name: $("#walkin-name").value.trim(), id_type: $("#walkin-idtype").value, id_number: $("#walkin-idn").value.trim(),
+    phone: $("#walkin-phone").value.trim(), org_id: Number($("#walkin-org").value), clothing_size: $("#walkin-size").value,
+    league_member: $("#walkin-league").checked, party_member: $("#walkin-party").checked };
+  if ($("#walkin-birth").value) body.birth_date = $("#walkin-birth").value;
+  try {
+    const v = await api("/v1/volunteers", { method: "POST", json: body });
+    toast(t("walkin.registered") + ": " + v.name);
+    walkinFound(v);
+  } catch (e) { fail(e); }
+}
+async function walkinApply() {
+  try {
+    const a = await api("/v1/applications", { method: "POST", json: { volunteer_id: walkinVolunteer.id, product: $("#walkin-product").value } });
+    toast(t("walkin.applied") + ": " + a.number);
+    $("#walkin-apply").hidden = true;
+    walkinApp = a.id;
+    setStep(3);
+    await walkinPoll();
+    walkinTimer = setInterval(walkinPoll, 3000);
+  } catch (e) { fail(e); }
+}
+async function walkinPoll() {
+  const box = $("#walkin-status");
+  const a = await showApplication(box, walkinApp);
+  if (!a) { stopWalkin(); return; }
+  const hint = a.status === "submitted" ? t("walkin.review")
+    : ["issued", "activated"].includes(a.status) ? t("walkin.done")
+      : ["approved", "bank_pending", "bank_approved", "personalized"].includes(a.status) ? t("walkin.perso").replace("{id}", a.id) : "";
+  box.append(el("p", { class: "notice", id: "walkin-hint", text: hint }), el("p", { class: "hint", text: t("walkin.live") }));
+  if (["issued", "activated", "rejected", "bank_declined", "cancelled"].includes(a.status)) stopWalkin();
+}
+
+// People and their cards: block, unblock, replace, and each card's
+// history.
+let volShown = null;
 async function findVolunteer(idNumber) {
-  const box = $("#vol-result"); box.textContent = "";
+  const box = $("#vol-result"); box.textContent = ""; $("#vol-cards").textContent = ""; $("#vol-history").textContent = "";
   try {
     const v = await api("/v1/volunteers?id_number=" + encodeURIComponent(idNumber));
-    const dl = el("dl", { class: "card" });
-    for (const [k, val] of [["ID", v.id], ["姓名 / Name", v.name], ["证件 / ID number", v.id_number], ["手机 / Phone", v.phone],
-      ["组织 / Org", "#" + v.org_id], ["团员 / League", v.league_member ? "✓" : "—"], ["尺码 / Size", v.clothing_size],
-      ["来源 / Source", v.source], ["注册 / Registered", new Date(v.created_at).toLocaleDateString()]]) {
-      dl.append(el("dt", { text: k }), el("dd", { text: String(val) }));
-    }
-    box.append(dl);
+    volShown = v;
+    box.append(personCard(v));
+    await loadCards();
+    await loadService();
   } catch (e) { box.append(el("p", { class: "error", text: e.status === 404 ? t("vol.notfound") : e.message })); }
+}
+async function loadCards() {
+  const box = $("#vol-cards");
+  try {
+    const r = await api(`/v1/volunteers/${volShown.id}/cards`);
+    box.textContent = "";
+    box.append(el("h3", { text: t("cards.title") }));
+    if (!r.items.length) { box.append(el("p", { text: t("cards.none") })); return; }
+    box.append(table("cards-table", ["cards.pan", "cards.product", "cards.expiry", "cards.state", "col.number", "col.actions"], r.items.map((c) => {
+      const acts = el("td", { class: "actions" });
+      const btn = (change) => el("button", { type: "button", "data-card": c.id, "data-change": change }, t("cards." + change));
+      if (!c.pending_change && ["issued", "active"].includes(c.confirmed_state)) acts.append(btn("block"), " ", btn("replace"), " ");
+      if (!c.pending_change && c.confirmed_state === "blocked") acts.append(btn("unblock"), " ", btn("replace"), " ");
+      acts.append(el("button", { type: "button", "data-card": c.id, "data-change": "history" }, t("cards.history")));
+      return el("tr", { "data-card": c.id }, el("td", { text: c.masked_pan }), el("td", { text: productName(c.product) }), el("td", { text: c.expiry }),
+        el("td", { class: "state-cell", "data-code": c.state }, el("span", { class: "state " + c.state, text: L("card", c.state) }),
+          c.block_reason ? " · " + c.block_reason : ""),
+        el("td", { text: c.application_number }), acts);
+    })));
+    box.dataset.loaded = String(Date.now());
+  } catch (e) { fail(e); }
+}
+// The person's service record (hours per year, stars, benefit tier,
+// activities); admins may add hours outside taps, with a reason.
+async function loadService() {
+  const box = $("#vol-service");
+  $("#hours-form").hidden = !(me.role === PA || me.role === OA);
+  try {
+    const r = await api(`/v1/volunteers/${volShown.id}/service-record`);
+    box.textContent = "";
+    const dl = el("dl", { class: "card", id: "service-card" });
+    for (const [k, v] of [["service.lifetime", fmt(r.lifetime_hours)], ["service.stars", "★".repeat(r.stars) || "—"], ["service.tier", L("tier", r.tier)]]) {
+      dl.append(el("dt", { text: t(k) }), el("dd", { "data-k": k, text: v }));
+    }
+    box.append(el("h3", { text: t("service.title") }), dl,
+      table("service-years", ["service.year", "#service.hours"], (r.years || []).map((y) => el("tr", { "data-year": y.year },
+        el("td", { text: String(y.year) }), el("td", { class: "num", text: fmt(y.hours) })))),
+      table("service-activities", ["service.activity", "checkins.in", "checkins.out", "#service.hours"], (r.activities || []).map((a) => el("tr", {},
+        el("td", { text: a.title + (a.corrected ? ` (${t("service.corrected")})` : "") }), el("td", { text: when(a.in_at) }),
+        el("td", { text: when(a.out_at) }), el("td", { class: "num", text: fmt(a.hours) })))));
+  } catch (e) { box.textContent = ""; if (e.status !== 404 && e.status !== 405) fail(e); }
+}
+async function addHours() {
+  try {
+    await api(`/v1/volunteers/${volShown.id}/service-hours`, { method: "POST", json: { year: Number($("#hours-year").value),
+      hours: Number($("#hours-hours").value), reason: $("#hours-reason").value.trim() } });
+    toast(t("hours.saved"));
+    $("#hours-hours").value = ""; $("#hours-reason").value = "";
+    await loadService();
+  } catch (e) { fail(e); }
+}
+
+async function cardAction(id, change) {
+  if (change === "history") { cardHistory(id); return; }
+  let body;
+  if (change === "unblock") body = {};
+  else {
+    const reason = await askReason(t("cards." + change), true);
+    if (reason === null) return;
+    body = { reason };
+  }
+  try {
+    const c = await api(`/v1/cards/${id}/${change}`, { method: "POST", json: body });
+    toast(t("cards.sent") + ": " + c.masked_pan + " → " + L("card", c.state));
+    await loadCards();
+    await cardHistory(id);
+  } catch (e) { fail(e); }
+}
+async function cardHistory(id) {
+  const box = $("#vol-history");
+  try {
+    const r = await api(`/v1/cards/${id}/events`);
+    box.textContent = "";
+    box.append(el("h3", { text: t("cards.history") }), table("card-events", ["at", "col.status", "cards.change", "by", "reason.label", "cards.result"],
+      r.items.map((e) => el("tr", { "data-kind": e.kind }, el("td", { text: when(e.at) }), el("td", { text: L("card_event", e.kind) }),
+        el("td", { text: e.change ? L("change", e.change) : "—" }), el("td", { text: L("role", e.actor_role) }),
+        el("td", { text: e.reason || "" }), el("td", { text: e.result_code || "" })))));
+    box.dataset.card = String(id);
+  } catch (e) { fail(e); }
 }
 
 // On-site sessions.
 let onsiteSession = 0;
 let onsiteCursor = "";
-const stateLabel = (st) => t("state." + st) === "state." + st ? st : t("state." + st);
+const stateLabel = (st) => L("session", st);
 
 // loadOnsiteList shows the sessions in the caller's scope, newest first. A
 // server without the on-site API answers 404/405: the page says so.
+let onsiteSeq = 0;
 async function loadOnsiteList(more) {
+  const seq = ++onsiteSeq;
   const tbody = $("#onsite-table tbody");
   const q = new URLSearchParams({ limit: "20" });
   const st = $("#onsite-state").value; if (st) q.set("state", st);
@@ -234,6 +665,7 @@ async function loadOnsiteList(more) {
   let page;
   try {
     page = await api("/v1/onsite-sessions?" + q);
+    if (seq !== onsiteSeq) return;
   } catch (e) {
     const unavailable = e.status === 404 || e.status === 405;
     $("#onsite-unavailable").hidden = !unavailable;
@@ -266,6 +698,15 @@ function renderSession(s) {
     box.append(el("p", { class: "sub" }, `${t("onsite.branch")}: ${s.branch.name} · ${t("onsite.contact")}: ${s.branch.contact_name} ${s.branch.contact_phone || ""}`));
   }
   onsiteSession = s.id;
+  const acts = $("#onsite-actions"); acts.hidden = false;
+  const can = { schedule: s.status === "requested", start: s.status === "scheduled", complete: s.status === "in_progress",
+    cancel: ["requested", "scheduled", "in_progress"].includes(s.status) };
+  acts.querySelectorAll("button[data-session-act]").forEach((b) => {
+    const act = b.dataset.sessionAct;
+    b.hidden = !can[act] || (act !== "cancel" && me.role === OA);
+  });
+  $("#onsite-approve").hidden = me.role === BS;
+  $("#onsite-queue").textContent = "";
   document.querySelectorAll("#onsite-table tr[data-session]").forEach((tr) => tr.classList.toggle("selected", Number(tr.dataset.session) === s.id));
   $("#onsite-upload").hidden = false;
   $("#onsite-rejected").hidden = true;
@@ -284,7 +725,7 @@ async function downloadRejected() {
     const blob = await res.blob();
     const a = el("a", { href: URL.createObjectURL(blob), download: `session-${onsiteSession}-rejected.csv` });
     document.body.append(a); a.click(); a.remove();
-  } catch (e) { toast(t("error") + ": " + e.message); }
+  } catch (e) { fail(e); }
 }
 
 async function loadOnsiteReport() {
@@ -295,7 +736,9 @@ async function loadOnsiteReport() {
     const old = box.querySelector(".funnel"); if (old) old.remove();
     const f = el("div", { class: "funnel", id: "onsite-counts" });
     for (const k of ["requested", "accepted", "rejected", "submitted", "approved", "sent", "personalized", "failed", "cancelled"]) {
-      f.append(el("div", {}, k, el("b", { "data-k": k, text: String(r[k] ?? 0) })));
+      const label = { requested: t("onsite.expected"), accepted: L("row", "accepted"), rejected: L("row", "rejected"), sent: L("status", "bank_pending"),
+        failed: L("personalize", "failed") }[k] || L("status", k);
+      f.append(el("div", { title: k }, label, el("b", { "data-k": k, text: String(r[k] ?? 0) })));
     }
     box.prepend(f);
     $("#onsite-rejected").hidden = !(r.rejected > 0);
@@ -309,11 +752,11 @@ function renderRoster(rep) {
   for (const r of rep.items) {
     const reasons = (r.reasons || []).map((x) => (x.field ? x.field + ": " : "") + x.message).join("; ");
     tb.append(el("tr", { class: r.status, "data-line": r.line },
-      el("td", { class: "num", text: String(r.line) }), el("td", { text: t("row." + r.status) }), el("td", { text: r.name }),
+      el("td", { class: "num", text: String(r.line) }), el("td", { text: L("row", r.status) }), el("td", { text: r.name }),
       el("td", { text: r.id_number }), el("td", { text: r.phone }), el("td", { text: reasons })));
   }
-  box.append(el("table", { id: "roster-rows" }, el("thead", {}, el("tr", {},
-    ...["onsite.line", "onsite.result", "onsite.name", "onsite.idn", "onsite.phone", "onsite.reasons"].map((k) => el("th", { "data-i18n": k, class: k === "onsite.line" ? "num" : "", text: t(k) })))), tb));
+  box.append(el("div", { class: "scroll" }, el("table", { id: "roster-rows" }, el("thead", {}, el("tr", {},
+    ...["onsite.line", "onsite.result", "onsite.name", "onsite.idn", "onsite.phone", "onsite.reasons"].map((k) => el("th", { "data-i18n": k, class: k === "onsite.line" ? "num" : "", text: t(k) })))), tb)));
   // Masked values cannot be searched for: say how to find the rows.
   $("#onsite-masked-help").hidden = !rep.items.some((r) => r.status === "rejected" && /\*/.test(r.id_number || ""));
   $("#onsite-rejected").hidden = !(rep.rejected > 0);
@@ -330,7 +773,227 @@ async function uploadRoster(file) {
     if (!res.ok) throw new APIError(res.status, body);
     renderRoster(body);
     toast(t("done"));
-  } catch (e) { toast(t("error") + ": " + e.message); }
+  } catch (e) { fail(e); }
+}
+
+
+// The on-site session's actions (schedule, start, complete, cancel) and its
+// personalization queue in roster order.
+async function sessionAction(act) {
+  let body;
+  if (act === "cancel") {
+    const reason = await askReason(t("onsite.cancel"), false);
+    if (reason === null) return;
+    body = reason ? { reason } : undefined;
+  }
+  try {
+    const s = await api(`/v1/onsite-sessions/${onsiteSession}/${act}`, { method: "POST", json: body });
+    toast(t("done") + ": " + L("session", s.status));
+    renderSession(s); loadOnsiteReport(); loadOnsiteList();
+  } catch (e) { fail(e); }
+}
+async function loadOnsiteQueue() {
+  const box = $("#onsite-queue");
+  try {
+    const q = await api(`/v1/onsite-sessions/${onsiteSession}/queue`);
+    box.textContent = "";
+    box.append(el("h3", { text: t("onsite.queue") }), table("onsite-queue-table", ["#onsite.position", "col.number", "onsite.name", "col.status", "onsite.personalize", "#onsite.attempts"],
+      q.items.map((i) => el("tr", { "data-entry": i.entry_id }, el("td", { class: "num", text: String(i.position) }), el("td", { text: i.application_number }),
+        el("td", { text: i.name }), el("td", { "data-code": i.status, text: L("status", i.status) }),
+        el("td", { "data-code": i.personalize, text: L("personalize", i.personalize) + (i.note ? " · " + i.note : "") }),
+        el("td", { class: "num", text: String(i.attempts) })))));
+  } catch (e) { fail(e); }
+}
+
+// Organisations: the picked one with its contacts and figures, and its
+// children.
+let orgSeq = 0;
+async function loadOrgDetail() {
+  const seq = ++orgSeq; // answers of an earlier pick that come late are dropped
+  const id = $("#orgs-org").value;
+  const box = $("#orgs-detail"), tbody = $("#orgs-children tbody");
+  $("#org-new").hidden = !id;
+  if (!id) { box.textContent = ""; tbody.textContent = ""; return; }
+  try {
+    const [o, kids] = await Promise.all([api("/v1/orgs/" + id), orgChildren(Number(id))]);
+    if (seq !== orgSeq) return;
+    box.textContent = "";
+    const contact = (c) => (c && c.name ? `${c.name} ${c.phone || ""}` : "—");
+    const dl = el("dl", { class: "card", id: "org-card" });
+    for (const [k, v] of [["orgs.name", o.name], ["orgs.kind", L("org_kind", o.kind)], ["orgs.region", o.region_code || "—"],
+      ["orgs.population", o.resident_population ? fmt(o.resident_population) + (o.population_year ? ` (${o.population_year})` : "") : "—"],
+      ["orgs.league", fmt(o.league_members || 0)], ["orgs.responsible", contact(o.responsible)], ["orgs.liaison", contact(o.liaison)]]) {
+      dl.append(el("dt", { text: t(k) }), el("dd", { "data-k": k, text: String(v) }));
+    }
+    const go = el("button", { type: "button", id: "orgs-targets" }, t("orgs.targets"));
+    go.addEventListener("click", () => { show("targets"); $("#targets-org").value = id; loadTargets(); });
+    box.append(dl, el("div", { class: "bar" }, go), el("h3", { text: t("orgs.children") }));
+    tbody.textContent = "";
+    if (!kids.length) tbody.append(el("tr", {}, el("td", { colspan: "7", text: t("orgs.none") })));
+    loadMemberHours(id);
+    for (const k of kids) {
+      tbody.append(el("tr", { "data-org": k.id }, el("td", { text: k.name }), el("td", { text: L("org_kind", k.kind) }), el("td", { text: k.region_code || "—" }),
+        el("td", { class: "num", text: k.resident_population ? fmt(k.resident_population) : "—" }), el("td", { class: "num", text: fmt(k.league_members || 0) }),
+        el("td", { text: contact(k.responsible) }), el("td", { text: contact(k.liaison) })));
+    }
+  } catch (e) { fail(e); }
+}
+
+// createOrg adds an organisation under the one picked.
+async function createOrg() {
+  const parent = Number($("#orgs-org").value);
+  const v = (id) => $(id).value.trim();
+  const body = { parent_id: parent, kind: $("#org-new-kind").value, name: v("#org-new-name") };
+  if (v("#org-new-region")) body.region_code = v("#org-new-region");
+  if (v("#org-new-population")) body.resident_population = Number(v("#org-new-population"));
+  if (v("#org-new-league")) body.league_members = Number(v("#org-new-league"));
+  if (v("#org-new-resp")) body.responsible = { name: v("#org-new-resp"), phone: v("#org-new-resp-phone") };
+  if (v("#org-new-liaison")) body.liaison = { name: v("#org-new-liaison"), phone: v("#org-new-liaison-phone") };
+  try {
+    const o = await api("/v1/orgs", { method: "POST", json: body });
+    toast(t("orgs.created") + ": " + o.name);
+    childCache.delete(parent);
+    $("#org-new").reset(); $("#org-new-kind").value = "university";
+    await loadOrgDetail();
+    // The pickers offer it from now on.
+    document.querySelectorAll(".orgpick").forEach((b) => { if (b.id !== "orgs-orgpick") orgPicker(b); });
+  } catch (e) { fail(e); }
+}
+
+// League and party members' hours of the year against the expectation,
+// per organisation of the subtree.
+let membersSeq = 0;
+async function loadMemberHours(id) {
+  const seq = ++membersSeq;
+  const box = $("#orgs-members");
+  try {
+    const r = await api(`/v1/orgs/${id}/member-hours?year=${$("#orgs-year").value}`);
+    if (seq !== membersSeq) return;
+    box.textContent = "";
+    box.append(el("h3", { text: `${t("members.title")} (${r.year})` }),
+      el("p", { id: "members-summary" }, `${t("members.expected")}: ${fmt(r.expected_hours)} · ${t("members.members")}: ${fmt(r.members)} · ${t("members.met")}: ${fmt(r.met)}`));
+    const rows = [];
+    for (const o of r.orgs) {
+      const name = el("td", { text: "…" });
+      orgName(o.org_id).then((n) => { name.textContent = n; });
+      rows.push(el("tr", { "data-org": o.org_id }, name, el("td", { class: "num", text: fmt(o.members) }), el("td", { class: "num", text: fmt(o.met) }),
+        el("td", { text: o.below.map((b) => `${b.name} ${fmt(b.hours)}`).join("、") || "—" })));
+    }
+    box.append(table("members-table", ["org", "#members.members", "#members.met", "members.below"], rows));
+  } catch (e) { box.textContent = ""; if (e.status !== 404 && e.status !== 405) fail(e); }
+}
+
+// Cards about to expire in an organisation's subtree.
+async function loadExpiring() {
+  const box = $("#expiring-result");
+  const org = $("#expiring-org").value || (me.org_id ? String(me.org_id) : "");
+  if (!org) { box.textContent = ""; box.append(el("p", { class: "error", text: t("pick") })); return; }
+  try {
+    const r = await api(`/v1/orgs/${org}/cards/expiring?within=${encodeURIComponent($("#expiring-within").value)}d`);
+    box.textContent = "";
+    if (!r.items.length) { box.append(el("p", { id: "expiring-none", text: t("expiring.none") })); return; }
+    box.append(table("expiring-table", ["cards.pan", "cards.product", "expiring.through", "cards.state", "col.number"], r.items.map((c) =>
+      el("tr", { "data-card": c.id }, el("td", { text: c.masked_pan }), el("td", { text: productName(c.product) }), el("td", { text: c.valid_through }),
+        el("td", { text: L("card", c.state) }), el("td", { text: c.application_number })))));
+  } catch (e) { fail(e); }
+}
+
+// Products and their BINs (read only until the product routes land).
+async function loadProductsPage() {
+  await loadProducts();
+  const tbody = $("#products-table tbody"); tbody.textContent = "";
+  for (const p of products) {
+    const org = el("td", { text: "…" });
+    orgName(p.org_id).then((n) => { org.textContent = n || "—"; });
+    tbody.append(el("tr", { "data-product": p.code }, el("td", { text: p.code }), el("td", { text: p.name }), el("td", { text: p.bank }),
+      el("td", { text: p.bin }), el("td", { text: L("card_kind", p.kind) }), org));
+  }
+}
+
+// Bank links' health and the bank requests (failed ones first), with
+// retry and cancel.
+let breqCursor = "", breqSeq = 0;
+async function loadBanks() {
+  const tbody = $("#banks-table tbody");
+  try {
+    const r = await api("/v1/admin/banks");
+    tbody.textContent = "";
+    for (const b of r.items) {
+      const up = b.linked && b.signed_on > 0;
+      tbody.append(el("tr", { "data-bank": b.bank }, el("td", { text: b.bank }),
+        el("td", {}, el("span", { class: "pill " + (up ? "green" : b.linked ? "red" : ""), text: up ? t("banks.up") : b.linked ? t("banks.down") : t("banks.nolink") })),
+        el("td", { class: "num", text: `${b.signed_on} / ${b.connections}` }), el("td", { text: when(b.last_echo) }),
+        el("td", { class: "num", text: fmt(b.queue_depth) }), el("td", { class: "num failed", text: fmt(b.failed_requests) })));
+    }
+  } catch (e) { if (e.status === 404 || e.status === 405) tbody.textContent = t("unavailable"); else fail(e); }
+  await loadBankRequests();
+}
+async function loadBankRequests(more) {
+  const seq = ++breqSeq;
+  const tbody = $("#breq-table tbody");
+  const q = new URLSearchParams({ limit: "50" });
+  if ($("#breq-state").value) q.set("state", $("#breq-state").value);
+  if ($("#breq-kind").value) q.set("kind", $("#breq-kind").value);
+  if (more && breqCursor) q.set("cursor", breqCursor);
+  try {
+    const r = await api("/v1/admin/bank-requests?" + q);
+    if (seq !== breqSeq) return;
+    if (!more) tbody.textContent = "";
+    breqCursor = r.next_cursor || "";
+    $("#breq-more").hidden = !breqCursor;
+    if (!r.items.length && !more) tbody.append(el("tr", {}, el("td", { colspan: "9", text: t("banks.none") })));
+    for (const b of r.items) {
+      const acts = el("td", { class: "actions" });
+      if (b.state === "failed") {
+        acts.append(el("button", { type: "button", "data-breq": b.id, "data-act": "retry" }, t("banks.retry")), " ",
+          el("button", { type: "button", "data-breq": b.id, "data-act": "cancel" }, t("banks.cancel")));
+      }
+      tbody.append(el("tr", { "data-breq": b.id }, el("td", { class: "num", text: String(b.id) }), el("td", { text: L("bank_kind", b.kind) }),
+        el("td", { "data-code": b.state, text: L("bank_request", b.state) }), el("td", { text: b.application_number }),
+        el("td", { text: b.card_last_four || "—" }), el("td", { class: "num", text: String(b.attempts) }),
+        el("td", { text: [b.result_code, b.last_error].filter((x) => x).join(" · ") || "—" }), el("td", { text: when(b.updated_at) }), acts));
+    }
+    $("#breq-table").dataset.key = q.toString();
+  } catch (e) { if (e.status === 404 || e.status === 405) tbody.textContent = t("unavailable"); else fail(e); }
+}
+async function bankRequestAction(id, act) {
+  const reason = await askReason(t("banks." + act) + " #" + id, act === "cancel");
+  if (reason === null) return;
+  try {
+    const r = await api(`/v1/admin/bank-requests/${id}/${act}`, { method: "POST", json: reason ? { reason } : {} });
+    toast(t("done") + ": #" + r.id + " " + L("bank_request", r.state));
+    loadBanks();
+  } catch (e) { fail(e); }
+}
+
+// Reconciliations with the banks, each with its differences to download.
+let reconCursor = "";
+async function loadRecon(more) {
+  const tbody = $("#recon-table tbody");
+  const q = new URLSearchParams({ limit: "50" });
+  if (more && reconCursor) q.set("cursor", reconCursor);
+  try {
+    const r = await api("/v1/admin/reconciliations?" + q);
+    if (!more) tbody.textContent = "";
+    reconCursor = r.next_cursor || "";
+    $("#recon-more").hidden = !reconCursor;
+    if (!r.items.length && !more) tbody.append(el("tr", {}, el("td", { colspan: "8", text: t("recon.none") })));
+    for (const x of r.items) {
+      tbody.append(el("tr", { "data-recon": x.id }, el("td", { class: "num", text: String(x.id) }), el("td", { text: x.bank_code }),
+        el("td", { text: x.business_date }), el("td", { class: "num", text: fmt(x.bank_cards) }), el("td", { class: "num", text: fmt(x.volcard_cards) }),
+        el("td", { class: "num", text: fmt(x.matched) }), el("td", { class: "num differences", text: fmt(x.differences) }),
+        el("td", {}, el("button", { type: "button", "data-recon": x.id, "data-fmt": "csv" }, t("recon.download") + " CSV"), " ",
+          el("button", { type: "button", "data-recon": x.id, "data-fmt": "xlsx" }, "XLSX"))));
+    }
+  } catch (e) { if (e.status === 404 || e.status === 405) tbody.textContent = t("unavailable"); else fail(e); }
+}
+async function saveAs(path, name) {
+  try {
+    const res = await api(path, { raw: true });
+    const blob = await res.blob();
+    const a = el("a", { href: URL.createObjectURL(blob), download: name });
+    document.body.append(a); a.click(); a.remove();
+  } catch (e) { fail(e); }
 }
 
 // Targets dashboard.
@@ -341,7 +1004,6 @@ function pct(v) {
   const digits = p < 0.01 ? 4 : p < 0.1 ? 3 : p < 10 ? 2 : 1;
   return p.toFixed(digits) + "%";
 }
-const fmt = (n) => Number(n).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB");
 
 let targetsSeq = 0;
 async function loadTargets() {
@@ -357,7 +1019,7 @@ async function loadTargets() {
     renderFunnel(funnel);
     renderCharts(rep);
     $("#kpis").dataset.key = year + ":" + org; // what is shown (tests wait for it)
-  } catch (e) { toast(t("error") + ": " + e.message); }
+  } catch (e) { fail(e); }
 }
 
 function renderKPIs(root) {
@@ -380,7 +1042,7 @@ function renderFunnel(f) {
   const box = $("#funnel"); box.textContent = "";
   if (!f) return;
   box.append(el("strong", { text: t("funnel") + ":" }));
-  for (const st of STATUSES) box.append(el("div", { id: "funnel-" + st }, st, el("b", { text: fmt(f.by_status[st] || 0) })));
+  for (const st of STATUSES) box.append(el("div", { id: "funnel-" + st, title: st }, L("status", st), el("b", { text: fmt(f.by_status[st] || 0) })));
 }
 
 const SVG = "http://www.w3.org/2000/svg";
@@ -522,7 +1184,7 @@ async function pollCheckins(id) {
       tb.append(el("tr", {}, el("td", { text: a.name }), el("td", { text: hm(a.in_at) }),
         el("td", { text: a.out_at ? hm(a.out_at) : "—" }), el("td", { class: "num", text: String(a.minutes) })));
     }
-    box.append(el("table", {}, el("thead", {}, el("tr", {}, ...["col.volunteer", "checkins.in", "checkins.out", "checkins.minutes"].map((k) => el("th", { text: t(k) })))), tb));
+    box.append(el("div", { class: "scroll" }, el("table", {}, el("thead", {}, el("tr", {}, ...["col.volunteer", "checkins.in", "checkins.out", "checkins.minutes"].map((k) => el("th", { text: t(k) })))), tb)));
     $("#checkins-state").textContent = t("checkins.live");
   } catch (e) {
     stopCheckins();
@@ -540,26 +1202,49 @@ async function download(kind, format) {
     const blob = await res.blob();
     const a = el("a", { href: URL.createObjectURL(blob), download: `${kind}.${format}` });
     document.body.append(a); a.click(); a.remove();
-  } catch (e) { toast(t("error") + ": " + e.message); }
+  } catch (e) { fail(e); }
 }
 
-// Wiring.
+// Wiring. Every control is a button, link or form field, so the console is
+// used with the keyboard alone: Tab and Enter, Esc closes the reason dialog;
+// Alt+1 … Alt+9 open the pages of the menu in order.
 document.addEventListener("DOMContentLoaded", () => {
+  const y = new Date().getFullYear();
+  document.querySelectorAll("select.years").forEach((years) => {
+    for (let x = 2017; x <= y; x++) years.append(el("option", {}, String(x)));
+    years.value = String(y);
+  });
+  $("#hours-year").value = String(y);
   applyLang();
   $("#lang").addEventListener("click", () => {
     lang = lang === "zh" ? "en" : "zh"; localStorage.setItem("volcard.lang", lang); applyLang();
-    if (token()) show(current);
+    if (me) show(current);
   });
   $("#signout").addEventListener("click", signOut);
   $("#signin-form").addEventListener("submit", (ev) => { ev.preventDefault(); signIn($("#token").value.trim()); });
-  document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => show(b.dataset.page)));
+  document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => {
+    show(b.dataset.page);
+    const h = $("#page-" + current + " h2"); if (h) h.focus();
+  }));
+  document.addEventListener("keydown", (ev) => {
+    if (!ev.altKey || !me || ev.key < "1" || ev.key > "9") return;
+    const shown = [...document.querySelectorAll("nav button")].filter((b) => !b.hidden);
+    const b = shown[Number(ev.key) - 1];
+    if (b) { ev.preventDefault(); b.click(); }
+  });
   $("#queue-refresh").addEventListener("click", () => loadQueue());
-  $("#queue-status").addEventListener("change", () => loadQueue());
+  for (const id of ["#queue-status", "#queue-channel", "#queue-product", "#queue-org"]) $(id).addEventListener("change", () => loadQueue());
   $("#queue-more").addEventListener("click", () => loadQueue(true));
   $("#queue-table").addEventListener("click", (ev) => {
     const b = ev.target.closest("button[data-act]"); if (b) decide(b.dataset.act, b.dataset.id);
   });
+  $("#walkin-find").addEventListener("submit", (ev) => { ev.preventDefault(); walkinFind($("#walkin-idn").value.trim()); });
+  $("#walkin-register").addEventListener("submit", (ev) => { ev.preventDefault(); walkinRegister(); });
+  $("#walkin-apply").addEventListener("submit", (ev) => { ev.preventDefault(); walkinApply(); });
   $("#vol-form").addEventListener("submit", (ev) => { ev.preventDefault(); findVolunteer($("#vol-id").value.trim()); });
+  $("#vol-cards").addEventListener("click", (ev) => {
+    const b = ev.target.closest("button[data-change]"); if (b) cardAction(b.dataset.card, b.dataset.change);
+  });
   $("#onsite-new").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
@@ -568,7 +1253,7 @@ document.addEventListener("DOMContentLoaded", () => {
         product: $("#onsite-product").value } });
       renderSession(s);
       loadOnsiteList();
-    } catch (e) { toast(t("error") + ": " + e.message); }
+    } catch (e) { fail(e); }
   });
   $("#onsite-refresh").addEventListener("click", () => loadOnsiteList());
   $("#onsite-state").addEventListener("change", () => loadOnsiteList());
@@ -576,8 +1261,11 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#onsite-table").addEventListener("click", (ev) => {
     const b = ev.target.closest("button[data-open]"); if (b) loadSession(b.dataset.open);
   });
+  $("#onsite-actions").addEventListener("click", (ev) => {
+    const b = ev.target.closest("button[data-session-act]"); if (b) sessionAction(b.dataset.sessionAct);
+  });
+  $("#onsite-queue-load").addEventListener("click", loadOnsiteQueue);
   $("#onsite-rejected-dl").addEventListener("click", downloadRejected);
-  $("#onsite-open").addEventListener("submit", (ev) => { ev.preventDefault(); loadSession($("#onsite-id").value); });
   $("#onsite-upload").addEventListener("submit", (ev) => { ev.preventDefault(); const f = $("#onsite-file").files[0]; if (f) uploadRoster(f); });
   $("#onsite-approve").addEventListener("click", async () => {
     try {
@@ -585,10 +1273,27 @@ document.addEventListener("DOMContentLoaded", () => {
       toast(`${t("onsite.approved")}: ${r.approved}`);
       loadOnsiteReport();
       loadOnsiteList();
-    } catch (e) { toast(t("error") + ": " + e.message); }
+    } catch (e) { fail(e); }
+  });
+  $("#orgs-org").addEventListener("change", loadOrgDetail);
+  $("#orgs-year").addEventListener("change", () => { if ($("#orgs-org").value) loadMemberHours($("#orgs-org").value); });
+  $("#org-new").addEventListener("submit", (ev) => { ev.preventDefault(); createOrg(); });
+  $("#hours-form").addEventListener("submit", (ev) => { ev.preventDefault(); addHours(); });
+  $("#expiring-form").addEventListener("submit", (ev) => { ev.preventDefault(); loadExpiring(); });
+  $("#banks-refresh").addEventListener("click", loadBanks);
+  for (const id of ["#breq-state", "#breq-kind"]) $(id).addEventListener("change", () => loadBankRequests());
+  $("#breq-more").addEventListener("click", () => loadBankRequests(true));
+  $("#breq-table").addEventListener("click", (ev) => {
+    const b = ev.target.closest("button[data-breq]"); if (b) bankRequestAction(b.dataset.breq, b.dataset.act);
+  });
+  $("#recon-more").addEventListener("click", () => loadRecon(true));
+  $("#recon-table").addEventListener("click", (ev) => {
+    const b = ev.target.closest("button[data-recon]");
+    if (b) saveAs(`/v1/admin/reconciliations/${b.dataset.recon}/differences?format=${b.dataset.fmt}`, `reconciliation-${b.dataset.recon}.${b.dataset.fmt}`);
   });
   $("#targets-refresh").addEventListener("click", loadTargets);
   $("#targets-year").addEventListener("change", loadTargets);
+  $("#targets-org").addEventListener("change", loadTargets);
   $("#checkins-form").addEventListener("submit", (ev) => { ev.preventDefault(); watchCheckins($("#checkins-activity").value); });
   // A mouse pick in the list box shows as a click (Chromium does not always
   // send change for it), the keyboard as change; either starts watching.
@@ -596,9 +1301,5 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const kind of ["change", "click"]) $("#checkins-activity").addEventListener(kind, pick);
   $("#checkins-reload").addEventListener("click", () => loadActivities());
   document.querySelectorAll("button[data-dl]").forEach((b) => b.addEventListener("click", () => download(b.dataset.dl, b.dataset.fmt)));
-  const y = new Date().getFullYear();
-  const sel = $("#targets-year");
-  for (let x = 2019; x <= y; x++) sel.append(el("option", {}, String(x)));
-  sel.value = "2017";
   if (token()) signIn(token()); else signOut();
 });
