@@ -272,6 +272,9 @@ type matrixOp func(t *testing.T, w *matrixWorld, s side) matrixRequest
 func id(n int64) string { return strconv.FormatInt(n, 10) }
 
 // matrixOps has one entry per operationId of the document.
+// statementMonths numbers the months the matrix generates statements for.
+var statementMonths atomic.Int64
+
 var matrixOps = map[string]matrixOp{
 	"listOrgs": func(_ *testing.T, _ *matrixWorld, s side) matrixRequest {
 		return get("/v1/orgs?parent=" + id(s.org.ID))
@@ -513,8 +516,9 @@ var matrixOps = map[string]matrixOp{
 			"foundation_bp": 1500, "effective_from": from.Format(time.DateOnly)})
 	},
 	"generateRebateStatements": func(_ *testing.T, w *matrixWorld, _ side) matrixRequest {
-		n := int(w.seq.Add(1))
-		// A past month (1990 on): its statements are generated, 201.
+		// A past month not generated before (1990 on, one per call): its
+		// statements are generated, 201.
+		n := int(statementMonths.Add(1))
 		return post("/v1/admin/rebates/statements", map[string]any{"month": fmt.Sprintf("%04d-%02d", 1990+n/12, 1+n%12)})
 	},
 	"listRebateStatements": func(_ *testing.T, _ *matrixWorld, _ side) matrixRequest {
