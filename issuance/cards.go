@@ -446,9 +446,8 @@ func (s *Service) changeCard(ctx context.Context, a Actor, req CardChangeRequest
 		if err := s.store.AppendCardEvent(ctx, &e); err != nil {
 			return err
 		}
-		// Feed event: card.renewal_requested (renew) / card.close_requested
-		// (close) belongs here; the event feed is built apart and wired by
-		// the lead.
+		// The store writes card.renewal_requested / card.close_requested
+		// to the feed with the requested event, in this transaction.
 		out, written = s.details(c, app), true
 		return nil
 	})
@@ -579,15 +578,13 @@ func (s *Service) RecordCardChangeRefused(ctx context.Context, ch CardStatusChan
 		if err := s.store.UpdateCard(ctx, &c); err != nil {
 			return err
 		}
-		// Feed event: card.change_refused (with ch.Change: renew, close,
-		// ...) belongs here; the event feed is built apart and wired by
-		// the lead.
 		if ch.BatchID != 0 {
 			if err := s.store.SetRenewalItem(ctx, RenewalItem{BatchID: ch.BatchID, CardID: c.ID, State: RenewalRefused,
 				ResultCode: code, Reason: truncateRunes(reason, 200), UpdatedAt: c.UpdatedAt}); err != nil {
 				return err
 			}
 		}
+		// The refused event writes card.change_refused to the feed.
 		return s.appendBankEvent(ctx, c.ID, CardEventRefused, ch.Change, code, truncateRunes(reason, 200))
 	})
 	if err != nil {

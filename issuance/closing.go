@@ -49,14 +49,18 @@ func (s *Service) CloseCard(ctx context.Context, a Actor, cardID int64, reason C
 }
 
 // recordClosing applies the bank's confirmation of a closing (in
-// RecordCardStatusChange's transaction): the card closed, its application
-// cancelled.
+// RecordCardStatusChange's transaction): the card closed (the store writes
+// card.closed to the feed with the state change), its application
+// cancelled, and the card hooks run (WithCardHooks: insurance.End ends
+// the holder's cover unless another live card keeps it).
 func (s *Service) recordClosing(ctx context.Context, c Card, ch CardStatusChange) error {
 	c.State = BankCardClosed
 	if err := s.store.UpdateCard(ctx, &c); err != nil {
 		return err
 	}
-	if err := s.appendBankEvent(ctx, c.ID, CardEventConfirmed, CardChangeClose, "00", string(ch.CloseReason)); err != nil {
+	e := CardEvent{CardID: c.ID, Kind: CardEventConfirmed, Change: CardChangeClose, ActorRole: RoleSystem,
+		Channel: RoleSystem.Channel(), Reason: string(ch.CloseReason), ResultCode: "00", At: s.clock.Now()}
+	if err := s.store.AppendCardEvent(ctx, &e); err != nil {
 		return err
 	}
 	app, err := s.store.GetApplication(ctx, c.ApplicationID, Scope{})
@@ -69,11 +73,5 @@ func (s *Service) recordClosing(ctx context.Context, c Card, ch CardStatusChange
 			return err
 		}
 	}
-	// Insurance: the holder's insurance enrolment ends here (the card
-	// closed, ch.CloseReason). The insurance package is built apart; the
-	// lead wires its call at this point, in this transaction.
-	//
-	// Feed event: card.closed belongs here; the event feed is built apart
-	// and wired by the lead.
-	return nil
+	return s.RunCardHooks(ctx, c, e)
 }

@@ -196,8 +196,8 @@ func (s *Service) ExpiringCards(ctx context.Context, a Actor, orgID int64, withi
 }
 
 // RunCardHooks runs the card hooks (WithCardHooks) for event e of card c in
-// the caller's transaction. ExpireCards calls it for each card it marks;
-// card closing is to call it too (the lead wires it when closing lands).
+// the caller's transaction. ExpireCards calls it for each card it marks,
+// recordClosing for the card it closes.
 func (s *Service) RunCardHooks(ctx context.Context, c Card, e CardEvent) error {
 	for _, h := range s.cardHooks {
 		if err := h.OnCardEvent(ctx, c, e); err != nil {

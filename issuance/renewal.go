@@ -303,8 +303,8 @@ func (s *Service) recordRenewal(ctx context.Context, c Card, ch CardStatusChange
 		}
 		newID = nc.ID
 	}
-	// Feed event: card.renewed (the renewed card newID, to personalize)
-	// belongs here; the event feed is built apart and wired by the lead.
+	// The confirmed renewal above wrote card.renewed to the feed (the
+	// store's AppendCardEvent), naming the renewed card newID.
 	if ch.BatchID != 0 {
 		return s.store.SetRenewalItem(ctx, RenewalItem{BatchID: ch.BatchID, CardID: ch.CardID, State: RenewalRenewed,
 			ResultCode: "00", NewCardID: newID, UpdatedAt: now})

@@ -140,6 +140,8 @@ func (s *Service) UpdateVolunteer(ctx context.Context, a Actor, id int64, p Volu
 		if len(changed) == 0 {
 			return nil
 		}
+		// The store writes volunteer.updated to the feed (the fields'
+		// names), in this transaction.
 		if err := s.store.UpdateVolunteer(ctx, &v); err != nil {
 			return err
 		}
@@ -156,8 +158,6 @@ func (s *Service) UpdateVolunteer(ctx context.Context, a Actor, id int64, p Volu
 				detail += fmt.Sprintf("; sent to the bank (%d)", n)
 			}
 		}
-		// The volunteer.updated feed event belongs here, in this
-		// transaction (the feed is another branch's; the lead wires it).
 		return s.audit(ctx, a, AuditVolunteerUpdated, "volunteer", strconv.FormatInt(v.ID, 10), v.OrgPath, detail)
 	})
 	if err != nil {

@@ -129,8 +129,13 @@ func (r *receiver) events() ([]receivedEvent, int) {
 	return append([]receivedEvent(nil), r.got...), dup
 }
 
-// appID is the application an event belongs to (0: none).
+// appID is the application an event of an application or of its cards
+// belongs to (0: none; a holder's insurance.* events name the application
+// too, but go in the volunteer's order).
 func appID(e wire.Event) int64 {
+	if e.Subject.Type != "application" && e.Subject.Type != "card" {
+		return 0
+	}
 	var d struct {
 		ApplicationID int64 `json:"application_id"`
 	}

@@ -28,7 +28,10 @@ import (
 	"github.com/volcard/volcard/client/terminal"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/checkin"
+	"github.com/volcard/volcard/issuance/feed"
+	"github.com/volcard/volcard/issuance/insurance"
 	"github.com/volcard/volcard/issuance/onsite"
+	"github.com/volcard/volcard/issuance/rebates"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
 	"github.com/volcard/volcard/personalization"
@@ -71,7 +74,8 @@ type issueWorld struct {
 	simClock   *offsetClock
 	st         *store.Store
 	university issuance.Org
-	tokens     map[string]string // uni (org_admin), staff (bank_staff), gate (terminal)
+	tokens     map[string]string // uni (org_admin), staff (bank_staff), gate (terminal), prov (province_admin)
+	reb        *rebates.Service
 }
 
 func newIssueWorld(t *testing.T, simOpts ...func(*banksim.Config)) *issueWorld {
@@ -84,7 +88,8 @@ func newIssueWorld(t *testing.T, simOpts ...func(*banksim.Config)) *issueWorld {
 	w := &issueWorld{clock: &offsetClock{}, simClock: &offsetClock{}, st: st, tokens: map[string]string{}}
 	testBank := &simTestBank{}
 	w.svc, err = issuance.NewService(st, keys, issuance.WithLogger(quiet), issuance.WithBankOutbox(st), issuance.WithClock(w.clock),
-		issuance.WithTestBank(testBank))
+		issuance.WithTestBank(testBank), issuance.WithTransitionHooks(insurance.Enrol(st)),
+		issuance.WithCardHooks(insurance.End(st)))
 	require.NoError(t, err)
 	sys := issuance.SystemActor()
 	prov, err := w.svc.CreateOrg(ctx, sys, issuance.NewOrg{Kind: issuance.OrgProvince, Name: "广东省", RegionCode: "440000"})
@@ -103,6 +108,7 @@ func newIssueWorld(t *testing.T, simOpts ...func(*banksim.Config)) *issueWorld {
 		"uni":   {Name: "jyu admin", Role: issuance.RoleOrgAdmin, OrgID: w.university.ID},
 		"staff": {Name: "boc meizhou", Role: issuance.RoleBankStaff, BankCode: "BOC", BranchID: branch.ID},
 		"gate":  {Name: "gym gate", Role: issuance.RoleTerminal, OrgID: w.university.ID},
+		"prov":  {Name: "gd admin", Role: issuance.RoleProvinceAdmin},
 	} {
 		w.tokens[name], _, err = w.svc.CreateToken(ctx, sys, in)
 		require.NoError(t, err)
@@ -155,6 +161,17 @@ func newIssueWorld(t *testing.T, simOpts ...func(*banksim.Config)) *issueWorld {
 	w.ck, err = checkin.New(w.svc, st, checkin.Config{Verifier: emv.EvidenceVerifier{CAs: ca}})
 	require.NoError(t, err)
 	require.NoError(t, srv.EnableCheckin(w.ck))
+	// Insurance, rebates and the event feed as serve wires them, on the
+	// world's clock (a month has ended once the test moves it on).
+	ins, err := insurance.New(w.svc, st)
+	require.NoError(t, err)
+	require.NoError(t, srv.EnableInsurance(ins.WithNow(w.clock.Now)))
+	w.reb, err = rebates.New(w.svc, st)
+	require.NoError(t, err)
+	require.NoError(t, srv.EnableRebates(w.reb.WithNow(w.clock.Now)))
+	fs, err := feed.New(w.svc, st)
+	require.NoError(t, err)
+	require.NoError(t, srv.EnableEvents(fs))
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	w.url = ts.URL

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ import (
 	"github.com/volcard/volcard/client/terminal"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/checkin"
+	"github.com/volcard/volcard/issuance/insurance"
 	"github.com/volcard/volcard/wire"
 )
 
@@ -51,19 +53,26 @@ func lifeCall(t *testing.T, base, token, method, path string, body, out any) int
 	return res.StatusCode
 }
 
-// TestCardLife is one card's life on PostgreSQL, over the bank simulator's
-// TCP link (banksim, bankgw, the outbox worker), the HTTP API and the real
-// pcscd with vpcd: issued ("volcard personalize --application" on a blank
-// software card in the vpcd reader) → activated by the advice the
-// embedded bank sends through the test helper → spending advices (a
-// purchase, a refund, a reversal) through the helper → expired by the
-// expire-cards job's function → renewed through the bank in a renewal
-// batch (the simulator's default rule: same PAN, new expiry, next PSN) →
-// personalized again on a new chip and issued → closed through the bank
-// (card closed, application cancelled), and the closed card refused at a
-// check-in terminal as closed. Every step is a card event. It
-// runs under both renewal rules of the bank: the same PAN with a new
-// expiry and the next PSN, and a new PAN.
+// TestCardLife is issue #18's must-show: one card's whole life on
+// PostgreSQL, over the bank simulator's TCP link (banksim, bankgw, the
+// outbox worker), the HTTP API and the real pcscd with vpcd: issued
+// ("volcard personalize --application" on a blank software card in the
+// vpcd reader) → activated by the advice the embedded bank sends through
+// the test helper → insured (the API's report, an addition in the
+// insurer's daily file) → spending advices (a purchase, a refund, a
+// reversal) through the helper → once the test's clock (the server's,
+// injected) is past their month, that month's statement at the rate set
+// through the API, exact to the fen and reconciled by the check function →
+// expired by the expire-cards job's function (the cover ends) → renewed
+// through the bank in a renewal batch → personalized again on a new chip,
+// issued, activated (insured again) → closed through the bank (card
+// closed, application cancelled, insurance ended: report and the day's
+// file), and the closed card refused at a check-in terminal as closed.
+// Every step is a card or application event, and every step is read back
+// from GET /v1/events in order with its type (province, university and
+// bank scopes), with no name, ID number, phone or PAN in it. It runs under
+// both renewal rules of the bank: the same PAN with a new expiry and the
+// next PSN, and a new PAN.
 func TestCardLife(t *testing.T) {
 	for _, rule := range []banksim.RenewalRule{banksim.RenewSamePAN, banksim.RenewNewPAN} {
 		t.Run(string(rule), func(t *testing.T) { cardLife(t, rule) })
@@ -151,6 +160,35 @@ func cardLife(t *testing.T, rule banksim.RenewalRule) {
 	require.Equal(t, "active", currentCard()["state"])
 	require.Equal(t, "activated", status())
 
+	// Insured from the activation: the API's report, and an addition in
+	// the insurer's daily file of that day.
+	prov := w.tokens["prov"]
+	var report struct{ Insured, Ended int64 }
+	insured := func() [2]int64 {
+		t.Helper()
+		require.Equal(t, http.StatusOK, lifeCall(t, w.url, uni, "GET", fmt.Sprintf("/v1/orgs/%d/insurance", w.university.ID), nil, &report))
+		return [2]int64{report.Insured, report.Ended}
+	}
+	insFile := func(day string) insurance.File {
+		t.Helper()
+		req, err := http.NewRequest("GET", w.url+"/v1/admin/insurance/files/"+day, nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+prov)
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		f, err := insurance.ParseFile(res.Body)
+		require.NoError(t, err)
+		return f
+	}
+	require.Equal(t, [2]int64{1, 0}, insured())
+	f := insFile(insurance.Day(w.clock.Now()))
+	require.Equal(t, 1, f.Additions)
+	require.Equal(t, 0, f.Terminations)
+	require.Equal(t, "李生命", f.Records[0].Name)
+	require.Equal(t, int64(insurance.DefaultCoverFen), f.Records[0].CoverFen)
+
 	// Spending advices through the helper: recorded by the advice path.
 	for _, sp := range []wire.TestSpending{{AmountFen: 12345, Merchant: "爱心商户 梅州"}, {AmountFen: 2000, Kind: "refund"},
 		{AmountFen: 345, Kind: "reversal"}} {
@@ -171,6 +209,10 @@ func cardLife(t *testing.T, rule banksim.RenewalRule) {
 	require.Equal(t, []string{"spending", "refund", "reversal"}, []string{spent[0].Kind, spent[1].Kind, spent[2].Kind})
 	require.Equal(t, []int64{12345, 2000, 345}, []int64{spent[0].Amount, spent[1].Amount, spent[2].Amount})
 	require.Equal(t, cardID, *spent[0].CardID)
+	// Their month's statement exists once the month has ended: not yet.
+	month := w.clock.Now().In(time.FixedZone("CST", 8*3600)).Format("2006-01")
+	require.Equal(t, http.StatusBadRequest, lifeCall(t, w.url, prov, "POST", "/v1/admin/rebates/statements",
+		map[string]any{"month": month}, nil), "the month has not ended")
 
 	// Expiry: three months on, the daily job's function marks the card.
 	w.clock.add(92 * 24 * time.Hour)
@@ -179,6 +221,44 @@ func cardLife(t *testing.T, rule banksim.RenewalRule) {
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.Equal(t, "expired", currentCard()["state"])
+	require.Equal(t, [2]int64{0, 1}, insured(), "the expiry ends the cover")
+
+	// The spending month has ended by the test's clock (the server's,
+	// injected): its statement, at the rate set through the API. Net
+	// 12345 − 2000 − 345 = 10000 fen; donation 0.5% = 50; foundation 20%
+	// of it = 10; returned to the university 40.
+	require.Equal(t, http.StatusCreated, lifeCall(t, w.url, prov, "POST", "/v1/admin/rebates/rates", map[string]any{
+		"bank_code": "BOC", "product_code": e2eProduct, "rate_bp": 50, "foundation_bp": 2000, "effective_from": "2017-01-01"}, nil))
+	type amounts struct {
+		Advices       int64 `json:"advices"`
+		SpendingFen   int64 `json:"spending_fen"`
+		RefundFen     int64 `json:"refund_fen"`
+		ReversalFen   int64 `json:"reversal_fen"`
+		NetFen        int64 `json:"net_fen"`
+		DonationFen   int64 `json:"donation_fen"`
+		FoundationFen int64 `json:"foundation_fen"`
+		ReturnedFen   int64 `json:"returned_fen"`
+	}
+	var gen struct {
+		Advices, Unattributed int64
+		Generated             bool
+		Items                 []struct {
+			ID     int64   `json:"id"`
+			OrgID  int64   `json:"org_id"`
+			Totals amounts `json:"totals"`
+		}
+	}
+	require.Equal(t, http.StatusCreated, lifeCall(t, w.url, prov, "POST", "/v1/admin/rebates/statements",
+		map[string]any{"month": month}, &gen))
+	require.True(t, gen.Generated)
+	require.Equal(t, int64(3), gen.Advices)
+	require.Zero(t, gen.Unattributed)
+	require.Len(t, gen.Items, 1)
+	require.Equal(t, w.university.ID, gen.Items[0].OrgID)
+	require.Equal(t, amounts{3, 12345, 2000, 345, 10000, 50, 10, 40}, gen.Items[0].Totals)
+	mis, err := w.reb.CheckMonth(ctx, issuance.SystemActor(), month)
+	require.NoError(t, err)
+	require.Empty(t, mis, "the statement reconciles advice by advice")
 
 	// Renewal batch of the university's expired cards, through the bank.
 	uniAPI, err := client.New(w.url, uni)
@@ -235,6 +315,14 @@ func cardLife(t *testing.T, rule banksim.RenewalRule) {
 	require.Equal(t, c["psn"], rec.PSN)
 	require.EqualValues(t, cardID, rec.CardID)
 
+	// The renewed card activated by the bank's advice: insured again.
+	res, err = staffAPIc.TestActivateCard(ctx, cardID)
+	require.NoError(t, err)
+	require.Equal(t, bankgw.CodeApproved, res.ResponseCode)
+	require.Equal(t, "active", currentCard()["state"])
+	require.Equal(t, "activated", status())
+	require.Equal(t, [2]int64{1, 1}, insured())
+
 	// Closed through the bank: the card closed, the application cancelled.
 	var closed map[string]any
 	require.Equal(t, http.StatusBadRequest, lifeCall(t, w.url, uni, "POST", fmt.Sprintf("/v1/cards/%d/close", cardID),
@@ -246,6 +334,13 @@ func cardLife(t *testing.T, rule banksim.RenewalRule) {
 	require.Equal(t, "cancelled", status())
 	bankCards = w.sim.Ledger().CardsFor(c["application_number"].(string))
 	require.Equal(t, bankgw.CardCancelled, bankCards[len(bankCards)-1].State)
+	// Insurance ended: the report, and the day's file (the renewal's
+	// addition, the expiry's and the closing's terminations).
+	require.Equal(t, [2]int64{0, 2}, insured())
+	f = insFile(insurance.Day(w.clock.Now()))
+	require.Equal(t, 1, f.Additions)
+	require.Equal(t, 2, f.Terminations)
+	require.Equal(t, []string{"", "expired", "closed"}, []string{f.Records[0].Reason, f.Records[1].Reason, f.Records[2].Reason})
 
 	// Every step an event.
 	steps := func(id int64) []string {
@@ -274,7 +369,38 @@ func cardLife(t *testing.T, rule banksim.RenewalRule) {
 	}
 	require.Equal(t, []string{"→submitted", "submitted→approved", "approved→bank_pending", "bank_pending→bank_approved",
 		"bank_approved→personalized", "personalized→issued", "issued→activated", "activated→bank_approved",
-		"bank_approved→personalized", "personalized→issued", "issued→cancelled"}, moves)
+		"bank_approved→personalized", "personalized→issued", "issued→activated", "activated→cancelled"}, moves)
+
+	// Every step in the feed (GET /v1/events), in order, with its type.
+	// Spending advices are not feed events (see docs/platform-interface.md
+	// §1): they reach the feed summed in the month's statement.
+	types, raw := lifeFeed(t, w.url, prov, "insurance.ended", 2)
+	issued := []string{"application.bank_pending", "card.issued", "application.bank_approved",
+		"application.personalized", "application.issued"}
+	renewed := []string{"card.renewed", "application.bank_approved"}
+	if !samePAN {
+		renewed = []string{"card.replaced", "card.issued", "application.bank_approved", "card.renewed"}
+	}
+	want := slices.Concat([]string{"volunteer.created", "application.submitted", "application.approved"}, issued,
+		[]string{"card.activated", "application.activated", "insurance.enrolled", // activated by the advice, insured
+			"card.expired", "insurance.ended", // the expiry job; the cover ends with the card
+			"rebate_statement.generated",       // the month's statement
+			"card.renewal_requested"}, renewed, // renewed through the bank
+		[]string{"application.personalized", "application.issued", // the new chip
+			"card.activated", "application.activated", "insurance.enrolled", // insured again
+			"card.close_requested", "card.closed", "application.cancelled", "insurance.ended"}) // closed, insurance ended
+	require.Equal(t, want, types)
+	for _, secret := range []string{"李生命", idBody, "13812345678", bankCard.PAN} {
+		require.NotContains(t, raw, secret, "no name, ID number, phone or PAN in the feed")
+	}
+	// The university's admin reads the same events (its subtree); the
+	// bank's staff the card and application events only.
+	uniTypes, _ := lifeFeed(t, w.url, uni, "insurance.ended", 2)
+	require.Equal(t, want, uniTypes)
+	bankTypes, _ := lifeFeed(t, w.url, staff, "application.cancelled", 1)
+	require.Equal(t, slices.DeleteFunc(slices.Clone(want), func(s string) bool {
+		return strings.HasPrefix(s, "volunteer.") || strings.HasPrefix(s, "insurance.") || strings.HasPrefix(s, "rebate_statement.")
+	}), bankTypes)
 
 	// The closed card at a check-in terminal: refused as closed.
 	act, err := w.ck.CreateActivity(ctx, issuance.SystemActor(), checkin.NewActivity{OrgID: w.university.ID, Title: "毕业志愿服务",
@@ -307,6 +433,48 @@ func cardLife(t *testing.T, rule banksim.RenewalRule) {
 	w2 := &simTestBank{}
 	_, err = w2.SendAdvice(ctx, "BOC", issuance.TestAdvice{Activation: true})
 	require.ErrorIs(t, err, issuance.ErrNoTestBank)
+}
+
+// lifeFeed reads GET /v1/events from the start, a page at a time, until
+// n events of type last have come (the feed shows a PostgreSQL
+// transaction once no older one is running), and returns the types and
+// the events' JSON.
+func lifeFeed(t *testing.T, base, token, last string, n int) ([]string, string) {
+	t.Helper()
+	var (
+		types []string
+		raw   strings.Builder
+	)
+	require.Eventually(t, func() bool {
+		types = types[:0]
+		raw.Reset()
+		after := ""
+		for {
+			var page struct {
+				Items []json.RawMessage
+				Next  string
+			}
+			require.Equal(t, http.StatusOK, lifeCall(t, base, token, "GET", "/v1/events?limit=7&after="+after, nil, &page))
+			for _, item := range page.Items {
+				var e struct{ Type string }
+				require.NoError(t, json.Unmarshal(item, &e))
+				types = append(types, e.Type)
+				raw.Write(item)
+			}
+			if len(page.Items) == 0 {
+				break
+			}
+			after = page.Next
+		}
+		k := 0
+		for _, ty := range types {
+			if ty == last {
+				k++
+			}
+		}
+		return k >= n
+	}, 30*time.Second, 50*time.Millisecond, "feed %v", types)
+	return types, raw.String()
 }
 
 // outboxRows describes the bank requests, for failure messages.

@@ -25,6 +25,12 @@ const (
 	SubjectVolunteer     = "volunteer"
 	SubjectAttendance    = "attendance"
 	SubjectOnsiteSession = "onsite_session"
+	// SubjectInsuranceEnrolment is a holder's insurance cover (one
+	// enrolment from the activation of their card to its end).
+	SubjectInsuranceEnrolment = "insurance_enrolment"
+	// SubjectRebateStatement is one organisation's donation-rebate
+	// statement of a month.
+	SubjectRebateStatement = "rebate_statement"
 )
 
 // Event types written today (docs/platform-interface.md lists each with its
@@ -40,19 +46,38 @@ const (
 	TypeCardBlocked          = "card.blocked"
 	TypeCardUnblocked        = "card.unblocked"
 	TypeCardReplaced         = "card.replaced"
-	TypeCardCancelled        = "card.cancelled"
-	TypeVolunteerCreated     = "volunteer.created"
-	TypeTapRecorded          = "checkin.tap_recorded"
-	TypeAttendanceCorrected  = "checkin.attendance_corrected"
-	TypeSessionRequested     = "onsite_session.requested"
-	TypeSessionScheduled     = "onsite_session.scheduled"
-	TypeSessionStarted       = "onsite_session.started"
-	TypeSessionCompleted     = "onsite_session.completed"
-	TypeSessionCancelled     = "onsite_session.cancelled"
+	TypeCardClosed           = "card.closed"
+	TypeCardExpired          = "card.expired"
+	// TypeCardRenewalRequested and TypeCardCloseRequested: a renewal or a
+	// closing asked for and sent to the bank; TypeCardRenewed: the bank
+	// renewed the card (same PAN, or a new card); TypeCardChangeRefused:
+	// the bank refused a change (data.change says which).
+	TypeCardRenewalRequested = "card.renewal_requested"
+	TypeCardCloseRequested   = "card.close_requested"
+	TypeCardRenewed          = "card.renewed"
+	TypeCardChangeRefused    = "card.change_refused"
+	// TypeVolunteerUpdated: staff edited a volunteer, or the platform's
+	// number was written back (data.fields names what changed).
+	TypeVolunteerUpdated = "volunteer.updated"
+	// TypeInsuranceEnrolled and TypeInsuranceEnded: a holder's cover
+	// started (the card's activation) or ended (expiry, closing).
+	TypeInsuranceEnrolled = "insurance.enrolled"
+	TypeInsuranceEnded    = "insurance.ended"
+	// TypeRebateStatementGenerated: a month's statement of an
+	// organisation was generated.
+	TypeRebateStatementGenerated = "rebate_statement.generated"
+	TypeVolunteerCreated         = "volunteer.created"
+	TypeTapRecorded              = "checkin.tap_recorded"
+	TypeAttendanceCorrected      = "checkin.attendance_corrected"
+	TypeSessionRequested         = "onsite_session.requested"
+	TypeSessionScheduled         = "onsite_session.scheduled"
+	TypeSessionStarted           = "onsite_session.started"
+	TypeSessionCompleted         = "onsite_session.completed"
+	TypeSessionCancelled         = "onsite_session.cancelled"
 )
 
 // typePattern is the shape of every event type: a subject, a dot, a verb.
-var typePattern = regexp.MustCompile(`^(application|card|volunteer|checkin|onsite_session)\.[a-z][a-z_]{1,40}$`)
+var typePattern = regexp.MustCompile(`^(application|card|volunteer|checkin|onsite_session|insurance|rebate_statement)\.[a-z][a-z_]{1,40}$`)
 
 // ValidType reports whether t has the shape of an event type (a known
 // subject and a lower-case verb). Types added by later features pass

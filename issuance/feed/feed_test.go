@@ -54,10 +54,11 @@ func TestCheckURL(t *testing.T) {
 }
 
 func TestValidType(t *testing.T) {
-	for _, ok := range []string{"application.submitted", "card.expired", "onsite_session.started", "checkin.tap_recorded", "volunteer.created"} {
+	for _, ok := range []string{"application.submitted", "card.expired", "onsite_session.started", "checkin.tap_recorded", "volunteer.created",
+		"insurance.enrolled", "insurance.ended", "rebate_statement.generated", "card.renewal_requested"} {
 		require.True(t, feed.ValidType(ok), ok)
 	}
-	for _, bad := range []string{"", "application", "Application.submitted", "bank.x", "card.", "card.a", "card.a-b", "card.x.y"} {
+	for _, bad := range []string{"", "application", "Application.submitted", "bank.x", "card.", "card.a", "card.a-b", "card.x.y", "rebate.generated"} {
 		require.False(t, feed.ValidType(bad), bad)
 	}
 }

@@ -143,23 +143,26 @@ func Enrol(st Store) issuance.TransitionHook {
 		}
 		en := Enrolment{VolunteerID: a.VolunteerID, ApplicationID: a.ID, OrgID: a.OrgID, OrgPath: a.OrgPath,
 			PolicyID: p.ID, CoverFen: p.CoverFen, StartsAt: e.At, StartDay: day}
+		// The store writes insurance.enrolled to the feed when it inserts.
 		if _, err := st.InsertEnrolment(ctx, &en); err != nil {
 			return fmt.Errorf("enrol application %d: %w", a.ID, err)
 		}
-		// Feed event insurance.enrolled belongs here (when inserted), for the
-		// lead to wire after the event feed lands.
 		return nil
 	})
 }
 
 // End returns the card hook that ends the holder's cover when the card's
 // use ends (issuance.WithCardHooks): at expiry the cover ends with the
-// expiry month (issuance.ExpiryEnd), on any other event (closing) at the
-// event. A holder with another live card keeps the cover.
+// expiry month (issuance.ExpiryEnd), on any other event (the bank's
+// confirmed closing, reason "closed") at the event. A holder with another
+// live card keeps the cover.
 func End(st Store) issuance.CardHook {
 	return issuance.CardHookFunc(func(ctx context.Context, c issuance.Card, e issuance.CardEvent) error {
 		endsAt := e.At
 		reason := string(e.Kind)
+		if e.Change == issuance.CardChangeClose {
+			reason = "closed"
+		}
 		if e.Kind == issuance.CardEventExpired {
 			if end, err := issuance.ExpiryEnd(c.Expiry); err == nil && end.Before(endsAt) {
 				endsAt = end
@@ -189,8 +192,7 @@ func endForCard(ctx context.Context, st Store, cardID int64, endsAt, recorded ti
 	if err != nil {
 		return false, fmt.Errorf("end cover of card %d: %w", cardID, err)
 	}
-	// Feed event insurance.ended belongs here (when ended), for the lead
-	// to wire after the event feed lands.
+	// The store writes insurance.ended to the feed when it ends one.
 	return ended, nil
 }
 

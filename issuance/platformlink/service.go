@@ -95,8 +95,7 @@ func (s *Service) SetNumber(ctx context.Context, a issuance.Actor, volunteerID i
 			At: s.svc.Now().UTC()}); err != nil {
 			return err
 		}
-		// Feed event (issue 17, the lead's merge): a volunteer's platform
-		// number set by staff.
+		// SetPlatformNumber wrote volunteer.updated to the feed.
 		v.VolunteerNumber = number
 		out = v
 		return nil

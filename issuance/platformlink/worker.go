@@ -185,8 +185,8 @@ func (w *Worker) settle(ctx context.Context, r *Request, err error, number strin
 	at := now().UTC()
 	if err == nil {
 		serr := w.cfg.Store.InTx(ctx, func(ctx context.Context) error {
-			// Feed event (issue 17, the lead's merge): the platform's number
-			// written back to a volunteer registered at a branch or on site.
+			// The platform's number written back to a volunteer registered
+			// at a branch or on site: the store writes volunteer.updated.
 			if err := w.cfg.Store.SetPlatformNumber(ctx, NumberChange{VolunteerID: r.VolunteerID, To: number,
 				Source: NumberFromPlatform, Reason: fmt.Sprintf("registration request %d (matched %t)", r.ID, matched),
 				At: at}); err != nil {

@@ -221,9 +221,7 @@ func (s *Service) Generate(ctx context.Context, a issuance.Actor, month string) 
 		}
 		return Month{}, false, fmt.Errorf("rebate statements %s: %w", month, err)
 	}
-	// Feed event rebate_statement.generated belongs here (one per
-	// statement, or one per month), for the lead to wire after the event
-	// feed lands.
+	// SaveMonth wrote rebate_statement.generated, one per statement.
 	return m, true, nil
 }
 

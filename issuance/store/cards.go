@@ -99,16 +99,21 @@ type cardEventRow struct {
 
 func (cardEventRow) TableName() string { return "card_events" }
 
-// AppendCardEvent implements issuance.CardLifecycleRepo.
+// AppendCardEvent implements issuance.CardLifecycleRepo. The rows that
+// are a step of their own for the feed (a renewal or closing requested, a
+// renewal confirmed, a change refused: recordCardChange) write their feed
+// event in the same transaction.
 func (s *Store) AppendCardEvent(ctx context.Context, e *issuance.CardEvent) error {
 	r := cardEventRow{CardID: e.CardID, Kind: string(e.Kind), Change: string(e.Change), ActorTokenID: e.ActorTokenID,
 		ActorRole: string(e.ActorRole), Channel: string(e.Channel), Reason: e.Reason, ResultCode: e.ResultCode,
 		At: e.At.UTC()}
-	if err := s.DB(ctx).Create(&r).Error; err != nil {
-		return fmt.Errorf("card event: %w", mapErr(err))
-	}
-	e.ID = r.ID
-	return nil
+	return s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.DB(ctx).Create(&r).Error; err != nil {
+			return fmt.Errorf("card event: %w", mapErr(err))
+		}
+		e.ID = r.ID
+		return s.recordCardChange(ctx, e)
+	})
 }
 
 // CardEvents implements issuance.CardLifecycleRepo.

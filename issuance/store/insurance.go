@@ -13,6 +13,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/feed"
 	"github.com/volcard/volcard/issuance/insurance"
 )
 
@@ -98,7 +99,8 @@ func (s *Store) AddPolicy(ctx context.Context, p *insurance.Policy, ev insurance
 
 // InsertEnrolment implements insurance.Enrolments with INSERT … ON
 // CONFLICT DO NOTHING on the one open enrolment per volunteer. A zero
-// CardID takes the application's current card.
+// CardID takes the application's current card. An enrolment inserted
+// writes insurance.enrolled to the feed, in the same transaction.
 func (s *Store) InsertEnrolment(ctx context.Context, e *insurance.Enrolment) (bool, error) {
 	r := enrolmentRow{VolunteerID: e.VolunteerID, ApplicationID: e.ApplicationID, OrgID: e.OrgID, PolicyID: e.PolicyID,
 		OrgPath: e.OrgPath, CoverFen: e.CoverFen, StartsAt: e.StartsAt.UTC(), StartDay: e.StartDay}
@@ -111,31 +113,58 @@ func (s *Store) InsertEnrolment(ctx context.Context, e *insurance.Enrolment) (bo
 		id := e.CardID
 		r.CardID = &id
 	}
-	res := s.DB(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&r)
-	if res.Error != nil {
-		return false, fmt.Errorf("insert insurance enrolment: %w", mapErr(res.Error))
-	}
-	if res.RowsAffected == 1 {
-		e.ID = r.ID
-	}
-	return res.RowsAffected == 1, nil
+	inserted := false
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		res := s.DB(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&r)
+		if res.Error != nil {
+			return fmt.Errorf("insert insurance enrolment: %w", mapErr(res.Error))
+		}
+		if res.RowsAffected != 1 {
+			return nil
+		}
+		e.ID, inserted = r.ID, true
+		return s.recordEnrolment(ctx, feed.TypeInsuranceEnrolled, r.ID, e.StartsAt)
+	})
+	return inserted, err
 }
 
 // coveringCardStates are the states of a card that keeps its holder
 // insured.
 var coveringCardStates = []string{string(issuance.BankCardActive), string(issuance.BankCardBlocked)}
 
-// EndEnrolments implements insurance.Enrolments.
+// EndEnrolments implements insurance.Enrolments. An enrolment ended
+// writes insurance.ended to the feed, in the same transaction.
 func (s *Store) EndEnrolments(ctx context.Context, volunteerID, exceptCard int64, endsAt time.Time, endDay, reason string) (bool, error) {
-	res := s.DB(ctx).Exec(`UPDATE insurance_enrolments SET ends_at = ?, end_day = ?, end_reason = ?
-		WHERE volunteer_id = ? AND ends_at IS NULL AND NOT EXISTS (
-			SELECT 1 FROM cards c JOIN applications a ON a.id = c.application_id
-			WHERE a.volunteer_id = ? AND c.id <> ? AND c.state IN ?)`,
-		endsAt.UTC(), endDay, reason, volunteerID, volunteerID, exceptCard, coveringCardStates)
-	if res.Error != nil {
-		return false, fmt.Errorf("end insurance enrolment: %w", mapErr(res.Error))
-	}
-	return res.RowsAffected > 0, nil
+	ended := false
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		var ids []int64
+		if err := s.DB(ctx).Raw("SELECT id FROM insurance_enrolments WHERE volunteer_id = ? AND ends_at IS NULL",
+			volunteerID).Scan(&ids).Error; err != nil {
+			return fmt.Errorf("end insurance enrolment: %w", mapErr(err))
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		res := s.DB(ctx).Exec(`UPDATE insurance_enrolments SET ends_at = ?, end_day = ?, end_reason = ?
+			WHERE id IN ? AND ends_at IS NULL AND NOT EXISTS (
+				SELECT 1 FROM cards c JOIN applications a ON a.id = c.application_id
+				WHERE a.volunteer_id = ? AND c.id <> ? AND c.state IN ?)`,
+			endsAt.UTC(), endDay, reason, ids, volunteerID, exceptCard, coveringCardStates)
+		if res.Error != nil {
+			return fmt.Errorf("end insurance enrolment: %w", mapErr(res.Error))
+		}
+		if res.RowsAffected == 0 {
+			return nil
+		}
+		ended = true
+		for _, id := range ids {
+			if err := s.recordEnrolment(ctx, feed.TypeInsuranceEnded, id, time.Time{}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return ended, err
 }
 
 // HolderOfCard implements insurance.Enrolments.

@@ -183,7 +183,9 @@ func (s *Store) CountPlatformRequests(ctx context.Context) (map[platformlink.Sta
 	return out, nil
 }
 
-// SetPlatformNumber implements platformlink.Numbers.
+// SetPlatformNumber implements platformlink.Numbers. It writes
+// volunteer.updated (fields ["volunteer_number"]) to the feed in the same
+// transaction.
 func (s *Store) SetPlatformNumber(ctx context.Context, c platformlink.NumberChange) error {
 	return s.InTx(ctx, func(ctx context.Context) error {
 		res := s.DB(ctx).Exec("UPDATE volunteers SET volunteer_number = ? WHERE id = ? AND volunteer_number = ?",
@@ -204,6 +206,10 @@ func (s *Store) SetPlatformNumber(ctx context.Context, c platformlink.NumberChan
 			c.VolunteerID, c.From, c.To, string(c.Source), c.ActorTokenID, string(c.ActorRole), truncate(c.Reason, 500),
 			c.At.UTC()).Error; err != nil {
 			return mapErr(err)
+		}
+		if err := s.recordVolunteerUpdated(ctx, c.VolunteerID, []string{"volunteer_number"},
+			map[string]any{"number_source": string(c.Source)}, c.At); err != nil {
+			return err
 		}
 		if c.Source == platformlink.NumberFromStaff {
 			return s.closePlatformRequests(ctx, []int64{c.VolunteerID}, []string{c.To}, "number set by staff", c.At)

@@ -199,7 +199,8 @@ func (s *Store) Beneficiaries(ctx context.Context) ([]rebates.Beneficiary, error
 	return out, nil
 }
 
-// SaveMonth implements rebates.Statements.
+// SaveMonth implements rebates.Statements. Each statement writes
+// rebate_statement.generated to the feed, in the same transaction.
 func (s *Store) SaveMonth(ctx context.Context, m *rebates.Month, sts []rebates.Statement) error {
 	return s.InTx(ctx, func(ctx context.Context) error {
 		var n int64
@@ -224,6 +225,9 @@ func (s *Store) SaveMonth(ctx context.Context, m *rebates.Month, sts []rebates.S
 				return fmt.Errorf("save rebate statement: %w", mapErr(err))
 			}
 			st.ID = r.ID
+			if err := s.recordStatement(ctx, m, st); err != nil {
+				return err
+			}
 			if len(st.Lines) == 0 {
 				continue
 			}

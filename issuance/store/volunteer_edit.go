@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/volcard/volcard/issuance"
 )
@@ -12,13 +14,29 @@ import (
 // changes, what the volunteer adds to the targets counters (registration,
 // league membership, first card, city card) moves with them from the old
 // organisation to the new one in the same transaction, so that the
-// counters still equal a recount (reports.CheckCounters).
+// counters still equal a recount (reports.CheckCounters). It writes
+// volunteer.updated to the feed (the names of the fields changed) in the
+// same transaction.
 func (s *Store) UpdateVolunteer(ctx context.Context, v *issuance.Volunteer) error {
 	return s.InTx(ctx, func(ctx context.Context) error {
 		db := s.DB(ctx)
 		var old volunteerRow
-		if err := db.Select("id, org_id").Where("id = ?", v.ID).Take(&old).Error; err != nil {
+		if err := db.Select("id, org_id, name, emboss_name, phone_enc").Where("id = ?", v.ID).Take(&old).Error; err != nil {
 			return mapErr(err)
+		}
+		var fields []string
+		extra := map[string]any{}
+		if old.Name != v.Name {
+			fields = append(fields, "name")
+		}
+		if old.EmbossName != v.EmbossName {
+			fields = append(fields, "emboss_name")
+		}
+		if !bytes.Equal(old.PhoneEnc, v.PhoneSealed) {
+			fields = append(fields, "phone")
+		}
+		if old.OrgID != v.OrgID {
+			fields, extra["from_org_id"] = append(fields, "org_id"), old.OrgID
 		}
 		var moved []counterRow
 		if old.OrgID != v.OrgID {
@@ -51,6 +69,6 @@ func (s *Store) UpdateVolunteer(ctx context.Context, v *issuance.Volunteer) erro
 				}
 			}
 		}
-		return nil
+		return s.recordVolunteerUpdated(ctx, v.ID, fields, extra, time.Time{})
 	})
 }
