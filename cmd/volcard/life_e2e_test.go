@@ -372,8 +372,9 @@ func cardLife(t *testing.T, rule banksim.RenewalRule) {
 		"bank_approved→personalized", "personalized→issued", "issued→activated", "activated→cancelled"}, moves)
 
 	// Every step in the feed (GET /v1/events), in order, with its type.
-	// Spending advices are not feed events (see docs/platform-interface.md
-	// §1): they reach the feed summed in the month's statement.
+	// Each spending advice is a card.spending_recorded event without its
+	// amount or merchant (docs/platform-interface.md §1); the money reaches
+	// the feed summed in the month's statement.
 	types, raw := lifeFeed(t, w.url, prov, "insurance.ended", 2)
 	issued := []string{"application.bank_pending", "card.issued", "application.bank_approved",
 		"application.personalized", "application.issued"}
@@ -383,6 +384,7 @@ func cardLife(t *testing.T, rule banksim.RenewalRule) {
 	}
 	want := slices.Concat([]string{"volunteer.created", "application.submitted", "application.approved"}, issued,
 		[]string{"card.activated", "application.activated", "insurance.enrolled", // activated by the advice, insured
+			"card.spending_recorded", "card.spending_recorded", "card.spending_recorded", // purchase, refund, reversal
 			"card.expired", "insurance.ended", // the expiry job; the cover ends with the card
 			"rebate_statement.generated",       // the month's statement
 			"card.renewal_requested"}, renewed, // renewed through the bank

@@ -56,6 +56,9 @@ const (
 	TypeCardCloseRequested   = "card.close_requested"
 	TypeCardRenewed          = "card.renewed"
 	TypeCardChangeRefused    = "card.change_refused"
+	// TypeCardSpendingRecorded: the bank advised a purchase, refund or
+	// reversal with the card (data.kind); no amount, no merchant.
+	TypeCardSpendingRecorded = "card.spending_recorded"
 	// TypeVolunteerUpdated: staff edited a volunteer, or the platform's
 	// number was written back (data.fields names what changed).
 	TypeVolunteerUpdated = "volunteer.updated"

@@ -133,3 +133,26 @@ func (s *Store) recordVolunteerUpdated(ctx context.Context, id int64, fields []s
 	return s.RecordEvent(ctx, FeedEvent{Type: feed.TypeVolunteerUpdated, Subject: feed.Subject{Type: feed.SubjectVolunteer, ID: id},
 		OrgPath: v.OrgPath, Data: data, At: at})
 }
+
+// recordSpending records card.spending_recorded for a spending advice of
+// one of our cards: that the card was used (purchase, refund or reversal)
+// and on which China date, ordered with the application's events. The
+// amount and the merchant stay out of the feed: the platform and the
+// organisations see money only summed per city or university, in the
+// month's rebate statement (rebate_statement.generated).
+func (s *Store) recordSpending(ctx context.Context, r *spendingRow) error {
+	var a struct {
+		OrgID             int64
+		OrgPath, BankCode string
+	}
+	if err := s.DB(ctx).Raw("SELECT org_id, org_path, bank_code FROM applications WHERE id = ?", *r.ApplicationID).
+		Take(&a).Error; err != nil {
+		return fmt.Errorf("record %s of card %d: %w", feed.TypeCardSpendingRecorded, *r.CardID, mapErr(err))
+	}
+	return s.RecordEvent(ctx, FeedEvent{Type: feed.TypeCardSpendingRecorded,
+		Subject:  feed.Subject{Type: feed.SubjectCard, ID: *r.CardID},
+		OrderKey: "application:" + strconv.FormatInt(*r.ApplicationID, 10), OrgPath: a.OrgPath, BankCode: a.BankCode,
+		Data: map[string]any{"card_id": *r.CardID, "application_id": *r.ApplicationID, "spending_id": r.ID,
+			"kind": r.Kind, "china_date": r.ChinaDate, "org_id": a.OrgID, "bank": a.BankCode},
+		At: r.ReceivedAt})
+}

@@ -424,15 +424,22 @@ func (s *Store) RecordSpending(ctx context.Context, sp *issuance.Spending) (bool
 		id, app := sp.CardID, sp.ApplicationID
 		r.CardID, r.ApplicationID = &id, &app
 	}
-	res := s.DB(ctx).Clauses(clause.OnConflict{
-		Columns:   []clause.Column{{Name: "rrn"}, {Name: "kind"}},
-		DoNothing: true,
-	}).Create(&r)
-	if res.Error != nil {
-		return false, mapErr(res.Error)
-	}
-	sp.ID = r.ID
-	return res.RowsAffected == 1, nil
+	var added bool
+	err := s.InTx(ctx, func(ctx context.Context) error {
+		res := s.DB(ctx).Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "rrn"}, {Name: "kind"}},
+			DoNothing: true,
+		}).Create(&r)
+		if res.Error != nil {
+			return mapErr(res.Error)
+		}
+		sp.ID, added = r.ID, res.RowsAffected == 1
+		if !added || r.CardID == nil {
+			return nil
+		}
+		return s.recordSpending(ctx, &r)
+	})
+	return added, err
 }
 
 // Spending returns the recorded spending of a card, oldest first.
