@@ -171,7 +171,7 @@ func TestConsoleLabels(t *testing.T) {
 }
 
 // staffRoles are the roles that use the console.
-var staffRoles = []string{"province_admin", "org_admin", "bank_staff"}
+var staffRoles = []string{"province_admin", "org_admin", "bank_staff", "hotline"}
 
 // consoleRouteRow is one row of docs/console.md's route table.
 type consoleRouteRow struct {
@@ -223,7 +223,7 @@ func consoleViews(t *testing.T) map[string]bool {
 }
 
 // TestConsoleRouteTable checks docs/console.md against the server: every
-// route registered with a staff role (province_admin, org_admin,
+// route registered with a staff role (province_admin, org_admin, hotline,
 // bank_staff) has its row, with its operation, naming console pages that
 // exist (or "—" with where staff do it instead); no row names a route that
 // is not registered.
