@@ -127,5 +127,34 @@ const LABELS = {
     "amber": {"zh": "接近（≥80%）", "en": "Close (≥80%)"},
     "red": {"zh": "未达标", "en": "Behind"},
     "none": {"zh": "无目标", "en": "No target"}
+  },
+  "close_reason": {
+    "holder_left": {"zh": "持卡人退出", "en": "Holder left"},
+    "deceased": {"zh": "持卡人身故", "en": "Deceased"},
+    "replaced": {"zh": "已换用其他卡", "en": "Given up for another card"},
+    "holder_request": {"zh": "持卡人申请", "en": "Holder's request"}
+  },
+  "spending": {
+    "purchase": {"zh": "消费", "en": "Purchase"},
+    "refund": {"zh": "退货", "en": "Refund"},
+    "reversal": {"zh": "冲正", "en": "Reversal"},
+    "activation": {"zh": "激活", "en": "Activation"}
+  },
+  "renewal": {
+    "pending": {"zh": "银行处理中", "en": "At the bank"},
+    "renewed": {"zh": "已换发", "en": "Renewed"},
+    "refused": {"zh": "银行拒绝", "en": "Refused"},
+    "skipped": {"zh": "已跳过", "en": "Skipped"}
+  },
+  "delivery": {
+    "pending": {"zh": "待推送", "en": "Pending"},
+    "delivered": {"zh": "已送达", "en": "Delivered"},
+    "failed": {"zh": "失败", "en": "Failed"}
+  },
+  "platform_request": {
+    "pending": {"zh": "待发送", "en": "Pending"},
+    "in_flight": {"zh": "发送中", "en": "In flight"},
+    "done": {"zh": "已完成", "en": "Done"},
+    "failed": {"zh": "失败", "en": "Failed"}
   }
 };
