@@ -258,7 +258,7 @@ async function loadInsurance() {
       box.append(table("ins-table", ["orgs.name", "orgs.kind", "#ins.insured", "#ins.ended", "#ins.cover"], [
         ...r.items.map((x) => el("tr", { "data-org": x.org_id }, td(x.org_name), td(L("org_kind", x.org_kind)),
           td(fmt(x.insured), { class: "num insured" }), td(fmt(x.ended), { class: "num" }), td(yuan(x.cover_fen), { class: "num" }))),
-        el("tr", { class: "total" }, el("th", { text: t("ins.total") + " · " + r.org_name }), el("th", {}), el("th", { class: "num", text: fmt(r.insured) }),
+        el("tr", { class: "total" }, el("th", { text: t("ins.total") + " · " + r.org_name }), el("th", {}), el("th", { class: "num insured", text: fmt(r.insured) }),
           el("th", { class: "num", text: fmt(r.ended) }), el("th", {}))]));
       box.dataset.loaded = org;
     } catch (e) { fail(e); }
