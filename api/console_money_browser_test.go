@@ -317,6 +317,9 @@ func TestConsoleMoneyProvinceAdminInBrowser(t *testing.T) {
 	b.run("feed", chromedp.Click(`#feed-form button[type="submit"]`, chromedp.ByQuery),
 		chromedp.WaitVisible(fmt.Sprintf(`#feed-table tr[data-event="%d"]`, newest.ID), chromedp.ByQuery), b.shot("p15-webhooks-feed"))
 	require.Equal(t, newest.Type, b.text("#feed-table tbody tr:first-child td:nth-child(2)"))
+	b.run("800 px", chromedp.EmulateViewport(800, 1000), chromedp.Sleep(200*time.Millisecond), b.shot("p15b-webhooks-800px"))
+	b.noHorizontalScroll("webhooks and the feed at 800 px")
+	b.run("back to 1366", chromedp.EmulateViewport(1366, 768))
 
 	// Delete the endpoint (confirmed with a reason).
 	b.run("delete webhook", chromedp.Click(hrow+` button[data-act="delete"]`, chromedp.ByQuery), chromedp.WaitVisible("#reason-input", chromedp.ByQuery),
