@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,8 +19,12 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/require"
 
+	"github.com/volcard/volcard/bankgw"
+	"github.com/volcard/volcard/bankgw/banksim"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/platformlink"
+	"github.com/volcard/volcard/issuance/store"
+	"github.com/volcard/volcard/pii"
 	"github.com/volcard/volcard/wire"
 )
 
@@ -63,6 +69,56 @@ func (b *browser) downloads() func(name string) []byte {
 		}, 30*time.Second, 50*time.Millisecond, "no download %s", name)
 		return data
 	}
+}
+
+// switchTestBank is the embedded bank of `volcard serve` for a test: the
+// simulator pushes the advice over its TCP link; until a simulator is set
+// it answers as a real bank does (ErrNoTestBank).
+type switchTestBank struct {
+	mu  sync.Mutex
+	sim *banksim.Sim
+}
+
+var _ issuance.TestBank = (*switchTestBank)(nil)
+
+func (s *switchTestBank) set(sim *banksim.Sim) { s.mu.Lock(); s.sim = sim; s.mu.Unlock() }
+
+func (s *switchTestBank) SendAdvice(ctx context.Context, bank string, a issuance.TestAdvice) (issuance.TestAdviceResult, error) {
+	s.mu.Lock()
+	sim := s.sim
+	s.mu.Unlock()
+	if sim == nil {
+		return issuance.TestAdviceResult{}, fmt.Errorf("bank %s: %w", bank, issuance.ErrNoTestBank)
+	}
+	r := banksim.AdviceRequest{Kind: bankgw.AdviceActivation, PAN: a.PAN.Reveal()}
+	if !a.Activation {
+		r.Kind, r.Amount, r.MerchantName, r.Spending = bankgw.AdviceSpending, a.Amount, a.Merchant, bankgw.SpendingPurchase
+	}
+	rc, tr, err := sim.PushAdvice(ctx, r)
+	if err != nil {
+		return issuance.TestAdviceResult{}, err
+	}
+	return issuance.TestAdviceResult{RRN: tr.RRN, ResponseCode: rc}, nil
+}
+
+// withTestBank serves the API with a Service that has tb as its test bank
+// (same store, so the harness's own Service sees everything it writes).
+func withTestBank(t *testing.T, tb issuance.TestBank) func(*store.Store, *Options) {
+	return func(st *store.Store, o *Options) {
+		keys, err := pii.New(testDataKey)
+		require.NoError(t, err)
+		svc, err := issuance.NewService(st, keys, issuance.WithBankOutbox(st), issuance.WithTestBank(tb),
+			issuance.WithLogger(slog.New(slog.DiscardHandler)))
+		require.NoError(t, err)
+		o.Service = svc
+	}
+}
+
+// clickWhenThere clicks sel in one evaluation in the page, retrying until it
+// is there: a list the page rebuilds after a menu click would otherwise
+// lose the node between chromedp's query and its click.
+func clickWhenThere(sel string) chromedp.Action {
+	return chromedp.Poll(fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; e.click(); return true; })()`, sel), nil, every)
 }
 
 func lastMonth() string {
@@ -201,7 +257,8 @@ func TestConsoleMoneyOrgAdminInBrowser(t *testing.T) {
 // real link) and a card closed with its reason.
 func TestConsoleMoneyProvinceAdminInBrowser(t *testing.T) {
 	b := newBrowser(t, 1366, 768)
-	h := newCardHarness(t)
+	tb := &switchTestBank{}
+	h := newCardHarness(t, withTestBank(t, tb))
 	ctx, sys := context.Background(), issuance.SystemActor()
 	card := issuedHolderCard(t, h)
 	// A person registered at a branch whose registration request to the
@@ -269,7 +326,7 @@ func TestConsoleMoneyProvinceAdminInBrowser(t *testing.T) {
 	require.Len(t, hooks(), 1)
 	hook := hooks()[0]
 	hrow := fmt.Sprintf(`#hooks-table tr[data-hook="%d"]`, hook.ID)
-	b.run("edit webhook", chromedp.Click(hrow+` button[data-act="edit"]`, chromedp.ByQuery),
+	b.run("edit webhook", clickWhenThere(hrow+` button[data-act="edit"]`),
 		chromedp.Poll(`document.querySelector('#hook-url').value === 'https://hooks.example.org/volcard'`, nil, every),
 		chromedp.SetValue("#hook-desc", "团省委志愿者部", chromedp.ByQuery), chromedp.Click(`#hook-form button[type="submit"]`, chromedp.ByQuery))
 	require.Eventually(t, func() bool { return hooks()[0].Description == "团省委志愿者部" }, 10*time.Second, 50*time.Millisecond)
@@ -285,6 +342,26 @@ func TestConsoleMoneyProvinceAdminInBrowser(t *testing.T) {
 	require.Contains(t, b.text("#card-test-result"), "409")
 	require.Contains(t, b.text("#card-test-result"), "embedded bank simulator")
 	require.Equal(t, "issued", h.card(t, card.ID, "admin").State, "nothing sent")
+	// With the embedded simulator: the card activated by its advice, then
+	// a purchase recorded.
+	tb.set(h.sim)
+	b.run("activate", chromedp.Click(crow+`[data-card-act="activate"]`, chromedp.ByQuery),
+		chromedp.WaitVisible("#card-test-result.notice", chromedp.ByQuery))
+	require.Contains(t, b.text("#card-test-result"), "应答码 00")
+	h.waitState(t, card.ID, "active")
+	b.run("spend", chromedp.WaitVisible(crow+`[data-card-act="spend"]`, chromedp.ByQuery), chromedp.Click(crow+`[data-card-act="spend"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#spend-dialog input[name="amount"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`#spend-dialog input[name="amount"]`, "12.34"+kb.Enter, chromedp.ByQuery),
+		chromedp.Poll(`(document.querySelector('#card-test-result.notice') || {textContent: ''}).textContent.startsWith('消费')`, nil, every),
+		b.shot("p14b-test-bank-spending"))
+	note := b.text("#card-test-result")
+	require.Contains(t, note, "应答码 00")
+	_, after, ok := strings.Cut(note, "RRN ")
+	require.True(t, ok, "%q", note)
+	rrn, _, _ := strings.Cut(after, " ")
+	var advices int64
+	require.NoError(t, h.st.DB(ctx).Table("card_spending").Where("rrn = ? AND card_id = ? AND amount = 1234", rrn, card.ID).Count(&advices).Error)
+	require.Equal(t, int64(1), advices, "the purchase advice %s of the card (12.34 CNY = 1234 fen) was recorded", rrn)
 	b.run("close", chromedp.Click(crow+`[data-card-act="close"]`, chromedp.ByQuery), chromedp.WaitVisible("#close-dialog select", chromedp.ByQuery),
 		pick(`#close-dialog select[name="reason"]`, "holder_left"), chromedp.SendKeys(`#close-dialog input[name="note"]`, "迁居外省"+kb.Enter, chromedp.ByQuery))
 	h.waitState(t, card.ID, "closed")
@@ -299,9 +376,9 @@ func TestConsoleMoneyProvinceAdminInBrowser(t *testing.T) {
 		return len(deliveries.Items) > 0
 	}, 10*time.Second, 50*time.Millisecond, "events queued for the endpoint")
 	n := len(deliveries.Items)
-	b.run("deliveries", chromedp.Click(`nav button[data-page="webhooks"]`, chromedp.ByQuery), chromedp.Click(hrow+` button[data-act="deliveries"]`, chromedp.ByQuery),
+	b.run("deliveries", chromedp.Click(`nav button[data-page="webhooks"]`, chromedp.ByQuery), clickWhenThere(hrow+` button[data-act="deliveries"]`),
 		chromedp.WaitVisible(fmt.Sprintf(`#deliveries-table tr[data-delivery="%d"]`, deliveries.Items[0].ID), chromedp.ByQuery),
-		chromedp.Click(fmt.Sprintf(`#deliveries-table button[data-redeliver="%d"]`, deliveries.Items[0].ID), chromedp.ByQuery))
+		clickWhenThere(fmt.Sprintf(`#deliveries-table button[data-redeliver="%d"]`, deliveries.Items[0].ID)))
 	require.Eventually(t, func() bool {
 		res := h.do(http.MethodGet, fmt.Sprintf("/v1/webhooks/%d/deliveries", hook.ID), "admin", nil)
 		res.json(t, &deliveries)
@@ -322,7 +399,7 @@ func TestConsoleMoneyProvinceAdminInBrowser(t *testing.T) {
 	b.run("back to 1366", chromedp.EmulateViewport(1366, 768))
 
 	// Delete the endpoint (confirmed with a reason).
-	b.run("delete webhook", chromedp.Click(hrow+` button[data-act="delete"]`, chromedp.ByQuery), chromedp.WaitVisible("#reason-input", chromedp.ByQuery),
+	b.run("delete webhook", clickWhenThere(hrow+` button[data-act="delete"]`), chromedp.WaitVisible("#reason-input", chromedp.ByQuery),
 		chromedp.SendKeys("#reason-input", "不再使用"+kb.Enter, chromedp.ByQuery))
 	require.Eventually(t, func() bool { return len(hooks()) == 0 }, 10*time.Second, 50*time.Millisecond)
 
