@@ -121,6 +121,9 @@ func clickWhenThere(sel string) chromedp.Action {
 	return chromedp.Poll(fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; e.click(); return true; })()`, sel), nil, every)
 }
 
+// yuanText formats fen as the console shows CNY in Chinese (two decimals).
+func yuanText(fen int64) string { return fmt.Sprintf("%d.%02d", fen/100, fen%100) }
+
 func lastMonth() string {
 	now := time.Now().In(chinaTime)
 	return time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, chinaTime).Format("2006-01")
@@ -292,23 +295,6 @@ func TestConsoleMoneyProvinceAdminInBrowser(t *testing.T) {
 	require.Equal(t, h.do(http.MethodGet, "/v1/admin/insurance/files/"+date, "admin", nil).body, file)
 	require.True(t, bytes.HasPrefix(file, []byte("H|")), "%q", file)
 
-	// Rebates: a rate from the first of last month, the month generated,
-	// its XLSX.
-	month := lastMonth()
-	b.run("rate", chromedp.Click(`nav button[data-page="rebates"]`, chromedp.ByQuery), pick("#rate-product", "GD-RV-BOC"),
-		chromedp.SetValue("#rate-bp", "50", chromedp.ByQuery), chromedp.SetValue("#rate-fbp", "1000", chromedp.ByQuery),
-		chromedp.SetValue("#rate-from", month+"-01", chromedp.ByQuery), chromedp.Click(`#rate-form button[type="submit"]`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#reb-rates tr[data-rate]`, chromedp.ByQuery))
-	res = h.do(http.MethodGet, "/v1/admin/rebates/rates", "admin", nil)
-	require.Contains(t, string(res.body), `"rate_bp":50`)
-	require.Contains(t, string(res.body), `"bank_code":"BOC"`)
-	b.run("generate", chromedp.Poll(`document.querySelector('#reb-month').value === '`+month+`'`, nil, every),
-		chromedp.Click("#reb-generate", chromedp.ByQuery),
-		chromedp.Poll(`document.querySelector('#reb-statements').dataset.loaded === '`+month+`'`, nil, every), b.shot("p12-rebates"))
-	require.Equal(t, http.StatusOK, h.do(http.MethodGet, "/v1/rebates/statements?month="+month, "admin", nil).status, "the month is generated")
-	b.run("export xlsx", chromedp.Click(`#reb-export button[data-fmt="xlsx"]`, chromedp.ByQuery))
-	require.True(t, bytes.HasPrefix(saved("rebates-"+month+".xlsx"), []byte("PK")), "an XLSX (zip) file")
-
 	// Webhooks: create, the secret shown once; change.
 	b.run("webhook", chromedp.Click(`nav button[data-page="webhooks"]`, chromedp.ByQuery),
 		chromedp.SetValue("#hook-url", "https://hooks.example.org/volcard", chromedp.ByQuery), chromedp.SetValue("#hook-desc", "团省委", chromedp.ByQuery),
@@ -367,6 +353,45 @@ func TestConsoleMoneyProvinceAdminInBrowser(t *testing.T) {
 	h.waitState(t, card.ID, "closed")
 	res = h.do(http.MethodGet, fmt.Sprintf("/v1/cards/%d/events", card.ID), "admin", nil)
 	require.Contains(t, string(res.body), `"change":"close"`)
+
+	// Rebates: the purchase dated back into last month (as if the bank had
+	// sent it then), a rate from the first of last month, the month
+	// generated, Meizhou's statement and its line, its XLSX.
+	require.NoError(t, h.st.DB(ctx).Exec("UPDATE card_spending SET china_date = ? WHERE rrn = ?", lastMonth()+"-15", rrn).Error)
+	month := lastMonth()
+	b.run("rate", chromedp.Click(`nav button[data-page="rebates"]`, chromedp.ByQuery), pick("#rate-product", "GD-RV-BOC"),
+		chromedp.SetValue("#rate-bp", "50", chromedp.ByQuery), chromedp.SetValue("#rate-fbp", "1000", chromedp.ByQuery),
+		chromedp.SetValue("#rate-from", month+"-01", chromedp.ByQuery), chromedp.Click(`#rate-form button[type="submit"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#reb-rates tr[data-rate]`, chromedp.ByQuery))
+	res = h.do(http.MethodGet, "/v1/admin/rebates/rates", "admin", nil)
+	require.Contains(t, string(res.body), `"rate_bp":50`)
+	require.Contains(t, string(res.body), `"bank_code":"BOC"`)
+	b.run("generate", chromedp.Poll(`document.querySelector('#reb-month').value === '`+month+`'`, nil, every),
+		chromedp.Click("#reb-generate", chromedp.ByQuery),
+		chromedp.Poll(`document.querySelector('#reb-statements').dataset.loaded === '`+month+`'`, nil, every), b.shot("p12-rebates"))
+	res = h.do(http.MethodGet, "/v1/rebates/statements?month="+month, "admin", nil)
+	require.Equal(t, http.StatusOK, res.status, "the month is generated: %s", res.body)
+	var rmonth struct {
+		Items []struct {
+			ID     int64
+			OrgID  int64 `json:"org_id"`
+			Totals struct {
+				SpendingFen int64 `json:"spending_fen"`
+				DonationFen int64 `json:"donation_fen"`
+			}
+		}
+	}
+	res.json(t, &rmonth)
+	require.Len(t, rmonth.Items, 1, "Meizhou's statement")
+	st := rmonth.Items[0]
+	require.Equal(t, h.meizhou.ID, st.OrgID)
+	require.Equal(t, int64(1234), st.Totals.SpendingFen)
+	srow := fmt.Sprintf(`#reb-table tr[data-statement="%d"]`, st.ID)
+	require.Equal(t, yuanText(st.Totals.DonationFen), b.text(srow+" td.donation"))
+	b.run("lines", clickWhenThere(srow+" button"), chromedp.WaitVisible("#reb-lines-table tbody tr", chromedp.ByQuery), b.shot("p12b-rebate-lines"))
+	require.Equal(t, "12.34", b.text("#reb-lines-table tbody tr td:nth-child(6)"), "the line's spending in CNY")
+	b.run("export xlsx", chromedp.Click(`#reb-export button[data-fmt="xlsx"]`, chromedp.ByQuery))
+	require.True(t, bytes.HasPrefix(saved("rebates-"+month+".xlsx"), []byte("PK")), "an XLSX (zip) file")
 
 	// The endpoint got the card's events queued: redeliver one.
 	var deliveries struct{ Items []wire.WebhookDelivery }
