@@ -118,7 +118,7 @@ func TestConsoleBranchStaffAndOrgAdminInBrowser(t *testing.T) {
 	// The organisation admin, in another tab, approves it in the queue.
 	oa := b.tab()
 	oa.signIn(url, h.tokens["mz"])
-	require.Equal(t, []string{"queue", "volunteers", "onsite", "orgs", "targets", "checkins", "expiring", "reports"}, oa.navShown())
+	require.Equal(t, []string{"queue", "volunteers", "onsite", "orgs", "targets", "checkins", "expiring", "reports", "offers", "insurance", "rebates", "renewals"}, oa.navShown())
 	row := fmt.Sprintf(`#queue-table tr[data-app="%d"]`, app.ID)
 	oa.run("queue", chromedp.WaitVisible(row, chromedp.ByQuery))
 	require.Equal(t, "陈志远", oa.text(row+" td.applicant"))
@@ -343,7 +343,7 @@ func TestConsoleProvinceAdminInBrowser(t *testing.T) {
 	require.NoError(t, err)
 
 	b.signIn(h.ts.URL, h.tokens["admin"])
-	require.Equal(t, []string{"queue", "volunteers", "onsite", "orgs", "targets", "checkins", "expiring", "products", "banks", "recon", "reports"}, b.navShown())
+	require.Equal(t, []string{"queue", "volunteers", "onsite", "orgs", "targets", "checkins", "expiring", "products", "banks", "recon", "reports", "offers", "insurance", "rebates", "renewals", "webhooks", "platform"}, b.navShown())
 
 	// The status filter offers every state of the document, in Chinese.
 	var doc struct {

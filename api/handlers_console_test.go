@@ -134,22 +134,27 @@ func TestConsoleLabels(t *testing.T) {
 	}
 	require.NotEmpty(t, rating, "the document has a rating enum")
 	groups := map[string][][]string{
-		"status":       {enums["/components/schemas/Status"]},
-		"channel":      {enums["/components/schemas/Channel"], enums["/components/schemas/NewVolunteer/properties/source"]},
-		"role":         {enums["/components/schemas/Me/properties/role"], {"system", "holder"}},
-		"session":      {enums["/components/schemas/OnsiteSession/properties/status"]},
-		"card":         {enums["/components/schemas/Card/properties/state"], enums["/components/schemas/Card/properties/confirmed_state"]},
-		"change":       {enums["/components/schemas/Card/properties/pending_change"]},
-		"card_event":   {enums["/components/schemas/CardEventList/properties/items/items/properties/kind"]},
-		"bank_request": {bankRequestStates},
-		"bank_kind":    {bankRequestKinds},
-		"personalize":  {enums["/components/schemas/QueueEntry/properties/personalize"]},
-		"org_kind":     {enums["/components/schemas/NewOrg/properties/kind"]},
-		"row":          {enums["/components/schemas/RosterReport/properties/items/items/properties/status"]},
-		"id_type":      {enums["/components/schemas/NewVolunteer/properties/id_type"]},
-		"card_kind":    {enums["/components/schemas/Product/properties/kind"]},
-		"rating":       {rating},
-		"tier":         {enums["/components/schemas/ServiceRecord/properties/tier"], enums["/components/schemas/NewOffer/properties/tier"]},
+		"status":           {enums["/components/schemas/Status"]},
+		"channel":          {enums["/components/schemas/Channel"], enums["/components/schemas/NewVolunteer/properties/source"]},
+		"role":             {enums["/components/schemas/Me/properties/role"], {"system", "holder"}},
+		"session":          {enums["/components/schemas/OnsiteSession/properties/status"]},
+		"card":             {enums["/components/schemas/Card/properties/state"], enums["/components/schemas/Card/properties/confirmed_state"]},
+		"change":           {enums["/components/schemas/Card/properties/pending_change"]},
+		"card_event":       {enums["/components/schemas/CardEventList/properties/items/items/properties/kind"]},
+		"bank_request":     {bankRequestStates},
+		"bank_kind":        {bankRequestKinds},
+		"personalize":      {enums["/components/schemas/QueueEntry/properties/personalize"]},
+		"org_kind":         {enums["/components/schemas/NewOrg/properties/kind"]},
+		"row":              {enums["/components/schemas/RosterReport/properties/items/items/properties/status"]},
+		"id_type":          {enums["/components/schemas/NewVolunteer/properties/id_type"]},
+		"card_kind":        {enums["/components/schemas/Product/properties/kind"]},
+		"rating":           {rating},
+		"tier":             {enums["/components/schemas/ServiceRecord/properties/tier"], enums["/components/schemas/NewOffer/properties/tier"]},
+		"close_reason":     {enums["/components/schemas/CloseCard/properties/reason"]},
+		"spending":         {enums["/components/schemas/TestSpending/properties/kind"], {"activation"}},
+		"renewal":          {enums["/components/schemas/RenewalBatch/properties/items/items/properties/state"]},
+		"delivery":         {enums["/components/schemas/WebhookDelivery/properties/state"]},
+		"platform_request": {platformRequestStates},
 	}
 	for group, lists := range groups {
 		t.Run(group, func(t *testing.T) {
@@ -171,7 +176,7 @@ func TestConsoleLabels(t *testing.T) {
 }
 
 // staffRoles are the roles that use the console.
-var staffRoles = []string{"province_admin", "org_admin", "bank_staff"}
+var staffRoles = []string{"province_admin", "org_admin", "bank_staff", "hotline"}
 
 // consoleRouteRow is one row of docs/console.md's route table.
 type consoleRouteRow struct {
@@ -209,21 +214,24 @@ func consoleRouteTable(t *testing.T) []consoleRouteRow {
 	return rows
 }
 
-// consoleViews reads the page ids of VIEWS in app.js.
+// consoleViews reads the page ids of VIEWS in app.js and in app-money.js
+// (which adds its pages to VIEWS).
 func consoleViews(t *testing.T) map[string]bool {
 	t.Helper()
-	b, err := fs.ReadFile(console.Assets(), "app.js")
-	require.NoError(t, err)
 	views := map[string]bool{}
-	for _, m := range regexp.MustCompile(`(?m)^  (\w+): \{ roles: `).FindAllStringSubmatch(string(b), -1) {
-		views[m[1]] = true
+	for _, name := range []string{"app.js", "app-money.js"} {
+		b, err := fs.ReadFile(console.Assets(), name)
+		require.NoError(t, err)
+		for _, m := range regexp.MustCompile(`(?m)^  (\w+): \{ roles: `).FindAllStringSubmatch(string(b), -1) {
+			views[m[1]] = true
+		}
 	}
 	require.NotEmpty(t, views)
 	return views
 }
 
 // TestConsoleRouteTable checks docs/console.md against the server: every
-// route registered with a staff role (province_admin, org_admin,
+// route registered with a staff role (province_admin, org_admin, hotline,
 // bank_staff) has its row, with its operation, naming console pages that
 // exist (or "—" with where staff do it instead); no row names a route that
 // is not registered.

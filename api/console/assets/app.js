@@ -580,6 +580,8 @@ async function loadCards() {
       const btn = (change) => el("button", { type: "button", "data-card": c.id, "data-change": change }, t("cards." + change));
       if (!c.pending_change && ["issued", "active"].includes(c.confirmed_state)) acts.append(btn("block"), " ", btn("replace"), " ");
       if (!c.pending_change && c.confirmed_state === "blocked") acts.append(btn("unblock"), " ", btn("replace"), " ");
+      // More actions (close, renew, the test bank's) come from app-money.js.
+      if (typeof cardMoreActions === "function") cardMoreActions(c, acts);
       acts.append(el("button", { type: "button", "data-card": c.id, "data-change": "history" }, t("cards.history")));
       return el("tr", { "data-card": c.id }, el("td", { text: c.masked_pan }), el("td", { text: productName(c.product) }), el("td", { text: c.expiry }),
         el("td", { class: "state-cell", "data-code": c.state }, el("span", { class: "state " + c.state, text: L("card", c.state) }),

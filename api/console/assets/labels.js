@@ -30,6 +30,7 @@ const LABELS = {
     "bank_staff": {"zh": "银行网点工作人员", "en": "Bank branch staff"},
     "terminal": {"zh": "签到终端", "en": "Check-in terminal"},
     "platform": {"zh": "志愿服务平台", "en": "Volunteer platform"},
+    "hotline": {"zh": "服务热线坐席", "en": "Hotline agent"},
     "system": {"zh": "系统", "en": "System"},
     "holder": {"zh": "持卡人", "en": "Card holder"}
   },
@@ -45,16 +46,21 @@ const LABELS = {
     "active": {"zh": "正常", "en": "Active"},
     "blocked": {"zh": "已冻结", "en": "Blocked"},
     "replaced": {"zh": "已换卡", "en": "Replaced"},
+    "closed": {"zh": "已销户", "en": "Closed"},
     "cancelled": {"zh": "已注销", "en": "Cancelled"},
     "expired": {"zh": "已过期", "en": "Expired"},
     "block_pending": {"zh": "冻结处理中", "en": "Block pending"},
     "unblock_pending": {"zh": "解冻处理中", "en": "Unblock pending"},
-    "replace_pending": {"zh": "换卡处理中", "en": "Replacement pending"}
+    "replace_pending": {"zh": "换卡处理中", "en": "Replacement pending"},
+    "renew_pending": {"zh": "续卡处理中", "en": "Renewal pending"},
+    "close_pending": {"zh": "销户处理中", "en": "Closing pending"}
   },
   "change": {
     "block": {"zh": "冻结（挂失）", "en": "Block"},
     "unblock": {"zh": "解冻", "en": "Unblock"},
-    "replace": {"zh": "换卡", "en": "Replace"}
+    "replace": {"zh": "换卡", "en": "Replace"},
+    "renew": {"zh": "续卡（到期换新）", "en": "Renew"},
+    "close": {"zh": "销户", "en": "Close"}
   },
   "card_event": {
     "requested": {"zh": "已申请", "en": "Requested"},
@@ -76,6 +82,7 @@ const LABELS = {
     "apply": {"zh": "开卡申请", "en": "Card application"},
     "reversal": {"zh": "冲正", "en": "Reversal"},
     "status_change": {"zh": "卡状态变更", "en": "Status change"},
+    "holder_update": {"zh": "持卡人信息变更", "en": "Holder update"},
     "inquiry": {"zh": "查询", "en": "Inquiry"}
   },
   "personalize": {
@@ -120,5 +127,34 @@ const LABELS = {
     "amber": {"zh": "接近（≥80%）", "en": "Close (≥80%)"},
     "red": {"zh": "未达标", "en": "Behind"},
     "none": {"zh": "无目标", "en": "No target"}
+  },
+  "close_reason": {
+    "holder_left": {"zh": "持卡人退出", "en": "Holder left"},
+    "deceased": {"zh": "持卡人身故", "en": "Deceased"},
+    "replaced": {"zh": "已换用其他卡", "en": "Given up for another card"},
+    "holder_request": {"zh": "持卡人申请", "en": "Holder's request"}
+  },
+  "spending": {
+    "purchase": {"zh": "消费", "en": "Purchase"},
+    "refund": {"zh": "退货", "en": "Refund"},
+    "reversal": {"zh": "冲正", "en": "Reversal"},
+    "activation": {"zh": "激活", "en": "Activation"}
+  },
+  "renewal": {
+    "pending": {"zh": "银行处理中", "en": "At the bank"},
+    "renewed": {"zh": "已换发", "en": "Renewed"},
+    "refused": {"zh": "银行拒绝", "en": "Refused"},
+    "skipped": {"zh": "已跳过", "en": "Skipped"}
+  },
+  "delivery": {
+    "pending": {"zh": "待推送", "en": "Pending"},
+    "delivered": {"zh": "已送达", "en": "Delivered"},
+    "failed": {"zh": "失败", "en": "Failed"}
+  },
+  "platform_request": {
+    "pending": {"zh": "待发送", "en": "Pending"},
+    "in_flight": {"zh": "发送中", "en": "In flight"},
+    "done": {"zh": "已完成", "en": "Done"},
+    "failed": {"zh": "失败", "en": "Failed"}
   }
 };
