@@ -266,7 +266,7 @@ func moneyJobs(dataDir string, svc *issuance.Service, st *store.Store, log *slog
 		return insuranceFiles(ctx, ins, dir, time.Now(), log)
 	}
 	statements := func(ctx context.Context) error {
-		month := rebates.PreviousMonth(time.Now())
+		month := rebates.PreviousMonth(time.Now().Add(-rebates.Grace)) // the month before until Grace after the end
 		m, generated, err := reb.Generate(ctx, issuance.SystemActor(), month)
 		if err != nil {
 			return err
