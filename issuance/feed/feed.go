@@ -152,6 +152,9 @@ type Endpoint struct {
 	Types          []string
 	ScopePath      string
 	BankCode       string
+	// CreatedBy is the token that created the endpoint (0: the system);
+	// the endpoint is disabled when that token is revoked
+	// (DisabledTokenRevoked) or has expired (DisabledTokenExpired).
 	CreatedBy      int64
 	Enabled        bool
 	DisabledReason string
@@ -318,6 +321,12 @@ func checkTypes(types []string) error {
 	}
 	return nil
 }
+
+// The disabled_reason of an endpoint whose creating token ended.
+const (
+	DisabledTokenRevoked = "token revoked"
+	DisabledTokenExpired = "token expired"
+)
 
 // NewEndpoint is the input of CreateEndpoint.
 type NewEndpoint struct {
