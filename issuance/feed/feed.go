@@ -146,12 +146,12 @@ type Page struct {
 // token's scope: only events inside it are delivered. Types empty means
 // every type.
 type Endpoint struct {
-	ID             int64
-	URL            string
-	Description    string
-	Types          []string
-	ScopePath      string
-	BankCode       string
+	ID          int64
+	URL         string
+	Description string
+	Types       []string
+	ScopePath   string
+	BankCode    string
 	// CreatedBy is the token that created the endpoint (0: the system);
 	// the endpoint is disabled when that token is revoked
 	// (DisabledTokenRevoked) or has expired (DisabledTokenExpired).
