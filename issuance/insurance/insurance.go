@@ -92,6 +92,7 @@ type Store interface {
 	Policies
 	Enrolments
 	Reads
+	FileLog
 	// InTx runs fn in one transaction (the Store's).
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 }
