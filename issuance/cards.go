@@ -25,6 +25,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/volcard/volcard/internal/clip"
 	"github.com/volcard/volcard/pii"
 )
 
@@ -584,11 +585,11 @@ func (s *Service) RecordCardChangeRefused(ctx context.Context, ch CardStatusChan
 		// the lead.
 		if ch.BatchID != 0 {
 			if err := s.store.SetRenewalItem(ctx, RenewalItem{BatchID: ch.BatchID, CardID: c.ID, State: RenewalRefused,
-				ResultCode: code, Reason: truncateRunes(reason, 200), UpdatedAt: c.UpdatedAt}); err != nil {
+				ResultCode: code, Reason: clip.Runes(reason, 200), UpdatedAt: c.UpdatedAt}); err != nil {
 				return err
 			}
 		}
-		return s.appendBankEvent(ctx, c.ID, CardEventRefused, ch.Change, code, truncateRunes(reason, 200))
+		return s.appendBankEvent(ctx, c.ID, CardEventRefused, ch.Change, code, clip.Runes(reason, 200))
 	})
 	if err != nil {
 		return fmt.Errorf("record refusal of card %d %s: %w", ch.CardID, ch.Change, err)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/volcard/volcard/internal/clip"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/feed"
 )
@@ -648,7 +649,7 @@ func (s *Store) FinishWebhookDeliveries(ctx context.Context, owner string, now t
 			}
 			res := db.Exec(`UPDATE webhook_deliveries SET state = ?, next_at_ms = ?, last_status = ?, last_error = ?,
 				lease_owner = '', lease_until_ms = 0 WHERE id = ? AND lease_owner = ?`,
-				state, o.NextAt.UnixMilli(), o.Status, truncate(o.Error, 300), o.DeliveryID, owner)
+				state, o.NextAt.UnixMilli(), o.Status, clip.Bytes(o.Error, 300), o.DeliveryID, owner)
 			if res.Error != nil {
 				return fmt.Errorf("finish webhook delivery %d: %w", o.DeliveryID, mapErr(res.Error))
 			}
@@ -694,17 +695,6 @@ func (s *Store) CountWebhookDeliveries(ctx context.Context) (map[string]int64, e
 		out[r.State] = r.N
 	}
 	return out, nil
-}
-
-// truncate cuts s to at most n bytes, not inside a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && (s[n]&0xC0) == 0x80 {
-		n--
-	}
-	return s[:n]
 }
 
 // disableEndpointsOf disables the enabled endpoints created by tokens,
