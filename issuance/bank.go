@@ -448,7 +448,7 @@ func (s *Service) RecordCardSpending(ctx context.Context, ref CardRef, sp Spendi
 			return err
 		}
 		sp.ReceivedAt = s.clock.Now()
-		sp.ChinaDate = sp.ReceivedAt.In(cst).Format(time.DateOnly)
+		sp.ChinaDate = sp.ReceivedAt.In(ChinaTime).Format(time.DateOnly)
 		inserted, err = s.store.RecordSpending(ctx, &sp)
 		return err
 	})
