@@ -125,8 +125,8 @@ func clickWhenThere(sel string) chromedp.Action {
 func yuanText(fen int64) string { return fmt.Sprintf("%d.%02d", fen/100, fen%100) }
 
 func lastMonth() string {
-	now := time.Now().In(chinaTime)
-	return time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, chinaTime).Format("2006-01")
+	now := time.Now().In(issuance.ChinaTime)
+	return time.Date(now.Year(), now.Month()-1, 1, 0, 0, 0, 0, issuance.ChinaTime).Format("2006-01")
 }
 
 // TestConsoleMoneyOrgAdminInBrowser drives the pages of the card's life and
@@ -279,7 +279,7 @@ func TestConsoleMoneyProvinceAdminInBrowser(t *testing.T) {
 	b.signIn(h.ts.URL, h.tokens["admin"])
 
 	// Insurance: a policy from tomorrow, and today's insurer file.
-	today := time.Now().In(chinaTime)
+	today := time.Now().In(issuance.ChinaTime)
 	b.run("policy", chromedp.Click(`nav button[data-page="insurance"]`, chromedp.ByQuery),
 		chromedp.SetValue("#pol-insurer", "中国人寿广东分公司", chromedp.ByQuery), chromedp.SetValue("#pol-number", "GDVOL-2027/01", chromedp.ByQuery),
 		chromedp.SetValue("#pol-from", today.AddDate(0, 0, 1).Format(time.DateOnly), chromedp.ByQuery),

@@ -26,6 +26,7 @@ import (
 
 	"github.com/volcard/volcard/cardio/emv"
 	"github.com/volcard/volcard/client"
+	"github.com/volcard/volcard/internal/ci"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/roster/rostertest"
 	"github.com/volcard/volcard/issuance/seed"
@@ -50,7 +51,7 @@ func chromiumPath(t *testing.T) string {
 			return p
 		}
 	}
-	if os.Getenv("CI") == "true" {
+	if ci.Enabled() {
 		t.Fatal("chromium not found (apt-get install chromium fonts-noto-cjk); the browser test cannot be skipped in CI")
 	}
 	t.Skip("chromium not found (apt-get install chromium fonts-noto-cjk); skipping the browser test")

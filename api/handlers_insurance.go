@@ -115,7 +115,7 @@ func insuranceFile(c echo.Context, ins *insurance.Service) error {
 	}
 	actor, _ := actorFrom(c)
 	var buf bytes.Buffer
-	if _, _, err := ins.DailyFile(c.Request().Context(), actor, day, &buf); err != nil {
+	if _, _, err := ins.Download(c.Request().Context(), actor, day, &buf); err != nil { // audited
 		return err
 	}
 	h := c.Response().Header()

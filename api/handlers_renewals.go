@@ -62,7 +62,7 @@ func (s *Server) createRenewals(c echo.Context) error {
 	}
 	r := issuance.RenewalRequest{OrgID: id, ExpiredOnly: req.Expired, Note: req.Note}
 	if req.ExpiringBefore != "" {
-		d, err := time.ParseInLocation(time.DateOnly, req.ExpiringBefore, chinaTime)
+		d, err := time.ParseInLocation(time.DateOnly, req.ExpiringBefore, issuance.ChinaTime)
 		if err != nil {
 			return invalidField("expiring_before", "must be a date YYYY-MM-DD")
 		}
@@ -88,9 +88,6 @@ func (s *Server) getRenewals(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, toRenewalBatch(batch))
 }
-
-// chinaTime is China Standard Time, the programme's calendar.
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 func toRenewalBatch(b issuance.RenewalBatch) wire.RenewalBatch {
 	out := wire.RenewalBatch{ID: b.ID, OrgID: b.OrgID, Through: b.Through, ExpiredOnly: b.ExpiredOnly,

@@ -212,7 +212,7 @@ func tableXLSX(t table) ([]byte, error) {
 func (s *Server) queryYear(c echo.Context) (int, error) {
 	v := c.QueryParam("year")
 	if v == "" {
-		return s.opts.Now().In(time.FixedZone("CST", 8*3600)).Year(), nil
+		return s.opts.Now().In(issuance.ChinaTime).Year(), nil
 	}
 	y, err := strconv.Atoi(v)
 	if err != nil || y < 2000 || y > 2100 {

@@ -27,8 +27,16 @@ func eventsOpenAPI(paths, schemas obj) {
 		"post": op("createWebhookEndpoint",
 			"Register a webhook endpoint (http or https URL without credentials). It receives the events of the given types "+
 				"(all when absent) inside the caller's scope as signed POSTs (Volcard-Signature: t=UNIX,v1=HEX). The answer "+
-				"carries the signing secret, shown this once. At most 200 endpoints in all.", roles,
-			[]obj{idempotencyHeader}, "NewWebhookEndpoint", createResponses("WebhookEndpoint")),
+				"carries the signing secret, shown this once. At most 200 endpoints in all. Literal loopback, private, link-local "+
+				"and similar internal addresses are refused (400), and host names resolving to them fail at delivery, unless "+
+				"the operator allows them (VOLCARD_WEBHOOK_ALLOW_PRIVATE). No Idempotency-Key: a replay would hand the secret "+
+				"out again, so a retry registers a second endpoint (delete the spare one).", roles,
+			nil, "NewWebhookEndpoint", func() obj {
+				r := createResponses("WebhookEndpoint")
+				delete(r, "422") // no Idempotency-Key
+				r["400"] = problem("Invalid URL (scheme, credentials, fragment, an internal address), description or type (validation).")
+				return r
+			}()),
 	}
 	paths["/v1/webhooks/{id}"] = obj{
 		"get": op("getWebhookEndpoint", "Get one endpoint (never its secret).", roles, []obj{idParam}, "",

@@ -19,7 +19,7 @@ func insuranceOpenAPI(paths, schemas obj) {
 	paths["/v1/admin/insurance/files/{date}"] = obj{"get": op("downloadInsuranceFile",
 		"The insurer's daily file of a China date: holders whose cover started that day and those whose end was recorded "+
 			"that day, with names and ID numbers (docs/insurance-and-rebates.md: UTF-8, | separated, header H, records D, "+
-			"trailer Z with counts and SHA-256). Sent with Cache-Control: no-store.", pa,
+			"trailer Z with counts and SHA-256). Sent with Cache-Control: no-store; each download is audited (insurance.file_downloaded: who, the date, the record count).", pa,
 		[]obj{{"name": "date", "in": "path", "required": true, "description": "China date YYYY-MM-DD.",
 			"schema": obj{"type": "string", "format": "date"}}}, "",
 		obj{"200": obj{"description": "The file.", "content": obj{"text/plain": obj{"schema": obj{"type": "string"}}}},

@@ -54,7 +54,7 @@ func rebatesOpenAPI(paths, schemas obj) {
 	schemas["NewRebateRate"] = object([]string{"bank_code", "product_code", "rate_bp", "foundation_bp", "effective_from"}, obj{
 		"bank_code": str("Bank."), "product_code": str("A product of that bank."), "rate_bp": integer("0–10000."),
 		"foundation_bp": integer("0–10000."), "effective_from": str("YYYY-MM-DD."), "effective_to": str("YYYY-MM-DD, after effective_from; omit for open-ended.")})
-	schemas["GenerateRebateStatements"] = object([]string{"month"}, obj{"month": str("YYYY-MM, ended (China time).")})
+	schemas["GenerateRebateStatements"] = object([]string{"month"}, obj{"month": str("YYYY-MM, ended (China time) at least 15 minutes ago.")})
 	money := obj{"advices": integer("Advices."), "spending_fen": integer("Spending."), "refund_fen": integer("Refunds."),
 		"reversal_fen": integer("Reversals."), "net_fen": integer("spending − refunds − reversals."),
 		"donation_fen":   integer("round(net × rate_bp / 10000), halves away from zero (per line; totals are sums)."),

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
+
+	"github.com/volcard/volcard/internal/ci"
 )
 
 // TestComposeFile checks the compose file as docker-compose resolves it:
@@ -20,7 +22,7 @@ import (
 func TestComposeFile(t *testing.T) {
 	tool, err := exec.LookPath("docker-compose")
 	if err != nil {
-		if os.Getenv("CI") != "" {
+		if ci.Enabled() {
 			t.Fatal("docker-compose is not installed (scripts/deps.sh test installs Debian's docker-compose)")
 		}
 		t.Skip("docker-compose not installed: sudo apt-get install docker-compose")

@@ -23,6 +23,10 @@ const (
 	AuditTokenRevoked     AuditKind = "token.revoked"
 	AuditVolunteerUpdated AuditKind = "volunteer.updated"
 	AuditHotlineLookup    AuditKind = "hotline.lookup"
+	// AuditInsuranceFileDownloaded: the insurer's daily file (names and
+	// ID numbers) handed out; subject insurance_file, the day, the count
+	// of records.
+	AuditInsuranceFileDownloaded AuditKind = "insurance.file_downloaded"
 )
 
 // AuditEvent is one audit record of a staff edit or a hotline look-up: who

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/volcard/volcard/internal/clip"
 	"github.com/volcard/volcard/pii"
 )
 
@@ -382,21 +383,13 @@ func (s *Service) RecordBankDecline(ctx context.Context, applicationID int64, co
 			return nil
 		}
 		app, err = s.Transition(ctx, SystemActor(), applicationID, StatusBankDeclined,
-			truncateRunes(fmt.Sprintf("bank declined %s: %s", code, reason), 500))
+			clip.Runes(fmt.Sprintf("bank declined %s: %s", code, reason), 500))
 		return err
 	})
 	if err != nil {
 		return Application{}, fmt.Errorf("record bank decline of application %d: %w", applicationID, err)
 	}
 	return app, nil
-}
-
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }
 
 // CardRef identifies a card in an advice: by PAN (through its token), else
@@ -455,7 +448,7 @@ func (s *Service) RecordCardSpending(ctx context.Context, ref CardRef, sp Spendi
 			return err
 		}
 		sp.ReceivedAt = s.clock.Now()
-		sp.ChinaDate = sp.ReceivedAt.In(cst).Format(time.DateOnly)
+		sp.ChinaDate = sp.ReceivedAt.In(ChinaTime).Format(time.DateOnly)
 		inserted, err = s.store.RecordSpending(ctx, &sp)
 		return err
 	})
@@ -494,7 +487,7 @@ func (s *Service) RecordBankRequestFailed(ctx context.Context, applicationID int
 		return fmt.Errorf("record failed bank request of application %d: %w", applicationID, err)
 	}
 	e := Event{ApplicationID: app.ID, From: app.Status, To: app.Status, ActorRole: RoleSystem,
-		Channel: RoleSystem.Channel(), Reason: truncateRunes("bank request failed, needs an operator: "+reason, 500),
+		Channel: RoleSystem.Channel(), Reason: clip.Runes("bank request failed, needs an operator: "+reason, 500),
 		At: s.clock.Now()}
 	if err := s.store.AppendEvent(ctx, &e); err != nil {
 		return fmt.Errorf("record failed bank request of application %d: %w", applicationID, err)

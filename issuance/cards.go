@@ -25,6 +25,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/volcard/volcard/internal/clip"
 	"github.com/volcard/volcard/pii"
 )
 
@@ -580,12 +581,12 @@ func (s *Service) RecordCardChangeRefused(ctx context.Context, ch CardStatusChan
 		}
 		if ch.BatchID != 0 {
 			if err := s.store.SetRenewalItem(ctx, RenewalItem{BatchID: ch.BatchID, CardID: c.ID, State: RenewalRefused,
-				ResultCode: code, Reason: truncateRunes(reason, 200), UpdatedAt: c.UpdatedAt}); err != nil {
+				ResultCode: code, Reason: clip.Runes(reason, 200), UpdatedAt: c.UpdatedAt}); err != nil {
 				return err
 			}
 		}
 		// The refused event writes card.change_refused to the feed.
-		return s.appendBankEvent(ctx, c.ID, CardEventRefused, ch.Change, code, truncateRunes(reason, 200))
+		return s.appendBankEvent(ctx, c.ID, CardEventRefused, ch.Change, code, clip.Runes(reason, 200))
 	})
 	if err != nil {
 		return fmt.Errorf("record refusal of card %d %s: %w", ch.CardID, ch.Change, err)

@@ -44,7 +44,7 @@ func ExpiryEnd(yymm string) (time.Time, error) {
 	if mm < 1 || mm > 12 {
 		return time.Time{}, Invalid("expiry", "month must be 01–12")
 	}
-	return time.Date(2000+yy, time.Month(mm)+1, 1, 0, 0, 0, 0, cst), nil
+	return time.Date(2000+yy, time.Month(mm)+1, 1, 0, 0, 0, 0, ChinaTime), nil
 }
 
 // CardExpiredAt reports whether a card with expiry YYMM is expired at t; a
@@ -59,8 +59,8 @@ func CardExpiredAt(yymm string, t time.Time) bool {
 // its expiry (YYMM, fixed width, so it compares as a string) is at most
 // this.
 func lastEndedMonth(t time.Time) string {
-	c := t.In(cst)
-	m := time.Date(c.Year(), c.Month(), 1, 0, 0, 0, 0, cst).AddDate(0, -1, 0)
+	c := t.In(ChinaTime)
+	m := time.Date(c.Year(), c.Month(), 1, 0, 0, 0, 0, ChinaTime).AddDate(0, -1, 0)
 	return fmt.Sprintf("%02d%02d", m.Year()%100, int(m.Month()))
 }
 

@@ -17,7 +17,11 @@ type RandomNumbers struct {
 	Rand   io.Reader // nil: crypto/rand
 }
 
-var cst = time.FixedZone("CST", 8*3600)
+// ChinaTime is China Standard Time (UTC+8, no daylight saving): the zone
+// of every China date volcard keeps (application numbers, spending days,
+// insurance days, rebate months, card expiry). Use it instead of a local
+// time.FixedZone.
+var ChinaTime = time.FixedZone("CST", 8*3600)
 
 var hundredMillion = big.NewInt(100_000_000)
 
@@ -31,5 +35,5 @@ func (g RandomNumbers) ApplicationNumber(now time.Time) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("application number: %w", err)
 	}
-	return fmt.Sprintf("%s%s%08d", g.Prefix, now.In(cst).Format("20060102"), n.Int64()), nil
+	return fmt.Sprintf("%s%s%08d", g.Prefix, now.In(ChinaTime).Format("20060102"), n.Int64()), nil
 }

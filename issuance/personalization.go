@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/volcard/volcard/internal/clip"
 	"github.com/volcard/volcard/pii"
 )
 
@@ -278,9 +279,9 @@ func (s *Service) CompletePersonalization(ctx context.Context, a Actor, ps *Pers
 		if err := repo.CreatePersoRecord(ctx, &rec); err != nil {
 			return err
 		}
-		where := "chip " + rec.ChipSerial + ", reader " + clip(rec.Reader, 80)
+		where := "chip " + rec.ChipSerial + ", reader " + clipped(rec.Reader, 80)
 		if rec.Branch != "" {
-			where += ", branch " + clip(rec.Branch, 80)
+			where += ", branch " + clipped(rec.Branch, 80)
 		}
 		if _, err := s.Transition(ctx, a, ps.ApplicationID, StatusPersonalized, where); err != nil {
 			return err
@@ -300,11 +301,5 @@ func (s *Service) PersonalizedCard(ctx context.Context, applicationID int64) (Pe
 	return repo.GetPersoRecord(ctx, applicationID)
 }
 
-func clip(s string, n int) string {
-	s = strings.TrimSpace(s)
-	r := []rune(s)
-	if len(r) > n {
-		return string(r[:n])
-	}
-	return s
-}
+// clipped trims s and cuts it to n runes.
+func clipped(s string, n int) string { return clip.Runes(strings.TrimSpace(s), n) }

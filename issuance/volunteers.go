@@ -62,7 +62,7 @@ func checkBirthDate(v *Volunteer, given string, now time.Time) error {
 	if err != nil {
 		return Invalid("birth_date", "must be a real date YYYY-MM-DD")
 	}
-	y, m, day := now.In(cst).Date()
+	y, m, day := now.In(ChinaTime).Date()
 	if d.After(time.Date(y, m, day, 0, 0, 0, 0, time.UTC)) {
 		return Invalid("birth_date", "must not be in the future")
 	}

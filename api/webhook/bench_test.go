@@ -79,7 +79,7 @@ func benchDelivery(b *testing.B, rate int) {
 	now := time.Now()
 	require.NoError(b, st.CreateEndpoint(ctx, &feed.Endpoint{URL: recv.URL, SecretSealed: sealed, Enabled: true,
 		CreatedAt: now, UpdatedAt: now}))
-	w, err := webhook.NewWorker(st, keys, webhook.Options{Owner: "bench", Logger: slog.New(slog.DiscardHandler)})
+	w, err := webhook.NewWorker(st, keys, webhook.Options{Owner: "bench", Logger: slog.New(slog.DiscardHandler), Addrs: loopback(b)})
 	require.NoError(b, err)
 
 	b.ResetTimer()

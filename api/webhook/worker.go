@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -40,9 +39,14 @@ type Options struct {
 	// id (store.Member.ID), so that a killed process's deliveries are
 	// taken over at once. Required.
 	Owner string
-	// Client sends the requests; default a client with Timeout that does
-	// not follow redirects (a 3xx is a failure).
+	// Client sends the requests; default a client with Timeout, no proxy,
+	// that does not follow redirects (a 3xx is a failure) and whose dialer
+	// refuses the addresses Addrs does not permit, after resolution. A
+	// Client given here is used as is (the policy is the caller's).
 	Client *http.Client
+	// Addrs are the internal addresses the default client may reach
+	// besides public ones (VOLCARD_WEBHOOK_ALLOW_PRIVATE); default none.
+	Addrs feed.AddrPolicy
 	// Timeout bounds one attempt; default 10 s.
 	Timeout time.Duration
 	// Batch is how many deliveries one claim takes; default 100.
@@ -121,8 +125,7 @@ func NewWorker(rows Rows, keys Opener, o Options) (*Worker, error) {
 		o.Timeout = 10 * time.Second
 	}
 	if o.Client == nil {
-		o.Client = &http.Client{Timeout: o.Timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		o.Client = guardedClient(o.Timeout, o.Addrs)
 	}
 	if o.Batch <= 0 {
 		o.Batch = 100
@@ -263,7 +266,7 @@ func (w *Worker) deliver(ctx context.Context, j feed.Job) feed.Outcome {
 	}
 	body, err := Body(j.Event)
 	if err != nil {
-		return fail(0, "encode event: "+err.Error())
+		return fail(0, "cannot encode the event")
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, j.URL, bytes.NewReader(body))
 	if err != nil {
@@ -279,12 +282,9 @@ func (w *Worker) deliver(ctx context.Context, j feed.Job) feed.Outcome {
 	resp, err := w.o.Client.Do(req)
 	w.m.duration.Observe(time.Since(start).Seconds())
 	if err != nil {
-		// The URL (which may carry a token in its query) stays out.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return fail(0, truncate(err.Error(), 300))
+		// A fixed reason: neither the URL (it may carry a token in its
+		// query) nor the dial error (it names the resolved address).
+		return fail(0, reason(err))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
@@ -295,14 +295,4 @@ func (w *Worker) deliver(ctx context.Context, j feed.Job) feed.Outcome {
 	w.m.attempts.WithLabelValues("delivered").Inc()
 	w.m.lag.Observe(w.o.Now().Sub(j.Event.At).Seconds())
 	return out
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && (s[n]&0xC0) == 0x80 {
-		n--
-	}
-	return s[:n]
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -67,7 +68,7 @@ func TestWorkerRetriesDisablesAndGivesUp(t *testing.T) {
 			}))
 		}
 		w, err := webhook.NewWorker(st, keys, webhook.Options{Owner: "w", Logger: slog.New(slog.DiscardHandler), Rounds: 1,
-			Backoff: func(int) time.Duration { return 0 }, Disable: feed.DisablePolicy{Failures: 3, After: time.Nanosecond}})
+			Addrs: loopback(t), Backoff: func(int) time.Duration { return 0 }, Disable: feed.DisablePolicy{Failures: 3, After: time.Nanosecond}})
 		require.NoError(t, err)
 		for range 5 {
 			_, err := w.RunOnce(ctx)
@@ -107,12 +108,86 @@ func TestWorkerRetriesDisablesAndGivesUp(t *testing.T) {
 			return st.RecordEvent(ctx, store.FeedEvent{Type: "application.noted", Subject: feed.Subject{Type: "application", ID: 10},
 				Data: map[string]any{}, At: now.Add(-73 * time.Hour)})
 		}))
-		w2, err := webhook.NewWorker(st, keys, webhook.Options{Owner: "w2", Logger: slog.New(slog.DiscardHandler), Rounds: 1})
+		w2, err := webhook.NewWorker(st, keys, webhook.Options{Owner: "w2", Logger: slog.New(slog.DiscardHandler), Rounds: 1,
+			Addrs: loopback(t)})
 		require.NoError(t, err)
 		_, err = w2.RunOnce(ctx)
 		require.NoError(t, err)
 		failed, err := st.ListDeliveries(ctx, feed.DeliveryQuery{EndpointID: ep.ID, State: feed.DeliveryFailed, Limit: 10})
 		require.NoError(t, err)
 		require.Len(t, failed, 1)
+	})
+}
+
+// loopback allows the test receivers on this host.
+func loopback(t testing.TB) feed.AddrPolicy {
+	p, err := feed.ParseAddrPolicy("127.0.0.0/8,::1")
+	require.NoError(t, err)
+	return p
+}
+
+// TestWorkerRefusesInternalAddresses: with no allowed addresses the worker
+// reaches neither a literal loopback address nor a name that resolves to
+// one (the check runs after resolution), and the stored reason is a fixed
+// phrase without the address; allowed, the same receiver gets the events;
+// a closed port is "connection refused".
+func TestWorkerRefusesInternalAddresses(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		keys, err := pii.New(bytes.Repeat([]byte{3}, pii.DataKeySize))
+		require.NoError(t, err)
+		var hits atomic.Int32
+		recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			w.WriteHeader(http.StatusOK)
+		}))
+		t.Cleanup(recv.Close)
+		closed := httptest.NewServer(http.NotFoundHandler())
+		closedURL := closed.URL
+		closed.Close()
+		u, err := url.Parse(recv.URL)
+		require.NoError(t, err)
+		byName := "http://localhost:" + u.Port() + "/hook"
+		sealed, err := keys.Seal(feed.PurposeSecret, "whsec_x")
+		require.NoError(t, err)
+		now := time.Now()
+		eps := map[string]int64{}
+		for i, target := range []string{recv.URL + "/hook", byName, closedURL + "/hook"} {
+			ep := feed.Endpoint{URL: target, SecretSealed: sealed, Enabled: true, CreatedAt: now, UpdatedAt: now}
+			require.NoError(t, st.CreateEndpoint(ctx, &ep))
+			eps[[]string{"literal", "name", "closed"}[i]] = ep.ID
+		}
+		require.NoError(t, st.InTx(ctx, func(ctx context.Context) error {
+			return st.RecordEvent(ctx, store.FeedEvent{Type: "application.noted", Subject: feed.Subject{Type: "application", ID: 1},
+				Data: map[string]any{}, At: now})
+		}))
+		last := func(name string) feed.Delivery {
+			ds, err := st.ListDeliveries(ctx, feed.DeliveryQuery{EndpointID: eps[name], Limit: 1})
+			require.NoError(t, err)
+			require.Len(t, ds, 1)
+			return ds[0]
+		}
+		w, err := webhook.NewWorker(st, keys, webhook.Options{Owner: "w", Logger: slog.New(slog.DiscardHandler), Rounds: 1,
+			Backoff: func(int) time.Duration { return 0 }})
+		require.NoError(t, err)
+		_, err = w.RunOnce(ctx)
+		require.NoError(t, err)
+		require.Zero(t, hits.Load(), "nothing reached the loopback receiver")
+		for _, name := range []string{"literal", "name", "closed"} {
+			d := last(name)
+			require.Equal(t, feed.DeliveryPending, d.State, name)
+			require.Equal(t, "address not allowed", d.LastError, name)
+			require.NotContains(t, d.LastError, "127.0.0.1")
+		}
+
+		w, err = webhook.NewWorker(st, keys, webhook.Options{Owner: "w", Logger: slog.New(slog.DiscardHandler), Rounds: 1,
+			Addrs: loopback(t), Backoff: func(int) time.Duration { return 0 }})
+		require.NoError(t, err)
+		_, err = w.RunOnce(ctx)
+		require.NoError(t, err)
+		require.EqualValues(t, 2, hits.Load(), "allowed: by address and by name")
+		require.Equal(t, feed.DeliveryDelivered, last("literal").State)
+		require.Equal(t, feed.DeliveryDelivered, last("name").State)
+		require.Equal(t, "connection refused", last("closed").LastError)
 	})
 }

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/transform"
 
+	"github.com/volcard/volcard/internal/clip"
 	"github.com/volcard/volcard/wire"
 )
 
@@ -350,14 +351,13 @@ func parseBool(s string) (bool, bool) {
 	return false, false
 }
 
+// truncate cuts s to at most n bytes (clip.Bytes) and marks a cut with
+// an ellipsis.
 func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+	if c := clip.Bytes(s, n); c != s {
+		return c + "…"
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return s
 }
 
 // Offset is how many bytes of the file the reader has consumed (ahead of

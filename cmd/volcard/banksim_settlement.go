@@ -12,6 +12,7 @@ import (
 
 	"github.com/volcard/volcard/bankgw/banksim"
 	"github.com/volcard/volcard/bankgw/settlement"
+	"github.com/volcard/volcard/issuance"
 )
 
 // settlementFlags are bank-sim's settlement-file flags.
@@ -73,7 +74,7 @@ func (f settlementFlags) start(sim *banksim.Sim, log *slog.Logger) (stop func(),
 // China-time date of now under dir, atomically (a temporary file renamed),
 // and returns its path.
 func writeSettlement(sim *banksim.Sim, dir, bank string, now time.Time, k settlement.Keys) (string, error) {
-	y, m, d := now.In(chinaTime).Date()
+	y, m, d := now.In(issuance.ChinaTime).Date()
 	date := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 	path := reconPath(dir, bank, date)
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {

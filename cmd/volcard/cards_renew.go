@@ -49,7 +49,7 @@ Exit 0 with the batch, 2 for bad flags, 1 when the organisation does not exist.`
 			}
 			req := issuance.RenewalRequest{OrgID: org, ExpiredOnly: expired, Note: note}
 			if expiringBefore != "" {
-				d, err := time.ParseInLocation(time.DateOnly, expiringBefore, time.FixedZone("CST", 8*3600))
+				d, err := time.ParseInLocation(time.DateOnly, expiringBefore, issuance.ChinaTime)
 				if err != nil {
 					return withExit(exitUsage, fmt.Errorf("--expiring-before %q: a date YYYY-MM-DD", expiringBefore))
 				}

@@ -200,7 +200,7 @@ func (c *cluster) createEndpoint(t testing.TB, p *serveProc, r *receiver) wire.W
 // order per application.
 func TestWebhooksFollowAnApplication(t *testing.T) {
 	c := newCluster(t)
-	c.env = append(c.env, envWebhookRetryBase+"=200ms")
+	c.env = append(c.env, envWebhookRetryBase+"=200ms", envWebhookAllowPrivate+"=127.0.0.1")
 	r := newReceiver(t)
 	p := c.start("a")
 	ep := c.createEndpoint(t, p, r)
@@ -315,6 +315,7 @@ func TestWebhooksFollowAnApplication(t *testing.T) {
 // sent but not recorded) are counted and reported.
 func TestWebhooksSurviveKill9(t *testing.T) {
 	c := newCluster(t)
+	c.env = append(c.env, envWebhookAllowPrivate+"=127.0.0.1")
 	r := newReceiver(t)
 	r.delay = 30 * time.Millisecond
 	a := c.start("a")

@@ -249,8 +249,8 @@ func yuan(fen int64) string {
 const insuranceLookback = 7
 
 // moneyJobs is serve's schedule for insurance and rebates: every hour the
-// insurer's files of the last seven ended days that are missing under
-// DATA_DIR/insurance (0600), and the statements of the last ended month
+// insurer's files of the last seven ended days that no serve process has
+// written (recorded in the database) under DATA_DIR/insurance (0600), and the statements of the last ended month
 // unless generated (a missing rate fails the run, logged, retried).
 func moneyJobs(dataDir string, svc *issuance.Service, st *store.Store, log *slog.Logger) ([]jobs.Job, error) {
 	ins, err := insurance.New(svc, st)
@@ -262,11 +262,13 @@ func moneyJobs(dataDir string, svc *issuance.Service, st *store.Store, log *slog
 		return nil, err
 	}
 	dir := insuranceDir(dataDir)
+	host, _ := os.Hostname()
+	owner := fmt.Sprintf("%s-%d", host, os.Getpid())
 	files := func(ctx context.Context) error {
-		return insuranceFiles(ctx, ins, dir, time.Now(), log)
+		return insuranceFiles(ctx, ins, dir, owner, time.Now(), log)
 	}
 	statements := func(ctx context.Context) error {
-		month := rebates.PreviousMonth(time.Now())
+		month := rebates.PreviousMonth(time.Now().Add(-rebates.Grace)) // the month before until Grace after the end
 		m, generated, err := reb.Generate(ctx, issuance.SystemActor(), month)
 		if err != nil {
 			return err
@@ -283,18 +285,34 @@ func moneyJobs(dataDir string, svc *issuance.Service, st *store.Store, log *slog
 	}, nil
 }
 
-// insuranceFiles writes the missing files of the last insuranceLookback
-// ended days before now.
-func insuranceFiles(ctx context.Context, ins *insurance.Service, dir string, now time.Time, log *slog.Logger) error {
+// insuranceFiles writes, under dir, the files of the last
+// insuranceLookback ended days that no serve process has written yet:
+// each day is claimed in the database (insurance_files) before its file
+// is written and recorded written after, so several serve processes
+// sharing the database write each day's file once, into the directory of
+// the one that claimed it (share DATA_DIR/insurance between them, or
+// fetch the file through GET /v1/admin/insurance/files/{date}). owner
+// names this process.
+func insuranceFiles(ctx context.Context, ins *insurance.Service, dir, owner string, now time.Time, log *slog.Logger) error {
 	var errs []error
+	sys := issuance.SystemActor()
 	for i := insuranceLookback; i >= 1; i-- {
 		day := insurance.Day(now.AddDate(0, 0, -i))
-		path := filepath.Join(dir, insuranceFileName(day))
-		if _, err := os.Stat(path); err == nil {
+		mine, err := ins.ClaimFile(ctx, sys, day, owner)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("insurance file %s: %w", day, err))
 			continue
 		}
+		if !mine {
+			continue // written already, or being written by another process
+		}
+		path := filepath.Join(dir, insuranceFileName(day))
 		adds, terms, err := writeInsuranceFile(ctx, ins, day, path)
 		if err != nil {
+			errs = append(errs, fmt.Errorf("insurance file %s: %w", day, err)) // the claim goes stale and is retried
+			continue
+		}
+		if err := ins.FileWritten(ctx, sys, day, owner, adds, terms); err != nil {
 			errs = append(errs, fmt.Errorf("insurance file %s: %w", day, err))
 			continue
 		}

@@ -266,7 +266,7 @@ func TestMoneyCommands(t *testing.T) {
 	require.NoError(t, err)
 	jobDir := filepath.Join(t.TempDir(), "insurance")
 	now := time.Date(2026, 12, 8, 3, 0, 0, 0, time.UTC)
-	require.NoError(t, insuranceFiles(context.Background(), ins, jobDir, now, slog.New(slog.DiscardHandler)))
+	require.NoError(t, insuranceFiles(context.Background(), ins, jobDir, "a", now, slog.New(slog.DiscardHandler)))
 	entries, err := os.ReadDir(jobDir)
 	require.NoError(t, err)
 	require.Len(t, entries, insuranceLookback)
@@ -275,9 +275,29 @@ func TestMoneyCommands(t *testing.T) {
 	di, err := os.Stat(jobDir)
 	require.NoError(t, err)
 	require.Equal(t, os.FileMode(0o700), di.Mode().Perm())
-	require.NoError(t, os.Remove(filepath.Join(jobDir, entries[3].Name())))
-	require.NoError(t, insuranceFiles(context.Background(), ins, jobDir, now, slog.New(slog.DiscardHandler)))
+
+	// A second serve process with its own directory: the days are
+	// recorded written in the shared database, so it writes none; the
+	// next day is written once, by whichever runs first.
+	otherDir := filepath.Join(t.TempDir(), "insurance")
+	require.NoError(t, insuranceFiles(context.Background(), ins, otherDir, "b", now, slog.New(slog.DiscardHandler)))
+	_, err = os.Stat(otherDir)
+	require.True(t, os.IsNotExist(err), "process b wrote nothing")
+	require.NoError(t, insuranceFiles(context.Background(), ins, otherDir, "b", now.AddDate(0, 0, 1), slog.New(slog.DiscardHandler)))
+	require.NoError(t, insuranceFiles(context.Background(), ins, jobDir, "a", now.AddDate(0, 0, 1), slog.New(slog.DiscardHandler)))
+	others, err := os.ReadDir(otherDir)
+	require.NoError(t, err)
+	require.Len(t, others, 1)
+	require.Equal(t, "VOLCARD-INS-20261208.txt", others[0].Name())
 	entries, err = os.ReadDir(jobDir)
 	require.NoError(t, err)
-	require.Len(t, entries, insuranceLookback, "the missing day written again, no temporary file left")
+	require.Len(t, entries, insuranceLookback, "a did not write 2026-12-08 again, no temporary file left")
+	var written []struct {
+		Day   string
+		Owner string
+	}
+	require.NoError(t, st.DB(context.Background()).Raw("SELECT day, owner FROM insurance_files WHERE written_at_ms > 0 ORDER BY day").
+		Scan(&written).Error)
+	require.Len(t, written, insuranceLookback+1)
+	require.Equal(t, "b", written[insuranceLookback].Owner)
 }

@@ -50,9 +50,6 @@ func reconKeys(getenv func(string) string, bank string) (settlement.Keys, error)
 	return settlement.DeriveKeys(raw)
 }
 
-// chinaTime is UTC+8: the banks' business day.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 // errFileMismatch means a file's header names another bank or date.
 var errFileMismatch = errors.New("settlement file is for another bank or date")
 
@@ -122,7 +119,7 @@ file of another bank or date, 3 the database is unreachable.`,
 			if bank == "" {
 				return withExit(exitUsage, errors.New("--bank is required (a bank code such as BOC, CEB, CCB, PSBC)"))
 			}
-			date := time.Now().In(chinaTime).AddDate(0, 0, -1)
+			date := time.Now().In(issuance.ChinaTime).AddDate(0, 0, -1)
 			if dateS != "" {
 				d, err := time.Parse(time.DateOnly, dateS)
 				if err != nil {
@@ -278,7 +275,7 @@ func reconcileDropDir(ctx context.Context, getenv func(string) string, rec *reco
 		for _, r := range done {
 			have[r.BusinessDate.Format(time.DateOnly)] = true
 		}
-		today := now.In(chinaTime)
+		today := now.In(issuance.ChinaTime)
 		for i := 1; i <= reconcileLookback; i++ {
 			y, m, d := today.AddDate(0, 0, -i).Date()
 			date := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)

@@ -67,7 +67,7 @@ func TestReconcileWithBankSim(t *testing.T) {
 	now := time.Now()
 	path, err := writeSettlement(sim, drop, "BOC", now, k)
 	require.NoError(t, err)
-	today := now.In(chinaTime).Format(time.DateOnly)
+	today := now.In(issuance.ChinaTime).Format(time.DateOnly)
 	require.Equal(t, filepath.Join(drop, "BOC", today+".csv"), path)
 	file, err := os.ReadFile(path)
 	require.NoError(t, err)

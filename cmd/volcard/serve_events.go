@@ -22,13 +22,25 @@ import (
 // delivery (a Go duration, default 10s); the delay doubles up to an hour.
 const envWebhookRetryBase = "VOLCARD_WEBHOOK_RETRY_BASE"
 
+// envWebhookAllowPrivate lists the internal addresses (loopback, private,
+// link-local, CGNAT) webhook endpoints may reach, comma-separated
+// addresses or prefixes such as 127.0.0.1 or 10.20.0.0/16; default none.
+const envWebhookAllowPrivate = "VOLCARD_WEBHOOK_ALLOW_PRIVATE"
+
 // startEvents serves the event feed and webhook routes and starts this
 // process's webhook delivery worker, its leases named by the member. wait
 // returns once the worker has stopped (ctx done) and handed its leases
 // back.
 func startEvents(ctx context.Context, cfg config, svc *issuance.Service, st *store.Store, srv *api.Server,
 	member *store.Member, reg prometheus.Registerer, log *slog.Logger) (wait func(), err error) {
-	fs, err := feed.New(svc, st)
+	addrs, err := feed.ParseAddrPolicy(os.Getenv(envWebhookAllowPrivate))
+	if err != nil {
+		return nil, withExit(exitUsage, fmt.Errorf("%s: %w", envWebhookAllowPrivate, err))
+	}
+	if len(addrs.Allow) > 0 {
+		log.Warn("webhooks may reach internal addresses", slog.String("allowed", addrs.String()))
+	}
+	fs, err := feed.New(svc, st, feed.WithAddrPolicy(addrs))
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +62,7 @@ func startEvents(ctx context.Context, cfg config, svc *issuance.Service, st *sto
 		}
 	}
 	w, err := webhook.NewWorker(st, keys, webhook.Options{Owner: member.ID(), Registerer: reg, Logger: log,
-		Backoff: webhook.Backoff(base, time.Hour)})
+		Backoff: webhook.Backoff(base, time.Hour), Addrs: addrs})
 	if err != nil {
 		return nil, err
 	}

@@ -273,7 +273,7 @@ func New(svc *issuance.Service, st Store, cfg Config) (*Service, error) {
 		return nil, errors.New("issuance: negative max offline age")
 	}
 	if cfg.Location == nil {
-		cfg.Location = time.FixedZone("CST", 8*3600)
+		cfg.Location = issuance.ChinaTime
 	}
 	// The default directory is the issued-cards table, which the store
 	// reads together with the rest of a tap; a custom directory (tests)

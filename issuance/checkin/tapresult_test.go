@@ -3,7 +3,6 @@ package checkin_test
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/stretchr/testify/require"
 
+	"github.com/volcard/volcard/internal/ci"
 	"github.com/volcard/volcard/issuance/store"
 	"github.com/volcard/volcard/issuance/store/storetest"
 )
@@ -103,7 +103,7 @@ func TestStarRuleAlikeOnBothStores(t *testing.T) {
 	})
 	pg, sq := results[t.Name()+"/postgres"], results[t.Name()+"/sqlite"]
 	if pg == nil || sq == nil {
-		if os.Getenv("CI") != "" {
+		if ci.Enabled() {
 			t.Fatal("both stores must run in CI")
 		}
 		t.Skip("needs both stores")

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -173,12 +174,15 @@ type Page struct {
 // token's scope: only events inside it are delivered. Types empty means
 // every type.
 type Endpoint struct {
-	ID             int64
-	URL            string
-	Description    string
-	Types          []string
-	ScopePath      string
-	BankCode       string
+	ID          int64
+	URL         string
+	Description string
+	Types       []string
+	ScopePath   string
+	BankCode    string
+	// CreatedBy is the token that created the endpoint (0: the system);
+	// the endpoint is disabled when that token is revoked
+	// (DisabledTokenRevoked) or has expired (DisabledTokenExpired).
 	CreatedBy      int64
 	Enabled        bool
 	DisabledReason string
@@ -264,17 +268,33 @@ const (
 
 // Service reads the feed and manages webhook endpoints.
 type Service struct {
-	svc *issuance.Service
-	st  Store
-	now func() time.Time
+	svc   *issuance.Service
+	st    Store
+	now   func() time.Time
+	addrs AddrPolicy
+}
+
+// Option configures a Service.
+type Option func(*Service) error
+
+// WithAddrPolicy sets which literal IP addresses endpoint URLs may name;
+// default none of the Internal ones.
+func WithAddrPolicy(p AddrPolicy) Option {
+	return func(s *Service) error { s.addrs = p; return nil }
 }
 
 // New returns a Service over the core service and st.
-func New(svc *issuance.Service, st Store) (*Service, error) {
+func New(svc *issuance.Service, st Store, opts ...Option) (*Service, error) {
 	if svc == nil || st == nil {
 		return nil, errors.New("feed: nil service or store")
 	}
-	return &Service{svc: svc, st: st, now: time.Now}, nil
+	s := &Service{svc: svc, st: st, now: time.Now}
+	for _, o := range opts {
+		if err := o(s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // allowed are the roles of the feed and the endpoints; terminals see none.
@@ -330,6 +350,12 @@ func checkTypes(types []string) error {
 	return nil
 }
 
+// The disabled_reason of an endpoint whose creating token ended.
+const (
+	DisabledTokenRevoked = "token revoked"
+	DisabledTokenExpired = "token expired"
+)
+
 // NewEndpoint is the input of CreateEndpoint.
 type NewEndpoint struct {
 	URL         string
@@ -338,9 +364,12 @@ type NewEndpoint struct {
 }
 
 // CheckURL validates an endpoint URL: absolute http or https with a host,
-// no user or password in it, no fragment, at most 2,000 bytes. Reasons
-// never repeat the URL (it may carry a secret).
-func CheckURL(raw string) error {
+// no user or password in it, no fragment, at most 2,000 bytes, and a
+// host that is not an IP address the policy refuses (a name is judged
+// after resolution, by the webhook worker's dialer, so that a name
+// pointed at an internal address later is refused too). Reasons never
+// repeat the URL (it may carry a secret).
+func CheckURL(raw string, p AddrPolicy) error {
 	if raw == "" || len(raw) > 2000 || !utf8.ValidString(raw) {
 		return issuance.Invalid("url", "required, at most 2000 bytes")
 	}
@@ -357,6 +386,9 @@ func CheckURL(raw string) error {
 		return issuance.Invalid("url", "credentials in the URL are not allowed; the signature authenticates us")
 	case u.Fragment != "" || strings.Contains(raw, "#"):
 		return issuance.Invalid("url", "no fragment")
+	}
+	if ip, err := netip.ParseAddr(u.Hostname()); err == nil && !p.Permits(ip) {
+		return issuance.Invalid("url", "address not allowed: loopback, private, link-local and similar internal addresses are refused")
 	}
 	return nil
 }
@@ -387,7 +419,7 @@ func (s *Service) CreateEndpoint(ctx context.Context, a issuance.Actor, in NewEn
 	if err != nil {
 		return Endpoint{}, "", err
 	}
-	if err := CheckURL(in.URL); err != nil {
+	if err := CheckURL(in.URL, s.addrs); err != nil {
 		return Endpoint{}, "", err
 	}
 	in.Description = strings.TrimSpace(in.Description)
@@ -480,7 +512,7 @@ type EndpointChange struct {
 func (s *Service) UpdateEndpoint(ctx context.Context, a issuance.Actor, id int64, ch EndpointChange) (Endpoint, error) {
 	return s.change(ctx, a, id, func(e *Endpoint) error {
 		if ch.URL != nil {
-			if err := CheckURL(*ch.URL); err != nil {
+			if err := CheckURL(*ch.URL, s.addrs); err != nil {
 				return err
 			}
 			e.URL = *ch.URL

@@ -2,6 +2,8 @@ package feed_test
 
 import (
 	"errors"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,7 +34,20 @@ func TestCheckURL(t *testing.T) {
 		ok  bool
 	}{
 		{"https://platform.example/hooks/volcard", true},
-		{"http://127.0.0.1:8080/h?token=x", true},
+		{"http://203.0.113.7:8080/h?token=x", true},
+		{"http://127.0.0.1:8080/h?token=x", false},
+		{"http://10.1.2.3/h", false},
+		{"http://172.16.0.1/h", false},
+		{"http://192.168.1.1/h", false},
+		{"http://100.64.0.1/h", false},
+		{"http://169.254.169.254/latest/meta-data", false},
+		{"http://0.0.0.0/h", false},
+		{"http://224.0.0.1/h", false},
+		{"http://[::1]:80/h", false},
+		{"http://[::ffff:127.0.0.1]/h", false},
+		{"http://[fd00::1]/h", false},
+		{"http://[fe80::1%25eth0]/h", false},
+		{"http://[::]/h", false},
 		{"https://user:pw@x.example/", false},
 		{"ftp://x.example/", false},
 		{"https:///nohost", false},
@@ -41,7 +56,7 @@ func TestCheckURL(t *testing.T) {
 		{"https://x.example/" + strings.Repeat("a", 2000), false},
 	} {
 		t.Run(tc.url[:min(len(tc.url), 40)], func(t *testing.T) {
-			err := feed.CheckURL(tc.url)
+			err := feed.CheckURL(tc.url, feed.AddrPolicy{})
 			if tc.ok {
 				require.NoError(t, err)
 				return
@@ -50,6 +65,33 @@ func TestCheckURL(t *testing.T) {
 			require.True(t, errors.As(err, &ve))
 			require.NotContains(t, ve.Reason, "pw", "the URL is not repeated")
 		})
+	}
+}
+
+// TestCheckURLAllowed: the operator's allowed prefixes let an internal
+// literal address through, and only those.
+func TestCheckURLAllowed(t *testing.T) {
+	p, err := feed.ParseAddrPolicy(" 127.0.0.1, 10.1.0.0/16 ,::1")
+	require.NoError(t, err)
+	require.Equal(t, "127.0.0.1/32,10.1.0.0/16,::1/128", p.String())
+	require.NoError(t, feed.CheckURL("http://127.0.0.1:8080/h", p))
+	require.NoError(t, feed.CheckURL("http://10.1.200.3/h", p))
+	require.NoError(t, feed.CheckURL("http://[::1]/h", p))
+	require.Error(t, feed.CheckURL("http://127.0.0.2/h", p))
+	require.Error(t, feed.CheckURL("http://10.2.0.1/h", p))
+	for _, bad := range []string{"localhost", "10.0.0.0/33", "x/8"} {
+		_, err := feed.ParseAddrPolicy(bad)
+		require.Error(t, err, bad)
+	}
+}
+
+func TestInternal(t *testing.T) {
+	for _, s := range []string{"127.0.0.1", "10.0.0.1", "172.31.255.255", "192.168.0.1", "100.127.0.1", "169.254.169.254",
+		"0.0.0.0", "255.255.255.255", "239.1.1.1", "::1", "::", "fc00::1", "fdff::1", "fe80::1", "ff02::1", "::ffff:10.0.0.1"} {
+		require.True(t, feed.Internal(netip.MustParseAddr(s)), s)
+	}
+	for _, s := range []string{"8.8.8.8", "203.0.113.7", "100.128.0.1", "172.32.0.1", "2001:db8::1", "2400:3200::1"} {
+		require.False(t, feed.Internal(netip.MustParseAddr(s)), s)
 	}
 }
 
@@ -92,8 +134,13 @@ func FuzzParseCursor(f *testing.F) {
 func FuzzCheckURL(f *testing.F) {
 	seeds(f, "urls.txt")
 	f.Fuzz(func(t *testing.T, s string) {
-		err := feed.CheckURL(s)
+		err := feed.CheckURL(s, feed.AddrPolicy{})
 		if err == nil {
+			u, perr := url.Parse(s)
+			require.NoError(t, perr)
+			if ip, perr := netip.ParseAddr(u.Hostname()); perr == nil {
+				require.False(t, feed.Internal(ip), "an internal literal address is refused")
+			}
 			return
 		}
 		var ve *issuance.ValidationError

@@ -117,7 +117,7 @@ func yyyymmdd(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.In(chinaTime).Format("20060102")
+	return t.In(issuance.ChinaTime).Format("20060102")
 }
 
 // civil formats a civil date stored as midnight UTC (a birth date).

@@ -15,12 +15,8 @@ import (
 // CNY in fen.
 const DefaultCoverFen int64 = 10_000_000
 
-// chinaTime is UTC+8: policy dates, file dates and the days enrolments
-// start and end on are civil dates there.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 // Day returns t's civil date in China as YYYY-MM-DD.
-func Day(t time.Time) string { return t.In(chinaTime).Format(time.DateOnly) }
+func Day(t time.Time) string { return t.In(issuance.ChinaTime).Format(time.DateOnly) }
 
 // Policy is a group policy covering the holders enrolled under it.
 type Policy struct {
@@ -92,6 +88,7 @@ type Store interface {
 	Policies
 	Enrolments
 	Reads
+	FileLog
 	// InTx runs fn in one transaction (the Store's).
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 }

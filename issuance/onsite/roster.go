@@ -311,34 +311,60 @@ func (s *Service) UploadRoster(ctx context.Context, a issuance.Actor, sessionID 
 	default:
 		return RosterReport{}, issuance.Invalid("mode", "must be append or replace")
 	}
-	var replaced []QueueItem // entries a replacement may remove
-	if latest, err := st.LatestRosterUpload(ctx, sessionID); err == nil {
+	latest, err := st.LatestRosterUpload(ctx, sessionID)
+	switch {
+	case err == nil:
 		if latest.SHA256 != up.SHA256 {
 			if in.Mode == "" {
 				return RosterReport{}, &RosterModeError{Latest: latest}
 			}
 			up.Mode = in.Mode
 		}
-		if up.Mode == RosterReplace {
-			q, err := st.OnsiteQueue(ctx, sessionID)
-			if err != nil {
-				return RosterReport{}, fmt.Errorf("roster: queue: %w", err)
-			}
-			for _, it := range q {
-				if it.Status != issuance.StatusSubmitted && it.Status != issuance.StatusCancelled {
-					return RosterReport{}, &RosterModeError{Latest: latest, Approved: true}
-				}
-			}
-			replaced = q
-		}
-	} else if !isNotFound(err) {
+	case !isNotFound(err):
 		return RosterReport{}, fmt.Errorf("roster: latest upload: %w", err)
 	}
+	if up.Mode != RosterReplace {
+		return s.storeRoster(ctx, st, a, sess, p, up, work, file.BlankRows, in, nil, now)
+	}
+	// A replacement runs in one transaction that first locks the session
+	// and its applications: the check that none is approved and the
+	// removal see the same rows, and an approval at the same time either
+	// waits (and finds the application cancelled) or comes first (and the
+	// replacement fails, nothing stored).
+	var rep RosterReport
+	err = st.InTx(ctx, func(ctx context.Context) error {
+		if err := st.LockOnsiteSession(ctx, sessionID); err != nil {
+			return fmt.Errorf("roster: lock session: %w", err)
+		}
+		q, err := st.OnsiteQueue(ctx, sessionID)
+		if err != nil {
+			return fmt.Errorf("roster: queue: %w", err)
+		}
+		for _, it := range q {
+			if it.Status != issuance.StatusSubmitted && it.Status != issuance.StatusCancelled {
+				return &RosterModeError{Latest: latest, Approved: true}
+			}
+		}
+		rep, err = s.storeRoster(ctx, st, a, sess, p, up, work, file.BlankRows, in, q, now)
+		return err
+	})
+	if err != nil {
+		return RosterReport{}, err
+	}
+	return rep, nil
+}
+
+// storeRoster stores an upload's rows in chunks and, for a replacement,
+// removes the replaced entries not in it (replaced: the session's queue,
+// read under UploadRoster's lock).
+func (s *Service) storeRoster(ctx context.Context, st Store, a issuance.Actor, sess Session, p issuance.Product,
+	up RosterUpload, work []*rowWork, blankRows int, in RosterInput, replaced []QueueItem, now time.Time) (RosterReport, error) {
+	sessionID := sess.ID
 	existing, err := st.PutRosterUpload(ctx, &up)
 	if err != nil {
 		return RosterReport{}, fmt.Errorf("roster: record upload: %w", err)
 	}
-	rep := RosterReport{Upload: up, Repeated: existing && !up.FinishedAt.IsZero(), Rows: len(work), BlankRows: file.BlankRows}
+	rep := RosterReport{Upload: up, Repeated: existing && !up.FinishedAt.IsZero(), Rows: len(work), BlankRows: blankRows}
 
 	chunk := in.ChunkSize
 	if chunk <= 0 {

@@ -259,6 +259,9 @@ type EntryRepo interface {
 	// DeleteOnsiteEntries removes entries of a session (a roster
 	// replacement).
 	DeleteOnsiteEntries(ctx context.Context, sessionID int64, ids []int64) error
+	// LockOnsiteSession locks, until the transaction ends, the session
+	// and the applications of its entries against concurrent changes.
+	LockOnsiteSession(ctx context.Context, sessionID int64) error
 }
 
 // QueueReads read a session's entries as the batch queue and its counts.

@@ -13,9 +13,6 @@ import (
 	"github.com/volcard/volcard/issuance"
 )
 
-// chinaTime is UTC+8: advices count in the month of their China date.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 // Rate is what a bank gives per product: RateBP basis points of the net
 // spending are donated to the foundation, which keeps FoundationBP basis
 // points of the donation and returns the rest to the holder's city or
@@ -295,7 +292,7 @@ func sum(lines []Line) Line {
 // MonthRange returns the China dates [from, to) of month (YYYY-MM) and the
 // instant it ends.
 func MonthRange(month string) (from, to string, end time.Time, err error) {
-	t, err := time.ParseInLocation("2006-01", month, chinaTime)
+	t, err := time.ParseInLocation("2006-01", month, issuance.ChinaTime)
 	if err != nil || t.Format("2006-01") != month {
 		return "", "", time.Time{}, issuance.Invalid("month", "must be YYYY-MM")
 	}
@@ -309,8 +306,8 @@ func MonthRange(month string) (from, to string, end time.Time, err error) {
 // PreviousMonth returns the month before t's month in China (YYYY-MM):
 // the last ended month at t.
 func PreviousMonth(t time.Time) string {
-	c := t.In(chinaTime)
-	return time.Date(c.Year(), c.Month(), 1, 0, 0, 0, 0, chinaTime).AddDate(0, -1, 0).Format("2006-01")
+	c := t.In(issuance.ChinaTime)
+	return time.Date(c.Year(), c.Month(), 1, 0, 0, 0, 0, issuance.ChinaTime).AddDate(0, -1, 0).Format("2006-01")
 }
 
 // Mismatch is one difference Check found between a stored statement and

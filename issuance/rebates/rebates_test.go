@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -116,8 +117,11 @@ func TestMonthlyStatements(t *testing.T) {
 		w.Clock.T = nov(30, 23, 0)
 		_, _, err = w.reb.Generate(ctx, admin, "2026-11")
 		require.ErrorIs(t, err, issuance.ErrInvalid, "November has not ended")
+		w.Clock.T = time.Date(2026, 12, 1, 0, 14, 59, 0, cst)
+		_, _, err = w.reb.Generate(ctx, admin, "2026-11")
+		require.ErrorIs(t, err, issuance.ErrInvalid, "within the grace after the end: a late advice may still come")
 
-		w.Clock.T = time.Date(2026, 12, 1, 0, 0, 0, 0, cst)
+		w.Clock.T = time.Date(2026, 12, 1, 0, 0, 0, 0, cst).Add(rebates.Grace)
 		m, generated, err := w.reb.Generate(ctx, admin, "2026-11")
 		require.NoError(t, err)
 		require.True(t, generated)
@@ -301,5 +305,46 @@ func FuzzComputeReconciles(f *testing.F) {
 			}
 			require.Equal(t, net, s.Totals.NetFen)
 		}
+	})
+}
+
+// TestSetRateConcurrent: rates of one bank and product set at once by
+// several requests, all overlapping, leave exactly one (the overlap check
+// and the insert run under the product's lock); a month generated at the
+// same time never sees half of them.
+func TestSetRateConcurrent(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		w := newWorld(t, st)
+		ctx := context.Background()
+		admin := w.Token(t, issuance.NewToken{Role: issuance.RoleProvinceAdmin})
+		const n, rounds = 8, 10
+		for round := range rounds {
+			from := time.Date(2027, time.Month(round+1), 1, 0, 0, 0, 0, cst)
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for i := range n {
+				wg.Go(func() {
+					<-start
+					_, errs[i] = w.reb.SetRate(ctx, admin, rebates.NewRate{BankCode: "BOC", ProductCode: "GD-RV-BOC",
+						RateBP: 10 + i, FoundationBP: 1000, EffectiveFrom: from.AddDate(0, 0, i).Format(time.DateOnly),
+						EffectiveTo: from.AddDate(0, 0, n).Format(time.DateOnly)}) // all overlap, each its own start
+				})
+			}
+			close(start)
+			wg.Wait()
+			ok := 0
+			for _, err := range errs {
+				if err == nil {
+					ok++
+					continue
+				}
+				require.ErrorIs(t, err, issuance.ErrConflict)
+			}
+			require.Equal(t, 1, ok, "round %d: exactly one of the overlapping rates is set", round)
+		}
+		rates, err := w.reb.Rates(ctx, admin, "BOC", "GD-RV-BOC")
+		require.NoError(t, err)
+		require.Len(t, rates, rounds)
 	})
 }

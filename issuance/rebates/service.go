@@ -20,6 +20,12 @@ type Rates interface {
 	AddRate(ctx context.Context, r *Rate) error
 	// ProductBank returns a product's bank, or ErrNotFound.
 	ProductBank(ctx context.Context, productCode string) (string, error)
+	// LockRebates locks, until the transaction ends, the rates of
+	// bankCode and productCode (held exclusively; other products' rates
+	// stay free) and the rebates as a whole in shared mode; with both ""
+	// it locks the rebates as a whole exclusively (Generate), which
+	// waits for every rate being set and blocks new ones.
+	LockRebates(ctx context.Context, bankCode, productCode string) error
 }
 
 // Advices reads the spending advices of a range of China dates [from, to).
@@ -136,6 +142,11 @@ func (s *Service) SetRate(ctx context.Context, a issuance.Actor, in NewRate) (Ra
 		EffectiveFrom: in.EffectiveFrom, EffectiveTo: in.EffectiveTo, ActorRole: a.Role, TokenID: a.TokenID,
 		CreatedAt: s.now()}
 	err := s.st.InTx(ctx, func(ctx context.Context) error {
+		// The overlap check and the insert under the product's lock, and
+		// never while a month is being generated.
+		if err := s.st.LockRebates(ctx, in.BankCode, in.ProductCode); err != nil {
+			return err
+		}
 		bank, err := s.st.ProductBank(ctx, in.ProductCode)
 		if errors.Is(err, issuance.ErrNotFound) || (err == nil && bank != in.BankCode) {
 			return issuance.Invalid("product_code", "not a product of this bank")
@@ -173,11 +184,18 @@ func (s *Service) SetRate(ctx context.Context, a issuance.Actor, in NewRate) (Ra
 	return r, nil
 }
 
+// Grace is how long after a month's end (China time) its statements may
+// be generated: an advice committed at 23:59:59 (or delayed in the bank
+// link) is stored by then.
+const Grace = 15 * time.Minute
+
 // Generate makes and stores the statements of month (YYYY-MM), which must
-// have ended (China time). A month generated before is returned as stored
-// (generated false): statements never change once made. Advices that need
-// a rate not set fail the whole month with a *MissingRateError. Roles:
-// province_admin, system.
+// have ended (China time) at least Grace ago. A month generated before is
+// returned as stored (generated false): statements never change once
+// made. The advices and rates are read and the statements saved in one
+// transaction holding the rebates lock, so no rate is set meanwhile.
+// Advices that need a rate not set fail the whole month with a
+// *MissingRateError. Roles: province_admin, system.
 func (s *Service) Generate(ctx context.Context, a issuance.Actor, month string) (m Month, generated bool, err error) {
 	if err := issuance.RequireRole(a, issuance.RoleProvinceAdmin, issuance.RoleSystem); err != nil {
 		return Month{}, false, err
@@ -186,43 +204,52 @@ func (s *Service) Generate(ctx context.Context, a issuance.Actor, month string) 
 	if err != nil {
 		return Month{}, false, err
 	}
-	if s.now().Before(end) {
-		return Month{}, false, issuance.Invalid("month", "has not ended yet (China time)")
+	if s.now().Before(end.Add(Grace)) {
+		return Month{}, false, issuance.Invalid("month", "has not ended yet, or ended less than 15 minutes ago (China time)")
 	}
-	if m, err := s.st.GetMonth(ctx, month); err == nil {
-		return m, false, nil
-	} else if !errors.Is(err, issuance.ErrNotFound) {
-		return Month{}, false, err
-	}
-	aggs, err := s.st.AggregateAdvices(ctx, from, to)
-	if err != nil {
-		return Month{}, false, fmt.Errorf("rebate statements %s: %w", month, err)
-	}
-	rates, err := s.st.ListRates(ctx, "", "")
-	if err != nil {
-		return Month{}, false, err
-	}
-	bens, err := s.st.Beneficiaries(ctx)
-	if err != nil {
-		return Month{}, false, err
-	}
-	m, sts, err := Compute(month, aggs, rates, bens)
-	if err != nil {
-		return Month{}, false, fmt.Errorf("rebate statements %s: %w", month, err)
-	}
-	m.GeneratedAt = s.now()
-	for i := range sts {
-		sts[i].GeneratedAt = m.GeneratedAt
-	}
-	if err := s.st.SaveMonth(ctx, &m, sts); err != nil {
-		if errors.Is(err, issuance.ErrConflict) { // generated meanwhile by another process
-			m, err := s.st.GetMonth(ctx, month)
-			return m, false, err
+	err = s.st.InTx(ctx, func(ctx context.Context) error {
+		if err := s.st.LockRebates(ctx, "", ""); err != nil {
+			return err
 		}
+		stored, err := s.st.GetMonth(ctx, month)
+		if err == nil {
+			m = stored
+			return nil
+		} else if !errors.Is(err, issuance.ErrNotFound) {
+			return err
+		}
+		aggs, err := s.st.AggregateAdvices(ctx, from, to)
+		if err != nil {
+			return err
+		}
+		rates, err := s.st.ListRates(ctx, "", "")
+		if err != nil {
+			return err
+		}
+		bens, err := s.st.Beneficiaries(ctx)
+		if err != nil {
+			return err
+		}
+		var sts []Statement
+		m, sts, err = Compute(month, aggs, rates, bens)
+		if err != nil {
+			return err
+		}
+		m.GeneratedAt = s.now()
+		for i := range sts {
+			sts[i].GeneratedAt = m.GeneratedAt
+		}
+		if err := s.st.SaveMonth(ctx, &m, sts); err != nil {
+			return err
+		}
+		generated = true
+		return nil
+	})
+	if err != nil {
 		return Month{}, false, fmt.Errorf("rebate statements %s: %w", month, err)
 	}
 	// SaveMonth wrote rebate_statement.generated, one per statement.
-	return m, true, nil
+	return m, generated, nil
 }
 
 // readScope returns the org path prefix a may read statements under:

@@ -176,9 +176,6 @@ type Input struct {
 	Rows iter.Seq2[BankCard, error]
 }
 
-// chinaTime is UTC+8: a business date ends at midnight there.
-var chinaTime = time.FixedZone("CST", 8*3600)
-
 // Reconcile compares the bank's cards with volcard's of that bank that
 // existed by the end of the business date (midnight UTC+8) and stores the
 // report. Only province_admin and system actors may run it.
@@ -191,7 +188,7 @@ func (s *Service) Reconcile(ctx context.Context, a issuance.Actor, in Input) (Re
 	}
 	y, m, d := in.Date.Date()
 	date := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-	before := time.Date(y, m, d+1, 0, 0, 0, 0, chinaTime)
+	before := time.Date(y, m, d+1, 0, 0, 0, 0, issuance.ChinaTime)
 	rep := Report{BankCode: in.BankCode, BusinessDate: date, Source: in.Source, StartedAt: s.now(),
 		ByKind: map[Kind]int{}}
 

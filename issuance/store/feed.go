@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/volcard/volcard/internal/clip"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/feed"
 )
@@ -544,6 +545,9 @@ func (s *Store) ClaimWebhookDeliveries(ctx context.Context, c feed.Claim) ([]fee
 	if c.Owner == "" || c.Limit <= 0 || c.Lease <= 0 {
 		return nil, errors.New("claim webhook deliveries: owner, limit and lease required")
 	}
+	if err := s.disableEndpointsOfEndedTokens(ctx, c.Now); err != nil {
+		return nil, fmt.Errorf("claim webhook deliveries: %w", err)
+	}
 	now := c.Now.UnixMilli()
 	lock, gone := "", ""
 	if s.dialect == Postgres {
@@ -645,7 +649,7 @@ func (s *Store) FinishWebhookDeliveries(ctx context.Context, owner string, now t
 			}
 			res := db.Exec(`UPDATE webhook_deliveries SET state = ?, next_at_ms = ?, last_status = ?, last_error = ?,
 				lease_owner = '', lease_until_ms = 0 WHERE id = ? AND lease_owner = ?`,
-				state, o.NextAt.UnixMilli(), o.Status, truncate(o.Error, 300), o.DeliveryID, owner)
+				state, o.NextAt.UnixMilli(), o.Status, clip.Bytes(o.Error, 300), o.DeliveryID, owner)
 			if res.Error != nil {
 				return fmt.Errorf("finish webhook delivery %d: %w", o.DeliveryID, mapErr(res.Error))
 			}
@@ -693,13 +697,47 @@ func (s *Store) CountWebhookDeliveries(ctx context.Context) (map[string]int64, e
 	return out, nil
 }
 
-// truncate cuts s to at most n bytes, not inside a UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
+// disableEndpointsOf disables the enabled endpoints created by tokens,
+// with reason.
+func (s *Store) disableEndpointsOf(ctx context.Context, tokens []int64, reason string, at time.Time) error {
+	if len(tokens) == 0 {
+		return nil
 	}
-	for n > 0 && (s[n]&0xC0) == 0x80 {
-		n--
+	err := s.DB(ctx).Exec(`UPDATE webhook_endpoints SET enabled = ?, disabled_reason = ?, updated_at = ?
+		WHERE enabled AND created_by IN ?`, false, reason, at.UTC(), tokens).Error
+	if err != nil {
+		return fmt.Errorf("disable webhook endpoints of ended tokens: %w", mapErr(err))
 	}
-	return s[:n]
+	return nil
+}
+
+// disableEndpointsOfEndedTokens disables the enabled endpoints whose
+// creating token was revoked or has expired at now (expiry is not an
+// event: it is found here, before each claim). The expiry is judged in
+// Go, the same on both dialects.
+func (s *Store) disableEndpointsOfEndedTokens(ctx context.Context, now time.Time) error {
+	var rows []struct {
+		ID        int64
+		RevokedAt *time.Time
+		ExpiresAt *time.Time
+	}
+	err := s.DB(ctx).Raw(`SELECT DISTINCT t.id, t.revoked_at, t.expires_at FROM webhook_endpoints e
+		JOIN api_tokens t ON t.id = e.created_by
+		WHERE e.enabled AND (t.revoked_at IS NOT NULL OR t.expires_at IS NOT NULL)`).Scan(&rows).Error
+	if err != nil {
+		return fmt.Errorf("endpoints' tokens: %w", mapErr(err))
+	}
+	var revoked, expired []int64
+	for _, r := range rows {
+		switch {
+		case r.RevokedAt != nil:
+			revoked = append(revoked, r.ID)
+		case !r.ExpiresAt.After(now):
+			expired = append(expired, r.ID)
+		}
+	}
+	if err := s.disableEndpointsOf(ctx, revoked, feed.DisabledTokenRevoked, now); err != nil {
+		return err
+	}
+	return s.disableEndpointsOf(ctx, expired, feed.DisabledTokenExpired, now)
 }

@@ -518,6 +518,26 @@ type queueRow struct {
 	EmbossName    string
 }
 
+// LockOnsiteSession implements onsite.EntryRepo: on PostgreSQL SELECT …
+// FOR UPDATE of the session row and of its entries' applications (an
+// approval, which updates the application, waits until the transaction
+// ends); on SQLite a no-op, its write transactions (BEGIN IMMEDIATE)
+// already exclude each other.
+func (s *Store) LockOnsiteSession(ctx context.Context, sessionID int64) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	var ids []int64
+	if err := s.DB(ctx).Raw("SELECT id FROM onsite_sessions WHERE id = ? FOR UPDATE", sessionID).Scan(&ids).Error; err != nil {
+		return fmt.Errorf("lock on-site session %d: %w", sessionID, mapErr(err))
+	}
+	if err := s.DB(ctx).Raw(`SELECT a.id FROM applications a JOIN onsite_entries e ON e.application_id = a.id
+		WHERE e.session_id = ? ORDER BY a.id FOR UPDATE OF a`, sessionID).Scan(&ids).Error; err != nil {
+		return fmt.Errorf("lock on-site applications of session %d: %w", sessionID, mapErr(err))
+	}
+	return nil
+}
+
 // OnsiteQueue implements onsite.Store.
 func (s *Store) OnsiteQueue(ctx context.Context, sessionID int64) ([]onsite.QueueItem, error) {
 	var rows []queueRow

@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm/clause"
 
+	"github.com/volcard/volcard/internal/clip"
 	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/platformlink"
 )
@@ -104,7 +105,7 @@ func (s *Store) ClaimPlatformRequests(ctx context.Context, c platformlink.Claim)
 // SavePlatformRequest implements platformlink.Queue.
 func (s *Store) SavePlatformRequest(ctx context.Context, r *platformlink.Request, owner string) error {
 	up := map[string]any{"state": string(r.State), "number": r.Number, "matched": r.Matched,
-		"last_error": truncate(r.LastError, 500), "next_attempt_ms": ms(r.NextAttemptAt), "updated_at": r.UpdatedAt.UTC()}
+		"last_error": clip.Bytes(r.LastError, 500), "next_attempt_ms": ms(r.NextAttemptAt), "updated_at": r.UpdatedAt.UTC()}
 	if r.State != platformlink.StateInFlight {
 		up["lease_owner"], up["lease_until_ms"] = "", 0
 	}
@@ -155,7 +156,7 @@ func (s *Store) RetryPlatformRequest(ctx context.Context, id int64, note string,
 			return platformlink.ErrNotFailed
 		}
 		r.State, r.NextAttemptMS, r.UpdatedAt = string(platformlink.StatePending), ms(now), now.UTC()
-		r.LastError = truncate(r.LastError+"; "+note, 500)
+		r.LastError = clip.Bytes(r.LastError+"; "+note, 500)
 		if err := s.DB(ctx).Model(&platformRequestRow{}).Where("id = ?", id).Updates(map[string]any{
 			"state": r.State, "next_attempt_ms": r.NextAttemptMS, "last_error": r.LastError, "updated_at": r.UpdatedAt,
 		}).Error; err != nil {
@@ -203,7 +204,7 @@ func (s *Store) SetPlatformNumber(ctx context.Context, c platformlink.NumberChan
 		}
 		if err := s.DB(ctx).Exec(`INSERT INTO volunteer_number_changes
 			(volunteer_id, from_number, to_number, source, actor_token_id, actor_role, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.VolunteerID, c.From, c.To, string(c.Source), c.ActorTokenID, string(c.ActorRole), truncate(c.Reason, 500),
+			c.VolunteerID, c.From, c.To, string(c.Source), c.ActorTokenID, string(c.ActorRole), clip.Bytes(c.Reason, 500),
 			c.At.UTC()).Error; err != nil {
 			return mapErr(err)
 		}

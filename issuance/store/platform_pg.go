@@ -147,7 +147,7 @@ func addVolunteerCounters(ctx context.Context, tx pgx.Tx, vs []*issuance.Volunte
 	type n struct{ vols, league int64 }
 	agg := map[k]n{}
 	for _, v := range vs {
-		key := k{v.OrgID, v.CreatedAt.In(chinaTime).Year()}
+		key := k{v.OrgID, v.CreatedAt.In(issuance.ChinaTime).Year()}
 		c := agg[key]
 		c.vols++
 		if v.LeagueMember {
@@ -216,7 +216,3 @@ func updateImportedPostgres(ctx context.Context, tx pgx.Tx, vs []issuance.Volunt
 	}
 	return nil
 }
-
-// chinaTime is China Standard Time (UTC+8, no daylight saving), the zone
-// of the targets counters' years.
-var chinaTime = time.FixedZone("CST", 8*3600)

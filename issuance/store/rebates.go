@@ -134,6 +134,32 @@ func (s *Store) AddRate(ctx context.Context, r *rebates.Rate) error {
 	})
 }
 
+// LockRebates implements rebates.Rates: on PostgreSQL transaction-scoped
+// advisory locks, the key "rebates" shared (exclusive when bankCode and
+// productCode are both "") and the key of the bank and product
+// exclusive; on SQLite a no-op, its write transactions (BEGIN IMMEDIATE)
+// already exclude each other.
+func (s *Store) LockRebates(ctx context.Context, bankCode, productCode string) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	db := s.DB(ctx)
+	if bankCode == "" && productCode == "" {
+		if err := db.Exec("SELECT pg_advisory_xact_lock(hashtext('volcard.rebates'))").Error; err != nil {
+			return fmt.Errorf("lock rebates: %w", mapErr(err))
+		}
+		return nil
+	}
+	if err := db.Exec("SELECT pg_advisory_xact_lock_shared(hashtext('volcard.rebates'))").Error; err != nil {
+		return fmt.Errorf("lock rebates: %w", mapErr(err))
+	}
+	if err := db.Exec("SELECT pg_advisory_xact_lock(hashtext('volcard.rebates'), hashtext(?))",
+		bankCode+"/"+productCode).Error; err != nil {
+		return fmt.Errorf("lock rebate rates %s/%s: %w", bankCode, productCode, mapErr(err))
+	}
+	return nil
+}
+
 // ProductBank implements rebates.Rates.
 func (s *Store) ProductBank(ctx context.Context, productCode string) (string, error) {
 	var p struct{ BankCode string }

@@ -11,6 +11,7 @@ import (
 	"gorm.io/gorm/clause"
 
 	"github.com/volcard/volcard/issuance"
+	"github.com/volcard/volcard/issuance/feed"
 )
 
 // likePrefix returns a LIKE pattern matching strings starting with p. Paths
@@ -393,22 +394,28 @@ func (s *Store) CountTokens(ctx context.Context) (int64, error) {
 }
 
 // RevokeToken implements issuance.TokenRepo. Unknown ids are ErrNotFound.
+//
+// In the same transaction it disables the webhook endpoints the token
+// created (disabled_reason "token revoked"): an endpoint does not outlive
+// the token that created it.
 func (s *Store) RevokeToken(ctx context.Context, id int64, at time.Time) error {
-	res := s.DB(ctx).Model(&tokenRow{}).Where("id = ?", id).
-		Where("revoked_at IS NULL").Update("revoked_at", at.UTC())
-	if res.Error != nil {
-		return mapErr(res.Error)
-	}
-	if res.RowsAffected == 0 {
-		var n int64
-		if err := s.DB(ctx).Model(&tokenRow{}).Where("id = ?", id).Count(&n).Error; err != nil {
-			return mapErr(err)
+	return s.InTx(ctx, func(ctx context.Context) error {
+		res := s.DB(ctx).Model(&tokenRow{}).Where("id = ?", id).
+			Where("revoked_at IS NULL").Update("revoked_at", at.UTC())
+		if res.Error != nil {
+			return mapErr(res.Error)
 		}
-		if n == 0 {
-			return issuance.ErrNotFound
+		if res.RowsAffected == 0 {
+			var n int64
+			if err := s.DB(ctx).Model(&tokenRow{}).Where("id = ?", id).Count(&n).Error; err != nil {
+				return mapErr(err)
+			}
+			if n == 0 {
+				return issuance.ErrNotFound
+			}
 		}
-	}
-	return nil
+		return s.disableEndpointsOf(ctx, []int64{id}, feed.DisabledTokenRevoked, at)
+	})
 }
 
 // GetToken implements issuance.TokenRepo.

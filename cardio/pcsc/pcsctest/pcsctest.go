@@ -19,6 +19,7 @@ import (
 	"github.com/volcard/volcard/cardio"
 	"github.com/volcard/volcard/cardio/pcsc"
 	"github.com/volcard/volcard/cardio/vpcd"
+	"github.com/volcard/volcard/internal/ci"
 )
 
 // SlotInfo is one vpcd reader: the driver address a card connects to and
@@ -52,8 +53,8 @@ var StepTimeout = 10 * time.Second
 func unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
 	msg := fmt.Sprintf(format, args...)
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("pcsctest: %s (CI=true: a missing pcscd/vpcd is a failure)", msg)
+	if ci.Enabled() {
+		t.Fatalf("pcsctest: %s (CI set: a missing pcscd/vpcd is a failure)", msg)
 	}
 	t.Skipf("pcsctest: %s", msg)
 }

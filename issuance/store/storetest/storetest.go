@@ -12,6 +12,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver for pgtestdb
 	"github.com/peterldowns/pgtestdb"
 
+	"github.com/volcard/volcard/internal/ci"
 	"github.com/volcard/volcard/issuance/store"
 )
 
@@ -40,7 +41,7 @@ func PostgresURL(t testing.TB) string {
 	t.Helper()
 	u := os.Getenv(EnvDatabaseURL)
 	if u == "" {
-		if os.Getenv("CI") == "true" {
+		if ci.Enabled() {
 			t.Fatalf("%s is not set; PostgreSQL tests cannot be skipped in CI", EnvDatabaseURL)
 		}
 		t.Skipf("%s not set; skipping PostgreSQL test", EnvDatabaseURL)
