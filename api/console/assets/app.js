@@ -17,7 +17,7 @@ const I18N = {
     "onsite.template": "名单模板", "onsite.template_cols": "列：姓名、身份证号、手机号、是否团员（是/否）、服装尺码（XS–XXXL）、拼音（选填）",
     "onsite.mode": "本场次已有名单，这次上传", "onsite.mode_append": "追加：新名单中的人加入，已有的人不变",
     "onsite.mode_replace": "替换：以新名单为准，不在其中的人移出并撤销申请", "onsite.mode_needed": "请选择追加或替换。",
-    "onsite.uploads": "历次上传", "onsite.file": "文件", "onsite.removed": "移出", "onsite.uploaded_rows": "历次上传数据行合计",
+    "onsite.uploads": "历次上传", "onsite.upload_no": "编号", "onsite.upload_mode": "方式", "onsite.file": "文件", "onsite.removed": "移出", "onsite.uploaded_rows": "历次上传数据行合计",
     "upload_mode.first": "首次上传", "upload_mode.append": "追加", "upload_mode.replace": "替换",
     "orgedit.title": "修改组织信息", "orgedit.hint": "联系人整体替换；常住人口、团员数与即时发卡政策仅省级管理员可改。", "orgedit.position": "职务",
     "orgedit.pop_year": "人口统计年度", "orgedit.instant": "允许网点即时发卡（含下级组织）", "orgs.instant": "即时发卡",
@@ -115,7 +115,7 @@ const I18N = {
     "onsite.template": "Roster template", "onsite.template_cols": "Columns: 姓名 name, 身份证号 ID number, 手机号 phone, 是否团员 league member (是/否), 服装尺码 size (XS–XXXL), 拼音 emboss name (optional)",
     "onsite.mode": "This session has a roster; this upload", "onsite.mode_append": "Append: add the new people, keep the others",
     "onsite.mode_replace": "Replace: the new file is the roster; people not in it are removed and their applications cancelled", "onsite.mode_needed": "Choose append or replace.",
-    "onsite.uploads": "Uploads", "onsite.file": "File", "onsite.removed": "Removed", "onsite.uploaded_rows": "Rows of all uploads",
+    "onsite.uploads": "Uploads", "onsite.upload_no": "No.", "onsite.upload_mode": "Mode", "onsite.file": "File", "onsite.removed": "Removed", "onsite.uploaded_rows": "Rows of all uploads",
     "upload_mode.first": "First", "upload_mode.append": "Append", "upload_mode.replace": "Replace",
     "orgedit.title": "Edit the organisation", "orgedit.hint": "A contact is replaced as a whole; population, league members and instant issuance: province admin only.", "orgedit.position": "Position",
     "orgedit.pop_year": "Population year", "orgedit.instant": "Instant issuance at branches (whole subtree)", "orgs.instant": "Instant issuance",
@@ -437,6 +437,8 @@ async function orgPicker(box) {
   };
   await level(0, 0);
   box.dataset.ready = target.value;
+  // The organisations page shown before its picker took the only root.
+  if (box.id === "orgs-orgpick" && current === "orgs" && target.value && !$("#orgs-detail").childElementCount) loadOrgDetail();
 }
 
 // Products: picked by name from GET /v1/products, never typed.
@@ -834,6 +836,7 @@ async function uploadRoster(file) {
     const body = await res.json().catch(() => null);
     if (!res.ok) throw new APIError(res.status, body);
     renderRoster(body);
+    $("#onsite-mode").value = ""; // each further upload says again what it does
     toast(t("done"));
   } catch (e) { fail(e); }
 }
@@ -872,7 +875,8 @@ async function loadOnsiteQueue() {
 let orgSeq = 0;
 async function loadOrgDetail() {
   const seq = ++orgSeq; // answers of an earlier pick that come late are dropped
-  const id = $("#orgs-org").value;
+  // Before the picker has loaded, an org admin's own organisation.
+  const id = $("#orgs-org").value || (me.org_id ? String(me.org_id) : "");
   const box = $("#orgs-detail"), tbody = $("#orgs-children tbody");
   $("#org-new").hidden = !id; $("#org-edit").hidden = true;
   if (!id) { box.textContent = ""; tbody.textContent = ""; return; }
@@ -1277,6 +1281,7 @@ async function createToken() {
     const box = $("#token-secret"); box.textContent = ""; box.hidden = false;
     box.append(el("p", { text: t("tokens.secret") }), el("code", { id: "token-secret-value", tabindex: "0", text: r.token }));
     $("#token-new").reset(); $("#token-role").value = r.role;
+    orgPicker($("#token-orgpick")); // the picker and its hidden value start again together
     await loadTokens();
     $("#token-secret-value").focus();
   } catch (e) { fail(e); }
@@ -1395,7 +1400,7 @@ function renderUploads(r) {
   const old = box.querySelector("#onsite-uploads"); if (old) old.remove();
   if (!ups.length) return;
   const div = el("div", { id: "onsite-uploads" }, el("h3", { text: `${t("onsite.uploads")} · ${t("onsite.uploaded_rows")}: ${r.uploaded_rows}` }),
-    table("uploads-table", ["#", "onsite.file", "audit.kind", "#onsite.rows", "#onsite.accepted", "#onsite.rejected", "#onsite.removed", "at"], ups.map((u) =>
+    table("uploads-table", ["#onsite.upload_no", "onsite.file", "onsite.upload_mode", "#onsite.rows", "#onsite.accepted", "#onsite.rejected", "#onsite.removed", "at"], ups.map((u) =>
       el("tr", { "data-upload": u.id, "data-mode": u.mode }, el("td", { class: "num", text: String(u.id) }), el("td", { text: u.filename || "" }),
         el("td", { text: t("upload_mode." + u.mode) }), el("td", { class: "num", text: String(u.rows) }), el("td", { class: "num", text: String(u.accepted) }),
         el("td", { class: "num", text: String(u.rejected) }), el("td", { class: "num", text: String(u.removed || 0) }), el("td", { text: when(u.at) })))));
