@@ -39,8 +39,9 @@ func awaitPromise(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.
 //     corrects a volunteer's phone with the keyboard only and name with a
 //     reason, fetches the roster template and uploads a second roster to a
 //     session, choosing append, and reads both uploads' counts;
-//   - the branch clerk approves a walk-in at the counter (instant issuance)
-//     and the bank opens the account;
+//   - the branch clerk is told why a walk-in waits while Meizhou has no
+//     instant-issuance policy, then, with it, approves the next walk-in at
+//     the counter and the bank opens the account;
 //   - the hotline sees only its page and looks a caller's application up
 //     (audited); a wrong ID number is "not found".
 func TestConsoleStaffPagesInBrowser(t *testing.T) {
@@ -75,6 +76,29 @@ func TestConsoleStaffPagesInBrowser(t *testing.T) {
 	}
 	saved := chromedp.Poll(`document.querySelector('#toast').textContent.includes('已保存')`, nil, every)
 	clearToast := chromedp.Evaluate(`document.querySelector('#toast').textContent = ''`, nil)
+
+	// The branch clerk, before Meizhou has the instant-issuance policy: the
+	// walk-in waits for review, and the page says why.
+	bs := b.tab()
+	bs.signIn(url, clerk)
+	walkIn := func(idn, name string) {
+		t.Helper()
+		bs.run("walk-in "+name, chromedp.Click(`nav button[data-page="walkin"]`, chromedp.ByQuery),
+			chromedp.WaitVisible("#walkin-idn", chromedp.ByQuery),
+			chromedp.Evaluate(`document.querySelector('#walkin-idn').value = ''`, nil), chromedp.SendKeys("#walkin-idn", idn+kb.Enter, chromedp.ByQuery),
+			chromedp.WaitVisible("#walkin-register", chromedp.ByQuery),
+			chromedp.SetValue("#walkin-name", name, chromedp.ByQuery), chromedp.SetValue("#walkin-phone", "13966667777", chromedp.ByQuery),
+			pickOrg("#walkin-orgpick", h.meizhou.ID),
+			chromedp.Click(`#walkin-register button[type="submit"]`, chromedp.ByQuery),
+			chromedp.WaitVisible("#walkin-apply", chromedp.ByQuery), pick("#walkin-product", "GD-RV-BOC"),
+			chromedp.Click(`#walkin-apply button[type="submit"]`, chromedp.ByQuery))
+	}
+	walkIn(residentID("441402", "19990101", 743), "钟立")
+	bs.run("policy off", chromedp.WaitVisible("#walkin-instant-off", chromedp.ByQuery), bs.shot("b00-instant-off"))
+	require.Contains(t, bs.text("#walkin-instant-off"), "本组织未开通即时发卡")
+	var offered bool
+	bs.run("no button", chromedp.Evaluate(`!document.querySelector('#walkin-instant').hidden`, &offered))
+	require.False(t, offered, "no instant approval without the policy")
 
 	// Province admin: Meizhou's figures, contacts and policy, and the audit trail.
 	b.signIn(url, h.tokens["admin"])
@@ -284,18 +308,10 @@ func TestConsoleStaffPagesInBrowser(t *testing.T) {
 	require.Equal(t, "append", rep.Uploads[1].Mode)
 	require.Contains(t, oa.text("#onsite-uploads h3"), "35")
 
-	// The branch clerk: instant issuance of a walk-in (Meizhou's policy is on).
-	bs := b.tab()
-	bs.signIn(url, clerk)
+	// The branch clerk: instant issuance of the next walk-in (Meizhou's policy is on now).
 	widn := residentID("441402", "19990101", 744)
-	bs.run("walk-in", chromedp.SendKeys("#walkin-idn", widn+kb.Enter, chromedp.ByQuery),
-		chromedp.WaitVisible("#walkin-register", chromedp.ByQuery),
-		chromedp.SendKeys("#walkin-name", "钟敏", chromedp.ByQuery), chromedp.SendKeys("#walkin-phone", "13966667777", chromedp.ByQuery),
-		pickOrg("#walkin-orgpick", h.meizhou.ID),
-		chromedp.Click(`#walkin-register button[type="submit"]`, chromedp.ByQuery),
-		chromedp.WaitVisible("#walkin-apply", chromedp.ByQuery), pick("#walkin-product", "GD-RV-BOC"),
-		chromedp.Click(`#walkin-apply button[type="submit"]`, chromedp.ByQuery),
-		chromedp.WaitVisible("#walkin-instant-btn", chromedp.ByQuery), bs.shot("b01-instant-offered"),
+	walkIn(widn, "钟敏")
+	bs.run("instant", chromedp.WaitVisible("#walkin-instant-btn", chromedp.ByQuery), bs.shot("b01-instant-offered"),
 		chromedp.Click("#walkin-instant-btn", chromedp.ByQuery),
 		chromedp.Poll(`document.querySelector('#walkin-status-status').dataset.code === 'bank_approved'`, nil, every, chromedp.WithPollingTimeout(40*time.Second)),
 		bs.shot("b02-instant-bank-approved"))

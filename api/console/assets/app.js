@@ -537,6 +537,7 @@ function stopWalkin() { if (walkinTimer) clearInterval(walkinTimer); walkinTimer
 function walkinReset() {
   stopWalkin();
   $("#walkin-instant").hidden = true; $("#walkin-instant-off").hidden = true;
+  policyCache.clear(); // a policy changed meanwhile counts for the next walk-in
   walkinVolunteer = null; walkinApp = 0;
   $("#walkin-register").hidden = true; $("#walkin-apply").hidden = true;
   $("#walkin-person").textContent = ""; $("#walkin-status").textContent = "";
