@@ -771,6 +771,9 @@ function renderSession(s) {
   $("#onsite-queue").textContent = "";
   document.querySelectorAll("#onsite-table tr[data-session]").forEach((tr) => tr.classList.toggle("selected", Number(tr.dataset.session) === s.id));
   $("#onsite-upload").hidden = false;
+  // The mode is asked once the session's report shows it has a roster
+  // (renderUploads); an upload before that which needs one gets the API's 409.
+  $("#onsite-mode-box").hidden = true; $("#onsite-mode").required = false; $("#onsite-mode").value = "";
   $("#onsite-rejected").hidden = true;
   $("#onsite-report").textContent = "";
 }
@@ -839,7 +842,7 @@ async function uploadRoster(file) {
     renderRoster(body);
     $("#onsite-mode").value = ""; // each further upload says again what it does
     toast(t("done"));
-  } catch (e) { fail(e); }
+  } catch (e) { fail(e); if (e.status === 409) loadOnsiteReport(); }
 }
 
 
