@@ -55,7 +55,7 @@ func TestConsoleBranchStaffAndOrgAdminInBrowser(t *testing.T) {
 
 	// The branch clerk's pages.
 	b.signIn(url, clerk)
-	require.Equal(t, []string{"walkin", "queue", "volunteers", "onsite", "recon", "reports"}, b.navShown())
+	require.Equal(t, []string{"walkin", "queue", "volunteers", "onsite", "branches", "recon", "reports"}, b.navShown())
 	require.Contains(t, b.text("#whoami"), "银行网点工作人员")
 	b.run("walk-in first", chromedp.WaitVisible("#page-walkin", chromedp.ByQuery), b.shot("b01-walkin"))
 
@@ -343,7 +343,7 @@ func TestConsoleProvinceAdminInBrowser(t *testing.T) {
 	require.NoError(t, err)
 
 	b.signIn(h.ts.URL, h.tokens["admin"])
-	require.Equal(t, []string{"queue", "volunteers", "onsite", "orgs", "targets", "checkins", "expiring", "products", "banks", "recon", "reports", "offers", "insurance", "rebates", "renewals", "webhooks", "platform"}, b.navShown())
+	require.Equal(t, []string{"queue", "volunteers", "onsite", "orgs", "targets", "checkins", "expiring", "products", "banks", "branches", "recon", "tokens", "audit", "reports", "offers", "insurance", "rebates", "renewals", "webhooks", "platform"}, b.navShown())
 
 	// The status filter offers every state of the document, in Chinese.
 	var doc struct {

@@ -42,8 +42,9 @@ func (s *Server) consoleRoutes() {
 		}
 		return serve(c, name)
 	})
+	// The hotline signs in to the console too (its one page, the look-up).
 	all := []issuance.Role{issuance.RoleProvinceAdmin, issuance.RoleOrgAdmin, issuance.RoleBankStaff,
-		issuance.RoleTerminal, issuance.RolePlatform}
+		issuance.RoleTerminal, issuance.RolePlatform, issuance.RoleHotline}
 	s.e.GET("/v1/me", s.getMe, s.authenticate(), allow(all...))
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"io/fs"
 	"net/http"
@@ -17,15 +18,20 @@ import (
 
 	"github.com/volcard/volcard/api/console"
 	"github.com/volcard/volcard/cardio/emv"
+	"github.com/volcard/volcard/issuance"
 	"github.com/volcard/volcard/issuance/store/storetest"
 	"github.com/volcard/volcard/personalization"
 	"github.com/volcard/volcard/personalization/dataprep"
 )
 
-// TestMe checks GET /v1/me: each token learns its role and what bounds it,
+// TestMe checks GET /v1/me: each token (the hotline too) learns its role and what bounds it,
 // and no token learns nothing but a 401.
 func TestMe(t *testing.T) {
 	h := newHarness(t, storetest.SQLite(t), nil)
+	plain, _, err := h.svc.CreateToken(context.Background(), issuance.SystemActor(),
+		issuance.NewToken{Name: "12355 坐席", Role: issuance.RoleHotline})
+	require.NoError(t, err)
+	h.tokens["hotline"] = plain
 	tests := []struct {
 		token string
 		want  Me
@@ -36,6 +42,8 @@ func TestMe(t *testing.T) {
 		{token: "boc", want: Me{Role: "bank_staff", Bank: "BOC"}},
 		{token: "terminal", want: Me{Role: "terminal", OrgID: h.meizhou.ID, OrgName: "梅州市"}},
 		{token: "platform", want: Me{Role: "platform"}},
+		// The hotline signs in to the console for its one page.
+		{token: "hotline", want: Me{Role: "hotline"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.token, func(t *testing.T) {

@@ -6,6 +6,31 @@
 const I18N = {
   zh: {
     "nav.walkin": "窗口办卡", "nav.orgs": "组织架构", "nav.expiring": "到期卡片", "nav.products": "卡产品", "nav.banks": "银行链路", "nav.recon": "对账",
+    "nav.hotline": "热线查询", "nav.branches": "银行网点", "nav.tokens": "令牌与终端", "nav.audit": "操作日志", "save": "保存", "saved": "已保存",
+    "instant.approve": "即时发卡：本网点审核通过", "instant.hint": "申请人已在本网点核验身份；审核通过后银行开户、制卡可在本次办理中完成。",
+    "instant.off": "本组织未开通即时发卡（由省级管理员在“组织架构”中设置），申请需等待所属组织审核。", "instant.done": "已即时审核通过",
+    "hotline.title": "热线查询：申请与卡片进度", "hotline.help": "请来电人报出申请编号和证件号码，两项都正确才能查到；每次查询都记入操作日志。",
+    "hotline.notfound": "未查到：申请编号或证件号码不正确。", "hotline.next": "下一步", "hotline.bank": "银行", "hotline.last4": "卡号后四位",
+    "hotline.busy": "查询过于频繁，请稍后再试。",
+    "voledit.title": "修改志愿者信息", "voledit.hint": "只填要改的项；证件号码不可修改（错误的证件号须重新登记）。", "voledit.name": "更正姓名",
+    "voledit.reason": "更正原因（改姓名时必填）", "voledit.org": "调整所属组织", "voledit.nothing": "没有要修改的内容。", "voledit.banks": "已通知发卡银行更新持卡人信息",
+    "onsite.template": "名单模板", "onsite.template_cols": "列：姓名、身份证号、手机号、是否团员（是/否）、服装尺码（XS–XXXL）、拼音（选填）",
+    "onsite.mode": "本场次已有名单，这次上传", "onsite.mode_append": "追加：新名单中的人加入，已有的人不变",
+    "onsite.mode_replace": "替换：以新名单为准，不在其中的人移出并撤销申请", "onsite.mode_needed": "请选择追加或替换。",
+    "onsite.uploads": "历次上传", "onsite.upload_no": "编号", "onsite.upload_mode": "方式", "onsite.file": "文件", "onsite.removed": "移出", "onsite.uploaded_rows": "历次上传数据行合计",
+    "upload_mode.first": "首次上传", "upload_mode.append": "追加", "upload_mode.replace": "替换",
+    "orgedit.title": "修改组织信息", "orgedit.hint": "联系人整体替换；常住人口、团员数与即时发卡政策仅省级管理员可改。", "orgedit.position": "职务",
+    "orgedit.pop_year": "人口统计年度", "orgedit.instant": "允许网点即时发卡（含下级组织）", "orgs.instant": "即时发卡",
+    "audit.title": "操作日志", "audit.subject": "对象", "audit.subject_id": "对象编号", "audit.kind": "操作", "audit.detail": "内容", "audit.none": "没有记录。",
+    "rules.title": "年度目标设定", "rules.set": "设定目标", "rules.indicator": "指标", "rules.kind": "组织类别", "rules.pct": "目标（%）", "rules.note": "备注",
+    "rules.scope": "适用组织", "rules.hint": "适用于上面选中的年度和组织（未选组织则为全省）。", "rules.none": "该年度没有设定目标。", "rules.province": "全省",
+    "products.edit": "新增或修改卡产品", "products.hint": "BIN 为该产品所有卡号的前缀（6–8 位）；银行批复的卡号不在其中将被拒绝。", "edit": "修改",
+    "branches.title": "银行网点与联系人", "branches.name": "网点", "branches.city": "服务地市", "branches.new": "新增网点", "branches.edit": "修改网点联系人",
+    "tokens.title": "令牌与签到终端", "tokens.role": "角色", "tokens.inactive": "含已过期、已吊销", "tokens.name": "名称", "tokens.scope": "范围",
+    "tokens.hint": "前缀", "tokens.expires": "有效期至", "tokens.new": "发放令牌", "tokens.new_hint": "签到终端即角色为“签到终端”的令牌。令牌只在发放时显示一次。",
+    "tokens.branch": "网点编号", "tokens.create": "发放", "tokens.revoke": "吊销", "tokens.expiry": "改有效期", "tokens.never": "长期",
+    "tokens.secret": "新令牌（只显示这一次，请立即交给使用人妥善保存）：", "tokens.revoked": "已吊销",
+    "tokens.expiry_prompt": "新的有效期（YYYY-MM-DD，留空为长期）", "token_state.active": "有效", "token_state.expired": "已过期", "token_state.revoked": "已吊销",
     "nav.volunteers": "志愿者与卡片", "all": "（全部）", "pick": "（请选择）", "below": "（全部下级）", "ok": "确定", "back": "返回",
     "reason.label": "原因", "reason.hint": "请勿填写卡号、身份证号等个人信息。", "reason.required": "请填写原因。",
     "col.applicant": "申请人", "detail": "详情", "history": "办理记录", "at": "时间", "by": "操作人", "from": "原状态", "to": "新状态",
@@ -79,6 +104,31 @@ const I18N = {
   },
   en: {
     "nav.walkin": "Walk-in", "nav.orgs": "Organisations", "nav.expiring": "Expiring cards", "nav.products": "Products", "nav.banks": "Bank links", "nav.recon": "Reconciliation",
+    "nav.hotline": "Hotline", "nav.branches": "Branches", "nav.tokens": "Tokens & terminals", "nav.audit": "Audit log", "save": "Save", "saved": "Saved",
+    "instant.approve": "Instant issuance: approve here", "instant.hint": "You have identified the applicant at this branch; once approved, the bank account and the card follow in this visit.",
+    "instant.off": "This organisation has no instant issuance (the province admin sets it under Organisations): the application waits for its organisation's review.", "instant.done": "Approved at the counter",
+    "hotline.title": "Hotline: a caller's application and card", "hotline.help": "Ask the caller for the application number and the ID number; both must match. Every look-up is audited.",
+    "hotline.notfound": "Nothing found: the application number or the ID number is wrong.", "hotline.next": "Next", "hotline.bank": "Bank", "hotline.last4": "Last four",
+    "hotline.busy": "Too many look-ups; try again in a moment.",
+    "voledit.title": "Edit the volunteer", "voledit.hint": "Fill in only what changes; the ID number cannot be edited (a wrong one is a new registration).", "voledit.name": "Corrected name",
+    "voledit.reason": "Reason (required for a name)", "voledit.org": "Move to organisation", "voledit.nothing": "Nothing to change.", "voledit.banks": "holder update sent to the bank",
+    "onsite.template": "Roster template", "onsite.template_cols": "Columns: 姓名 name, 身份证号 ID number, 手机号 phone, 是否团员 league member (是/否), 服装尺码 size (XS–XXXL), 拼音 emboss name (optional)",
+    "onsite.mode": "This session has a roster; this upload", "onsite.mode_append": "Append: add the new people, keep the others",
+    "onsite.mode_replace": "Replace: the new file is the roster; people not in it are removed and their applications cancelled", "onsite.mode_needed": "Choose append or replace.",
+    "onsite.uploads": "Uploads", "onsite.upload_no": "No.", "onsite.upload_mode": "Mode", "onsite.file": "File", "onsite.removed": "Removed", "onsite.uploaded_rows": "Rows of all uploads",
+    "upload_mode.first": "First", "upload_mode.append": "Append", "upload_mode.replace": "Replace",
+    "orgedit.title": "Edit the organisation", "orgedit.hint": "A contact is replaced as a whole; population, league members and instant issuance: province admin only.", "orgedit.position": "Position",
+    "orgedit.pop_year": "Population year", "orgedit.instant": "Instant issuance at branches (whole subtree)", "orgs.instant": "Instant issuance",
+    "audit.title": "Audit log", "audit.subject": "Subject", "audit.subject_id": "Subject id", "audit.kind": "What", "audit.detail": "Detail", "audit.none": "No entries.",
+    "rules.title": "Target rules of the year", "rules.set": "Set a target", "rules.indicator": "Indicator", "rules.kind": "Org kind", "rules.pct": "Target (%)", "rules.note": "Note",
+    "rules.scope": "Scope", "rules.hint": "For the year and organisation picked above (none: the province).", "rules.none": "No targets set for this year.", "rules.province": "Province",
+    "products.edit": "New or changed product", "products.hint": "The BIN (6–8 digits) prefixes every card of the product; a bank approval outside it is refused.", "edit": "Edit",
+    "branches.title": "Bank branches and contacts", "branches.name": "Branch", "branches.city": "City served", "branches.new": "New branch", "branches.edit": "Edit the branch's contact",
+    "tokens.title": "Tokens and check-in terminals", "tokens.role": "Role", "tokens.inactive": "Include expired and revoked", "tokens.name": "Name", "tokens.scope": "Scope",
+    "tokens.hint": "Hint", "tokens.expires": "Expires", "tokens.new": "Issue a token", "tokens.new_hint": "A check-in terminal is a token of role terminal. The secret is shown once.",
+    "tokens.branch": "Branch id", "tokens.create": "Issue", "tokens.revoke": "Revoke", "tokens.expiry": "Change expiry", "tokens.never": "never",
+    "tokens.secret": "New token (shown this once; hand it over now):", "tokens.revoked": "Revoked",
+    "tokens.expiry_prompt": "New expiry (YYYY-MM-DD, empty for none)", "token_state.active": "Active", "token_state.expired": "Expired", "token_state.revoked": "Revoked",
     "nav.volunteers": "People & cards", "all": "(all)", "pick": "(choose)", "below": "(whole subtree)", "ok": "OK", "back": "Back",
     "reason.label": "Reason", "reason.hint": "No card or ID numbers, please.", "reason.required": "A reason, please.",
     "col.applicant": "Applicant", "detail": "Details", "history": "History", "at": "When", "by": "By", "from": "From", "to": "To",
@@ -153,7 +203,7 @@ const I18N = {
 };
 const INDICATORS = ["volunteer_rate", "league_rate", "card_rate", "city_card_rate", "new_card_rate"];
 const STATUSES = Object.keys(LABELS.status);
-const PA = "province_admin", OA = "org_admin", BS = "bank_staff";
+const PA = "province_admin", OA = "org_admin", BS = "bank_staff", HL = "hotline";
 
 // VIEWS are the console's pages: a <section id="page-ID"> in index.html,
 // a nav button with data-page="ID", and here the roles that see it and
@@ -161,6 +211,7 @@ const PA = "province_admin", OA = "org_admin", BS = "bank_staff";
 // exist) is one more of each; docs/console.md lists the routes each uses.
 const VIEWS = {
   walkin: { roles: [BS], load: () => walkinResume() },
+  hotline: { roles: [HL], load: () => $("#hotline-number").focus() },
   queue: { roles: [PA, OA, BS], load: () => loadQueue() },
   volunteers: { roles: [PA, OA, BS], load: () => { if (volShown) findVolunteer($("#vol-id").value.trim()); } },
   onsite: { roles: [PA, OA, BS], load: () => loadOnsiteList() },
@@ -170,11 +221,14 @@ const VIEWS = {
   expiring: { roles: [PA, OA], load: () => {} },
   products: { roles: [PA], load: () => loadProductsPage() },
   banks: { roles: [PA], load: () => loadBanks() },
+  branches: { roles: [PA, BS], load: () => loadBranches() },
   recon: { roles: [PA, BS], load: () => loadRecon() },
+  tokens: { roles: [PA], load: () => loadTokens() },
+  audit: { roles: [PA], load: () => loadAudit() },
   reports: { roles: [PA, OA, BS], load: () => {} },
 };
 // HOME is the first page of a role.
-const HOME = { [BS]: "walkin" };
+const HOME = { [BS]: "walkin", [HL]: "hotline" };
 
 let lang = localStorage.getItem("volcard.lang") || "zh";
 const $ = (sel) => document.querySelector(sel);
@@ -209,7 +263,8 @@ function fillLabelSelects() {
     const keep = sel.dataset.filled ? sel.value : (sel.dataset.default || "");
     sel.textContent = "";
     if (sel.dataset.all) sel.append(el("option", { value: "" }, t("all")));
-    for (const code of Object.keys(LABELS[sel.dataset.labels])) sel.append(el("option", { value: code }, L(sel.dataset.labels, code)));
+    const only = sel.dataset.only ? sel.dataset.only.split(" ") : null;
+    for (const code of Object.keys(LABELS[sel.dataset.labels])) if (!only || only.includes(code)) sel.append(el("option", { value: code }, L(sel.dataset.labels, code)));
     sel.value = keep;
     if (sel.selectedIndex < 0) sel.selectedIndex = 0;
     sel.dataset.filled = "1";
@@ -223,6 +278,7 @@ function applyLang() {
   document.title = t("title") + " · volcard";
   fillLabelSelects();
   fillProductSelects();
+  fillTargetSelects();
   showWhoami();
   document.querySelectorAll(".orgpick select").forEach((s) => {
     s.setAttribute("aria-label", t("org"));
@@ -248,7 +304,7 @@ class APIError extends Error {
 async function api(path, opts = {}) {
   const headers = Object.assign({ "Authorization": "Bearer " + token(), "Accept": "application/json" }, opts.headers || {});
   if (opts.json !== undefined) { headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(opts.json); }
-  if (opts.method === "POST" && !headers["Idempotency-Key"]) headers["Idempotency-Key"] = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
+  if (["POST", "PUT", "PATCH"].includes(opts.method) && !headers["Idempotency-Key"]) headers["Idempotency-Key"] = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
   const res = await fetch(path, { method: opts.method || "GET", headers, body: opts.body });
   if (opts.raw) { if (!res.ok) throw new APIError(res.status, await res.json().catch(() => null)); return res; }
   const body = await res.json().catch(() => null);
@@ -381,6 +437,8 @@ async function orgPicker(box) {
   };
   await level(0, 0);
   box.dataset.ready = target.value;
+  // The organisations page shown before its picker took the only root.
+  if (box.id === "orgs-orgpick" && current === "orgs" && target.value && !$("#orgs-detail").childElementCount) loadOrgDetail();
 }
 
 // Products: picked by name from GET /v1/products, never typed.
@@ -478,6 +536,8 @@ let walkinVolunteer = null, walkinApp = 0, walkinTimer = null;
 function stopWalkin() { if (walkinTimer) clearInterval(walkinTimer); walkinTimer = null; }
 function walkinReset() {
   stopWalkin();
+  $("#walkin-instant").hidden = true; $("#walkin-instant-off").hidden = true;
+  policyCache.clear(); // a policy changed meanwhile counts for the next walk-in
   walkinVolunteer = null; walkinApp = 0;
   $("#walkin-register").hidden = true; $("#walkin-apply").hidden = true;
   $("#walkin-person").textContent = ""; $("#walkin-status").textContent = "";
@@ -552,6 +612,7 @@ async function walkinPoll() {
     : ["issued", "activated"].includes(a.status) ? t("walkin.done")
       : ["approved", "bank_pending", "bank_approved", "personalized"].includes(a.status) ? t("walkin.perso").replace("{id}", a.id) : "";
   box.append(el("p", { class: "notice", id: "walkin-hint", text: hint }), el("p", { class: "hint", text: t("walkin.live") }));
+  walkinInstant(a);
   if (["issued", "activated", "rejected", "bank_declined", "cancelled"].includes(a.status)) stopWalkin();
 }
 
@@ -559,11 +620,12 @@ async function walkinPoll() {
 // history.
 let volShown = null;
 async function findVolunteer(idNumber) {
-  const box = $("#vol-result"); box.textContent = ""; $("#vol-cards").textContent = ""; $("#vol-history").textContent = "";
+  const box = $("#vol-result"); box.textContent = ""; $("#vol-edit").hidden = true; $("#vol-cards").textContent = ""; $("#vol-history").textContent = "";
   try {
     const v = await api("/v1/volunteers?id_number=" + encodeURIComponent(idNumber));
     volShown = v;
     box.append(personCard(v));
+    showVolunteerEdit();
     await loadCards();
     await loadService();
   } catch (e) { box.append(el("p", { class: "error", text: e.status === 404 ? t("vol.notfound") : e.message })); }
@@ -711,6 +773,9 @@ function renderSession(s) {
   $("#onsite-queue").textContent = "";
   document.querySelectorAll("#onsite-table tr[data-session]").forEach((tr) => tr.classList.toggle("selected", Number(tr.dataset.session) === s.id));
   $("#onsite-upload").hidden = false;
+  // The mode is asked once the session's report shows it has a roster
+  // (renderUploads); an upload before that which needs one gets the API's 409.
+  $("#onsite-mode-box").hidden = true; $("#onsite-mode").required = false; $("#onsite-mode").value = "";
   $("#onsite-rejected").hidden = true;
   $("#onsite-report").textContent = "";
 }
@@ -743,6 +808,7 @@ async function loadOnsiteReport() {
       f.append(el("div", { title: k }, label, el("b", { "data-k": k, text: String(r[k] ?? 0) })));
     }
     box.prepend(f);
+    renderUploads(r);
     $("#onsite-rejected").hidden = !(r.rejected > 0);
   } catch (e) { /* report not ready */ }
 }
@@ -769,13 +835,16 @@ function renderRoster(rep) {
 async function uploadRoster(file) {
   const fd = new FormData(); fd.append("file", file, file.name);
   try {
-    const res = await fetch(`/v1/onsite-sessions/${onsiteSession}/roster`, { method: "POST", body: fd,
+    const mode = $("#onsite-mode-box").hidden ? "" : $("#onsite-mode").value;
+    if (!$("#onsite-mode-box").hidden && !mode) { toast(t("onsite.mode_needed")); $("#onsite-mode").focus(); return; }
+    const res = await fetch(`/v1/onsite-sessions/${onsiteSession}/roster` + (mode ? "?mode=" + mode : ""), { method: "POST", body: fd,
       headers: { "Authorization": "Bearer " + token() } });
     const body = await res.json().catch(() => null);
     if (!res.ok) throw new APIError(res.status, body);
     renderRoster(body);
+    $("#onsite-mode").value = ""; // each further upload says again what it does
     toast(t("done"));
-  } catch (e) { fail(e); }
+  } catch (e) { fail(e); if (e.status === 409) loadOnsiteReport(); }
 }
 
 
@@ -812,9 +881,10 @@ async function loadOnsiteQueue() {
 let orgSeq = 0;
 async function loadOrgDetail() {
   const seq = ++orgSeq; // answers of an earlier pick that come late are dropped
-  const id = $("#orgs-org").value;
+  // Before the picker has loaded, an org admin's own organisation.
+  const id = $("#orgs-org").value || (me.org_id ? String(me.org_id) : "");
   const box = $("#orgs-detail"), tbody = $("#orgs-children tbody");
-  $("#org-new").hidden = !id;
+  $("#org-new").hidden = !id; $("#org-edit").hidden = true;
   if (!id) { box.textContent = ""; tbody.textContent = ""; return; }
   try {
     const [o, kids] = await Promise.all([api("/v1/orgs/" + id), orgChildren(Number(id))]);
@@ -832,6 +902,7 @@ async function loadOrgDetail() {
     box.append(dl, el("div", { class: "bar" }, go), el("h3", { text: t("orgs.children") }));
     tbody.textContent = "";
     if (!kids.length) tbody.append(el("tr", {}, el("td", { colspan: "7", text: t("orgs.none") })));
+    fillOrgEdit(o);
     loadMemberHours(id);
     for (const k of kids) {
       tbody.append(el("tr", { "data-org": k.id }, el("td", { text: k.name }), el("td", { text: L("org_kind", k.kind) }), el("td", { text: k.region_code || "—" }),
@@ -908,7 +979,8 @@ async function loadProductsPage() {
     const org = el("td", { text: "…" });
     orgName(p.org_id).then((n) => { org.textContent = n || "—"; });
     tbody.append(el("tr", { "data-product": p.code }, el("td", { text: p.code }), el("td", { text: p.name }), el("td", { text: p.bank }),
-      el("td", { text: p.bin }), el("td", { text: L("card_kind", p.kind) }), org));
+      el("td", { text: p.bin }), el("td", { text: L("card_kind", p.kind) }), org,
+      el("td", {}, el("button", { type: "button", "data-edit-product": p.code }, t("edit")))));
   }
 }
 
@@ -998,6 +1070,371 @@ async function saveAs(path, name) {
   } catch (e) { fail(e); }
 }
 
+// ---- Staff pages of issue 19 (organisation edits, target rules, products,
+// branches, tokens and terminals, the audit log, volunteer edits, instant
+// issuance, the hotline, roster templates and second uploads). The routes
+// are in docs/staff-api.md; docs/console.md maps them to these pages.
+const contactText = (c) => (c && c.name ? `${c.name}${c.position ? "（" + c.position + "）" : ""} ${c.phone || ""}`.trim() : "—");
+const chinaEndOfDay = (d) => `${d}T23:59:59+08:00`;
+
+// Organisation edits: contacts (province and organisation admins); figures
+// and the instant-issuance policy (province admin). Only what changed is
+// sent; a contact is sent whole. The audit trail follows (province admin).
+let orgEditing = null;
+function fillOrgEdit(o) {
+  orgEditing = o;
+  const f = $("#org-edit"); f.hidden = false;
+  const set = (id, v) => { $(id).value = v === undefined || v === null ? "" : String(v); };
+  const r = o.responsible || {}, l = o.liaison || {};
+  set("#org-edit-resp", r.name); set("#org-edit-resp-pos", r.position); set("#org-edit-resp-phone", "");
+  set("#org-edit-liaison", l.name); set("#org-edit-liaison-pos", l.position); set("#org-edit-liaison-phone", "");
+  $("#org-edit-resp-phone").placeholder = r.phone || "—"; $("#org-edit-liaison-phone").placeholder = l.phone || "—";
+  set("#org-edit-population", o.resident_population || ""); set("#org-edit-pop-year", o.population_year || "");
+  set("#org-edit-league", o.league_members || "");
+  $("#org-edit-instant").checked = !!o.instant_issuance;
+  const dd = document.querySelector('#org-card dd[data-k="orgs.instant"]');
+  if (!dd) $("#org-card").append(el("dt", { text: t("orgs.instant") }), el("dd", { "data-k": "orgs.instant", text: o.instant_issuance ? "✓" : "—" }));
+  if (me.role === PA) loadAudit({ subject: "org", subject_id: String(o.id) }, $("#org-audit"));
+}
+async function saveOrgEdit() {
+  const o = orgEditing; if (!o) return;
+  const v = (id) => $(id).value.trim();
+  const body = {};
+  // A contact whose phone is left empty keeps the stored one only if the
+  // name is unchanged too: the API replaces a contact whole, so a changed
+  // contact needs its phone again.
+  for (const [k, pre] of [["responsible", "#org-edit-resp"], ["liaison", "#org-edit-liaison"]]) {
+    const old = o[k] || {};
+    const c = { name: v(pre), position: v(pre + "-pos"), phone: v(pre + "-phone") };
+    if (c.name !== (old.name || "") || c.position !== (old.position || "") || c.phone) body[k] = c;
+  }
+  if (me.role === PA) {
+    const num = (id, key) => { const x = v(id); if (x !== "" && Number(x) !== (o[key] || 0)) body[key] = Number(x); };
+    num("#org-edit-population", "resident_population"); num("#org-edit-pop-year", "population_year"); num("#org-edit-league", "league_members");
+    if ($("#org-edit-instant").checked !== !!o.instant_issuance) body.instant_issuance = $("#org-edit-instant").checked;
+  }
+  if (!Object.keys(body).length) { toast(t("voledit.nothing")); return; }
+  try {
+    const n = await api("/v1/orgs/" + o.id, { method: "PATCH", json: body });
+    toast(t("saved") + ": " + n.name);
+    childCache.clear();
+    await loadOrgDetail();
+  } catch (e) { fail(e); }
+}
+
+// The audit log (province admin): filters subject, subject id and kind,
+// newest first, paged by cursor. With a box, one subject's trail.
+let auditCursor = "", auditFilter = {};
+async function loadAudit(filter, box, more) {
+  const page = !box;
+  if (page && !more) {
+    auditFilter = {};
+    for (const [k, id] of [["subject", "#audit-subject"], ["subject_id", "#audit-subject-id"], ["kind", "#audit-kind"]]) if ($(id).value.trim()) auditFilter[k] = $(id).value.trim();
+  }
+  const q = new URLSearchParams(filter || auditFilter);
+  if (page && more && auditCursor) q.set("cursor", auditCursor);
+  box = box || $("#audit-result");
+  try {
+    const r = await api("/v1/admin/audit?" + q);
+    const rows = r.items.map((a) => el("tr", { "data-audit": a.id, "data-kind": a.kind }, el("td", { text: when(a.at) }), el("td", { text: a.kind }),
+      el("td", { text: `${a.subject} ${a.subject_id}` }), el("td", { text: `${L("role", a.actor_role)} #${a.actor_token_id}` }), el("td", { text: a.detail || "" })));
+    if (!(page && more)) {
+      box.textContent = "";
+      if (!page) box.append(el("h3", { text: t("nav.audit") }));
+      box.append(table(page ? "audit-table" : "org-audit-table", ["at", "audit.kind", "audit.subject", "by", "audit.detail"], rows));
+      if (!rows.length) box.append(el("p", { class: "sub", text: t("audit.none") }));
+    } else box.querySelector("tbody").append(...rows);
+    if (page) { auditCursor = r.next_cursor || ""; $("#audit-more").hidden = !auditCursor; }
+  } catch (e) { fail(e); }
+}
+
+// Target rules of the picked year (any year), and the province admin's
+// form to set one for the organisation picked on the dashboard.
+let rulesSeq = 0;
+async function loadTargetRules() {
+  const seq = ++rulesSeq;
+  const box = $("#target-rules");
+  try {
+    const r = await api("/v1/targets?year=" + $("#targets-year").value);
+    if (seq !== rulesSeq) return;
+    box.textContent = "";
+    box.append(el("h3", { text: `${t("rules.title")} (${$("#targets-year").value})` }));
+    if (!r.items.length) { box.append(el("p", { class: "sub", id: "rules-none", text: t("rules.none") })); return; }
+    box.append(table("rules-table", ["rules.scope", "rules.kind", "rules.indicator", "#rules.pct", "rules.note"], r.items.map((x) => {
+      const scope = el("td", { text: "…" });
+      orgName(x.scope_org_id).then((n) => { scope.textContent = n; });
+      return el("tr", { "data-rule": x.id, "data-indicator": x.indicator }, scope, el("td", { text: x.org_kind ? L("org_kind", x.org_kind) : t("all") }),
+        el("td", { text: t("ind." + x.indicator) }), el("td", { class: "num", text: (x.target_bp / 100).toFixed(2) }), el("td", { text: x.note || "" }));
+    })));
+  } catch (e) { box.textContent = ""; if (e.status !== 403) fail(e); }
+}
+async function putTarget() {
+  const scope = Number($("#targets-org").value || 0);
+  const body = { year: Number($("#targets-year").value), scope_org_id: scope, org_kind: $("#target-kind").value,
+    indicator: $("#target-ind").value, target_bp: Math.round(Number($("#target-pct").value) * 100), note: $("#target-note").value.trim() };
+  try {
+    await api("/v1/targets", { method: "PUT", json: body });
+    toast(t("saved"));
+    await loadTargets();
+  } catch (e) { fail(e); }
+}
+function fillTargetSelects() {
+  const ind = $("#target-ind"), keep = ind.value;
+  ind.textContent = "";
+  for (const i of INDICATORS) ind.append(el("option", { value: i }, t("ind." + i)));
+  if (keep) ind.value = keep;
+  const kind = $("#target-kind"), k2 = kind.value;
+  kind.textContent = "";
+  kind.append(el("option", { value: "" }, t("all")));
+  for (const k of ["province", "city", "county", "university"]) kind.append(el("option", { value: k }, L("org_kind", k)));
+  kind.value = k2;
+}
+
+// Products: the form takes a product to edit or a new code.
+function editProduct(code) {
+  const p = products.find((x) => x.code === code); if (!p) return;
+  for (const k of ["code", "name", "bank", "bin", "aid"]) $("#product-" + k).value = p[k] || "";
+  $("#product-kind").value = p.kind;
+  $("#product-name").focus();
+}
+async function putProduct() {
+  const v = (k) => $("#product-" + k).value.trim();
+  const body = { name: v("name"), bank: v("bank"), bin: v("bin"), aid: v("aid"), kind: $("#product-kind").value };
+  if ($("#product-org").value) body.org_id = Number($("#product-org").value);
+  try {
+    const p = await api("/v1/products/" + encodeURIComponent(v("code")), { method: "PUT", json: body });
+    toast(t("saved") + ": " + p.name);
+    await loadProductsPage();
+  } catch (e) { fail(e); }
+}
+
+// Branches of the banks (bank staff: their bank's, read only), each with
+// its contact; the province admin creates them and edits their contact.
+let branches = [];
+async function loadBranches() {
+  const tbody = $("#branches-table tbody");
+  try {
+    branches = (await api("/v1/branches")).items || [];
+    tbody.textContent = "";
+    for (const b of branches) {
+      const city = el("td", { text: "…" });
+      orgName(b.org_id).then((n) => { city.textContent = n; });
+      tbody.append(el("tr", { "data-branch": b.id }, el("td", { class: "num", text: String(b.id) }), el("td", { text: b.bank }), el("td", { text: b.name }),
+        city, el("td", { text: contactText(b.contact) }),
+        el("td", {}, me.role === PA ? el("button", { type: "button", "data-edit-branch": b.id }, t("edit")) : "")));
+    }
+    tbody.dataset.loaded = String(branches.length);
+  } catch (e) { fail(e); }
+}
+function branchForm(id) {
+  $("#branch-id").value = id ? String(id) : "";
+  $("#branch-form-title").textContent = t(id ? "branches.edit" : "branches.new");
+  document.querySelectorAll("#branch-form .new-only").forEach((n) => { n.hidden = !!id; });
+  const b = branches.find((x) => x.id === id);
+  const c = (b && b.contact) || {};
+  $("#branch-contact").value = c.name || ""; $("#branch-position").value = c.position || ""; $("#branch-phone").value = "";
+  $("#branch-phone").placeholder = c.phone || "";
+  (id ? $("#branch-contact") : $("#branch-bank")).focus();
+}
+async function saveBranch() {
+  const id = Number($("#branch-id").value || 0);
+  const contact = { name: $("#branch-contact").value.trim(), position: $("#branch-position").value.trim(), phone: $("#branch-phone").value.trim() };
+  try {
+    if (id) await api("/v1/branches/" + id, { method: "PATCH", json: { contact } });
+    else await api("/v1/branches", { method: "POST", json: { bank: $("#branch-bank").value.trim(), name: $("#branch-name").value.trim(),
+      org_id: Number($("#branch-org").value), contact } });
+    toast(t("saved"));
+    branchForm(0); $("#branch-bank").value = ""; $("#branch-name").value = "";
+    await loadBranches();
+  } catch (e) { fail(e); }
+}
+
+// Tokens and terminals: list (never a secret), issue (the secret shown
+// once), change the expiry, revoke.
+let tokenSeq = 0;
+async function loadTokens() {
+  const seq = ++tokenSeq;
+  const q = new URLSearchParams();
+  if ($("#tokens-role").value) q.set("role", $("#tokens-role").value);
+  if ($("#tokens-inactive").checked) q.set("inactive", "true");
+  const tbody = $("#tokens-table tbody");
+  try {
+    const r = await api("/v1/admin/tokens?" + q);
+    if (seq !== tokenSeq) return;
+    tbody.textContent = "";
+    for (const x of r.items) {
+      const scope = el("td", { text: [x.bank, x.branch_id ? "#" + x.branch_id : ""].filter(Boolean).join(" ") || "—" });
+      if (x.org_id) orgName(x.org_id).then((n) => { scope.textContent = [n, x.bank].filter(Boolean).join(" "); });
+      const acts = el("td", { class: "actions" });
+      if (x.state !== "revoked") acts.append(el("button", { type: "button", "data-token": x.id, "data-act": "expiry" }, t("tokens.expiry")), " ",
+        el("button", { type: "button", "data-token": x.id, "data-act": "revoke" }, t("tokens.revoke")));
+      tbody.append(el("tr", { "data-token": x.id, "data-state": x.state }, el("td", { class: "num", text: String(x.id) }), el("td", { text: x.name }),
+        el("td", { text: L("role", x.role) }), scope, el("td", { text: x.hint + "…" }), el("td", { text: when(x.created_at) }),
+        el("td", { text: x.expires_at ? when(x.expires_at) : t("tokens.never") }), el("td", { text: t("token_state." + x.state) }), acts));
+    }
+    tbody.dataset.loaded = String(Date.now());
+  } catch (e) { fail(e); }
+}
+async function createToken() {
+  const v = (id) => $(id).value.trim();
+  const body = { name: v("#token-name"), role: $("#token-role").value };
+  if (v("#token-org")) body.org_id = Number(v("#token-org"));
+  if (v("#token-bank")) body.bank = v("#token-bank");
+  if (v("#token-branch")) body.branch_id = Number(v("#token-branch"));
+  if (v("#token-expires")) body.expires_at = chinaEndOfDay(v("#token-expires"));
+  try {
+    const r = await api("/v1/admin/tokens", { method: "POST", json: body });
+    const box = $("#token-secret"); box.textContent = ""; box.hidden = false;
+    box.append(el("p", { text: t("tokens.secret") }), el("code", { id: "token-secret-value", tabindex: "0", text: r.token }));
+    $("#token-new").reset(); $("#token-role").value = r.role;
+    orgPicker($("#token-orgpick")); // the picker and its hidden value start again together
+    await loadTokens();
+    $("#token-secret-value").focus();
+  } catch (e) { fail(e); }
+}
+async function tokenAction(id, act) {
+  try {
+    if (act === "revoke") {
+      const reason = await askReason(t("tokens.revoke"), false);
+      if (reason === null) return;
+      await api(`/v1/admin/tokens/${id}/revoke`, { method: "POST", json: reason ? { reason } : {} });
+      toast(t("tokens.revoked"));
+    } else {
+      const d = await askReason(t("tokens.expiry_prompt"), false);
+      if (d === null) return;
+      if (d && !/^\d{4}-\d{2}-\d{2}$/.test(d)) { toast(t("tokens.expiry_prompt")); return; }
+      await api(`/v1/admin/tokens/${id}`, { method: "PATCH", json: { expires_at: d ? chinaEndOfDay(d) : null } });
+      toast(t("saved"));
+    }
+    $("#token-secret").hidden = true;
+    await loadTokens();
+  } catch (e) { fail(e); }
+}
+
+// Volunteer edits on the People page: phone, a name correction with its
+// reason, a move to another organisation (admins, picked by name).
+function showVolunteerEdit() {
+  const f = $("#vol-edit"); f.hidden = false;
+  $("#vol-edit-phone").value = ""; $("#vol-edit-name").value = ""; $("#vol-edit-reason").value = "";
+  $("#vol-edit-phone").placeholder = volShown.phone || "";
+  $("#vol-edit-name").placeholder = volShown.name || "";
+}
+async function saveVolunteerEdit() {
+  const v = (id) => $(id).value.trim();
+  const body = {};
+  if (v("#vol-edit-phone")) body.phone = v("#vol-edit-phone");
+  if (v("#vol-edit-name")) { body.name = v("#vol-edit-name"); body.name_reason = v("#vol-edit-reason"); }
+  if (me.role !== BS && v("#vol-edit-org") && Number(v("#vol-edit-org")) !== volShown.org_id) body.org_id = Number(v("#vol-edit-org"));
+  if (!Object.keys(body).length) { toast(t("voledit.nothing")); return; }
+  if (body.name && !body.name_reason) { toast(t("voledit.reason")); $("#vol-edit-reason").focus(); return; }
+  try {
+    const n = await api("/v1/volunteers/" + volShown.id, { method: "PATCH", json: body });
+    toast(t("saved") + ": " + n.name);
+    volShown = n;
+    const box = $("#vol-result"); box.textContent = ""; box.append(personCard(n));
+    showVolunteerEdit();
+  } catch (e) { fail(e); }
+}
+
+// Instant issuance at the counter: offered on a submitted walk-in of this
+// branch when the organisation or an ancestor has the policy; otherwise
+// the page says why the application waits.
+const policyCache = new Map();
+async function instantPolicy(orgID) {
+  if (!policyCache.has(orgID)) {
+    policyCache.set(orgID, (async () => {
+      for (let id = orgID; id;) {
+        const o = await api("/v1/orgs/" + id);
+        if (o.instant_issuance) return true;
+        id = o.parent_id;
+      }
+      return false;
+    })().catch(() => false));
+  }
+  return policyCache.get(orgID);
+}
+async function walkinInstant(a) {
+  const bar = $("#walkin-instant"), off = $("#walkin-instant-off");
+  if (a.status !== "submitted" || !me.branch_id || a.channel !== "branch") { bar.hidden = true; off.hidden = true; return; }
+  const ok = await instantPolicy(a.org_id);
+  bar.hidden = !ok; off.hidden = ok;
+  off.textContent = ok ? "" : t("instant.off");
+}
+async function instantApprove() {
+  try {
+    const a = await api(`/v1/applications/${walkinApp}/instant-approve`, { method: "POST" });
+    toast(t("instant.done") + ": " + a.number);
+    $("#walkin-instant").hidden = true;
+    await walkinPoll();
+  } catch (e) {
+    if (e.status === 403) { const off = $("#walkin-instant-off"); off.hidden = false; off.textContent = t("instant.off") + " (" + e.message + ")"; }
+    fail(e);
+  }
+}
+
+// The hotline's look-up: application number and ID number together; the
+// answer is the progress and each card's state (never an ID number or PAN).
+async function hotlineLookup() {
+  const box = $("#hotline-result"); box.textContent = "";
+  const q = new URLSearchParams({ application_number: $("#hotline-number").value.trim(), id_number: $("#hotline-idn").value.trim() });
+  try {
+    const r = await api("/v1/hotline/lookup?" + q);
+    $("#hotline-idn").value = "";
+    const dl = el("dl", { class: "card", id: "hotline-card" });
+    for (const [k, v] of [["col.number", r.application_number], ["vol.name", r.name], ["col.product", r.product], ["col.status", L("status", r.status)],
+      ["hotline.next", r.next ? L("status", r.next) : "—"], ["hotline.bank", r.bank || "—"], ["col.channel", L("channel", r.channel)], ["banks.updated", when(r.updated_at)]]) {
+      dl.append(el("dt", { text: t(k) }), el("dd", { "data-k": k, text: String(v) }));
+    }
+    dl.dataset.status = r.status;
+    box.append(dl, el("h3", { text: t("history") }), table("hotline-steps", ["col.status", "at"], (r.steps || []).map((s) =>
+      el("tr", { class: s.done ? "done" : "" }, el("td", { text: L("status", s.status) + (s.done ? " ✓" : "") }), el("td", { text: s.at ? when(s.at) : "—" })))),
+    el("h3", { text: t("cards.title") }), table("hotline-cards", ["hotline.last4", "cards.expiry", "cards.state"], (r.cards || []).map((c) =>
+      el("tr", { "data-state": c.state }, el("td", { text: "…" + c.last_four }), el("td", { text: c.expiry }),
+        el("td", { text: L("card", c.state) + (c.pending_change ? " · " + L("change", c.pending_change) : "") })))));
+  } catch (e) {
+    box.append(el("p", { class: "error", id: "hotline-error", text: e.status === 404 ? t("hotline.notfound") : e.status === 429 ? t("hotline.busy") : e.message }));
+  }
+}
+
+// On-site uploads: every upload of the session with its mode and counts;
+// a session with a roster asks append or replace before the next one.
+function renderUploads(r) {
+  const ups = r.uploads || [];
+  $("#onsite-mode-box").hidden = !ups.length;
+  $("#onsite-mode").required = !!ups.length;
+  const box = $("#onsite-report");
+  const old = box.querySelector("#onsite-uploads"); if (old) old.remove();
+  if (!ups.length) return;
+  const div = el("div", { id: "onsite-uploads" }, el("h3", { text: `${t("onsite.uploads")} · ${t("onsite.uploaded_rows")}: ${r.uploaded_rows}` }),
+    table("uploads-table", ["#onsite.upload_no", "onsite.file", "onsite.upload_mode", "#onsite.rows", "#onsite.accepted", "#onsite.rejected", "#onsite.removed", "at"], ups.map((u) =>
+      el("tr", { "data-upload": u.id, "data-mode": u.mode }, el("td", { class: "num", text: String(u.id) }), el("td", { text: u.filename || "" }),
+        el("td", { text: t("upload_mode." + u.mode) }), el("td", { class: "num", text: String(u.rows) }), el("td", { class: "num", text: String(u.accepted) }),
+        el("td", { class: "num", text: String(u.rejected) }), el("td", { class: "num", text: String(u.removed || 0) }), el("td", { text: when(u.at) })))));
+  const f = box.querySelector("#onsite-counts");
+  if (f) f.after(div); else box.prepend(div);
+}
+
+function wireStaffPages() {
+  $("#hotline-form").addEventListener("submit", (ev) => { ev.preventDefault(); hotlineLookup(); });
+  $("#walkin-instant-btn").addEventListener("click", instantApprove);
+  $("#vol-edit").addEventListener("submit", (ev) => { ev.preventDefault(); saveVolunteerEdit(); });
+  $("#org-edit").addEventListener("submit", (ev) => { ev.preventDefault(); saveOrgEdit(); });
+  $("#target-put").addEventListener("submit", (ev) => { ev.preventDefault(); putTarget(); });
+  $("#product-put").addEventListener("submit", (ev) => { ev.preventDefault(); putProduct(); });
+  $("#products-table").addEventListener("click", (ev) => { const b = ev.target.closest("button[data-edit-product]"); if (b) editProduct(b.dataset.editProduct); });
+  $("#branches-table").addEventListener("click", (ev) => { const b = ev.target.closest("button[data-edit-branch]"); if (b) branchForm(Number(b.dataset.editBranch)); });
+  $("#branch-form").addEventListener("submit", (ev) => { ev.preventDefault(); saveBranch(); });
+  $("#branch-new").addEventListener("click", () => branchForm(0));
+  $("#tokens-refresh").addEventListener("click", loadTokens);
+  for (const id of ["#tokens-role", "#tokens-inactive"]) $(id).addEventListener("change", loadTokens);
+  $("#token-new").addEventListener("submit", (ev) => { ev.preventDefault(); createToken(); });
+  $("#tokens-table").addEventListener("click", (ev) => { const b = ev.target.closest("button[data-token]"); if (b) tokenAction(b.dataset.token, b.dataset.act); });
+  $("#audit-form").addEventListener("submit", (ev) => { ev.preventDefault(); loadAudit(); });
+  $("#audit-more").addEventListener("click", () => loadAudit(null, null, true));
+  document.querySelectorAll("button[data-template]").forEach((b) => b.addEventListener("click", () =>
+    saveAs(`/v1/onsite-sessions/roster-template.${b.dataset.template}`, `roster-template.${b.dataset.template}`)));
+}
+
 // Targets dashboard.
 function pct(v) {
   if (v === null || v === undefined) return "—";
@@ -1021,6 +1458,7 @@ async function loadTargets() {
     renderFunnel(funnel);
     renderCharts(rep);
     $("#kpis").dataset.key = year + ":" + org; // what is shown (tests wait for it)
+    loadTargetRules();
   } catch (e) { fail(e); }
 }
 
@@ -1281,6 +1719,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("#orgs-year").addEventListener("change", () => { if ($("#orgs-org").value) loadMemberHours($("#orgs-org").value); });
   $("#org-new").addEventListener("submit", (ev) => { ev.preventDefault(); createOrg(); });
   $("#hours-form").addEventListener("submit", (ev) => { ev.preventDefault(); addHours(); });
+  wireStaffPages();
   $("#expiring-form").addEventListener("submit", (ev) => { ev.preventDefault(); loadExpiring(); });
   $("#banks-refresh").addEventListener("click", loadBanks);
   for (const id of ["#breq-state", "#breq-kind"]) $(id).addEventListener("change", () => loadBankRequests());
