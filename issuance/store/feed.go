@@ -277,8 +277,10 @@ func (s *Store) ListFeed(ctx context.Context, q feed.Query) (feed.Page, error) {
 		order = "id"
 	)
 	if s.dialect == Postgres {
+		// The order names the table's columns: a bare "tx" would bind to
+		// the text alias and sort "1000" before "999".
 		cols = "id, tx::text AS tx, type, subject_type, subject_id, payload, at"
-		order = "tx, id"
+		order = "feed_events.tx, feed_events.id"
 		where = append(where, "(tx, id) > (?::xid8, ?)", "tx < pg_snapshot_xmin(pg_current_snapshot())")
 		args = append(args, strconv.FormatUint(q.After.TX, 10), q.After.ID)
 	} else {

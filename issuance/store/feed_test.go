@@ -380,3 +380,32 @@ func TestFeedRecordsTaps(t *testing.T) {
 		require.Len(t, ds, len(wantKinds), "one delivery per tap, none for the refused one")
 	})
 }
+
+// TestFeedOrdersTransactionIDsAsNumbers pages through events whose
+// transaction ids cross powers of ten (9 → 10, 99 → 100; ids this low are
+// below any running transaction's, so readable): the feed's order is
+// the ids' numeric order, so no page repeats an event of another (ordered
+// as text, "1000" sorted before "999" and the next page read it again).
+func TestFeedOrdersTransactionIDsAsNumbers(t *testing.T) {
+	st := storetest.Postgres(t)
+	ctx := context.Background()
+	settle(t, st)
+	for _, tx := range []string{"100", "99", "10", "9"} {
+		require.NoError(t, st.DB(ctx).Exec(`INSERT INTO feed_events (tx, type, subject_type, subject_id, order_key, payload, at)
+			VALUES (?::xid8, 'volunteer.noted', 'volunteer', 1, 'volunteer:1', '{}', now())`, tx).Error)
+	}
+	var txs []uint64
+	after := feed.Cursor{}
+	for range 10 {
+		p, err := st.ListFeed(ctx, feed.Query{After: after, Limit: 1})
+		require.NoError(t, err)
+		if len(p.Events) == 0 {
+			break
+		}
+		if p.Events[0].Cursor.TX <= 100 {
+			txs = append(txs, p.Events[0].Cursor.TX)
+		}
+		after = p.Next
+	}
+	require.Equal(t, []uint64{9, 10, 99, 100}, txs)
+}
