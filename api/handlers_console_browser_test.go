@@ -390,6 +390,13 @@ func TestConsoleInBrowser(t *testing.T) {
 		chromedp.Click("#onsite-approve", chromedp.ByQuery),
 		chromedp.Poll(`document.querySelector('#toast').textContent.includes('审核通过')`, nil),
 		chromedp.Sleep(300*time.Millisecond), shot("06-onsite-approved"))
+	// The toast of the single approval above may still be showing: wait
+	// for the batch itself on the server (slow under -race).
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if number(t, dashboard(year, mzID).Submitted) == submittedBefore {
+			break
+		}
+	}
 
 	// The bank issues one card (as the bank gateway would).
 	apps, err := env.svc.ListApplications(context.Background(), issuance.SystemActor(),
