@@ -8,9 +8,9 @@ package api
 // CSV/XLSX export. Money is integer fen.
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -249,13 +249,9 @@ func getStatement(c echo.Context, reb *rebates.Service) error {
 }
 
 func exportStatements(c echo.Context, reb *rebates.Service) error {
-	format := strings.ToLower(c.QueryParam("format"))
-	switch format {
-	case "":
-		format = "csv"
-	case "csv", "xlsx":
-	default:
-		return invalidField("format", "must be csv or xlsx")
+	format, err := fileFormat(c)
+	if err != nil {
+		return err
 	}
 	month, err := monthParam(c)
 	if err != nil {
@@ -266,17 +262,7 @@ func exportStatements(c echo.Context, reb *rebates.Service) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	media := MediaCSV + "; charset=utf-8"
-	if format == "xlsx" {
-		media = MediaXLSX
-		err = rebates.WriteXLSX(&buf, sts)
-	} else {
-		err = rebates.WriteCSV(&buf, sts)
-	}
-	if err != nil {
-		return err
-	}
-	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="rebates-`+month+`.`+format+`"`)
-	return c.Blob(http.StatusOK, media, buf.Bytes())
+	return sendFile(c, format, "rebates-"+month,
+		func(w io.Writer) error { return rebates.WriteCSV(w, sts) },
+		func(w io.Writer) error { return rebates.WriteXLSX(w, sts) })
 }

@@ -8,10 +8,10 @@ package api
 // people, not by this API.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -153,13 +153,9 @@ func getReconciliation(c echo.Context, r Reconciliations) error {
 }
 
 func downloadReconciliation(c echo.Context, r Reconciliations) error {
-	format := strings.ToLower(c.QueryParam("format"))
-	switch format {
-	case "":
-		format = "csv"
-	case "csv", "xlsx":
-	default:
-		return invalidField("format", "must be csv or xlsx")
+	format, err := fileFormat(c)
+	if err != nil {
+		return err
 	}
 	id, err := pathID(c)
 	if err != nil {
@@ -170,18 +166,7 @@ func downloadReconciliation(c echo.Context, r Reconciliations) error {
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	media := MediaCSV + "; charset=utf-8"
-	if format == "xlsx" {
-		media = MediaXLSX
-		err = reconcile.WriteXLSX(&buf, rep, diffs)
-	} else {
-		err = reconcile.WriteCSV(&buf, diffs)
-	}
-	if err != nil {
-		return err
-	}
-	name := fmt.Sprintf("reconciliation-%s-%s-%d.%s", rep.BankCode, rep.BusinessDate.Format(time.DateOnly), rep.ID, format)
-	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+name+`"`)
-	return c.Blob(http.StatusOK, media, buf.Bytes())
+	return sendFile(c, format, fmt.Sprintf("reconciliation-%s-%s-%d", rep.BankCode, rep.BusinessDate.Format(time.DateOnly), rep.ID),
+		func(w io.Writer) error { return reconcile.WriteCSV(w, diffs) },
+		func(w io.Writer) error { return reconcile.WriteXLSX(w, rep, diffs) })
 }
