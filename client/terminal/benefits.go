@@ -431,46 +431,13 @@ func (m *Merchant) Run(ctx context.Context) error {
 	if m.cfg.Readers == nil {
 		return errors.New("terminal: no readers")
 	}
-	reader := m.cfg.Reader
-	if reader == "" {
-		names, err := m.cfg.Readers.List(ctx)
-		if err != nil {
-			return fmt.Errorf("terminal: list readers: %w", err)
-		}
-		if len(names) == 0 {
-			return fmt.Errorf("terminal: %w", cardio.ErrNoReader)
-		}
-		reader = names[0]
-	}
-	for {
-		if err := m.cfg.Readers.WaitForCard(ctx, reader); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("terminal: wait for card: %w", err)
-		}
-		if err := m.once(ctx, reader); err != nil && ctx.Err() == nil {
-			m.cfg.Logger.Warn("benefit check failed", slog.String("err", err.Error()))
-		}
-		if err := m.cfg.Readers.WaitForRemoval(ctx, reader); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("terminal: wait for removal: %w", err)
-		}
-	}
-}
-
-func (m *Merchant) once(ctx context.Context, reader string) error {
-	card, err := m.cfg.Readers.Connect(ctx, reader, cardio.ShareExclusive)
+	reader, err := pickReader(ctx, m.cfg.Readers, m.cfg.Reader)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = card.Disconnect(dctx)
-	}()
-	_, err = m.Check(ctx, card)
-	return err
+	return eachCard(ctx, m.cfg.Readers, reader, m.cfg.Logger, "benefit check failed",
+		func(ctx context.Context, card cardio.Card) error {
+			_, err := m.Check(ctx, card)
+			return err
+		})
 }

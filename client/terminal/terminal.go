@@ -462,16 +462,9 @@ func (t *Terminal) Run(ctx context.Context) error {
 	if t.cfg.Readers == nil {
 		return errors.New("terminal: no readers")
 	}
-	reader := t.cfg.Reader
-	if reader == "" {
-		names, err := t.cfg.Readers.List(ctx)
-		if err != nil {
-			return fmt.Errorf("terminal: list readers: %w", err)
-		}
-		if len(names) == 0 {
-			return fmt.Errorf("terminal: %w", cardio.ErrNoReader)
-		}
-		reader = names[0]
+	reader, err := pickReader(ctx, t.cfg.Readers, t.cfg.Reader)
+	if err != nil {
+		return err
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -495,37 +488,11 @@ func (t *Terminal) Run(ctx context.Context) error {
 			}
 		}
 	}()
-	for {
-		if err := t.cfg.Readers.WaitForCard(ctx, reader); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("terminal: wait for card: %w", err)
-		}
-		if err := t.once(ctx, reader); err != nil && ctx.Err() == nil {
-			t.cfg.Logger.Warn("tap failed", slog.String("err", err.Error()))
-		}
-		if err := t.cfg.Readers.WaitForRemoval(ctx, reader); err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return fmt.Errorf("terminal: wait for removal: %w", err)
-		}
-	}
-}
-
-func (t *Terminal) once(ctx context.Context, reader string) error {
-	card, err := t.cfg.Readers.Connect(ctx, reader, cardio.ShareExclusive)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		_ = card.Disconnect(dctx)
-	}()
-	_, err = t.TapCard(ctx, card)
-	return err
+	return eachCard(ctx, t.cfg.Readers, reader, t.cfg.Logger, "tap failed",
+		func(ctx context.Context, card cardio.Card) error {
+			_, err := t.TapCard(ctx, card)
+			return err
+		})
 }
 
 func (t *Terminal) print(o Outcome) {
